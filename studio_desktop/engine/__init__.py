@@ -1,0 +1,1 @@
+"""Jobs that turn inputs into images: the local engine (Pillow/OpenCV), the remote one (HTTP)."""

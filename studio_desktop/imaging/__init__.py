@@ -1,0 +1,1 @@
+"""Pure image work: safe decode, thumbnails, masks, edits, cutouts, pack rendering. No Qt."""

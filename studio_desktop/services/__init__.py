@@ -1,0 +1,1 @@
+"""Use cases, one readable call per user action, async, no Qt."""

@@ -1,0 +1,88 @@
+"""Where the app keeps its files on disk.
+
+Everything lives under one root: ``--data-dir DIR``, else ``$STUDIO_DESKTOP_DATA_DIR``, else the
+platform's user data directory (``platformdirs``). Tests, benchmarks and a second profile pass
+their own root and never touch the user's real data.
+
+    <root>/
+      workspaces/local/            the no-account workspace
+      workspaces/<account key>/    one per signed-in account (Supabase URL + user id)
+        store.sqlite3              the mirror, the outbox and the blob index
+        blobs/                     cached storage objects
+        thumbs/                    thumbnails, keyed by content
+      logs/                        rotating log files
+      settings.json                non-secret preferences (secrets go to the OS keyring)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+ENV_DATA_DIR = "STUDIO_DESKTOP_DATA_DIR"
+LOCAL_WORKSPACE = "local"
+
+
+def resolve_data_root(cli_value: str | os.PathLike[str] | None = None) -> Path:
+    """The data root: the command line wins, then the environment, then the platform default."""
+    if cli_value:
+        return Path(cli_value).expanduser().resolve()
+    env_value = os.environ.get(ENV_DATA_DIR)
+    if env_value:
+        return Path(env_value).expanduser().resolve()
+    return Path(platformdirs.user_data_dir("studio-desktop", "Studio"))
+
+
+def account_key(project_url: str, user_id: str) -> str:
+    """A folder name for one account on one Supabase project (no secrets, filesystem safe)."""
+    digest = hashlib.sha256(project_url.rstrip("/").encode()).hexdigest()[:12]
+    return f"{digest}-{user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceDirs:
+    """The folders of one workspace (the local one or one account's)."""
+
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        return self.root / "store.sqlite3"
+
+    @property
+    def blobs(self) -> Path:
+        return self.root / "blobs"
+
+    @property
+    def thumbs(self) -> Path:
+        return self.root / "thumbs"
+
+    def ensure(self) -> WorkspaceDirs:
+        for folder in (self.root, self.blobs, self.thumbs):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class DataDirs:
+    root: Path
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.root / "settings.json"
+
+    def workspace(self, key: str = LOCAL_WORKSPACE) -> WorkspaceDirs:
+        return WorkspaceDirs(self.root / "workspaces" / key)
+
+    def ensure(self) -> DataDirs:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(parents=True, exist_ok=True)
+        return self

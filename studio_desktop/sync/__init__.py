@@ -1,0 +1,1 @@
+"""Talks to Supabase through supabase-py: session, pull, push, blob transfer, status."""

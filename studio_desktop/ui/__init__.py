@@ -1,0 +1,1 @@
+"""Everything Qt: windows, widgets, Qt item models, the brush canvas, dialogs."""
