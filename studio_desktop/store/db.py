@@ -1,0 +1,276 @@
+"""One SQLite database file: connections, transactions, error translation.
+
+Threading model (chosen on purpose): **one connection per thread**, opened lazily, all on the
+same file in WAL mode. The app writes from an executor thread (services, the sync engine) while
+the GUI thread reads the feed; with WAL a reader never waits for a writer, so a long pull page
+never freezes the window. Writers serialise through ``BEGIN IMMEDIATE`` and ``busy_timeout``.
+A transaction belongs to the thread that opened it (each thread has its own connection), so
+there is no shared cursor state to guard.
+
+Every connection gets ``foreign_keys=ON``, ``synchronous=NORMAL`` (durable at checkpoints,
+never corrupt on power loss in WAL mode) and ``busy_timeout``.
+
+    db = Database(path)
+    with db.transaction() as tx:          # BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error
+        db.execute("INSERT ...", params)
+        with db.transaction():            # nested: a SAVEPOINT, rolled back on its own
+            ...
+        tx.after_commit(lambda: emit(...))  # runs only if the outermost level commits
+    rows = db.query("SELECT ...", params)
+
+Every ``sqlite3`` error leaves this module translated (:mod:`studio_desktop.store.errors`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from studio_desktop.store.errors import StoreBugError, translate
+
+log = logging.getLogger(__name__)
+
+Params = Sequence[Any] | dict[str, Any]
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+
+class _ThreadState(threading.local):
+    conn: sqlite3.Connection | None = None
+    depth: int = 0
+    # One list of after-commit callbacks per open level (outermost first).
+    callbacks: list[list[Callable[[], None]]]
+
+    def __init__(self) -> None:
+        self.conn = None
+        self.depth = 0
+        self.callbacks = []
+
+
+class Transaction:
+    """A context manager for one transaction level; obtained from :meth:`Database.transaction`.
+
+    The outermost level runs ``BEGIN IMMEDIATE`` (or ``BEGIN`` for ``write=False``) and
+    ``COMMIT``/``ROLLBACK``; inner levels are savepoints that roll back on their own error
+    without undoing the outer work (if the outer code catches the exception).
+    """
+
+    def __init__(self, db: Database, write: bool) -> None:
+        self._db = db
+        self._write = write
+        self._level = -1
+
+    @property
+    def is_outermost(self) -> bool:
+        return self._level == 0
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after the outermost level commits (dropped on rollback)."""
+        state = self._db._state
+        if not state.callbacks:
+            raise StoreBugError("after_commit() called outside a transaction")
+        state.callbacks[-1].append(callback)
+
+    def __enter__(self) -> Transaction:
+        db = self._db
+        state = db._state
+        conn = db._connection()
+        self._level = state.depth
+        if self._level == 0:
+            db._run(conn, "BEGIN IMMEDIATE" if self._write else "BEGIN DEFERRED")
+        else:
+            db._run(conn, f"SAVEPOINT sp{self._level}")
+        state.depth += 1
+        state.callbacks.append([])
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        db = self._db
+        state = db._state
+        conn = db._connection()
+        state.depth -= 1
+        callbacks = state.callbacks.pop()
+        if self._level == 0:
+            if exc_type is None:
+                try:
+                    db._run(conn, "COMMIT")
+                except BaseException:
+                    self._rollback(conn, "ROLLBACK")
+                    raise
+                for callback in callbacks:
+                    try:
+                        callback()
+                    except Exception:
+                        log.exception("after-commit callback %r failed", callback)
+            else:
+                self._rollback(conn, "ROLLBACK")
+        elif exc_type is None:
+            db._run(conn, f"RELEASE sp{self._level}")
+            state.callbacks[-1].extend(callbacks)
+        else:
+            self._rollback(conn, f"ROLLBACK TO sp{self._level}")
+            self._rollback(conn, f"RELEASE sp{self._level}")
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection, sql: str) -> None:
+        # A failed statement may already have ended the transaction (SQLITE_FULL, IOERR);
+        # the original error is the one worth reporting, so this never raises.
+        if not conn.in_transaction:
+            return
+        try:
+            conn.execute(sql)
+        except sqlite3.Error:
+            log.exception("%s failed", sql)
+
+
+class Database:
+    """A SQLite file shared by all threads of this process; see the module docstring."""
+
+    def __init__(self, path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
+        self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self._state = _ThreadState()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+        self._connection()  # open now, so a bad file fails here and not on first use
+
+    # ------------------------------------------------------------------ connections
+    def _connection(self) -> sqlite3.Connection:
+        conn = self._state.conn
+        if conn is not None:
+            return conn
+        if self._closed:
+            raise StoreBugError(f"the database {self.path.name} was used after close()")
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout_ms / 1000,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,  # only so close() may close it from another thread
+                cached_statements=256,
+            )
+        except sqlite3.Error as exc:
+            raise translate(exc, where=str(self.path)) from exc
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode != "wal":
+                log.warning("journal_mode is %s, not wal, for %s", mode, self.path)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA cache_size = -16000")  # 16 MB per connection
+            conn.execute("PRAGMA temp_store = MEMORY")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise translate(exc, where=str(self.path)) from exc
+        with self._lock:
+            self._connections.append(conn)
+        self._state.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Close every thread's connection (checkpointing the WAL). Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                log.exception("closing %s failed", self.path)
+        self._state.conn = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ statements
+    def _run(self, conn: sqlite3.Connection, sql: str, params: Params = ()) -> sqlite3.Cursor:
+        try:
+            return conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise translate(exc, sql, str(self.path)) from exc
+
+    def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+        """Run one statement on this thread's connection (inside the current transaction)."""
+        return self._run(self._connection(), sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> sqlite3.Cursor:
+        try:
+            return self._connection().executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise translate(exc, sql, str(self.path)) from exc
+
+    def executescript(self, script: str) -> None:
+        """Run a script of DDL. Only for migrations: ``executescript`` commits first."""
+        try:
+            self._connection().executescript(script)
+        except sqlite3.Error as exc:
+            raise translate(exc, script[:200], str(self.path)) from exc
+
+    def query(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        cursor = self.execute(sql, params)
+        try:
+            return cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise translate(exc, sql, str(self.path)) from exc
+
+    def query_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        cursor = self.execute(sql, params)
+        try:
+            return cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise translate(exc, sql, str(self.path)) from exc
+
+    def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = self.query_one(sql, params)
+        return None if row is None else row[0]
+
+    # ------------------------------------------------------------------ transactions
+    def transaction(self, *, write: bool = True) -> Transaction:
+        """A transaction on this thread's connection; nested calls become savepoints.
+
+        ``write=False`` starts a deferred (read) transaction: a consistent snapshot for a
+        query made of several statements, which never takes the write lock.
+        """
+        return Transaction(self, write)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._state.depth > 0
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after the current outermost transaction commits, or now if none."""
+        if self._state.depth == 0:
+            callback()
+        else:
+            self._state.callbacks[-1].append(callback)
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        """A read snapshot (a deferred transaction) for queries made of several statements."""
+        with self.transaction(write=False):
+            yield
+
+    def user_version(self) -> int:
+        return int(self.scalar("PRAGMA user_version"))

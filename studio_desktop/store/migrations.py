@@ -1,0 +1,270 @@
+"""The local schema, as ordered migrations keyed by ``PRAGMA user_version``.
+
+Each migration runs in its own transaction together with the ``user_version`` bump, so a crash
+leaves the database at the previous version, never half-migrated. A database whose version is
+higher than :data:`LATEST_VERSION` was written by a newer app: it is refused with a readable
+:class:`~studio_desktop.store.errors.StoreVersionError` and never downgraded.
+
+Migrations are literal SQL on purpose: they describe what version N *was*, so a later change to
+the domain models cannot silently rewrite history (a test checks they agree with the models).
+
+Schema notes: ids are UUID text; timestamps ISO-8601 UTC text from ``domain.models.format_ts``
+(fixed width, so text order is time order); ``jsonb`` as JSON text. ``user_id`` has no foreign
+key locally (there is no ``auth.users`` here; each database holds one user's rows).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from studio_desktop.store.db import Database
+from studio_desktop.store.errors import StoreVersionError
+
+log = logging.getLogger(__name__)
+
+_V1_MIRROR = [
+    """CREATE TABLE profiles (
+        id TEXT PRIMARY KEY NOT NULL,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        gender TEXT,
+        skin_tone TEXT,
+        region TEXT,
+        background TEXT,
+        reference_image_path TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE jobs (
+        id TEXT PRIMARY KEY NOT NULL,
+        user_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        status TEXT,
+        input_json TEXT NOT NULL DEFAULT '{}',
+        provider_operation_id TEXT,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE job_outputs (
+        id TEXT PRIMARY KEY NOT NULL,
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        kind TEXT,
+        angle TEXT,
+        mime_type TEXT,
+        storage_path TEXT,
+        width INTEGER,
+        height INTEGER,
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE canvas_threads (
+        id TEXT PRIMARY KEY NOT NULL,
+        user_id TEXT NOT NULL,
+        title TEXT,
+        base_storage_bucket TEXT,
+        base_storage_path TEXT,
+        source_job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE canvas_assets (
+        id TEXT PRIMARY KEY NOT NULL,
+        thread_id TEXT NOT NULL REFERENCES canvas_threads(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        label TEXT,
+        source_job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+        source_output_id TEXT REFERENCES job_outputs(id) ON DELETE SET NULL,
+        base_storage_bucket TEXT,
+        base_storage_path TEXT,
+        current_storage_bucket TEXT,
+        current_storage_path TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE canvas_conversations (
+        id TEXT PRIMARY KEY NOT NULL,
+        thread_id TEXT NOT NULL REFERENCES canvas_threads(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        title TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE canvas_messages (
+        id TEXT PRIMARY KEY NOT NULL,
+        thread_id TEXT NOT NULL REFERENCES canvas_threads(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        conversation_id TEXT REFERENCES canvas_conversations(id) ON DELETE CASCADE,
+        asset_id TEXT REFERENCES canvas_assets(id) ON DELETE SET NULL,
+        role TEXT,
+        text TEXT,
+        mask_storage_bucket TEXT,
+        mask_storage_path TEXT,
+        output_job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+        output_storage_bucket TEXT,
+        output_storage_path TEXT,
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE garment_cutouts (
+        id TEXT PRIMARY KEY NOT NULL,
+        user_id TEXT NOT NULL,
+        source_hash TEXT NOT NULL,
+        source_kind TEXT NOT NULL,
+        storage_bucket TEXT,
+        storage_path TEXT,
+        mime_type TEXT,
+        created_at TEXT NOT NULL
+    )""",
+    # The feed: newest first by (created_at, id), optionally within one type or status.
+    "CREATE INDEX jobs_feed ON jobs(created_at, id)",
+    "CREATE INDEX jobs_type_feed ON jobs(type, created_at, id)",
+    "CREATE INDEX jobs_status_feed ON jobs(status, created_at, id)",
+    # Every foreign key column is indexed: the feed loads outputs per job, and a parent's
+    # delete (ON DELETE CASCADE / SET NULL) must not scan the child table.
+    "CREATE INDEX job_outputs_job ON job_outputs(job_id, created_at, id)",
+    "CREATE INDEX canvas_threads_source_job ON canvas_threads(source_job_id)",
+    "CREATE INDEX canvas_threads_recent ON canvas_threads(updated_at, id)",
+    "CREATE INDEX canvas_assets_thread ON canvas_assets(thread_id, created_at, id)",
+    "CREATE INDEX canvas_assets_source_job ON canvas_assets(source_job_id)",
+    "CREATE INDEX canvas_assets_source_output ON canvas_assets(source_output_id)",
+    "CREATE INDEX canvas_conversations_thread ON canvas_conversations(thread_id, created_at, id)",
+    "CREATE INDEX canvas_messages_thread ON canvas_messages(thread_id, created_at, id)",
+    "CREATE INDEX canvas_messages_conversation ON canvas_messages(conversation_id, created_at, id)",
+    "CREATE INDEX canvas_messages_asset ON canvas_messages(asset_id, created_at, id)",
+    "CREATE INDEX canvas_messages_output_job ON canvas_messages(output_job_id)",
+    # Object references: a delete checks that no remaining row still points at a file.
+    "CREATE INDEX job_outputs_storage_path ON job_outputs(storage_path)",
+    "CREATE INDEX canvas_assets_base_path ON canvas_assets(base_storage_path)",
+    "CREATE INDEX canvas_assets_current_path ON canvas_assets(current_storage_path)",
+    "CREATE INDEX canvas_messages_output_path ON canvas_messages(output_storage_path)",
+    "CREATE INDEX profiles_name ON profiles(name COLLATE NOCASE, created_at)",
+    "CREATE UNIQUE INDEX garment_cutouts_key ON garment_cutouts(user_id, source_hash, source_kind)",
+]
+
+_V2_SYNC = [
+    # Every local change, in order, until the sync engine has pushed it.
+    """CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        op_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN ('upsert', 'delete', 'upload', 'remove_objects')),
+        table_name TEXT,
+        row_id TEXT,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        parked INTEGER NOT NULL DEFAULT 0,
+        parked_reason TEXT,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending'))
+    )""",
+    "CREATE INDEX outbox_row ON outbox(table_name, row_id)",
+    "CREATE INDEX outbox_object ON outbox(kind, row_id) WHERE kind = 'upload'",
+    # The blob cache index: one row per storage object this workspace knows about.
+    """CREATE TABLE blobs (
+        bucket TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER,
+        content_type TEXT,
+        sha256 TEXT,
+        state TEXT NOT NULL
+            CHECK (state IN ('queued_upload', 'queued_download', 'synced', 'missing')),
+        pinned INTEGER NOT NULL DEFAULT 0,
+        last_access TEXT,
+        file_name TEXT,
+        PRIMARY KEY (bucket, path)
+    )""",
+    "CREATE INDEX blobs_lru ON blobs(state, pinned, last_access)",
+    "CREATE TABLE sync_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
+]
+
+# Search text of a job: what the feed's free-text search looks at.
+_SEARCH_BODY = (
+    "CASE WHEN json_valid({row}.input_json) THEN "
+    "coalesce(json_extract({row}.input_json, '$.prompt'), '') || ' ' || "
+    "coalesce(json_extract({row}.input_json, '$.instruction'), '') ELSE '' END"
+)
+
+_V3_FEED_SEARCH = [
+    # jobs.input_json->>'profile_id', indexed for the feed's profile filter.
+    "ALTER TABLE jobs ADD COLUMN profile_id TEXT GENERATED ALWAYS AS ("
+    "CASE WHEN json_valid(input_json) THEN json_extract(input_json, '$.profile_id') END"
+    ") VIRTUAL",
+    "CREATE INDEX jobs_profile_feed ON jobs(profile_id, created_at, id)",
+    # Full-text search over the prompt/instruction; rowid = jobs.rowid, kept by triggers.
+    "CREATE VIRTUAL TABLE jobs_search USING fts5(body, tokenize = 'unicode61 remove_diacritics 2')",
+    f"""CREATE TRIGGER jobs_search_insert AFTER INSERT ON jobs BEGIN
+        INSERT INTO jobs_search(rowid, body) VALUES (new.rowid, {_SEARCH_BODY.format(row="new")});
+    END""",
+    f"""CREATE TRIGGER jobs_search_update AFTER UPDATE OF input_json ON jobs BEGIN
+        DELETE FROM jobs_search WHERE rowid = old.rowid;
+        INSERT INTO jobs_search(rowid, body) VALUES (new.rowid, {_SEARCH_BODY.format(row="new")});
+    END""",
+    """CREATE TRIGGER jobs_search_delete AFTER DELETE ON jobs BEGIN
+        DELETE FROM jobs_search WHERE rowid = old.rowid;
+    END""",
+    f"INSERT INTO jobs_search(rowid, body) SELECT rowid, {_SEARCH_BODY.format(row='jobs')} "
+    "FROM jobs",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Database], None]
+
+
+def _statements(statements: list[str]) -> Callable[[Database], None]:
+    def apply(db: Database) -> None:
+        for statement in statements:
+            db.execute(statement)
+
+    return apply
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "mirror of the 8 tables with their indexes", _statements(_V1_MIRROR)),
+    Migration(2, "outbox, blob cache index, sync state", _statements(_V2_SYNC)),
+    Migration(3, "feed: profile filter column and full-text search", _statements(_V3_FEED_SEARCH)),
+)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def check_version(found: int, supported: int = LATEST_VERSION) -> None:
+    """Refuse a database from a newer app (never downgrade it)."""
+    if found > supported:
+        raise StoreVersionError(
+            f"This workspace was saved by a newer version of Studio Desktop (data format {found}; "
+            f"this version reads up to {supported}). Update Studio Desktop to open it; "
+            "the data was left untouched.",
+            found=found,
+            supported=supported,
+        )
+
+
+def migrate(db: Database, target: int = LATEST_VERSION) -> list[int]:
+    """Bring ``db`` to ``target``; returns the versions applied (empty when already there)."""
+    check_version(db.user_version())
+    applied: list[int] = []
+    for migration in MIGRATIONS:
+        if migration.version > target:
+            break
+        with db.transaction():
+            # Read inside the write lock: two processes opening at once apply each step once.
+            current = db.user_version()
+            check_version(current)
+            if current >= migration.version:
+                continue
+            if current != migration.version - 1:
+                raise StoreVersionError(
+                    f"The workspace's data format {current} has no upgrade path to "
+                    f"{migration.version}.",
+                    found=current,
+                    supported=LATEST_VERSION,
+                )
+            log.info("migrating %s to %d: %s", db.path.name, migration.version, migration.name)
+            migration.apply(db)
+            db.execute(f"PRAGMA user_version = {migration.version:d}")
+        applied.append(migration.version)
+    return applied

@@ -1,0 +1,322 @@
+"""Typed read models for the app: the history feed, jobs, profiles, creations, cutouts.
+
+All reads; none of them writes or waits for the write lock (WAL), so the GUI thread may call
+them directly. Multi-statement reads run in one snapshot.
+
+The feed is paged by **keyset**, newest first by ``(created_at, id)``: a page ends with a
+:class:`FeedCursor`; passing it back gives the next page with no duplicates and no gaps, even
+when rows are added meanwhile or many jobs share a timestamp.
+
+    page = store.queries.feed_page(FeedFilter(types=("product_pack",), search="red dress"))
+    more = store.queries.feed_page(FeedFilter(...), cursor=page.next_cursor)
+
+Search looks at ``input_json.prompt`` and ``input_json.instruction``: every word typed must
+appear, as a word or a word prefix, case- and accent-insensitively ("dres" finds "Dress").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from studio_desktop.domain.enums import MessageRole
+from studio_desktop.domain.models import (
+    CanvasAsset,
+    CanvasConversation,
+    CanvasMessage,
+    CanvasThread,
+    GarmentCutout,
+    Job,
+    JobOutput,
+    Profile,
+)
+from studio_desktop.store.db import Database
+from studio_desktop.store.repository import model_from_sql
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCursor:
+    """Where a feed page ended: the last job's ``created_at`` (stored text) and ``id``."""
+
+    created_at: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFilter:
+    """Empty tuples / ``None`` mean "any". Several types or statuses are alternatives."""
+
+    types: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    profile_id: str | None = None
+    search: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    job: Job
+    outputs: tuple[JobOutput, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    items: tuple[FeedItem, ...]
+    next_cursor: FeedCursor | None  # None: this was the last page
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One version of a canvas asset: its base, then each assistant output for it, in order."""
+
+    bucket: str
+    path: str
+    created_at: Any  # datetime
+    message_id: str | None  # None for the base
+    is_base: bool
+    is_current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AssetView:
+    asset: CanvasAsset
+    versions: tuple[Version, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    conversation: CanvasConversation
+    messages: tuple[CanvasMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Creation:
+    """A creation (canvas thread) with everything the Magic Canvas shows."""
+
+    thread: CanvasThread
+    assets: tuple[AssetView, ...]
+    conversations: tuple[ConversationView, ...]
+    #: Messages that belong to no conversation (older web app rows), oldest first.
+    loose_messages: tuple[CanvasMessage, ...]
+
+
+def search_expression(text: str | None) -> str | None:
+    """The FTS5 query for what the user typed (every word, as a prefix), or ``None``."""
+    words = _WORD.findall(text or "")
+    if not words:
+        return None
+    return " ".join(f'"{word}"*' for word in words)
+
+
+def _cols(model: Any) -> str:
+    return ", ".join(model.columns())
+
+
+class Queries:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------------ feed
+    def feed_page(
+        self,
+        filters: FeedFilter | None = None,
+        cursor: FeedCursor | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> FeedPage:
+        """One page of jobs, newest first, each with its outputs (oldest output first)."""
+        filters = filters or FeedFilter()
+        limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+        where: list[str] = []
+        params: list[Any] = []
+        if filters.types:
+            where.append(f"type IN ({', '.join('?' * len(filters.types))})")
+            params.extend(filters.types)
+        if filters.statuses:
+            where.append(f"status IN ({', '.join('?' * len(filters.statuses))})")
+            params.extend(filters.statuses)
+        if filters.profile_id:
+            where.append("profile_id = ?")
+            params.append(filters.profile_id)
+        expression = search_expression(filters.search)
+        if expression is not None:
+            where.append("rowid IN (SELECT rowid FROM jobs_search WHERE jobs_search MATCH ?)")
+            params.append(expression)
+        if cursor is not None:
+            where.append("(created_at, id) < (?, ?)")
+            params.extend((cursor.created_at, cursor.id))
+        sql = f"SELECT {_cols(Job)} FROM jobs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        params.append(limit + 1)
+        with self.db.read():
+            rows = self.db.query(sql, params)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            outputs = self._outputs_of([r["id"] for r in rows])
+        items = tuple(
+            FeedItem(model_from_sql(Job, r), tuple(outputs.get(r["id"], ()))) for r in rows
+        )
+        next_cursor = FeedCursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+        return FeedPage(items, next_cursor)
+
+    def _outputs_of(self, job_ids: list[str]) -> dict[str, list[JobOutput]]:
+        by_job: dict[str, list[JobOutput]] = {}
+        if not job_ids:
+            return by_job
+        marks = ", ".join("?" * len(job_ids))
+        for row in self.db.query(
+            f"SELECT {_cols(JobOutput)} FROM job_outputs WHERE job_id IN ({marks}) "
+            "ORDER BY job_id, created_at, id",
+            job_ids,
+        ):
+            by_job.setdefault(row["job_id"], []).append(model_from_sql(JobOutput, row))
+        return by_job
+
+    def job(self, job_id: str) -> FeedItem | None:
+        """One job with its outputs."""
+        with self.db.read():
+            row = self.db.query_one(f"SELECT {_cols(Job)} FROM jobs WHERE id = ?", (job_id,))
+            if row is None:
+                return None
+            outputs = self._outputs_of([job_id]).get(job_id, [])
+        return FeedItem(model_from_sql(Job, row), tuple(outputs))
+
+    def output(self, output_id: str) -> JobOutput | None:
+        row = self.db.query_one(
+            f"SELECT {_cols(JobOutput)} FROM job_outputs WHERE id = ?", (output_id,)
+        )
+        return None if row is None else model_from_sql(JobOutput, row)
+
+    # ------------------------------------------------------------------ profiles
+    def profiles(self) -> list[Profile]:
+        """All profiles by name (case-insensitive), then age."""
+        return [
+            model_from_sql(Profile, r)
+            for r in self.db.query(
+                f"SELECT {_cols(Profile)} FROM profiles "
+                "ORDER BY name COLLATE NOCASE, created_at, id"
+            )
+        ]
+
+    def profile(self, profile_id: str) -> Profile | None:
+        row = self.db.query_one(
+            f"SELECT {_cols(Profile)} FROM profiles WHERE id = ?", (profile_id,)
+        )
+        return None if row is None else model_from_sql(Profile, row)
+
+    # ------------------------------------------------------------------ canvas
+    def creations(self, limit: int = 200) -> list[CanvasThread]:
+        """Creations, most recently changed first."""
+        return [
+            model_from_sql(CanvasThread, r)
+            for r in self.db.query(
+                f"SELECT {_cols(CanvasThread)} FROM canvas_threads "
+                "ORDER BY updated_at DESC, id DESC LIMIT ?",
+                (limit,),
+            )
+        ]
+
+    def thread_for_job(self, job_id: str) -> CanvasThread | None:
+        """The creation made from a job (the first one, if several were)."""
+        row = self.db.query_one(
+            f"SELECT {_cols(CanvasThread)} FROM canvas_threads WHERE source_job_id = ? "
+            "ORDER BY created_at, id LIMIT 1",
+            (job_id,),
+        )
+        return None if row is None else model_from_sql(CanvasThread, row)
+
+    def creation(self, thread_id: str) -> Creation | None:
+        """A creation with its assets (each with its versions), conversations and messages."""
+        with self.db.read():
+            row = self.db.query_one(
+                f"SELECT {_cols(CanvasThread)} FROM canvas_threads WHERE id = ?", (thread_id,)
+            )
+            if row is None:
+                return None
+            assets = [
+                model_from_sql(CanvasAsset, r)
+                for r in self.db.query(
+                    f"SELECT {_cols(CanvasAsset)} FROM canvas_assets WHERE thread_id = ? "
+                    "ORDER BY created_at, id",
+                    (thread_id,),
+                )
+            ]
+            conversations = [
+                model_from_sql(CanvasConversation, r)
+                for r in self.db.query(
+                    f"SELECT {_cols(CanvasConversation)} FROM canvas_conversations "
+                    "WHERE thread_id = ? ORDER BY created_at, id",
+                    (thread_id,),
+                )
+            ]
+            messages = [
+                model_from_sql(CanvasMessage, r)
+                for r in self.db.query(
+                    f"SELECT {_cols(CanvasMessage)} FROM canvas_messages WHERE thread_id = ? "
+                    "ORDER BY created_at, id",
+                    (thread_id,),
+                )
+            ]
+        by_conversation: dict[str | None, list[CanvasMessage]] = {}
+        for message in messages:
+            by_conversation.setdefault(message.conversation_id, []).append(message)
+        return Creation(
+            thread=model_from_sql(CanvasThread, row),
+            assets=tuple(AssetView(a, _versions(a, messages)) for a in assets),
+            conversations=tuple(
+                ConversationView(c, tuple(by_conversation.get(c.id, ()))) for c in conversations
+            ),
+            loose_messages=tuple(by_conversation.get(None, ())),
+        )
+
+    # ------------------------------------------------------------------ cutouts
+    def garment_cutout(
+        self, user_id: str, source_hash: str, source_kind: str
+    ) -> GarmentCutout | None:
+        row = self.db.query_one(
+            f"SELECT {_cols(GarmentCutout)} FROM garment_cutouts "
+            "WHERE user_id = ? AND source_hash = ? AND source_kind = ?",
+            (user_id, source_hash, source_kind),
+        )
+        return None if row is None else model_from_sql(GarmentCutout, row)
+
+
+def _versions(asset: CanvasAsset, messages: list[CanvasMessage]) -> tuple[Version, ...]:
+    versions: list[Version] = []
+    current = (asset.current_storage_bucket, asset.current_storage_path)
+    if asset.base_storage_path:
+        bucket = asset.base_storage_bucket or "outputs"
+        versions.append(
+            Version(
+                bucket,
+                asset.base_storage_path,
+                asset.created_at,
+                None,
+                True,
+                (bucket, asset.base_storage_path) == current
+                or asset.base_storage_path == asset.current_storage_path,
+            )
+        )
+    for message in messages:
+        if (
+            message.asset_id == asset.id
+            and message.role == MessageRole.ASSISTANT
+            and message.output_storage_path
+        ):
+            bucket = message.output_storage_bucket or "outputs"
+            versions.append(
+                Version(
+                    bucket,
+                    message.output_storage_path,
+                    message.created_at,
+                    message.id,
+                    False,
+                    message.output_storage_path == asset.current_storage_path,
+                )
+            )
+    return tuple(versions)
