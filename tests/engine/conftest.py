@@ -5,19 +5,24 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
+from studio_desktop.engine.recorder import JobStore
+from studio_desktop.store.locations import DataDirs
+from studio_desktop.store.workspace import Store, open_account_store
 from tests.stack.fake_generation_api import FakeGenerationApi
 
 TOKEN = "access-token-1"
 
 
 @pytest.fixture
-def fake_api() -> Iterator[FakeGenerationApi]:
+def fake_api(user_id: str) -> Iterator[FakeGenerationApi]:
+    """The fake API, with TOKEN granted to the same user as the test's store."""
     api = FakeGenerationApi(steps=3, poll_after_ms=1).start()
-    api.grant(TOKEN, str(uuid.uuid4()))
+    api.grant(TOKEN, user_id)
     try:
         yield api
     finally:
@@ -52,3 +57,33 @@ def garment_photo(size: tuple[int, int] = (240, 320), colour: str = "#b03040") -
         fill=colour,
     )
     return image
+
+
+@pytest.fixture
+def user_id() -> str:
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+def store(data_root: Path, user_id: str) -> Iterator[Store]:
+    """A real account workspace store (so the outbox records every change) in a temp data dir."""
+    opened = open_account_store(DataDirs(data_root).ensure(), "http://127.0.0.1:1", user_id)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def job_store(store: Store) -> JobStore:
+    return JobStore.from_store(store)
+
+
+class SleepRecorder:
+    """Stands in for asyncio.sleep in the API client: records the waits instead of spending them."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)

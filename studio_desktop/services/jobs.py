@@ -1,0 +1,281 @@
+"""Jobs as the user sees them: submit, cancel, retry, the queue, and their events.
+
+    jobs = JobService(job_store, {"local": LocalEngine(...), "remote": RemoteEngine(...)},
+                      user_id=workspace_user_id)
+    job = await jobs.submit(JobRequest(CanvasEditInput(source, "make it navy", mask)))
+    # ``job`` is already in the store, status "queued": the history feed shows it at once.
+    outcome = await jobs.wait(job.id)          # optional: the canvas service awaits its reply
+    await jobs.cancel(job.id)
+    await jobs.retry(job.id)                   # a failed or canceled job runs again
+
+Events (emitted on the event loop's thread; ``ui/`` re-emits them as Qt signals):
+
+- ``job_changed: Event[Job]``         every status change, as stored
+- ``job_progress: Event[JobProgress]`` progress of a running job (0..1 and a sentence)
+- ``job_finished: Event[JobOutcome]``  a run ended (succeeded, failed or canceled)
+
+**Retry keeps the same row.** DESIGN.md's rule is "one job, one row": a job is one thing the
+designer asked for, and the history feed shows it once. A retry puts the *same* row back to
+``queued`` (error and ``provider_operation_id`` cleared, ``input_json.attempt`` + 1), so the
+feed does not grow a duplicate, the canvas message that points at the job stays linked, and the
+remote API gets a new idempotency key (job id + attempt) and therefore a new operation. Nothing
+of the failed attempt has to be cleaned up: outputs are only ever recorded with ``succeeded``.
+
+Engines run at most ``limits[engine]`` jobs at once (the local engine one at a time by default:
+the machine's cores are better spent finishing one edit than slowing down two); the others wait
+in the queue, still ``queued``. Closing the service (:meth:`aclose`) stops the runs without
+touching their rows; :meth:`resume_unfinished` picks them up at the next start (a remote job
+resumes polling its operation, a local one runs again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from studio_desktop.domain.enums import JobStatus
+from studio_desktop.domain.errors import ValidationError
+from studio_desktop.domain.events import Event
+from studio_desktop.domain.models import Job, new_id, utc_now
+from studio_desktop.domain.paths import ObjectRef, ext_for_mime
+from studio_desktop.engine.base import Engine, JobProgress, StepHook
+from studio_desktop.engine.cancel import CancelToken
+from studio_desktop.engine.inputs import (
+    ENGINES,
+    ImageInput,
+    JobRequest,
+    attempt_of,
+    with_images,
+)
+from studio_desktop.engine.recorder import JobStore
+from studio_desktop.engine.runner import JobOutcome, JobRunner, RunHooks
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DEFAULT_LIMITS = {"local": 1, "remote": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """A job in the queue view: the row, and how far it has come."""
+
+    job: Job
+    progress: float
+    message: str
+
+
+@dataclass
+class _Live:
+    job: Job
+    cancel: CancelToken = field(default_factory=CancelToken)
+    progress: float = 0.0
+    message: str = "Waiting to start"
+    task: asyncio.Task[JobOutcome] | None = None
+
+
+class JobService:
+    def __init__(
+        self,
+        store: JobStore,
+        engines: Mapping[str, Engine],
+        *,
+        user_id: str,
+        executor: Executor | None = None,
+        limits: Mapping[str, int] | None = None,
+        step_hook: StepHook | None = None,
+    ) -> None:
+        self.store = store
+        self.user_id = user_id
+        self.executor = executor
+        self.engines = dict(engines)
+        self.runner = JobRunner(store, self.engines, executor=executor)
+        self.step_hook = step_hook
+        self.job_changed: Event[Job] = Event("job_changed")
+        self.job_progress: Event[JobProgress] = Event("job_progress")
+        self.job_finished: Event[JobOutcome] = Event("job_finished")
+        self._limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._live: dict[str, _Live] = {}
+
+    async def _io(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+
+    # ------------------------------------------------------------------ use cases
+    async def submit(self, request: JobRequest) -> Job:
+        """Write the job (``queued``) and its input images now; run it in the background.
+
+        Returns as soon as the row is stored. Raises ValidationError for a request that cannot
+        run (an engine that is not set up here).
+        """
+        self._check_engine(request.engine)
+        job_id = new_id()
+        files: list[tuple[ObjectRef, bytes, str]] = []
+        stored: dict[str, ImageInput] = {}
+        for name, image in request.input.images().items():
+            if image.ref is not None:
+                stored[name] = image
+                continue
+            if image.data is None:
+                raise ValidationError(f"The {name} image has no content.", field=name)
+            ext = ext_for_mime(image.mime_type)
+            ref = ObjectRef("outputs", f"{self.user_id}/jobs/{job_id}/inputs/{new_id()}.{ext}")
+            files.append((ref, image.data, image.mime_type))
+            stored[name] = image.with_ref(ref)
+        request = dataclasses.replace(request, input=with_images(request.input, stored))
+        job = Job(
+            id=job_id,
+            user_id=self.user_id,
+            type=str(request.job_type),
+            status=JobStatus.QUEUED,
+            input_json=request.to_input_json(attempt=1),
+        )
+        job = await self._io(self.store.create_job, job, files)
+        self.job_changed.emit(job)
+        self._start(job)
+        return job
+
+    async def cancel(self, job_id: str) -> bool:
+        """Ask a queued or running job to stop; False if it had already ended.
+
+        A running job stops at its next step (a remote one also tells the server); a job that is
+        queued but not running in this session is marked ``canceled`` at once.
+        """
+        live = self._live.get(job_id)
+        if live is not None:
+            live.cancel.cancel()
+            return True
+        job = await self._io(self.store.job, job_id)
+        if job is None or job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return False
+        job = await self._io(self.store.update_job, job_id, status=JobStatus.CANCELED, error=None)
+        self.job_changed.emit(job)
+        return True
+
+    async def retry(self, job_id: str, *, engine: str | None = None) -> Job:
+        """Run a failed or canceled job again, in the same row (see the module docstring).
+
+        ``engine`` switches it to another engine (e.g. "remote" after the local engine said it
+        cannot do an instruction).
+        """
+        if job_id in self._live:
+            raise ValidationError("This job is still running; it cannot be retried yet.")
+        job = await self._io(self.store.job, job_id)
+        if job is None:
+            raise ValidationError("This job no longer exists.")
+        if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+            raise ValidationError(
+                f"Only a failed or canceled job can be retried; this one is {job.status}."
+            )
+        input_json = dict(job.input_json)
+        input_json["attempt"] = attempt_of(job.input_json) + 1
+        if engine is not None:
+            self._check_engine(engine)
+            input_json["engine"] = engine
+        job = await self._io(
+            self.store.update_job,
+            job_id,
+            status=JobStatus.QUEUED,
+            error=None,
+            provider_operation_id=None,
+            input_json=input_json,
+        )
+        self.job_changed.emit(job)
+        self._start(job)
+        return job
+
+    async def wait(self, job_id: str) -> JobOutcome:
+        """The outcome of a job's current run (at once, from the store, if none is running)."""
+        live = self._live.get(job_id)
+        if live is not None and live.task is not None:
+            return await asyncio.shield(live.task)
+        job = await self._io(self.store.job, job_id)
+        if job is None:
+            raise ValidationError("This job no longer exists.")
+        outputs = await self._io(self.store.outputs, job_id)
+        return JobOutcome(job, tuple(outputs))
+
+    def queue(self) -> list[QueueEntry]:
+        """Jobs queued or running in this session, oldest first, with their progress."""
+        entries = [QueueEntry(v.job, v.progress, v.message) for v in self._live.values()]
+        return sorted(entries, key=lambda e: (e.job.created_at, e.job.id))
+
+    async def resume_unfinished(self) -> list[Job]:
+        """Start again the jobs an earlier session left queued or running (this user's)."""
+        resumed = []
+        for job in await self._io(self.store.unfinished_jobs):
+            if job.user_id != self.user_id or job.id in self._live:
+                continue
+            self._start(job)
+            resumed.append(job)
+        return resumed
+
+    async def aclose(self) -> None:
+        """Stop every run without changing its row (it is resumed at the next start)."""
+        tasks = [live.task for live in self._live.values() if live.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ------------------------------------------------------------------ internals
+    def _check_engine(self, engine: str) -> None:
+        if engine not in ENGINES:
+            raise ValidationError(f"Unknown engine {engine!r}.", field="engine")
+        if engine not in self.engines:
+            raise ValidationError(
+                "The studio's generation service is not available: sign in to a studio account "
+                "to use it."
+                if engine == "remote"
+                else "The local engine is not available.",
+                field="engine",
+            )
+
+    def _slot(self, engine: str) -> asyncio.Semaphore:
+        if engine not in self._slots:
+            self._slots[engine] = asyncio.Semaphore(max(1, self._limits.get(engine, 1)))
+        return self._slots[engine]
+
+    def _start(self, job: Job) -> None:
+        live = _Live(job)
+        self._live[job.id] = live
+        live.task = asyncio.get_running_loop().create_task(self._run(live), name=f"job-{job.id}")
+
+    async def _run(self, live: _Live) -> JobOutcome:
+        job_id = live.job.id
+        engine = str(live.job.input_json.get("engine", "local"))
+
+        def on_change(job: Job) -> None:
+            live.job = job
+            if job.status == JobStatus.RUNNING and live.progress == 0.0:
+                live.message = "Starting"
+            self.job_changed.emit(job)
+
+        def on_progress(progress: JobProgress) -> None:
+            live.progress, live.message = progress.fraction, progress.message
+            self.job_progress.emit(progress)
+
+        hooks = RunHooks(on_change=on_change, on_progress=on_progress, step_hook=self.step_hook)
+        try:
+            async with self._slot(engine):
+                outcome = await self.runner.run(job_id, live.cancel, hooks)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # The store itself failed (disk full, locked): the row may still say running; it is
+            # picked up again by resume_unfinished at the next start.
+            log.exception("job %s could not be recorded", job_id)
+            message = getattr(exc, "message", None) or type(exc).__name__
+            outcome = JobOutcome(
+                dataclasses.replace(
+                    live.job, status=JobStatus.FAILED, error=message, updated_at=utc_now()
+                )
+            )
+        finally:
+            self._live.pop(job_id, None)
+        self.job_finished.emit(outcome)
+        return outcome
