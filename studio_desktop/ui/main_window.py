@@ -1,24 +1,566 @@
-"""The main window: History, Profiles and Canvas areas with the sync status bar."""
+"""The main window: the side bar and the three areas, the message bar, the status bar, menus.
+
+::
+
+    ┌ message bar (errors/notices; hidden when empty) ───────────────────────────┐
+    │ side bar │ QStackedWidget: History | Profiles | Canvas (built on first show) │
+    └ status bar: [busy indicator] [sync status] ────────────────────────────────┘
+
+It is the :class:`~studio_desktop.ui.operations.OperationHost` of every ``run_op`` started from
+its widgets. It emits what the user asked for (signals below) and renders what it is told
+(``set_sync_status``, ``set_account``, ``set_workspaces``, ``show_message``); the composition
+root wires both ends to the services.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QUndoGroup,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
 
 from studio_desktop import APP_NAME
-from studio_desktop.store.locations import DataDirs
+from studio_desktop.domain.errors import ExternalError
+from studio_desktop.domain.status import SyncStatus
+from studio_desktop.store.locations import LOCAL_WORKSPACE, DataDirs
+from studio_desktop.ui.areas import AreaFactory, AreaKey, AreaWidget, default_factory
+from studio_desktop.ui.diagnostics import collect_diagnostics, log_file, log_tail
+from studio_desktop.ui.drop import classify_urls, expand_paths, has_droppable_urls
+from studio_desktop.ui.icons import app_icon, icon
+from studio_desktop.ui.operations import event_loop, run_op
+from studio_desktop.ui.preferences import Preferences, SettingsValues, ThumbnailSize
+from studio_desktop.ui.sidebar import SideBar
+from studio_desktop.ui.theme import ThemeMode, theme_manager
+from studio_desktop.ui.widgets.busy_indicator import BusyIndicator
+from studio_desktop.ui.widgets.drop_overlay import DropOverlay
+from studio_desktop.ui.widgets.message_bar import MessageBar, MessageLevel
+from studio_desktop.ui.widgets.sync_status import SyncStatusWidget
+
+log = logging.getLogger(__name__)
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
+DEFAULT_SIZE = QSize(1280, 820)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, dirs: DataDirs) -> None:
+    # What the user asked for; the payloads are plain Python values.
+    dropped_files = Signal(list)  # list[Path]: files dropped anywhere on the window (expanded)
+    import_requested = Signal(list)  # list[Path]: File → Import images…
+    export_requested = Signal()  # File → Export selected…
+    connect_requested = Signal(object)  # ProjectConnection
+    sign_in_requested = Signal(object)  # Credentials
+    sign_out_requested = Signal()
+    workspace_switch_requested = Signal(str)  # a workspace key ("local" or an account key)
+    settings_changed = Signal(object)  # SettingsValues, already saved to QSettings
+    thumbnail_size_changed = Signal(int)  # pixels
+    area_changed = Signal(str)  # AreaKey value
+    first_painted = Signal()  # once, when the window's content is first painted
+
+    def __init__(
+        self,
+        dirs: DataDirs,
+        *,
+        preferences: Preferences | None = None,
+        area_factories: Mapping[AreaKey, AreaFactory] | None = None,
+    ) -> None:
         super().__init__()
         self.dirs = dirs
-        self.setWindowTitle(APP_NAME)
+        self.preferences = preferences or Preferences()
         self.setObjectName("MainWindow")
-        self.tabs = QTabWidget(self)
-        for name in ("History", "Profiles", "Canvas"):
-            placeholder = QLabel(f"{name} comes here.")
-            placeholder.setObjectName(f"{name.lower()}_placeholder")
-            self.tabs.addTab(placeholder, name)
-        self.setCentralWidget(self.tabs)
-        self.statusBar().showMessage("Local workspace")
-        self.resize(1200, 800)
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self._factories: dict[AreaKey, AreaFactory] = {k: default_factory(k) for k in AreaKey}
+        self._factories.update(area_factories or {})
+        self._areas: dict[AreaKey, AreaWidget] = {}
+        self._current: AreaKey | None = None
+        self._painted = False
+        self._dialogs: dict[str, QWidget] = {}
+        self._account: str | None = None
+
+        # ------------------------------------------------------------ layout
+        self.message_bar = MessageBar(self)
+        self.sidebar = SideBar(self)
+        self.sidebar.area_selected.connect(lambda key: self.set_current_area(AreaKey(key)))
+        self.stack = QStackedWidget(self)
+        self.stack.setObjectName("AreaStack")
+        self._pages: dict[AreaKey, QWidget] = {}
+        for key in AreaKey:
+            page = QWidget(self.stack)
+            page.setObjectName(f"{key.value}_page")
+            page_layout = QVBoxLayout(page)
+            page_layout.setContentsMargins(0, 0, 0, 0)
+            self.stack.addWidget(page)
+            self._pages[key] = page
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
+        body.addWidget(self.sidebar)
+        body.addWidget(self.stack, 1)
+        central = QWidget(self)
+        central.setObjectName("Central")
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.message_bar)
+        column.addLayout(body, 1)
+        self.setCentralWidget(central)
+        central.installEventFilter(self)
+        self.drop_overlay = DropOverlay(central)
+
+        self.busy_indicator = BusyIndicator(self)
+        self.sync_status = SyncStatusWidget(self)
+        self.statusBar().setSizeGripEnabled(True)
+        self.statusBar().addPermanentWidget(self.busy_indicator)
+        self.statusBar().addPermanentWidget(self.sync_status)
+
+        self.undo_group = QUndoGroup(self)
+        self._build_menus()
+
+        # ------------------------------------------------------------ restore
+        geometry, state, area = self.preferences.window_state()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self._default_geometry()
+        if state is not None:
+            self.restoreState(state)
+        try:
+            start_area = AreaKey(area) if area else AreaKey.HISTORY
+        except ValueError:
+            start_area = AreaKey.HISTORY
+        self.set_current_area(start_area)
+
+    # ================================================================ areas
+    def area(self, key: AreaKey) -> AreaWidget:
+        """The area widget for ``key``, built by its factory on first use."""
+        if key not in self._areas:
+            self._install_area(key, self._factories[key]())
+        return self._areas[key]
+
+    def is_area_built(self, key: AreaKey) -> bool:
+        return key in self._areas
+
+    @property
+    def history_area(self) -> AreaWidget:
+        return self.area(AreaKey.HISTORY)
+
+    @property
+    def profiles_area(self) -> AreaWidget:
+        return self.area(AreaKey.PROFILES)
+
+    @property
+    def canvas_area(self) -> AreaWidget:
+        return self.area(AreaKey.CANVAS)
+
+    def set_area_factory(self, key: AreaKey, factory: AreaFactory) -> None:
+        """Use ``factory`` for an area not built yet; for a built one, see :meth:`replace_area`."""
+        self._factories[key] = factory
+
+    def replace_area(self, key: AreaKey, widget: AreaWidget) -> None:
+        """Put ``widget`` in the area's slot (the previous widget is deleted)."""
+        old = self._areas.pop(key, None)
+        if old is not None:
+            self.undo_group.removeStack(old.undo_stack)
+            old.setParent(None)
+            old.deleteLater()
+        self._install_area(key, widget)
+        if self._current is key:
+            self.undo_group.setActiveStack(widget.undo_stack)
+            widget.area_activated()
+
+    def _install_area(self, key: AreaKey, widget: AreaWidget) -> None:
+        page = self._pages[key]
+        widget.setParent(page)
+        page.layout().addWidget(widget)
+        self._areas[key] = widget
+        self.undo_group.addStack(widget.undo_stack)
+
+    @property
+    def current_area_key(self) -> AreaKey:
+        return self._current or AreaKey.HISTORY
+
+    def set_current_area(self, key: AreaKey) -> None:
+        if key is self._current:
+            return
+        previous = self._areas.get(self._current) if self._current else None
+        widget = self.area(key)
+        self.stack.setCurrentWidget(self._pages[key])
+        self.sidebar.set_current(key)
+        self.area_actions[key].setChecked(True)
+        self._current = key
+        self.undo_group.setActiveStack(widget.undo_stack)
+        if previous is not None:
+            previous.area_deactivated()
+        widget.area_activated()
+        self.area_changed.emit(key.value)
+
+    # ================================================================ menus
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+
+        file_menu = bar.addMenu("&File")
+        self.action_import = file_menu.addAction(icon("import"), "&Import images…")
+        self.action_import.setShortcut(QKeySequence.StandardKey.Open)
+        self.action_import.triggered.connect(self.open_import_dialog)
+        self.action_export = file_menu.addAction(icon("export"), "&Export selected…")
+        self.action_export.setShortcut(QKeySequence("Ctrl+E"))
+        self.action_export.setEnabled(False)
+        self.action_export.setToolTip("Select outputs in History to export them")
+        self.action_export.triggered.connect(self.export_requested)
+        file_menu.addSeparator()
+        self.action_quit = file_menu.addAction("&Quit")
+        self.action_quit.setShortcut(QKeySequence("Ctrl+Q"))
+        self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
+        self.action_quit.triggered.connect(self.close)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.action_undo = self.undo_group.createUndoAction(self, "&Undo")
+        self.action_undo.setIcon(icon("undo"))
+        self.action_undo.setShortcut(QKeySequence.StandardKey.Undo)
+        self.action_redo = self.undo_group.createRedoAction(self, "&Redo")
+        self.action_redo.setIcon(icon("redo"))
+        self.action_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit_menu.addAction(self.action_undo)
+        edit_menu.addAction(self.action_redo)
+
+        view_menu = bar.addMenu("&View")
+        self.area_actions: dict[AreaKey, QAction] = {}
+        areas = QActionGroup(self)
+        for key in AreaKey:
+            action = view_menu.addAction(icon(key.icon_name), key.label)
+            action.setCheckable(True)
+            action.setShortcut(QKeySequence(key.shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _c=False, k=key: self.set_current_area(k))
+            areas.addAction(action)
+            self.area_actions[key] = action
+        view_menu.addSeparator()
+        theme_menu = view_menu.addMenu(icon("theme"), "&Appearance")
+        self.theme_actions: dict[ThemeMode, QAction] = {}
+        themes = QActionGroup(self)
+        for mode in ThemeMode:
+            action = theme_menu.addAction(mode.label)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _c=False, m=mode: self.set_theme_mode(m))
+            themes.addAction(action)
+            self.theme_actions[mode] = action
+        self.theme_actions[self.preferences.theme].setChecked(True)
+        size_menu = view_menu.addMenu(icon("grid"), "&Thumbnail size")
+        self.thumbnail_actions: dict[ThumbnailSize, QAction] = {}
+        sizes = QActionGroup(self)
+        for size in ThumbnailSize:
+            action = size_menu.addAction(size.label)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _c=False, s=size: self.set_thumbnail_size(s))
+            sizes.addAction(action)
+            self.thumbnail_actions[size] = action
+        self.thumbnail_actions[self.preferences.thumbnail_size].setChecked(True)
+
+        account_menu = bar.addMenu("&Account")
+        self.action_connect = account_menu.addAction(
+            icon("database"), "&Connect to Supabase project…"
+        )
+        self.action_connect.triggered.connect(self.open_connect_dialog)
+        self.action_sign_in = account_menu.addAction(icon("sign-in"), "&Sign in…")
+        self.action_sign_in.triggered.connect(self.open_sign_in_dialog)
+        self.action_sign_out = account_menu.addAction(icon("sign-out"), "Sign &out")
+        self.action_sign_out.setEnabled(False)
+        self.action_sign_out.triggered.connect(self.sign_out_requested)
+        self.workspace_menu = account_menu.addMenu(icon("local"), "S&witch workspace")
+        self._workspace_group = QActionGroup(self)
+        self.set_workspaces([(LOCAL_WORKSPACE, "Local workspace")], LOCAL_WORKSPACE)
+        account_menu.addSeparator()
+        self.action_settings = account_menu.addAction(icon("settings"), "Se&ttings…")
+        self.action_settings.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.action_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.action_settings.triggered.connect(self.open_settings_dialog)
+
+        help_menu = bar.addMenu("&Help")
+        self.action_about = help_menu.addAction(icon("info"), f"&About {APP_NAME}")
+        self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.action_about.triggered.connect(self.open_about_dialog)
+        self.action_copy_diagnostics = help_menu.addAction(icon("copy"), "&Copy diagnostics")
+        self.action_copy_diagnostics.triggered.connect(self.copy_diagnostics)
+
+    # ================================================================ view
+    def set_theme_mode(self, mode: ThemeMode) -> None:
+        self.preferences.theme = mode
+        self.theme_actions[mode].setChecked(True)
+        theme_manager().set_mode(mode)
+
+    def set_thumbnail_size(self, size: ThumbnailSize) -> None:
+        self.preferences.thumbnail_size = size
+        self.thumbnail_actions[size].setChecked(True)
+        self.thumbnail_size_changed.emit(size.pixels)
+
+    @property
+    def thumbnail_size(self) -> int:
+        return self.preferences.thumbnail_size.pixels
+
+    def set_export_enabled(self, enabled: bool) -> None:
+        """Areas enable File → Export selected… while they have a selection."""
+        self.action_export.setEnabled(enabled)
+
+    # ================================================================ account
+    def set_account(self, email: str | None) -> None:
+        """Who is signed in (None: the local workspace); updates menus and the title."""
+        self._account = email
+        self.action_sign_out.setEnabled(email is not None)
+        self.action_sign_in.setEnabled(email is None)
+        where = email if email else "Local workspace"
+        self.setWindowTitle(f"{where} — {APP_NAME}")
+
+    def set_workspaces(self, workspaces: list[tuple[str, str]], current: str) -> None:
+        """The Switch workspace menu: ``(key, label)`` pairs, ``current`` checked."""
+        self.workspace_menu.clear()
+        for action in self._workspace_group.actions():
+            self._workspace_group.removeAction(action)
+        for key, label in workspaces:
+            action = self.workspace_menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(key == current)
+            action.setData(key)
+            action.triggered.connect(
+                lambda _c=False, k=key: self.workspace_switch_requested.emit(k)
+            )
+            self._workspace_group.addAction(action)
+
+    def set_sync_status(self, status: SyncStatus) -> None:
+        self.sync_status.set_status(status)
+
+    # ================================================================ dialogs
+    def _open(self, name: str, dialog: QWidget) -> QWidget:
+        previous = self._dialogs.get(name)
+        if previous is not None:
+            previous.close()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda *_a, n=name, d=dialog: self._forget_dialog(n, d))
+        self._dialogs[name] = dialog
+        dialog.open()  # window-modal, no nested event loop
+        return dialog
+
+    def _forget_dialog(self, name: str, dialog: QWidget) -> None:
+        if self._dialogs.get(name) is dialog:
+            del self._dialogs[name]
+
+    def dialog(self, name: str) -> QWidget | None:
+        """An open dialog by name: connect, sign_in, settings, about, import."""
+        return self._dialogs.get(name)
+
+    def open_connect_dialog(self, *, then_sign_in: bool = False) -> QWidget:
+        from studio_desktop.ui.dialogs.connect_dialog import ConnectDialog, ProjectConnection
+
+        dialog = ConnectDialog(self, url=self.preferences.project_url)
+
+        def accepted(connection: ProjectConnection) -> None:
+            self.preferences.project_url = connection.url
+            self.connect_requested.emit(connection)
+            if then_sign_in:
+                QTimer.singleShot(0, self.open_sign_in_dialog)
+
+        dialog.connection_accepted.connect(accepted)
+        return self._open("connect", dialog)
+
+    def open_sign_in_dialog(self) -> QWidget:
+        """Sign in to the connected project (asks for the project first if there is none)."""
+        if not self.preferences.project_url:
+            return self.open_connect_dialog(then_sign_in=True)
+        from studio_desktop.ui.dialogs.sign_in_dialog import Credentials, SignInDialog
+
+        dialog = SignInDialog(
+            self, project_url=self.preferences.project_url, email=self.preferences.last_email
+        )
+
+        def accepted(credentials: Credentials) -> None:
+            self.preferences.last_email = credentials.email
+            self.sign_in_requested.emit(credentials)
+
+        dialog.credentials_accepted.connect(accepted)
+        return self._open("sign_in", dialog)
+
+    def open_settings_dialog(self) -> QWidget:
+        from studio_desktop.ui.dialogs.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.preferences.settings_values(), self)
+        dialog.settings_accepted.connect(self._apply_settings)
+        return self._open("settings", dialog)
+
+    def _apply_settings(self, values: SettingsValues) -> None:
+        self.preferences.save_settings_values(values)
+        self.set_theme_mode(values.theme)
+        self.settings_changed.emit(values)
+
+    def open_about_dialog(self) -> QWidget:
+        from studio_desktop.ui.dialogs.about import AboutDialog
+
+        return self._open("about", AboutDialog(self.dirs.root, self))
+
+    def open_import_dialog(self) -> QWidget:
+        dialog = QFileDialog(self, "Import images", str(Path.home()), IMAGE_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.filesSelected.connect(
+            lambda files: self.import_requested.emit([Path(f) for f in files])
+        )
+        return self._open("import", dialog)
+
+    @asyncSlot()
+    async def copy_diagnostics(self) -> None:
+        """Help → Copy diagnostics: versions, platform, recent log lines (redacted)."""
+        tail = await event_loop().run_in_executor(None, log_tail, log_file())
+        QGuiApplication.clipboard().setText(collect_diagnostics(tail=tail))
+        self.show_message(
+            "Diagnostics copied to the clipboard. Paste them into your message to the team.",
+            level=MessageLevel.SUCCESS,
+        )
+
+    # ================================================================ feedback (OperationHost)
+    def show_message(
+        self,
+        text: str,
+        *,
+        level: MessageLevel = MessageLevel.INFO,
+        details: str | None = None,
+        timeout_ms: int | None = None,
+    ) -> None:
+        self.message_bar.show_message(text, level=level, details=details, timeout_ms=timeout_ms)
+
+    def show_external_error(self, error: ExternalError, details: str | None = None) -> None:
+        self.message_bar.show_error(error, details=details)
+
+    def begin_busy(self, label: str) -> int:
+        return self.busy_indicator.begin(label)
+
+    def end_busy(self, token: int) -> None:
+        self.busy_indicator.end(token)
+
+    # ================================================================ drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if has_droppable_urls(event.mimeData()):
+            event.acceptProposedAction()
+            self.drop_overlay.show_over_parent("Drop to open")
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if has_droppable_urls(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.drop_overlay.hide()
+        super().dragLeaveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.drop_overlay.hide()
+        mime = event.mimeData()
+        if not has_droppable_urls(mime):
+            event.ignore()
+            return
+        items = classify_urls(mime.urls())
+        if not items.local:
+            event.ignore()
+            self.show_message(
+                "Links cannot be opened directly. Save the image to your computer first, then "
+                "drop the file.",
+                level=MessageLevel.WARNING,
+            )
+            return
+        event.acceptProposedAction()
+        if items.links:
+            self.show_message(
+                f"{len(items.links)} link(s) were skipped: only files from this computer can be "
+                "dropped.",
+                level=MessageLevel.WARNING,
+            )
+        paths = items.local
+        if items.folders:
+            run_op(
+                self,
+                lambda: expand_paths(paths),
+                on_success=self._emit_dropped,
+                progress="Reading the dropped folder…",
+            )
+            return
+        try:
+            files = expand_paths(paths)
+        except ExternalError as error:
+            self.show_external_error(error)
+            return
+        self._emit_dropped(files)
+
+    def _emit_dropped(self, files: list[Path]) -> None:
+        log.info("%d file(s) dropped on the window", len(files))
+        self.dropped_files.emit(files)
+
+    # ================================================================ window life
+    def _default_geometry(self) -> None:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        size = QSize(DEFAULT_SIZE)
+        if screen is not None:
+            available = screen.availableGeometry()
+            size = size.boundedTo(
+                QSize(int(available.width() * 0.9), int(available.height() * 0.9))
+            )
+            self.resize(size)
+            frame = self.frameGeometry()
+            frame.moveCenter(available.center())
+            self.move(frame.topLeft())
+        else:
+            self.resize(size)
+
+    def save_window_state(self) -> None:
+        self.preferences.save_window_state(
+            self.saveGeometry(), self.saveState(), self.current_area_key.value
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_window_state()
+        for dialog in list(self._dialogs.values()):
+            dialog.close()
+        super().closeEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            not self._painted
+            and event.type() == QEvent.Type.Paint
+            and watched is self.centralWidget()
+        ):
+            self._painted = True
+            self.first_painted.emit()
+        return super().eventFilter(watched, event)
+
+
+def main_window_of(widget: QWidget | None) -> MainWindow | None:
+    """The main window a widget lives in (for areas that need its message bar)."""
+    while widget is not None:
+        window = widget.window()
+        if isinstance(window, MainWindow):
+            return window
+        widget = window.parentWidget()
+    for top in QApplication.topLevelWidgets():
+        if isinstance(top, MainWindow):
+            return top
+    return None

@@ -1,0 +1,54 @@
+"""The sync state the status bar shows: a plain value the sync layer publishes (no Qt here).
+
+The sync engine emits a new :class:`SyncStatus` through an ``Event[SyncStatus]`` whenever its
+state changes; ``ui/widgets/sync_status.py`` renders it. Every field is plain data, so the sync
+layer builds and tests it without a display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from studio_desktop.domain.errors import BugError
+
+
+class SyncState(StrEnum):
+    LOCAL = "local"  # the local workspace: no account, nothing to sync
+    OFFLINE = "offline"  # an account, but the server cannot be reached right now
+    SYNCING = "syncing"  # pushing/pulling: ``done`` of ``total`` steps (total 0 = unknown)
+    UP_TO_DATE = "up_to_date"  # everything pushed and pulled at ``last_synced_at``
+    NEEDS_SIGN_IN = "needs_sign_in"  # the session expired or was revoked: changes wait
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedChange:
+    """A queued change the sync engine gave up retrying, with the reason a person can read."""
+
+    description: str  # what it is, e.g. "Profile “Ana”" or "Output 3 of job 4f2c…"
+    reason: str  # why it is parked, e.g. "The server refused it: name is too long."
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    state: SyncState = SyncState.LOCAL
+    done: int = 0
+    total: int = 0
+    queued: int = 0  # local changes waiting in the outbox
+    last_synced_at: datetime | None = None  # timezone-aware; shown in local time
+    parked: tuple[ParkedChange, ...] = field(default_factory=tuple)
+    account: str | None = None  # who is signed in (e-mail), None in the local workspace
+    detail: str | None = None  # one readable sentence, e.g. why the app is offline
+
+    def __post_init__(self) -> None:
+        if min(self.done, self.total, self.queued) < 0:
+            raise BugError(f"sync counts must not be negative: {self!r}")
+        if self.total and self.done > self.total:
+            raise BugError(f"sync progress {self.done} is past its total {self.total}")
+        if self.last_synced_at is not None and self.last_synced_at.tzinfo is None:
+            raise BugError("last_synced_at must be timezone-aware")
+
+    @classmethod
+    def local_workspace(cls) -> SyncStatus:
+        return cls(state=SyncState.LOCAL)

@@ -1,0 +1,1 @@
+"""The Canvas area: Magic Canvas, the mask brush and the chat panel."""

@@ -1,0 +1,1 @@
+"""The History area: the feed of jobs and their outputs."""

@@ -1,0 +1,1 @@
+"""The Profiles area: the model profiles and their reference images."""

@@ -1,0 +1,1 @@
+"""Small reusable widgets: the message bar, the busy indicator, the sync status, empty states."""

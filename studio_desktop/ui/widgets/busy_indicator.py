@@ -1,0 +1,62 @@
+"""The status bar's busy indicator: a label and an indeterminate bar while operations run.
+
+``ui/operations.py`` calls :meth:`begin` when an operation starts and :meth:`end` with the token
+when it finishes; several can overlap (the latest label is shown, the count in the tooltip). While
+anything runs the cursor is Qt's *busy* cursor (an arrow with a spinner: the window stays usable).
+"""
+
+from __future__ import annotations
+
+from itertools import count
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QProgressBar, QWidget
+
+
+class BusyIndicator(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("BusyIndicator")
+        self._running: dict[int, str] = {}
+        self._tokens = count(1)
+        self.label = QLabel(self)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 0)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedWidth(96)
+        self.bar.setMaximumHeight(12)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 8, 0)
+        layout.setSpacing(8)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        self.hide()
+
+    @property
+    def running(self) -> list[str]:
+        """Labels of the operations in progress, oldest first."""
+        return list(self._running.values())
+
+    def begin(self, label: str) -> int:
+        token = next(self._tokens)
+        if not self._running:
+            QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        self._running[token] = label
+        self._refresh()
+        return token
+
+    def end(self, token: int) -> None:
+        if self._running.pop(token, None) is None:
+            return
+        if not self._running:
+            QApplication.restoreOverrideCursor()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if not self._running:
+            self.hide()
+            return
+        labels = list(self._running.values())
+        self.label.setText(labels[-1])
+        self.setToolTip("\n".join(labels))
+        self.show()
