@@ -1,0 +1,353 @@
+"""The gateway process: an aiohttp server on 127.0.0.1 in a background thread with its own loop.
+
+>>> gw = Gateway(GatewayConfig(dsn=cluster.dsn("mydb")))
+>>> gw.start()                 # binds a free port (or config.port); gw.url = "http://127.0.0.1:PORT"
+>>> gw.stop(); gw.start()      # goes offline (connection refused) and back, same port
+>>> gw.close()                 # stops for good
+
+Test-facing controls: :attr:`Gateway.faults` (see :mod:`.faults`), :attr:`Gateway.log`,
+:attr:`Gateway.auth_settings` (token TTL, refresh reuse interval), :meth:`Gateway.create_user`,
+:meth:`Gateway.mint_session`, :meth:`Gateway.reset`, :attr:`Gateway.internal_errors` (requests
+that crashed the gateway itself: a bug here, never a fault the test asked for).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from . import keys
+from .auth import AuthService, AuthSettings
+from .common import json_response
+from .db import Database
+from .errors import AuthError, GatewayError
+from .faults import DEFAULT_SEED, Decision, Faults, LoggedRequest, RequestLog
+from .rest import RestService
+from .storage import BlobStore, StorageService
+
+T = TypeVar("T")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+AUTH_API_VERSION = "2024-01-01"
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    #: DSN of the database (any login role; the gateway logs in as ``authenticator``,
+    #: ``supabase_storage_admin`` and ``supabase_auth_admin`` on the same server and database).
+    dsn: str
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = a free port, kept across stop()/start()
+    storage_dir: Path | None = None  # None = a temp dir removed by close()
+    jwt_secret: str = keys.JWT_SECRET
+    max_rest_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 50 * 1024 * 1024
+    access_token_ttl: int = 3600
+    refresh_reuse_interval: float = 0.0
+    bcrypt_rounds: int = 10
+    seed: int = DEFAULT_SEED
+    max_connections: int = 8
+
+
+@dataclass(frozen=True)
+class InternalError:
+    method: str
+    path: str
+    traceback: str
+
+
+class ConnectionDroppedError(Exception):
+    """Raised inside the server after a fault closed the client's connection."""
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        self.faults = Faults()
+        self.faults.seed(config.seed)
+        self.log = RequestLog()
+        self.internal_errors: list[InternalError] = []
+        self.auth_settings = self._default_auth_settings()
+        self.db = Database(config.dsn, max_connections=config.max_connections)
+        self._own_storage_dir = config.storage_dir is None
+        self.storage_dir = config.storage_dir or Path(tempfile.mkdtemp(prefix="studio-gw-"))
+        self.blobs = BlobStore(self.storage_dir)
+        self.port = config.port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._db_open = False
+
+    def _default_auth_settings(self) -> AuthSettings:
+        return AuthSettings(
+            access_token_ttl=self.config.access_token_ttl,
+            refresh_reuse_interval=self.config.refresh_reuse_interval,
+            bcrypt_rounds=self.config.bcrypt_rounds,
+        )
+
+    # ------------------------------------------------------------ properties
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` (what ``create_client`` takes as the Supabase URL)."""
+        return f"http://{self.config.host}:{self.port}"
+
+    @property
+    def anon_key(self) -> str:
+        return (
+            keys.ANON_KEY
+            if self.config.jwt_secret == keys.JWT_SECRET
+            else keys.sign(
+                {"iss": "supabase-demo", "role": "anon", "exp": 1983812996}, self.config.jwt_secret
+            )
+        )
+
+    @property
+    def service_role_key(self) -> str:
+        return (
+            keys.SERVICE_ROLE_KEY
+            if self.config.jwt_secret == keys.JWT_SECRET
+            else keys.sign(
+                {"iss": "supabase-demo", "role": "service_role", "exp": 1983812996},
+                self.config.jwt_secret,
+            )
+        )
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(
+                target=loop.run_forever, name="supabase-test-gateway", daemon=True
+            )
+            thread.start()
+            self._loop, self._thread = loop, thread
+        return self._loop
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run a coroutine on the gateway's loop from any other thread; return its result."""
+        loop = self._ensure_loop()
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+    def start(self) -> None:
+        """Serve (again) on the same port. Opens the database pools on first start."""
+        if self._runner is not None:
+            return
+        self.call(self._start())
+
+    def stop(self) -> None:
+        """Go offline: the port refuses connections and open ones are closed. :meth:`start`
+        serves again on the same port with the same data."""
+        if self._runner is None:
+            return
+        self.call(self._stop())
+
+    def close(self) -> None:
+        """Stop for good: server, database pools, loop thread, the temp storage dir."""
+        if self._loop is None:
+            return
+        self.call(self._stop())
+        if self._db_open:
+            self.call(self.db.close())
+            self._db_open = False
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        assert self._thread is not None
+        self._thread.join(10)
+        self._loop.close()
+        self._loop = None
+        if self._own_storage_dir:
+            shutil.rmtree(self.storage_dir, ignore_errors=True)
+
+    def __enter__(self) -> Gateway:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def _start(self) -> None:
+        if not self._db_open:
+            await self.db.open()
+            self._db_open = True
+        app = self._make_app()
+        runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None, handle_signals=False)
+        await runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            deadline = time.monotonic() + 5
+            while True:
+                try:
+                    sock.bind((self.config.host, self.port))
+                    break
+                except OSError:
+                    if self.port == 0 or time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.05)
+            self.port = int(sock.getsockname()[1])
+            site = web.SockSite(runner, sock)
+            await site.start()
+        except BaseException:
+            sock.close()
+            await runner.cleanup()
+            raise
+        self._runner = runner
+
+    async def _stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    # ------------------------------------------------------------ test controls
+
+    def reset(self) -> None:
+        """Between tests: no faults (seed restored), empty log, default auth settings, no
+        recorded internal errors, and serving again if a test stopped it."""
+        self.faults.reset()
+        self.faults.seed(self.config.seed)
+        self.log.clear()
+        self.internal_errors.clear()
+        self.auth_settings = self._default_auth_settings()
+        self.start()
+
+    def set_auth(self, **changes: Any) -> None:
+        """Change auth settings at run time, e.g. ``set_auth(access_token_ttl=2)``."""
+        self.auth_settings = dataclasses.replace(self.auth_settings, **changes)
+
+    def create_user(
+        self, email: str, password: str, user_metadata: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A confirmed user inserted straight into ``auth.users`` (bcrypt hash); its row."""
+        return self.call(self._auth.create_user(email, password, user_metadata))
+
+    def mint_session(self, user_id: str, *, ttl: int | None = None) -> dict[str, Any]:
+        """A new real session for ``user_id`` whose access token lives ``ttl`` seconds
+        (negative: already expired; the refresh token works). Shaped like a token answer."""
+        return self.call(self._auth.mint_session(user_id, ttl=ttl))
+
+    def reload_schema(self) -> None:
+        """Re-read tables and functions (PostgREST's ``NOTIFY pgrst, 'reload schema'``)."""
+        self.call(self.db.reload_catalog())
+
+    # ------------------------------------------------------------ the app
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware], client_max_size=2**40)
+        self._auth = AuthService(self)
+        app.add_routes(self._auth.routes())
+        app.add_routes(RestService(self).routes())
+        app.add_routes(StorageService(self, self.blobs).routes())
+        return app
+
+    def _error_response(self, request: web.Request, exc: GatewayError) -> web.Response:
+        body = exc.body
+        if isinstance(exc, AuthError):
+            body = exc.body_for(request.headers.get("X-Supabase-Api-Version"))
+        return json_response(body, exc.status, dict(exc.headers))
+
+    def _fault_response(self, request: web.Request, status: int) -> web.Response:
+        text = "injected by the test gateway"
+        if request.path.startswith("/auth/"):
+            body: Any = {"code": status, "error_code": "unexpected_failure", "msg": text}
+        elif request.path.startswith("/storage/"):
+            body = {
+                "statusCode": str(status),
+                "code": "InternalError",
+                "error": "Internal",
+                "message": text,
+            }
+        else:
+            body = {"code": str(status), "message": text, "details": None, "hint": None}
+        return json_response(body, status)
+
+    async def _drop(
+        self, request: web.Request, where: str, response: web.StreamResponse | None
+    ) -> None:
+        transport = request.transport
+        if where == "body" and isinstance(response, web.Response):
+            body = response.body if isinstance(response.body, bytes) else b""
+            if len(body) < 2:
+                body = body + b" " * (64 - len(body))
+            cut = web.StreamResponse(status=response.status, headers=response.headers)
+            cut.content_length = len(body)
+            await cut.prepare(request)
+            await cut.write(body[: len(body) // 2])
+            await asyncio.sleep(0.01)
+        if transport is not None:
+            transport.abort() if where == "headers" else transport.close()
+        raise ConnectionDroppedError
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.monotonic()
+        decision: Decision = self.faults.decide(request.method, request.path)
+        status = 0
+        fault: str | None = None
+        try:
+            if decision.latency:
+                await asyncio.sleep(decision.latency)
+            if decision.fail_status is not None and decision.fail_stage == "before":
+                fault = "fail"
+                response: web.StreamResponse = self._fault_response(request, decision.fail_status)
+            elif decision.drop is not None and decision.drop_stage == "before":
+                fault = f"drop:{decision.drop}"
+                await self._drop(request, decision.drop, None)
+                raise AssertionError("unreachable")
+            else:
+                response = await self._handle(request, handler)
+                if decision.fail_status is not None:
+                    fault = "fail"
+                    response = self._fault_response(request, decision.fail_status)
+                elif decision.drop is not None:
+                    fault = f"drop:{decision.drop}"
+                    await self._drop(request, decision.drop, response)
+            if request.path.startswith("/auth/"):
+                response.headers["X-Supabase-Api-Version"] = AUTH_API_VERSION
+            status = response.status
+            return response
+        finally:
+            self.log.add(
+                LoggedRequest(
+                    request.method, request.path, status, fault, time.monotonic() - started
+                )
+            )
+
+    async def _handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except GatewayError as exc:
+            return self._error_response(request, exc)
+        except web.HTTPException as exc:
+            return json_response({"message": exc.reason, "code": str(exc.status)}, exc.status)
+        except (asyncio.CancelledError, ConnectionDroppedError):
+            raise
+        except Exception:
+            self.internal_errors.append(
+                InternalError(request.method, request.path, traceback.format_exc())
+            )
+            return json_response(
+                {
+                    "code": "XX000",
+                    "message": "gateway internal error",
+                    "details": None,
+                    "hint": None,
+                },
+                500,
+            )
