@@ -322,9 +322,12 @@ class Repository:
                 with self.db.transaction():
                     self.db.execute(sql, values)
             except StoreConstraintError as exc:
-                result.rejected.append(
-                    RejectedRow(table, row_id, f"refers to a row that is not here ({exc.message})")
+                reason = (
+                    "it refers to a row that is not here"
+                    if "FOREIGN KEY" in exc.message
+                    else exc.message
                 )
+                result.rejected.append(RejectedRow(table, row_id, reason))
             else:
                 result.applied.append(row_id)
 
@@ -340,7 +343,9 @@ class Repository:
         for f in dataclasses.fields(model_type):  # type: ignore[arg-type]
             column = f.name
             kind = column_kind(model_type, column)
-            if column not in raw:
+            # A missing column, or a null in one the local schema keeps NOT NULL (timestamps,
+            # JSON), takes the model's default.
+            if column not in raw or (raw[column] is None and kind in ("timestamp", "json")):
                 if f.default is not dataclasses.MISSING:
                     value: Any = f.default
                 elif f.default_factory is not dataclasses.MISSING:

@@ -14,6 +14,7 @@ set to NULL, so deleting a job never destroys the creations made from it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import get_type_hints
 
@@ -56,6 +57,7 @@ def children_of(table: str) -> tuple[ForeignKey, ...]:
     return tuple(fk for fk in FOREIGN_KEYS if fk.parent == table)
 
 
+@functools.cache
 def column_kind(model: type[Row], column: str) -> str:
     """``text`` | ``integer`` | ``json`` | ``timestamp``: how a column is stored and checked."""
     if column in JSON_COLUMNS.get(model.table, ()):
@@ -70,6 +72,7 @@ def sql_type(model: type[Row], column: str) -> str:
     return "INTEGER" if column_kind(model, column) == "integer" else "TEXT"
 
 
+@functools.cache
 def required_columns(model: type[Row]) -> tuple[str, ...]:
     """Columns without a default: a row missing one cannot be stored."""
     return tuple(
