@@ -234,12 +234,12 @@ BEGIN
       USING ERRCODE = '22023',
             HINT = 'Pass a cursor returned by sync_pull, or null to start with a full resync.';
   END IF;
-  BEGIN
-    v_xid := v_match[1]::xid8;
-    v_seq := v_match[2]::bigint;
-  EXCEPTION WHEN numeric_value_out_of_range OR invalid_text_representation THEN
+  -- xid8's input saturates instead of failing, so check the range first.
+  IF v_match[1]::numeric > 18446744073709551615 OR v_match[2]::numeric > 9223372036854775807 THEN
     RAISE EXCEPTION 'invalid sync cursor: %', left(p_cursor, 60) USING ERRCODE = '22023';
-  END;
+  END IF;
+  v_xid := v_match[1]::xid8;
+  v_seq := v_match[2]::bigint;
 
   -- Too old (entries after it were pruned) or not from this database's history (ahead of every
   -- transaction id handed out so far): the replica cannot be brought up to date by changes.
