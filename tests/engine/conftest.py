@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from studio_desktop.engine.cutout_cache import CutFn
+from studio_desktop.engine.local import LocalEngine
 from studio_desktop.engine.recorder import JobStore
 from studio_desktop.store.locations import DataDirs
 from studio_desktop.store.workspace import Store, open_account_store
@@ -87,3 +89,12 @@ class SleepRecorder:
 
     async def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
+
+
+def make_local_engine(job_store: JobStore, cut: CutFn | None = None) -> LocalEngine:
+    """The local engine with the real imaging functions (``cut`` may wrap the real one)."""
+
+    def pending(*args: object) -> bytes:
+        raise RuntimeError("imaging cutout not landed")
+
+    return LocalEngine(job_store, cut=cut or pending, render_pack=pending)  # type: ignore[arg-type]

@@ -1,0 +1,342 @@
+"""Jobs on the local engine, end to end through JobService and the real store, on images made
+here: canvas edits (with and without a mask), replies for what it cannot do, cancel, retry,
+try-on's refusal, and the lifecycle as persisted (rows and outbox entries)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from studio_desktop.domain.enums import SourceKind
+from studio_desktop.domain.paths import ObjectRef
+from studio_desktop.engine.base import JobProgress, StepHook
+from studio_desktop.engine.inputs import (
+    CanvasEditInput,
+    GarmentPhoto,
+    ImageInput,
+    JobRequest,
+    TryOnInput,
+)
+from studio_desktop.engine.local import TRYON_NEEDS_REMOTE
+from studio_desktop.engine.recorder import JobStore
+from studio_desktop.engine.runner import JobOutcome
+from studio_desktop.imaging.masks import mask_to_png
+from studio_desktop.services.jobs import JobService
+from studio_desktop.store.workspace import Store
+from tests.engine.conftest import garment_photo, jpeg_bytes, make_local_engine, png_bytes
+
+T = TypeVar("T")
+
+
+def run_local(
+    job_store: JobStore,
+    scenario: Callable[[JobService], Awaitable[T]],
+    *,
+    step_hook: StepHook | None = None,
+) -> T:
+    async def main() -> T:
+        service = JobService(
+            job_store,
+            {"local": make_local_engine(job_store)},
+            user_id=job_store.repository.user_id or "",
+            step_hook=step_hook,
+        )
+        try:
+            return await scenario(service)
+        finally:
+            await service.aclose()
+
+    return asyncio.run(main())
+
+
+def studio_scene(size: tuple[int, int] = (160, 120)) -> Image.Image:
+    """A smooth horizontal gradient backdrop with a red bag drawn on it."""
+    w, h = size
+    ramp = np.linspace(200, 240, w, dtype=np.float32)
+    rgb = np.stack([np.tile(ramp, (h, 1))] * 3, axis=-1).astype(np.uint8)
+    image = Image.fromarray(rgb, "RGB")
+    ImageDraw.Draw(image).ellipse((60, 40, 100, 80), fill=(200, 30, 40))
+    return image
+
+
+def rect_mask(size: tuple[int, int], box: tuple[int, int, int, int]) -> Image.Image:
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).rectangle(box, fill=255)
+    return mask
+
+
+def edit_request(
+    image: Image.Image, instruction: str, mask: Image.Image | None = None
+) -> JobRequest:
+    source = ImageInput.from_bytes(png_bytes(image), "image")
+    mask_input = ImageInput.from_bytes(mask_to_png(mask), "mask") if mask is not None else None
+    return JobRequest(CanvasEditInput(source, instruction, mask_input))
+
+
+async def submit_and_wait(service: JobService, request: JobRequest) -> JobOutcome:
+    job = await service.submit(request)
+    return await service.wait(job.id)
+
+
+def output_image(store: Store, job_store: JobStore, outcome: JobOutcome) -> Image.Image:
+    (output,) = job_store.outputs(outcome.job.id)
+    path = store.blobs.get_path("outputs", output.storage_path or "")
+    assert path is not None
+    return Image.open(io.BytesIO(path.read_bytes()))
+
+
+def test_a_masked_recolor_changes_only_the_masked_pixels(job_store: JobStore, store: Store) -> None:
+    scene = studio_scene()
+    mask = rect_mask(scene.size, (55, 35, 105, 85))
+    outcome = run_local(
+        job_store, lambda s: submit_and_wait(s, edit_request(scene, "make it navy", mask))
+    )
+    assert outcome.succeeded, outcome.job.error
+    assert outcome.reply_text is not None and "navy" in outcome.reply_text.lower()
+    result = np.asarray(output_image(store, job_store, outcome).convert("RGB")).astype(int)
+    before = np.asarray(scene).astype(int)
+    inside = np.asarray(mask) == 255
+    assert np.array_equal(result[~inside], before[~inside])  # not one pixel outside the mask
+    bag = np.zeros(inside.shape, bool)
+    bag[45:75, 65:95] = True
+    r, g, b = result[bag].mean(axis=0)
+    assert r < 80 and b > r + 10 and b > g + 10  # the red bag is (dark) navy now
+
+
+def test_an_edit_without_a_mask_applies_to_the_whole_image(
+    job_store: JobStore, store: Store
+) -> None:
+    scene = studio_scene()
+    outcome = run_local(
+        job_store, lambda s: submit_and_wait(s, edit_request(scene, "black and white"))
+    )
+    assert outcome.succeeded, outcome.job.error
+    result = np.asarray(output_image(store, job_store, outcome).convert("RGB")).astype(int)
+    assert np.abs(result[..., 0] - result[..., 1]).max() <= 1
+    assert np.abs(result[..., 1] - result[..., 2]).max() <= 1
+    (output,) = job_store.outputs(outcome.job.id)
+    assert (output.width, output.height, output.mime_type, output.kind) == (
+        160,
+        120,
+        "image/png",
+        "image",
+    )
+    assert output.storage_path == f"{store.user_id}/jobs/{outcome.job.id}/{output.id}.png"
+
+
+def test_removal_fills_the_masked_object_from_its_smooth_surroundings(
+    job_store: JobStore, store: Store
+) -> None:
+    scene = studio_scene()
+    # The backdrop without the bag, as studio_scene draws it (uint8 like the image).
+    ramp = np.linspace(200, 240, 160, dtype=np.float32).astype(np.uint8).astype(float)
+    plain = np.broadcast_to(ramp[None, :, None], (120, 160, 3))
+    mask = rect_mask(scene.size, (56, 36, 104, 84))
+    outcome = run_local(
+        job_store, lambda s: submit_and_wait(s, edit_request(scene, "remove this", mask))
+    )
+    assert outcome.succeeded, outcome.job.error
+    result = np.asarray(output_image(store, job_store, outcome).convert("RGB")).astype(float)
+    inside = np.asarray(mask) == 255
+    mse = float(((result[inside] - plain[inside]) ** 2).mean())
+    psnr = 10 * np.log10(255**2 / max(mse, 1e-9))
+    assert psnr >= 30, psnr
+
+
+def test_a_jpeg_source_gives_a_jpeg_version(job_store: JobStore, store: Store) -> None:
+    source = ImageInput.from_bytes(jpeg_bytes(studio_scene()), "image")
+    request = JobRequest(CanvasEditInput(source, "brighten slightly"))
+    outcome = run_local(job_store, lambda s: submit_and_wait(s, request))
+    assert outcome.succeeded, outcome.job.error
+    (output,) = job_store.outputs(outcome.job.id)
+    assert output.mime_type == "image/jpeg" and (output.storage_path or "").endswith(".jpg")
+
+
+def test_an_instruction_it_cannot_do_ends_with_a_readable_reply(job_store: JobStore) -> None:
+    scene = studio_scene()
+    outcome = run_local(
+        job_store, lambda s: submit_and_wait(s, edit_request(scene, "put her on a beach in Bali"))
+    )
+    assert outcome.job.status == "failed"
+    assert outcome.reply_text is not None and outcome.job.error == outcome.reply_text
+    assert "Here is what I can do" in outcome.reply_text and "Recolour" in outcome.reply_text
+    assert job_store.outputs(outcome.job.id) == []
+
+
+def test_a_removal_without_a_mask_asks_for_one(job_store: JobStore) -> None:
+    outcome = run_local(
+        job_store, lambda s: submit_and_wait(s, edit_request(studio_scene(), "remove the bag"))
+    )
+    assert outcome.job.status == "failed"
+    assert outcome.reply_text is not None and "paint over it" in outcome.reply_text
+
+
+def test_a_damaged_source_image_fails_with_the_decoders_message(job_store: JobStore) -> None:
+    broken = png_bytes(studio_scene())[:200]
+    request = JobRequest(CanvasEditInput(ImageInput.from_bytes(broken, "image"), "blur it"))
+    outcome = run_local(job_store, lambda s: submit_and_wait(s, request))
+    assert outcome.job.status == "failed"
+    error = outcome.job.error or ""
+    assert "internal error" not in error and len(error) > 20
+
+
+def test_an_input_that_is_not_on_this_computer_fails_readably(
+    job_store: JobStore, store: Store
+) -> None:
+    ref = ObjectRef("outputs", f"{store.user_id}/canvas/{store.user_id}/missing.png")
+    request = JobRequest(CanvasEditInput(ImageInput.stored(ref, "image/png"), "blur it"))
+    outcome = run_local(job_store, lambda s: submit_and_wait(s, request))
+    assert outcome.job.status == "failed"
+    assert "not on this computer yet" in (outcome.job.error or "")
+
+
+def test_try_on_cannot_run_locally_and_says_where_it_can(job_store: JobStore) -> None:
+    garment = GarmentPhoto(
+        SourceKind.FRONT, ImageInput.from_bytes(png_bytes(garment_photo()), "garment")
+    )
+    request = JobRequest(TryOnInput(garment, profile_id="00000000-0000-4000-8000-000000000001"))
+    outcome = run_local(job_store, lambda s: submit_and_wait(s, request))
+    assert outcome.job.status == "failed" and outcome.job.error == TRYON_NEEDS_REMOTE
+    assert "remote engine" in TRYON_NEEDS_REMOTE
+
+
+def test_the_lifecycle_is_persisted_with_outbox_entries_and_progress(
+    job_store: JobStore, store: Store
+) -> None:
+    progress: list[JobProgress] = []
+    seen: list[str] = []
+
+    async def scenario(service: JobService) -> JobOutcome:
+        service.job_progress.connect(progress.append)
+        service.job_changed.connect(lambda job: seen.append(job.status))
+        job = await service.submit(
+            edit_request(studio_scene(), "more contrast", rect_mask((160, 120), (0, 0, 80, 120)))
+        )
+        stored = job_store.require_job(job.id)
+        assert stored.status == "queued" and stored.input_json["instruction"] == "more contrast"
+        return await service.wait(job.id)
+
+    outcome = run_local(job_store, scenario)
+    assert outcome.succeeded
+    assert seen == ["queued", "running", "succeeded"]
+    fractions = [p.fraction for p in progress]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) >= 4
+    entries = store.outbox.all()
+    assert [e.payload["status"] for e in entries if e.table == "jobs"] == [
+        "queued",
+        "running",
+        "succeeded",
+    ]
+    (output,) = job_store.outputs(outcome.job.id)
+    assert [e.row_id for e in entries if e.table == "job_outputs"] == [output.id]
+    uploads = [e.row_id for e in entries if e.kind == "upload"]
+    # The source and the mask (job inputs) and the new version, each queued before its row.
+    assert len(uploads) == 3 and f"outputs/{output.storage_path}" in uploads
+    upload_seq = next(e.seq for e in entries if e.row_id == f"outputs/{output.storage_path}")
+    row_seq = next(e.seq for e in entries if e.table == "job_outputs")
+    assert upload_seq < row_seq
+    info = job_store.require_job(outcome.job.id)
+    assert info.input_json["source"]["path"].startswith(
+        f"{store.user_id}/jobs/{outcome.job.id}/inputs/"
+    )
+
+
+class Gate:
+    """A step hook that holds a job at one step until released (deterministic cancels)."""
+
+    def __init__(self, step: str) -> None:
+        self.step = step
+        self.reached = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, step: str) -> None:
+        if step == self.step:
+            self.reached.set()
+            if not self.release.wait(10):
+                raise TimeoutError("the test never released the gate")
+
+
+async def until(event: threading.Event) -> None:
+    while not event.is_set():
+        await asyncio.sleep(0.005)
+
+
+def test_cancel_stops_a_running_local_job_between_steps(job_store: JobStore, store: Store) -> None:
+    gate = Gate("edit")
+
+    async def scenario(service: JobService) -> JobOutcome:
+        job = await service.submit(edit_request(studio_scene(), "blur it a lot"))
+        await until(gate.reached)
+        assert job_store.require_job(job.id).status == "running"
+        assert await service.cancel(job.id)
+        gate.release.set()
+        return await service.wait(job.id)
+
+    outcome = run_local(job_store, scenario, step_hook=gate)
+    assert outcome.job.status == "canceled" and outcome.job.error is None
+    assert job_store.require_job(outcome.job.id).status == "canceled"
+    assert job_store.outputs(outcome.job.id) == []
+    assert [e.payload["status"] for e in store.outbox.all() if e.table == "jobs"][-1] == "canceled"
+
+
+def test_the_queue_shows_waiting_and_running_jobs_and_a_queued_one_can_be_canceled(
+    job_store: JobStore,
+) -> None:
+    gate = Gate("edit")
+
+    async def scenario(service: JobService) -> tuple[JobOutcome, JobOutcome]:
+        first = await service.submit(edit_request(studio_scene(), "sharpen"))
+        await until(gate.reached)
+        second = await service.submit(edit_request(studio_scene(), "desaturate"))
+        await asyncio.sleep(0.05)
+        queue = service.queue()
+        assert [(e.job.id, e.job.status) for e in queue] == [
+            (first.id, "running"),
+            (second.id, "queued"),
+        ]
+        assert queue[0].progress > 0 and queue[1].progress == 0
+        assert await service.cancel(second.id)
+        gate.release.set()
+        return await service.wait(first.id), await service.wait(second.id)
+
+    first, second = run_local(job_store, scenario, step_hook=gate)
+    assert first.succeeded and second.job.status == "canceled"
+
+
+def test_retry_runs_a_canceled_job_again_in_the_same_row(job_store: JobStore, store: Store) -> None:
+    gate = Gate("edit")
+
+    async def scenario(service: JobService) -> tuple[JobOutcome, JobOutcome]:
+        job = await service.submit(edit_request(studio_scene(), "darken a bit"))
+        await until(gate.reached)
+        await service.cancel(job.id)
+        gate.release.set()
+        canceled = await service.wait(job.id)
+        gate.step = "never"
+        await service.retry(job.id)
+        return canceled, await service.wait(job.id)
+
+    canceled, retried = run_local(job_store, scenario, step_hook=gate)
+    assert canceled.job.status == "canceled" and retried.succeeded
+    assert retried.job.id == canceled.job.id and store.rows.count("jobs") == 1
+    assert retried.job.input_json["attempt"] == 2 and len(job_store.outputs(retried.job.id)) == 1
+
+
+def test_a_succeeded_job_cannot_be_retried(job_store: JobStore) -> None:
+    async def scenario(service: JobService) -> str:
+        outcome = await submit_and_wait(service, edit_request(studio_scene(), "sharpen"))
+        try:
+            await service.retry(outcome.job.id)
+        except Exception as exc:  # the typed error is checked below
+            return f"{type(exc).__name__}: {exc}"
+        return "retried"
+
+    assert run_local(job_store, scenario) == (
+        "ValidationError: Only a failed or canceled job can be retried; this one is succeeded."
+    )
