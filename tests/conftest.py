@@ -15,7 +15,7 @@ import pytest
 # Before anything imports Qt: render offscreen, never on the developer's screen.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest_plugins: list[str] = ["tests.stack.fixtures"]
+pytest_plugins: list[str] = ["tests.stack.fixtures", "tests.stack.gateway_fixtures"]
 
 
 @pytest.fixture
