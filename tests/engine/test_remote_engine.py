@@ -361,3 +361,20 @@ def test_an_undecodable_image_refused_by_the_server_fails_the_job(
     assert outcome.job.status == "failed"
     assert "could not be decoded" in (outcome.job.error or "")
     assert outcome.job.status == JobStatus.FAILED
+
+
+def test_results_reported_outside_the_users_folder_are_refused(
+    job_store: JobStore, store: Store, fake_api: FakeGenerationApi
+) -> None:
+    fake_api.misplace_outputs_under = "00000000-0000-4000-8000-000000000000"
+
+    async def scenario(service: JobService, _: GenerationApiClient) -> JobOutcome:
+        return await submit_and_wait(service, extract_request())
+
+    outcome = run_remote(job_store, fake_api, scenario)
+    assert outcome.job.status == "failed"
+    assert "outside your storage folder" in (outcome.job.error or "")
+    assert job_store.outputs(outcome.job.id) == []
+    assert not any(
+        "00000000-0000-4000-8000-000000000000" in (e.row_id or "") for e in store.outbox.all()
+    )

@@ -193,6 +193,9 @@ class FakeGenerationApi:
         self.requests: list[LoggedRequest] = []
         self.faults: list[Fault] = []
         self._fail_operations: list[str] = []
+        #: When set, results are reported under this user's folder instead of the caller's
+        #: (a misbehaving server; the client must refuse them).
+        self.misplace_outputs_under: str | None = None
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -569,7 +572,8 @@ class FakeGenerationApi:
         with self._lock:
             for image, kind, angle in outputs:
                 output_id = str(uuid.uuid4())
-                path = f"{op.user_id}/jobs/{op.job_id}/{output_id}.png"
+                owner = self.misplace_outputs_under or op.user_id
+                path = f"{owner}/jobs/{op.job_id}/{output_id}.png"
                 bucket = "extractions" if kind == "cutout" else "outputs"
                 self.objects[(bucket, path)] = StoredObject(_png(image), "image/png")
                 op.outputs.append(
