@@ -74,8 +74,10 @@ class _Live:
     job: Job
     cancel: CancelToken = field(default_factory=CancelToken)
     progress: float = 0.0
-    message: str = "Waiting to start"
+    message: str = "Waiting for the engine"
     task: asyncio.Task[JobOutcome] | None = None
+    #: False while the job waits for a free slot of its engine (it can be dropped at once).
+    started: bool = False
 
 
 class JobService:
@@ -149,6 +151,8 @@ class JobService:
         live = self._live.get(job_id)
         if live is not None:
             live.cancel.cancel()
+            if not live.started and live.task is not None:
+                live.task.cancel()  # still waiting for its engine: it ends canceled right away
             return True
         job = await self._io(self.store.job, job_id)
         if job is None or job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
@@ -261,8 +265,18 @@ class JobService:
 
         hooks = RunHooks(on_change=on_change, on_progress=on_progress, step_hook=self.step_hook)
         try:
-            async with self._slot(engine):
-                outcome = await self.runner.run(job_id, live.cancel, hooks)
+            try:
+                async with self._slot(engine):
+                    live.started = True
+                    outcome = await self.runner.run(job_id, live.cancel, hooks)
+            except asyncio.CancelledError:
+                if live.started or not live.cancel.canceled:
+                    raise  # the service is closing: the row stays as it is, to be resumed
+                job = await self._io(
+                    self.store.update_job, job_id, status=JobStatus.CANCELED, error=None
+                )
+                on_change(job)
+                outcome = JobOutcome(job)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -302,8 +302,10 @@ def test_the_queue_shows_waiting_and_running_jobs_and_a_queued_one_can_be_cancel
         ]
         assert queue[0].progress > 0 and queue[1].progress == 0
         assert await service.cancel(second.id)
+        canceled = await service.wait(second.id)  # at once: it never had to wait for the first
+        assert job_store.require_job(first.id).status == "running"
         gate.release.set()
-        return await service.wait(first.id), await service.wait(second.id)
+        return await service.wait(first.id), canceled
 
     first, second = run_local(job_store, scenario, step_hook=gate)
     assert first.succeeded and second.job.status == "canceled"
