@@ -238,7 +238,7 @@ class RestService:
                     503, "PGRST000", "Database connection error", details=str(exc)
                 ) from exc
             raise PgrstError(
-                pg_status(sqlstate, caller.role), sqlstate, message, details, hint
+                pg_status(sqlstate, caller.role), sqlstate, message, details=details, hint=hint
             ) from exc
         except PoolTimeout as exc:
             raise PgrstError(
