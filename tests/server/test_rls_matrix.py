@@ -32,8 +32,9 @@ pytestmark = pytest.mark.pg
 
 
 @pytest.fixture
-def conn(supabase_db: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(supabase_db, autocommit=True) as c:
+def conn(supabase_module_db: str) -> Iterator[psycopg.Connection[Any]]:
+    """One database per module: every test makes its own users, so tests do not collide."""
+    with psycopg.connect(supabase_module_db, autocommit=True) as c:
         yield c
 
 
@@ -187,7 +188,7 @@ def test_the_owner_can_do_everything_the_attackers_could_not(
     conn: psycopg.Connection[Any], two_users: tuple[World, World]
 ) -> None:
     """The positive control: the same statements succeed for A, so the matrix is not vacuous."""
-    a, _ = two_users
+    a, b = two_users
     for table in TABLES:
         ident = sql.Identifier("public", table)
         with as_user(conn, a.user_id):
@@ -227,15 +228,19 @@ def test_the_owner_can_do_everything_the_attackers_could_not(
                 ).rowcount
                 == 2
             )
-    # Deleting is allowed too (in child-first order the cascade has nothing left to hide).
+    # Deleting is allowed too: everything of A's goes, B's rows stay.
     with as_user(conn, a.user_id):
         for table in reversed(TABLES):
             conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier("public", table)))
     for table in TABLES:
-        row = conn.execute(
-            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("public", table))
-        ).fetchone()
-        assert row == (1,), table  # only B's rows are left
+        for world, expected in ((a, (0,)), (b, (1,))):
+            row = conn.execute(
+                sql.SQL("SELECT count(*) FROM {} WHERE id = %s").format(
+                    sql.Identifier("public", table)
+                ),
+                (world.id(table),),
+            ).fetchone()
+            assert row == expected, (table, world.user_id)
 
 
 def test_storage_rejects_names_outside_the_own_folder_and_unknown_buckets(
@@ -248,7 +253,10 @@ def test_storage_rejects_names_outside_the_own_folder_and_unknown_buckets(
         ("outputs", f"other/{a.user_id}/a.png"),  # the id, but not first
         ("elsewhere", f"{a.user_id}/a.png"),  # not one of the five buckets
     ]
-    conn.execute("INSERT INTO storage.buckets (id, name) VALUES ('elsewhere', 'elsewhere')")
+    conn.execute(
+        "INSERT INTO storage.buckets (id, name) VALUES ('elsewhere', 'elsewhere')"
+        " ON CONFLICT DO NOTHING"
+    )
     for bucket, name in bad:
         with pytest.raises(psycopg.errors.InsufficientPrivilege), as_user(conn, a.user_id):
             conn.execute(

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.pg
 
 
 @pytest.fixture
-def conn(supabase_db: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(supabase_db, autocommit=True) as c:
+def conn(supabase_module_db: str) -> Iterator[psycopg.Connection[Any]]:
+    """One database per module: every test makes its own users, so tests do not collide."""
+    with psycopg.connect(supabase_module_db, autocommit=True) as c:
         yield c
 
 
@@ -373,12 +374,15 @@ def _xid(conn: psycopg.Connection[Any]) -> int:
 
 
 def test_a_transaction_committing_after_a_later_numbered_one_is_never_skipped(
-    supabase_db: str, conn: psycopg.Connection[Any]
+    supabase_module_db: str, conn: psycopg.Connection[Any]
 ) -> None:
     a = make_user(conn)
     cursor = pull(conn, a, None)["cursor"]
     job1, job2 = str(uuid.uuid4()), str(uuid.uuid4())
-    with psycopg.connect(supabase_db) as t1conn, psycopg.connect(supabase_db) as t2conn:
+    with (
+        psycopg.connect(supabase_module_db) as t1conn,
+        psycopg.connect(supabase_module_db) as t2conn,
+    ):
         # T1 starts and writes first: it gets the lower xid and the lower seq ...
         t1conn.execute("INSERT INTO jobs (id, user_id, type) VALUES (%s, %s, 't1')", (job1, a))
         xid1 = _xid(t1conn)
@@ -410,7 +414,7 @@ def test_a_transaction_committing_after_a_later_numbered_one_is_never_skipped(
 
 
 def test_the_final_state_wins_when_a_lower_xid_overwrites_a_higher_one(
-    supabase_db: str, conn: psycopg.Connection[Any]
+    supabase_module_db: str, conn: psycopg.Connection[Any]
 ) -> None:
     """Xid order is not commit order: T_low (lower xid) updates a row after T_high committed
     its update. The log holds T_low's image first, but the pull returns the row as it is."""
@@ -418,7 +422,7 @@ def test_the_final_state_wins_when_a_lower_xid_overwrites_a_higher_one(
     world = seed_world(conn, a)
     replica = Replica()
     replica.sync(conn, a)
-    with psycopg.connect(supabase_db) as low, psycopg.connect(supabase_db) as high:
+    with psycopg.connect(supabase_module_db) as low, psycopg.connect(supabase_module_db) as high:
         low.execute("UPDATE profiles SET name = 'low' WHERE id = %s", (world.id("profiles"),))
         high.execute("UPDATE jobs SET status = 'running' WHERE id = %s", (world.id("jobs"),))
         assert _xid(low) < _xid(high)
@@ -438,7 +442,7 @@ def test_the_final_state_wins_when_a_lower_xid_overwrites_a_higher_one(
 
 
 def test_random_interleaved_transactions_converge(
-    supabase_db: str, conn: psycopg.Connection[Any]
+    supabase_module_db: str, conn: psycopg.Connection[Any]
 ) -> None:
     """Three writers with overlapping transactions on one user's jobs and outputs, a reader
     pulling at random moments with small pages; at the end the replica equals the database."""
@@ -446,7 +450,7 @@ def test_random_interleaved_transactions_converge(
     a = make_user(conn)
     replica = Replica()
     replica.sync(conn, a)
-    writers = [psycopg.connect(supabase_db) for _ in range(3)]
+    writers = [psycopg.connect(supabase_module_db) for _ in range(3)]
     for w in writers:  # a writer waiting for another's row lock would wait forever here
         w.execute("SET lock_timeout = '20ms'")
         w.commit()
@@ -488,9 +492,17 @@ def test_random_interleaved_transactions_converge(
 # ---------------------------------------------------------------- retention
 
 
+@pytest.fixture
+def own_db_conn(supabase_db: str) -> Iterator[psycopg.Connection[Any]]:
+    """A database of its own: pruning rewrites the whole log."""
+    with psycopg.connect(supabase_db, autocommit=True) as c:
+        yield c
+
+
 def test_pruned_history_makes_old_cursors_resync_and_recent_ones_continue(
-    conn: psycopg.Connection[Any],
+    own_db_conn: psycopg.Connection[Any],
 ) -> None:
+    conn = own_db_conn
     a, b = make_user(conn), make_user(conn)
     cursor_old = pull(conn, a, None)["cursor"]
     cursor_b = pull(conn, b, None)["cursor"]
