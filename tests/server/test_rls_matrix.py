@@ -83,7 +83,9 @@ class Attempts:
             return "refused"
 
 
-def _attack_tables(att: Attempts, attacker: str | None, victim: World) -> None:
+def _attack_tables(
+    att: Attempts, attacker: str | None, attacker_world: World, victim: World
+) -> None:
     expect_refused = attacker is None  # anon has no privilege at all on these tables
     for table in TABLES:
         ident = sql.Identifier("public", table)
@@ -118,6 +120,15 @@ def _attack_tables(att: Attempts, attacker: str | None, victim: World) -> None:
         # Insert a row claiming to be A's (user_id = A; for job_outputs: on A's job).
         query, params = insert_row_sql(table, victim.user_id, victim)
         assert att.refused_or_empty(attacker, query, params) == "refused", table
+        # Upsert one of the attacker's own rows onto A's id (PostgREST's on_conflict=id):
+        # the conflicting row is A's, so the UPDATE half is refused, not silently applied.
+        query, params = insert_row_sql(
+            table, attacker_world.user_id, attacker_world, row_id=victim_id
+        )
+        upsert = sql.SQL(query + " ON CONFLICT (id) DO UPDATE SET {} = 'pwned'").format(
+            sql.Identifier(UPDATE_COLUMN[table])
+        )
+        assert att.refused_or_empty(attacker, upsert, params) == "refused", table
 
 
 def _attack_storage(att: Attempts, attacker: str | None, victim: World) -> None:
@@ -175,11 +186,11 @@ def test_anon_and_another_user_can_neither_read_nor_change_a_users_rows_and_obje
     before = snapshot(conn)
     att = Attempts(conn)
     for attacker in (None, b.user_id):
-        _attack_tables(att, attacker, a)
+        _attack_tables(att, attacker, b, a)
         _attack_storage(att, attacker, a)
     assert snapshot(conn) == before, "an attempt changed data"
-    # 8 tables x (2 reads + update + delete + insert) + 5 buckets x 5, for anon and for B.
-    assert att.count == 2 * (8 * 5 + 5 * 5) == 130
+    # 8 tables x (2 reads + update + delete + insert + upsert) + 5 buckets x 5, anon and B.
+    assert att.count == 2 * (8 * 6 + 5 * 5) == 146
     record_property("rls_attempts", att.count)
     print(f"RLS matrix: {att.count} attempts against user A by anon and user B, all denied")
 

@@ -114,9 +114,12 @@ def snapshot(conn: psycopg.Connection[Any]) -> dict[str, list[Any]]:
     return out
 
 
-def insert_row_sql(table: str, owner: str, world: World) -> tuple[str, tuple[Any, ...]]:
-    """An INSERT of a fresh row into ``table`` owned by ``owner`` whose parents are ``world``'s."""
-    new_id = str(uuid.uuid4())
+def insert_row_sql(
+    table: str, owner: str, world: World, row_id: str | None = None
+) -> tuple[str, tuple[Any, ...]]:
+    """An INSERT of a row into ``table`` owned by ``owner`` whose parents are ``world``'s (with a
+    fresh id unless ``row_id`` is given)."""
+    new_id = row_id or str(uuid.uuid4())
     w = world.ids
     statements: dict[str, tuple[str, tuple[Any, ...]]] = {
         "profiles": (
