@@ -37,6 +37,7 @@ from studio_desktop.engine.inputs import (
     TryOnInput,
 )
 from studio_desktop.engine.recorder import JobStore
+from studio_desktop.imaging.cutout import extract_garment
 from studio_desktop.imaging.decode import DecodedImage, decode_image
 from studio_desktop.imaging.edits import apply_plan
 from studio_desktop.imaging.encode import EncodedImage, encode_auto, encode_image
@@ -60,6 +61,13 @@ class PackGarment:
 
 #: (garments by kind, the profile's background or None, angles) -> one image per angle, in order.
 PackFn = Callable[[Mapping[str, PackGarment], str | None, Sequence[Angle]], Sequence[Image.Image]]
+
+
+def default_cut(photo: bytes) -> bytes:
+    """The garment of a product photo as a transparent PNG, cropped to the garment."""
+    decoded = decode_image(photo)
+    cutout = extract_garment(decoded.image)
+    return encode_image(cutout.image, "PNG").data
 
 
 class LocalEngine:

@@ -22,7 +22,7 @@ from typing import Any
 from PIL import Image
 
 from studio_desktop.domain.enums import JobStatus
-from studio_desktop.domain.errors import BugError
+from studio_desktop.domain.errors import BugError, ExternalError
 from studio_desktop.domain.models import GarmentCutout, Job, JobOutput, new_id
 from studio_desktop.domain.paths import ObjectRef, job_output_ref
 from studio_desktop.engine.base import BlobState, ProducedOutput
@@ -41,6 +41,14 @@ _TRANSITIONS: dict[str, frozenset[str]] = {
     JobStatus.SUCCEEDED: frozenset(),
 }
 _UNSET: Any = object()
+
+
+class JobGoneError(ExternalError):
+    """The job's row was deleted (by the user, or by a pull) while the job was running."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__("This job was deleted while it was running; its results were dropped.")
+        self.job_id = job_id
 
 
 class JobTransitionError(BugError):
@@ -80,7 +88,7 @@ class JobStore:
     def require_job(self, job_id: str) -> Job:
         job = self.job(job_id)
         if job is None:
-            raise BugError(f"job {job_id} is not in the store")
+            raise JobGoneError(job_id)
         return job
 
     def outputs(self, job_id: str) -> list[JobOutput]:

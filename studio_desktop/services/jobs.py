@@ -52,7 +52,7 @@ from studio_desktop.engine.inputs import (
     attempt_of,
     with_images,
 )
-from studio_desktop.engine.recorder import JobStore
+from studio_desktop.engine.recorder import JobGoneError, JobStore
 from studio_desktop.engine.runner import JobOutcome, JobRunner, RunHooks
 
 log = logging.getLogger(__name__)
@@ -279,6 +279,9 @@ class JobService:
                 outcome = JobOutcome(job)
         except asyncio.CancelledError:
             raise
+        except JobGoneError as exc:
+            live.cancel.cancel()
+            outcome = JobOutcome(dataclasses.replace(live.job, error=exc.message))
         except Exception as exc:
             # The store itself failed (disk full, locked): the row may still say running; it is
             # picked up again by resume_unfinished at the next start.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from studio_desktop.engine.cutout_cache import CutFn
-from studio_desktop.engine.local import LocalEngine
+from studio_desktop.engine.local import LocalEngine, default_cut
 from studio_desktop.engine.recorder import JobStore
 from studio_desktop.store.locations import DataDirs
 from studio_desktop.store.workspace import Store, open_account_store
@@ -81,6 +82,19 @@ def job_store(store: Store) -> JobStore:
     return JobStore.from_store(store)
 
 
+class CountingCut:
+    """The real cutout function, counting its calls (thread-safe: it runs in the executor)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, photo: bytes) -> bytes:
+        with self._lock:
+            self.calls += 1
+        return default_cut(photo)
+
+
 class SleepRecorder:
     """Stands in for asyncio.sleep in the API client: records the waits instead of spending them."""
 
@@ -95,6 +109,6 @@ def make_local_engine(job_store: JobStore, cut: CutFn | None = None) -> LocalEng
     """The local engine with the real imaging functions (``cut`` may wrap the real one)."""
 
     def pending(*args: object) -> bytes:
-        raise RuntimeError("imaging cutout not landed")
+        raise RuntimeError("imaging pack not landed")
 
-    return LocalEngine(job_store, cut=cut or pending, render_pack=pending)  # type: ignore[arg-type]
+    return LocalEngine(job_store, cut=cut or default_cut, render_pack=pending)  # type: ignore[arg-type]

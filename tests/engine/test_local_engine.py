@@ -342,3 +342,21 @@ def test_a_succeeded_job_cannot_be_retried(job_store: JobStore) -> None:
     assert run_local(job_store, scenario) == (
         "ValidationError: Only a failed or canceled job can be retried; this one is succeeded."
     )
+
+
+def test_a_job_deleted_while_it_runs_ends_quietly_and_is_not_recreated(
+    job_store: JobStore, store: Store
+) -> None:
+    gate = Gate("encode")
+
+    async def scenario(service: JobService) -> JobOutcome:
+        job = await service.submit(edit_request(studio_scene(), "sharpen"))
+        await until(gate.reached)
+        store.rows.delete("jobs", job.id)  # the user deleted it from the history meanwhile
+        gate.release.set()
+        return await service.wait(job.id)
+
+    outcome = run_local(job_store, scenario, step_hook=gate)
+    assert "deleted while it was running" in (outcome.job.error or "")
+    assert job_store.job(outcome.job.id) is None
+    assert store.rows.count("job_outputs") == 0
