@@ -61,6 +61,7 @@ from PIL import (
     WebPImagePlugin,
 )
 
+from studio_desktop.domain.errors import BugError
 from studio_desktop.imaging.errors import (
     CorruptImageError,
     EmptyFileError,
@@ -214,7 +215,7 @@ def decode_reduced(
     for callers that already know the hash or do not need it.
     """
     if longest_side < 1:
-        raise ValueError("longest_side must be positive")
+        raise BugError(f"longest_side must be positive, not {longest_side}")
     data, name = read_source(source, name)
     return _decode(
         data,
@@ -383,6 +384,10 @@ def _open_header(
             raise UnsupportedFormatError(phrase, ACCEPTED_DISPLAY, name=name)
         raise NotAnImageError(phrase, name=name)
     declared = _declared_size(fmt, head)
+    if declared is not None and min(declared) <= 0:
+        raise CorruptImageError(
+            f"its header declares an empty {declared[0]} x {declared[1]} image.", name=name
+        )
     if declared is not None:
         _check_dimensions(*declared, max_pixels=max_pixels, min_side=0, name=name)
     try:
@@ -391,7 +396,7 @@ def _open_header(
         # Only GIF frames larger than their screen get here: Pillow's own guard fired first.
         raise ImageTooLargeError(None, None, max_pixels=max_pixels, name=name) from exc
     except (SyntaxError, OSError, ValueError, EOFError, IndexError, TypeError, struct.error) as e:
-        raise CorruptImageError(_header_problem(fmt, e, size), name=name) from e
+        raise CorruptImageError(_header_problem(fmt, e, head, size), name=name) from e
     width, height = im.size
     if width <= 0 or height <= 0:
         raise CorruptImageError(
@@ -410,13 +415,24 @@ def _check_dimensions(
         raise ImageTooSmallError(width, height, min_side=min_side, name=name)
 
 
-def _header_problem(fmt: str, exc: BaseException, size: int) -> str:
+def _header_problem(fmt: str, exc: BaseException, head: bytes, size: int) -> str:
     display = DISPLAY_NAMES[fmt]
     text = str(exc).lower()
-    if size < 64 or "truncat" in text or isinstance(exc, (EOFError, struct.error)):
+    riff_end = struct.unpack_from("<I", head, 4)[0] + 8 if fmt == "WEBP" else 0
+    if (
+        size < 64
+        or riff_end > size
+        or "truncat" in text
+        or isinstance(exc, (EOFError, struct.error))
+    ):
         return f"the file ends early, inside its {display} header (it may be incomplete)."
-    if "crc" in text:
+    if "crc" in text or "checksum" in text:
         return f"its {display} header fails its checksum (the file was changed or damaged)."
+    if "too large" in text:
+        return (
+            f"its {display} file holds a metadata block (colour profile or text) far larger "
+            "than any real image needs, so Studio will not read it."
+        )
     return f"its {display} header cannot be read (the file is damaged or incomplete)."
 
 

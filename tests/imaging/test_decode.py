@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -52,30 +53,23 @@ def _pad(data: bytes) -> bytes:
     return data + bytes(-len(data) % 4)
 
 
-def rgb_icc_profile(
-    description: str,
-    primaries: tuple[tuple[float, float, float], ...],
-    gamma: float,
+D50 = (0.9642, 1.0, 0.8249)
+
+
+def _xyz_tag(x: float, y: float, z: float) -> bytes:
+    return b"XYZ " + bytes(4) + _s15(x) + _s15(y) + _s15(z)
+
+
+def _icc(
+    device_class: bytes, space: bytes, description: str, tags: list[tuple[bytes, bytes]]
 ) -> bytes:
-    """A minimal ICC v2 matrix/TRC display profile, built byte by byte (no files needed)."""
-
-    def xyz(x: float, y: float, z: float) -> bytes:
-        return b"XYZ " + bytes(4) + _s15(x) + _s15(y) + _s15(z)
-
-    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256))
+    """An ICC v2 profile (PCS XYZ, D50) from its tags, with desc, cprt and wtpt added."""
     text = description.encode() + b"\0"
-    desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(8 + 3 + 67)
-    d50 = (0.9642, 1.0, 0.8249)
     tags = [
-        (b"desc", desc),
+        (b"desc", b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(8 + 3 + 67)),
         (b"cprt", b"text" + bytes(4) + b"none\0"),
-        (b"wtpt", xyz(*d50)),
-        (b"rXYZ", xyz(*primaries[0])),
-        (b"gXYZ", xyz(*primaries[1])),
-        (b"bXYZ", xyz(*primaries[2])),
-        (b"rTRC", curve),
-        (b"gTRC", curve),
-        (b"bTRC", curve),
+        (b"wtpt", _xyz_tag(*D50)),
+        *tags,
     ]
     table_size = 4 + 12 * len(tags)
     entries, body = b"", b""
@@ -87,15 +81,61 @@ def rgb_icc_profile(
         struct.pack(">I", 128 + table_size + len(body))
         + bytes(4)
         + struct.pack(">I", 0x02100000)
-        + b"mntrRGB XYZ "
+        + device_class
+        + space
+        + b"XYZ "
         + bytes(12)
         + b"acsp"
         + bytes(28)
-        + _s15(d50[0])
-        + _s15(d50[1])
-        + _s15(d50[2])
+        + b"".join(_s15(v) for v in D50)
     )
     return header + bytes(128 - len(header)) + struct.pack(">I", len(tags)) + entries + body
+
+
+def rgb_icc_profile(
+    description: str,
+    primaries: tuple[tuple[float, float, float], ...],
+    gamma: float,
+) -> bytes:
+    """A minimal matrix/TRC display profile, built byte by byte (no profile files needed)."""
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256))
+    tags = [(b"rXYZ", _xyz_tag(*primaries[0])), (b"gXYZ", _xyz_tag(*primaries[1]))]
+    tags += [(b"bXYZ", _xyz_tag(*primaries[2]))]
+    tags += [(b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    return _icc(b"mntr", b"RGB ", description, tags)
+
+
+SRGB_TO_XYZ_D50 = np.array(
+    [
+        [0.4360747, 0.3850649, 0.1430804],
+        [0.2225045, 0.7168786, 0.0606169],
+        [0.0139322, 0.0971045, 0.7141733],
+    ]
+)
+
+
+def cmyk_icc_profile() -> bytes:
+    """A printer profile whose A2B0 table (2-point CLUT, multilinear) maps each CMYK corner to
+    the XYZ of the *linear* RGB the naive formula would give: 50 % cyan then becomes linear
+    red 0.5, i.e. sRGB 188, where Pillow's plain CMYK->RGB conversion gives 127."""
+    clut = b""
+    for c, m, y, k in itertools.product((0, 1), repeat=4):
+        linear = np.array([(1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k)])
+        clut += struct.pack(
+            ">HHH", *(min(65535, round(v * 32768)) for v in SRGB_TO_XYZ_D50 @ linear)
+        )
+    identity = struct.pack(">HH", 0, 65535)
+    lut16 = (
+        b"mft2"
+        + bytes(4)
+        + bytes([4, 3, 2, 0])
+        + b"".join(_s15(v) for v in (1, 0, 0, 0, 1, 0, 0, 0, 1))
+        + struct.pack(">HH", 2, 2)
+        + identity * 4
+        + clut
+        + identity * 3
+    )
+    return _icc(b"prtr", b"CMYK", "Test CMYK press", [(b"A2B0", lut16)])
 
 
 # Adobe RGB (1998) primaries adapted to D50, as in Adobe's published profile; gamma 563/256.
@@ -134,6 +174,17 @@ def test_an_embedded_wide_gamut_profile_is_converted_to_srgb() -> None:
     assert np.abs(np.array(decoded.image.getpixel((4, 4))) - expected).max() <= 3
     assert decoded.image.getpixel((4, 4))[0] > 220  # visibly more saturated than 200
     assert decoded.image.info == {}  # the pixels are sRGB now; the old profile is gone
+
+
+def test_a_cmyk_profile_is_used_instead_of_the_naive_formula() -> None:
+    image = Image.new("CMYK", (16, 8), (128, 0, 0, 0))  # 50 % cyan
+    image.paste((0, 255, 255, 0), (8, 0, 16, 8))  # magenta + yellow = red
+    profiled = decode_image(encode(image, "JPEG", quality=100, icc_profile=cmyk_icc_profile()))
+    naive = decode_image(encode(image, "JPEG", quality=100))
+    assert profiled.image.mode == naive.image.mode == "RGB"
+    assert profiled.image.getpixel((3, 3)) == pytest.approx((188, 255, 255), abs=3)
+    assert naive.image.getpixel((3, 3)) == pytest.approx((127, 255, 255), abs=3)
+    assert profiled.image.getpixel((12, 4)) == pytest.approx((255, 0, 0), abs=3)
 
 
 def test_color_management_can_be_turned_off() -> None:
