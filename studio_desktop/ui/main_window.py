@@ -192,8 +192,8 @@ class MainWindow(QMainWindow):
 
     def _install_area(self, key: AreaKey, widget: AreaWidget) -> None:
         page = self._pages[key]
-        widget.setParent(page)
         page.layout().addWidget(widget)
+        widget.show()  # at once, not when the layout gets round to it (the page may be hidden)
         self._areas[key] = widget
         self.undo_group.addStack(widget.undo_stack)
 

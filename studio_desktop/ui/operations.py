@@ -147,16 +147,21 @@ def run_op(
         except Exception as error:
             report_crash(error, parent if _alive(parent) else None)
             return None
-        finally:
-            if host is not None and token is not None and _alive(host):  # type: ignore[arg-type]
-                host.end_busy(token)
         if on_success is not None and _alive(parent):
             _guarded(parent, on_success, result)
         return result
 
+    def finished(task: asyncio.Task[T | None]) -> None:
+        _running.discard(task)
+        # Also when the task was cancelled before it ever ran.
+        if host is not None and token is not None and _alive(host):  # type: ignore[arg-type]
+            host.end_busy(token)
+        if task.cancelled() and inspect.iscoroutine(work):
+            work.close()  # never started: no "coroutine was never awaited" warning
+
     task = event_loop().create_task(operation(), name=f"op:{progress or 'unnamed'}")
     _running.add(task)
-    task.add_done_callback(_running.discard)
+    task.add_done_callback(finished)
     return task
 
 

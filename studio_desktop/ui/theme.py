@@ -148,6 +148,8 @@ class ThemeManager(QObject):
         self._mode = ThemeMode.SYSTEM
         self._dark = False
         self._applied = False
+        self._style_set = False
+        self._style_name = app.style().name()
         app.styleHints().colorSchemeChanged.connect(self._on_system_scheme_changed)
 
     @property
@@ -162,6 +164,11 @@ class ThemeManager(QObject):
     def scheme_name(self) -> str:
         """``"dark"`` or ``"light"``: the scheme in effect (what SYSTEM resolved to)."""
         return "dark" if self._dark else "light"
+
+    @property
+    def style_name(self) -> str:
+        """The widget style under the stylesheet (``"fusion"`` once a theme was applied)."""
+        return self._style_name
 
     @property
     def tones(self) -> Tones:
@@ -196,8 +203,10 @@ class ThemeManager(QObject):
             return
         self._dark = dark
         self._applied = True
-        if self._app.style().name().lower() != "fusion":
+        if not self._style_set:  # once: setting a style re-polishes every widget
             self._app.setStyle("Fusion")
+            self._style_name = self._app.style().name()  # before the stylesheet wraps it
+            self._style_set = True
         self._app.setPalette(build_palette(dark))
         self._app.setStyleSheet(render_stylesheet(self.tones))
         log.debug("theme applied: %s (mode %s)", self.scheme_name, self._mode)

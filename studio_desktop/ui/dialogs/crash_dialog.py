@@ -10,7 +10,6 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -83,12 +82,16 @@ class CrashDialog(QDialog):
         self.details_button.toggled.connect(self._toggle_details)
         self.copy_button = QPushButton(icon("copy"), "Copy diagnostics", self)
         self.copy_button.clicked.connect(self.copy_diagnostics)
-        buttons = QDialogButtonBox(self)
-        buttons.addButton(self.details_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
-        self.continue_button = buttons.addButton("Continue", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.continue_button = QPushButton("Continue", self)
         self.continue_button.setDefault(True)
-        buttons.accepted.connect(self.accept)
+        self.continue_button.setAutoDefault(True)
+        self.continue_button.clicked.connect(self.accept)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(8)
+        buttons.addWidget(self.details_button)
+        buttons.addWidget(self.copy_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.continue_button)
 
         text_column = QVBoxLayout()
         text_column.setSpacing(8)
@@ -104,7 +107,7 @@ class CrashDialog(QDialog):
         layout.setSpacing(14)
         layout.addLayout(header)
         layout.addWidget(self.details, 1)
-        layout.addWidget(buttons)
+        layout.addLayout(buttons)
         self.setMinimumWidth(520)
         self.add_error(error)
 

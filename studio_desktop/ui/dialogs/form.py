@@ -102,6 +102,18 @@ class FormDialog(QDialog):
         editor.setProperty("invalid", bool(message))
         editor.setAccessibleDescription(message or "")
 
+    def fit_height(self) -> None:
+        """Grow or shrink to the height the contents need at the current width (error lines
+        wrap, so ``adjustSize`` alone would cut them)."""
+        layout = self.layout()
+        layout.activate()
+        needed = (
+            layout.totalHeightForWidth(self.width())
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        self.resize(self.width(), max(needed, layout.totalMinimumSize().height()))
+
     def _recheck(self, name: str) -> None:
         if not self.field_error(name):
             return
@@ -111,6 +123,7 @@ class FormDialog(QDialog):
             self.set_field_error(name, error.message)
         else:
             self.set_field_error(name, None)
+            self.fit_height()
 
     def validate_fields(self) -> list[ValidationError]:
         """Every field's problem (empty when all is valid). Default: run the registered checks."""
@@ -137,7 +150,7 @@ class FormDialog(QDialog):
             first = problems[0].field
             if first in self._editors:
                 self._editors[first].setFocus(Qt.FocusReason.OtherFocusReason)
-            self.adjustSize()
+            self.fit_height()
             return
         self.emit_values()
         super().accept()

@@ -10,7 +10,14 @@ from __future__ import annotations
 from itertools import count
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QProgressBar, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QWidget,
+)
 
 
 class BusyIndicator(QWidget):
@@ -19,7 +26,9 @@ class BusyIndicator(QWidget):
         self.setObjectName("BusyIndicator")
         self._running: dict[int, str] = {}
         self._tokens = count(1)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         self.label = QLabel(self)
+        self.label.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 0)
         self.bar.setTextVisible(False)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QEvent, QObject, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
+from studio_desktop.ui.icons import icon
 from studio_desktop.ui.theme import current_tones, scaled_font
+
+ICON_SIZE = 48
 
 
 class DropOverlay(QWidget):
@@ -34,17 +37,27 @@ class DropOverlay(QWidget):
         self.show()
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        color = QColor(current_tones().drop_bg)
+        accent = QColor(current_tones().drop_bg)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        fill = QColor(color)
-        fill.setAlphaF(0.12)
+        veil = self.palette().color(QPalette.ColorRole.Window)
+        veil.setAlphaF(0.94)  # hide what is underneath: the target is the whole window
+        painter.fillRect(self.rect(), veil)
+        tint = QColor(accent)
+        tint.setAlphaF(0.10)
         rect = QRectF(self.rect()).adjusted(10, 10, -10, -10)
-        painter.setBrush(fill)
-        pen = QPen(color, 2, Qt.PenStyle.DashLine)
-        painter.setPen(pen)
+        painter.setBrush(tint)
+        painter.setPen(QPen(accent, 2, Qt.PenStyle.DashLine))
         painter.drawRoundedRect(rect, 14, 14)
+
+        side = ICON_SIZE
+        center = rect.center()
+        icon_rect = QRect(round(center.x() - side / 2), round(center.y() - side - 8), side, side)
+        icon("import", tone="accent").paint(painter, icon_rect)
         painter.setFont(scaled_font(self.font(), 1.4, bold=True))
-        painter.setPen(color)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.text)
+        painter.setPen(accent)
+        text_rect = QRectF(rect.left(), center.y(), rect.width(), rect.height() / 2 - 10)
+        painter.drawText(
+            text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, self.text
+        )
         painter.end()

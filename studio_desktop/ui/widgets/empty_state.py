@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.theme import scaled_font
 
 ICON_SIZE = 56
+TEXT_WIDTH = 420
 
 
 class EmptyState(QWidget):
@@ -28,8 +29,7 @@ class EmptyState(QWidget):
         self.text_label.setObjectName("EmptyStateText")
         self.text_label.setWordWrap(True)
         self.text_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.text_label.setMaximumWidth(440)
-        self.text_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.text_label.setFixedWidth(TEXT_WIDTH)  # a comfortable measure for a sentence
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 24, 24, 24)
@@ -38,7 +38,13 @@ class EmptyState(QWidget):
         layout.addWidget(self.icon_label, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addSpacing(4)
         layout.addWidget(self.title_label, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self.text_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        # Centred by stretches, not by an alignment flag: aligned items lose height-for-width
+        # and a wrapped label would be cut to one line.
+        text_row = QHBoxLayout()
+        text_row.addStretch(1)
+        text_row.addWidget(self.text_label)
+        text_row.addStretch(1)
+        layout.addLayout(text_row)
         layout.addStretch(1)
         self._refresh_icon()
 

@@ -17,7 +17,15 @@ from datetime import datetime
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QProgressBar, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from studio_desktop.domain.status import SyncState, SyncStatus
 from studio_desktop.ui.icons import icon
@@ -99,6 +107,7 @@ class SyncStatusWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("SyncStatus")
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         self._status = SyncStatus.local_workspace()
 
         self.icon_label = QLabel(self)
