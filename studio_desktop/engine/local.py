@@ -20,7 +20,6 @@ event loop, with the cancel token checked between the steps.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from PIL import Image
 
@@ -44,6 +43,7 @@ from studio_desktop.imaging.encode import EncodedImage, encode_auto, encode_imag
 from studio_desktop.imaging.instructions import EditPlan, Unsupported, parse_instruction
 from studio_desktop.imaging.masks import mask_from_png
 from studio_desktop.imaging.operation_errors import EmptyMaskError, MaskRequiredError
+from studio_desktop.imaging.pack import DETAIL, render_pack
 
 TRYON_NEEDS_REMOTE = (
     "Virtual try-on needs the studio's generation service; it cannot run on this computer. "
@@ -51,16 +51,13 @@ TRYON_NEEDS_REMOTE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class PackGarment:
-    """One garment image handed to the pack renderer: RGBA when cut out, else the photo."""
+#: (garment images by side, the background or None, angles, use_cutout) -> one image per angle.
+PackFn = Callable[
+    [Mapping[str, Image.Image], str | None, Sequence[str], bool], Sequence[Image.Image]
+]
 
-    kind: str
-    image: Image.Image
-
-
-#: (garments by kind, the profile's background or None, angles) -> one image per angle, in order.
-PackFn = Callable[[Mapping[str, PackGarment], str | None, Sequence[Angle]], Sequence[Image.Image]]
+#: Views the local pack renderer can make: one per garment side, and a close-up of the front.
+LOCAL_PACK_ANGLES = (Angle.FRONT, Angle.BACK, Angle.DETAIL)
 
 
 def default_cut(photo: bytes) -> bytes:
@@ -70,10 +67,28 @@ def default_cut(photo: bytes) -> bytes:
     return encode_image(cutout.image, "PNG").data
 
 
+def default_render_pack(
+    garments: Mapping[str, Image.Image],
+    background: str | None,
+    angles: Sequence[str],
+    use_cutout: bool,
+) -> list[Image.Image]:
+    """:func:`render_pack` for the requested angles, in their order, same size and framing."""
+    extras = [DETAIL] if DETAIL in angles else []
+    views = render_pack(garments, background, use_cutout=use_cutout, extras=extras)
+    return [views[str(angle)] for angle in angles]
+
+
 class LocalEngine:
     name = "local"
 
-    def __init__(self, store: JobStore, *, cut: CutFn, render_pack: PackFn) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        cut: CutFn = default_cut,
+        render_pack: PackFn = default_render_pack,
+    ) -> None:
         self.cutouts = CutoutCache(store, cut)
         self.render_pack = render_pack
 
@@ -130,11 +145,24 @@ class LocalEngine:
 
     # ------------------------------------------------------------------ product_pack
     async def _pack(self, job: ProductPackInput, ctx: JobContext) -> JobResult:
-        garments: dict[str, PackGarment] = {}
+        sides = {str(g.kind) for g in job.garments}
+        for angle in job.angles:
+            if angle not in LOCAL_PACK_ANGLES:
+                raise JobFailedError(
+                    f"The local engine cannot make a {angle} view (it has no photo of it); it "
+                    "makes front, back and detail views. Retry on the remote engine for more.",
+                    code="unsupported_angle",
+                )
+            if angle in (Angle.FRONT, Angle.BACK) and str(angle) not in sides:
+                raise JobFailedError(
+                    f"A {angle} view needs a photo of the garment's {angle}.", code="missing_photo"
+                )
+        garments: dict[str, Image.Image] = {}
         hits = 0
         for index, garment in enumerate(job.garments):
-            share = 0.5 * index / len(job.garments)
-            ctx.progress(0.05 + share, f"Preparing the {garment.kind} photo")
+            ctx.progress(
+                0.05 + 0.5 * index / len(job.garments), f"Preparing the {garment.kind} photo"
+            )
             photo = await ctx.read_image(garment.photo)
             if job.use_cutout:
                 cutout = await self.cutouts.get(ctx, photo, str(garment.kind))
@@ -142,20 +170,21 @@ class LocalEngine:
                 decoded = await ctx.run_blocking("decode", decode_image, cutout.png)
             else:
                 decoded = await ctx.run_blocking("decode", decode_image, photo)
-            garments[str(garment.kind)] = PackGarment(str(garment.kind), decoded.image)
+            garments[str(garment.kind)] = decoded.image
         ctx.progress(0.6, f"Laying out {len(job.angles)} catalogue images")
+        angles = [str(a) for a in job.angles]
         images = await ctx.run_blocking(
-            "render", self.render_pack, garments, job.background, tuple(job.angles)
+            "render", self.render_pack, garments, job.background, angles, job.use_cutout
         )
-        if len(images) != len(job.angles):
+        if len(images) != len(angles):
             raise JobFailedError(
-                f"The pack renderer made {len(images)} images for {len(job.angles)} angles."
+                f"The pack renderer made {len(images)} images for {len(angles)} angles."
             )
         outputs = []
-        for angle, image in zip(job.angles, images, strict=True):
+        for angle, image in zip(angles, images, strict=True):
             ctx.progress(0.8 + 0.15 * len(outputs) / len(images), f"Saving the {angle} image")
             encoded = await ctx.run_blocking("encode", encode_auto, image)
-            outputs.append(_output(encoded, OutputKind.IMAGE, angle=str(angle)))
+            outputs.append(_output(encoded, OutputKind.IMAGE, angle=angle))
         return JobResult(outputs=tuple(outputs), cache_hits=hits)
 
 

@@ -108,7 +108,4 @@ class SleepRecorder:
 def make_local_engine(job_store: JobStore, cut: CutFn | None = None) -> LocalEngine:
     """The local engine with the real imaging functions (``cut`` may wrap the real one)."""
 
-    def pending(*args: object) -> bytes:
-        raise RuntimeError("imaging pack not landed")
-
-    return LocalEngine(job_store, cut=cut or default_cut, render_pack=pending)  # type: ignore[arg-type]
+    return LocalEngine(job_store, cut=cut or default_cut)
