@@ -111,7 +111,7 @@ class AuthService:
         def too_large(size: int) -> GatewayError:
             return AuthError(413, "request_too_large", f"Request body too large ({size} bytes)")
 
-        raw = await read_body(request, self.gateway.config.max_rest_body_bytes, too_large)
+        raw = await read_body(request, self.gateway.limits.max_rest_body_bytes, too_large)
         if not raw.strip():
             return {}
         try:

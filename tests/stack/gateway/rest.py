@@ -190,7 +190,7 @@ class RestService:
         media = content_type.split(";")[0].strip().lower()
         if media not in ("application/json", ""):
             raise PgrstError(415, "PGRST107", f"Content-Type not acceptable: {content_type}")
-        limit = self.gateway.config.max_rest_body_bytes
+        limit = self.gateway.limits.max_rest_body_bytes
 
         def too_large(size: int) -> GatewayError:
             return PgrstError(

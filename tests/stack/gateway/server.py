@@ -62,14 +62,18 @@ class GatewayConfig:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Body size limits a test may lower at run time (``gateway.set_limits(...)``)."""
+
+    max_rest_body_bytes: int
+    max_upload_bytes: int
+
+
+@dataclass(frozen=True)
 class InternalError:
     method: str
     path: str
     traceback: str
-
-
-class ConnectionDroppedError(Exception):
-    """Raised inside the server after a fault closed the client's connection."""
 
 
 class Gateway:
@@ -80,6 +84,7 @@ class Gateway:
         self.log = RequestLog()
         self.internal_errors: list[InternalError] = []
         self.auth_settings = self._default_auth_settings()
+        self.limits = self._default_limits()
         self.db = Database(config.dsn, max_connections=config.max_connections)
         self._own_storage_dir = config.storage_dir is None
         self.storage_dir = config.storage_dir or Path(tempfile.mkdtemp(prefix="studio-gw-"))
@@ -96,6 +101,9 @@ class Gateway:
             refresh_reuse_interval=self.config.refresh_reuse_interval,
             bcrypt_rounds=self.config.bcrypt_rounds,
         )
+
+    def _default_limits(self) -> Limits:
+        return Limits(self.config.max_rest_body_bytes, self.config.max_upload_bytes)
 
     # ------------------------------------------------------------ properties
 
@@ -218,18 +226,23 @@ class Gateway:
     # ------------------------------------------------------------ test controls
 
     def reset(self) -> None:
-        """Between tests: no faults (seed restored), empty log, default auth settings, no
-        recorded internal errors, and serving again if a test stopped it."""
+        """Between tests: no faults (seed restored), empty log, default auth settings and body
+        limits, no recorded internal errors, and serving again if a test stopped it."""
         self.faults.reset()
         self.faults.seed(self.config.seed)
         self.log.clear()
         self.internal_errors.clear()
         self.auth_settings = self._default_auth_settings()
+        self.limits = self._default_limits()
         self.start()
 
     def set_auth(self, **changes: Any) -> None:
         """Change auth settings at run time, e.g. ``set_auth(access_token_ttl=2)``."""
         self.auth_settings = dataclasses.replace(self.auth_settings, **changes)
+
+    def set_limits(self, **changes: int) -> None:
+        """Lower (or raise) body limits at run time, e.g. ``set_limits(max_upload_bytes=1024)``."""
+        self.limits = dataclasses.replace(self.limits, **changes)
 
     def create_user(
         self, email: str, password: str, user_metadata: dict[str, Any] | None = None
@@ -279,20 +292,30 @@ class Gateway:
 
     async def _drop(
         self, request: web.Request, where: str, response: web.StreamResponse | None
-    ) -> None:
+    ) -> web.StreamResponse:
+        """Cut the connection: before any byte (``headers``) or after the status line, the
+        headers and half of the body (``body``). Returns the (dead) response for aiohttp."""
         transport = request.transport
-        if where == "body" and isinstance(response, web.Response):
+        if where == "headers":
+            if transport is not None:
+                transport.abort()
+            return web.Response(status=499)
+        body = b""
+        status = 200
+        headers: Any = {"Content-Type": "application/json"}
+        if isinstance(response, web.Response):
             body = response.body if isinstance(response.body, bytes) else b""
-            if len(body) < 2:
-                body = body + b" " * (64 - len(body))
-            cut = web.StreamResponse(status=response.status, headers=response.headers)
-            cut.content_length = len(body)
-            await cut.prepare(request)
-            await cut.write(body[: len(body) // 2])
-            await asyncio.sleep(0.01)
+            status, headers = response.status, response.headers
+        if len(body) < 2:
+            body = body + b" " * (64 - len(body))
+        cut = web.StreamResponse(status=status, headers=headers)
+        cut.content_length = len(body)
+        await cut.prepare(request)
+        await cut.write(body[: len(body) // 2])
+        await asyncio.sleep(0.01)
         if transport is not None:
-            transport.abort() if where == "headers" else transport.close()
-        raise ConnectionDroppedError
+            transport.close()
+        return cut
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -308,8 +331,7 @@ class Gateway:
                 response: web.StreamResponse = self._fault_response(request, decision.fail_status)
             elif decision.drop is not None and decision.drop_stage == "before":
                 fault = f"drop:{decision.drop}"
-                await self._drop(request, decision.drop, None)
-                raise AssertionError("unreachable")
+                return await self._drop(request, decision.drop, None)
             else:
                 response = await self._handle(request, handler)
                 if decision.fail_status is not None:
@@ -317,7 +339,7 @@ class Gateway:
                     response = self._fault_response(request, decision.fail_status)
                 elif decision.drop is not None:
                     fault = f"drop:{decision.drop}"
-                    await self._drop(request, decision.drop, response)
+                    return await self._drop(request, decision.drop, response)
             if request.path.startswith("/auth/"):
                 response.headers["X-Supabase-Api-Version"] = AUTH_API_VERSION
             status = response.status
@@ -336,7 +358,7 @@ class Gateway:
             return self._error_response(request, exc)
         except web.HTTPException as exc:
             return json_response({"message": exc.reason, "code": str(exc.status)}, exc.status)
-        except (asyncio.CancelledError, ConnectionDroppedError):
+        except asyncio.CancelledError:
             raise
         except Exception:
             self.internal_errors.append(

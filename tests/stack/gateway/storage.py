@@ -340,7 +340,7 @@ class StorageService:
         self, request: web.Request, bucket: dict[str, Any]
     ) -> tuple[bytes, str, str, dict[str, Any] | None]:
         """(bytes, mime type, cache control, user metadata) from a multipart or raw body."""
-        limit = self.gateway.config.max_upload_bytes
+        limit = self.gateway.limits.max_upload_bytes
         if bucket["file_size_limit"]:
             limit = min(limit, int(bucket["file_size_limit"]))
 
@@ -468,7 +468,7 @@ class StorageService:
                 413, "EntityTooLarge", "The request body is too large", "Payload too large"
             )
 
-        raw = await read_body(request, self.gateway.config.max_rest_body_bytes, too_large)
+        raw = await read_body(request, self.gateway.limits.max_rest_body_bytes, too_large)
         try:
             body = json.loads(raw) if raw.strip() else {}
         except (ValueError, UnicodeDecodeError) as exc:
