@@ -246,7 +246,7 @@ class BlobCache:
     ) -> BlobInfo:
         now = format_ts(utc_now())
         state = "queued_upload" if upload else "synced"
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             previous = self.info(bucket, path)
             if previous is not None and previous.state == "queued_upload" and not upload:
                 # A download must not turn an upload-in-waiting into an evictable file.
@@ -287,7 +287,7 @@ class BlobCache:
         Objects already on disk are left alone; unknown or missing ones become
         ``queued_download`` (the sync engine fetches them: :meth:`queued_downloads`).
         """
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             info = self.info(bucket, path)
             if (
                 info is not None
@@ -313,7 +313,7 @@ class BlobCache:
 
     def mark_synced(self, bucket: str, path: str) -> None:
         """The upload reached the server: the file becomes an ordinary (evictable) cache entry."""
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             self.db.execute(
                 "UPDATE blobs SET state = 'synced' WHERE bucket = ? AND path = ? "
                 "AND state = 'queued_upload'",
@@ -323,7 +323,7 @@ class BlobCache:
 
     def pin(self, bucket: str, path: str, pinned: bool = True) -> None:
         """Keep an object for offline use: never evicted; downloaded if not on disk."""
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             if pinned and self.info(bucket, path) is None:
                 self.want(bucket, path)
             self.db.execute(
@@ -341,7 +341,7 @@ class BlobCache:
 
     def forget(self, bucket: str, path: str) -> None:
         """Drop an object from the cache: index row, pending upload entries, file (on commit)."""
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             info = self.info(bucket, path)
             self.db.execute("DELETE FROM blobs WHERE bucket = ? AND path = ?", (bucket, path))
             self.db.execute(
@@ -352,7 +352,7 @@ class BlobCache:
 
     def clear(self) -> int:
         """Forget every object and delete every file (after commit); returns the count."""
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             rows = self.db.query("SELECT file_name FROM blobs")
             self.db.execute("DELETE FROM blobs")
             self._unlink_later(r["file_name"] for r in rows if r["file_name"])
@@ -433,7 +433,7 @@ class BlobCache:
             vanished, self._vanished = self._vanished, set()
         if not touched and not vanished:
             return
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             self.db.executemany(
                 "UPDATE blobs SET last_access = ? WHERE bucket = ? AND path = ?",
                 [(ts, bucket, path) for (bucket, path), ts in touched.items()],
@@ -465,7 +465,7 @@ class BlobCache:
         self.flush_access()
         evicted: list[tuple[str, str]] = []
         freed = 0
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             total = self.total_bytes()
             if total > budget:
                 names: list[str] = []
@@ -493,7 +493,7 @@ class BlobCache:
         """Reconcile index and disk after a restart: vanished files become ``missing``; files
         no on-disk entry owns (interrupted writes, evictions cut short) are deleted."""
         missing: list[tuple[str, str]] = []
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             known: set[str] = set()
             for row in self.db.query("SELECT bucket, path, state, file_name FROM blobs"):
                 if row["file_name"] and row["state"] in ON_DISK:

@@ -60,9 +60,11 @@ class Transaction:
     without undoing the outer work (if the outer code catches the exception).
     """
 
-    def __init__(self, db: Database, write: bool) -> None:
+    def __init__(self, db: Database, write: bool, savepoint: bool = True) -> None:
         self._db = db
         self._write = write
+        self._savepoint = savepoint
+        self._joined = False
         self._level = -1
 
     @property
@@ -83,8 +85,10 @@ class Transaction:
         self._level = state.depth
         if self._level == 0:
             db._run(conn, "BEGIN IMMEDIATE" if self._write else "BEGIN DEFERRED")
-        else:
+        elif self._savepoint:
             db._run(conn, f"SAVEPOINT sp{self._level}")
+        else:
+            self._joined = True
         state.depth += 1
         state.callbacks.append([])
         return self
@@ -114,6 +118,9 @@ class Transaction:
                         log.exception("after-commit callback %r failed", callback)
             else:
                 self._rollback(conn, "ROLLBACK")
+        elif self._joined:
+            if exc_type is None:
+                state.callbacks[-1].extend(callbacks)
         elif exc_type is None:
             db._run(conn, f"RELEASE sp{self._level}")
             state.callbacks[-1].extend(callbacks)
@@ -170,7 +177,7 @@ class Database:
             if mode != "wal":
                 log.warning("journal_mode is %s, not wal, for %s", mode, self.path)
             conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA cache_size = -16000")  # 16 MB per connection
+            conn.execute("PRAGMA cache_size = -65536")  # 64 MB per connection, used only as needed
             conn.execute("PRAGMA temp_store = MEMORY")
         except sqlite3.Error as exc:
             conn.close()
@@ -247,13 +254,19 @@ class Database:
         return None if row is None else row[0]
 
     # ------------------------------------------------------------------ transactions
-    def transaction(self, *, write: bool = True) -> Transaction:
+    def transaction(self, *, write: bool = True, savepoint: bool = True) -> Transaction:
         """A transaction on this thread's connection; nested calls become savepoints.
 
         ``write=False`` starts a deferred (read) transaction: a consistent snapshot for a
         query made of several statements, which never takes the write lock.
+
+        ``savepoint=False``: when nested, *join* the outer transaction instead of opening a
+        savepoint (an error then rolls back with the outer level). For bulk writes: SQLite
+        copies every page a statement touches into the savepoint journal, so thousands of
+        statements inside a savepoint get slow as the database grows (measured: 20x at
+        25,000 jobs). Each statement on its own is still atomic.
         """
-        return Transaction(self, write)
+        return Transaction(self, write, savepoint)
 
     @property
     def in_transaction(self) -> bool:

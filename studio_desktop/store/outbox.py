@@ -117,7 +117,7 @@ class Outbox:
         if kind not in KINDS:
             raise StoreBugError(f"unknown outbox kind {kind!r}")
         op_id = op_id or new_id()
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             existing = self.db.scalar("SELECT seq FROM outbox WHERE op_id = ?", (op_id,))
             if existing is not None:
                 return int(existing)
@@ -135,8 +135,20 @@ class Outbox:
 
     def mark_done(self, seq: int) -> None:
         """The server accepted the entry: remove it."""
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             self.db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+            self._notify()
+
+    def mark_done_many(self, seqs: list[int]) -> None:
+        """Several accepted entries at once (one batch request): one statement per 500, one
+        notification, in the caller's transaction if there is one."""
+        with self.db.transaction():
+            for start in range(0, len(seqs), 500):
+                chunk = seqs[start : start + 500]
+                self.db.execute(
+                    f"DELETE FROM outbox WHERE seq IN ({', '.join('?' * len(chunk))})",
+                    tuple(chunk),
+                )
             self._notify()
 
     def mark_failed(self, seq: int, error: str) -> None:
@@ -169,7 +181,7 @@ class Outbox:
         self.mark_done(seq)
 
     def _update(self, seq: int, assignments: str, params: tuple[Any, ...] = ()) -> None:
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             changed = self.db.execute(
                 f"UPDATE outbox SET {assignments} WHERE seq = ?", (*params, seq)
             ).rowcount

@@ -36,6 +36,8 @@ from studio_desktop.store.repository import model_from_sql
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+#: Below this many search matches, the feed sorts the matches; above, it walks the time index.
+SEARCH_SORT_LIMIT = 400
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -143,7 +145,15 @@ class Queries:
             params.append(filters.profile_id)
         expression = search_expression(filters.search)
         if expression is not None:
-            where.append("rowid IN (SELECT rowid FROM jobs_search WHERE jobs_search MATCH ?)")
+            # Few matches: look them up and sort them. Many: walk the feed index newest first
+            # and stop at the page's end ("+rowid" stops SQLite from choosing the first plan).
+            many = self.db.scalar(
+                "SELECT count(*) FROM (SELECT rowid FROM jobs_search "
+                "WHERE jobs_search MATCH ? LIMIT ?)",
+                (expression, SEARCH_SORT_LIMIT),
+            )
+            rowid = "+rowid" if many >= SEARCH_SORT_LIMIT else "rowid"
+            where.append(f"{rowid} IN (SELECT rowid FROM jobs_search WHERE jobs_search MATCH ?)")
             params.append(expression)
         if cursor is not None:
             where.append("(created_at, id) < (?, ?)")

@@ -268,13 +268,12 @@ def _insert_plain(db: Database, table: str, records: list[dict[str, Any]]) -> in
     count = 0
     for record in records:
         columns = list(record)
-        try:
-            with db.transaction():
-                db.execute(
-                    f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) "
-                    f"VALUES ({', '.join('?' * len(columns))})",
-                    [record[c] for c in columns],
-                )
+        try:  # one statement per row: a bad row fails alone, no savepoint needed
+            db.execute(
+                f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                [record[c] for c in columns],
+            )
             count += 1
         except StoreEnvironmentError:
             raise

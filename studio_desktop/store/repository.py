@@ -7,11 +7,17 @@ still has a local change waiting in the outbox (the local change wins until it i
 
 After each commit :attr:`Repository.rows_changed` emits one :class:`ChangeSet` per table and
 kind, cascaded rows included, so the UI can update the rows it shows without re-reading.
+
+Each method is one transaction of its own, or, called inside ``store.transaction()``, joins
+that transaction without a savepoint (savepoints make bulk writes slow; see
+``Database.transaction``). So inside an outer transaction, an error from a method means the
+outer transaction must roll back: let the exception leave the ``with`` block.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -98,13 +104,36 @@ def sql_values(model: Row) -> list[Any]:
     return [json.dumps(row[c]) if c in json_columns else row[c] for c in model.columns()]
 
 
+@functools.cache
+def _readers(model_type: type[Row]) -> tuple[tuple[str, str], ...]:
+    return tuple((c, column_kind(model_type, c)) for c in model_type.columns())
+
+
+def _read_ts(text: Any) -> Any:
+    if isinstance(text, str):
+        try:  # what format_ts wrote: the fast path
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    return parse_ts(text)
+
+
 def model_from_sql(model_type: type[M], row: Mapping[str, Any]) -> M:
-    """Build a model from a stored row (``sqlite3.Row`` or dict)."""
-    data = {c: row[c] for c in model_type.columns()}
-    for column in JSON_COLUMNS.get(model_type.table, ()):
-        raw = data.get(column)
-        data[column] = json.loads(raw) if isinstance(raw, str) else raw
-    return model_type.from_row(data)
+    """Build a model from a stored row (``sqlite3.Row`` or dict).
+
+    The feed builds hundreds of these per page, so this skips ``Model.from_row``'s generic
+    path: stored timestamps are always ``format_ts`` text, JSON columns are JSON text.
+    """
+    kwargs: dict[str, Any] = {}
+    for column, kind in _readers(model_type):
+        value = row[column]
+        if value is not None:
+            if kind == "timestamp":
+                value = _read_ts(value)
+            elif kind == "json" and isinstance(value, str):
+                value = json.loads(value)
+        kwargs[column] = value
+    return model_type(**kwargs)
 
 
 def _select_columns(model_type: type[Row]) -> str:
@@ -159,12 +188,15 @@ class Repository:
     def save_many(self, models: Sequence[M], *, touch: bool = True) -> list[M]:
         """Several rows in one transaction (parents before children), one upsert entry each."""
         stored: list[M] = []
-        with self.db.transaction():
-            for given in models:
-                model = given
-                if touch and model.has_updated_at:
-                    model = dataclasses.replace(model, updated_at=utc_now())  # type: ignore[call-arg]
-                self._validate_local(model)
+        now = utc_now()
+        prepared = [
+            dataclasses.replace(m, updated_at=now) if touch and m.has_updated_at else m  # type: ignore[call-arg]
+            for m in models
+        ]
+        for model in prepared:  # all or nothing: check every row before writing any
+            self._validate_local(model)
+        with self.db.transaction(savepoint=False):
+            for model in prepared:
                 try:
                     self._upsert(model.table, sql_values(model))
                 except StoreConstraintError as exc:
@@ -189,7 +221,7 @@ class Repository:
         for removal and dropped from the blob cache. Deleting a row that is not here is a no-op.
         """
         _model(table)
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             if not self.exists(table, row_id):
                 return DeleteResult({}, {}, ())
             deleted, nulled = self._cascade_plan(table, [row_id])
@@ -209,6 +241,7 @@ class Repository:
     ) -> ApplyResult:
         """Store rows that came from the server, without outbox entries.
 
+        Joins the caller's transaction (no savepoint: this is the bulk path of the pull).
         Rows with a pending local change are skipped (``skipped_pending``). Rows that cannot be
         stored are reported in ``rejected`` with the reason, never raised: a missing required
         column, a value of the wrong type, a bad timestamp, a parent that is not here. Extra
@@ -217,7 +250,7 @@ class Repository:
         """
         model_type = _model(table)
         result = ApplyResult()
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             pending = self.outbox.row_ids_with_entries(table) if respect_pending else set()
             batch: list[tuple[str, list[Any]]] = []
             for raw in rows:
@@ -246,7 +279,7 @@ class Repository:
         """
         _model(table)
         result = ApplyResult()
-        with self.db.transaction():
+        with self.db.transaction(savepoint=False):
             pending = self.outbox.row_ids_with_entries(table)
             targets: list[str] = []
             for row_id in ids:
@@ -307,20 +340,12 @@ class Repository:
     def _upsert_batch(
         self, table: str, batch: list[tuple[str, list[Any]]], result: ApplyResult
     ) -> None:
-        if not batch:
-            return
+        # One statement per row and no savepoint: a row that breaks a constraint fails alone
+        # (SQLite undoes just that statement) and the others are kept.
         sql = self._upsert_statement(table)
-        try:
-            with self.db.transaction():  # fast path: the whole batch at once
-                self.db.executemany(sql, [values for _, values in batch])
-            result.applied.extend(row_id for row_id, _ in batch)
-            return
-        except StoreConstraintError:
-            pass
-        for row_id, values in batch:  # one bad row: find it, keep the others
+        for row_id, values in batch:
             try:
-                with self.db.transaction():
-                    self.db.execute(sql, values)
+                self.db.execute(sql, values)
             except StoreConstraintError as exc:
                 reason = (
                     "it refers to a row that is not here"

@@ -19,6 +19,7 @@ from studio_desktop.domain.models import (
     new_id,
 )
 from studio_desktop.domain.paths import canvas_object_ref, cutout_ref
+from studio_desktop.store import queries
 from studio_desktop.store.queries import FeedCursor, FeedFilter, search_expression
 from studio_desktop.store.workspace import Store
 
@@ -120,6 +121,12 @@ def test_feed_filters(store: Store, feed: list[Job], filters: FeedFilter, keep: 
     assert flat == expected
 
 
+@pytest.fixture(params=[1, 10**6], ids=["walk-index", "sort-matches"])
+def search_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(queries, "SEARCH_SORT_LIMIT", request.param)
+    return str(request.param)
+
+
 def _text(job: Job) -> str:
     return " ".join(str(job.input_json.get(k, "")) for k in ("prompt", "instruction")).lower()
 
@@ -133,7 +140,11 @@ def _text(job: Job) -> str:
         ("robe", ("robé",)),  # accents are ignored
     ],
 )
-def test_feed_search(store: Store, feed: list[Job], query: str, words: tuple[str, ...]) -> None:
+def test_feed_search(
+    store: Store, feed: list[Job], query: str, words: tuple[str, ...], search_plan: str
+) -> None:
+    """Both query plans (many matches: walk the time index; few: sort the matches)."""
+
     def keep(job: Job) -> bool:
         tokens = _text(job).split()
         return all(any(t.startswith(w) for t in tokens) for w in words)

@@ -1,0 +1,186 @@
+"""Suite ``sync``: the local store and the sync engine (issue 3, "Benchmarks").
+
+Each figure is one function ``bench_<what>(bench)`` listed in :data:`FIGURES`; :func:`run`
+calls them in order. To add a figure (the sync engine's initial sync, idle cycle, push), write
+another function and append it to ``FIGURES``.
+
+Figures here:
+
+- Feed page query over 100,000 local outputs (25,000 jobs): under 5 ms per page, page size 50,
+  for the first page, a deep page, a filtered page, a profile page and two searches. Anchor, in
+  the same run on the same database: ``SELECT * FROM job_outputs ORDER BY rowid LIMIT 50``.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from studio_desktop.domain.models import format_ts, new_id
+from studio_desktop.store.locations import DataDirs
+from studio_desktop.store.queries import FeedCursor, FeedFilter
+from studio_desktop.store.workspace import Store, open_account_store
+from tests.bench.harness import Bench, median_seconds
+
+FEED_GOAL_MS = 5.0
+PAGE = 50
+TYPES = ("product_pack", "tryon_image", "canvas_edit", "extract_garment")
+STATUSES = ("succeeded", "succeeded", "succeeded", "failed", "queued", "running", "canceled")
+ANGLES = ("front", "back", "side", "detail")
+
+
+def _vocabulary(rnd: random.Random, size: int = 400) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = {"".join(rnd.choice(letters) for _ in range(rnd.randint(4, 9))) for _ in range(size)}
+    return sorted(words)
+
+
+def build_feed_store(
+    root: Path, jobs: int, outputs_per_job: int = 4
+) -> tuple[Store, dict[str, Any]]:
+    """A workspace with ``jobs`` jobs and ``jobs * outputs_per_job`` outputs, loaded through the
+    same path as a pull (``apply_remote_rows``). Returns the store and facts for the queries."""
+    rnd = random.Random(2024)
+    user_id = new_id()
+    store = open_account_store(DataDirs(root), "http://bench.invalid", user_id)
+    words = _vocabulary(rnd)
+    common = words[:3]  # in about a third of the prompts
+    rare = "zzrareword"
+    profiles = [new_id() for _ in range(20)]
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    batch_jobs: list[dict[str, Any]] = []
+    batch_outputs: list[dict[str, Any]] = []
+    seconds = 0
+    for n in range(jobs):
+        if rnd.random() < 0.8:  # one in five shares its timestamp with the previous job
+            seconds += rnd.randint(1, 600)
+        created = format_ts(start + timedelta(seconds=seconds))
+        prompt = " ".join(rnd.choice(words) for _ in range(8))
+        if rnd.random() < 0.33:
+            prompt += " " + rnd.choice(common)
+        if n % 997 == 0:
+            prompt += " " + rare
+        job_id = new_id()
+        batch_jobs.append(
+            {
+                "id": job_id,
+                "user_id": user_id,
+                "type": TYPES[n % len(TYPES)],
+                "status": rnd.choice(STATUSES),
+                "input_json": {
+                    ("instruction" if n % 4 == 2 else "prompt"): prompt,
+                    "profile_id": rnd.choice(profiles),
+                    "angles": list(ANGLES),
+                    "product": {"sku": f"SKU-{n:06d}", "name": "Garment"},
+                },
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+        for k in range(outputs_per_job):
+            output_id = new_id()
+            batch_outputs.append(
+                {
+                    "id": output_id,
+                    "job_id": job_id,
+                    "kind": "image",
+                    "angle": ANGLES[k % len(ANGLES)],
+                    "mime_type": "image/png",
+                    "storage_path": f"{user_id}/jobs/{job_id}/{output_id}.png",
+                    "width": 1024,
+                    "height": 1536,
+                    "created_at": created,
+                }
+            )
+        if len(batch_jobs) >= 2000 or n == jobs - 1:
+            with store.transaction():
+                store.rows.apply_remote_rows("jobs", batch_jobs)
+                store.rows.apply_remote_rows("job_outputs", batch_outputs)
+            batch_jobs, batch_outputs = [], []
+    store.db.execute("ANALYZE")
+    facts = {"common": common[0], "rare": rare, "profile": profiles[0]}
+    return store, facts
+
+
+def _cursor_at(store: Store, depth: int) -> FeedCursor:
+    row = store.db.query_one(
+        "SELECT created_at, id FROM jobs ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET ?",
+        (depth,),
+    )
+    assert row is not None
+    return FeedCursor(row["created_at"], row["id"])
+
+
+def bench_feed_page(bench: Bench) -> None:
+    jobs = 5_000 if bench.quick else 25_000
+    repeat = 15 if bench.quick else 41
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
+        started = time.perf_counter()
+        store, facts = build_feed_store(Path(tmp), jobs)
+        outputs = store.rows.count("job_outputs")
+        print(
+            f"  (built {jobs:,} jobs / {outputs:,} outputs in "
+            f"{time.perf_counter() - started:.1f} s)",
+            flush=True,
+        )
+        try:
+            anchor_sql = "SELECT * FROM job_outputs ORDER BY rowid LIMIT 50"
+            anchor = median_seconds(lambda: store.db.query(anchor_sql), repeat=repeat, warmup=3)
+            deep = _cursor_at(store, int(jobs * 0.8))
+            cases: list[tuple[str, Callable[[], object]]] = [
+                ("feed first page", lambda: store.queries.feed_page(limit=PAGE)),
+                ("feed deep page (80% down)", lambda: store.queries.feed_page(None, deep, PAGE)),
+                (
+                    "feed page, type+status filter",
+                    lambda: store.queries.feed_page(
+                        FeedFilter(types=("tryon_image",), statuses=("succeeded",)), None, PAGE
+                    ),
+                ),
+                (
+                    "feed deep page, type filter",
+                    lambda: store.queries.feed_page(FeedFilter(types=("canvas_edit",)), deep, PAGE),
+                ),
+                (
+                    "feed page, profile filter",
+                    lambda: store.queries.feed_page(
+                        FeedFilter(profile_id=facts["profile"]), None, PAGE
+                    ),
+                ),
+                (
+                    "feed page, search (common word)",
+                    lambda: store.queries.feed_page(FeedFilter(search=facts["common"]), None, PAGE),
+                ),
+                (
+                    "feed page, search (rare word)",
+                    lambda: store.queries.feed_page(FeedFilter(search=facts["rare"]), None, PAGE),
+                ),
+            ]
+            for name, fn in cases:
+                page = fn()
+                assert getattr(page, "items", None), name  # every case returns a real page
+                value = median_seconds(fn, repeat=repeat, warmup=3)
+                bench.record(
+                    f"{name} ({outputs:,} outputs)",
+                    value * 1000,
+                    "ms",
+                    anchor="SELECT 50 job_outputs by rowid",
+                    anchor_value=anchor * 1000,
+                    goal=f"< {FEED_GOAL_MS:g} ms per page",
+                    ok=value * 1000 < FEED_GOAL_MS,
+                )
+        finally:
+            store.close()
+
+
+#: The suite's figures, in order. The sync engine's figures are appended here.
+FIGURES: list[Callable[[Bench], None]] = [bench_feed_page]
+
+
+def run(bench: Bench) -> None:
+    for figure in FIGURES:
+        figure(bench)
