@@ -122,6 +122,12 @@ def run_op(
     host = find_host(parent)
     token = host.begin_busy(progress or "Working…") if host is not None else None
 
+    def end_busy() -> None:
+        # Idempotent: called when the work ends (so the indicator is gone by the time the task
+        # is done) and again from the task's done callback (a task cancelled before it ran).
+        if host is not None and token is not None and _alive(host):  # type: ignore[arg-type]
+            host.end_busy(token)
+
     async def operation() -> T | None:
         try:
             result = await _execute(work)
@@ -147,15 +153,16 @@ def run_op(
         except Exception as error:
             report_crash(error, parent if _alive(parent) else None)
             return None
+        finally:
+            end_busy()
+            _running.discard(asyncio.current_task())  # type: ignore[arg-type]
         if on_success is not None and _alive(parent):
             _guarded(parent, on_success, result)
         return result
 
     def finished(task: asyncio.Task[T | None]) -> None:
         _running.discard(task)
-        # Also when the task was cancelled before it ever ran.
-        if host is not None and token is not None and _alive(host):  # type: ignore[arg-type]
-            host.end_busy(token)
+        end_busy()
         if task.cancelled() and inspect.iscoroutine(work):
             work.close()  # never started: no "coroutine was never awaited" warning
 

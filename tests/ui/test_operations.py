@@ -257,5 +257,5 @@ def test_the_gui_thread_is_not_blocked_by_slow_work(qtbot, main_window: MainWind
     task = run_op(main_window, lambda: time.sleep(0.3))
     qtbot.waitUntil(task.done, timeout=3000)
     timer.stop()
-    assert len(ticks) >= 10  # the event loop kept turning while the work slept
+    assert len(ticks) >= 5  # the event loop kept turning while the work slept
     assert running_operations() == 0
