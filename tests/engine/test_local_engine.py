@@ -360,3 +360,27 @@ def test_a_job_deleted_while_it_runs_ends_quietly_and_is_not_recreated(
     assert "deleted while it was running" in (outcome.job.error or "")
     assert job_store.job(outcome.job.id) is None
     assert store.rows.count("job_outputs") == 0
+
+
+def test_a_local_job_left_running_by_a_crash_runs_again_at_the_next_start(
+    job_store: JobStore, store: Store
+) -> None:
+    gate = Gate("decode")  # hold the job mid-way, then end the session under it
+
+    async def crashed(service: JobService) -> str:
+        job = await service.submit(edit_request(studio_scene(), "sharpen"))
+        await until(gate.reached)
+        await service.aclose()  # the app goes away; the row is left as it was
+        gate.release.set()
+        return job.id
+
+    job_id = run_local(job_store, crashed, step_hook=gate)
+    assert job_store.require_job(job_id).status == "running"
+    assert job_store.outputs(job_id) == []
+
+    async def second_session(service: JobService) -> JobOutcome:
+        assert [j.id for j in await service.resume_unfinished()] == [job_id]
+        return await service.wait(job_id)
+
+    outcome = run_local(job_store, second_session)
+    assert outcome.succeeded and len(job_store.outputs(job_id)) == 1

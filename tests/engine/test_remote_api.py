@@ -230,7 +230,7 @@ def test_no_token_at_all_is_a_sign_in_error_before_any_request(fake_api: FakeGen
 
 
 def test_a_slow_reply_times_out_and_the_retry_succeeds(fake_api: FakeGenerationApi) -> None:
-    fake_api.slow_next("GET", "/api/profiles", seconds=1.0)
+    fake_api.slow_next("GET", "/api/profiles", seconds=0.5)
     sleep = Recorder()
 
     async def scenario() -> None:
@@ -244,7 +244,7 @@ def test_a_slow_reply_times_out_and_the_retry_succeeds(fake_api: FakeGenerationA
 def test_a_timeout_on_the_last_try_fails_with_the_limit_in_the_message(
     fake_api: FakeGenerationApi,
 ) -> None:
-    fake_api.slow_next("GET", "/api/profiles", seconds=1.0, times=2)
+    fake_api.slow_next("GET", "/api/profiles", seconds=0.5, times=2)
 
     async def scenario() -> None:
         async with client(

@@ -378,3 +378,26 @@ def test_results_reported_outside_the_users_folder_are_refused(
     assert not any(
         "00000000-0000-4000-8000-000000000000" in (e.row_id or "") for e in store.outbox.all()
     )
+
+
+def test_an_operation_that_never_finishes_is_stopped_at_the_deadline(
+    job_store: JobStore, fake_api: FakeGenerationApi
+) -> None:
+    fake_api.steps = 100_000
+
+    async def main() -> JobOutcome:
+        async with GenerationApiClient(fake_api.base_url, lambda: TOKEN) as client:
+            engine = RemoteEngine(client, operation_timeout=0.2)
+            service = JobService(
+                job_store, {"remote": engine}, user_id=job_store.repository.user_id or ""
+            )
+            try:
+                return await submit_and_wait(service, extract_request())
+            finally:
+                await service.aclose()
+
+    outcome = asyncio.run(main())
+    assert outcome.job.status == "failed"
+    assert "did not finish within" in (outcome.job.error or "")
+    (op,) = fake_api.operations.values()
+    assert op.cancel_requests == 1 and op.status == "canceled"  # not left running on the server
