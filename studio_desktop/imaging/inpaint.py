@@ -22,8 +22,6 @@ mask, so pixels whose mask value is 0 are unchanged.
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 from PIL import Image
@@ -87,20 +85,24 @@ def remove_region(image: Image.Image, mask: Image.Image, box: Box) -> Image.Imag
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
         hole = cv2.dilate(hole.astype(np.uint8), kernel).astype(bool)
     if hole.all():
-        if work.area == width * height:
-            raise NothingToFillFromError()
-        hole[[0, -1], :] = False
-        hole[:, [0, -1]] = False
-    rgb = pixels[..., :3].astype(np.float32)
-    filled = membrane_fill(rgb, ~hole)
-    _add_grain(filled, rgb, hole)
+        raise NothingToFillFromError()
+    grain = _grain(pixels, hole)
+    filled = _solve(pixels[..., :3].astype(np.float32), (~hole).astype(np.float32), 0, True)
+    del hole
+    if grain > 0:
+        _add_grain(filled, weights, grain)
     np.clip(filled, 0, 255, out=filled)
-    edited = np.rint(filled).astype(np.uint8)
-    if pixels.shape[2] == 4:
-        edited = np.dstack((edited, pixels[..., 3]))
-    blended = composite(pixels, edited, weights)
+    np.rint(filled, out=filled)
+    # Only the mask's own box can change: blend and paste just that.
+    inner = (slice(box.y0 - work.y0, box.y1 - work.y0), slice(box.x0 - work.x0, box.x1 - work.x0))
+    edited = filled[inner].astype(np.uint8)
+    del filled
+    original = pixels[inner]
+    if original.shape[2] == 4:
+        edited = np.dstack((edited, original[..., 3]))
+    blended = composite(original, edited, weights[inner])
     out = image.copy()
-    out.paste(Image.fromarray(blended), (work.x0, work.y0))
+    out.paste(Image.fromarray(blended), (box.x0, box.y0))
     return out
 
 
@@ -111,16 +113,16 @@ def membrane_fill(values: np.ndarray, known: np.ndarray) -> np.ndarray:
         return values.copy()
     if not known.any():
         raise NothingToFillFromError()
-    return _solve(values.astype(np.float32, copy=False), known.astype(np.float32), 0)
+    return _solve(values.astype(np.float32, copy=False), known.astype(np.float32), 0, False)
 
 
-def _solve(values: np.ndarray, weight: np.ndarray, level: int) -> np.ndarray:
+def _solve(values: np.ndarray, weight: np.ndarray, level: int, in_place: bool) -> np.ndarray:
     """One pyramid level: ``weight`` 1 = known, 0 = to fill, between = partly known (coarse
-    levels). Returns the filled values."""
+    levels). Returns the filled values (``values`` itself when ``in_place``)."""
     height, width = weight.shape
     unknown = weight < 0.999
     if min(height, width) <= COARSEST_SIDE or not unknown.any():
-        guess = values.copy()
+        guess = values if in_place else values.copy()
         known_w = weight >= 0.999
         if known_w.any():
             mean = values[known_w].mean(axis=0)
@@ -134,13 +136,15 @@ def _solve(values: np.ndarray, weight: np.ndarray, level: int) -> np.ndarray:
     small_w = cv2.pyrDown(weight)
     safe = np.maximum(small_w, 1e-6)
     small_v = small_p / safe[..., None]
-    coarse = _solve(small_v, np.clip(small_w, 0, 1), level + 1)
+    del premultiplied, small_p, safe
+    coarse = _solve(small_v, np.clip(small_w, 0, 1), level + 1, True)
     # Pull: start the unknown pixels from the coarser answer, then relax.
     up = cv2.pyrUp(coarse, dstsize=(width, height))
     if up.ndim == 2:
         up = up[..., None]
-    guess = values.copy()
+    guess = values if in_place else values.copy()
     guess[unknown] = up[unknown]
+    del up
     return _relax(guess, unknown, FINEST_SWEEPS if level == 0 else LEVEL_SWEEPS)
 
 
@@ -151,15 +155,14 @@ def _relax(values: np.ndarray, unknown: np.ndarray, sweeps: int) -> np.ndarray:
         return values
     y0, y1 = max(0, rows.min() - 1), min(values.shape[0], rows.max() + 2)
     x0, x1 = max(0, cols.min() - 1), min(values.shape[1], cols.max() + 2)
-    window = np.ascontiguousarray(values[y0:y1, x0:x1])
-    where = np.ascontiguousarray(unknown[y0:y1, x0:x1])
+    window = values[y0:y1, x0:x1]  # a view: the sweeps write straight into ``values``
+    where = unknown[y0:y1, x0:x1]
     if window.ndim == 3:
-        where = np.repeat(where[..., None], window.shape[2], axis=2)
+        where = where[..., None]
+    averaged = np.empty_like(window)
     edges = window.shape[0] >= 2 and window.shape[1] >= 2
     for _ in range(sweeps):
-        averaged = cv2.filter2D(window, -1, _CROSS, borderType=cv2.BORDER_REFLECT_101)
-        if averaged.ndim == 2 and window.ndim == 3:
-            averaged = averaged[..., None]
+        cv2.filter2D(window, -1, _CROSS, dst=averaged, borderType=cv2.BORDER_REFLECT_101)
         if edges:
             # Beyond the edge, continue the slope (ghost = 2 * edge - inner) instead of
             # mirroring: a gradient running off the image is extrapolated, not flattened.
@@ -168,7 +171,6 @@ def _relax(values: np.ndarray, unknown: np.ndarray, sweeps: int) -> np.ndarray:
             averaged[:, 0] += 0.5 * (window[:, 0] - window[:, 1])
             averaged[:, -1] += 0.5 * (window[:, -1] - window[:, -2])
         np.copyto(window, averaged, where=where)
-    values[y0:y1, x0:x1] = window
     return values
 
 
@@ -177,18 +179,30 @@ def _dilation(box: Box) -> int:
     return max(2, min(12, round(0.02 * max(box.width, box.height))))
 
 
-def _add_grain(filled: np.ndarray, original: np.ndarray, hole: np.ndarray) -> None:
-    """Give the fill the grain of its surroundings (in place). Noise-free surroundings: none."""
+def _grain(pixels: np.ndarray, hole: np.ndarray, samples: int = 20_000) -> float:
+    """Noise level (sigma, 0..255) of the ring just outside the hole, from the Laplacian at up
+    to ``samples`` ring pixels (a robust median, so edges in the ring do not count)."""
     ring = cv2.dilate(hole.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool) & ~hole
-    if ring.sum() < 32:
-        return
-    detail = original - cv2.GaussianBlur(original, (0, 0), 1.5)
-    spread = np.median(np.abs(detail[ring]), axis=0) * 1.4826
-    sigma = float(np.mean(spread))
-    if sigma < 1.0:
-        return
-    rng = np.random.default_rng(int(hole.sum()) % (2**32))
-    noise = rng.standard_normal((int(hole.sum()), 1), dtype=np.float32) * np.float32(
-        min(sigma, 20.0) * math.sqrt(1.25)
-    )
-    filled[hole] += noise
+    ys, xs = np.nonzero(ring)
+    if ys.size < 32:
+        return 0.0
+    if ys.size > samples:
+        pick = np.linspace(0, ys.size - 1, samples).astype(np.int64)
+        ys, xs = ys[pick], xs[pick]
+    height, width = hole.shape
+    up, down = np.maximum(ys - 1, 0), np.minimum(ys + 1, height - 1)
+    left, right = np.maximum(xs - 1, 0), np.minimum(xs + 1, width - 1)
+    rgb = pixels[..., :3].astype(np.float32)
+    laplacian = 4 * rgb[ys, xs] - rgb[up, xs] - rgb[down, xs] - rgb[ys, left] - rgb[ys, right]
+    # For white noise of sigma s the 4-neighbour Laplacian has sigma s * sqrt(20).
+    sigma = float(np.mean(np.median(np.abs(laplacian), axis=0))) * 1.4826 / np.sqrt(20.0)
+    return sigma if sigma >= 1.0 else 0.0
+
+
+def _add_grain(filled: np.ndarray, weights: np.ndarray, sigma: float) -> None:
+    """Give the fill (where ``weights`` > 0) grain of ``sigma`` (in place, deterministic)."""
+    where = weights > 0
+    count = int(where.sum())
+    rng = np.random.default_rng(count)
+    noise = rng.standard_normal((count, 1), dtype=np.float32) * np.float32(min(sigma, 20.0))
+    filled[where] += noise
