@@ -282,7 +282,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[None]:
         """A read snapshot (a deferred transaction) for queries made of several statements."""
-        with self.transaction(write=False):
+        with self.transaction(write=False, savepoint=False):  # inside a write: just join it
             yield
 
     def user_version(self) -> int:

@@ -298,7 +298,6 @@ class Queries:
 
 def _versions(asset: CanvasAsset, messages: list[CanvasMessage]) -> tuple[Version, ...]:
     versions: list[Version] = []
-    current = (asset.current_storage_bucket, asset.current_storage_path)
     if asset.base_storage_path:
         bucket = asset.base_storage_bucket or "outputs"
         versions.append(
@@ -308,8 +307,7 @@ def _versions(asset: CanvasAsset, messages: list[CanvasMessage]) -> tuple[Versio
                 asset.created_at,
                 None,
                 True,
-                (bucket, asset.base_storage_path) == current
-                or asset.base_storage_path == asset.current_storage_path,
+                asset.base_storage_path == asset.current_storage_path,
             )
         )
     for message in messages:

@@ -133,30 +133,30 @@ def bench_feed_page(bench: Bench) -> None:
             anchor = median_seconds(lambda: store.db.query(anchor_sql), repeat=repeat, warmup=3)
             deep = _cursor_at(store, int(jobs * 0.8))
             cases: list[tuple[str, Callable[[], object]]] = [
-                ("feed first page", lambda: store.queries.feed_page(limit=PAGE)),
-                ("feed deep page (80% down)", lambda: store.queries.feed_page(None, deep, PAGE)),
+                ("first page", lambda: store.queries.feed_page(limit=PAGE)),
+                ("deep page (80% down)", lambda: store.queries.feed_page(None, deep, PAGE)),
                 (
-                    "feed page, type+status filter",
+                    "type+status filter",
                     lambda: store.queries.feed_page(
                         FeedFilter(types=("tryon_image",), statuses=("succeeded",)), None, PAGE
                     ),
                 ),
                 (
-                    "feed deep page, type filter",
+                    "deep page, type filter",
                     lambda: store.queries.feed_page(FeedFilter(types=("canvas_edit",)), deep, PAGE),
                 ),
                 (
-                    "feed page, profile filter",
+                    "profile filter",
                     lambda: store.queries.feed_page(
                         FeedFilter(profile_id=facts["profile"]), None, PAGE
                     ),
                 ),
                 (
-                    "feed page, search (common word)",
+                    "search, common word",
                     lambda: store.queries.feed_page(FeedFilter(search=facts["common"]), None, PAGE),
                 ),
                 (
-                    "feed page, search (rare word)",
+                    "search, rare word",
                     lambda: store.queries.feed_page(FeedFilter(search=facts["rare"]), None, PAGE),
                 ),
             ]
@@ -165,7 +165,7 @@ def bench_feed_page(bench: Bench) -> None:
                 assert getattr(page, "items", None), name  # every case returns a real page
                 value = median_seconds(fn, repeat=repeat, warmup=3)
                 bench.record(
-                    f"{name} ({outputs:,} outputs)",
+                    f"feed {name} @{outputs // 1000}k outputs",
                     value * 1000,
                     "ms",
                     anchor="SELECT 50 job_outputs by rowid",

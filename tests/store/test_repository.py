@@ -322,3 +322,35 @@ def test_events_fire_after_commit_only(store: Store, user_id: str) -> None:
         store.rows.save(make_job(user_id))
         raise RuntimeError
     assert len(seen) == 2
+
+
+def test_two_threads_writing_at_once(store: Store, user_id: str) -> None:
+    """The executor and the GUI thread both write: nothing lost, one outbox entry per row."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def worker(offset: int) -> None:
+        try:
+            for n in range(40):
+                job = make_job(user_id, minutes=offset + n)
+                store.rows.save_many([job, make_output(user_id, job)])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k * 1000,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert store.rows.count("jobs") == 120 and store.rows.count("job_outputs") == 120
+    entries = store.outbox.pending()
+    assert len(entries) == 240
+    assert [e.seq for e in entries] == sorted(e.seq for e in entries)
+    seen_jobs: set[str] = set()
+    for entry in entries:  # every output's job is queued before the output
+        if entry.table == "jobs":
+            seen_jobs.add(entry.row_id or "")
+        else:
+            assert entry.payload["job_id"] in seen_jobs
