@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from studio_desktop.imaging.thumbnails import SMALL, make_thumbnail
+from tests.bench import imaging_ops
 from tests.bench.harness import Bench, timed
 
 
@@ -244,6 +245,8 @@ FIGURES: list[Callable[[Bench], None]] = [
     thumbnail_of_a_12mp_jpeg,
     thumbnail_of_a_smooth_12mp_jpeg,
     bench_cutout_cache,
+    # Edits, removal, cutout and memory figures live in imaging_ops.py.
+    *imaging_ops.FIGURES,
 ]
 
 
