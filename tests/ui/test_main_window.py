@@ -335,3 +335,41 @@ def test_first_painted_is_emitted_once(qtbot, data_dirs: DataDirs) -> None:
     window.update()
     qtbot.wait(20)
     assert count == []
+
+
+def test_account_menu_connects_then_signs_in(qtbot, main_window: MainWindow) -> None:
+    from tests.ui.test_dialogs import ANON_KEY
+
+    connections: list[object] = []
+    credentials: list[object] = []
+    main_window.connect_requested.connect(connections.append)
+    main_window.sign_in_requested.connect(credentials.append)
+    main_window.action_sign_in.trigger()
+    connect = main_window.dialog("connect")
+    connect.url_edit.setText("https://abcdefgh.supabase.co")
+    connect.key_edit.setText(ANON_KEY)
+    connect.accept()
+    assert [c.url for c in connections] == ["https://abcdefgh.supabase.co"]
+    qtbot.waitUntil(lambda: main_window.dialog("sign_in") is not None)
+    sign_in = main_window.dialog("sign_in")
+    assert "abcdefgh.supabase.co" in sign_in.intro.text()
+    sign_in.email_edit.setText("ana@studio.com")
+    sign_in.password_edit.setText("pw")
+    sign_in.accept()
+    assert [(c.email, c.password) for c in credentials] == [("ana@studio.com", "pw")]
+    assert main_window.preferences.project_url == "https://abcdefgh.supabase.co"
+    assert main_window.preferences.last_email == "ana@studio.com"
+    # The next sign-in goes straight to the sign-in dialog with the e-mail filled in.
+    again = main_window.open_sign_in_dialog()
+    assert again.objectName() == "SignInDialog"
+    assert again.email_edit.text() == "ana@studio.com"
+    again.close()
+
+
+def test_main_window_of_finds_the_window(main_window: MainWindow) -> None:
+    from studio_desktop.ui.main_window import main_window_of
+
+    assert main_window_of(main_window.history_area.empty_state) is main_window
+    dialog = main_window.open_about_dialog()
+    assert main_window_of(dialog) is main_window
+    dialog.close()
