@@ -40,9 +40,16 @@ class SyncStatus:
     parked: tuple[ParkedChange, ...] = field(default_factory=tuple)
     account: str | None = None  # who is signed in (e-mail), None in the local workspace
     detail: str | None = None  # one readable sentence, e.g. why the app is offline
+    # Added by the sync engine (all optional; zero/None when idle):
+    uploading: int = 0  # files still to upload in this cycle
+    downloading: int = 0  # files still to download in this cycle
+    bytes_up: int = 0  # bytes uploaded in this cycle so far
+    bytes_down: int = 0  # bytes downloaded in this cycle so far
+    last_error: str | None = None  # the last problem, readable (kept until a cycle succeeds)
+    rejected: tuple[str, ...] = ()  # rows from the server that could not be stored, and why
 
     def __post_init__(self) -> None:
-        if min(self.done, self.total, self.queued) < 0:
+        if min(self.done, self.total, self.queued, self.uploading, self.downloading) < 0:
             raise BugError(f"sync counts must not be negative: {self!r}")
         if self.total and self.done > self.total:
             raise BugError(f"sync progress {self.done} is past its total {self.total}")

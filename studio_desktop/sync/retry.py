@@ -1,0 +1,116 @@
+"""Sending one request the way every part of the engine must: bounded retries, backoff with
+jitter, and one session refresh on a 401.
+
+:class:`Requester.send` runs a supabase-py call through :meth:`Connection.call` (so failures are
+typed), and:
+
+- retries :class:`TransientError` (5xx, 429, dropped connections, read timeouts) up to
+  ``attempts`` times with exponential backoff and full jitter;
+- retries :class:`OfflineError` only ``offline_attempts`` times (a server that refuses
+  connections is not coming back within a cycle; the engine backs off between cycles instead);
+- on :class:`AuthRequiredError` refreshes the session once and tries again (a second 401 is
+  raised: the user must sign in again);
+- raises :class:`RefusedError` at once (retrying cannot fix it).
+
+The sleep function and the random generator are injectable, so tests run without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from studio_desktop.sync.connection import Connection
+from studio_desktop.sync.errors import (
+    AuthRequiredError,
+    OfflineError,
+    SessionRevokedError,
+    TransientError,
+)
+
+if TYPE_CHECKING:
+    from studio_desktop.sync.session import SessionManager
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 6  # per request, transient failures
+    offline_attempts: int = 2  # per request, connection refused / unreachable
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+    #: Retries allowed in one cycle over all requests; beyond it the cycle stops (and the engine
+    #: backs off), so a sick server never keeps one cycle busy forever.
+    cycle_budget: int = 200
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+        return rng.uniform(0, min(self.max_delay, self.base_delay * (2**attempt)))
+
+
+class Requester:
+    """The one way the engine sends requests (see module doc)."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        session: SessionManager,
+        policy: RetryPolicy | None = None,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.connection = connection
+        self.session = session
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.retries = 0  # this cycle
+        self.refreshes = 0  # this cycle
+
+    def new_cycle(self) -> None:
+        self.retries = 0
+        self.refreshes = 0
+
+    async def send(self, make: Callable[[], Awaitable[T]], what: str) -> T:
+        attempt = 0
+        offline = 0
+        refreshed = False
+        while True:
+            try:
+                return await self.connection.call(make, what)
+            except SessionRevokedError:
+                raise
+            except AuthRequiredError:
+                if refreshed:
+                    raise
+                refreshed = True
+                self.refreshes += 1
+                log.info("%s: token refused, refreshing the session once", what)
+                await self.session.refresh()
+                continue
+            except OfflineError:
+                offline += 1
+                if offline >= self.policy.offline_attempts:
+                    raise
+                failure: Exception = OfflineError("offline")
+            except TransientError as exc:
+                attempt += 1
+                if attempt >= self.policy.attempts:
+                    raise
+                failure = exc
+            self.retries += 1
+            if self.retries > self.policy.cycle_budget:
+                raise TransientError(
+                    "The server keeps failing; syncing will try again in a while."
+                ) from failure
+            delay = self.policy.delay(attempt + offline, self.rng)
+            log.debug("%s failed (%s); retry in %.2f s", what, type(failure).__name__, delay)
+            await self.sleep(delay)
