@@ -39,7 +39,7 @@ def test_offline_with_queued_changes(widget: SyncStatusWidget) -> None:
             state=SyncState.OFFLINE, queued=3, account="ana@studio.com", detail="No network."
         )
     )
-    assert widget.text() == "Offline · · 3 changes waiting"
+    assert widget.text() == "Offline · 3 changes waiting"
     assert "No network." in widget.toolTip()
     assert "ana@studio.com" in widget.toolTip()
     widget.set_status(SyncStatus(state=SyncState.OFFLINE, queued=1))

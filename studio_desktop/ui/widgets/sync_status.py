@@ -148,7 +148,7 @@ class SyncStatusWidget(QWidget):
         """The status line as shown, queued count included (for tests and accessibility)."""
         parts = [self.text_label.text()]
         if not self.queued_label.isHidden():
-            parts.append(self.queued_label.text())
+            parts.append(self.queued_label.text().removeprefix("· "))
         if not self.parked_button.isHidden():
             parts.append(self.parked_button.text())
         return " · ".join(parts)
