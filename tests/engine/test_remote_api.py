@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -76,9 +77,11 @@ def test_generation_runs_with_progress_and_its_outputs_download(
 ) -> None:
     sleep = Recorder()
 
+    body = extract_body()
+
     async def scenario() -> tuple[Operation, list[float], bytes, str]:
         async with client(fake_api, sleep) as c:
-            op, created = await c.start_generation(extract_body())
+            op, created = await c.start_generation(body)
             assert created and op.status == "queued"
             op, progress = await finish(c, op)
             data, content_type = await c.download(op.outputs[0].url)
@@ -89,7 +92,12 @@ def test_generation_runs_with_progress_and_its_outputs_download(
     assert progress == sorted(progress) and progress[-1] == 1.0 and len(set(progress)) >= 3
     output = op.outputs[0]
     assert (output.kind, output.angle, output.width, output.height) == ("cutout", "front", 48, 40)
-    assert output.storage_path.startswith(next(iter(fake_api.tokens.values())) + "/jobs/")
+    digest = hashlib.sha256(base64.b64decode(body["image"]["data"])).hexdigest()
+    user = fake_api.tokens[TOKEN]
+    assert (output.bucket, output.storage_path) == (
+        "extractions",
+        f"{user}/cutouts/{digest}-front.png",
+    )
     assert content_type == "image/png" and data.startswith(b"\x89PNG")
     # Signed URLs are fetched without the bearer token.
     assert fake_api.requests_to("GET", "/files/")[0].authorization is None

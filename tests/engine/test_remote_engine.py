@@ -108,6 +108,9 @@ def test_remote_extract_succeeds_with_progress_and_records_the_servers_outputs(
         remote["storagePath"],
         "cutout",
     )
+    # The server's cutout-cache object, in extractions, not a second copy under the job.
+    assert output.storage_path == f"{job.user_id}/cutouts/{job.input_json['sourceHash']}-front.png"
+    assert remote["bucket"] == "extractions"
     assert (output.width, output.height, output.mime_type) == (240, 320, "image/png")
     # The result is in the blob cache as an object the server already has: no upload queued.
     blob = store.blobs.info(remote["bucket"], output.storage_path)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import io
 import threading
 import uuid
@@ -573,8 +574,11 @@ class FakeGenerationApi:
             for image, kind, angle in outputs:
                 output_id = str(uuid.uuid4())
                 owner = self.misplace_outputs_under or op.user_id
-                path = f"{owner}/jobs/{op.job_id}/{output_id}.png"
-                bucket = "extractions" if kind == "cutout" else "outputs"
+                if kind == "cutout":  # the server's garment_cutouts cache object
+                    digest = hashlib.sha256(base64.b64decode(op.body["image"]["data"])).hexdigest()
+                    bucket, path = "extractions", f"{owner}/cutouts/{digest}-{angle}.png"
+                else:
+                    bucket, path = "outputs", f"{owner}/jobs/{op.job_id}/{output_id}.png"
                 self.objects[(bucket, path)] = StoredObject(_png(image), "image/png")
                 op.outputs.append(
                     {
