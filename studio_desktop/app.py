@@ -181,9 +181,11 @@ def run(argv: Sequence[str]) -> int:
     window.show()
     log.info("%s %s starting with data in %s (log %s)", APP_NAME, __version__, dirs.root, log_path)
 
-    # Ctrl+C in a terminal quits cleanly: Python handles signals only while it runs bytecode,
-    # so a light timer gives it the chance while Qt idles.
-    signal.signal(signal.SIGINT, lambda *_args: app.quit())
+    # Ctrl+C in a terminal and SIGTERM (a session logging out) quit cleanly, saving the window
+    # state: Python handles signals only while it runs bytecode, so a light timer gives it the
+    # chance while Qt idles.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_args: window.close())
     interrupt_timer = QTimer()
     interrupt_timer.start(250)
     interrupt_timer.timeout.connect(lambda: None)

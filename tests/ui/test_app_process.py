@@ -70,3 +70,36 @@ def test_verbose_logs_debug_details(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     log = (data / "logs" / "studio-desktop.log").read_text()
     assert " DEBUG " in log
+
+
+def test_sigterm_closes_the_window_cleanly_and_saves_its_state(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    data = tmp_path / "term"
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "PYTHONPATH": str(ROOT),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "studio_desktop", "--data-dir", str(data)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    log = data / "logs" / "studio-desktop.log"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if log.is_file() and "main window shown" in log.read_text():
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "exited cleanly" in log.read_text()
+    assert "geometry" in (data / "qt" / "Studio" / "Studio Desktop.ini").read_text()
