@@ -13,7 +13,6 @@ counts as a miss: the garment is cut here and the file put back under the row's 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -22,6 +21,7 @@ from studio_desktop.domain.models import GarmentCutout, new_id
 from studio_desktop.domain.paths import cutout_ref
 from studio_desktop.engine.base import JobContext
 from studio_desktop.engine.recorder import JobStore, image_size
+from studio_desktop.imaging.cutout import source_hash as photo_hash
 
 T = TypeVar("T")
 
@@ -46,7 +46,7 @@ class CutoutCache:
 
     async def get(self, ctx: JobContext, photo: bytes, kind: str) -> Cutout:
         """The cutout of ``photo`` for the job's user, from the cache or cut now."""
-        source_hash = hashlib.sha256(photo).hexdigest()
+        source_hash = photo_hash(photo)
         key = (ctx.user_id, source_hash, kind)
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
