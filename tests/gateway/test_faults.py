@@ -191,3 +191,22 @@ def test_gateway_as_a_process_survives_sigkill_and_restart(
     assert pg.execute(
         "SELECT count(*) AS n FROM public.jobs WHERE user_id = %s", (user.id,)
     ).fetchone() == {"n": 1}
+
+
+def test_isolated_gateway_has_an_empty_database(isolated_gateway: Gateway) -> None:
+    from supabase import ClientOptions, create_client
+    from tests.stack.gateway import ANON_KEY
+
+    row = isolated_gateway.create_user("solo@example.test", "a long password")
+    with httpx.Client(timeout=10) as http:
+        client = create_client(
+            isolated_gateway.url,
+            ANON_KEY,
+            ClientOptions(httpx_client=http, auto_refresh_token=False),
+        )
+        client.auth.sign_in_with_password(
+            {"email": "solo@example.test", "password": "a long password"}
+        )
+        assert client.auth.get_user().user.id == str(row["id"])
+        assert client.table("jobs").select("id").execute().data == []
+    assert isolated_gateway.log.count("/auth/v1/") == 2

@@ -7,6 +7,8 @@ Registered in ``tests/conftest.py`` (``pytest_plugins``). Fixtures:
   their own users (``make_user``) and never assume an empty database. After every test that used
   it, ``gateway.reset()`` runs (faults off, log cleared, auth settings back to defaults, serving
   again if the test stopped it) and a test fails if the gateway itself crashed on a request.
+- ``isolated_gateway`` (function): a separate gateway over a fresh ``supabase_db`` copy, closed
+  after the test (for tests that need an empty database).
 - ``gateway_db`` (session): the superuser DSN of the gateway's database (to check what landed in
   Postgres, bypassing RLS).
 - ``supabase_url``, ``anon_key``, ``service_role_key``: what ``create_client`` takes.
@@ -68,6 +70,25 @@ def gateway(gateway_db: str) -> Iterator[Gateway]:
         yield gw
     finally:
         gw.close()
+
+
+@pytest.fixture
+def isolated_gateway(supabase_db: str) -> Iterator[Gateway]:
+    """A gateway of its own over a fresh database (``supabase_db``) for one test, for tests
+    that need an empty database (counting every row, every change). Make users with
+    ``isolated_gateway.create_user(email, password)``; faults/log work as on ``gateway``."""
+    gw = Gateway(GatewayConfig(dsn=supabase_db, bcrypt_rounds=4))
+    gw.start()
+    try:
+        yield gw
+    finally:
+        crashes = list(gw.internal_errors)
+        gw.close()
+    if crashes:
+        pytest.fail(
+            "the isolated test gateway crashed on a request:\n"
+            + "\n".join(f"{c.method} {c.path}\n{c.traceback}" for c in crashes)
+        )
 
 
 @pytest.fixture(autouse=True)

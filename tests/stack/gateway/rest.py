@@ -232,6 +232,8 @@ class RestService:
                 if check is not None:
                     check(results)
         except psycopg.Error as exc:
+            if exc.sqlstate is None and not isinstance(exc, psycopg.OperationalError):
+                raise  # psycopg refused our own SQL: a gateway bug, not the caller's error
             sqlstate, message, details, hint = pg_error_fields(exc)
             if isinstance(exc, psycopg.OperationalError) and not exc.sqlstate:
                 raise PgrstError(

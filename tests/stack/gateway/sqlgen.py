@@ -282,11 +282,13 @@ def insert_statement(
         # Missing keys take the column DEFAULT: VALUES rows with the DEFAULT keyword per cell.
         value_rows = []
         for row in rows:
-            record = sql.SQL("json_populate_record(NULL::{}, {}::json)").format(
-                rel.ident, params.add(json.dumps(row))
-            )
+            row_json = json.dumps(row)
             cells = [
-                sql.SQL("({}).{}").format(record, ident) if name in row else sql.SQL("DEFAULT")
+                sql.SQL("(json_populate_record(NULL::{}, {}::json)).{}").format(
+                    rel.ident, params.add(row_json), ident
+                )
+                if name in row
+                else sql.SQL("DEFAULT")
                 for name, ident in zip(columns, col_idents, strict=True)
             ]
             value_rows.append(sql.SQL("(") + sql.SQL(", ").join(cells) + sql.SQL(")"))

@@ -167,6 +167,8 @@ class StorageService:
 
     @staticmethod
     def _translate(exc: psycopg.Error) -> GatewayError:
+        if exc.sqlstate is None and not isinstance(exc, psycopg.OperationalError):
+            raise exc  # psycopg refused our own SQL: a gateway bug, not the caller's error
         sqlstate, message, _details, _hint = pg_error_fields(exc)
         if sqlstate == "23505":
             return storage_duplicate()
