@@ -141,7 +141,9 @@ def render_pack(
     """Render a product pack: one image per angle of ``cutouts`` (keys are angles, e.g. the
     values of ``domain.enums.Angle``), then the ``extras`` that apply ("detail" needs any angle,
     "front_back" needs both). Values are cutouts (RGBA images or :class:`Cutout`) or, with
-    ``use_cutout=False``, the original photos. Returns new images keyed by angle, in order."""
+    ``use_cutout=False``, the original photos (a :class:`Cutout` given then is flattened onto the
+    background colour estimated from its photo). Returns new images keyed by angle, in order:
+    RGB, or RGBA on a transparent background."""
     width, height = _check_canvas(canvas_size)
     if not 0 <= padding < 0.4:
         raise ValidationError(
