@@ -79,6 +79,24 @@ def rebase_path(path: str, new_user_id: str) -> str:
     return f"{new_user_id}/{path.split('/', 1)[1]}"
 
 
+def job_output_bucket(kind: str | None, storage_path: str | None = None) -> str:
+    """The bucket of a job output's file (``job_outputs`` has a path but no bucket column).
+
+    Garment cutouts live in ``extractions`` (``<uid>/cutouts/...``) whatever the output's kind
+    says: an extract job's output points at the cached cutout itself. Videos and zips have their
+    own buckets; everything else is in ``outputs``.
+    """
+    if storage_path:
+        parts = storage_path.split("/")
+        if len(parts) > 2 and parts[1] == "cutouts":
+            return Bucket.EXTRACTIONS.value
+    if kind == "video":
+        return Bucket.VIDEOS.value
+    if kind == "zip":
+        return Bucket.ZIPS.value
+    return Bucket.OUTPUTS.value
+
+
 def job_output_ref(user_id: str, job_id: str, output_id: str, mime_type: str) -> ObjectRef:
     return ObjectRef(
         Bucket.OUTPUTS, f"{user_id}/jobs/{job_id}/{output_id}.{ext_for_mime(mime_type)}"

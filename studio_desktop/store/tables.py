@@ -20,6 +20,7 @@ from typing import get_type_hints
 
 from studio_desktop.domain.enums import Bucket
 from studio_desktop.domain.models import MODEL_BY_TABLE, TABLES, Row
+from studio_desktop.domain.paths import job_output_bucket
 
 CASCADE = "CASCADE"
 SET_NULL = "SET NULL"
@@ -82,15 +83,6 @@ def required_columns(model: type[Row]) -> tuple[str, ...]:
     )
 
 
-def job_output_bucket(kind: str | None) -> str:
-    """The bucket of a job output's file: the row has a path but no bucket column."""
-    if kind == "video":
-        return Bucket.VIDEOS.value
-    if kind == "zip":
-        return Bucket.ZIPS.value
-    return Bucket.OUTPUTS.value
-
-
 def owned_objects(table: str, row: dict[str, object]) -> list[tuple[str, str]]:
     """The storage objects (bucket, path) that a row owns: they go when the row goes.
 
@@ -105,7 +97,9 @@ def owned_objects(table: str, row: dict[str, object]) -> list[tuple[str, str]]:
 
     found: list[tuple[str, str]] = []
     if table == "job_outputs" and text("storage_path"):
-        found.append((job_output_bucket(text("kind")), text("storage_path") or ""))
+        found.append(
+            (job_output_bucket(text("kind"), text("storage_path")), text("storage_path") or "")
+        )
     elif table == "profiles" and text("reference_image_path"):
         found.append((Bucket.PROFILES.value, text("reference_image_path") or ""))
     elif table == "garment_cutouts" and text("storage_path"):

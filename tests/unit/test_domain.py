@@ -20,6 +20,7 @@ from studio_desktop.domain.models import (
 from studio_desktop.domain.paths import (
     StoragePathError,
     cutout_ref,
+    job_output_bucket,
     job_output_ref,
     rebase_path,
     validate_path,
@@ -114,3 +115,12 @@ def test_models_are_frozen() -> None:
     job = Job(id=new_id(), user_id=new_id(), type="canvas_edit")
     with pytest.raises(dataclasses.FrozenInstanceError):
         job.status = "running"  # type: ignore[misc]
+
+
+def test_output_bucket_follows_the_path_rules() -> None:
+    uid = new_id()
+    assert job_output_bucket("image", f"{uid}/jobs/j/o.png") == "outputs"
+    assert job_output_bucket("cutout", f"{uid}/cutouts/{'a' * 64}-front.png") == "extractions"
+    assert job_output_bucket("image", f"{uid}/cutouts/{'a' * 64}-back.png") == "extractions"
+    assert job_output_bucket("video", None) == "videos"
+    assert job_output_bucket("zip", f"{uid}/jobs/j/o.zip") == "zips"
