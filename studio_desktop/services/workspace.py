@@ -1,0 +1,86 @@
+"""One open workspace and every service that works on it, built in one place.
+
+A workspace is the local one (no account) or one account's; each has its own store (database,
+blob cache, thumbnails). The UI holds a :class:`WorkspaceServices` for the workspace it shows
+and gets a new one when the user switches: areas never build services themselves.
+
+    services = WorkspaceServices.open(store, thumbnails_dir=dirs.thumbs, executor=pool)
+    await services.start()          # resumes jobs left unfinished by the last run
+    page = await services.history.feed_page(...)
+    await services.aclose()         # stops running jobs (their rows stay), closes the store
+
+The remote engine is added only when the user chose it and is signed in (it needs the access
+token); the local engine is always there, so everything works offline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio_desktop.engine.base import Engine
+from studio_desktop.engine.local import LocalEngine
+from studio_desktop.engine.recorder import JobStore
+from studio_desktop.imaging.thumbnails import ThumbnailCache
+from studio_desktop.services.garments import GarmentService
+from studio_desktop.services.history import HistoryService
+from studio_desktop.services.imports import ImportService
+from studio_desktop.services.jobs import JobService
+from studio_desktop.services.profiles import ProfileService
+from studio_desktop.store.workspace import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkspaceServices:
+    """The services of one open workspace. Build with :meth:`open`."""
+
+    store: Store
+    thumbnails: ThumbnailCache
+    jobs: JobService
+    garments: GarmentService
+    profiles: ProfileService
+    history: HistoryService
+    imports: ImportService
+    executor: Executor | None = None
+
+    @classmethod
+    def open(
+        cls,
+        store: Store,
+        *,
+        thumbnails_dir: Path,
+        executor: Executor | None = None,
+        extra_engines: Mapping[str, Engine] | None = None,
+    ) -> WorkspaceServices:
+        """Wire the services over ``store``; cheap (no I/O beyond creating the thumbs folder)."""
+        job_store = JobStore.from_store(store)
+        engines: dict[str, Engine] = {"local": LocalEngine(job_store)}
+        engines.update(extra_engines or {})
+        jobs = JobService(job_store, engines, user_id=store.user_id, executor=executor)
+        garments = GarmentService(jobs, store.queries)
+        return cls(
+            store=store,
+            thumbnails=ThumbnailCache(thumbnails_dir),
+            jobs=jobs,
+            garments=garments,
+            profiles=ProfileService(store, executor=executor),
+            history=HistoryService(store, jobs, executor=executor),
+            imports=ImportService(store, garments=garments, executor=executor),
+            executor=executor,
+        )
+
+    async def start(self) -> None:
+        """Pick up jobs the previous run left queued or running."""
+        resumed = await self.jobs.resume_unfinished()
+        if resumed:
+            log.info("resumed %d unfinished job(s)", len(resumed))
+
+    async def aclose(self) -> None:
+        """Stop running jobs (their rows stay as they are, to resume later) and close the store."""
+        await self.jobs.aclose()
+        self.store.close()
