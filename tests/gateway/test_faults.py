@@ -210,3 +210,21 @@ def test_isolated_gateway_has_an_empty_database(isolated_gateway: Gateway) -> No
         assert client.auth.get_user().user.id == str(row["id"])
         assert client.table("jobs").select("id").execute().data == []
     assert isolated_gateway.log.count("/auth/v1/") == 2
+
+
+def test_drop_ratio_cuts_a_seeded_share(gateway: Gateway, make_client: Any, make_user: Any) -> None:
+    client = make_client(make_user())
+    gateway.faults.drop_ratio(0.5, where="headers", paths="/rest/v1/jobs")
+    outcomes = []
+    for _ in range(20):
+        try:
+            client.table("jobs").select("id").execute()
+            outcomes.append("ok")
+        except httpx.RemoteProtocolError:
+            outcomes.append("dropped")
+    assert 4 <= outcomes.count("dropped") <= 16, outcomes
+    assert outcomes.count("dropped") == sum(
+        1 for e in gateway.log.entries if e.fault == "drop:headers" and e.status == 0
+    )
+    with pytest.raises(ValueError, match="ratio"):
+        gateway.faults.drop_ratio(1.5)

@@ -94,6 +94,9 @@ class Gateway:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._db_open = False
+        self._auth = AuthService(self)
+        self._rest = RestService(self)
+        self._storage = StorageService(self, self.blobs)
 
     def _default_auth_settings(self) -> AuthSettings:
         return AuthSettings(
@@ -190,10 +193,13 @@ class Gateway:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    async def _start(self) -> None:
+    async def _ensure_db(self) -> None:
         if not self._db_open:
             await self.db.open()
             self._db_open = True
+
+    async def _start(self) -> None:
+        await self._ensure_db()
         app = self._make_app()
         runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None, handle_signals=False)
         await runner.setup()
@@ -248,25 +254,27 @@ class Gateway:
         self, email: str, password: str, user_metadata: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """A confirmed user inserted straight into ``auth.users`` (bcrypt hash); its row."""
+        self.call(self._ensure_db())
         return self.call(self._auth.create_user(email, password, user_metadata))
 
     def mint_session(self, user_id: str, *, ttl: int | None = None) -> dict[str, Any]:
         """A new real session for ``user_id`` whose access token lives ``ttl`` seconds
         (negative: already expired; the refresh token works). Shaped like a token answer."""
+        self.call(self._ensure_db())
         return self.call(self._auth.mint_session(user_id, ttl=ttl))
 
     def reload_schema(self) -> None:
         """Re-read tables and functions (PostgREST's ``NOTIFY pgrst, 'reload schema'``)."""
+        self.call(self._ensure_db())
         self.call(self.db.reload_catalog())
 
     # ------------------------------------------------------------ the app
 
     def _make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=2**40)
-        self._auth = AuthService(self)
         app.add_routes(self._auth.routes())
-        app.add_routes(RestService(self).routes())
-        app.add_routes(StorageService(self, self.blobs).routes())
+        app.add_routes(self._rest.routes())
+        app.add_routes(self._storage.routes())
         return app
 
     def _error_response(self, request: web.Request, exc: GatewayError) -> web.Response:
