@@ -60,7 +60,8 @@ class PullReport:
     upserts: int = 0
     deletes: int = 0
     skipped_pending: int = 0
-    held: int = 0
+    held: int = 0  # rows still waiting for their parent after this pull
+    ever_held: int = 0  # times a row had to wait for its parent during this pull
     rejected: list[RejectedRow] = field(default_factory=list)
     resynced: bool = False
     requests: int = 0
@@ -267,6 +268,7 @@ class Puller:
                 row = rows.get(rejected.row_id or "")
                 if row is not None and self._missing_parent(table, row):
                     held.setdefault(table, {})[str(rejected.row_id)] = dict(row)
+                    report.ever_held += 1
                 else:
                     log.warning(
                         "a %s row from the server was not stored: %s", table, rejected.reason
