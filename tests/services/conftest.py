@@ -216,3 +216,23 @@ async def until(event: threading.Event, timeout: float = 10) -> None:
         if loop.time() > deadline:
             raise TimeoutError("the event never came")
         await asyncio.sleep(0.005)
+
+
+def garment_photo(size: tuple[int, int] = (240, 320), colour: str = "#b03040") -> Image.Image:
+    """A T-shirt-like shape in one colour on a plain near-white studio backdrop."""
+    w, h = size
+    image = Image.new("RGB", size, (246, 246, 244))
+    draw = ImageDraw.Draw(image)
+    draw.polygon(
+        [(w * 0.3, h * 0.2), (w * 0.7, h * 0.2), (w * 0.7, h * 0.85), (w * 0.3, h * 0.85)],
+        fill=colour,
+    )
+    draw.polygon(
+        [(w * 0.3, h * 0.2), (w * 0.12, h * 0.38), (w * 0.2, h * 0.45), (w * 0.3, h * 0.35)],
+        fill=colour,
+    )
+    draw.polygon(
+        [(w * 0.7, h * 0.2), (w * 0.88, h * 0.38), (w * 0.8, h * 0.45), (w * 0.7, h * 0.35)],
+        fill=colour,
+    )
+    return image
