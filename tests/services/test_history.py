@@ -335,3 +335,21 @@ def test_retry_and_cancel_pass_through(store: Store) -> None:
         assert store.rows.count("jobs") == 1
 
     run(store, scenario, step_hook=gate)
+
+
+def test_a_cutout_job_opens_in_canvas_from_the_extractions_bucket(store: Store) -> None:
+    async def scenario(w: World) -> None:
+        job = await w.garments.extract_cutout(png_bytes(garment_photo()), "front")
+        assert (await w.jobs.wait(job.id)).succeeded
+        thread_id = await w.history.open_in_canvas(job.id)
+        (asset,) = (await w.canvas.open_creation(thread_id)).assets
+        assert asset.asset.current_storage_bucket == "extractions"
+        path = asset.asset.current_storage_path or ""
+        assert path.startswith(f"{store.user_id}/cutouts/")
+        assert store.blobs.get_path("extractions", path) is not None
+        # The cutout can be edited like any image.
+        sent = await w.canvas.send_instruction(thread_id, None, asset.asset.id, "make it navy")
+        reply = await w.canvas.wait_reply(sent.job.id)
+        assert reply is not None and reply.output_storage_path, reply
+
+    run(store, scenario)
