@@ -13,12 +13,10 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from typing import TypeVar
 
-from studio_desktop.domain.enums import Bucket
 from studio_desktop.domain.errors import ExternalError, ValidationError
 from studio_desktop.domain.models import JobOutput
-from studio_desktop.domain.paths import ObjectRef
+from studio_desktop.domain.paths import ObjectRef, job_output_bucket
 from studio_desktop.store.blobcache import file_name_for
-from studio_desktop.store.tables import job_output_bucket
 from studio_desktop.store.workspace import Store
 
 T = TypeVar("T")
@@ -69,17 +67,10 @@ def clean_text(
 
 
 def output_ref(output: JobOutput) -> ObjectRef | None:
-    """Where a job output's file lives (``job_outputs`` has a path but no bucket column).
-
-    Garment cutouts live in ``extractions`` (``<uid>/cutouts/...``), whatever the output's kind
-    says; everything else follows :func:`~studio_desktop.store.tables.job_output_bucket`.
-    """
+    """Where a job output's file lives: bucket by ``domain.paths.job_output_bucket``."""
     if not output.storage_path:
         return None
-    parts = output.storage_path.split("/")
-    if len(parts) > 2 and parts[1] == "cutouts":
-        return ObjectRef(Bucket.EXTRACTIONS.value, output.storage_path)
-    return ObjectRef(job_output_bucket(output.kind), output.storage_path)
+    return ObjectRef(job_output_bucket(output.kind, output.storage_path), output.storage_path)
 
 
 _MIME_BY_EXT = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}

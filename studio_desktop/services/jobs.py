@@ -159,6 +159,8 @@ class JobService:
             return False
         job = await self._io(self.store.update_job, job_id, status=JobStatus.CANCELED, error=None)
         self.job_changed.emit(job)
+        # It ended like any run does: listeners of job_finished (the canvas's reply) hear it too.
+        self.job_finished.emit(JobOutcome(job, retryable=True))
         return True
 
     async def retry(self, job_id: str, *, engine: str | None = None) -> Job:

@@ -208,6 +208,19 @@ _V3_FEED_SEARCH = [
 ]
 
 
+# Jobs name their profile ``profileId`` (the generation API's camelCase, engine/inputs.py);
+# version 3 read ``profile_id`` only, so the feed's profile filter never matched. Read both.
+_V4_PROFILE_KEY = [
+    "DROP INDEX jobs_profile_feed",
+    "ALTER TABLE jobs DROP COLUMN profile_id",
+    "ALTER TABLE jobs ADD COLUMN profile_id TEXT GENERATED ALWAYS AS ("
+    "CASE WHEN json_valid(input_json) THEN coalesce("
+    "json_extract(input_json, '$.profileId'), json_extract(input_json, '$.profile_id')) END"
+    ") VIRTUAL",
+    "CREATE INDEX jobs_profile_feed ON jobs(profile_id, created_at, id)",
+]
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
@@ -227,6 +240,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "mirror of the 8 tables with their indexes", _statements(_V1_MIRROR)),
     Migration(2, "outbox, blob cache index, sync state", _statements(_V2_SYNC)),
     Migration(3, "feed: profile filter column and full-text search", _statements(_V3_FEED_SEARCH)),
+    Migration(4, "feed: the profile filter reads profileId", _statements(_V4_PROFILE_KEY)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

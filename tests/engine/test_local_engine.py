@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from studio_desktop.domain.enums import SourceKind
+from studio_desktop.domain.models import Job, new_id
 from studio_desktop.domain.paths import ObjectRef
 from studio_desktop.engine.base import JobProgress, StepHook
 from studio_desktop.engine.inputs import (
@@ -384,3 +385,20 @@ def test_a_local_job_left_running_by_a_crash_runs_again_at_the_next_start(
 
     outcome = run_local(job_store, second_session)
     assert outcome.succeeded and len(job_store.outputs(job_id)) == 1
+
+
+def test_canceling_a_job_queued_by_an_earlier_session_reports_it_finished(
+    job_store: JobStore, store: Store
+) -> None:
+    # A queued row this service never ran (left by the last session, or synced in).
+    left_over = Job(id=new_id(), user_id=store.user_id, type="canvas_edit", status="queued")
+    store.rows.save(left_over)
+
+    async def scenario(service: JobService) -> list[JobOutcome]:
+        finished: list[JobOutcome] = []
+        service.job_finished.connect(finished.append)
+        assert await service.cancel(left_over.id)
+        return finished
+
+    finished = run_local(job_store, scenario)
+    assert [(o.job.id, o.job.status) for o in finished] == [(left_over.id, "canceled")]

@@ -84,11 +84,6 @@ def test_feed_pages_and_filters(store: Store) -> None:
     assert found["packs ok"] == ["pack"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store bug: jobs.profile_id is generated from input_json '$.profile_id' but jobs "
-    "write 'profileId' (engine/inputs.py), so the profile filter finds nothing",
-)
 def test_feed_filters_by_profile(store: Store) -> None:
     async def scenario(w: World) -> list[str]:
         ana = await w.profiles.create("Ana", background="white studio")

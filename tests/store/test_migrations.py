@@ -62,8 +62,16 @@ def test_upgrade_keeps_data_and_backfills_search(tmp_path: Path) -> None:
             "VALUES (?, ?, 'tryon_image', 'queued', ?, '2025-01-01', '2025-01-01')",
             (job_id, new_id(), json.dumps({"prompt": "Linen blazer", "profile_id": "p-1"})),
         )
-        assert migrate(db) == [2, 3]
+        camel_id = new_id()
+        db.execute(
+            "INSERT INTO jobs (id, user_id, type, status, input_json, created_at, updated_at) "
+            "VALUES (?, ?, 'product_pack', 'queued', ?, '2025-01-02', '2025-01-02')",
+            (camel_id, new_id(), json.dumps({"prompt": "Pack", "profileId": "p-2"})),
+        )
+        assert migrate(db) == [2, 3, 4]
+        # Both spellings of the profile key feed the profile filter's column.
         assert db.scalar("SELECT profile_id FROM jobs WHERE id = ?", (job_id,)) == "p-1"
+        assert db.scalar("SELECT profile_id FROM jobs WHERE id = ?", (camel_id,)) == "p-2"
         hit = db.scalar(
             "SELECT jobs.id FROM jobs_search JOIN jobs ON jobs.rowid = jobs_search.rowid "
             "WHERE jobs_search MATCH 'linen'"
