@@ -297,8 +297,7 @@ class Puller:
         report.resynced = True
         log.info("full resync of the mirror")
         listing: dict[str, set[str]] = {t: set() for t in TABLES}
-        for table in TABLES:
-            await self._list_table(table, listing[table], report)
+        await self._list_all(listing, report)
         # Pull from the cursor taken BEFORE the listing: the first page proves (sync_pull
         # refuses the anon role) that the listing was made as the user; its transaction deletes
         # what the server no longer has and stores the cursor.
@@ -307,12 +306,13 @@ class Puller:
             raise TransientError("The change log asked for another resync; trying again later.")
         await self._pages(None, page, report, listing=listing)
 
-    async def _list_table(self, table: str, seen: set[str], report: PullReport) -> None:
+    async def _list_page(self, table: str, after: tuple[str, str] | None) -> list[dict[str, Any]]:
+        """One keyset page of ``table`` after ``(created_at, id)``, as the signed-in user."""
+        self._require_user()
         connection = self.connection
         limit = self.select_page_size
-        last: tuple[str, str] | None = None
 
-        def request(after: tuple[str, str] | None) -> Any:
+        def request() -> Any:
             query = (
                 connection.client.table(table)
                 .select("*")
@@ -325,34 +325,53 @@ class Puller:
                 query = query.or_(f'created_at.gt."{ts}",and(created_at.eq."{ts}",id.gt.{row_id})')
             return query.execute()
 
-        async def fetch(after: tuple[str, str] | None) -> list[dict[str, Any]]:
-            self._require_user()
-            response = await self.requester.send(lambda: request(after), f"list {table}")
-            data = response.data
-            if not isinstance(data, list):
-                raise TransientError(f"The server listed {table} in an unexpected shape.")
-            return [r for r in data if isinstance(r, dict)]
+        response = await self.requester.send(request, f"list {table}")
+        data = response.data
+        if not isinstance(data, list):
+            raise TransientError(f"The server listed {table} in an unexpected shape.")
+        return [r for r in data if isinstance(r, dict)]
 
-        rows = await fetch(None)
-        while True:
-            upcoming: asyncio.Task[list[dict[str, Any]]] | None = None
-            if len(rows) >= limit:
-                tail = rows[-1]
-                last = (str(tail.get("created_at")), str(tail.get("id")))
-                upcoming = asyncio.ensure_future(fetch(last))
+    async def _list_all(self, listing: dict[str, set[str]], report: PullReport) -> None:
+        """Every table, parents first, page after page; the pages are fetched by one task and
+        written by this one, so the network and SQLite work at the same time."""
+        queue: asyncio.Queue[tuple[str, list[dict[str, Any]]] | BaseException | None]
+        queue = asyncio.Queue(maxsize=3)
+        limit = self.select_page_size
+
+        async def produce() -> None:
             try:
-                seen.update(str(r.get("id")) for r in rows)
+                for table in TABLES:
+                    after: tuple[str, str] | None = None
+                    while True:
+                        rows = await self._list_page(table, after)
+                        await queue.put((table, rows))
+                        if len(rows) < limit:
+                            break
+                        tail = rows[-1]
+                        after = (str(tail.get("created_at")), str(tail.get("id")))
+                await queue.put(None)
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # handed to the consumer, which raises it
+                await queue.put(exc)
+
+        producer = asyncio.ensure_future(produce())
+        try:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                table, rows = item
+                listing[table].update(str(r.get("id")) for r in rows)
                 report.rows_listed += len(rows)
                 if rows:
                     await self.runner.run(self._apply_listed, table, rows, report)
-            except BaseException:
-                if upcoming is not None:
-                    upcoming.cancel()
-                    await asyncio.gather(upcoming, return_exceptions=True)
-                raise
-            if upcoming is None:
-                return
-            rows = await upcoming
+        finally:
+            if not producer.done():
+                producer.cancel()
+            await asyncio.gather(producer, return_exceptions=True)
 
     def _apply_listed(self, table: str, rows: list[dict[str, Any]], report: PullReport) -> None:
         with self.store.transaction():

@@ -177,8 +177,15 @@ def bench_feed_page(bench: Bench) -> None:
             store.close()
 
 
+def bench_sync_engine(bench: Bench) -> None:
+    """Initial sync, idle cycle, push of 1,000 changes (``sync_engine_figures.py``)."""
+    from tests.bench.sync_engine_figures import bench_engine
+
+    bench_engine(bench)
+
+
 #: The suite's figures, in order. The sync engine's figures are appended here.
-FIGURES: list[Callable[[Bench], None]] = [bench_feed_page]
+FIGURES: list[Callable[[Bench], None]] = [bench_feed_page, bench_sync_engine]
 
 
 def run(bench: Bench) -> None:
