@@ -345,11 +345,12 @@ class SyncEngine:
     async def _run(self) -> None:
         assert self._wake is not None
         while not self._stopping:
+            # Cleared BEFORE the cycle: a change made while it runs asks for the next one.
+            self._wake.clear()
             report = await self.run_cycle()
             self._last_pending = self._status.current.queued
             if report.exception is not None:
                 log.error("sync cycle bug: %r", report.exception)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._delay())
             if self._stopping:
