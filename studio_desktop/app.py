@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import logging.handlers
 import signal
@@ -129,6 +130,8 @@ def run(argv: Sequence[str]) -> int:
     from PySide6.QtCore import QSettings, QTimer, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
+    from studio_desktop.services.account import AccountService
+    from studio_desktop.ui.app_controller import AppController, WindowCloseWatcher
     from studio_desktop.ui.crash import crash_reporter, install_crash_hooks
     from studio_desktop.ui.icons import app_icon
     from studio_desktop.ui.main_window import MainWindow
@@ -165,6 +168,8 @@ def run(argv: Sequence[str]) -> int:
     preferences = Preferences()
     theme_manager().set_mode(preferences.theme)
     window = MainWindow(dirs, preferences=preferences)
+    account = AccountService(dirs, executor=executor)
+    controller = AppController(window, account)
 
     def painted() -> None:
         log.info(
@@ -178,6 +183,10 @@ def run(argv: Sequence[str]) -> int:
             QTimer.singleShot(max(0, args.quit_after_ms), window.close)
 
     window.first_painted.connect(painted)
+    # Quitting is ours to do: when the window closes, the workspace is closed (jobs stopped,
+    # sync stopped, store closed) on the loop, and only then does the loop end.
+    app.setQuitOnLastWindowClosed(False)
+    closing = WindowCloseWatcher(window)
     window.show()
     log.info("%s %s starting with data in %s (log %s)", APP_NAME, __version__, dirs.root, log_path)
 
@@ -190,13 +199,37 @@ def run(argv: Sequence[str]) -> int:
     interrupt_timer.start(250)
     interrupt_timer.timeout.connect(lambda: None)
 
+    async def main() -> None:
+        opening = asyncio.ensure_future(open_workspace(controller, window))
+        await closing.closed.wait()
+        if not opening.done():
+            opening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await opening
+        try:
+            await controller.aclose()
+        except Exception:
+            log.exception("closing the workspace failed")
+
     # From here on an unexpected exception shows the crash dialog and the app keeps running;
     # before, a failing start-up prints its traceback and exits non-zero.
     install_crash_hooks()
     with loop:
-        closed = asyncio.Event()
-        app.aboutToQuit.connect(closed.set)
-        loop.run_until_complete(closed.wait())
+        loop.run_until_complete(main())
     executor.shutdown(wait=False, cancel_futures=True)
     log.info("%s exited cleanly", APP_NAME)
     return 0
+
+
+async def open_workspace(controller: Any, window: Any) -> None:
+    """Open the last used workspace behind the already painted window."""
+    from studio_desktop.domain.errors import ExternalError
+    from studio_desktop.ui.crash import report_crash
+
+    try:
+        await controller.start()
+    except ExternalError as error:
+        log.warning("the workspace could not be opened: %s", error.message)
+        window.show_external_error(error)
+    except Exception as error:
+        report_crash(error, window)

@@ -7,10 +7,13 @@ and gets a new one when the user switches: areas never build services themselves
     services = WorkspaceServices.open(store, thumbnails_dir=dirs.thumbs, executor=pool)
     await services.start()          # resumes jobs left unfinished by the last run
     page = await services.history.feed_page(...)
+    view = await services.canvas.open_creation(thread_id)
     await services.aclose()         # stops running jobs (their rows stay), closes the store
 
 The remote engine is added only when the user chose it and is signed in (it needs the access
-token); the local engine is always there, so everything works offline.
+token): :meth:`WorkspaceServices.set_remote_engine` adds or removes it while the workspace is
+open, and :attr:`WorkspaceServices.preferred_engine` is the engine new garment and pack jobs
+ask for. The local engine is always there, so everything works offline.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio_desktop.engine.base import Engine
+from studio_desktop.engine.inputs import ENGINE_LOCAL, ENGINE_REMOTE
 from studio_desktop.engine.local import LocalEngine
 from studio_desktop.engine.recorder import JobStore
 from studio_desktop.imaging.thumbnails import ThumbnailCache
+from studio_desktop.services.canvas import CanvasService
 from studio_desktop.services.garments import GarmentService
 from studio_desktop.services.history import HistoryService
 from studio_desktop.services.imports import ImportService
@@ -46,7 +51,10 @@ class WorkspaceServices:
     profiles: ProfileService
     history: HistoryService
     imports: ImportService
+    canvas: CanvasService
     executor: Executor | None = None
+    #: The engine new jobs started from the UI ask for ("local" or "remote").
+    preferred_engine: str = ENGINE_LOCAL
 
     @classmethod
     def open(
@@ -71,8 +79,25 @@ class WorkspaceServices:
             profiles=ProfileService(store, executor=executor),
             history=HistoryService(store, jobs, executor=executor),
             imports=ImportService(store, garments=garments, executor=executor),
+            canvas=CanvasService(store, jobs, executor=executor),
             executor=executor,
         )
+
+    @property
+    def has_remote_engine(self) -> bool:
+        return ENGINE_REMOTE in self.jobs.engines
+
+    def set_remote_engine(self, engine: Engine | None) -> None:
+        """Add (or, with ``None``, remove) the remote engine; jobs already running keep theirs.
+
+        New jobs ask for it when it is set (:attr:`preferred_engine`), else for the local one.
+        """
+        for engines in (self.jobs.engines, self.jobs.runner.engines):
+            if engine is None:
+                engines.pop(ENGINE_REMOTE, None)
+            else:
+                engines[ENGINE_REMOTE] = engine
+        self.preferred_engine = ENGINE_LOCAL if engine is None else ENGINE_REMOTE
 
     async def start(self) -> None:
         """Pick up jobs the previous run left queued or running."""
@@ -81,6 +106,8 @@ class WorkspaceServices:
             log.info("resumed %d unfinished job(s)", len(resumed))
 
     async def aclose(self) -> None:
-        """Stop running jobs (their rows stay as they are, to resume later) and close the store."""
+        """Stop running jobs (their rows stay as they are, to resume later), let the canvas
+        write the replies it is writing, and close the store."""
         await self.jobs.aclose()
+        await self.canvas.aclose()
         self.store.close()

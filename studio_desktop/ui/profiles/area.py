@@ -1,25 +1,507 @@
-"""The Profiles area's shell: an empty state until the profile manager (issue 5) fills it."""
+"""The Profiles area: the profile manager (cards) and the Garments panel.
+
+::
+
+    ┌ [+ New profile] [Edit…] [Reference image…] [Delete]            [ search… ] ┐
+    │ ┌card┐ ┌card┐ ┌card┐                                  │ Garments panel     │
+    │ └────┘ └────┘ └────┘   (drop an image on a card)       │ (ui/garments)      │
+    └────────────────────────────────────────────────────────────────────────────┘
+
+Built by :func:`make_profiles_area` over the open workspace's services. Every action is one
+service call through ``run_op`` (off the GUI thread; refusals in the message bar, or under the
+form's field for a :class:`ValidationError`); the cards follow the store's ``rows_changed``.
+Edits, creations, deletions and reference changes can be undone (Edit → Undo, Ctrl+Z).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio_desktop.domain.errors import ExternalError, ValidationError
+from studio_desktop.domain.models import Profile
+from studio_desktop.services.profiles import ProfileFields
+from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.areas import AreaKey, AreaWidget
+from studio_desktop.ui.garments.panel import IMAGE_FILTER, GarmentPanel
+from studio_desktop.ui.icons import icon
+from studio_desktop.ui.operations import event_loop, run_op, show_external_error
+from studio_desktop.ui.profiles.cards import ProfileGrid
+from studio_desktop.ui.profiles.commands import (
+    CreateProfileCommand,
+    DeleteProfileCommand,
+    EditProfileCommand,
+    ProfileIds,
+    ReferenceCommand,
+    fields_of,
+)
+from studio_desktop.ui.profiles.form import ProfileDialog
+from studio_desktop.ui.profiles.model import ProfileRole, ProfilesModel
+from studio_desktop.ui.profiles.thumbnails import ThumbnailLoader
 from studio_desktop.ui.widgets.empty_state import EmptyState
+from studio_desktop.ui.widgets.message_bar import MessageLevel
+
+log = logging.getLogger(__name__)
+
+
+def _window_message(widget: QWidget, text: str, level: MessageLevel = MessageLevel.SUCCESS) -> None:
+    from studio_desktop.ui.main_window import main_window_of
+
+    window = main_window_of(widget)
+    if window is not None:
+        window.show_message(text, level=level)
 
 
 class ProfilesArea(AreaWidget):
     area_key = AreaKey.PROFILES
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, services: WorkspaceServices | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
+        self.services = services
+        self.dialog: ProfileDialog | None = None
+        self.confirm_box: QMessageBox | None = None
+        self.ids = ProfileIds()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        if services is None:
+            self.model = None
+            layout.addWidget(
+                EmptyState(
+                    "profiles",
+                    "No workspace is open",
+                    "Profiles appear here once a workspace is open.",
+                    self,
+                )
+            )
+            return
+        self.loader = ThumbnailLoader(services.thumbnails, services.executor, parent=self)
+        self.model = ProfilesModel(services, self.loader, self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterRole(Qt.ItemDataRole.ToolTipRole)
+
+        # ---- tool row
+        self.new_button = self._tool("add", "New profile", self.new_profile, "Ctrl+N")
+        self.edit_button = self._tool("settings", "Edit…", self.edit_selected, None)
+        self.reference_button = self._tool("image", "Reference image…", self.choose_reference, None)
+        self.delete_button = self._tool("delete", "Delete", self.delete_selected, None)
+        self.search = QLineEdit(self)
+        self.search.setObjectName("profile_search")
+        self.search.setPlaceholderText("Search profiles")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(
+            icon("search", tone="muted"), QLineEdit.ActionPosition.LeadingPosition
+        )
+        self.search.setMaximumWidth(260)
+        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        tools = QHBoxLayout()
+        tools.setContentsMargins(16, 12, 16, 8)
+        tools.setSpacing(6)
+        for button in (self.new_button, self.edit_button, self.reference_button):
+            tools.addWidget(button)
+        tools.addWidget(self.delete_button)
+        tools.addStretch(1)
+        tools.addWidget(self.search)
+
+        # ---- cards or the empty state
+        self.grid = ProfileGrid(self)
+        self.grid.setModel(self.proxy)
+        self.grid.image_dropped.connect(self.set_reference)
+        self.grid.drop_refused.connect(
+            lambda message: show_external_error(self, ExternalError(message))
+        )
+        self.grid.doubleClicked.connect(lambda _index: self.edit_selected())
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.grid.customContextMenuRequested.connect(self._context_menu)
+        self.grid.selectionModel().selectionChanged.connect(self._update_actions)
+        delete_action = QAction(self.grid)
+        delete_action.setShortcuts([QKeySequence.StandardKey.Delete, QKeySequence("Backspace")])
+        delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        delete_action.triggered.connect(self.delete_selected)
+        self.grid.addAction(delete_action)
         self.empty_state = EmptyState(
             "profiles",
             "No model profiles yet",
             "A profile describes a model: name, gender, skin tone, region, background and a "
-            "reference image. Create one to build product packs on it.",
+            "reference image. Create one, then drop a photo on it to set its reference.",
             self,
         )
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.empty_state)
+        self.cards = QStackedWidget(self)
+        self.cards.addWidget(self.empty_state)
+        self.cards.addWidget(self.grid)
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(0)
+        left_layout.addLayout(tools)
+        left_layout.addWidget(self.cards, 1)
+
+        # ---- garments
+        self.garments = GarmentPanel(services, self.model, self.loader, self)
+        self.garments.show_history_requested.connect(self._show_history)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("ProfilesSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.garments)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        layout.addWidget(self.splitter)
+
+        for signal in (
+            self.model.modelReset,
+            self.model.rowsInserted,
+            self.model.rowsRemoved,
+        ):
+            signal.connect(self._update_empty)
+        self._update_empty()
+        self._update_actions()
+        self.model.load()
+
+    def _tool(
+        self, icon_name: str, text: str, slot: Callable[[], object], shortcut: str | None
+    ) -> QToolButton:
+        button = QToolButton(self)
+        button.setObjectName(f"profiles_{icon_name}")
+        button.setIcon(icon(icon_name))
+        button.setText(text)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        button.setAutoRaise(True)
+        button.clicked.connect(lambda _checked=False: slot())
+        if shortcut:
+            action = QAction(self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(lambda _checked=False: slot())
+            self.addAction(action)
+            button.setToolTip(f"{text} ({QKeySequence(shortcut).toString()})")
+        return button
+
+    # ------------------------------------------------------------------ state
+    def area_activated(self) -> None:
+        if self.model is not None:
+            self.grid.setFocus()
+
+    def _update_empty(self, *_args: object) -> None:
+        has = self.model is not None and self.model.rowCount() > 0
+        self.cards.setCurrentWidget(self.grid if has else self.empty_state)
+        self.search.setVisible(has)
+
+    def _update_actions(self, *_args: object) -> None:
+        chosen = self.selected_profile() is not None
+        for button in (self.edit_button, self.reference_button, self.delete_button):
+            button.setEnabled(chosen)
+
+    def selected_profile(self) -> Profile | None:
+        if self.model is None:
+            return None
+        indexes = self.grid.selectionModel().selectedIndexes()
+        if not indexes:
+            return None
+        return indexes[0].data(ProfileRole.PROFILE)
+
+    def select_profile(self, profile_id: str) -> bool:
+        if self.model is None:
+            return False
+        row = self.model.row_of(profile_id)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row))
+        if not index.isValid():
+            return False
+        self.grid.setCurrentIndex(index)
+        self.grid.scrollTo(index)
+        return True
+
+    def card_rect(self, profile_id: str) -> Any:
+        """Where a profile's card is in the grid's viewport (for drops and tests)."""
+        assert self.model is not None
+        row = self.model.row_of(profile_id)
+        assert row is not None, f"no card for {profile_id}"
+        return self.grid.visualRect(self.proxy.mapFromSource(self.model.index(row)))
+
+    def _run(self, work: Any, **kwargs: Any) -> Any:
+        return run_op(self, work, **kwargs)
+
+    # ------------------------------------------------------------------ create / edit
+    def new_profile(self) -> ProfileDialog:
+        dialog = self._open_dialog(ProfileDialog(self, profile=None))
+        dialog.submitted.connect(lambda fields: self._create(dialog, fields))
+        return dialog
+
+    def edit_selected(self) -> ProfileDialog | None:
+        profile = self.selected_profile()
+        return self.edit_profile(profile) if profile is not None else None
+
+    def edit_profile(self, profile: Profile) -> ProfileDialog:
+        dialog = self._open_dialog(ProfileDialog(self, profile=profile))
+        dialog.submitted.connect(lambda fields: self._update(dialog, profile, fields))
+        return dialog
+
+    def _open_dialog(self, dialog: ProfileDialog) -> ProfileDialog:
+        if self.dialog is not None:
+            self.dialog.close()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda *_a, d=dialog: self._forget_dialog(d))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _forget_dialog(self, dialog: ProfileDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+
+    def _refusal_handler(self, dialog: ProfileDialog) -> Callable[[ExternalError], None]:
+        def failed(error: ExternalError) -> None:
+            if isinstance(error, ValidationError):
+                dialog.refuse(error)
+                return
+            dialog.failed()
+            show_external_error(self, error)
+
+        return failed
+
+    def _create(self, dialog: ProfileDialog, fields: ProfileFields) -> None:
+        assert self.services is not None
+        service = self.services.profiles
+
+        def created(profile: Profile) -> None:
+            dialog.finish()
+            self.undo_stack.push(CreateProfileCommand(service, self._run, self.ids, profile))
+            if self.model is not None:
+                self.model.upsert(profile)
+            self.select_profile(profile.id)
+            _window_message(self, f"Profile “{profile.name}” created.")
+
+        self._run(
+            service.create(
+                fields.name,
+                gender=fields.gender,
+                skin_tone=fields.skin_tone,
+                region=fields.region,
+                background=fields.background,
+            ),
+            on_success=created,
+            on_failure=self._refusal_handler(dialog),
+            progress="Creating the profile…",
+        )
+
+    def _update(self, dialog: ProfileDialog, profile: Profile, fields: ProfileFields) -> None:
+        assert self.services is not None
+        service = self.services.profiles
+        before = fields_of(profile)
+
+        def saved(updated: Profile) -> None:
+            dialog.finish()
+            if fields_of(updated) != before:
+                self.undo_stack.push(
+                    EditProfileCommand(
+                        service,
+                        self._run,
+                        self.ids,
+                        profile_id=profile.id,
+                        before=before,
+                        after=fields_of(updated),
+                    )
+                )
+            if self.model is not None:
+                self.model.upsert(updated)
+            _window_message(self, f"Profile “{updated.name}” saved.")
+
+        self._run(
+            service.update(
+                self.ids.current(profile.id),
+                name=fields.name,
+                gender=fields.gender,
+                skin_tone=fields.skin_tone,
+                region=fields.region,
+                background=fields.background,
+            ),
+            on_success=saved,
+            on_failure=self._refusal_handler(dialog),
+            progress="Saving the profile…",
+        )
+
+    # ------------------------------------------------------------------ delete
+    def delete_selected(self) -> QMessageBox | None:
+        profile = self.selected_profile()
+        return self.delete_profile(profile) if profile is not None else None
+
+    def delete_profile(self, profile: Profile) -> QMessageBox:
+        """Ask first (window-modal, no nested loop); deletes when the user confirms."""
+        box = QMessageBox(self)
+        box.setObjectName("confirm_delete_profile")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Delete profile")
+        box.setText(f"Delete the profile “{profile.name}”?")
+        box.setInformativeText(
+            "Its reference image is removed too. Jobs made with it stay in the history. "
+            "You can undo this with Edit → Undo."
+        )
+        delete = box.addButton("Delete profile", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: object) -> None:
+            if button is delete:
+                self._delete(profile)
+
+        box.buttonClicked.connect(answered)
+        box.destroyed.connect(lambda *_a: setattr(self, "confirm_box", None))
+        self.confirm_box = box
+        box.open()
+        return box
+
+    def _delete(self, profile: Profile) -> None:
+        assert self.services is not None
+        services = self.services
+        target = self.ids.current(profile.id)
+
+        async def work() -> tuple[bool, bytes | None]:
+            file = services.profiles.reference_file(profile)
+            reference = None
+            if file is not None:
+                reference = await event_loop().run_in_executor(
+                    services.executor, _read_or_none, file
+                )
+            return await services.profiles.delete(target), reference
+
+        def deleted(result: tuple[bool, bytes | None]) -> None:
+            gone, reference = result
+            if self.model is not None:
+                self.model.apply_delete(target)
+            if gone:
+                self.undo_stack.push(
+                    DeleteProfileCommand(services.profiles, self._run, self.ids, profile, reference)
+                )
+            _window_message(self, f"Profile “{profile.name}” deleted. Undo with Ctrl+Z.")
+
+        self._run(work(), on_success=deleted, progress="Deleting the profile…")
+
+    # ------------------------------------------------------------------ reference image
+    def choose_reference(self) -> QFileDialog | None:
+        profile = self.selected_profile()
+        if profile is None:
+            return None
+        dialog = QFileDialog(self, f"Reference image for “{profile.name}”", str(Path.home()))
+        dialog.setNameFilter(IMAGE_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda file: self.set_reference(profile.id, Path(file)))
+        dialog.open()
+        return dialog
+
+    def set_reference(self, profile_id: str, path: Path) -> None:
+        """Use ``path`` as the profile's reference image (a bad file changes nothing)."""
+        assert self.services is not None
+        services = self.services
+        target = self.ids.current(profile_id)
+
+        async def work() -> tuple[Profile, bytes | None, bytes | None]:
+            loop = event_loop()
+            profile = await services.profiles.get(target)
+            old_file = services.profiles.reference_file(profile)
+            before = (
+                await loop.run_in_executor(services.executor, _read_or_none, old_file)
+                if old_file is not None
+                else None
+            )
+            saved = await services.profiles.set_reference_image(target, path)
+            new_file = services.profiles.reference_file(saved)
+            after = (
+                await loop.run_in_executor(services.executor, _read_or_none, new_file)
+                if new_file is not None
+                else None
+            )
+            return saved, before, after
+
+        def done(result: tuple[Profile, bytes | None, bytes | None]) -> None:
+            saved, before, after = result
+            if self.model is not None:
+                self.model.upsert(saved)
+            if after is not None:
+                self.undo_stack.push(
+                    ReferenceCommand(
+                        services.profiles,
+                        self._run,
+                        self.ids,
+                        profile=saved,
+                        before=before,
+                        after=after,
+                    )
+                )
+            _window_message(self, f"Reference image of “{saved.name}” set from “{path.name}”.")
+
+        self._run(work(), on_success=done, progress=f"Reading “{path.name}”…")
+
+    def clear_reference(self, profile: Profile) -> None:
+        assert self.services is not None
+        self._run(
+            self.services.profiles.clear_reference_image(self.ids.current(profile.id)),
+            on_success=lambda saved: self.model.upsert(saved) if self.model else None,
+            progress="Removing the reference image…",
+        )
+
+    # ------------------------------------------------------------------ menus
+    def _context_menu(self, pos: QPoint) -> None:
+        index: QModelIndex = self.grid.indexAt(pos)
+        if not index.isValid():
+            return
+        self.grid.setCurrentIndex(index)
+        profile: Profile = index.data(ProfileRole.PROFILE)
+        menu = QMenu(self)
+        menu.addAction(icon("settings"), "Edit…", lambda: self.edit_profile(profile))
+        menu.addAction(icon("image"), "Set reference image…", self.choose_reference)
+        remove = menu.addAction("Remove reference image", lambda: self.clear_reference(profile))
+        remove.setEnabled(bool(profile.reference_image_path))
+        menu.addAction(
+            icon("garment"),
+            "Use for the next pack",
+            lambda: self.garments.choose_profile(profile.id),
+        )
+        menu.addSeparator()
+        menu.addAction(icon("delete"), "Delete…", lambda: self.delete_profile(profile))
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.grid.viewport().mapToGlobal(pos))
+
+    def _show_history(self) -> None:
+        from studio_desktop.ui.main_window import main_window_of
+
+        window = main_window_of(self)
+        if window is not None:
+            window.set_current_area(AreaKey.HISTORY)
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def make_profiles_area(services: WorkspaceServices | None) -> ProfilesArea:
+    """The Profiles area over ``services`` (the window's factory for AreaKey.PROFILES)."""
+    return ProfilesArea(services)

@@ -1,0 +1,508 @@
+"""Workspaces and the account: open, switch, connect, sign in, sign out, move local items.
+
+One call per thing the user asks for, built on the sync layer (no Qt here)::
+
+    account = AccountService(dirs, executor=pool)
+    ws = await account.open_initial()               # the last used workspace, else the local one
+    await account.connect(url, anon_key)             # remembers the project (anon key: not secret)
+    outcome = await account.sign_in(email, password) # opens the account's workspace, syncs
+    if outcome.local_items is not None:              # the local workspace has items: offer a move
+        report = await account.move_local_items()
+    ws = await account.switch(LOCAL_WORKSPACE)       # or an account key from ``workspaces()``
+    await account.sign_out()                         # back to the local workspace
+    await account.aclose()
+
+:class:`OpenWorkspace` is what the UI shows: the :class:`WorkspaceServices` of one workspace,
+and for an account its session and :class:`SyncEngine` (started, its ``status_changed`` event
+tells the status bar). Switching closes the current workspace (its running jobs stop, their rows
+stay and resume next time; the sync engine stops) before the other is opened.
+
+What is remembered, in ``<data root>/workspaces.json`` (no secrets; written atomically): the
+projects (URL and anon key: the anon key is public by design), the accounts that signed in on
+this computer (project, user id, e-mail: to list them and reopen their workspace offline), and
+the workspace used last. The session's tokens live in the OS keyring (``sync/secrets.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from keyring.backend import KeyringBackend
+
+from studio_desktop.domain.errors import ExternalError, ValidationError
+from studio_desktop.domain.status import SyncState, SyncStatus
+from studio_desktop.engine.remote import RemoteEngine
+from studio_desktop.engine.remote_api import GenerationApiClient
+from studio_desktop.services.workspace import WorkspaceServices
+from studio_desktop.store.blobcache import DEFAULT_BUDGET_BYTES
+from studio_desktop.store.locations import LOCAL_WORKSPACE, DataDirs, account_key
+from studio_desktop.store.workspace import (
+    MoveReport,
+    Store,
+    open_account_store,
+    open_local_store,
+)
+from studio_desktop.sync.account_move import LocalItems, local_items, move_local_items
+from studio_desktop.sync.connection import ConnectionConfig
+from studio_desktop.sync.engine import CycleReport, SyncEngine, SyncOptions
+from studio_desktop.sync.session import SessionManager, make_session
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+REGISTRY_FILE = "workspaces.json"
+LOCAL_LABEL = "Local workspace"
+
+
+class AccountError(ExternalError):
+    """An account action that cannot be done now (no project connected, unknown workspace)."""
+
+
+# ---------------------------------------------------------------------------- what is remembered
+@dataclass(frozen=True, slots=True)
+class KnownAccount:
+    key: str
+    project_url: str
+    user_id: str
+    email: str | None
+
+    @property
+    def label(self) -> str:
+        host = self.project_url.split("://", 1)[-1]
+        return f"{self.email or self.user_id[:8]} ({host})"
+
+
+@dataclass
+class Registry:
+    """``workspaces.json``: projects, accounts seen on this computer, the last workspace."""
+
+    path: Path
+    projects: dict[str, str] = field(default_factory=dict)  # url -> anon key
+    project_url: str | None = None  # the project connected last
+    accounts: dict[str, KnownAccount] = field(default_factory=dict)
+    last: str = LOCAL_WORKSPACE
+
+    @classmethod
+    def load(cls, path: Path) -> Registry:
+        registry = cls(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return registry
+        except (OSError, ValueError) as exc:
+            log.warning("%s is unreadable (%s); starting from the local workspace", path, exc)
+            return registry
+        if not isinstance(data, dict):
+            return registry
+        projects = data.get("projects")
+        if isinstance(projects, dict):
+            registry.projects = {str(k): str(v) for k, v in projects.items()}
+        url = data.get("project_url")
+        registry.project_url = (
+            str(url) if isinstance(url, str) and url in registry.projects else None
+        )
+        accounts = data.get("accounts")
+        if isinstance(accounts, dict):
+            for key, value in accounts.items():
+                if not isinstance(value, dict):
+                    continue
+                try:
+                    registry.accounts[str(key)] = KnownAccount(
+                        str(key),
+                        str(value["project_url"]),
+                        str(value["user_id"]),
+                        value.get("email") if isinstance(value.get("email"), str) else None,
+                    )
+                except KeyError:
+                    continue
+        last = data.get("last")
+        if isinstance(last, str) and (last == LOCAL_WORKSPACE or last in registry.accounts):
+            registry.last = last
+        return registry
+
+    def save(self) -> None:
+        data: dict[str, Any] = {
+            "projects": self.projects,
+            "project_url": self.project_url,
+            "accounts": {
+                key: {"project_url": a.project_url, "user_id": a.user_id, "email": a.email}
+                for key, a in self.accounts.items()
+            },
+            "last": self.last,
+        }
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+            os.replace(temp, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise AccountError(
+                f"The list of workspaces could not be saved ({exc.strerror or exc})."
+            ) from exc
+
+
+# ---------------------------------------------------------------------------- an open workspace
+@dataclass
+class OpenWorkspace:
+    """The workspace the window shows."""
+
+    key: str
+    label: str
+    services: WorkspaceServices
+    account: KnownAccount | None = None
+    session: SessionManager | None = None
+    engine: SyncEngine | None = None
+    api_client: GenerationApiClient | None = None
+    #: Why the sync engine is not running although this is an account (None when it runs).
+    not_syncing_reason: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.account is None
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def status(self) -> SyncStatus:
+        """The sync status to show now (then follow ``engine.status_changed``)."""
+        if self.account is None:
+            return SyncStatus.local_workspace()
+        if self.engine is None or self.not_syncing_reason:
+            return SyncStatus(
+                state=SyncState.NEEDS_SIGN_IN,
+                account=self.account.email,
+                detail=self.not_syncing_reason,
+            )
+        return self.engine.status
+
+    async def drop_remote_engine(self) -> None:
+        self.services.set_remote_engine(None)
+        client, self.api_client = self.api_client, None
+        if client is not None:
+            await client.aclose()
+
+    async def aclose(self) -> None:
+        """Stop syncing, stop jobs (rows stay), close the store. Safe to call twice."""
+        if self.engine is not None:
+            await self.engine.close()
+        await self.drop_remote_engine()
+        if not self.services.store.db.closed:
+            await self.services.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class SignInOutcome:
+    workspace: OpenWorkspace
+    #: What the local workspace holds, when the sign-in came from it and it is not empty:
+    #: the UI offers to move it into the account (:meth:`AccountService.move_local_items`).
+    local_items: LocalItems | None
+
+
+def describe_items(items: LocalItems) -> str:
+    """ "3 jobs, 2 profiles and 5 files" for the move question."""
+    names = {
+        "jobs": ("job", "jobs"),
+        "profiles": ("profile", "profiles"),
+        "canvas_threads": ("creation", "creations"),
+        "garment_cutouts": ("garment cutout", "garment cutouts"),
+    }
+    parts = []
+    for table, (one, many) in names.items():
+        count = items.rows.get(table, 0)
+        if count:
+            parts.append(f"{count} {one if count == 1 else many}")
+    if items.files:
+        parts.append(f"{items.files} file{'s' if items.files != 1 else ''}")
+    if not parts:
+        return f"{items.total_rows} item(s)"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+# ---------------------------------------------------------------------------- the service
+class AccountService:
+    def __init__(
+        self,
+        dirs: DataDirs,
+        *,
+        executor: Executor | None = None,
+        keyring_backend: KeyringBackend | None = None,
+        sync_options: SyncOptions | None = None,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.dirs = dirs
+        self.executor = executor
+        self.keyring_backend = keyring_backend
+        self.sync_options = sync_options
+        self.connect_timeout = connect_timeout
+        self.registry = Registry.load(dirs.root / REGISTRY_FILE)
+        self.current: OpenWorkspace | None = None
+        self.cache_budget_bytes = DEFAULT_BUDGET_BYTES
+        self.engine_choice = "local"
+        self.remote_api_url = ""
+        self._sessions: dict[str, SessionManager] = {}
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def project_url(self) -> str | None:
+        return self.registry.project_url
+
+    def workspaces(self) -> list[tuple[str, str]]:
+        """``(key, label)`` of the local workspace and every account seen on this computer."""
+        known = sorted(self.registry.accounts.values(), key=lambda a: a.label.casefold())
+        return [(LOCAL_WORKSPACE, LOCAL_LABEL), *((a.key, a.label) for a in known)]
+
+    def session_for(self, project_url: str) -> SessionManager | None:
+        return self._sessions.get(project_url.rstrip("/"))
+
+    # ------------------------------------------------------------------ opening
+    async def open_initial(self) -> OpenWorkspace:
+        """The workspace used last (an account's opens offline if need be), else the local one."""
+        async with self._lock:
+            key = self.registry.last
+            if key != LOCAL_WORKSPACE:
+                try:
+                    return await self._open(key)
+                except ExternalError as exc:
+                    log.warning("the last workspace could not be opened: %s", exc.message)
+            return await self._open(LOCAL_WORKSPACE)
+
+    async def switch(self, key: str) -> OpenWorkspace:
+        """Close the current workspace and open ``key`` (``"local"`` or an account key)."""
+        async with self._lock:
+            if self.current is not None and self.current.key == key:
+                return self.current
+            if key != LOCAL_WORKSPACE and key not in self.registry.accounts:
+                raise AccountError("This workspace is not known on this computer.")
+            await self._close_current()
+            return await self._open(key)
+
+    # ------------------------------------------------------------------ account
+    async def connect(self, url: str, anon_key: str) -> SessionManager:
+        """Remember the project and load its saved session, if any (no network needed)."""
+        url = url.rstrip("/")
+        if not url or not anon_key:
+            raise ValidationError("Both the project URL and its anon key are needed.", "url")
+        async with self._lock:
+            old = self._sessions.pop(url, None)
+            if old is not None and self.registry.projects.get(url) != anon_key:
+                await old.connection.close()
+                old = None
+            self.registry.projects[url] = anon_key
+            self.registry.project_url = url
+            await self._io(self.registry.save)
+            if old is not None:
+                self._sessions[url] = old
+            return await self._session(url)
+
+    async def sign_in(self, email: str, password: str) -> SignInOutcome:
+        """Sign in to the connected project and open that account's workspace (syncing).
+
+        Raises :class:`~studio_desktop.sync.session.SignInError` for wrong credentials or a
+        refusal, and the sync layer's ``OfflineError`` when the server cannot be reached; the
+        current workspace stays open then.
+        """
+        url = self.registry.project_url
+        if url is None:
+            raise AccountError("Connect to your studio's Supabase project first.")
+        async with self._lock:
+            session = await self._session(url)
+            record = await session.sign_in(email, password)
+            key = account_key(url, record.user_id)
+            self.registry.accounts[key] = KnownAccount(key, url, record.user_id, record.email)
+            items: LocalItems | None = None
+            current = self.current
+            if current is not None and current.key == key:
+                current.not_syncing_reason = None
+                await self._start_sync(current)
+                await self._io(self.registry.save)
+                return SignInOutcome(current, None)
+            if current is not None and current.is_local:
+                found = await self._io(local_items, current.store)
+                items = None if found.empty else found
+            await self._close_current()
+            workspace = await self._open(key)
+            return SignInOutcome(workspace, items)
+
+    async def move_local_items(self) -> tuple[MoveReport, CycleReport | None]:
+        """Move everything of the local workspace into the open account's workspace and push."""
+        async with self._lock:
+            current = self.current
+            if current is None or current.is_local:
+                raise AccountError("Open your account's workspace to move the local items in.")
+            local = await self._io(open_local_store, self.dirs)
+            try:
+                engine = current.engine if not current.not_syncing_reason else None
+                return await move_local_items(local, current.store, engine)
+            finally:
+                await self._io(local.close)
+
+    async def sign_out(self) -> OpenWorkspace:
+        """End the session of the connected project and go back to the local workspace."""
+        async with self._lock:
+            current = self.current
+            url = current.account.project_url if current and current.account else None
+            url = url or self.registry.project_url
+            session = self._sessions.get(url) if url else None
+            if current is not None and current.engine is not None:
+                await current.engine.stop()
+            if session is not None:
+                await session.sign_out()
+            if current is not None and current.is_local:
+                return current
+            await self._close_current()
+            return await self._open(LOCAL_WORKSPACE)
+
+    # ------------------------------------------------------------------ settings
+    async def set_cache_budget(self, budget_bytes: int) -> None:
+        """The blob cache's budget (evicts least recently used synced files over it)."""
+        self.cache_budget_bytes = int(budget_bytes)
+        if self.current is not None:
+            await self._io(self.current.store.blobs.set_budget, self.cache_budget_bytes)
+
+    async def set_engine(self, choice: str, api_url: str = "") -> str | None:
+        """Use the local engine or the studio's remote API for new jobs.
+
+        Returns a sentence for the user when the choice cannot apply yet (the remote engine
+        needs a signed-in account), else ``None``.
+        """
+        self.engine_choice = choice
+        self.remote_api_url = api_url.strip()
+        current = self.current
+        if current is None:
+            return None
+        await current.drop_remote_engine()
+        if choice != "remote":
+            return None
+        return self._add_remote_engine(current)
+
+    # ------------------------------------------------------------------ closing
+    async def aclose(self) -> None:
+        async with self._lock:
+            await self._close_current()
+            sessions, self._sessions = list(self._sessions.values()), {}
+            for session in sessions:
+                await session.connection.close()
+
+    # ------------------------------------------------------------------ internals
+    async def _io(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, lambda: fn(*args))
+
+    async def _session(self, url: str) -> SessionManager:
+        session = self._sessions.get(url)
+        if session is not None:
+            return session
+        anon_key = self.registry.projects.get(url)
+        if anon_key is None:
+            raise AccountError("Connect to this Supabase project again (its key is not known).")
+        config = ConnectionConfig(url, anon_key, connect_timeout=self.connect_timeout)
+        session = make_session(config, self.dirs.root / "secrets", backend=self.keyring_backend)
+        self._sessions[url] = session
+        await session.restore()
+        return session
+
+    async def _close_current(self) -> None:
+        current, self.current = self.current, None
+        if current is not None:
+            await current.aclose()
+
+    async def _open(self, key: str) -> OpenWorkspace:
+        if key == LOCAL_WORKSPACE:
+            store = await self._io(
+                lambda: open_local_store(self.dirs, blob_budget_bytes=self.cache_budget_bytes)
+            )
+            workspace = OpenWorkspace(key, LOCAL_LABEL, self._services(store))
+        else:
+            account = self.registry.accounts[key]
+            store = await self._io(
+                lambda: open_account_store(
+                    self.dirs,
+                    account.project_url,
+                    account.user_id,
+                    email=account.email,
+                    blob_budget_bytes=self.cache_budget_bytes,
+                )
+            )
+            workspace = OpenWorkspace(key, account.label, self._services(store), account)
+        try:
+            await workspace.services.start()
+            if workspace.account is not None:
+                await self._attach_sync(workspace)
+        except BaseException:
+            await workspace.aclose()
+            raise
+        self.current = workspace
+        if self.registry.last != key:
+            self.registry.last = key
+            await self._io(self.registry.save)
+        return workspace
+
+    def _services(self, store: Store) -> WorkspaceServices:
+        return WorkspaceServices.open(
+            store, thumbnails_dir=store.dirs.thumbs, executor=self.executor
+        )
+
+    async def _attach_sync(self, workspace: OpenWorkspace) -> None:
+        account = workspace.account
+        assert account is not None
+        if account.project_url not in self.registry.projects:
+            workspace.not_syncing_reason = (
+                "Connect to this account's Supabase project again to sync."
+            )
+            return
+        session = await self._session(account.project_url)
+        workspace.session = session
+        workspace.engine = SyncEngine(workspace.store, session, options=self.sync_options)
+        await self._start_sync(workspace)
+
+    async def _start_sync(self, workspace: OpenWorkspace) -> None:
+        account, session, engine = workspace.account, workspace.session, workspace.engine
+        assert account is not None and session is not None and engine is not None
+        if session.user_id is not None and session.user_id != account.user_id:
+            who = account.email or "the owner of this workspace"
+            workspace.not_syncing_reason = (
+                f"Signed in as {session.email or 'another account'}: sign in as {who} to sync "
+                "this workspace. Everything here stays browsable."
+            )
+            return
+        workspace.not_syncing_reason = None
+        if self.engine_choice == "remote":
+            self._add_remote_engine(workspace)
+        engine.start()
+        engine.sync_now()
+
+    def _add_remote_engine(self, workspace: OpenWorkspace) -> str | None:
+        session = workspace.session
+        if workspace.is_local or session is None or not session.signed_in:
+            return (
+                "The studio's generation service needs a signed-in account; new jobs use the "
+                "local engine meanwhile."
+            )
+        if not self.remote_api_url:
+            return "Set the generation API's URL in Settings to use the remote engine."
+
+        def token() -> str:
+            record = session.record
+            return record.access_token if record else ""
+
+        async def refresh() -> str:
+            return (await session.refresh()).access_token
+
+        client = GenerationApiClient(self.remote_api_url, token, refresh)
+        workspace.api_client = client
+        workspace.services.set_remote_engine(RemoteEngine(client))
+        return None

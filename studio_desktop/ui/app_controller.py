@@ -1,0 +1,352 @@
+"""The Qt side of the composition: the open workspace, its areas, the account and sync status.
+
+:class:`AppController` owns the :class:`~studio_desktop.services.account.AccountService` (which
+owns the open workspace's services and sync engine) and wires the main window to it:
+
+- ``connect_requested`` → ``account.connect`` (URL and anon key remembered; no network);
+- ``sign_in_requested`` → ``account.sign_in``: the account's workspace opens and syncs; coming
+  from a local workspace with items, a question offers to move them into the account;
+- ``sign_out_requested`` → ``account.sign_out`` (back to the local workspace);
+- ``workspace_switch_requested`` → ``account.switch``;
+- ``settings_changed`` → cache budget, engine (local / remote API);
+- ``dropped_files`` / ``import_requested`` → ``ImportService.start_creation``, then the new
+  creation opens in the Canvas area (its ``open_creation(thread_id)`` hook when it has one).
+
+Each workspace change rebuilds the three areas over the new services (built areas are replaced,
+the others get a new factory) and follows the new sync engine's ``status_changed`` through an
+:class:`EventBridge` into ``window.set_sync_status``.
+
+Area factories are looked up by name so the areas' authors plug in without touching this file:
+``make_history_area(services)`` in ``ui/history/area.py``, ``make_profiles_area(services)`` in
+``ui/profiles/area.py``, ``make_canvas_area(services)`` in ``ui/canvas/area.py``; an area module
+without one keeps its placeholder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import QMessageBox
+
+from studio_desktop.domain.errors import ExternalError
+from studio_desktop.domain.status import SyncStatus
+from studio_desktop.services.account import (
+    AccountService,
+    OpenWorkspace,
+    SignInOutcome,
+    describe_items,
+)
+from studio_desktop.services.imports import CreationResult
+from studio_desktop.ui.areas import AreaKey, AreaWidget, default_factory
+from studio_desktop.ui.bridge import EventBridge
+from studio_desktop.ui.dialogs.connect_dialog import ProjectConnection
+from studio_desktop.ui.dialogs.sign_in_dialog import Credentials
+from studio_desktop.ui.main_window import MainWindow
+from studio_desktop.ui.operations import run_op
+from studio_desktop.ui.preferences import EngineChoice, SettingsValues
+from studio_desktop.ui.widgets.message_bar import MessageLevel
+
+log = logging.getLogger(__name__)
+
+AREA_FACTORIES = {
+    AreaKey.HISTORY: ("studio_desktop.ui.history.area", "make_history_area"),
+    AreaKey.PROFILES: ("studio_desktop.ui.profiles.area", "make_profiles_area"),
+    AreaKey.CANVAS: ("studio_desktop.ui.canvas.area", "make_canvas_area"),
+}
+
+
+def area_factory(key: AreaKey, workspace: OpenWorkspace) -> Callable[[], AreaWidget]:
+    """The factory of an area over ``workspace``'s services (the placeholder if none)."""
+    module_name, function_name = AREA_FACTORIES[key]
+    module = importlib.import_module(module_name)
+    make = getattr(module, function_name, None)
+    if make is None:
+        return default_factory(key)
+    services = workspace.services
+    return lambda: make(services)
+
+
+class AppController(QObject):
+    """Wires a :class:`MainWindow` to the account and the open workspace."""
+
+    workspace_changed = Signal(object)  # OpenWorkspace, after the areas were rebuilt
+    move_question_asked = Signal(object)  # the QMessageBox (tests answer it)
+
+    def __init__(self, window: MainWindow, account: AccountService) -> None:
+        super().__init__(window)
+        self.window = window
+        self.account = account
+        self.workspace: OpenWorkspace | None = None
+        self.move_box: QMessageBox | None = None
+        self._status_bridge: EventBridge | None = None
+        window.connect_requested.connect(self.connect_project)
+        window.sign_in_requested.connect(self.sign_in)
+        window.sign_out_requested.connect(self.sign_out)
+        window.workspace_switch_requested.connect(self.switch_workspace)
+        window.settings_changed.connect(self.apply_settings)
+        window.dropped_files.connect(self.start_creation)
+        window.import_requested.connect(self.start_creation)
+
+    # ------------------------------------------------------------------ start and stop
+    async def start(self) -> OpenWorkspace:
+        """Apply the saved settings, open the last used workspace and show it."""
+        values = self.window.preferences.settings_values()
+        self.account.cache_budget_bytes = values.cache_budget_bytes
+        self.account.engine_choice = values.engine.value
+        self.account.remote_api_url = values.remote_api_url
+        workspace = await self.account.open_initial()
+        self._show(workspace)
+        return workspace
+
+    async def aclose(self) -> None:
+        """Stop following the sync status, then close the workspace, sync and sessions."""
+        self._drop_status_bridge()
+        await self.account.aclose()
+        self.workspace = None
+
+    # ------------------------------------------------------------------ showing a workspace
+    def _show(self, workspace: OpenWorkspace) -> None:
+        self.workspace = workspace
+        window = self.window
+        for key in AreaKey:
+            factory = area_factory(key, workspace)
+            window.set_area_factory(key, factory)
+            if window.is_area_built(key):
+                window.replace_area(key, factory())
+        window.set_account(workspace.account.email if workspace.account else None)
+        window.set_workspaces(self.account.workspaces(), workspace.key)
+        self._follow_status(workspace)
+        if workspace.store.recovery is not None:
+            window.show_message(workspace.store.recovery.message, level=MessageLevel.WARNING)
+        log.info("showing workspace %s", workspace.key)
+        self.workspace_changed.emit(workspace)
+
+    def _follow_status(self, workspace: OpenWorkspace) -> None:
+        """Show the workspace's sync status now, then every change its engine publishes."""
+        self._drop_status_bridge()
+        self.window.set_sync_status(workspace.status)
+        if workspace.engine is not None and not workspace.not_syncing_reason:
+            bridge = EventBridge(self)
+            bridge.connect_event(workspace.engine.status_changed, self._status_changed)
+            self._status_bridge = bridge
+
+    def _status_changed(self, status: SyncStatus) -> None:
+        self.window.set_sync_status(status)
+
+    def _drop_status_bridge(self) -> None:
+        bridge, self._status_bridge = self._status_bridge, None
+        if bridge is not None:
+            bridge.disconnect_all()
+            bridge.deleteLater()
+
+    def _detach(self) -> None:
+        """Before the workspace closes: no more status from its engine."""
+        self._drop_status_bridge()
+
+    # ------------------------------------------------------------------ account
+    def connect_project(self, connection: ProjectConnection) -> None:
+        def connected(_session: object) -> None:
+            self.window.preferences.project_url = connection.url
+            host = connection.url.split("://", 1)[-1]
+            self.window.show_message(
+                f"Connected to {host}. Sign in to sync your work.", level=MessageLevel.SUCCESS
+            )
+
+        run_op(
+            self.window,
+            self.account.connect(connection.url, connection.anon_key),
+            on_success=connected,
+            progress="Connecting to the project…",
+        )
+
+    def sign_in(self, credentials: Credentials) -> None:
+        async def work() -> SignInOutcome:
+            self._detach()
+            return await self.account.sign_in(credentials.email, credentials.password)
+
+        def signed_in(outcome: SignInOutcome) -> None:
+            if outcome.workspace is not self.workspace:
+                self._show(outcome.workspace)
+            else:
+                self._follow_status(outcome.workspace)
+                self.window.set_workspaces(self.account.workspaces(), outcome.workspace.key)
+            who = outcome.workspace.account.email if outcome.workspace.account else ""
+            self.window.show_message(
+                f"Signed in as {who}. Your work syncs with the studio.",
+                level=MessageLevel.SUCCESS,
+            )
+            if outcome.local_items is not None:
+                self.ask_to_move(describe_items(outcome.local_items))
+
+        def failed(error: ExternalError) -> None:
+            self._reshow_current()
+            self.window.show_external_error(error)
+
+        run_op(self.window, work(), on_success=signed_in, on_failure=failed, progress="Signing in…")
+
+    def _reshow_current(self) -> None:
+        """After a failed account action: the workspace still open (the same, or a new one)."""
+        current = self.account.current
+        if current is None:
+            return
+        if current is self.workspace:
+            self._follow_status(current)
+        else:
+            self._show(current)
+
+    def ask_to_move(self, what: str) -> QMessageBox:
+        """The question after the first sign-in from a local workspace with items."""
+        box = QMessageBox(self.window)
+        box.setObjectName("move_local_items")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Move your local work?")
+        box.setText("Move your local work into your account?")
+        box.setInformativeText(
+            f"The local workspace holds {what}. Moved into your account, they sync to the "
+            "studio and are on your other computers too. If you keep them local, they stay "
+            "in the local workspace (Account → Switch workspace)."
+        )
+        move = box.addButton("Move into my account", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Keep them local", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(move)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: object) -> None:
+            if button is move:
+                self.move_local_items()
+
+        box.buttonClicked.connect(answered)
+        box.destroyed.connect(lambda *_a: setattr(self, "move_box", None))
+        self.move_box = box
+        box.open()
+        self.move_question_asked.emit(box)
+        return box
+
+    def move_local_items(self) -> None:
+        def moved(result: tuple[Any, Any]) -> None:
+            report, _cycle = result
+            files = report.files
+            rows = sum(report.rows.values())
+            self.window.show_message(
+                f"Moved {rows} item(s) and {files} file(s) into your account.",
+                level=MessageLevel.SUCCESS,
+            )
+
+        run_op(
+            self.window,
+            self.account.move_local_items(),
+            on_success=moved,
+            progress="Moving your local work…",
+        )
+
+    def sign_out(self) -> None:
+        async def work() -> OpenWorkspace:
+            self._detach()
+            return await self.account.sign_out()
+
+        def signed_out(workspace: OpenWorkspace) -> None:
+            self._show(workspace)
+            self.window.show_message(
+                "Signed out. Your account's work stays on this computer until you sign in again.",
+                level=MessageLevel.INFO,
+            )
+
+        def failed(error: ExternalError) -> None:
+            self._reshow_current()
+            self.window.show_external_error(error)
+
+        run_op(
+            self.window, work(), on_success=signed_out, on_failure=failed, progress="Signing out…"
+        )
+
+    def switch_workspace(self, key: str) -> None:
+        if self.workspace is not None and self.workspace.key == key:
+            return
+
+        async def work() -> OpenWorkspace:
+            self._detach()
+            return await self.account.switch(key)
+
+        def failed(error: ExternalError) -> None:
+            self._reshow_current()
+            self.window.show_external_error(error)
+
+        run_op(
+            self.window,
+            work(),
+            on_success=self._show,
+            on_failure=failed,
+            progress="Opening the workspace…",
+        )
+
+    # ------------------------------------------------------------------ settings
+    def apply_settings(self, values: SettingsValues) -> None:
+        async def work() -> str | None:
+            await self.account.set_cache_budget(values.cache_budget_bytes)
+            return await self.account.set_engine(values.engine.value, values.remote_api_url)
+
+        def applied(note: str | None) -> None:
+            if note:
+                self.window.show_message(note, level=MessageLevel.WARNING)
+            elif values.engine is EngineChoice.REMOTE:
+                self.window.show_message(
+                    "New jobs use the studio's generation service.", level=MessageLevel.SUCCESS
+                )
+
+        run_op(self.window, work(), on_success=applied, progress="Applying the settings…")
+
+    # ------------------------------------------------------------------ drops
+    def start_creation(self, paths: list[Path]) -> None:
+        """Images dropped on the window (or imported): a new creation, shown in the Canvas."""
+        workspace = self.workspace
+        if workspace is None or not paths:
+            return
+
+        def created(result: CreationResult) -> None:
+            title = result.thread.title or "Untitled"
+            canvas = self.window.canvas_area
+            opener = getattr(canvas, "open_creation", None)
+            if callable(opener):
+                opener(result.thread.id)
+                self.window.set_current_area(AreaKey.CANVAS)
+                level = MessageLevel.WARNING if result.refused else MessageLevel.SUCCESS
+                self.window.show_message(f"“{title}”: {result.message}", level=level)
+                return
+            self.window.show_message(
+                f"New creation “{title}”. {result.message}",
+                level=MessageLevel.WARNING if result.refused else MessageLevel.SUCCESS,
+            )
+
+        count = len(paths)
+        run_op(
+            self.window,
+            workspace.services.imports.start_creation(paths),
+            on_success=created,
+            progress=f"Checking {count} file{'s' if count != 1 else ''}…",
+        )
+
+
+class WindowCloseWatcher(QObject):
+    """``closed`` (an asyncio event) is set once ``window`` has been closed (hidden by a close
+    it accepted), so the composition root can close the workspace before the loop ends."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.closed = asyncio.Event()
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            asyncio.get_event_loop().call_soon(self._check)
+        return False
+
+    def _check(self) -> None:
+        if not self.window.isVisible():
+            self.closed.set()

@@ -1,0 +1,1 @@
+"""The garment drop target: cutouts and product packs."""
