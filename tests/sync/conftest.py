@@ -1,5 +1,6 @@
-"""Fixtures of the sync tests: the gateway (imported from the test stack's plugin, in case
-``tests/conftest.py`` does not register it yet), a keyring per device, and device factories."""
+"""Fixtures of the sync tests: a keyring per device, and device factories. The gateway fixtures
+(``gateway``, ``make_user``, ``supabase_url``, ...) come from the test stack's plugin that
+``tests/conftest.py`` registers."""
 
 from __future__ import annotations
 
@@ -9,16 +10,6 @@ from pathlib import Path
 import keyring
 import pytest
 from keyrings.alt.file import PlaintextKeyring
-
-from tests.stack.gateway_fixtures import (  # noqa: F401  (fixtures used by name)
-    _gateway_hygiene,
-    anon_key,
-    gateway,
-    gateway_db,
-    make_user,
-    service_role_key,
-    supabase_url,
-)
 
 
 def plaintext_keyring(folder: Path) -> PlaintextKeyring:
