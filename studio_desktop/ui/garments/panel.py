@@ -55,6 +55,7 @@ from studio_desktop.domain.enums import JobStatus, SourceKind
 from studio_desktop.domain.errors import ExternalError
 from studio_desktop.domain.models import Job
 from studio_desktop.engine.base import JobProgress
+from studio_desktop.imaging.decode import decode_image
 from studio_desktop.services.common import output_ref
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.bridge import EventBridge
@@ -103,6 +104,10 @@ def checkerboard(size: QSize, dark: bool) -> QPixmap:
             painter.fillRect(x, y, cell, cell, shade)
     painter.end()
     return pixmap
+
+
+def _check_photo(path: Path) -> None:
+    decode_image(path, name=path.name)
 
 
 class GarmentSlot(QFrame):
@@ -423,6 +428,9 @@ class GarmentPanel(QFrame):
         services = self.services
 
         async def work() -> tuple[Job, bytes, object]:
+            # Decoded once up front, so a damaged photo is refused here with the decoder's
+            # sentence instead of becoming a failed job in the history.
+            await event_loop().run_in_executor(services.executor, _check_photo, path)
             job = await services.imports.garment_photo_dropped(path, kind)
             side.job_id = job.id
             outcome = await services.jobs.wait(job.id)

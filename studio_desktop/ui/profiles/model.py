@@ -69,6 +69,7 @@ class ProfilesModel(QAbstractListModel):
         self._rows: list[Profile] = []
         self._files: dict[str, Path | None] = {}
         self.loaded = False
+        self._early: list[ChangeSet] = []
         loader.loaded.connect(self._thumbnail_arrived)
         loader.failed.connect(self._thumbnail_arrived)
         self.bridge = EventBridge(self)
@@ -161,9 +162,16 @@ class ProfilesModel(QAbstractListModel):
         self._files.clear()
         self.endResetModel()
         self.loaded = True
+        # Changes committed while the list was being read may or may not be in it: replay them.
+        early, self._early = self._early, []
+        for change in early:
+            self._on_rows_changed(change)
 
     def _on_rows_changed(self, change: ChangeSet) -> None:
-        if change.table != "profiles" or not self.loaded:
+        if change.table != "profiles":
+            return
+        if not self.loaded:
+            self._early.append(change)
             return
         if change.kind == "delete":
             for profile_id in change.ids:
