@@ -1,25 +1,1410 @@
-"""The Canvas area's shell: an empty state until Magic Canvas (issue 6) fills it."""
+"""The Canvas area: Magic Canvas.
+
+::
+
+    ┌ Creations ┬ brush eraser size | mask tools | undo | compare | zoom ┬ Chat [Chat 1 ▾][+][…] ┐
+    │ recent    │                                                      │ messages              │
+    │ creations │          the image, the mask painted over it         │                       │
+    │           │                                                      │ progress    [Cancel]  │
+    │ [New…]    ├ Images [a][b][c] [+]  │ Versions [orig][1][2] [Revert]│ instruction   [Send]  │
+    └───────────┴──────────────────────────────────────────────────────┴───────────────────────┘
+
+``make_canvas_area(services)`` builds it over a workspace's services; ``open_creation(thread_id)``
+shows a creation (the history area asks for it; the composition root connects the two).
+Without services (the window's default factory) it shows its empty state only.
+
+The area keeps a :class:`CreationState` built once when a creation opens and updated from the
+services' events (a message added, an asset's current version moved, progress, job ends) and the
+store's change events (assets, conversations, creations added, renamed or deleted, also by a
+sync), never by re-reading the creation.
+
+Each image of the open creation has its own mask (kept while switching between images, and
+across new versions of the same size); strokes, clear, invert, an imported mask and the clear
+after sending are undoable through the area's ``QUndoStack`` (Edit → Undo, Ctrl+Z).
+
+Shortcuts (while the area has focus and no text box does): B brush, E eraser, X swap,
+[ and ] brush size, M show/hide mask, Ctrl+D clear mask, Ctrl+Shift+I invert mask,
+Ctrl+0 fit, Ctrl+Alt+0 100 % (Ctrl+1 is the window's History), Ctrl+= / Ctrl+- zoom,
+Y compare side by side, hold \\ to see the version before, Ctrl+V paste an image.
+Drops are explained in ``drop_rules.py``.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
+import shiboken6
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio_desktop.domain.enums import MessageRole
+from studio_desktop.domain.errors import ExternalError, ValidationError
+from studio_desktop.domain.models import (
+    CanvasAsset,
+    CanvasConversation,
+    CanvasMessage,
+    CanvasThread,
+)
+from studio_desktop.engine.runner import JobOutcome
+from studio_desktop.imaging.decode import probe_image, read_source
+from studio_desktop.imaging.masks import mask_from_png, to_array
+from studio_desktop.services.canvas import CanvasProgress, CreationView, SendResult
+from studio_desktop.services.imports import CreationResult
+from studio_desktop.services.workspace import WorkspaceServices
+from studio_desktop.store.repository import ChangeSet
 from studio_desktop.ui.areas import AreaKey, AreaWidget
+from studio_desktop.ui.bridge import EventBridge
+from studio_desktop.ui.canvas.chat import ChatPanel
+from studio_desktop.ui.canvas.commands import UNDO_LIMIT, MaskCommand
+from studio_desktop.ui.canvas.creations import PANEL_WIDTH, CreationsPanel
+from studio_desktop.ui.canvas.drop_rules import DropPlan, DropTarget, plan_drop
+from studio_desktop.ui.canvas.images import (
+    DisplayImage,
+    ObjectKey,
+    ThumbnailLoader,
+    load_display_image,
+)
+from studio_desktop.ui.canvas.mask_layer import MAX_BRUSH, MIN_BRUSH, MaskDiff, MaskLayer
+from studio_desktop.ui.canvas.state import (
+    LOOSE,
+    AssetState,
+    CreationState,
+    current_key,
+    version_key,
+)
+from studio_desktop.ui.canvas.strips import AssetStrip, VersionStrip
+from studio_desktop.ui.canvas.view import CompareMode, MaskCanvas, Tool
+from studio_desktop.ui.icons import icon
+from studio_desktop.ui.main_window import IMAGE_FILTER, main_window_of
+from studio_desktop.ui.operations import event_loop, run_op, show_external_error
+from studio_desktop.ui.theme import scaled_font
+from studio_desktop.ui.widgets.drop_overlay import DropOverlay
 from studio_desktop.ui.widgets.empty_state import EmptyState
+from studio_desktop.ui.widgets.message_bar import MessageLevel
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CHAT_WIDTH = 340
+DISPLAY_CACHE_BYTES = 512 * 1024 * 1024
+CANVAS_TABLES = ("canvas_threads", "canvas_assets", "canvas_conversations", "canvas_messages")
+NOT_HERE = "This image is not on this computer yet. It appears here once it has been downloaded."
+MASK_PNG_FILTER = "Masks (*.png *.jpg *.jpeg *.webp);;All files (*)"
+
+
+def version_label(index: int) -> str:
+    return "Original" if index == 0 else f"Edit {index}"
 
 
 class CanvasArea(AreaWidget):
     area_key = AreaKey.CANVAS
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    #: A creation is shown (its id), after ``open_creation`` finished.
+    creation_opened = Signal(str)
+    #: The canvas shows an image (its storage key), its mask ready to paint.
+    image_shown = Signal(object)
+
+    def __init__(
+        self, services: WorkspaceServices | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
+        self.services = services
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        self.bridge = EventBridge(self)
+        self.state: CreationState | None = None
+        self._asset_id: str | None = None
+        self._conversation: str | None = None
+        self._layers: dict[str, MaskLayer] = {}
+        self._display: OrderedDict[ObjectKey, DisplayImage] = OrderedDict()
+        self._loading: dict[ObjectKey, asyncio.Future[DisplayImage]] = {}
+        self._shown_key: ObjectKey | None = None
+        self._other_row: int | None = None
+        self._sending = False
+        self._creations_loaded = False
+        self._last_asset: dict[str, str] = {}
+        self.thumbnails = ThumbnailLoader(self._locate, self._make_thumbnail, self)
+        self._build()
+        if services is not None:
+            self._connect_services(services)
+
+    # ================================================================ building
+    def _build(self) -> None:
+        self.creations = CreationsPanel(self.thumbnails, self)
+        self.creations.creation_selected.connect(self.open_creation)
+        self.creations.new_requested.connect(self.choose_new_creation)
+        self.creations.rename_requested.connect(self.rename_creation)
+        self.creations.delete_requested.connect(self.delete_creation)
+
+        self.canvas = MaskCanvas(self)
+        self.canvas.drop_classifier = self._classify_drop
+        self.canvas.stroke_finished.connect(self._stroke_finished)
+        self.canvas.files_dropped.connect(self._dropped)
+        self.canvas.zoom_changed.connect(self._zoom_changed)
+        self.canvas.brush_size_changed.connect(self._brush_changed)
+        self.canvas.tool_changed.connect(self._tool_changed)
+        self.canvas.mask_visibility_changed.connect(self._mask_visibility_changed)
+        self.canvas.compare_changed.connect(self._compare_changed)
+
+        self.toolbar = self._build_toolbar()
+
+        self.asset_strip = AssetStrip(self.thumbnails, self)
+        self.asset_strip.asset_selected.connect(self.select_asset)
+        self.asset_strip.files_dropped.connect(self._add_files)
+        self.asset_strip.rename_requested.connect(self.rename_asset)
+        self.asset_strip.delete_requested.connect(self.delete_asset)
+        self.add_button = QToolButton(self)
+        self.add_button.setIcon(icon("add"))
+        self.add_button.setToolTip("Add images to this creation…")
+        self.add_button.setAutoRaise(True)
+        self.add_button.clicked.connect(self.choose_images_to_add)
+
+        self.version_strip = VersionStrip(self.thumbnails, self)
+        self.version_strip.version_selected.connect(self._version_selected)
+        self.version_strip.revert_requested.connect(self.revert_to)
+        self.revert_button = QPushButton(icon("undo"), "Revert", self)
+        self.revert_button.setObjectName("RevertButton")
+        self.revert_button.setToolTip("Make the selected version the current one")
+        self.revert_button.clicked.connect(lambda: self.revert_to(self.version_strip.currentRow()))
+
+        strips = QHBoxLayout()
+        strips.setContentsMargins(10, 0, 10, 8)
+        strips.setSpacing(10)
+        strips.addLayout(self._strip_column("Images", self.asset_strip, [self.add_button]), 3)
+        strips.addLayout(
+            self._strip_column("Versions", self.version_strip, [self.revert_button]), 2
+        )
+
+        editor = QWidget(self)
+        editor.setObjectName("CanvasEditor")
+        column = QVBoxLayout(editor)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(6)
+        column.addWidget(self.toolbar)
+        column.addWidget(self.canvas, 1)
+        column.addLayout(strips)
+
         self.empty_state = EmptyState(
             "canvas",
             "Start a creation",
-            "Drop an image anywhere to start a creation, paint a mask over what should change, "
-            "and describe the edit in the chat.",
+            "Drop images here to start a creation, or pick one on the left. Then paint a mask "
+            "over what should change and describe the edit in the chat.",
             self,
         )
+        empty_button = QPushButton(icon("import"), "New creation from images…", self)
+        empty_button.setObjectName("EmptyNewCreationButton")
+        empty_button.clicked.connect(self.choose_new_creation)
+        empty_page = QWidget(self)
+        empty_layout = QVBoxLayout(empty_page)
+        empty_layout.setContentsMargins(0, 0, 0, 40)
+        empty_layout.addWidget(self.empty_state, 1)
+        empty_layout.addWidget(empty_button, 0, Qt.AlignmentFlag.AlignHCenter)
+
+        self.center = QStackedWidget(self)
+        self.center.addWidget(empty_page)
+        self.center.addWidget(editor)
+        self.empty_page = empty_page
+        self.editor = editor
+
+        self.chat = ChatPanel(self.thumbnails, self)
+        self.chat.conversation_selected.connect(self.select_conversation)
+        self.chat.new_conversation_requested.connect(self.new_conversation)
+        self.chat.rename_conversation_requested.connect(self.rename_conversation)
+        self.chat.send_requested.connect(self.send_instruction)
+        self.chat.cancel_requested.connect(self.cancel_job)
+        self.chat.message_activated.connect(self._message_activated)
+        self.chat.input.setAcceptDrops(False)  # files dropped there go to the creation
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("CanvasSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.creations)
+        self.splitter.addWidget(self.center)
+        self.splitter.addWidget(self.chat)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.creations.setMinimumWidth(170)
+        self.chat.setMinimumWidth(280)
+        self.splitter.setSizes([PANEL_WIDTH, 600, CHAT_WIDTH])
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.empty_state)
+        layout.addWidget(self.splitter)
+        self.setAcceptDrops(True)
+        self.drop_overlay = DropOverlay(self)
+        self._show_editor(False)
+
+    def _strip_column(self, title: str, strip: QWidget, buttons: list[QWidget]) -> QVBoxLayout:
+        label = QLabel(title, self)
+        label.setFont(scaled_font(self.font(), 0.9, bold=True))
+        label.setProperty("muted", True)
+        header = QHBoxLayout()
+        header.setContentsMargins(2, 0, 0, 0)
+        header.addWidget(label)
+        header.addStretch(1)
+        for button in buttons:
+            header.addWidget(button)
+        column = QVBoxLayout()
+        column.setSpacing(2)
+        column.addLayout(header)
+        column.addWidget(strip)
+        return column
+
+    def _action(
+        self,
+        icon_name: str | None,
+        text: str,
+        shortcuts: list[str] | None,
+        slot: Callable[[], object],
+        *,
+        checkable: bool = False,
+    ) -> QAction:
+        action = QAction(icon(icon_name) if icon_name else icon("more"), text, self)
+        if not icon_name:
+            action.setIcon(icon("more"))
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            keys = " or ".join(
+                QKeySequence(s).toString(QKeySequence.SequenceFormat.NativeText) for s in shortcuts
+            )
+            action.setToolTip(f"{text} ({keys})")
+        action.setCheckable(checkable)
+        if checkable:
+            action.toggled.connect(lambda _on: slot())
+        else:
+            action.triggered.connect(lambda _c=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_toolbar(self) -> QToolBar:
+        bar = QToolBar(self)
+        bar.setObjectName("CanvasToolbar")
+        bar.setIconSize(QSize(18, 18))
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+
+        tools = QActionGroup(self)
+        self.action_brush = self._action(
+            "brush", "Brush", ["B"], lambda: self.canvas.set_tool(Tool.BRUSH), checkable=True
+        )
+        self.action_eraser = self._action(
+            "eraser",
+            "Eraser (or drag with the right button)",
+            ["E"],
+            lambda: self.canvas.set_tool(Tool.ERASER),
+            checkable=True,
+        )
+        for action in (self.action_brush, self.action_eraser):
+            tools.addAction(action)
+        self.action_brush.setChecked(True)
+        self.action_swap = self._action(None, "Swap brush and eraser", ["X"], self._swap_tool)
+        self.action_smaller = self._action(
+            "zoom-out", "Smaller brush", ["["], lambda: self.canvas.step_brush(-1)
+        )
+        self.action_bigger = self._action(
+            "zoom-in", "Bigger brush", ["]"], lambda: self.canvas.step_brush(+1)
+        )
+        self.size_spin = QSpinBox(self)
+        self.size_spin.setObjectName("BrushSize")
+        self.size_spin.setRange(MIN_BRUSH, MAX_BRUSH)
+        self.size_spin.setSuffix(" px")
+        self.size_spin.setValue(self.canvas.brush_size)
+        self.size_spin.setToolTip("Brush size in image pixels ([ and ], or Alt+wheel)")
+        self.size_spin.setKeyboardTracking(False)
+        self.size_spin.valueChanged.connect(self.canvas.set_brush_size)
+        self.action_show_mask = self._action(
+            "mask", "Show mask", ["M"], self._toggle_mask, checkable=True
+        )
+        self.action_show_mask.setChecked(True)
+        self.action_clear = self._action("delete", "Clear mask", ["Ctrl+D"], self.clear_mask)
+        self.action_invert = self._action(
+            "filter", "Invert mask", ["Ctrl+Shift+I"], self.invert_mask
+        )
+        self.action_import_mask = self._action(
+            "import", "Import a mask from a file…", None, self.choose_mask_file
+        )
+        self.action_undo = self.undo_stack.createUndoAction(self, "Undo")
+        self.action_undo.setIcon(icon("undo"))
+        self.action_redo = self.undo_stack.createRedoAction(self, "Redo")
+        self.action_redo.setIcon(icon("redo"))
+        self.action_zoom_out = self._action(
+            "zoom-out", "Zoom out", ["Ctrl+-"], lambda: self.canvas.zoom_by(1 / 1.25)
+        )
+        self.action_zoom_in = self._action(
+            "zoom-in", "Zoom in", ["Ctrl+=", "Ctrl++"], lambda: self.canvas.zoom_by(1.25)
+        )
+        self.action_fit = self._action("zoom-fit", "Fit in view", ["Ctrl+0"], self.canvas.fit)
+        self.action_actual = self._action(
+            "zoom-actual", "Actual size (100 %)", ["Ctrl+Alt+0"], self.canvas.actual_size
+        )
+        self.action_compare = self._action(
+            "compare",
+            "Compare with another version side by side (hold \\ for a quick look)",
+            ["Y"],
+            self._toggle_compare,
+            checkable=True,
+        )
+        self.action_paste = self._action("copy", "Paste image", ["Ctrl+V"], self.paste_image)
+        self.zoom_label = QLabel("100 %", self)
+        self.zoom_label.setObjectName("ZoomLabel")
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.zoom_label.setMinimumWidth(
+            self.zoom_label.fontMetrics().horizontalAdvance("3200 %") + 8
+        )
+        self.zoom_label.setToolTip("Zoom (wheel; Ctrl+0 fits, Ctrl+Alt+0 is 100 %)")
+
+        bar.addAction(self.action_brush)
+        bar.addAction(self.action_eraser)
+        bar.addWidget(self.size_spin)
+        bar.addSeparator()
+        bar.addAction(self.action_show_mask)
+        bar.addAction(self.action_invert)
+        bar.addAction(self.action_clear)
+        bar.addAction(self.action_import_mask)
+        bar.addSeparator()
+        bar.addAction(self.action_undo)
+        bar.addAction(self.action_redo)
+        spacer = QWidget(self)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addAction(self.action_compare)
+        bar.addSeparator()
+        bar.addAction(self.action_zoom_out)
+        bar.addWidget(self.zoom_label)
+        bar.addAction(self.action_zoom_in)
+        bar.addAction(self.action_fit)
+        bar.addAction(self.action_actual)
+        return bar
+
+    def _connect_services(self, services: WorkspaceServices) -> None:
+        canvas = services.canvas
+        self.bridge.connect_event(canvas.message_added, self._on_message_added)
+        self.bridge.connect_event(canvas.asset_changed, self._on_asset_changed)
+        self.bridge.connect_event(canvas.job_progress, self._on_progress)
+        self.bridge.connect_event(services.jobs.job_finished, self._on_job_finished)
+        self.bridge.connect_event(services.store.rows.rows_changed, self._on_rows_changed)
+
+    # ================================================================ helpers
+    def _locate(self, key: ObjectKey) -> Path | None:
+        if self.services is None:
+            return None
+        return self.services.store.blobs.get_path(*key)
+
+    def _make_thumbnail(self, path: Path, size: int) -> Path:
+        assert self.services is not None
+        return self.services.thumbnails.get_or_make(path, size)
+
+    def _background(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        on_done: Callable[[T], object],
+        on_error: Callable[[BaseException], object] | None = None,
+    ) -> None:
+        """Run blocking ``fn`` in the executor quietly (no busy indicator), then ``on_done``."""
+        future = event_loop().run_in_executor(None, lambda: fn(*args))
+
+        def finished(f: asyncio.Future[T]) -> None:
+            if f.cancelled() or not shiboken6.isValid(self):
+                return
+            error = f.exception()
+            if error is not None:
+                if on_error is not None:
+                    on_error(error)
+                else:
+                    log.warning("canvas background work failed: %r", error)
+                return
+            on_done(f.result())
+
+        future.add_done_callback(finished)
+
+    def _message(self, text: str, level: MessageLevel = MessageLevel.INFO) -> None:
+        window = main_window_of(self)
+        if window is not None:
+            window.show_message(text, level=level)
+        else:
+            log.info("canvas: %s", text)
+
+    def _show_editor(self, shown: bool) -> None:
+        self.center.setCurrentWidget(self.editor if shown else self.empty_page)
+        self.chat.setEnabled(shown)
+        for action in (
+            self.action_clear,
+            self.action_invert,
+            self.action_import_mask,
+            self.action_compare,
+            self.action_fit,
+            self.action_actual,
+            self.action_zoom_in,
+            self.action_zoom_out,
+            self.action_paste,
+        ):
+            action.setEnabled(shown or action is self.action_paste)
+
+    @property
+    def current_thread_id(self) -> str | None:
+        return self.state.thread_id if self.state else None
+
+    @property
+    def current_asset_id(self) -> str | None:
+        return self._asset_id
+
+    @property
+    def current_conversation_id(self) -> str | None:
+        return self._conversation
+
+    @property
+    def current_layer(self) -> MaskLayer | None:
+        return self._layers.get(self._asset_id) if self._asset_id else None
+
+    # ================================================================ area life
+    def area_activated(self) -> None:
+        if self.services is not None and not self._creations_loaded:
+            self.reload_creations()
+        if self.state is not None:
+            self.canvas.setFocus()
+
+    def area_deactivated(self) -> None:
+        self.canvas.set_compare(CompareMode.OFF)
+
+    def reload_creations(self) -> None:
+        """Fill the creations list (the most recently changed first)."""
+        if self.services is None:
+            return
+        self._creations_loaded = True
+        self._background(
+            self.services.store.queries.creations,
+            on_done=lambda threads: self.creations.set_creations(threads, self.current_thread_id),
+        )
+
+    # ================================================================ opening
+    def open_creation(self, thread_id: str) -> asyncio.Task[CreationView | None] | None:
+        """Show a creation (brings the Canvas area forward)."""
+        if self.services is None:
+            return None
+        window = main_window_of(self)
+        if window is not None and window.current_area_key is not AreaKey.CANVAS:
+            window.set_current_area(AreaKey.CANVAS)
+        return run_op(
+            self,
+            self.services.canvas.open_creation(thread_id),
+            on_success=self._opened,
+            progress="Opening the creation…",
+        )
+
+    def _opened(self, view: CreationView) -> None:
+        if self.state is not None and self.state.thread_id != view.thread.id:
+            self.undo_stack.clear()  # the masks it changes belong to the creation left
+            self._layers.clear()
+        self.state = CreationState(view)
+        self.canvas.set_compare(CompareMode.OFF)
+        if view.thread.id not in self.creations.ids():
+            self.creations.upsert(view.thread)
+        self.creations.select(view.thread.id)
+        self._show_editor(True)
+        self._fill_conversations(self._default_conversation())
+        assets = self.state.assets
+        wanted = self._last_asset.get(view.thread.id)
+        first = wanted if self.state.asset(wanted) else (assets[0].asset.id if assets else None)
+        self.asset_strip.set_assets(
+            [(a.asset.id, self._asset_label(a), current_key(a.asset)) for a in assets], first
+        )
+        self._refresh_busy()
+        self._asset_id = None
+        if first is not None:
+            self.select_asset(first)
+        else:
+            self.canvas.set_image(None, None)
+            self.canvas.set_placeholder("This creation has no images yet. Drop images here.")
+            self.version_strip.set_versions([], -1)
+        self.creation_opened.emit(view.thread.id)
+
+    def _asset_label(self, asset: AssetState) -> str:
+        if asset.asset.label:
+            return asset.asset.label
+        assert self.state is not None
+        return f"Image {self.state.asset_index(asset.asset.id) + 1}"
+
+    def _default_conversation(self) -> str | None:
+        assert self.state is not None
+        if self.state.conversations:
+            return self.state.conversations[-1].id
+        return LOOSE if self.state.has_loose() else None
+
+    # ================================================================ conversations
+    def _fill_conversations(self, current: str | None) -> None:
+        assert self.state is not None
+        items = [(c.id, c.title or "Untitled chat") for c in self.state.conversations]
+        if self.state.has_loose():
+            items.insert(0, (LOOSE, "Earlier messages"))
+        self.chat.set_conversations(items, current)
+        self._conversation = current
+        self.chat.set_messages(self.state.messages_of(current) if current is not None else [])
+        self._refresh_progress()
+
+    def select_conversation(self, conversation_id: str) -> None:
+        if self.state is None:
+            return
+        self._conversation = conversation_id
+        self.chat.set_messages(self.state.messages_of(conversation_id))
+        self._refresh_progress()
+
+    def new_conversation(self) -> None:
+        if self.services is None or self.state is None:
+            return
+        thread_id = self.state.thread_id
+
+        def made(conversation: CanvasConversation) -> None:
+            if self.state is not None and self.state.thread_id == thread_id:
+                self.state.update_conversation(conversation)
+                self._fill_conversations(conversation.id)
+                self.chat.input.setFocus()
+
+        run_op(
+            self,
+            self.services.canvas.new_conversation(thread_id),
+            on_success=made,
+            progress="Starting a new chat…",
+        )
+
+    def rename_conversation(self, conversation_id: str, title: str) -> None:
+        if self.services is None or not conversation_id or conversation_id == LOOSE:
+            return
+
+        def renamed(conversation: CanvasConversation) -> None:
+            if self.state is not None and self.state.update_conversation(conversation):
+                self._fill_conversations(self._conversation)
+
+        run_op(
+            self,
+            self.services.canvas.rename_conversation(conversation_id, title),
+            on_success=renamed,
+            progress="Renaming the chat…",
+        )
+
+    # ================================================================ assets and images
+    def select_asset(self, asset_id: str) -> None:
+        if self.state is None:
+            return
+        asset = self.state.asset(asset_id)
+        if asset is None:
+            return
+        changed = asset_id != self._asset_id
+        self._asset_id = asset_id
+        self._last_asset[self.state.thread_id] = asset_id
+        self.asset_strip.select(asset_id)
+        if changed:
+            self._other_row = None
+            self.canvas.set_compare(CompareMode.OFF)
+        self._refresh_versions()
+        self._show_current_image(keep_view=not changed)
+        self._refresh_mask_hint()
+
+    def _refresh_versions(self) -> None:
+        asset = self.state.asset(self._asset_id) if self.state else None
+        if asset is None:
+            self.version_strip.set_versions([], -1)
+            self.revert_button.setEnabled(False)
+            return
+        current = asset.current_index
+        if self._other_row is not None and not 0 <= self._other_row < len(asset.versions):
+            self._other_row = None
+        selected = self._other_row if self._other_row is not None else current
+        self.version_strip.set_versions(
+            [
+                (version_label(i), version_key(v), v.is_current)
+                for i, v in enumerate(asset.versions)
+            ],
+            selected,
+        )
+        self.revert_button.setEnabled(selected != current and selected >= 0)
+        self._load_other()
+
+    def _other_index(self) -> int | None:
+        asset = self.state.asset(self._asset_id) if self.state else None
+        if asset is None:
+            return None
+        current = asset.current_index
+        if self._other_row is not None and self._other_row != current:
+            return self._other_row
+        return current - 1 if current > 0 else None
+
+    def _load_other(self) -> None:
+        asset = self.state.asset(self._asset_id) if self.state else None
+        index = self._other_index()
+        if asset is None or index is None:
+            self.canvas.set_other(None)
+            self.action_compare.setEnabled(False)
+            return
+        self.action_compare.setEnabled(True)
+        key = version_key(asset.versions[index])
+        current_label = f"{version_label(asset.current_index)} (current)"
+        asset_id = asset.asset.id
+
+        def ready(display: DisplayImage) -> None:
+            if self._asset_id == asset_id and self._other_index() == index:
+                self.canvas.set_other(display, version_label(index), current_label)
+
+        self._display_image(key, ready, None)
+
+    def _version_selected(self, row: int) -> None:
+        asset = self.state.asset(self._asset_id) if self.state else None
+        if asset is None:
+            return
+        self._other_row = row if row != asset.current_index else None
+        self.revert_button.setEnabled(row != asset.current_index)
+        self._load_other()
+
+    def _show_current_image(self, *, keep_view: bool) -> None:
+        asset = self.state.asset(self._asset_id) if self.state else None
+        key = current_key(asset.asset) if asset else None
+        if asset is None or key is None:
+            self.canvas.set_image(None, None)
+            self.canvas.set_placeholder("This image has no picture yet.")
+            return
+        if self.canvas.image is None:
+            self.canvas.set_placeholder("Loading…")
+        asset_id = asset.asset.id
+
+        def ready(display: DisplayImage) -> None:
+            if self._asset_id != asset_id or self._current_key() != key:
+                return
+            layer = self._layers.get(asset_id)
+            if layer is None or layer.size != (display.width, display.height):
+                if layer is not None:
+                    self._message(
+                        "The mask was cleared: this version has another size than the one it "
+                        "was painted on.",
+                        MessageLevel.WARNING,
+                    )
+                layer = MaskLayer(display.width, display.height)
+                self._layers[asset_id] = layer
+            same = self.canvas.layer is layer
+            self.canvas.set_image(display, layer, keep_view=keep_view or same)
+            self._shown_key = key
+            self._refresh_mask_hint()
+            self.image_shown.emit(key)
+
+        def failed(error: BaseException) -> None:
+            if self._asset_id != asset_id:
+                return
+            self.canvas.set_image(None, None)
+            self._shown_key = None
+            if isinstance(error, ExternalError):
+                self.canvas.set_placeholder(error.message)
+            else:
+                self.canvas.set_placeholder("This image could not be shown.")
+                log.error("could not show %s", key, exc_info=error)
+
+        self._display_image(key, ready, failed)
+
+    def _current_key(self) -> ObjectKey | None:
+        asset = self.state.asset(self._asset_id) if self.state else None
+        return current_key(asset.asset) if asset else None
+
+    def _display_image(
+        self,
+        key: ObjectKey,
+        ready: Callable[[DisplayImage], None],
+        failed: Callable[[BaseException], None] | None,
+    ) -> None:
+        cached = self._display.get(key)
+        if cached is not None:
+            self._display.move_to_end(key)
+            ready(cached)
+            return
+        pending = self._loading.get(key)
+        if pending is None:
+            pending = event_loop().run_in_executor(None, self._load_display, key)
+            self._loading[key] = pending
+
+        def done(future: asyncio.Future[DisplayImage]) -> None:
+            self._loading.pop(key, None)
+            if future.cancelled() or not shiboken6.isValid(self):
+                return
+            error = future.exception()
+            if error is not None:
+                if failed is not None:
+                    failed(error)
+                return
+            display = future.result()
+            self._remember_display(display)
+            ready(display)
+
+        pending.add_done_callback(done)
+
+    def _load_display(self, key: ObjectKey) -> DisplayImage:
+        path = self._locate(key)
+        if path is None:
+            if self.services is not None:
+                with self.services.store.transaction():
+                    self.services.store.blobs.want(*key)
+            raise ExternalError(NOT_HERE)
+        return load_display_image(path, key)
+
+    def _remember_display(self, display: DisplayImage) -> None:
+        if display.key is None:
+            return
+        self._display[display.key] = display
+        total = sum(d.image.sizeInBytes() * 4 // 3 for d in self._display.values())
+        while total > DISPLAY_CACHE_BYTES and len(self._display) > 2:
+            _key, dropped = self._display.popitem(last=False)
+            total -= dropped.image.sizeInBytes() * 4 // 3
+
+    def _refresh_busy(self) -> None:
+        if self.state is None:
+            return
+        self.asset_strip.set_busy({p.asset_id for p in self.state.running.values() if p.asset_id})
+
+    # ================================================================ mask
+    def _layer_changed(self, layer: MaskLayer, rect: QRect) -> None:
+        """After undo/redo: repaint, showing the image the mask belongs to."""
+        asset_id = next((a for a, known in self._layers.items() if known is layer), None)
+        if asset_id is not None and asset_id != self._asset_id:
+            self.select_asset(asset_id)
+        if self.canvas.layer is layer:
+            self.canvas.image_rect_changed(rect)
+        self._refresh_mask_hint()
+
+    def _push(self, text: str, diff: MaskDiff | None, layer: MaskLayer) -> None:
+        if diff is None:
+            return
+        self.undo_stack.push(MaskCommand(text, layer, diff, self._layer_changed))
+        if self.canvas.layer is layer:
+            self.canvas.image_rect_changed(diff.bounds)
+        self._refresh_mask_hint()
+
+    def _stroke_finished(self, diff: MaskDiff) -> None:
+        layer = self.canvas.layer
+        if layer is None:
+            return
+        text = "Erase mask" if self.canvas.tool is Tool.ERASER else "Brush stroke"
+        self.undo_stack.push(MaskCommand(text, layer, diff, self._layer_changed))
+        self._refresh_mask_hint()
+
+    def clear_mask(self) -> None:
+        layer = self.current_layer
+        if layer is not None:
+            self._push("Clear mask", layer.clear(), layer)
+
+    def invert_mask(self) -> None:
+        layer = self.current_layer
+        if layer is not None:
+            self._push("Invert mask", layer.invert(), layer)
+
+    def _toggle_mask(self) -> None:
+        self.canvas.set_mask_visible(self.action_show_mask.isChecked())
+
+    def _swap_tool(self) -> None:
+        self.canvas.set_tool(Tool.ERASER if self.canvas.tool is Tool.BRUSH else Tool.BRUSH)
+
+    def _tool_changed(self, tool: str) -> None:
+        (self.action_brush if tool == Tool.BRUSH else self.action_eraser).setChecked(True)
+
+    def _brush_changed(self, size: int) -> None:
+        if self.size_spin.value() != size:
+            self.size_spin.blockSignals(True)
+            self.size_spin.setValue(size)
+            self.size_spin.blockSignals(False)
+
+    def _zoom_changed(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f} %" if zoom >= 0.1 else f"{zoom * 100:.1f} %")
+
+    def _mask_visibility_changed(self, visible: bool) -> None:
+        if self.action_show_mask.isChecked() != visible:
+            self.action_show_mask.setChecked(visible)
+
+    def _refresh_mask_hint(self) -> None:
+        layer = self.current_layer
+        self.chat.set_mask_hint(layer is not None and not layer.is_empty())
+
+    def import_mask(self, path: Path) -> None:
+        """Use the image at ``path`` as the mask of the shown image (undoable)."""
+        layer = self.current_layer
+        asset_id = self._asset_id
+        if layer is None or self.canvas.image is None or asset_id is None:
+            self._message("Open an image first, then drop its mask on it.", MessageLevel.WARNING)
+            return
+        size = layer.size
+
+        def read() -> tuple[Any, tuple[int, int]]:
+            data, name = read_source(path)
+            original = probe_image(data, name=name).size
+            return to_array(mask_from_png(data, size, name=name)), original
+
+        def loaded(result: tuple[Any, tuple[int, int]]) -> None:
+            array, original = result
+            if self._layers.get(asset_id) is not layer:
+                return
+            self._push("Import mask", layer.replace(array), layer)
+            note = (
+                f" (resized from {original[0]} x {original[1]} to {size[0]} x {size[1]})"
+                if original != size
+                else ""
+            )
+            self._message(f"Mask imported from “{path.name}”{note}.", MessageLevel.SUCCESS)
+
+        run_op(self, read, on_success=loaded, progress="Reading the mask…")
+
+    def choose_mask_file(self) -> QFileDialog:
+        dialog = QFileDialog(self, "Import a mask", str(Path.home()), MASK_PNG_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda file: self.import_mask(Path(file)))
+        dialog.open()
+        return dialog
+
+    # ================================================================ compare
+    def _toggle_compare(self) -> None:
+        on = self.action_compare.isChecked()
+        if on and self.canvas.other is None:
+            self.action_compare.setChecked(False)
+            self._message("This image has no other version to compare with yet.")
+            return
+        self.canvas.set_compare(CompareMode.SPLIT if on else CompareMode.OFF)
+
+    def _compare_changed(self, mode: str) -> None:
+        split = mode == CompareMode.SPLIT.value
+        if self.action_compare.isChecked() != split:
+            self.action_compare.blockSignals(True)
+            self.action_compare.setChecked(split)
+            self.action_compare.blockSignals(False)
+
+    # ================================================================ versions
+    def revert_to(self, row: int) -> None:
+        """Make version ``row`` (0 = the original) the current one."""
+        if self.services is None or self._asset_id is None or row < 0:
+            return
+        asset_id = self._asset_id
+
+        def reverted(asset: CanvasAsset) -> None:
+            self._other_row = None
+            self._on_asset_changed(asset)
+            self._message(f"Reverted to {version_label(row).lower()}.", MessageLevel.SUCCESS)
+
+        run_op(
+            self,
+            self.services.canvas.revert(asset_id, row),
+            on_success=reverted,
+            progress="Reverting…",
+        )
+
+    # ================================================================ sending
+    def send_instruction(self, text: str) -> None:
+        if self.services is None or self.state is None:
+            return
+        if self._asset_id is None:
+            self.chat.show_validation("Add an image to this creation first.")
+            return
+        if self._sending:
+            return
+        layer = self.current_layer
+        mask = None if layer is None or layer.is_empty() else layer.to_array()
+        running = self.state.running_for_asset(self._asset_id)
+        if running is not None:
+            self.chat.show_validation(
+                "An edit of this image is still running; wait for its answer or cancel it."
+            )
+            return
+        conversation = None if self._conversation in (None, LOOSE) else self._conversation
+        thread_id, asset_id = self.state.thread_id, self._asset_id
+        engine = getattr(self.services, "preferred_engine", "local")
+        self._sending = True
+
+        def sent(result: SendResult) -> None:
+            self._sending = False
+            self.chat.clear_input()
+            if mask is not None and layer is not None and self._layers.get(asset_id) is layer:
+                self._push("Clear mask (sent)", layer.clear(), layer)
+            if self.state is None or self.state.thread_id != thread_id:
+                return
+            self.state.set_progress(
+                CanvasProgress(
+                    result.job.id,
+                    thread_id,
+                    result.message.conversation_id,
+                    asset_id,
+                    result.message.id,
+                    0.0,
+                    "Waiting for the engine",
+                )
+            )
+            self._on_message_added(result.message)
+            self._refresh_progress()
+            self._refresh_busy()
+            if result.mask_resized_from is not None:
+                w, h = result.mask_resized_from
+                self._message(f"The mask was resized from {w} x {h} to fit the image.")
+
+        def failed(error: ExternalError) -> None:
+            self._sending = False
+            if isinstance(error, ValidationError):
+                self.chat.show_validation(error.message)
+            else:
+                show_external_error(self, error)
+
+        task = run_op(
+            self,
+            self.services.canvas.send_instruction(
+                thread_id, conversation, asset_id, text, mask, engine=engine
+            ),
+            on_success=sent,
+            on_failure=failed,
+            progress="Sending the instruction…",
+        )
+        task.add_done_callback(lambda _t: setattr(self, "_sending", False))
+
+    def cancel_job(self, job_id: str) -> None:
+        if self.services is not None:
+            run_op(self, self.services.canvas.cancel(job_id), progress="Canceling the edit…")
+
+    # ================================================================ events
+    def _on_message_added(self, message: CanvasMessage) -> None:
+        if self.state is None or not self.state.add_message(message):
+            return
+        key = message.conversation_id or LOOSE
+        if self.state.conversation(message.conversation_id) is None and key != LOOSE:
+            # A conversation made by the service (the first send in a creation without one).
+            self._background(
+                lambda: (
+                    self.services.store.rows.get(CanvasConversation, key)  # type: ignore[union-attr]
+                    if self.services
+                    else None
+                ),
+                on_done=self._conversation_arrived,
+            )
+        if key == (self._conversation or LOOSE) or (
+            self._conversation is None and message.role == MessageRole.USER
+        ):
+            self._conversation = key
+            self.chat.append_message(message, follow=message.role == MessageRole.USER)
+        if message.role == MessageRole.ASSISTANT and message.asset_id == self._asset_id:
+            self._refresh_versions()
+        self._refresh_progress()
+        self._refresh_busy()
+
+    def _conversation_arrived(self, conversation: CanvasConversation | None) -> None:
+        if (
+            conversation is not None
+            and self.state is not None
+            and self.state.update_conversation(conversation)
+        ):
+            self._fill_conversations(self._conversation)
+
+    def _on_asset_changed(self, asset: CanvasAsset) -> None:
+        if self.state is None:
+            return
+        state = self.state.update_asset(asset)
+        if state is None:
+            return
+        self.asset_strip.update_asset(asset.id, self._asset_label(state), current_key(asset))
+        if asset.id == self._asset_id:
+            self._refresh_versions()
+            self._show_current_image(keep_view=True)
+        elif self._asset_id is None:
+            self.select_asset(asset.id)
+
+    def _on_progress(self, progress: CanvasProgress) -> None:
+        if self.state is not None and self.state.set_progress(progress):
+            self._refresh_progress()
+
+    def _on_job_finished(self, outcome: JobOutcome) -> None:
+        if self.state is not None and self.state.job_ended(outcome.job.id):
+            self._refresh_progress()
+            self._refresh_busy()
+
+    def _refresh_progress(self) -> None:
+        if self.state is None:
+            self.chat.set_progress(None)
+            return
+        key = None if self._conversation == LOOSE else self._conversation
+        running = self.state.running_for(key)
+        self.chat.set_progress(running[-1] if running else None)
+
+    def _on_rows_changed(self, change: ChangeSet) -> None:
+        if self.services is None or change.table not in CANVAS_TABLES:
+            return
+        if change.table == "canvas_threads":
+            if change.kind == "delete":
+                for thread_id in change.ids:
+                    self.creations.remove(thread_id)
+                    if self.current_thread_id == thread_id:
+                        self.close_creation()
+                return
+            self._fetch(CanvasThread, change.ids, self._threads_arrived)
+            return
+        if self.state is None:
+            return
+        if change.kind == "delete":
+            for row_id in change.ids:
+                if change.table == "canvas_assets":
+                    self._asset_removed(row_id)
+                elif change.table == "canvas_conversations":
+                    self._conversation_removed(row_id)
+            return
+        if change.table == "canvas_assets":
+            self._fetch(CanvasAsset, change.ids, self._assets_arrived)
+        elif change.table == "canvas_conversations":
+            self._fetch(CanvasConversation, change.ids, self._conversations_arrived)
+        elif change.table == "canvas_messages" and change.origin == "remote":
+            self._fetch(CanvasMessage, change.ids, self._messages_arrived)
+
+    def _fetch(self, model: type[T], ids: tuple[str, ...], done: Callable[[list[T]], None]) -> None:
+        store = self.services.store if self.services else None
+        if store is None:
+            return
+
+        def read() -> list[T]:
+            rows = (store.rows.get(model, row_id) for row_id in ids)  # type: ignore[type-var]
+            return [row for row in rows if row is not None]
+
+        self._background(read, on_done=done)
+
+    def _threads_arrived(self, threads: list[CanvasThread]) -> None:
+        for thread in threads:
+            self.creations.upsert(thread)
+            if self.state is not None and self.state.thread_id == thread.id:
+                self.state.thread = thread
+
+    def _assets_arrived(self, assets: list[CanvasAsset]) -> None:
+        for asset in assets:
+            self._on_asset_changed(asset)
+
+    def _conversations_arrived(self, conversations: list[CanvasConversation]) -> None:
+        if self.state is None:
+            return
+        changed = [c for c in conversations if self.state.update_conversation(c)]
+        if changed:
+            current = self._conversation if self._conversation is not None else changed[-1].id
+            self._fill_conversations(current)
+
+    def _messages_arrived(self, messages: list[CanvasMessage]) -> None:
+        for message in sorted(messages, key=lambda m: (m.created_at, m.id)):
+            self._on_message_added(message)
+
+    def _asset_removed(self, asset_id: str) -> None:
+        if self.state is None or not self.state.remove_asset(asset_id):
+            return
+        self.asset_strip.remove_asset(asset_id)
+        self._layers.pop(asset_id, None)
+        if asset_id == self._asset_id:
+            self._asset_id = None
+            if self.state.assets:
+                self.select_asset(self.state.assets[0].asset.id)
+            else:
+                self.canvas.set_image(None, None)
+                self.canvas.set_placeholder("This creation has no images yet. Drop images here.")
+                self.version_strip.set_versions([], -1)
+
+    def _conversation_removed(self, conversation_id: str) -> None:
+        if self.state is None or not self.state.remove_conversation(conversation_id):
+            return
+        current = self._conversation
+        if current == conversation_id:
+            current = self.state.conversations[-1].id if self.state.conversations else None
+        self._fill_conversations(current)
+
+    def close_creation(self) -> None:
+        """Show the empty state (the creation was deleted)."""
+        self.state = None
+        self._asset_id = None
+        self._conversation = None
+        self._layers.clear()
+        self.undo_stack.clear()
+        self.canvas.set_image(None, None)
+        self.canvas.set_other(None)
+        self.chat.set_messages([])
+        self.chat.set_progress(None)
+        self._show_editor(False)
+
+    def _message_activated(self, message: CanvasMessage) -> None:
+        if message.asset_id and self.state and self.state.asset(message.asset_id):
+            self.select_asset(message.asset_id)
+
+    # ================================================================ drops and paste
+    def _classify_drop(
+        self, paths: list[Path], alt: bool, shift: bool, on_band: bool
+    ) -> DropPlan | None:
+        if self.services is None:
+            return None
+        image = self.canvas.image
+        return plan_drop(
+            paths,
+            (image.width, image.height) if image is not None and self.current_layer else None,
+            creation_open=self.state is not None,
+            alt=alt,
+            shift=shift,
+            on_mask_band=on_band,
+        )
+
+    def _dropped(self, plan: DropPlan) -> None:
+        if plan.target is DropTarget.MASK:
+            self.import_mask(plan.paths[0])
+        elif plan.target is DropTarget.ASSETS:
+            self._add_files(list(plan.paths))
+        elif plan.target is DropTarget.CREATION:
+            self.start_creation(list(plan.paths))
+        else:
+            self._message(plan.text + ".", MessageLevel.WARNING)
+
+    def _add_files(self, paths: list[Path]) -> None:
+        if self.services is None:
+            return
+        if self.state is None:
+            self.start_creation(paths)
+            return
+        run_op(
+            self,
+            self.services.imports.add_assets(self.state.thread_id, paths),
+            on_success=self._assets_added,
+            progress="Adding the images…",
+        )
+
+    def _assets_added(self, result: CreationResult) -> None:
+        level = MessageLevel.WARNING if result.refused else MessageLevel.SUCCESS
+        self._message(result.message, level)
+        if self.state is None or self.state.thread_id != result.thread.id:
+            return
+        for asset in result.assets:
+            self._on_asset_changed(asset)
+        if result.assets:
+            self.select_asset(result.assets[0].id)
+
+    def start_creation(self, paths: list[Path]) -> None:
+        """A new creation from image files, opened when made."""
+        if self.services is None:
+            return
+
+        def made(result: CreationResult) -> None:
+            if result.refused:
+                self._message(result.message, MessageLevel.WARNING)
+            self.creations.upsert(result.thread)
+            self.open_creation(result.thread.id)
+
+        run_op(
+            self,
+            self.services.imports.start_creation(paths),
+            on_success=made,
+            progress="Starting a creation…",
+        )
+
+    def choose_new_creation(self) -> QFileDialog:
+        return self._choose_images("New creation from images", self.start_creation)
+
+    def choose_images_to_add(self) -> QFileDialog:
+        return self._choose_images("Add images", self._add_files)
+
+    def _choose_images(self, title: str, then: Callable[[list[Path]], None]) -> QFileDialog:
+        dialog = QFileDialog(self, title, str(Path.home()), IMAGE_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.filesSelected.connect(lambda files: then([Path(f) for f in files]))
+        dialog.open()
+        return dialog
+
+    def paste_image(self) -> None:
+        """Ctrl+V: the clipboard's image (or image files) as a new image of the creation."""
+        if self.services is None:
+            return
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is not None and mime.hasUrls():
+            paths = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+            if paths:
+                self._add_files(paths)
+                return
+        image = QGuiApplication.clipboard().image()
+        if image.isNull():
+            self._message("The clipboard holds no image to paste.", MessageLevel.WARNING)
+            return
+        imports = self.services.imports
+        thread_id = self.state.thread_id if self.state else None
+
+        async def paste() -> CreationResult:
+            data = await event_loop().run_in_executor(None, png_bytes, image)
+            if thread_id is None:
+                return await imports.start_creation_from_bytes(data)
+            return await imports.add_image_bytes(thread_id, data)
+
+        def pasted(result: CreationResult) -> None:
+            if thread_id is None:
+                self.creations.upsert(result.thread)
+                self.open_creation(result.thread.id)
+            else:
+                self._assets_added(result)
+
+        run_op(self, paste(), on_success=pasted, progress="Pasting the image…")
+
+    # Drops elsewhere on the area (chat, strips' margins, the empty page).
+    def _area_plan(self, event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> DropPlan | None:
+        mime = event.mimeData()
+        if self.services is None or not mime.hasUrls():
+            return None
+        paths = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+        if not paths:
+            return None
+        return plan_drop(paths, None, creation_open=self.state is not None)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        plan = self._area_plan(event)
+        if plan is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.drop_overlay.show_over_parent(plan.text)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._area_plan(event) is None:
+            event.ignore()
+        else:
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.drop_overlay.hide()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.drop_overlay.hide()
+        plan = self._area_plan(event)
+        if plan is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self._dropped(plan)
+
+    # ================================================================ creations
+    def rename_creation(self, thread_id: str) -> QInputDialog | None:
+        if self.services is None:
+            return None
+        services = self.services
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Rename creation")
+        dialog.setLabelText("Name of this creation:")
+        current = self.creations.list.currentItem()
+        if current is not None:
+            dialog.setTextValue(current.toolTip())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(
+            lambda text: run_op(
+                self,
+                services.canvas.rename_creation(thread_id, text),
+                on_success=self._threads_arrived_one,
+                progress="Renaming…",
+            )
+        )
+        dialog.open()
+        return dialog
+
+    def _threads_arrived_one(self, thread: CanvasThread) -> None:
+        self._threads_arrived([thread])
+
+    def delete_creation(self, thread_id: str) -> QMessageBox | None:
+        if self.services is None:
+            return None
+        services = self.services
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete creation",
+            "Delete this creation with its images, versions and chats? Jobs stay in History.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: object) -> None:
+            if button is delete:
+                run_op(self, services.canvas.delete_creation(thread_id), progress="Deleting…")
+
+        box.buttonClicked.connect(answered)
+        box.open()
+        return box
+
+    def rename_asset(self, asset_id: str) -> QInputDialog | None:
+        if self.services is None or self.state is None:
+            return None
+        services = self.services
+        state = self.state.asset(asset_id)
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Rename image")
+        dialog.setLabelText("Name of this image:")
+        if state is not None:
+            dialog.setTextValue(self._asset_label(state))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(
+            lambda text: run_op(
+                self,
+                services.canvas.rename_asset(asset_id, text),
+                on_success=self._on_asset_changed,
+                progress="Renaming…",
+            )
+        )
+        dialog.open()
+        return dialog
+
+    def delete_asset(self, asset_id: str) -> QMessageBox | None:
+        if self.services is None:
+            return None
+        services = self.services
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete image",
+            "Remove this image and its versions from the creation? The chat stays.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: object) -> None:
+            if button is delete:
+                run_op(self, services.canvas.delete_asset(asset_id), progress="Deleting…")
+
+        box.buttonClicked.connect(answered)
+        box.open()
+        return box
+
+
+def png_bytes(image: QImage) -> bytes:
+    """``image`` encoded as PNG (safe off the GUI thread)."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
+def make_canvas_area(services: WorkspaceServices) -> CanvasArea:
+    """The Canvas area over a workspace's services (the window's area factory)."""
+    return CanvasArea(services)

@@ -1,0 +1,160 @@
+"""The list of recent creations on the left of the canvas, and "New creation from images…"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio_desktop.domain.models import CanvasThread
+from studio_desktop.ui.canvas.images import ObjectKey, ThumbnailLoader
+from studio_desktop.ui.icons import icon
+from studio_desktop.ui.theme import scaled_font
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+KEY_ROLE = Qt.ItemDataRole.UserRole + 2
+ICON = 40
+THUMB = 256
+PANEL_WIDTH = 230
+
+
+def _when(value: object) -> str:
+    if not isinstance(value, datetime):
+        return ""
+    local = value.astimezone()
+    now = datetime.now(local.tzinfo)
+    if local.date() == now.date():
+        return local.strftime("Today %H:%M")
+    if local.year == now.year:
+        return local.strftime("%d %b")
+    return local.strftime("%d %b %Y")
+
+
+def thread_key(thread: CanvasThread) -> ObjectKey | None:
+    if not thread.base_storage_path:
+        return None
+    return (thread.base_storage_bucket or "outputs", thread.base_storage_path)
+
+
+class CreationsPanel(QWidget):
+    creation_selected = Signal(str)
+    new_requested = Signal()
+    rename_requested = Signal(str)
+    delete_requested = Signal(str)
+
+    def __init__(self, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CreationsPanel")
+        self._thumbnails = thumbnails
+        title = QLabel("Creations", self)
+        title.setFont(scaled_font(self.font(), 1.1, bold=True))
+        self.list = QListWidget(self)
+        self.list.setObjectName("CreationsList")
+        self.list.setIconSize(QSize(ICON, ICON))
+        self.list.setUniformItemSizes(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._menu)
+        self.list.itemActivated.connect(self._activated)
+        self.list.itemClicked.connect(self._activated)
+        self.new_button = QPushButton(icon("import"), "New from images…", self)
+        self.new_button.setObjectName("NewCreationButton")
+        self.new_button.setToolTip("Start a creation from images on this computer")
+        self.new_button.clicked.connect(self.new_requested)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 8, 12)
+        layout.setSpacing(8)
+        layout.addWidget(title)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.new_button)
+        self._placeholder = icon("canvas", tone="muted")
+        thumbnails.ready.connect(self._thumbnail_ready)
+
+    def set_creations(self, threads: list[CanvasThread], current: str | None) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for thread in threads:
+            self._add(thread)
+        self.select(current)
+        self.list.blockSignals(False)
+
+    def _icon(self, key: ObjectKey | None) -> QIcon:
+        pixmap = self._thumbnails.pixmap(key, THUMB)
+        return QIcon(pixmap) if pixmap is not None else self._placeholder
+
+    def _add(self, thread: CanvasThread, row: int | None = None) -> QListWidgetItem:
+        key = thread_key(thread)
+        title = thread.title or "Untitled creation"
+        item = QListWidgetItem(self._icon(key), f"{title}\n{_when(thread.updated_at)}")
+        item.setData(ID_ROLE, thread.id)
+        item.setData(KEY_ROLE, key)
+        item.setToolTip(title)
+        if row is None:
+            self.list.addItem(item)
+        else:
+            self.list.insertItem(row, item)
+        return item
+
+    def upsert(self, thread: CanvasThread) -> None:
+        """A creation made or changed: (re)placed at the top, the most recently changed."""
+        selected = self.current_id
+        self.remove(thread.id)
+        self.list.blockSignals(True)
+        self._add(thread, 0)
+        self.select(selected)
+        self.list.blockSignals(False)
+
+    def remove(self, thread_id: str) -> None:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(ID_ROLE) == thread_id:
+                self.list.takeItem(row)
+                return
+
+    def select(self, thread_id: str | None) -> None:
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.data(ID_ROLE) == thread_id:
+                self.list.setCurrentItem(item)
+                return
+        self.list.clearSelection()
+
+    @property
+    def current_id(self) -> str | None:
+        item = self.list.currentItem()
+        return None if item is None or not item.isSelected() else str(item.data(ID_ROLE))
+
+    def ids(self) -> list[str]:
+        return [str(self.list.item(r).data(ID_ROLE)) for r in range(self.list.count())]
+
+    def _thumbnail_ready(self, key: ObjectKey) -> None:
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.data(KEY_ROLE) == key:
+                item.setIcon(self._icon(key))
+
+    def _activated(self, item: QListWidgetItem) -> None:
+        self.creation_selected.emit(str(item.data(ID_ROLE)))
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.list.itemAt(pos)
+        if item is None:
+            return
+        thread_id = str(item.data(ID_ROLE))
+        menu = QMenu(self)
+        menu.addAction("Rename…", lambda: self.rename_requested.emit(thread_id))
+        menu.addAction(
+            icon("delete"), "Delete creation", lambda: self.delete_requested.emit(thread_id)
+        )
+        menu.popup(self.list.viewport().mapToGlobal(pos))

@@ -1,0 +1,177 @@
+"""Images for the canvas view, decoded off the GUI thread, and thumbnails loaded on demand.
+
+- :func:`load_display_image` (blocking, run in an executor): the safe decoder of ``imaging``
+  (pixel limit from the header, typed refusals), then a ``QImage`` in the raster engine's own
+  format (``RGB32`` / ``ARGB32_Premultiplied``: drawn without conversion) and a pyramid of
+  halved copies, so a 4096 px image shown at 20 % is drawn from its 1024 px level, never
+  resampled whole on each paint. ``QImage`` is safe to build outside the GUI thread.
+- :class:`ThumbnailLoader`: thumbnails (asset strip, versions, chat) by storage object, made
+  through the workspace's :class:`~studio_desktop.imaging.thumbnails.ThumbnailCache` in the
+  executor when a view first paints them (only visible ones are asked for), kept in memory
+  (bounded), announced by ``ready(key)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+
+from studio_desktop.domain.errors import ExternalError
+from studio_desktop.imaging.decode import decode_image
+from studio_desktop.ui.operations import event_loop
+
+log = logging.getLogger(__name__)
+
+ObjectKey = tuple[str, str]
+"""(bucket, path) of a stored object."""
+
+MIN_LEVEL_SIDE = 256
+_THUMB_MEMORY = 400
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayImage:
+    """A decoded image ready to draw, with its pyramid (scale 1, 1/2, 1/4, ...)."""
+
+    key: ObjectKey | None
+    image: QImage
+    levels: tuple[tuple[float, QImage], ...] = field(default=())
+
+    @property
+    def width(self) -> int:
+        return self.image.width()
+
+    @property
+    def height(self) -> int:
+        return self.image.height()
+
+    def level_for(self, zoom: float) -> tuple[float, QImage]:
+        """The smallest level still at least as detailed as ``zoom`` needs."""
+        chosen = (1.0, self.image)
+        for scale, image in self.levels:
+            if scale >= zoom:
+                chosen = (scale, image)
+            else:
+                break
+        return chosen
+
+
+def qimage_from_pil(image: Image.Image) -> QImage:
+    """A detached ``QImage`` (RGB32, or ARGB32 premultiplied with alpha) of an RGB/RGBA image."""
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    width, height = image.size
+    data = image.tobytes()
+    if image.mode == "RGBA":
+        wrapped = QImage(data, width, height, width * 4, QImage.Format.Format_RGBA8888)
+        return wrapped.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    wrapped = QImage(data, width, height, width * 3, QImage.Format.Format_RGB888)
+    return wrapped.convertToFormat(QImage.Format.Format_RGB32)
+
+
+def build_levels(image: QImage) -> tuple[tuple[float, QImage], ...]:
+    """Halved copies down to :data:`MIN_LEVEL_SIDE` on the long side (smooth, each from the
+    previous one)."""
+    levels: list[tuple[float, QImage]] = [(1.0, image)]
+    current, scale = image, 1.0
+    while max(current.width(), current.height()) > 2 * MIN_LEVEL_SIDE:
+        current = current.scaled(
+            max(1, current.width() // 2),
+            max(1, current.height() // 2),
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        scale /= 2.0
+        levels.append((scale, current))
+    return tuple(levels)
+
+
+def load_display_image(source: Path | bytes, key: ObjectKey | None = None) -> DisplayImage:
+    """Decode ``source`` for display (blocking). Raises the decoder's ``ImageError``."""
+    decoded = decode_image(source)
+    image = qimage_from_pil(decoded.image)
+    return DisplayImage(key, image, build_levels(image))
+
+
+class ThumbnailLoader(QObject):
+    """Thumbnails of stored objects, made in the executor on first request.
+
+    ``locate(key)`` (blocking, in the executor) returns the local file of an object or None
+    when it is not on this computer (yet); ``make(path, size)`` returns the thumbnail's file.
+    """
+
+    ready = Signal(object)  # ObjectKey
+
+    def __init__(
+        self,
+        locate: Callable[[ObjectKey], Path | None],
+        make: Callable[[Path, int], Path],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._locate = locate
+        self._make = make
+        self._pixmaps: OrderedDict[tuple[ObjectKey, int], QPixmap] = OrderedDict()
+        self._pending: set[tuple[ObjectKey, int]] = set()
+        self._failed: set[tuple[ObjectKey, int]] = set()
+        self._tasks: set[asyncio.Future[QImage | None]] = set()
+
+    def pixmap(self, key: ObjectKey | None, size: int) -> QPixmap | None:
+        """The thumbnail if loaded; otherwise None and it is loaded (``ready`` says when)."""
+        if key is None:
+            return None
+        entry = (key, size)
+        found = self._pixmaps.get(entry)
+        if found is not None:
+            self._pixmaps.move_to_end(entry)
+            return found
+        if entry not in self._pending and entry not in self._failed:
+            self._pending.add(entry)
+            future = event_loop().run_in_executor(None, self._load, key, size)
+            self._tasks.add(future)
+            future.add_done_callback(lambda f, e=entry: self._done(e, f))
+        return None
+
+    def failed(self, key: ObjectKey | None, size: int) -> bool:
+        return key is not None and (key, size) in self._failed
+
+    def forget_failures(self) -> None:
+        """Try the failed ones again (e.g. after a download completed)."""
+        self._failed.clear()
+
+    def _load(self, key: ObjectKey, size: int) -> QImage | None:
+        path = self._locate(key)
+        if path is None:
+            return None
+        try:
+            thumb = self._make(path, size)
+        except ExternalError as exc:
+            log.info("no thumbnail for %s: %s", key[1], exc.message)
+            return None
+        image = QImage(str(thumb))
+        return None if image.isNull() else image
+
+    def _done(self, entry: tuple[ObjectKey, int], future: asyncio.Future[QImage | None]) -> None:
+        self._tasks.discard(future)
+        self._pending.discard(entry)
+        if future.cancelled():
+            return
+        error = future.exception()
+        image = None if error is not None else future.result()
+        if error is not None:
+            log.warning("thumbnail of %s failed: %r", entry[0][1], error)
+        if image is None:
+            self._failed.add(entry)
+            return
+        self._pixmaps[entry] = QPixmap.fromImage(image)
+        while len(self._pixmaps) > _THUMB_MEMORY:
+            self._pixmaps.popitem(last=False)
+        self.ready.emit(entry[0])

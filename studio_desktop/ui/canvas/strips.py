@@ -1,0 +1,274 @@
+"""The two film strips under the canvas: the creation's images, and the shown image's versions.
+
+Both are icon-mode lists whose thumbnails come from the :class:`ThumbnailLoader` when an item
+is first shown; the current version is framed in the accent colour.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QIcon,
+    QPainter,
+    QPen,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from studio_desktop.ui.canvas.images import ObjectKey, ThumbnailLoader
+from studio_desktop.ui.icons import icon
+from studio_desktop.ui.theme import current_tones
+
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+ID_ROLE = Qt.ItemDataRole.UserRole + 2
+CURRENT_ROLE = Qt.ItemDataRole.UserRole + 3
+BUSY_ROLE = Qt.ItemDataRole.UserRole + 4
+THUMB = 256
+
+
+class _FramedDelegate(QStyledItemDelegate):
+    """Default item painting, plus an accent frame on the current item and a dot on busy ones."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().paint(painter, option, index)
+        accent = QColor(current_tones().accent)
+        if index.data(CURRENT_ROLE):
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(accent, 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRect(option.rect).adjusted(2, 2, -2, -2), 6, 6)
+            painter.restore()
+        if index.data(BUSY_ROLE):
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(accent)
+            painter.drawEllipse(QPoint(option.rect.right() - 10, option.rect.top() + 10), 5, 5)
+            painter.restore()
+
+
+class _Strip(QListWidget):
+    def __init__(self, thumbnails: ThumbnailLoader, icon_size: int, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self._thumbnails = thumbnails
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(False)
+        self.setMovement(QListView.Movement.Static)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setIconSize(QSize(icon_size, icon_size))
+        self.setGridSize(QSize(icon_size + 28, icon_size + 30))
+        self.setUniformItemSizes(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setSpacing(0)
+        self.setItemDelegate(_FramedDelegate(self))
+        self.setFixedHeight(icon_size + 30 + 2 * self.frameWidth() + 18)
+        self._placeholder = icon("image", tone="muted")
+        thumbnails.ready.connect(self._thumbnail_ready)
+
+    def _item_icon(self, key: ObjectKey | None) -> QIcon:
+        pixmap = self._thumbnails.pixmap(key, THUMB)
+        return QIcon(pixmap) if pixmap is not None else self._placeholder
+
+    def _thumbnail_ready(self, key: ObjectKey) -> None:
+        for row in range(self.count()):
+            item = self.item(row)
+            if item.data(KEY_ROLE) == key:
+                item.setIcon(self._item_icon(key))
+
+    def item_by_id(self, item_id: str) -> QListWidgetItem | None:
+        for row in range(self.count()):
+            if self.item(row).data(ID_ROLE) == item_id:
+                return self.item(row)
+        return None
+
+
+class AssetStrip(_Strip):
+    """The creation's images; selecting one shows it on the canvas. Drop images to add them."""
+
+    asset_selected = Signal(str)
+    files_dropped = Signal(list)  # list[Path]
+    rename_requested = Signal(str)
+    delete_requested = Signal(str)
+
+    def __init__(self, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
+        super().__init__(thumbnails, 64, parent)
+        self.setObjectName("AssetStrip")
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(False)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+        self.currentItemChanged.connect(self._changed)
+
+    def set_assets(
+        self, assets: list[tuple[str, str, ObjectKey | None]], current: str | None
+    ) -> None:
+        """``(asset id, label, thumbnail key)`` in order; select ``current``."""
+        self.blockSignals(True)
+        self.clear()
+        for asset_id, label, key in assets:
+            self._add(asset_id, label, key)
+        item = self.item_by_id(current) if current else None
+        if item is not None:
+            self.setCurrentItem(item)
+        self.blockSignals(False)
+
+    def _add(self, asset_id: str, label: str, key: ObjectKey | None) -> QListWidgetItem:
+        item = QListWidgetItem(self._item_icon(key), label)
+        item.setData(ID_ROLE, asset_id)
+        item.setData(KEY_ROLE, key)
+        item.setToolTip(label)
+        item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.addItem(item)
+        return item
+
+    def update_asset(self, asset_id: str, label: str, key: ObjectKey | None) -> None:
+        item = self.item_by_id(asset_id)
+        if item is None:
+            self._add(asset_id, label, key)
+            return
+        item.setText(label)
+        item.setToolTip(label)
+        item.setData(KEY_ROLE, key)
+        item.setIcon(self._item_icon(key))
+
+    def remove_asset(self, asset_id: str) -> None:
+        item = self.item_by_id(asset_id)
+        if item is not None:
+            self.takeItem(self.row(item))
+
+    def set_busy(self, busy_ids: set[str]) -> None:
+        for row in range(self.count()):
+            item = self.item(row)
+            busy = item.data(ID_ROLE) in busy_ids
+            if bool(item.data(BUSY_ROLE)) != busy:
+                item.setData(BUSY_ROLE, busy)
+
+    def select(self, asset_id: str) -> None:
+        item = self.item_by_id(asset_id)
+        if item is not None and item is not self.currentItem():
+            self.setCurrentItem(item)
+
+    @property
+    def current_id(self) -> str | None:
+        item = self.currentItem()
+        return None if item is None else str(item.data(ID_ROLE))
+
+    def _changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if current is not None:
+            self.asset_selected.emit(str(current.data(ID_ROLE)))
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.itemAt(pos)
+        if item is None:
+            return
+        asset_id = str(item.data(ID_ROLE))
+        menu = QMenu(self)
+        menu.addAction("Rename…", lambda: self.rename_requested.emit(asset_id))
+        menu.addAction(icon("delete"), "Delete image", lambda: self.delete_requested.emit(asset_id))
+        menu.popup(self.viewport().mapToGlobal(pos))
+
+    # Drops: image files become new images of the creation.
+    def _local_paths(self, event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> list[Path]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._local_paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._local_paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = self._local_paths(event)
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.files_dropped.emit(paths)
+
+
+class VersionStrip(_Strip):
+    """The shown image's versions, base first; the current one framed."""
+
+    version_selected = Signal(int)
+    revert_requested = Signal(int)
+
+    def __init__(self, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
+        super().__init__(thumbnails, 48, parent)
+        self.setObjectName("VersionStrip")
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+        self.currentRowChanged.connect(self._changed)
+
+    def set_versions(self, versions: list[tuple[str, ObjectKey, bool]], selected: int) -> None:
+        """``(label, key, is_current)`` in order, base first; select row ``selected``."""
+        self.blockSignals(True)
+        self.clear()
+        for index, (label, key, current) in enumerate(versions):
+            item = QListWidgetItem(self._item_icon(key), label)
+            item.setData(ID_ROLE, str(index))
+            item.setData(KEY_ROLE, key)
+            item.setData(CURRENT_ROLE, current)
+            item.setToolTip(f"{label} (current)" if current else f"{label}: select to compare")
+            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
+            self.addItem(item)
+        if 0 <= selected < self.count():
+            self.setCurrentRow(selected)
+            self.scrollToItem(self.item(selected))
+        self.blockSignals(False)
+
+    def current_version_row(self) -> int:
+        for row in range(self.count()):
+            if self.item(row).data(CURRENT_ROLE):
+                return row
+        return -1
+
+    def _changed(self, row: int) -> None:
+        if row >= 0:
+            self.version_selected.emit(row)
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.itemAt(pos)
+        if item is None:
+            return
+        row = self.row(item)
+        menu = QMenu(self)
+        action = menu.addAction(
+            icon("undo"), "Revert to this version", lambda: self.revert_requested.emit(row)
+        )
+        action.setEnabled(not item.data(CURRENT_ROLE))
+        menu.popup(self.viewport().mapToGlobal(pos))
