@@ -317,8 +317,26 @@ class ChatList(QListView):
         self.setUniformItemSizes(False)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setMouseTracking(False)
-        self.verticalScrollBar().setSingleStep(24)
+        bar = self.verticalScrollBar()
+        bar.setSingleStep(24)
         self.empty_hint = EMPTY_HINT
+        # Stuck to the bottom: new rows, a taller row or a shorter list keep the last message in
+        # view. Scrolling up unsticks (the designer's place is kept); scrolling back down sticks.
+        self._stick = True
+        bar.valueChanged.connect(self._value_changed)
+        bar.rangeChanged.connect(self._range_changed)
+
+    def _value_changed(self, value: int) -> None:
+        self._stick = value >= self.verticalScrollBar().maximum() - FOLLOW_SLACK
+
+    def _range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._stick:
+            self.verticalScrollBar().setValue(maximum)
+
+    def follow(self) -> None:
+        """Scroll to the last message and stay there."""
+        self._stick = True
+        self.scrollToBottom()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -334,8 +352,7 @@ class ChatList(QListView):
             painter.end()
 
     def at_bottom(self) -> bool:
-        bar = self.verticalScrollBar()
-        return bar.value() >= bar.maximum() - FOLLOW_SLACK
+        return self._stick
 
 
 class InstructionEdit(QPlainTextEdit):
@@ -514,14 +531,14 @@ class ChatPanel(QWidget):
     # ------------------------------------------------------------------ messages
     def set_messages(self, messages: list[CanvasMessage]) -> None:
         self.model.set_messages(messages)
-        self.list.scrollToBottom()
+        self.list.follow()
 
     def append_message(self, message: CanvasMessage, *, follow: bool = False) -> None:
         """Add a message; the list follows it when it was at the bottom (or ``follow``)."""
         at_bottom = follow or self.list.at_bottom()
         self.model.append(message)
         if at_bottom:
-            self.list.scrollToBottom()
+            self.list.follow()
 
     def _thumbnail_ready(self, key: ObjectKey) -> None:
         if self.model.rows_showing(key):

@@ -186,7 +186,7 @@ class MaskLayer:
 
     def to_array(self) -> MaskArray:
         """A contiguous copy in the mask format (what is sent with an instruction)."""
-        return np.ascontiguousarray(self.array)
+        return self.array.copy()
 
     # ------------------------------------------------------------------ internals
     def _tile_rect(self, tx: int, ty: int) -> QRect:
