@@ -90,12 +90,16 @@ def plan_drop(
         return DropPlan(
             DropTarget.CREATION, f"Drop to start a new creation from {_count(len(files))}", files
         )
-    if image_size is None:
-        return DropPlan(DropTarget.ASSETS, f"Drop to add {_count(len(files))}", files)
     if alt or on_mask_band:
         if len(files) != 1:
             return DropPlan(DropTarget.NONE, "Only one file can be the mask", files)
+        if image_size is None:
+            return DropPlan(
+                DropTarget.NONE, "Wait for the image to show, then drop its mask", files
+            )
         return DropPlan(DropTarget.MASK, f"Drop to use “{files[0].name}” as the mask", files)
+    if image_size is None:
+        return DropPlan(DropTarget.ASSETS, f"Drop to add {_count(len(files))}", files)
     if shift:
         return DropPlan(DropTarget.ASSETS, f"Drop to add {_count(len(files))}", files)
     if len(files) == 1 and looks_like_mask(files[0], image_size):

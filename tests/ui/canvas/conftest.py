@@ -228,3 +228,33 @@ class Gate:
 
 def center(widget: QWidget) -> QPoint:
     return widget.rect().center()
+
+
+# ---------------------------------------------------------------------------- drops
+
+
+def drop_with(
+    target: QWidget,
+    paths: Sequence[Path],
+    pos: QPoint | None = None,
+    modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+) -> str | None:
+    """Drag-enter, drag-move and drop ``paths`` with ``modifiers`` held, as Qt delivers them.
+    Returns the canvas' drop overlay text while hovering (None when the drag was refused)."""
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+
+    from tests.ui.conftest import file_mime
+
+    mime = file_mime(paths)
+    point = QPointF(pos or target.rect().center())
+    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    button = Qt.MouseButton.LeftButton
+    enter = QDragEnterEvent(point, actions, mime, button, modifiers)
+    QApplication.sendEvent(target, enter)
+    if not enter.isAccepted():
+        return None
+    QApplication.sendEvent(target, QDragMoveEvent(point, actions, mime, button, modifiers))
+    plan = getattr(target, "drop_plan", None)
+    text = plan.text if plan is not None else ""
+    QApplication.sendEvent(target, QDropEvent(point, actions, mime, button, modifiers))
+    return text
