@@ -1,25 +1,788 @@
-"""The History area's shell: an empty state until the feed (issue 5) fills it."""
+"""The History area: the feed of jobs and their images, its filters, and what can be done to them.
+
+::
+
+    ┌ filter bar: [search…] [type] [status] [profile] [Clear filters]        [S M L] ┐
+    │ feed (one card row per job, newest first)               │ opened job (Enter)     │
+    └─────────────────────────────────────────────────────────────────────────────────┘
+
+Built by the composition root with the workspace's services::
+
+    window = MainWindow(dirs, area_factories={AreaKey.HISTORY: lambda: make_history_area(services)})
+    area.open_creation_requested.connect(canvas_area.open_creation)   # thread id
+    area.set_blob_requester(sync.want_blob)     # visible outputs not on this computer
+    area.notify_blob_available(bucket, path)    # when the sync has fetched one
+
+Actions work on the selected jobs (several with Shift/Ctrl-click or Ctrl+A) and are in the
+context menu with their shortcuts: Open (Enter; the job beside the feed), Open in Magic Canvas
+(Ctrl+Return), Retry (Ctrl+R), Cancel, Copy error, Export… (Ctrl+E, File ▸ Export), Keep offline,
+Delete… (Delete; asks first), and Ctrl+F for the search. Images drag out as files.
+Every service call runs through ``run_op`` (off the GUI thread, readable errors in the message
+bar); the feed itself updates from the store's events, not from the calls' results.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+import logging
+from pathlib import Path
 
+from PySide6.QtCore import QModelIndex, QPoint, QSettings, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDrag, QGuiApplication, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio_desktop.domain.enums import JobStatus
+from studio_desktop.domain.errors import ExternalError
+from studio_desktop.domain.models import Job, JobOutput
+from studio_desktop.services.common import output_ref
+from studio_desktop.services.history import (
+    DeleteJobsResult,
+    ExportResult,
+    HistoryFilter,
+    KeepOfflineResult,
+)
+from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.areas import AreaKey, AreaWidget
+from studio_desktop.ui.history.delegate import JobDelegate, row_height
+from studio_desktop.ui.history.detail_panel import JobDetailPanel
+from studio_desktop.ui.history.drag_out import (
+    DragFiles,
+    DragItem,
+    clear_drag_folder,
+    prepare_drag_files,
+)
+from studio_desktop.ui.history.feed_model import FeedModel, Role
+from studio_desktop.ui.history.feed_view import FeedView
+from studio_desktop.ui.history.filter_bar import FilterBar
+from studio_desktop.ui.history.matching import is_filtered
+from studio_desktop.ui.history.thumbnails import BlobRequester, ThumbnailLoader, no_blob_requests
+from studio_desktop.ui.icons import icon
+from studio_desktop.ui.operations import find_host, run_op
+from studio_desktop.ui.preferences import ThumbnailSize
 from studio_desktop.ui.widgets.empty_state import EmptyState
+from studio_desktop.ui.widgets.message_bar import MessageLevel
+
+log = logging.getLogger(__name__)
+
+EMPTY_TITLE = "No jobs yet"
+EMPTY_TEXT = (
+    "Drop a garment photo anywhere in this window to cut it out, or any image to start a "
+    "Magic Canvas creation. Every pack, try-on and edit you make appears here, newest first, "
+    "and stays browsable offline."
+)
+NO_WORKSPACE_TEXT = "Open a workspace to see its jobs here."
+EXPORT_DIR_KEY = "history/export_dir"
+
+
+def make_history_area(
+    services: WorkspaceServices, *, request_blob: BlobRequester | None = None
+) -> HistoryArea:
+    """The factory the composition root registers for ``AreaKey.HISTORY``."""
+    return HistoryArea(services, request_blob=request_blob)
 
 
 class HistoryArea(AreaWidget):
     area_key = AreaKey.HISTORY
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    #: "Open in Magic Canvas": the creation's thread id (made now or reopened).
+    open_creation_requested = Signal(str)
+    #: How many jobs are selected (the window enables File ▸ Export from it).
+    selection_changed = Signal(int)
+
+    def __init__(
+        self,
+        services: WorkspaceServices | None = None,
+        parent: QWidget | None = None,
+        *,
+        request_blob: BlobRequester | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.empty_state = EmptyState(
-            "history",
-            "No jobs yet",
-            "Every image you generate or edit appears here, newest first. Drop an image anywhere "
-            "in the window to start a creation.",
-            self,
+        self.services: WorkspaceServices | None = None
+        self.model: FeedModel | None = None
+        self.loader: ThumbnailLoader | None = None
+        self.detail: JobDetailPanel | None = None
+        self._request_blob: BlobRequester = request_blob or no_blob_requests
+        self._thumb_px = ThumbnailSize.SMALL.pixels
+        self._window_connected = False
+        self._active = False
+        self.delete_dialog: QMessageBox | None = None
+        self.export_dialog: QFileDialog | None = None
+        self.context_menu: QMenu | None = None
+        self.last_drag: QDrag | None = None
+        self.last_message = ""
+
+        self.empty_state = EmptyState("history", EMPTY_TITLE, EMPTY_TEXT, self)
+        self.filter_bar = FilterBar(self)
+        self.filter_bar.filters_changed.connect(self._on_filters_changed)
+        self.filter_bar.size_requested.connect(self._on_size_requested)
+        self.filter_bar.set_size(ThumbnailSize.SMALL)
+
+        self.view = FeedView(self)
+        self.delegate = JobDelegate(self.view)
+        self.view.setItemDelegate(self.delegate)
+        self.view.drag_handler = self._start_drag
+        self.view.doubleClicked.connect(lambda _i: self.open_current())
+        self.view.customContextMenuRequested.connect(self._show_context_menu)
+        self.delegate.retry_clicked.connect(lambda job_id: self.retry([job_id]))
+        self.delegate.cancel_clicked.connect(lambda job_id: self.cancel([job_id]))
+
+        self.no_results = QWidget(self)
+        no_results_state = EmptyState(
+            "search",
+            "No jobs match",
+            "Nothing in this workspace passes these filters. Try fewer words, or another type, "
+            "status or profile.",
+            self.no_results,
         )
+        self.clear_filters_button = QPushButton(icon("close"), "Clear filters", no_results_state)
+        self.clear_filters_button.clicked.connect(self.filter_bar.clear)
+        state_layout = no_results_state.layout()
+        assert isinstance(state_layout, QVBoxLayout)
+        state_layout.insertSpacing(state_layout.count() - 1, 8)
+        state_layout.insertWidget(
+            state_layout.count() - 1, self.clear_filters_button, 0, Qt.AlignmentFlag.AlignHCenter
+        )
+        no_results_layout = QVBoxLayout(self.no_results)
+        no_results_layout.addWidget(no_results_state, 1)
+
+        self.feed_stack = QStackedWidget(self)
+        self.feed_stack.addWidget(self.view)
+        self.feed_stack.addWidget(self.no_results)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.feed_stack)
+        feed_page = QWidget(self)
+        feed_layout = QVBoxLayout(feed_page)
+        feed_layout.setContentsMargins(0, 0, 0, 0)
+        feed_layout.setSpacing(0)
+        feed_layout.addWidget(self.filter_bar)
+        feed_layout.addWidget(self.splitter, 1)
+        self.feed_page = feed_page
+
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.empty_state)
+        self.pages.addWidget(feed_page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.empty_state)
+        layout.addWidget(self.pages)
+
+        self._build_actions()
+        self._apply_thumb_px()
+        if services is not None:
+            self.set_services(services)
+        else:
+            self.empty_state.text_label.setText(NO_WORKSPACE_TEXT)
+            self.pages.setCurrentWidget(self.empty_state)
+
+    # ================================================================== wiring
+    def set_services(self, services: WorkspaceServices) -> None:
+        """Show the feed of this workspace (the previous one's model is closed)."""
+        if self.model is not None:
+            self.model.close()
+        if self.loader is not None:
+            self.loader.close()
+        if self.detail is not None:
+            self.detail.hide()
+            self.detail.deleteLater()
+            self.detail = None
+        self.services = services
+        clear_drag_folder(services.store.dirs.root)
+        self.loader = ThumbnailLoader(
+            services.store,
+            services.thumbnails,
+            executor=services.executor,
+            request_blob=self._request_blob,
+            parent=self,
+        )
+        old = self.model
+        self.model = FeedModel(
+            services.store,
+            services.history,
+            services.jobs,
+            self.loader,
+            executor=services.executor,
+            parent=self,
+        )
+        self.view.setModel(self.model)
+        if old is not None:
+            old.deleteLater()
+        self.view.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.model.page_loaded.connect(lambda _reset: self._update_page())
+        self.model.rowsInserted.connect(lambda *_a: self._update_page())
+        self.model.rowsRemoved.connect(lambda *_a: self._update_page())
+        self.model.load_failed.connect(self._show_load_error)
+        self.model.modelReset.connect(self._selection_changed)
+        self.detail = JobDetailPanel(self.model, self)
+        self.detail.hide()
+        self.detail.closed.connect(self.view.setFocus)
+        self.detail.retry_requested.connect(lambda job_id: self.retry([job_id]))
+        self.detail.cancel_requested.connect(lambda job_id: self.cancel([job_id]))
+        self.detail.open_canvas_requested.connect(self.open_in_canvas)
+        self.detail.export_requested.connect(lambda job_id: self.export_jobs([job_id]))
+        self.detail.keep_offline_requested.connect(
+            lambda job_id, keep: self.keep_offline([job_id], keep)
+        )
+        self.detail.delete_requested.connect(lambda job_id: self.confirm_delete([job_id]))
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.pages.setCurrentWidget(self.feed_page)
+        self.feed_stack.setCurrentWidget(self.view)
+        self._apply_thumb_px()
+        self.model.profiles_changed.connect(self._sync_profiles)
+        self.model.set_filter(self.filter_bar.current_filter())
+
+    def set_blob_requester(self, request_blob: BlobRequester | None) -> None:
+        """The sync layer's hook for outputs that are on screen but not on this computer."""
+        self._request_blob = request_blob or no_blob_requests
+        if self.loader is not None:
+            self.loader.request_blob = self._request_blob
+
+    def notify_blob_available(self, bucket: str, path: str) -> None:
+        """An object arrived in the blob cache (the sync fetched it): show it."""
+        if self.model is None or self.loader is None:
+            return
+        self.loader.forget_blob_request(bucket, path)
+        for row in range(self.model.rowCount()):
+            for output in self.model.feed_row(row).outputs:
+                ref = output_ref(output)
+                if ref is not None and (ref.bucket, ref.path) == (bucket, path):
+                    self.model.refresh_output(output.id)
+
+    def _sync_profiles(self) -> None:
+        if self.model is not None:
+            self.filter_bar.set_profiles(self.model.profile_names)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._connect_window()
+
+    def area_activated(self) -> None:
+        self._active = True
+        self._connect_window()
+        self._selection_changed()
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def area_deactivated(self) -> None:
+        self._active = False
+        window = self._window()
+        if window is not None:
+            window.set_export_enabled(False)
+
+    def _window(self):
+        from studio_desktop.ui.main_window import MainWindow
+
+        window = self.window()
+        return window if isinstance(window, MainWindow) else None
+
+    def _connect_window(self) -> None:
+        if self._window_connected:
+            return
+        window = self._window()
+        if window is None:
+            self.addAction(self.action_export)  # standalone: Ctrl+E is ours
+            return
+        self._window_connected = True
+        self.removeAction(self.action_export)  # File ▸ Export owns Ctrl+E in the window
+        window.thumbnail_size_changed.connect(self.set_thumbnail_px)
+        window.export_requested.connect(self._on_window_export)
+        self.set_thumbnail_px(window.thumbnail_size)
+
+    def _on_window_export(self) -> None:
+        window = self._window()
+        if window is not None and window.current_area_key is AreaKey.HISTORY:
+            self.export_selected()
+
+    # ================================================================== actions
+    def _build_actions(self) -> None:
+        def make(
+            text: str,
+            icon_name: str | None,
+            slot: object,
+            shortcut: QKeySequence | str | None = None,
+            *,
+            on_view: bool = True,
+        ) -> QAction:
+            action = QAction(icon(icon_name) if icon_name else icon("image"), text, self)
+            if icon_name is None:
+                action.setIcon(icon("image"))
+                action.setIconVisibleInMenu(False)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            if on_view and shortcut is not None:
+                self.view.addAction(action)
+            return action
+
+        self.action_open = make("Open", "image", self.open_current, "Return")
+        self.action_open.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
+        self.action_open_canvas = make(
+            "Open in Magic Canvas", "canvas", self._open_current_in_canvas, "Ctrl+Return"
+        )
+        self.action_retry = make(
+            "Retry", "retry", lambda: self.retry(self._selected_with(JobStatus.FAILED)), "Ctrl+R"
+        )
+        self.action_cancel = make(
+            "Cancel job", "cancel", lambda: self.cancel(self._selected_running()), "Ctrl+."
+        )
+        self.action_copy_error = make("Copy error", "copy", self.copy_error, "Ctrl+Shift+C")
+        self.action_export = make(
+            "Export…", "export", self.export_selected, "Ctrl+E", on_view=False
+        )
+        self.action_keep_offline = make(
+            "Keep offline",
+            "pin",
+            lambda checked: self.keep_offline(self.selected_job_ids(), checked),
+        )
+        self.action_keep_offline.setCheckable(True)
+        self.action_delete = make(
+            "Delete…",
+            "delete",
+            lambda: self.confirm_delete(self.selected_job_ids()),
+            QKeySequence(QKeySequence.StandardKey.Delete),
+        )
+        self.action_select_all = make("Select all", None, self.view.selectAll, "Ctrl+A")
+        self.action_search = make(
+            "Search", "search", self.filter_bar.focus_search, "Ctrl+F", on_view=False
+        )
+        self.addAction(self.action_search)
+
+    def _show_context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if index.isValid() and not self.view.selectionModel().isSelected(index):
+            self.view.setCurrentIndex(index)
+        menu = self.build_context_menu()
+        self.context_menu = menu
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def build_context_menu(self) -> QMenu:
+        """The menu for the selection (every action, enabled for what applies)."""
+        self._update_actions()
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        for action in (self.action_open, self.action_open_canvas):
+            menu.addAction(action)
+        menu.addSeparator()
+        for action in (self.action_retry, self.action_cancel, self.action_copy_error):
+            if action.isEnabled():
+                menu.addAction(action)
+        menu.addSeparator()
+        for action in (self.action_export, self.action_keep_offline):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.action_select_all)
+        menu.addAction(self.action_delete)
+        return menu
+
+    def _update_actions(self) -> None:
+        ids = self.selected_job_ids()
+        jobs = [j for j in (self._job(i) for i in ids) if j is not None]
+        one = len(jobs) == 1
+        with_images = any(self._outputs(j.id) for j in jobs)
+        self.action_open.setEnabled(one)
+        self.action_open_canvas.setEnabled(one and with_images)
+        self.action_retry.setEnabled(
+            any(j.status in (JobStatus.FAILED, JobStatus.CANCELED) for j in jobs)
+        )
+        self.action_cancel.setEnabled(
+            any(j.status in (JobStatus.RUNNING, JobStatus.QUEUED) for j in jobs)
+        )
+        self.action_copy_error.setEnabled(one and bool(jobs and jobs[0].error))
+        self.action_export.setEnabled(with_images)
+        self.action_keep_offline.setEnabled(with_images)
+        self.action_keep_offline.setChecked(with_images and self._all_pinned(jobs))
+        self.action_delete.setEnabled(bool(jobs))
+        if len(jobs) > 1:
+            self.action_delete.setText(f"Delete {len(jobs)} jobs…")
+            self.action_export.setText(f"Export images of {len(jobs)} jobs…")
+        else:
+            self.action_delete.setText("Delete…")
+            self.action_export.setText("Export…")
+
+    def _all_pinned(self, jobs: list[Job]) -> bool:
+        if self.loader is None:
+            return False
+        states = [self.loader.pinned(o.id) for j in jobs for o in self._outputs(j.id)]
+        return bool(states) and all(states)
+
+    # ================================================================== selection
+    def selected_job_ids(self) -> list[str]:
+        """The selected jobs, in feed order."""
+        if self.model is None:
+            return []
+        rows = sorted(i.row() for i in self.view.selectionModel().selectedRows())
+        return [self.model.feed_row(r).job.id for r in rows if r < self.model.rowCount()]
+
+    def select_jobs(self, job_ids: list[str]) -> None:
+        """Select these jobs (the first becomes current)."""
+        if self.model is None:
+            return
+        selection = self.view.selectionModel()
+        selection.clearSelection()
+        from PySide6.QtCore import QItemSelectionModel
+
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for n, job_id in enumerate(job_ids):
+            index = self.model.index_of(job_id)
+            if not index.isValid():
+                continue
+            if n == 0:
+                selection.setCurrentIndex(index, flags)
+            else:
+                selection.select(index, flags)
+
+    def _job(self, job_id: str) -> Job | None:
+        if self.model is None:
+            return None
+        row = self.model.row_of(job_id)
+        return self.model.feed_row(row).job if row >= 0 else None
+
+    def _outputs(self, job_id: str) -> tuple[JobOutput, ...]:
+        if self.model is None:
+            return ()
+        row = self.model.row_of(job_id)
+        return self.model.feed_row(row).outputs if row >= 0 else ()
+
+    def _selected_with(self, *statuses: str) -> list[str]:
+        wanted = set(statuses) | ({JobStatus.CANCELED} if JobStatus.FAILED in statuses else set())
+        return [i for i in self.selected_job_ids() if (j := self._job(i)) and j.status in wanted]
+
+    def _selected_running(self) -> list[str]:
+        return self._selected_with(JobStatus.RUNNING, JobStatus.QUEUED)
+
+    def _selection_changed(self) -> None:
+        count = len(self.selected_job_ids())
+        self._update_actions()
+        window = self._window()
+        if window is not None and self._active:
+            window.set_export_enabled(self.action_export.isEnabled())
+        self.selection_changed.emit(count)
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.detail is not None and self.detail.isVisible() and current.isValid():
+            self.detail.show_job(current.data(Role.JOB_ID))
+
+    # ================================================================== open
+    def open_current(self) -> None:
+        """Open the current job beside the feed (its images larger, its prompt, its actions)."""
+        index = self.view.currentIndex()
+        if not index.isValid() or self.detail is None:
+            return
+        self.detail.show_job(index.data(Role.JOB_ID))
+        if not self.detail.isVisible():
+            self.detail.show()
+            width = self.splitter.width()
+            self.splitter.setSizes([max(300, width - 380), 380])
+
+    def _open_current_in_canvas(self) -> None:
+        ids = self.selected_job_ids()
+        if len(ids) == 1:
+            self.open_in_canvas(ids[0])
+
+    def open_in_canvas(self, job_id: str) -> None:
+        """Make (or reopen) the job's creation, then switch to the Canvas area."""
+        if self.services is None:
+            return
+        history = self.services.history
+
+        def opened(thread_id: str) -> None:
+            self.open_creation_requested.emit(thread_id)
+            window = self._window()
+            if window is not None:
+                window.set_current_area(AreaKey.CANVAS)
+
+        run_op(self, history.open_in_canvas(job_id), on_success=opened, progress="Opening…")
+
+    # ================================================================== retry / cancel
+    def retry(self, job_ids: list[str]) -> None:
+        if self.services is None:
+            return
+        history = self.services.history
+        for job_id in job_ids:
+            run_op(self, history.retry(job_id), progress="Retrying…")
+
+    def cancel(self, job_ids: list[str]) -> None:
+        if self.services is None:
+            return
+        history = self.services.history
+        for job_id in job_ids:
+            run_op(self, history.cancel(job_id), progress="Canceling…")
+
+    def copy_error(self) -> None:
+        ids = self.selected_job_ids()
+        job = self._job(ids[0]) if len(ids) == 1 else None
+        if job is not None and job.error:
+            QGuiApplication.clipboard().setText(job.error)
+            self._message("The error was copied to the clipboard.", MessageLevel.SUCCESS)
+
+    # ================================================================== delete
+    def confirm_delete(self, job_ids: list[str]) -> QMessageBox | None:
+        """Ask before deleting (window-modal; nothing is deleted until "Delete" is clicked)."""
+        ids = [i for i in job_ids if self._job(i) is not None]
+        if not ids or self.services is None:
+            return None
+        images = sum(len(self._outputs(i)) for i in ids)
+        jobs_text = f"{len(ids)} job{'s' if len(ids) != 1 else ''}"
+        images_text = f"{images} image{'s' if images != 1 else ''}"
+        where = (
+            "from this computer"
+            if self.services.store.is_local
+            else "from this computer and from your account"
+        )
+        box = QMessageBox(self)
+        box.setObjectName("HistoryDeleteDialog")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Delete jobs")
+        box.setText(f"Delete {jobs_text} and {images_text}?" if images else f"Delete {jobs_text}?")
+        box.setInformativeText(
+            f"They are removed {where}. Running jobs are stopped first. This cannot be undone."
+        )
+        delete_button = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        delete_button.setObjectName("HistoryDeleteConfirm")
+        cancel_button = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel_button)
+        box.setEscapeButton(cancel_button)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: object) -> None:
+            if button is delete_button:
+                self._delete(ids)
+
+        box.buttonClicked.connect(answered)
+        self.delete_dialog = box
+        box.open()
+        return box
+
+    def _delete(self, job_ids: list[str]) -> None:
+        assert self.services is not None
+
+        def done(result: DeleteJobsResult) -> None:
+            n = len(result.deleted)
+            self._message(f"Deleted {n} job{'s' if n != 1 else ''}.", MessageLevel.SUCCESS)
+
+        run_op(
+            self, self.services.history.delete_jobs(job_ids), on_success=done, progress="Deleting…"
+        )
+
+    # ================================================================== export
+    def export_selected(self) -> QFileDialog | None:
+        return self.export_jobs(self.selected_job_ids())
+
+    def export_jobs(self, job_ids: list[str]) -> QFileDialog | None:
+        """Choose a folder, then copy the jobs' images into it (File ▸ Export, Ctrl+E)."""
+        ids = [i for i in job_ids if self._outputs(i)]
+        if not ids or self.services is None:
+            if job_ids:
+                self._message("The selected jobs have no images to export.", MessageLevel.INFO)
+            return None
+        settings = QSettings()
+        start = str(settings.value(EXPORT_DIR_KEY, "") or Path.home())
+        dialog = QFileDialog(self, "Export images to a folder", start)
+        dialog.setObjectName("HistoryExportDialog")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+        dialog.setLabelText(QFileDialog.DialogLabel.Accept, "Export")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda folder: self._export_to(ids, Path(folder)))
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _export_to(self, job_ids: list[str], folder: Path) -> None:
+        assert self.services is not None
+        QSettings().setValue(EXPORT_DIR_KEY, str(folder))
+
+        def done(result: ExportResult) -> None:
+            level = MessageLevel.WARNING if result.skipped else MessageLevel.SUCCESS
+            self._message(result.message, level)
+
+        run_op(
+            self,
+            self.services.history.export_jobs(job_ids, folder),
+            on_success=done,
+            progress="Exporting…",
+        )
+
+    # ================================================================== keep offline
+    def keep_offline(self, job_ids: list[str], keep: bool) -> None:
+        if self.services is None or not job_ids:
+            return
+        output_ids = {o.id for i in job_ids for o in self._outputs(i)}
+
+        def done(result: KeepOfflineResult) -> None:
+            if self.loader is not None:
+                self.loader.set_pinned(output_ids, keep)
+            if self.model is not None:
+                for job_id in job_ids:
+                    index = self.model.index_of(job_id)
+                    if index.isValid():
+                        self.model.dataChanged.emit(index, index)
+            n = result.outputs
+            if keep:
+                text = f"{n} image{'s' if n != 1 else ''} will be kept on this computer."
+                if result.queued_downloads:
+                    text += f" {result.queued_downloads} will download when you are online."
+            else:
+                text = f"{n} image{'s' if n != 1 else ''} may be removed from the cache again."
+            self._message(text, MessageLevel.SUCCESS)
+
+        run_op(
+            self,
+            self.services.history.keep_offline(job_ids, keep),
+            on_success=done,
+            progress="Keeping offline…" if keep else "Releasing…",
+        )
+
+    # ================================================================== drag out
+    def drag_items(self, press_pos: QPoint) -> list[DragItem]:
+        """What a drag that starts at ``press_pos`` carries: the image under the pointer when
+        one job is selected, else every image of the selected jobs."""
+        if self.model is None or self.services is None:
+            return []
+        index = self.view.indexAt(press_pos)
+        ids = self.selected_job_ids()
+        if index.isValid() and index.data(Role.JOB_ID) not in ids:
+            ids = [index.data(Role.JOB_ID)]
+        chosen: list[tuple[Job, JobOutput, int]] = []
+        tile = (
+            self.delegate.tile_at(self.view.visualRect(index), index, press_pos)
+            if index.isValid()
+            else None
+        )
+        if len(ids) == 1 and tile is not None:
+            job = index.data(Role.JOB)
+            outputs = index.data(Role.OUTPUTS)
+            chosen.append((job, outputs[tile], tile + 1))
+        else:
+            for job_id in ids:
+                job = self._job(job_id)
+                for n, output in enumerate(self._outputs(job_id), start=1):
+                    if job is not None:
+                        chosen.append((job, output, n))
+        items = []
+        for job, output, n in chosen:
+            items.append(DragItem(job, output, n, self._cached_path(output)))
+        return items
+
+    def _cached_path(self, output: JobOutput) -> Path | None:
+        assert self.services is not None and self.loader is not None
+        known = self.loader.known_path(output.id)
+        if known is not None and known.exists():
+            return known
+        ref = output_ref(output)
+        if ref is None:
+            return None
+        # A read of the blob index (WAL: never waits for a writer); fast enough for a drag.
+        return self.services.store.blobs.get_path(ref.bucket, ref.path)
+
+    def drag_files(self, press_pos: QPoint) -> DragFiles:
+        assert self.services is not None
+        return prepare_drag_files(self.services.store.dirs.root, self.drag_items(press_pos))
+
+    def _start_drag(self, press_pos: QPoint) -> None:
+        if self.services is None:
+            return
+        prepared = self.drag_files(press_pos)
+        note = prepared.message()
+        if note:
+            self._message(note, MessageLevel.WARNING)
+        if not prepared.files:
+            return
+        from PySide6.QtCore import QMimeData
+
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(p)) for p in prepared.files])
+        drag = QDrag(self.view)
+        drag.setMimeData(mime)
+        index = self.view.indexAt(press_pos)
+        if index.isValid():
+            pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+            if pixmap is not None and not pixmap.isNull():
+                drag.setPixmap(pixmap.scaled(QSize(96, 96), Qt.AspectRatioMode.KeepAspectRatio))
+        self.last_drag = drag
+        drag.exec(Qt.DropAction.CopyAction)
+
+    # ================================================================== filters & size
+    def _on_filters_changed(self, filters: HistoryFilter) -> None:
+        if self.model is not None:
+            self.model.set_filter(filters)
+
+    def _on_size_requested(self, size: ThumbnailSize) -> None:
+        window = self._window()
+        if window is not None:
+            window.set_thumbnail_size(size)  # emits thumbnail_size_changed -> set_thumbnail_px
+        else:
+            self.set_thumbnail_px(size.pixels)
+
+    def set_thumbnail_px(self, px: int) -> None:
+        """The tile size in pixels (View ▸ Thumbnail size, or the bar's S / M / L)."""
+        self._thumb_px = px
+        for size in ThumbnailSize:
+            if size.pixels == px:
+                self.filter_bar.set_size(size)
+        self._apply_thumb_px()
+
+    @property
+    def thumbnail_px(self) -> int:
+        return self._thumb_px
+
+    def _apply_thumb_px(self) -> None:
+        self.delegate.set_thumb_px(self._thumb_px)
+        self.view.set_row_step(row_height(self._thumb_px))
+        if self.model is not None:
+            self.model.set_device_pixels(round(self._thumb_px * self.devicePixelRatioF()))
+        self.view.doItemsLayout()
+        self.view.viewport().update()
+
+    # ================================================================== pages & messages
+    def _update_page(self) -> None:
+        if self.model is None or not self.model.loaded_once:
+            return
+        if self.model.rowCount() > 0:
+            self.pages.setCurrentWidget(self.feed_page)
+            self.feed_stack.setCurrentWidget(self.view)
+        elif self.model.is_loading or self.model.has_more:
+            return
+        elif is_filtered(self.model.filters):
+            self.pages.setCurrentWidget(self.feed_page)
+            self.feed_stack.setCurrentWidget(self.no_results)
+        else:
+            self.empty_state.text_label.setText(EMPTY_TEXT)
+            self.pages.setCurrentWidget(self.empty_state)
+
+    @property
+    def showing_empty_state(self) -> bool:
+        return self.pages.currentWidget() is self.empty_state
+
+    @property
+    def showing_no_results(self) -> bool:
+        return (
+            self.pages.currentWidget() is self.feed_page
+            and self.feed_stack.currentWidget() is self.no_results
+        )
+
+    def _show_load_error(self, message: str) -> None:
+        host = find_host(self)
+        if host is not None:
+            host.show_external_error(ExternalError(message))
+        else:
+            log.warning("history feed: %s", message)
+
+    def _message(self, text: str, level: MessageLevel) -> None:
+        window = self._window()
+        if window is not None:
+            window.show_message(text, level=level)
+        else:
+            log.info("history: %s", text)
+        self.last_message = text

@@ -1,0 +1,596 @@
+"""The history feed as a Qt item model: one row per job, newest first, its outputs in roles.
+
+A thin adapter over ``HistoryService.feed_page`` (keyset pages, read in the executor):
+
+- **Lazy pages.** The first page loads on :meth:`FeedModel.reload`; ``canFetchMore`` /
+  ``fetchMore`` load the next one when the view scrolls near the end. A page is read off the
+  GUI thread and appended with one ``beginInsertRows``. Changing the filter reads the new first
+  page first and swaps the rows in one reset, so the old rows stay on screen until then.
+- **Events, not re-reads.** ``store.rows.rows_changed`` (jobs and outputs inserted, updated or
+  deleted, here or by the sync) and the job service's ``job_changed`` / ``job_progress`` arrive
+  through an :class:`~studio_desktop.ui.bridge.EventBridge` and become targeted row inserts,
+  ``dataChanged`` for one row, or row removals. Only the changed ids are read (off-thread).
+  A new job is placed by its ``(created_at, id)`` if it passes the filter
+  (:func:`~studio_desktop.ui.history.matching.matches`) and falls inside what is loaded (older
+  ones arrive with their page).
+- **Thumbnails** are not in the rows: the delegate asks the
+  :class:`~studio_desktop.ui.history.thumbnails.ThumbnailLoader` while painting, and a finished
+  load becomes ``dataChanged`` for the one row that shows that output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, TypeVar
+
+import shiboken6
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QPixmap
+
+from studio_desktop.domain.enums import JobStatus
+from studio_desktop.domain.errors import ExternalError
+from studio_desktop.domain.models import Job, JobOutput
+from studio_desktop.engine.base import JobProgress
+from studio_desktop.services.history import HistoryFilter, HistoryService, job_type_label
+from studio_desktop.services.jobs import JobService
+from studio_desktop.store.queries import FeedCursor, FeedItem, FeedPage
+from studio_desktop.store.repository import ChangeSet
+from studio_desktop.store.workspace import Store
+from studio_desktop.ui.bridge import EventBridge
+from studio_desktop.ui.crash import report_crash
+from studio_desktop.ui.history.matching import job_profile_id, job_prompt, matches, sort_key
+from studio_desktop.ui.history.thumbnails import LOADING, Thumb, ThumbnailLoader
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PAGE_SIZE = 60
+_ROLE_BASE = int(Qt.ItemDataRole.UserRole) + 1
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class Role(IntEnum):
+    JOB = _ROLE_BASE  # Job
+    OUTPUTS = _ROLE_BASE + 1  # tuple[JobOutput, ...]
+    STATUS = _ROLE_BASE + 2  # str (the raw status)
+    PROGRESS = _ROLE_BASE + 3  # float 0..1 or None
+    PROGRESS_MESSAGE = _ROLE_BASE + 4  # str
+    PROFILE_NAME = _ROLE_BASE + 5  # str or None
+    PROMPT = _ROLE_BASE + 6  # str or None
+    ERROR = _ROLE_BASE + 7  # str or None
+    TYPE_LABEL = _ROLE_BASE + 8  # "Product pack"
+    THUMBS = _ROLE_BASE + 9  # tuple[Thumb, ...] as known now (never queues a load)
+    JOB_ID = _ROLE_BASE + 10  # str
+
+
+@dataclass(slots=True)
+class FeedRow:
+    job: Job
+    outputs: tuple[JobOutput, ...]
+
+
+def _placeholder_pixmap() -> QPixmap:
+    pixmap = QPixmap(16, 16)
+    pixmap.fill(QColor(128, 128, 128, 60))
+    return pixmap
+
+
+class FeedModel(QAbstractListModel):
+    """See the module docstring."""
+
+    #: A page or a changed row could not be read (the message is for the message bar).
+    load_failed = Signal(str)
+    #: A page was applied (``reset`` True for a first page); the area updates its empty states.
+    page_loaded = Signal(bool)
+    #: Loading started/stopped (a first page or a further one).
+    loading_changed = Signal(bool)
+    #: The profile names changed (id -> name in :attr:`profile_names`).
+    profiles_changed = Signal()
+
+    def __init__(
+        self,
+        store: Store,
+        history: HistoryService,
+        jobs: JobService,
+        loader: ThumbnailLoader,
+        *,
+        executor: Executor | None = None,
+        page_size: int = PAGE_SIZE,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.history = history
+        self.jobs = jobs
+        self.loader = loader
+        self.executor = executor
+        self.page_size = page_size
+        self._rows: list[FeedRow] = []
+        self._row_of: dict[str, int] = {}
+        self._job_of_output: dict[str, str] = {}
+        self._filter = HistoryFilter()
+        self._cursor: FeedCursor | None = None
+        self._exhausted = False
+        self._loaded_once = False
+        self._generation = 0
+        self._loading_page = False
+        self._reloading = False
+        self._early: dict[str, Job] = {}  # jobs that arrived by event while a first page loaded
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._profile_names: dict[str, str] = {}
+        #: Progress of the jobs running in this session (job id -> fraction, message).
+        self._progress: dict[str, tuple[float, str]] = {}
+        self._placeholder = _placeholder_pixmap()
+        self.device_pixels = 112
+        #: Reads made for events and applied (tests wait on it instead of sleeping).
+        self.event_reads = 0
+        self.bridge = EventBridge(self)
+        self.bridge.connect_event(store.rows.rows_changed, self._on_rows_changed)
+        self.bridge.connect_event(jobs.job_changed, self._on_job_changed)
+        self.bridge.connect_event(jobs.job_progress, self._on_progress)
+        loader.ready.connect(self._on_thumbnail_ready)
+
+    # ================================================================== Qt model API
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsDragEnabled
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows) or index.column() != 0:
+            return None
+        row = self._rows[index.row()]
+        job = row.job
+        if role == Qt.ItemDataRole.DisplayRole:
+            parts = [job_type_label(job.type), status_label(job.status)]
+            prompt = job_prompt(job)
+            if prompt:
+                parts.append(prompt)
+            return " · ".join(parts)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tooltip(row, self.profile_name(job))
+        if role == Qt.ItemDataRole.DecorationRole:
+            if not row.outputs:
+                return self._placeholder
+            thumb = self.loader.peek(row.outputs[0].id, self.device_pixels)
+            return thumb.pixmap if thumb.pixmap is not None else self._placeholder
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self.data(index, Qt.ItemDataRole.DisplayRole)
+        if role == Role.JOB:
+            return job
+        if role == Role.JOB_ID:
+            return job.id
+        if role == Role.OUTPUTS:
+            return row.outputs
+        if role == Role.STATUS:
+            return job.status
+        if role == Role.PROGRESS:
+            return self._progress.get(job.id, (None, ""))[0]
+        if role == Role.PROGRESS_MESSAGE:
+            return self._progress.get(job.id, (None, ""))[1]
+        if role == Role.PROFILE_NAME:
+            return self.profile_name(job)
+        if role == Role.PROMPT:
+            return job_prompt(job)
+        if role == Role.ERROR:
+            return job.error if job.status == JobStatus.FAILED else None
+        if role == Role.TYPE_LABEL:
+            return job_type_label(job.type)
+        if role == Role.THUMBS:
+            return tuple(self.loader.peek(o.id, self.device_pixels) for o in row.outputs)
+        return None
+
+    def roleNames(self) -> dict[int, bytes]:
+        names = dict(super().roleNames())
+        for role in Role:
+            names[int(role)] = role.name.lower().encode()
+        return names
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        if parent.isValid():
+            return False
+        return self._loaded_once and not self._exhausted and not self._loading_page
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
+        if self.canFetchMore(parent):
+            self._load_page(reset=False)
+
+    # ================================================================== reading
+    @property
+    def filters(self) -> HistoryFilter:
+        return self._filter
+
+    @property
+    def is_loading(self) -> bool:
+        return self._loading_page
+
+    @property
+    def has_more(self) -> bool:
+        return not self._exhausted
+
+    @property
+    def loaded_once(self) -> bool:
+        return self._loaded_once
+
+    def row_of(self, job_id: str) -> int:
+        """The row showing a job, or -1."""
+        return self._row_of.get(job_id, -1)
+
+    def index_of(self, job_id: str) -> QModelIndex:
+        row = self.row_of(job_id)
+        return self.index(row, 0) if row >= 0 else QModelIndex()
+
+    def feed_row(self, row: int) -> FeedRow:
+        return self._rows[row]
+
+    def job_ids(self) -> list[str]:
+        return [r.job.id for r in self._rows]
+
+    def thumb(self, output: JobOutput) -> Thumb:
+        """For the delegate: the tile's state, queuing a load on a miss (visible tiles only)."""
+        if self.device_pixels <= 0:
+            return LOADING
+        return self.loader.get(output, self.device_pixels)
+
+    def profile_name(self, job: Job) -> str | None:
+        profile_id = job_profile_id(job)
+        return self._profile_names.get(profile_id) if profile_id else None
+
+    @property
+    def profile_names(self) -> dict[str, str]:
+        return dict(self._profile_names)
+
+    # ================================================================== commands
+    def set_filter(self, filters: HistoryFilter) -> None:
+        """Show the jobs that pass ``filters`` (read the first page, then swap the rows)."""
+        if filters == self._filter and self._loaded_once:
+            return
+        self._filter = filters
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the first page again (the filter changed, or a workspace was opened)."""
+        self._load_page(reset=True)
+        self._spawn(self._read(self.store.queries.profiles), self._apply_profiles)
+        for entry in self.jobs.queue():  # jobs already running when the feed opens
+            self._apply_progress(entry.job.id, entry.progress, entry.message)
+
+    def set_device_pixels(self, device_pixels: int) -> None:
+        """The thumbnail tile's size in device pixels (repaints every row)."""
+        if device_pixels == self.device_pixels:
+            return
+        self.device_pixels = device_pixels
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, 0),
+                self.index(len(self._rows) - 1, 0),
+                [Qt.ItemDataRole.DecorationRole, int(Role.THUMBS)],
+            )
+
+    def refresh_output(self, output_id: str) -> None:
+        """An output's file arrived (or vanished): show it again from the cache."""
+        self.loader.forget(output_id)
+        self._on_thumbnail_ready(output_id)
+
+    def close(self) -> None:
+        """Stop listening and loading (the area closes or switches workspace)."""
+        self.bridge.disconnect_all()
+        self._generation += 1
+        for task in list(self._tasks):
+            task.cancel()
+        self._tasks.clear()
+
+    # ================================================================== pages
+    def _load_page(self, *, reset: bool) -> None:
+        if reset:
+            self._generation += 1
+            self._reloading = True
+        generation = self._generation
+        cursor = None if reset else self._cursor
+        self._loading_page = True
+        self.loading_changed.emit(True)
+        work = self.history.feed_page(self._filter, cursor, self.page_size)
+        self._spawn(work, lambda page: self._apply_page(page, reset, generation), generation)
+
+    def _apply_page(self, page: FeedPage, reset: bool, generation: int) -> None:
+        if generation != self._generation:
+            return  # a newer filter or reload won
+        self._loading_page = False
+        self._loaded_once = True
+        self._cursor = page.next_cursor
+        self._exhausted = page.next_cursor is None
+        if reset:
+            self._reloading = False
+            self.beginResetModel()
+            self._rows = []
+            self._row_of = {}
+            self._job_of_output = {}
+            self._append_rows(page.items)
+            self.endResetModel()
+            early, self._early = self._early, {}
+            for job in early.values():
+                self._place_or_update(job, None)
+        else:
+            fresh = [item for item in page.items if item.job.id not in self._row_of]
+            if fresh:
+                first = len(self._rows)
+                self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+                self._append_rows(fresh)
+                self.endInsertRows()
+        self.loading_changed.emit(False)
+        self.page_loaded.emit(reset)
+
+    def _append_rows(self, items: Iterable[FeedItem]) -> None:
+        for item in items:
+            self._row_of[item.job.id] = len(self._rows)
+            self._rows.append(FeedRow(item.job, item.outputs))
+            for output in item.outputs:
+                self._job_of_output[output.id] = item.job.id
+
+    # ================================================================== events
+    def _on_rows_changed(self, change: ChangeSet) -> None:
+        if change.table == "jobs":
+            if change.kind == "delete":
+                self._remove_jobs(change.ids)
+            else:
+                ids = list(change.ids)
+                self._spawn(self._read(self._read_jobs, ids), self._apply_items)
+        elif change.table == "job_outputs":
+            if change.kind == "delete":
+                self._remove_outputs(change.ids)
+            else:
+                ids = list(change.ids)
+                self._spawn(self._read(self._read_jobs_of_outputs, ids), self._apply_items)
+        elif change.table == "profiles":
+            self._spawn(self._read(self.store.queries.profiles), self._apply_profiles)
+
+    def _on_job_changed(self, job: Job) -> None:
+        self._place_or_update(job, None)
+        if job.status != JobStatus.RUNNING:
+            self._apply_progress(job.id, None, "")
+
+    def _on_progress(self, progress: JobProgress) -> None:
+        self._apply_progress(progress.job_id, progress.fraction, progress.message)
+
+    def _apply_progress(self, job_id: str, fraction: float | None, message: str) -> None:
+        if fraction is None:
+            if self._progress.pop(job_id, None) is None:
+                return
+        elif self._progress.get(job_id) == (fraction, message):
+            return
+        else:
+            self._progress[job_id] = (fraction, message)
+        row = self._row_of.get(job_id)
+        if row is None:
+            return
+        index = self.index(row, 0)
+        self.dataChanged.emit(index, index, [int(Role.PROGRESS), int(Role.PROGRESS_MESSAGE)])
+
+    def _apply_items(self, items: list[FeedItem]) -> None:
+        for item in items:
+            self._place_or_update(item.job, item.outputs)
+        self.event_reads += 1
+
+    def _place_or_update(self, job: Job, outputs: tuple[JobOutput, ...] | None) -> None:
+        """Update a shown job, or insert a new one where it belongs (see the module docstring)."""
+        if self._reloading or not self._loaded_once:
+            self._early[job.id] = job  # placed again once the first page is in
+        row = self._row_of.get(job.id)
+        if row is not None:
+            entry = self._rows[row]
+            if job.updated_at < entry.job.updated_at:
+                job = entry.job  # an older read than what is shown: keep the job's fields
+            if not matches(self._filter, job):
+                self._remove_jobs([job.id])
+                return
+            if outputs is not None:
+                for old in entry.outputs:
+                    self._job_of_output.pop(old.id, None)
+                entry.outputs = outputs
+                for output in outputs:
+                    self._job_of_output[output.id] = job.id
+            entry.job = job
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index)
+            return
+        if not matches(self._filter, job):
+            return
+        if self._reloading or not self._loaded_once:
+            return
+        if not self._in_loaded_range(job):
+            return  # it comes with a later page
+        position = self._insert_position(job)
+        self.beginInsertRows(QModelIndex(), position, position)
+        self._rows.insert(position, FeedRow(job, outputs or ()))
+        for output in outputs or ():
+            self._job_of_output[output.id] = job.id
+        self._reindex(position)
+        self.endInsertRows()
+        if outputs is None:
+            # From job_changed: the outputs (if any already) come from the store.
+            self._spawn(self._read(self._read_jobs, [job.id]), self._apply_items)
+
+    def _in_loaded_range(self, job: Job) -> bool:
+        if self._exhausted or not self._rows:
+            return self._exhausted
+        return sort_key(job) > sort_key(self._rows[-1].job)
+
+    def _insert_position(self, job: Job) -> int:
+        key = sort_key(job)
+        low, high = 0, len(self._rows)
+        while low < high:  # rows are in descending key order
+            middle = (low + high) // 2
+            if sort_key(self._rows[middle].job) > key:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+    def _reindex(self, start: int) -> None:
+        for row in range(start, len(self._rows)):
+            self._row_of[self._rows[row].job.id] = row
+
+    def _remove_jobs(self, job_ids: Sequence[str]) -> None:
+        rows = sorted((self._row_of[j] for j in job_ids if j in self._row_of), reverse=True)
+        if not rows:
+            return
+        # Contiguous runs, removed from the bottom up so the earlier rows keep their numbers.
+        runs: list[tuple[int, int]] = []
+        for row in rows:
+            if runs and runs[-1][0] == row + 1:
+                runs[-1] = (row, runs[-1][1])
+            else:
+                runs.append((row, row))
+        for first, last in runs:
+            self.beginRemoveRows(QModelIndex(), first, last)
+            for entry in self._rows[first : last + 1]:
+                self._row_of.pop(entry.job.id, None)
+                for output in entry.outputs:
+                    self._job_of_output.pop(output.id, None)
+                    self.loader.forget(output.id)
+            del self._rows[first : last + 1]
+            self.endRemoveRows()
+        self._reindex(rows[-1])
+
+    def _remove_outputs(self, output_ids: Sequence[str]) -> None:
+        by_job: dict[str, set[str]] = {}
+        for output_id in output_ids:
+            job_id = self._job_of_output.pop(output_id, None)
+            if job_id is not None:
+                by_job.setdefault(job_id, set()).add(output_id)
+                self.loader.forget(output_id)
+        for job_id, gone in by_job.items():
+            row = self._row_of.get(job_id)
+            if row is None:
+                continue
+            entry = self._rows[row]
+            entry.outputs = tuple(o for o in entry.outputs if o.id not in gone)
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index)
+
+    def _on_thumbnail_ready(self, output_id: str) -> None:
+        job_id = self._job_of_output.get(output_id)
+        row = self._row_of.get(job_id) if job_id else None
+        if row is None:
+            return
+        index = self.index(row, 0)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, int(Role.THUMBS)])
+
+    def _apply_profiles(self, profiles: list[Any]) -> None:
+        names = {p.id: p.name for p in profiles}
+        if names == self._profile_names:
+            return
+        self._profile_names = names
+        self.profiles_changed.emit()
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._rows) - 1, 0), [int(Role.PROFILE_NAME)]
+            )
+
+    # ================================================================== off-thread reads
+    def _read_jobs(self, job_ids: list[str]) -> list[FeedItem]:
+        items = []
+        for job_id in job_ids:
+            item = self.store.queries.job(job_id)
+            if item is not None:
+                items.append(item)
+        return items
+
+    def _read_jobs_of_outputs(self, output_ids: list[str]) -> list[FeedItem]:
+        job_ids: dict[str, None] = {}
+        for output_id in output_ids:
+            output = self.store.queries.output(output_id)
+            if output is not None:
+                job_ids[output.job_id] = None
+        return self._read_jobs([j for j in job_ids if j in self._row_of])
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, lambda: fn(*args))
+
+    def _spawn(
+        self, work: Any, on_success: Callable[[Any], None], generation: int | None = None
+    ) -> None:
+        """Run ``work`` on the loop; apply its result on the GUI thread unless superseded."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+
+        def done(task: asyncio.Future[Any]) -> None:
+            self._tasks.discard(task)
+            if not shiboken6.isValid(self) or task.cancelled():
+                return
+            if generation is not None and generation != self._generation:
+                return
+            error = task.exception()
+            if error is None:
+                try:
+                    on_success(task.result())
+                except Exception as exc:
+                    report_crash(exc)
+                return
+            if generation is not None:
+                self._loading_page = False
+                self._reloading = False
+                self.loading_changed.emit(False)
+            if isinstance(error, ExternalError):
+                log.info("history feed: %s", error.message)
+                self.load_failed.emit(error.message)
+            else:
+                report_crash(error)
+
+        task.add_done_callback(done)
+
+
+# ====================================================================== labels
+_STATUS_LABELS = {
+    JobStatus.QUEUED: "Queued",
+    JobStatus.RUNNING: "Running",
+    JobStatus.SUCCEEDED: "Done",
+    JobStatus.FAILED: "Failed",
+    JobStatus.CANCELED: "Canceled",
+}
+
+
+def status_label(status: str) -> str:
+    """ "Done" for ``succeeded``; an unknown status from a newer server as it is."""
+    for known, label in _STATUS_LABELS.items():
+        if status == known.value:
+            return label
+    return status.replace("_", " ").capitalize()
+
+
+def _tooltip(row: FeedRow, profile: str | None) -> str:
+    job = row.job
+    lines = [f"{job_type_label(job.type)} — {status_label(job.status)}"]
+    if profile:
+        lines.append(f"Profile: {profile}")
+    prompt = job_prompt(job)
+    if prompt:
+        lines.append(prompt)
+    if job.status == JobStatus.FAILED and job.error:
+        lines.append(f"Error: {job.error}")
+    count = len(row.outputs)
+    if count:
+        lines.append(f"{count} output{'s' if count != 1 else ''}")
+    return "\n".join(lines)

@@ -1,0 +1,51 @@
+"""The list view of the feed: uniform card rows, multi-select, drag out, hover.
+
+The view paints nothing itself (the :class:`~studio_desktop.ui.history.delegate.JobDelegate`
+does); it remembers where a press happened so a drag knows which image it started on, and hands
+the drag to the area (``drag_handler``), which builds the file list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QWidget
+
+DragHandler = Callable[[QPoint], None]
+
+
+class FeedView(QListView):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("HistoryFeed")
+        self.setAccessibleName("History feed")
+        self.setUniformItemSizes(True)  # every row is as high as the first: no measuring 100k rows
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMouseTracking(True)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.press_pos = QPoint()
+        self.drag_handler: DragHandler | None = None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.press_pos = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def startDrag(self, supported: Qt.DropAction) -> None:
+        if self.drag_handler is not None:
+            self.drag_handler(self.press_pos)
+        else:
+            super().startDrag(supported)
+
+    def set_row_step(self, row_height: int) -> None:
+        """A wheel notch scrolls about a third of a row (per-pixel scrolling)."""
+        self.verticalScrollBar().setSingleStep(max(12, row_height // 3))

@@ -1,0 +1,309 @@
+"""Thumbnails of job outputs for the feed: made off the GUI thread, kept in a small LRU.
+
+The delegate asks :meth:`ThumbnailLoader.get` for every tile it paints, so only what is on the
+screen is ever loaded. A miss returns a placeholder state at once and queues a load; the newest
+request is served first (what the user looks at now), at most :data:`MAX_IN_FLIGHT` run at a
+time in the executor, and a request nobody painted for :data:`STALE_SECONDS` (scrolled past) is
+dropped. A load, in a worker thread:
+
+1. finds the output's object in the blob cache (``store.blobs``: a read, never a write lock);
+2. not on this computer: the state is :attr:`ThumbState.MISSING` ("Not downloaded — available
+   when online"), and the :data:`BlobRequester` hook is told once, so the sync layer can fetch it;
+3. else makes (or finds) the cached thumbnail file (``ThumbnailCache.get_or_make``) and decodes
+   it into a ``QImage`` already scaled to the tile, so the GUI thread only wraps it in a pixmap.
+
+When a load ends, :attr:`ThumbnailLoader.ready` carries the output's id; the model turns that
+into ``dataChanged`` for the one row that shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import shiboken6
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+
+from studio_desktop.domain.enums import OutputKind
+from studio_desktop.domain.errors import ExternalError
+from studio_desktop.domain.models import JobOutput
+from studio_desktop.imaging.thumbnails import LARGE, SMALL, ThumbnailCache
+from studio_desktop.services.common import output_ref
+from studio_desktop.store.workspace import Store
+
+log = logging.getLogger(__name__)
+
+#: The sync layer's hook: "this object is on screen but not on this computer; fetch it".
+BlobRequester = Callable[[str, str], None]
+
+MAX_IN_FLIGHT = 2
+STALE_SECONDS = 2.0
+DEFAULT_BUDGET_BYTES = 96 * 1024**2
+_PREVIEW_KINDS = (OutputKind.IMAGE.value, OutputKind.CUTOUT.value, OutputKind.MASK.value)
+
+
+def no_blob_requests(_bucket: str, _path: str) -> None:
+    """The default :data:`BlobRequester`: nothing fetches blobs until the sync is wired."""
+
+
+class ThumbState(StrEnum):
+    LOADING = "loading"  # queued or being made
+    READY = "ready"  # the pixmap is there
+    MISSING = "missing"  # not on this computer (yet): "Not downloaded — available when online"
+    NO_PREVIEW = "no_preview"  # a zip, a video, an output without a file
+    FAILED = "failed"  # the file is there but is not a readable image
+
+
+@dataclass(frozen=True, slots=True)
+class Thumb:
+    """What a tile shows for one output at one size."""
+
+    state: ThumbState
+    pixmap: QPixmap | None = None
+    #: The cached original (for drag-out and "open"), when it is on this computer.
+    local_path: Path | None = None
+    pinned: bool = False
+    message: str = ""
+
+
+LOADING = Thumb(ThumbState.LOADING)
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    state: ThumbState
+    image: QImage | None
+    local_path: Path | None
+    pinned: bool
+    message: str = ""
+    missing_ref: tuple[str, str] | None = None
+
+
+def source_size(device_pixels: int) -> int:
+    """The cached thumbnail size to scale a tile of ``device_pixels`` from."""
+    return SMALL if device_pixels <= SMALL else LARGE
+
+
+def load_thumbnail(
+    store: Store, cache: ThumbnailCache, output: JobOutput, device_pixels: int
+) -> _Loaded:
+    """The blocking part of a load (runs in a worker thread; see the module docstring)."""
+    ref = output_ref(output)
+    if ref is None:
+        return _Loaded(ThumbState.NO_PREVIEW, None, None, False, "This output has no file.")
+    info = store.blobs.info(ref.bucket, ref.path)
+    pinned = bool(info and info.pinned)
+    path = store.blobs.get_path(ref.bucket, ref.path)
+    if path is None:
+        return _Loaded(
+            ThumbState.MISSING,
+            None,
+            None,
+            pinned,
+            "Not downloaded — available when online",
+            missing_ref=(ref.bucket, ref.path),
+        )
+    if output.kind not in _PREVIEW_KINDS:
+        return _Loaded(ThumbState.NO_PREVIEW, None, path, pinned, f"{output.kind} file")
+    try:
+        thumb = cache.get_or_make(
+            path, source_size(device_pixels), sha256=info.sha256 if info else None
+        )
+    except ExternalError as exc:
+        return _Loaded(ThumbState.FAILED, None, path, pinned, exc.message)
+    image = QImage(str(thumb))
+    if image.isNull():
+        return _Loaded(ThumbState.FAILED, None, path, pinned, "The preview could not be read.")
+    if max(image.width(), image.height()) > device_pixels:
+        image = image.scaled(
+            QSize(device_pixels, device_pixels),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    return _Loaded(ThumbState.READY, image, path, pinned)
+
+
+class ThumbnailLoader(QObject):
+    """Loads tiles on demand (see the module docstring). Lives on the GUI thread."""
+
+    ready = Signal(str)  # the output id whose thumbnail (or state) changed
+
+    def __init__(
+        self,
+        store: Store,
+        cache: ThumbnailCache,
+        *,
+        executor: Executor | None = None,
+        request_blob: BlobRequester | None = None,
+        budget_bytes: int = DEFAULT_BUDGET_BYTES,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.cache = cache
+        self.executor = executor
+        self.request_blob: BlobRequester = request_blob or no_blob_requests
+        self.budget_bytes = budget_bytes
+        self._lru: OrderedDict[tuple[str, int], Thumb] = OrderedDict()
+        self._lru_bytes = 0
+        self._states: dict[tuple[str, int], Thumb] = {}  # non-pixmap outcomes (small)
+        self._pending: OrderedDict[tuple[str, int], tuple[JobOutput, float]] = OrderedDict()
+        self._in_flight: set[tuple[str, int]] = set()
+        self._requested_blobs: set[tuple[str, str]] = set()
+        self._closed = False
+        self.loads = 0  # finished loads (for tests and the benchmark)
+
+    # ------------------------------------------------------------------ asking
+    def get(self, output: JobOutput, device_pixels: int) -> Thumb:
+        """The tile's state now; a miss queues a load (call it from paint: visible tiles only)."""
+        key = (output.id, device_pixels)
+        hit = self._lru.get(key)
+        if hit is not None:
+            self._lru.move_to_end(key)
+            return hit
+        known = self._states.get(key)
+        if known is not None:
+            return known
+        self._want(key, output)
+        return LOADING
+
+    def peek(self, output_id: str, device_pixels: int) -> Thumb:
+        """The tile's state without queuing anything."""
+        key = (output_id, device_pixels)
+        return self._lru.get(key) or self._states.get(key) or LOADING
+
+    def known_path(self, output_id: str) -> Path | None:
+        """The cached original of an output, if a load has already found it."""
+        for (oid, _px), thumb in list(self._lru.items()) + list(self._states.items()):
+            if oid == output_id and thumb.local_path is not None:
+                return thumb.local_path
+        return None
+
+    def forget(self, output_id: str) -> None:
+        """Drop what is known about an output (its file arrived, or it was deleted)."""
+        for key in [k for k in self._lru if k[0] == output_id]:
+            self._drop_lru(key)
+        for key in [k for k in self._states if k[0] == output_id]:
+            del self._states[key]
+
+    def set_pinned(self, output_ids: set[str], pinned: bool) -> None:
+        """Reflect a "keep offline" change without reloading the pictures."""
+        for store_ in (self._lru, self._states):
+            for key, thumb in list(store_.items()):
+                if key[0] in output_ids:
+                    store_[key] = Thumb(
+                        thumb.state, thumb.pixmap, thumb.local_path, pinned, thumb.message
+                    )
+
+    def pinned(self, output_id: str) -> bool | None:
+        """Whether a loaded output is kept offline (None: not loaded yet)."""
+        for (oid, _px), thumb in list(self._lru.items()) + list(self._states.items()):
+            if oid == output_id:
+                return thumb.pinned
+        return None
+
+    def clear(self) -> None:
+        self._lru.clear()
+        self._lru_bytes = 0
+        self._states.clear()
+        self._pending.clear()
+
+    def close(self) -> None:
+        """Stop loading (the area is going away); late results are ignored."""
+        self._closed = True
+        self.clear()
+
+    @property
+    def memory_bytes(self) -> int:
+        return self._lru_bytes
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending or self._in_flight)
+
+    # ------------------------------------------------------------------ loading
+    def _want(self, key: tuple[str, int], output: JobOutput) -> None:
+        if key in self._in_flight:
+            return
+        self._pending[key] = (output, time.monotonic())
+        self._pending.move_to_end(key)
+        self._pump()
+
+    def _pump(self) -> None:
+        if self._closed:
+            return
+        now = time.monotonic()
+        while self._pending and len(self._in_flight) < MAX_IN_FLIGHT:
+            key, (output, wanted_at) = self._pending.popitem(last=True)
+            if now - wanted_at > STALE_SECONDS:
+                continue  # scrolled past: painted again later if it comes back into view
+            self._in_flight.add(key)
+            self._start(key, output)
+
+    def _start(self, key: tuple[str, int], output: JobOutput) -> None:
+        loop = asyncio.get_event_loop()
+        future = loop.run_in_executor(
+            self.executor, load_thumbnail, self.store, self.cache, output, key[1]
+        )
+        future.add_done_callback(lambda f, key=key: self._finished(key, f))
+
+    def _finished(self, key: tuple[str, int], future: asyncio.Future[_Loaded]) -> None:
+        if not shiboken6.isValid(self) or self._closed:
+            return
+        self._in_flight.discard(key)
+        self.loads += 1
+        if future.cancelled():
+            self._pump()
+            return
+        error = future.exception()
+        if error is not None:
+            log.warning("thumbnail of output %s failed: %r", key[0], error)
+            loaded = _Loaded(ThumbState.FAILED, None, None, False, "The preview could not be made.")
+        else:
+            loaded = future.result()
+        if loaded.state is ThumbState.READY and loaded.image is not None:
+            pixmap = QPixmap.fromImage(loaded.image)
+            self._put_lru(key, Thumb(ThumbState.READY, pixmap, loaded.local_path, loaded.pinned))
+        else:
+            self._states[key] = Thumb(
+                loaded.state, None, loaded.local_path, loaded.pinned, loaded.message
+            )
+            if loaded.missing_ref is not None and loaded.missing_ref not in self._requested_blobs:
+                self._requested_blobs.add(loaded.missing_ref)
+                try:
+                    self.request_blob(*loaded.missing_ref)
+                except Exception:
+                    log.exception("the blob request hook failed for %s", loaded.missing_ref)
+        self.ready.emit(key[0])
+        self._pump()
+
+    def forget_blob_request(self, bucket: str, path: str) -> None:
+        """Ask the hook again next time (the object arrived, or the network came back)."""
+        self._requested_blobs.discard((bucket, path))
+
+    def _put_lru(self, key: tuple[str, int], thumb: Thumb) -> None:
+        self._drop_lru(key)
+        self._lru[key] = thumb
+        self._lru_bytes += _pixmap_bytes(thumb.pixmap)
+        while self._lru_bytes > self.budget_bytes and len(self._lru) > 1:
+            oldest = next(iter(self._lru))
+            self._drop_lru(oldest)
+
+    def _drop_lru(self, key: tuple[str, int]) -> None:
+        old = self._lru.pop(key, None)
+        if old is not None:
+            self._lru_bytes -= _pixmap_bytes(old.pixmap)
+
+
+def _pixmap_bytes(pixmap: QPixmap | None) -> int:
+    if pixmap is None:
+        return 0
+    return pixmap.width() * pixmap.height() * max(1, pixmap.depth() // 8)
