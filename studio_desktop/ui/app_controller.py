@@ -50,6 +50,7 @@ from studio_desktop.ui.dialogs.sign_in_dialog import Credentials
 from studio_desktop.ui.main_window import MainWindow
 from studio_desktop.ui.operations import run_op
 from studio_desktop.ui.preferences import EngineChoice, SettingsValues
+from studio_desktop.ui.profiles.area import MESSAGE_BOX_WIDTH
 from studio_desktop.ui.widgets.message_bar import MessageLevel
 
 log = logging.getLogger(__name__)
@@ -216,6 +217,7 @@ class AppController(QObject):
         box.addButton("Keep them local", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(move)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setStyleSheet(MESSAGE_BOX_WIDTH)
 
         def answered(button: object) -> None:
             if button is move:

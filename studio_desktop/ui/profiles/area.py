@@ -60,6 +60,9 @@ from studio_desktop.ui.widgets.message_bar import MessageLevel
 
 log = logging.getLogger(__name__)
 
+#: Message boxes wrap their text at a comfortable measure instead of a narrow column.
+MESSAGE_BOX_WIDTH = "QLabel#qt_msgbox_informativelabel { min-width: 400px; }"
+
 
 def _window_message(widget: QWidget, text: str, level: MessageLevel = MessageLevel.SUCCESS) -> None:
     from studio_desktop.ui.main_window import main_window_of
@@ -155,7 +158,10 @@ class ProfilesArea(AreaWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.setSpacing(0)
         left_layout.addLayout(tools)
-        left_layout.addWidget(self.cards, 1)
+        grid_frame = QVBoxLayout()
+        grid_frame.setContentsMargins(10, 4, 4, 0)
+        grid_frame.addWidget(self.cards, 1)
+        left_layout.addLayout(grid_frame, 1)
 
         # ---- garments
         self.garments = GarmentPanel(services, self.model, self.loader, self)
@@ -364,6 +370,7 @@ class ProfilesArea(AreaWidget):
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setStyleSheet(MESSAGE_BOX_WIDTH)
 
         def answered(button: object) -> None:
             if button is delete:

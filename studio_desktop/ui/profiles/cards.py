@@ -43,7 +43,7 @@ from studio_desktop.ui.theme import scaled_font, theme_manager
 
 CARD_WIDTH = 188
 IMAGE_HEIGHT = 188
-TEXT_HEIGHT = 62
+TEXT_HEIGHT = 78
 CARD_SIZE = QSize(CARD_WIDTH, IMAGE_HEIGHT + TEXT_HEIGHT)
 SPACING = 14
 RADIUS = 10.0
@@ -81,10 +81,8 @@ class ProfileCardDelegate(QStyledItemDelegate):
         path = QPainterPath()
         path.addRoundedRect(card, RADIUS, RADIUS)
         background = palette.color(QPalette.ColorRole.Base)
-        if drop_target:
-            background = QColor(tones.drop_bg)
-        elif hovered:
-            background = QColor(tones.hover) if not selected else background
+        if hovered and not selected and not drop_target:
+            background = QColor(tones.hover)
         painter.fillPath(path, background)
         if drop_target:
             border, width = QColor(tones.accent), 2.5
@@ -129,9 +127,30 @@ class ProfileCardDelegate(QStyledItemDelegate):
                 "Drop to set the reference" if drop_target else _STATE_TEXT[thumb_state],
             )
         if drop_target and isinstance(image, QImage) and not image.isNull():
+            # Over an image: a veil in the accent colour and the promise, on a readable pill.
             veil = QColor(tones.accent)
-            veil.setAlpha(70)
+            veil.setAlpha(90)
             painter.fillRect(image_rect, veil)
+            pill_font = scaled_font(option.font, 1.0, bold=True)  # type: ignore[attr-defined]
+            painter.setFont(pill_font)
+            text = "Set as reference"
+            metrics = QFontMetrics(pill_font)
+            pill = QRectF(
+                0,
+                0,
+                min(metrics.horizontalAdvance(text) + 20, image_rect.width() - 8),
+                metrics.height() + 10,
+            )
+            pill.moveCenter(image_rect.center())
+            pill_path = QPainterPath()
+            pill_path.addRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+            painter.fillPath(pill_path, QColor(tones.accent))
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(
+                pill,
+                int(Qt.AlignmentFlag.AlignCenter),
+                metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(pill.width()) - 12),
+            )
         painter.restore()
 
         # ---- name and details
@@ -145,17 +164,13 @@ class ProfileCardDelegate(QStyledItemDelegate):
         )
         top = int(card.top() + IMAGE_HEIGHT - 2)
         painter.drawText(QRect(left, top, width, 22), int(Qt.AlignmentFlag.AlignLeft), name)
-        detail = str(index.data(ProfileRole.DETAIL) or "")
         profile = index.data(ProfileRole.PROFILE)
-        background_text = getattr(profile, "background", None)
         small = option.font  # type: ignore[attr-defined]
         painter.setFont(small)
         painter.setPen(QColor(tones.muted))
         metrics = QFontMetrics(small)
-        lines = [detail or "No details yet"]
-        if background_text:
-            lines.append(f"on {background_text}")
-        for number, line in enumerate(lines[:2]):
+        lines = card_lines(profile)
+        for number, line in enumerate(lines[:3]):
             text = metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
             painter.drawText(
                 QRect(left, top + 22 + number * (metrics.height() + 1), width, metrics.height()),
@@ -163,6 +178,19 @@ class ProfileCardDelegate(QStyledItemDelegate):
                 text,
             )
         painter.restore()
+
+
+def card_lines(profile: object) -> list[str]:
+    """The muted lines under a card's name: who, where, on what background."""
+    who = " · ".join(
+        p for p in (getattr(profile, "gender", None), getattr(profile, "skin_tone", None)) if p
+    )
+    region = getattr(profile, "region", None)
+    background = getattr(profile, "background", None)
+    lines = [line for line in (who, region) if line]
+    if background:
+        lines.append(f"on {background}")
+    return lines or ["No details yet"]
 
 
 def _cover(source: QSize, target: QSize) -> QRect:

@@ -13,7 +13,7 @@ service saves: a refusal only the store can decide (a name already taken) comes 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QSizePolicy, QWidget
 
 from studio_desktop.domain.errors import ValidationError
 from studio_desktop.domain.models import Profile
@@ -33,7 +33,9 @@ from studio_desktop.ui.dialogs.form import FormDialog
 OPTIONAL_FIELDS = ("gender", "skin_tone", "region", "background")
 
 
-def _combo(name: str, choices: tuple[str, ...], value: str | None, hint: str, parent: QWidget):
+def _combo(
+    name: str, choices: tuple[str, ...], value: str | None, hint: str, parent: QWidget
+) -> QComboBox:
     combo = QComboBox(parent)
     combo.setObjectName(name)
     combo.setEditable(True)
@@ -46,6 +48,9 @@ def _combo(name: str, choices: tuple[str, ...], value: str | None, hint: str, pa
     line.setMaxLength(MAX_FIELD_CHARS + 40)  # longer text is refused with a message, not cut
     line.setClearButtonEnabled(True)
     combo.setMinimumContentsLength(24)
+    # Expanding, like the line edits: the form's field column (and the error line under the
+    # combo box) then takes the dialog's width, so a message wraps where the layout expects.
+    combo.setSizePolicy(QSizePolicy.Policy.Expanding, combo.sizePolicy().verticalPolicy())
     return combo
 
 
@@ -107,6 +112,9 @@ class ProfileDialog(FormDialog):
         self.background_hint.setObjectName("background_hint")
         self.background_hint.setProperty("muted", True)
         self.background_hint.setWordWrap(True)
+        self.background_hint.setSizePolicy(
+            QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred
+        )
         self.form.addRow("", self.background_hint)
         self.background.editTextChanged.connect(self._update_hint)
         self._update_hint(self.background.currentText())

@@ -12,7 +12,7 @@ from PIL import Image
 
 from studio_desktop.domain.enums import JobStatus, JobType
 from studio_desktop.services.common import output_ref
-from tests.imaging.garments import coloured_sweep, studio_sweep
+from tests.imaging.garments import studio_sweep
 from tests.ui.conftest import drag_enter, drop_files, file_mime
 from tests.ui.profiles.helpers import App, await_on_loop
 
@@ -23,7 +23,7 @@ def garment_photos(folder: Path) -> tuple[Path, Path]:
     front = folder / "tee front.png"
     back = folder / "tee back.jpg"
     Image.fromarray(studio_sweep((288, 360)).photo).save(front, "PNG")
-    Image.fromarray(coloured_sweep((288, 360), seed=5).photo).save(back, "JPEG", quality=92)
+    Image.fromarray(studio_sweep((288, 360), seed=7).photo).save(back, "JPEG", quality=92)
     return front, back
 
 
