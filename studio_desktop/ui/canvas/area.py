@@ -192,7 +192,11 @@ class CanvasArea(AreaWidget):
         self.version_strip = VersionStrip(self.thumbnails, self)
         self.version_strip.version_selected.connect(self._version_selected)
         self.version_strip.revert_requested.connect(self.revert_to)
-        self.revert_button = QPushButton(icon("undo"), "Revert", self)
+        self.revert_button = QToolButton(self)
+        self.revert_button.setIcon(icon("undo"))
+        self.revert_button.setText("Revert")
+        self.revert_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.revert_button.setAutoRaise(True)
         self.revert_button.setObjectName("RevertButton")
         self.revert_button.setToolTip("Make the selected version the current one")
         self.revert_button.clicked.connect(lambda: self.revert_to(self.version_strip.currentRow()))
@@ -200,9 +204,9 @@ class CanvasArea(AreaWidget):
         strips = QHBoxLayout()
         strips.setContentsMargins(10, 0, 10, 8)
         strips.setSpacing(10)
-        strips.addLayout(self._strip_column("Images", self.asset_strip, [self.add_button]), 3)
+        strips.addLayout(self._strip_column("Images", self.asset_strip, [self.add_button]), 1)
         strips.addLayout(
-            self._strip_column("Versions", self.version_strip, [self.revert_button]), 2
+            self._strip_column("Versions", self.version_strip, [self.revert_button]), 1
         )
 
         editor = QWidget(self)
@@ -274,6 +278,7 @@ class CanvasArea(AreaWidget):
         header.addWidget(label)
         header.addStretch(1)
         for button in buttons:
+            button.setFixedHeight(24)
             header.addWidget(button)
         column = QVBoxLayout()
         column.setSpacing(2)
@@ -459,7 +464,7 @@ class CanvasArea(AreaWidget):
 
     def _show_editor(self, shown: bool) -> None:
         self.center.setCurrentWidget(self.editor if shown else self.empty_page)
-        self.chat.setEnabled(shown)
+        self.chat.setVisible(shown)
         for action in (
             self.action_clear,
             self.action_invert,

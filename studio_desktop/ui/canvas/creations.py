@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -13,6 +22,9 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -20,7 +32,7 @@ from PySide6.QtWidgets import (
 from studio_desktop.domain.models import CanvasThread
 from studio_desktop.ui.canvas.images import ObjectKey, ThumbnailLoader
 from studio_desktop.ui.icons import icon
-from studio_desktop.ui.theme import scaled_font
+from studio_desktop.ui.theme import current_tones, scaled_font
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 KEY_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -47,6 +59,86 @@ def thread_key(thread: CanvasThread) -> ObjectKey | None:
     return (thread.base_storage_bucket or "outputs", thread.base_storage_path)
 
 
+class _CreationDelegate(QStyledItemDelegate):
+    """A rounded thumbnail, the title and, muted under it, when it last changed."""
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        return QSize(option.rect.width(), max(ICON + 12, 2 * option.fontMetrics.height() + 14))
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        tones = current_tones()
+        rect = QRect(option.rect).adjusted(2, 1, -2, -1)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected or option.state & QStyle.StateFlag.State_MouseOver:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(tones.selected_bg if selected else tones.hover))
+            painter.drawRoundedRect(QRectF(rect), 8, 8)
+        box = QRect(rect.left() + 6, rect.top() + (rect.height() - ICON) // 2, ICON, ICON)
+        value = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(value, QIcon):
+            pixmap = value.pixmap(QSize(ICON, ICON) * 2)
+            clip = QPainterPath()
+            clip.addRoundedRect(QRectF(box), 6, 6)
+            painter.setClipPath(clip)
+            fitted = pixmap.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatioByExpanding)
+            target = QRect(0, 0, fitted.width(), fitted.height())
+            target.moveCenter(box.center())
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawPixmap(target, pixmap)
+            painter.setClipping(False)
+        title, _, when = str(index.data(Qt.ItemDataRole.DisplayRole) or "").partition("\n")
+        left = box.right() + 10
+        width = rect.right() - left - 6
+        metrics = option.fontMetrics
+        line = metrics.height()
+        top = rect.top() + (rect.height() - 2 * line - 2) // 2
+        painter.setPen(option.palette.color(QPalette.ColorRole.Text))
+        painter.setFont(option.font)
+        painter.drawText(
+            QRect(left, top, width, line),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            metrics.elidedText(title, Qt.TextElideMode.ElideRight, width),
+        )
+        painter.setPen(QColor(tones.muted))
+        small = scaled_font(option.font, 0.88)
+        painter.setFont(small)
+        painter.drawText(
+            QRect(left, top + line + 2, width, line),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            when,
+        )
+        painter.restore()
+
+
+class _CreationsList(QListWidget):
+    """The list, with a hint when there is no creation yet."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.count() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(QColor(current_tones().muted))
+            painter.drawText(
+                QRectF(self.viewport().rect()).adjusted(14, 14, -14, -14),
+                int(
+                    Qt.AlignmentFlag.AlignHCenter
+                    | Qt.AlignmentFlag.AlignTop
+                    | Qt.TextFlag.TextWordWrap
+                ),
+                "No creations yet.\nDrop images on the canvas to start one.",
+            )
+            painter.end()
+
+
 class CreationsPanel(QWidget):
     creation_selected = Signal(str)
     new_requested = Signal()
@@ -59,8 +151,10 @@ class CreationsPanel(QWidget):
         self._thumbnails = thumbnails
         title = QLabel("Creations", self)
         title.setFont(scaled_font(self.font(), 1.1, bold=True))
-        self.list = QListWidget(self)
+        self.list = _CreationsList(self)
         self.list.setObjectName("CreationsList")
+        self.list.setItemDelegate(_CreationDelegate(self.list))
+        self.list.setMouseTracking(True)
         self.list.setIconSize(QSize(ICON, ICON))
         self.list.setUniformItemSizes(True)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -8,14 +8,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFontMetrics,
     QIcon,
     QPainter,
+    QPalette,
     QPen,
 )
 from PySide6.QtWidgets import (
@@ -24,6 +35,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QWidget,
@@ -31,17 +43,28 @@ from PySide6.QtWidgets import (
 
 from studio_desktop.ui.canvas.images import ObjectKey, ThumbnailLoader
 from studio_desktop.ui.icons import icon
-from studio_desktop.ui.theme import current_tones
+from studio_desktop.ui.theme import current_tones, scaled_font
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 CURRENT_ROLE = Qt.ItemDataRole.UserRole + 3
 BUSY_ROLE = Qt.ItemDataRole.UserRole + 4
 THUMB = 256
+STRIP_ICON = 52
 
 
-class _FramedDelegate(QStyledItemDelegate):
-    """Default item painting, plus an accent frame on the current item and a dot on busy ones."""
+class _ThumbDelegate(QStyledItemDelegate):
+    """A thumbnail over its label; the selected item on a soft rounded background, the current
+    version framed in the accent colour, a dot on images with an edit running."""
+
+    def __init__(self, strip: _Strip) -> None:
+        super().__init__(strip)
+        self._strip = strip
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        return self._strip.gridSize()
 
     def paint(
         self,
@@ -49,22 +72,51 @@ class _FramedDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        super().paint(painter, option, index)
-        accent = QColor(current_tones().accent)
+        tones = current_tones()
+        accent = QColor(tones.accent)
+        rect = QRect(option.rect).adjusted(3, 3, -3, -3)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if selected or hovered:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(tones.selected_bg if selected else tones.hover))
+            painter.drawRoundedRect(QRectF(rect), 8, 8)
+        side = self._strip.iconSize().width()
+        box = QRect(rect.left() + (rect.width() - side) // 2, rect.top() + 5, side, side)
+        icon_value = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(icon_value, QIcon):
+            pixmap = icon_value.pixmap(QSize(side, side) * 2)
+            if not pixmap.isNull():
+                fitted = pixmap.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+                target = QRect(0, 0, fitted.width(), fitted.height())
+                target.moveCenter(box.center())
+                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+                painter.drawPixmap(target, pixmap)
+                box = target
         if index.data(CURRENT_ROLE):
-            painter.save()
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(QPen(accent, 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(QRect(option.rect).adjusted(2, 2, -2, -2), 6, 6)
-            painter.restore()
+            painter.setPen(QPen(accent, 2))
+            painter.drawRoundedRect(QRectF(box).adjusted(-2, -2, 2, 2), 4, 4)
         if index.data(BUSY_ROLE):
-            painter.save()
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(accent)
-            painter.drawEllipse(QPoint(option.rect.right() - 10, option.rect.top() + 10), 5, 5)
-            painter.restore()
+            painter.drawEllipse(QPoint(box.right() - 4, box.top() + 4), 5, 5)
+        text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        metrics = option.fontMetrics
+        label = QRect(rect.left() + 4, rect.top() + side + 8, rect.width() - 8, metrics.height())
+        font = option.font
+        if index.data(CURRENT_ROLE):
+            font = scaled_font(option.font, 1.0, bold=True)
+        painter.setFont(font)
+        painter.setPen(option.palette.color(QPalette.ColorRole.Text))
+        painter.drawText(
+            label,
+            int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter),
+            QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, label.width()),
+        )
+        painter.restore()
 
 
 class _Strip(QListWidget):
@@ -80,13 +132,16 @@ class _Strip(QListWidget):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setIconSize(QSize(icon_size, icon_size))
-        self.setGridSize(QSize(icon_size + 28, icon_size + 30))
+        line = self.fontMetrics().height()
+        self.setGridSize(QSize(icon_size + 26, icon_size + line + 16))
         self.setUniformItemSizes(True)
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setSpacing(0)
-        self.setItemDelegate(_FramedDelegate(self))
-        self.setFixedHeight(icon_size + 30 + 2 * self.frameWidth() + 18)
+        self.setItemDelegate(_ThumbDelegate(self))
+        self.setMouseTracking(True)
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.setFixedHeight(self.gridSize().height() + 2 * self.frameWidth() + bar + 2)
         self._placeholder = icon("image", tone="muted")
         thumbnails.ready.connect(self._thumbnail_ready)
 
@@ -116,7 +171,7 @@ class AssetStrip(_Strip):
     delete_requested = Signal(str)
 
     def __init__(self, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
-        super().__init__(thumbnails, 64, parent)
+        super().__init__(thumbnails, STRIP_ICON, parent)
         self.setObjectName("AssetStrip")
         self.setAcceptDrops(True)
         self.setDropIndicatorShown(False)
@@ -228,7 +283,7 @@ class VersionStrip(_Strip):
     revert_requested = Signal(int)
 
     def __init__(self, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
-        super().__init__(thumbnails, 48, parent)
+        super().__init__(thumbnails, STRIP_ICON, parent)
         self.setObjectName("VersionStrip")
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
