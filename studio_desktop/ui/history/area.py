@@ -342,7 +342,9 @@ class HistoryArea(AreaWidget):
         self.action_keep_offline = make(
             "Keep offline",
             "pin",
-            lambda checked: self.keep_offline(self.selected_job_ids(), checked),
+            lambda *_a: self.keep_offline(
+                self.selected_job_ids(), self.action_keep_offline.isChecked()
+            ),
         )
         self.action_keep_offline.setCheckable(True)
         self.action_delete = make(
@@ -356,6 +358,10 @@ class HistoryArea(AreaWidget):
             "Search", "search", self.filter_bar.focus_search, "Ctrl+F", on_view=False
         )
         self.addAction(self.action_search)
+        self.action_close_panel = make(
+            "Close the opened job", "close", self._close_panel, "Esc", on_view=False
+        )
+        self.addAction(self.action_close_panel)
 
     def _show_context_menu(self, pos: QPoint) -> None:
         index = self.view.indexAt(pos)
@@ -483,6 +489,10 @@ class HistoryArea(AreaWidget):
             self.detail.show()
             width = self.splitter.width()
             self.splitter.setSizes([max(300, width - 380), 380])
+
+    def _close_panel(self) -> None:
+        if self.detail is not None and self.detail.isVisible():
+            self.detail.close_panel()
 
     def _open_current_in_canvas(self) -> None:
         ids = self.selected_job_ids()

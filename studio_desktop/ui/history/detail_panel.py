@@ -3,13 +3,14 @@
 "Open" (Enter, a double click) shows the panel for the current job; it then follows the current
 job until closed (Esc or its close button). What the feed row can only hint at is here in full:
 the prompt and the error as selectable text, "Copy error", Retry / Cancel, the progress, every
-output (not only the ones that fit in the row) and the job's actions.
+output (not only the ones that fit in the row) and the job's actions. Esc (the area's shortcut,
+from the feed or the panel) closes it.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -161,9 +162,7 @@ class JobDetailPanel(QFrame):
         self.keep_button = QPushButton(icon("pin"), "Keep offline", self)
         self.keep_button.setCheckable(True)
         self.keep_button.setToolTip("Keep this job's images on this computer for offline use")
-        self.keep_button.clicked.connect(
-            lambda checked: self.job_id and self.keep_offline_requested.emit(self.job_id, checked)
-        )
+        self.keep_button.clicked.connect(self._keep_clicked)
         self.delete_button = QPushButton(icon("delete", tone="error"), "Delete…", self)
         self.delete_button.clicked.connect(lambda: self._emit(self.delete_requested))
         actions = QGridLayout()
@@ -198,9 +197,6 @@ class JobDetailPanel(QFrame):
         outer.addWidget(scroll)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
-        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        escape.activated.connect(self.close_panel)
         model.dataChanged.connect(self._on_data_changed)
         model.modelReset.connect(self._refresh)
         model.rowsRemoved.connect(lambda *_a: self._refresh())
@@ -214,6 +210,10 @@ class JobDetailPanel(QFrame):
     def close_panel(self) -> None:
         self.hide()
         self.closed.emit()
+
+    def _keep_clicked(self) -> None:
+        if self.job_id:
+            self.keep_offline_requested.emit(self.job_id, self.keep_button.isChecked())
 
     def copy_error(self) -> None:
         QGuiApplication.clipboard().setText(self.error_text.text())

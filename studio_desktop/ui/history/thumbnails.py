@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -158,6 +158,7 @@ class ThumbnailLoader(QObject):
         self._pending: OrderedDict[tuple[str, int], tuple[JobOutput, float]] = OrderedDict()
         self._in_flight: set[tuple[str, int]] = set()
         self._requested_blobs: set[tuple[str, str]] = set()
+        self._pins: dict[str, bool] = {}  # "keep offline" changes made in this session
         self._closed = False
         self.loads = 0  # finished loads (for tests and the benchmark)
 
@@ -195,7 +196,10 @@ class ThumbnailLoader(QObject):
             del self._states[key]
 
     def set_pinned(self, output_ids: set[str], pinned: bool) -> None:
-        """Reflect a "keep offline" change without reloading the pictures."""
+        """Reflect a "keep offline" change without reloading the pictures (also for loads
+        still under way, which read the flag before the change)."""
+        for output_id in output_ids:
+            self._pins[output_id] = pinned
         for store_ in (self._lru, self._states):
             for key, thumb in list(store_.items()):
                 if key[0] in output_ids:
@@ -269,6 +273,8 @@ class ThumbnailLoader(QObject):
             loaded = _Loaded(ThumbState.FAILED, None, None, False, "The preview could not be made.")
         else:
             loaded = future.result()
+        if key[0] in self._pins:
+            loaded = replace(loaded, pinned=self._pins[key[0]])
         if loaded.state is ThumbState.READY and loaded.image is not None:
             pixmap = QPixmap.fromImage(loaded.image)
             self._put_lru(key, Thumb(ThumbState.READY, pixmap, loaded.local_path, loaded.pinned))
