@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -59,6 +60,9 @@ from studio_desktop.ui.widgets.drop_overlay import DropOverlay
 from studio_desktop.ui.widgets.message_bar import MessageBar, MessageLevel
 from studio_desktop.ui.widgets.sync_status import SyncStatusWidget
 
+if TYPE_CHECKING:
+    from studio_desktop.ui.welcome import WelcomePanel
+
 log = logging.getLogger(__name__)
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
@@ -100,6 +104,7 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._dialogs: dict[str, QWidget] = {}
         self._account: str | None = None
+        self._welcome: WelcomePanel | None = None
 
         # ------------------------------------------------------------ layout
         self.message_bar = MessageBar(self)
@@ -303,6 +308,8 @@ class MainWindow(QMainWindow):
         self.action_about.triggered.connect(self.open_about_dialog)
         self.action_copy_diagnostics = help_menu.addAction(icon("copy"), "&Copy diagnostics")
         self.action_copy_diagnostics.triggered.connect(self.copy_diagnostics)
+        self.action_welcome = help_menu.addAction(icon("info"), "&Welcome and sample images")
+        self.action_welcome.triggered.connect(self.show_welcome)
 
     # ================================================================ view
     def set_theme_mode(self, mode: ThemeMode) -> None:
@@ -349,6 +356,27 @@ class MainWindow(QMainWindow):
 
     def set_sync_status(self, status: SyncStatus) -> None:
         self.sync_status.set_status(status)
+
+    # ================================================================ welcome
+    def show_welcome(self) -> WelcomePanel:
+        """The first-run welcome, floating over the areas (the composition root shows it when
+        the local workspace opens and ``should_show_welcome`` says so; Help ▸ Welcome too)."""
+        from studio_desktop.ui.welcome import WelcomePanel
+
+        if self._welcome is None:
+            panel = WelcomePanel(self.stack)
+            panel.destroyed.connect(self._forget_welcome)
+            self._welcome = panel
+        self._welcome.show_over(self.stack)
+        return self._welcome
+
+    @property
+    def welcome(self) -> WelcomePanel | None:
+        """The welcome card while it is open."""
+        return self._welcome
+
+    def _forget_welcome(self) -> None:
+        self._welcome = None
 
     # ================================================================ dialogs
     def _open(self, name: str, dialog: QWidget) -> QWidget:
