@@ -168,8 +168,10 @@ def _center(target: QWidget) -> QPoint:
 
 def drag_enter(target: QWidget, mime: QMimeData, pos: QPoint | None = None) -> QDragEnterEvent:
     point = pos or _center(target)
+    # Drag-enter and drag-move take a QPoint (the C++ signature; PySide6 6.11 insists), the
+    # drop a QPointF.
     event = QDragEnterEvent(
-        QPointF(point),
+        point,
         Qt.DropAction.CopyAction | Qt.DropAction.MoveAction,
         mime,
         Qt.MouseButton.LeftButton,
@@ -187,7 +189,7 @@ def drop_mime(target: QWidget, mime: QMimeData, pos: QPoint | None = None) -> Dr
     if not enter.isAccepted():
         return DropResult(entered=False, dropped=False)
     move = QDragMoveEvent(
-        QPointF(point), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        point, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     QApplication.sendEvent(target, move)
     drop = QDropEvent(
