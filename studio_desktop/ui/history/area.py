@@ -24,9 +24,22 @@ bar); the feed itself updates from the store's events, not from the calls' resul
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QPoint, QSettings, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPoint,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QAction, QDrag, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -41,34 +54,36 @@ from PySide6.QtWidgets import (
 
 from studio_desktop.domain.enums import JobStatus
 from studio_desktop.domain.errors import ExternalError
-from studio_desktop.domain.models import Job, JobOutput
-from studio_desktop.services.common import output_ref
-from studio_desktop.services.history import (
-    DeleteJobsResult,
-    ExportResult,
-    HistoryFilter,
-    KeepOfflineResult,
-)
-from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.areas import AreaKey, AreaWidget
-from studio_desktop.ui.history.delegate import JobDelegate, row_height
-from studio_desktop.ui.history.detail_panel import JobDetailPanel
 from studio_desktop.ui.history.drag_out import (
     DragFiles,
     DragItem,
     clear_drag_folder,
     prepare_drag_files,
 )
-from studio_desktop.ui.history.feed_model import FeedModel, Role
-from studio_desktop.ui.history.feed_view import FeedView
-from studio_desktop.ui.history.filter_bar import FilterBar
 from studio_desktop.ui.history.matching import is_filtered
-from studio_desktop.ui.history.thumbnails import BlobRequester, ThumbnailLoader, no_blob_requests
+from studio_desktop.ui.history.roles import BlobRequester, Role, no_blob_requests
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.operations import find_host, run_op
 from studio_desktop.ui.preferences import ThumbnailSize
 from studio_desktop.ui.widgets.empty_state import EmptyState
 from studio_desktop.ui.widgets.message_bar import MessageLevel
+
+if TYPE_CHECKING:  # the feed's modules are imported when a workspace is first shown
+    from studio_desktop.domain.models import Job, JobOutput
+    from studio_desktop.services.history import (
+        DeleteJobsResult,
+        ExportResult,
+        HistoryFilter,
+        KeepOfflineResult,
+    )
+    from studio_desktop.services.workspace import WorkspaceServices
+    from studio_desktop.ui.history.delegate import JobDelegate
+    from studio_desktop.ui.history.detail_panel import JobDetailPanel
+    from studio_desktop.ui.history.feed_model import FeedModel
+    from studio_desktop.ui.history.feed_view import FeedView
+    from studio_desktop.ui.history.filter_bar import FilterBar
+    from studio_desktop.ui.history.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +111,8 @@ class HistoryArea(AreaWidget):
     open_creation_requested = Signal(str)
     #: How many jobs are selected (the window enables File ▸ Export from it).
     selection_changed = Signal(int)
+    #: The feed's first page was painted (once per workspace; logged, for start-up figures).
+    first_page_painted = Signal()
 
     def __init__(
         self,
@@ -119,14 +136,35 @@ class HistoryArea(AreaWidget):
         self.last_drag: QDrag | None = None
         self.last_message = ""
 
+        self._built = False
+        self._awaiting_first_paint = False
+        self._opened_at = 0.0
         self.empty_state = EmptyState("history", EMPTY_TITLE, EMPTY_TEXT, self)
-        self.filter_bar = FilterBar(self)
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.empty_state)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+        if services is not None:
+            self.set_services(services)
+        else:
+            self.empty_state.text_label.setText(NO_WORKSPACE_TEXT)
+            self.pages.setCurrentWidget(self.empty_state)
+
+    def _build_feed(self) -> None:
+        """The feed's widgets, built when the first workspace is shown (so that the window's
+        placeholder, made before any workspace is open, imports nothing heavy)."""
+        from studio_desktop.ui.history.delegate import JobDelegate
+        from studio_desktop.ui.history.feed_view import FeedView
+        from studio_desktop.ui.history.filter_bar import FilterBar
+
+        self.filter_bar: FilterBar = FilterBar(self)
         self.filter_bar.filters_changed.connect(self._on_filters_changed)
         self.filter_bar.size_requested.connect(self._on_size_requested)
         self.filter_bar.set_size(ThumbnailSize.SMALL)
 
-        self.view = FeedView(self)
-        self.delegate = JobDelegate(self.view)
+        self.view: FeedView = FeedView(self)
+        self.delegate: JobDelegate = JobDelegate(self.view)
         self.view.setItemDelegate(self.delegate)
         self.view.drag_handler = self._start_drag
         self.view.doubleClicked.connect(lambda _i: self.open_current())
@@ -166,25 +204,24 @@ class HistoryArea(AreaWidget):
         feed_layout.addWidget(self.filter_bar)
         feed_layout.addWidget(self.splitter, 1)
         self.feed_page = feed_page
-
-        self.pages = QStackedWidget(self)
-        self.pages.addWidget(self.empty_state)
         self.pages.addWidget(feed_page)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.pages)
 
         self._build_actions()
+        self._built = True
         self._apply_thumb_px()
-        if services is not None:
-            self.set_services(services)
-        else:
-            self.empty_state.text_label.setText(NO_WORKSPACE_TEXT)
-            self.pages.setCurrentWidget(self.empty_state)
+        self.view.viewport().installEventFilter(self)
+        if self.isVisible():
+            self._connect_window()
 
     # ================================================================== wiring
     def set_services(self, services: WorkspaceServices) -> None:
         """Show the feed of this workspace (the previous one's model is closed)."""
+        from studio_desktop.ui.history.detail_panel import JobDetailPanel
+        from studio_desktop.ui.history.feed_model import FeedModel
+        from studio_desktop.ui.history.thumbnails import ThumbnailLoader
+
+        if not self._built:
+            self._build_feed()
         if self.model is not None:
             self.model.close()
         if self.loader is not None:
@@ -239,6 +276,8 @@ class HistoryArea(AreaWidget):
         self.feed_stack.setCurrentWidget(self.view)
         self._apply_thumb_px()
         self.model.profiles_changed.connect(self._sync_profiles)
+        self._awaiting_first_paint = True
+        self._opened_at = time.perf_counter()
         self.model.set_filter(self.filter_bar.current_filter())
 
     def set_blob_requester(self, request_blob: BlobRequester | None) -> None:
@@ -249,6 +288,8 @@ class HistoryArea(AreaWidget):
 
     def notify_blob_available(self, bucket: str, path: str) -> None:
         """An object arrived in the blob cache (the sync fetched it): show it."""
+        from studio_desktop.services.common import output_ref
+
         if self.model is None or self.loader is None:
             return
         self.loader.forget_blob_request(bucket, path)
@@ -269,8 +310,9 @@ class HistoryArea(AreaWidget):
     def area_activated(self) -> None:
         self._active = True
         self._connect_window()
-        self._selection_changed()
-        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+        if self._built:
+            self._selection_changed()
+            self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def area_deactivated(self) -> None:
         self._active = False
@@ -285,7 +327,7 @@ class HistoryArea(AreaWidget):
         return window if isinstance(window, MainWindow) else None
 
     def _connect_window(self) -> None:
-        if self._window_connected:
+        if self._window_connected or not self._built:
             return
         window = self._window()
         if window is None:
@@ -687,6 +729,8 @@ class HistoryArea(AreaWidget):
 
     def _cached_path(self, output: JobOutput) -> Path | None:
         assert self.services is not None and self.loader is not None
+        from studio_desktop.services.common import output_ref
+
         known = self.loader.known_path(output.id)
         if known is not None and known.exists():
             return known
@@ -739,7 +783,7 @@ class HistoryArea(AreaWidget):
         """The tile size in pixels (View ▸ Thumbnail size, or the bar's S / M / L)."""
         self._thumb_px = px
         for size in ThumbnailSize:
-            if size.pixels == px:
+            if size.pixels == px and self._built:
                 self.filter_bar.set_size(size)
         self._apply_thumb_px()
 
@@ -748,6 +792,10 @@ class HistoryArea(AreaWidget):
         return self._thumb_px
 
     def _apply_thumb_px(self) -> None:
+        if not self._built:
+            return
+        from studio_desktop.ui.history.delegate import row_height
+
         self.delegate.set_thumb_px(self._thumb_px)
         self.view.set_row_step(row_height(self._thumb_px))
         if self.model is not None:
@@ -755,9 +803,30 @@ class HistoryArea(AreaWidget):
         self.view.doItemsLayout()
         self.view.viewport().update()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            self._awaiting_first_paint
+            and event.type() == QEvent.Type.Paint
+            and watched is self.view.viewport()
+            and self.model is not None
+            and self.model.loaded_once
+        ):
+            self._awaiting_first_paint = False
+            QTimer.singleShot(0, self._first_page_painted)
+        return super().eventFilter(watched, event)
+
+    def _first_page_painted(self) -> None:
+        rows = self.model.rowCount() if self.model is not None else 0
+        log.info(
+            "history feed: first page painted, %d jobs, %.0f ms after the workspace was shown",
+            rows,
+            (time.perf_counter() - self._opened_at) * 1000,
+        )
+        self.first_page_painted.emit()
+
     # ================================================================== pages & messages
     def _update_page(self) -> None:
-        if self.model is None or not self.model.loaded_once:
+        if self.model is None or not self.model.loaded_once or not self._built:
             return
         if self.model.rowCount() > 0:
             self.pages.setCurrentWidget(self.feed_page)
@@ -777,7 +846,7 @@ class HistoryArea(AreaWidget):
 
     @property
     def showing_no_results(self) -> bool:
-        return (
+        return self._built and (
             self.pages.currentWidget() is self.feed_page
             and self.feed_stack.currentWidget() is self.no_results
         )

@@ -438,6 +438,7 @@ class JobDelegate(QStyledItemDelegate):
         path.addRoundedRect(QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5), 5, 5)
         painter.fillPath(path, palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Button))
         painter.setPen(QPen(QColor(tones.border), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(path)
         name = "retry" if label == "Retry" else "cancel"
         icon(name).paint(painter, QRect(rect.left() + 8, rect.top() + 4, 16, 16))

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio_desktop.domain.models import Job, JobOutput
-from studio_desktop.services.history import export_name
 
 log = logging.getLogger(__name__)
 FOLDER_NAME = "drag-out"
@@ -62,6 +61,8 @@ def clear_drag_folder(workspace_root: Path) -> None:
 
 
 def prepare_drag_files(workspace_root: Path, items: list[DragItem]) -> DragFiles:
+    from studio_desktop.services.history import export_name
+
     files: list[Path] = []
     missing = 0
     failed = 0

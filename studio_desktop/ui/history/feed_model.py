@@ -25,7 +25,6 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any, TypeVar
 
 import shiboken6
@@ -51,29 +50,15 @@ from studio_desktop.store.workspace import Store
 from studio_desktop.ui.bridge import EventBridge
 from studio_desktop.ui.crash import report_crash
 from studio_desktop.ui.history.matching import job_profile_id, job_prompt, matches, sort_key
+from studio_desktop.ui.history.roles import Role
 from studio_desktop.ui.history.thumbnails import LOADING, Thumb, ThumbnailLoader
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PAGE_SIZE = 60
-_ROLE_BASE = int(Qt.ItemDataRole.UserRole) + 1
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-
-
-class Role(IntEnum):
-    JOB = _ROLE_BASE  # Job
-    OUTPUTS = _ROLE_BASE + 1  # tuple[JobOutput, ...]
-    STATUS = _ROLE_BASE + 2  # str (the raw status)
-    PROGRESS = _ROLE_BASE + 3  # float 0..1 or None
-    PROGRESS_MESSAGE = _ROLE_BASE + 4  # str
-    PROFILE_NAME = _ROLE_BASE + 5  # str or None
-    PROMPT = _ROLE_BASE + 6  # str or None
-    ERROR = _ROLE_BASE + 7  # str or None
-    TYPE_LABEL = _ROLE_BASE + 8  # "Product pack"
-    THUMBS = _ROLE_BASE + 9  # tuple[Thumb, ...] as known now (never queues a load)
-    JOB_ID = _ROLE_BASE + 10  # str
 
 
 @dataclass(slots=True)

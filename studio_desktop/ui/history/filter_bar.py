@@ -9,7 +9,7 @@ window's View menu so both stay in step).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -25,6 +25,7 @@ from studio_desktop.services.history import HistoryFilter, job_type_label
 from studio_desktop.ui.history.feed_model import status_label
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.preferences import ThumbnailSize
+from studio_desktop.ui.theme import current_tones
 
 SEARCH_DEBOUNCE_MS = 250
 _SIZE_TEXT = {ThumbnailSize.SMALL: "S", ThumbnailSize.MEDIUM: "M", ThumbnailSize.LARGE: "L"}
@@ -117,6 +118,21 @@ class FilterBar(QWidget):
         layout.addStretch(1)
         layout.addWidget(size_icon)
         layout.addLayout(sizes)
+        self._style_sizes()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._style_sizes()
+
+    def _style_sizes(self) -> None:
+        """The chosen size reads as chosen in both palettes (a tinted, accent-coloured key)."""
+        tones = current_tones()
+        for button in self.size_buttons.values():
+            button.setStyleSheet(
+                f"QToolButton:checked {{ background: {tones.selected_bg}; color: {tones.accent};"
+                f" border: 1px solid {tones.accent}; font-weight: bold; }}"
+            )
 
     # ------------------------------------------------------------------ state
     def current_filter(self) -> HistoryFilter:

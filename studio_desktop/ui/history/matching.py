@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio_desktop.domain.models import Job
-from studio_desktop.services.history import HistoryFilter
+
+if TYPE_CHECKING:
+    from studio_desktop.services.history import HistoryFilter
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

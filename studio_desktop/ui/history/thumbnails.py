@@ -22,11 +22,11 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, QSize, Qt, Signal
@@ -35,23 +35,19 @@ from PySide6.QtGui import QImage, QPixmap
 from studio_desktop.domain.enums import OutputKind
 from studio_desktop.domain.errors import ExternalError
 from studio_desktop.domain.models import JobOutput
-from studio_desktop.imaging.thumbnails import LARGE, SMALL, ThumbnailCache
 from studio_desktop.services.common import output_ref
 from studio_desktop.store.workspace import Store
+from studio_desktop.ui.history.roles import BlobRequester, no_blob_requests
+
+if TYPE_CHECKING:
+    from studio_desktop.imaging.thumbnails import ThumbnailCache
 
 log = logging.getLogger(__name__)
-
-#: The sync layer's hook: "this object is on screen but not on this computer; fetch it".
-BlobRequester = Callable[[str, str], None]
 
 MAX_IN_FLIGHT = 2
 STALE_SECONDS = 2.0
 DEFAULT_BUDGET_BYTES = 96 * 1024**2
 _PREVIEW_KINDS = (OutputKind.IMAGE.value, OutputKind.CUTOUT.value, OutputKind.MASK.value)
-
-
-def no_blob_requests(_bucket: str, _path: str) -> None:
-    """The default :data:`BlobRequester`: nothing fetches blobs until the sync is wired."""
 
 
 class ThumbState(StrEnum):
@@ -89,6 +85,8 @@ class _Loaded:
 
 def source_size(device_pixels: int) -> int:
     """The cached thumbnail size to scale a tile of ``device_pixels`` from."""
+    from studio_desktop.imaging.thumbnails import LARGE, SMALL
+
     return SMALL if device_pixels <= SMALL else LARGE
 
 
