@@ -535,6 +535,8 @@ class CanvasArea(AreaWidget):
             self._layers.clear()
         self.state = CreationState(view)
         self.canvas.set_compare(CompareMode.OFF)
+        # The first image has the executor to itself; thumbnails follow once it is shown.
+        self.thumbnails.hold()
         if view.thread.id not in self.creations.ids():
             self.creations.upsert(view.thread)
         self.creations.select(view.thread.id)
@@ -551,6 +553,7 @@ class CanvasArea(AreaWidget):
         if first is not None:
             self.select_asset(first)
         else:
+            self.thumbnails.release()
             self.canvas.set_image(None, None)
             self.canvas.set_placeholder("This creation has no images yet. Drop images here.")
             self.version_strip.set_versions([], -1)
@@ -704,6 +707,7 @@ class CanvasArea(AreaWidget):
         asset_id = asset.asset.id
 
         def ready(display: DisplayImage) -> None:
+            self.thumbnails.release()
             if self._asset_id != asset_id or self._current_key() != key:
                 return
             layer = self._layers.get(asset_id)
@@ -723,6 +727,7 @@ class CanvasArea(AreaWidget):
             self.image_shown.emit(key)
 
         def failed(error: BaseException) -> None:
+            self.thumbnails.release()
             if self._asset_id != asset_id:
                 return
             self.canvas.set_image(None, None)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import shiboken6
 from PIL import Image
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
@@ -123,6 +124,18 @@ class ThumbnailLoader(QObject):
         self._pending: set[tuple[ObjectKey, int]] = set()
         self._failed: set[tuple[ObjectKey, int]] = set()
         self._tasks: set[asyncio.Future[QImage | None]] = set()
+        self._held: list[tuple[ObjectKey, int]] | None = None
+
+    def hold(self) -> None:
+        """Queue requests instead of starting them (while something more urgent, the canvas'
+        first image, has the executor); :meth:`release` starts them."""
+        if self._held is None:
+            self._held = []
+
+    def release(self) -> None:
+        held, self._held = self._held, None
+        for key, size in held or ():
+            self._start(key, size)
 
     def pixmap(self, key: ObjectKey | None, size: int) -> QPixmap | None:
         """The thumbnail if loaded; otherwise None and it is loaded (``ready`` says when)."""
@@ -135,10 +148,16 @@ class ThumbnailLoader(QObject):
             return found
         if entry not in self._pending and entry not in self._failed:
             self._pending.add(entry)
-            future = event_loop().run_in_executor(None, self._load, key, size)
-            self._tasks.add(future)
-            future.add_done_callback(lambda f, e=entry: self._done(e, f))
+            if self._held is not None:
+                self._held.append(entry)
+            else:
+                self._start(key, size)
         return None
+
+    def _start(self, key: ObjectKey, size: int) -> None:
+        future = event_loop().run_in_executor(None, self._load, key, size)
+        self._tasks.add(future)
+        future.add_done_callback(lambda f, e=(key, size): self._done(e, f))
 
     def failed(self, key: ObjectKey | None, size: int) -> bool:
         return key is not None and (key, size) in self._failed
@@ -161,9 +180,9 @@ class ThumbnailLoader(QObject):
 
     def _done(self, entry: tuple[ObjectKey, int], future: asyncio.Future[QImage | None]) -> None:
         self._tasks.discard(future)
-        self._pending.discard(entry)
-        if future.cancelled():
+        if future.cancelled() or not shiboken6.isValid(self):
             return
+        self._pending.discard(entry)
         error = future.exception()
         image = None if error is not None else future.result()
         if error is not None:

@@ -249,11 +249,13 @@ def drop_with(
     point = QPointF(pos or target.rect().center())
     actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
     button = Qt.MouseButton.LeftButton
-    enter = QDragEnterEvent(point, actions, mime, button, modifiers)
+    enter = QDragEnterEvent(point.toPoint(), actions, mime, button, modifiers)
     QApplication.sendEvent(target, enter)
     if not enter.isAccepted():
         return None
-    QApplication.sendEvent(target, QDragMoveEvent(point, actions, mime, button, modifiers))
+    QApplication.sendEvent(
+        target, QDragMoveEvent(point.toPoint(), actions, mime, button, modifiers)
+    )
     plan = getattr(target, "drop_plan", None)
     text = plan.text if plan is not None else ""
     QApplication.sendEvent(target, QDropEvent(point, actions, mime, button, modifiers))

@@ -112,13 +112,21 @@ def test_file_dragged_over_the_canvas(scheme, qtbot, *, window, area, tmp_path, 
     QApplication.sendEvent(
         area.canvas,
         QDragEnterEvent(
-            point, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+            point.toPoint(),
+            actions,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
         ),
     )
     QApplication.sendEvent(
         area.canvas,
         QDragMoveEvent(
-            point, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+            point.toPoint(),
+            actions,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
         ),
     )
     assert area.canvas.drop_plan is not None
