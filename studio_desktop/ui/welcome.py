@@ -26,7 +26,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QMetaMethod,
+    QObject,
+    QPointF,
+    QRect,
+    QRectF,
+    QSettings,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -52,6 +63,7 @@ LEAD = (
 )
 SAMPLES_BUTTON = "Try it with sample images"
 SAMPLES_BUSY = "Adding sample images…"
+SAMPLES_UNAVAILABLE = "Sample images can be added once a workspace is open."
 SAMPLES_HINT = (
     "Adds a model profile, a creation to edit and a product pack, all made on this computer."
 )
@@ -306,6 +318,8 @@ class WelcomePanel(QWidget):
 
     #: "Try it with sample images" was clicked.
     samples_requested = Signal()
+    #: It was clicked but nothing is connected to ``samples_requested`` (no workspace).
+    samples_unavailable = Signal()
     #: The welcome was closed (×, Close or Escape); True if it will not show again.
     dismissed = Signal(bool)
 
@@ -399,6 +413,13 @@ class WelcomePanel(QWidget):
 
     def _on_samples(self) -> None:
         if self._busy:
+            return
+        if not self.isSignalConnected(QMetaMethod.fromSignal(self.samples_requested)):
+            # Nothing would add them (a window without a workspace): say so, never spin.
+            button = self.card.samples_button
+            button.setEnabled(False)
+            button.setToolTip(SAMPLES_UNAVAILABLE)
+            self.samples_unavailable.emit()
             return
         self.set_busy(True)
         self.samples_requested.emit()

@@ -22,6 +22,7 @@ from studio_desktop.ui.welcome import (
     DONT_SHOW_KEY,
     SAMPLES_BUSY,
     SAMPLES_BUTTON,
+    SAMPLES_UNAVAILABLE,
     STEPS,
     WelcomePanel,
     should_show_welcome,
@@ -139,8 +140,20 @@ def test_it_blocks_nothing_else_in_the_window(
     assert dropped.args == [[image]]
 
 
+def test_the_samples_button_with_nothing_to_add_them_says_so(
+    qtbot, main_window: MainWindow
+) -> None:
+    panel = main_window.show_welcome()
+    with qtbot.waitSignal(panel.samples_unavailable):
+        qtbot.mouseClick(panel.samples_button, Qt.MouseButton.LeftButton)
+    assert not panel.busy
+    assert not panel.samples_button.isEnabled()
+    assert panel.samples_button.toolTip() == SAMPLES_UNAVAILABLE
+
+
 def test_the_samples_button_asks_once_and_says_it_is_busy(qtbot, main_window: MainWindow) -> None:
     panel = main_window.show_welcome()
+    panel.samples_requested.connect(lambda: None)  # the composition root's hookup
     with qtbot.waitSignal(panel.samples_requested):
         qtbot.mouseClick(panel.samples_button, Qt.MouseButton.LeftButton)
     assert panel.busy
