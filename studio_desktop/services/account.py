@@ -30,7 +30,7 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +58,9 @@ from studio_desktop.sync.session import SessionManager, make_session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: Called right before the open workspace is closed (the UI lets go of it: its screens go,
+#: their operations end), so nothing reads a closed store.
+BeforeClose = Callable[[], Awaitable[None]]
 
 REGISTRY_FILE = "workspaces.json"
 LOCAL_LABEL = "Local workspace"
@@ -166,6 +169,7 @@ class OpenWorkspace:
     api_client: GenerationApiClient | None = None
     #: Why the sync engine is not running although this is an account (None when it runs).
     not_syncing_reason: str | None = None
+    _blob_requests: set[asyncio.Future[None]] = field(default_factory=set, repr=False)
 
     @property
     def is_local(self) -> bool:
@@ -188,6 +192,23 @@ class OpenWorkspace:
             )
         return self.engine.status
 
+    def request_blob(self, bucket: str, path: str) -> None:
+        """ "This object is on screen but not on this computer": queue its download and ask the
+        sync engine for a cycle (no-op in the local workspace). Call on the event loop's thread;
+        returns at once (the store write runs in the executor)."""
+        if self.engine is None or self.store.db.closed:
+            return
+        store, engine = self.store, self.engine
+
+        def want() -> None:
+            if not store.db.closed:
+                store.blobs.want(bucket, path)
+
+        future = asyncio.get_running_loop().run_in_executor(self.services.executor, want)
+        future.add_done_callback(lambda f: engine.sync_now() if not f.exception() else None)
+        self._blob_requests.add(future)
+        future.add_done_callback(self._blob_requests.discard)
+
     async def drop_remote_engine(self) -> None:
         self.services.set_remote_engine(None)
         client, self.api_client = self.api_client, None
@@ -196,6 +217,8 @@ class OpenWorkspace:
 
     async def aclose(self) -> None:
         """Stop syncing, stop jobs (rows stay), close the store. Safe to call twice."""
+        if self._blob_requests:
+            await asyncio.gather(*self._blob_requests, return_exceptions=True)
         if self.engine is not None:
             await self.engine.close()
         await self.drop_remote_engine()
@@ -280,15 +303,18 @@ class AccountService:
                     log.warning("the last workspace could not be opened: %s", exc.message)
             return await self._open(LOCAL_WORKSPACE)
 
-    async def switch(self, key: str) -> OpenWorkspace:
-        """Close the current workspace and open ``key`` (``"local"`` or an account key)."""
+    async def switch(self, key: str, *, before_close: BeforeClose | None = None) -> OpenWorkspace:
+        """Close the current workspace and open ``key`` (``"local"`` or an account key).
+
+        If ``key`` cannot be opened, the local workspace is opened instead and the error raised.
+        """
         async with self._lock:
             if self.current is not None and self.current.key == key:
                 return self.current
             if key != LOCAL_WORKSPACE and key not in self.registry.accounts:
                 raise AccountError("This workspace is not known on this computer.")
-            await self._close_current()
-            return await self._open(key)
+            await self._close_current(before_close)
+            return await self._open_or_local(key)
 
     # ------------------------------------------------------------------ account
     async def connect(self, url: str, anon_key: str) -> SessionManager:
@@ -308,7 +334,9 @@ class AccountService:
                 self._sessions[url] = old
             return await self._session(url)
 
-    async def sign_in(self, email: str, password: str) -> SignInOutcome:
+    async def sign_in(
+        self, email: str, password: str, *, before_close: BeforeClose | None = None
+    ) -> SignInOutcome:
         """Sign in to the connected project and open that account's workspace (syncing).
 
         Raises :class:`~studio_desktop.sync.session.SignInError` for wrong credentials or a
@@ -333,8 +361,8 @@ class AccountService:
             if current is not None and current.is_local:
                 found = await self._io(local_items, current.store)
                 items = None if found.empty else found
-            await self._close_current()
-            workspace = await self._open(key)
+            await self._close_current(before_close)
+            workspace = await self._open_or_local(key)
             return SignInOutcome(workspace, items)
 
     async def move_local_items(self) -> tuple[MoveReport, CycleReport | None]:
@@ -350,7 +378,7 @@ class AccountService:
             finally:
                 await self._io(local.close)
 
-    async def sign_out(self) -> OpenWorkspace:
+    async def sign_out(self, *, before_close: BeforeClose | None = None) -> OpenWorkspace:
         """End the session of the connected project and go back to the local workspace."""
         async with self._lock:
             current = self.current
@@ -363,7 +391,7 @@ class AccountService:
                 await session.sign_out()
             if current is not None and current.is_local:
                 return current
-            await self._close_current()
+            await self._close_current(before_close)
             return await self._open(LOCAL_WORKSPACE)
 
     # ------------------------------------------------------------------ settings
@@ -390,9 +418,9 @@ class AccountService:
         return self._add_remote_engine(current)
 
     # ------------------------------------------------------------------ closing
-    async def aclose(self) -> None:
+    async def aclose(self, *, before_close: BeforeClose | None = None) -> None:
         async with self._lock:
-            await self._close_current()
+            await self._close_current(before_close)
             sessions, self._sessions = list(self._sessions.values()), {}
             for session in sessions:
                 await session.connection.close()
@@ -415,10 +443,22 @@ class AccountService:
         await session.restore()
         return session
 
-    async def _close_current(self) -> None:
+    async def _close_current(self, before_close: BeforeClose | None = None) -> None:
+        if self.current is not None and before_close is not None:
+            await before_close()
         current, self.current = self.current, None
         if current is not None:
             await current.aclose()
+
+    async def _open_or_local(self, key: str) -> OpenWorkspace:
+        try:
+            return await self._open(key)
+        except ExternalError:
+            if key == LOCAL_WORKSPACE:
+                raise
+            log.warning("workspace %s could not be opened; opening the local one", key)
+            await self._open(LOCAL_WORKSPACE)
+            raise
 
     async def _open(self, key: str) -> OpenWorkspace:
         if key == LOCAL_WORKSPACE:

@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
 
 from studio_desktop.domain.errors import ExternalError
 from studio_desktop.domain.status import SyncStatus
@@ -48,12 +50,17 @@ from studio_desktop.ui.bridge import EventBridge
 from studio_desktop.ui.dialogs.connect_dialog import ProjectConnection
 from studio_desktop.ui.dialogs.sign_in_dialog import Credentials
 from studio_desktop.ui.main_window import MainWindow
-from studio_desktop.ui.operations import run_op
+from studio_desktop.ui.operations import event_loop, run_op, running_operations
 from studio_desktop.ui.preferences import EngineChoice, SettingsValues
 from studio_desktop.ui.profiles.area import MESSAGE_BOX_WIDTH
+from studio_desktop.ui.widgets.empty_state import EmptyState
 from studio_desktop.ui.widgets.message_bar import MessageLevel
 
 log = logging.getLogger(__name__)
+
+#: How long closing a workspace waits for operations its screens started (a running pack
+#: waits for its job, which closing then stops).
+DRAIN_SECONDS = 2.0
 
 AREA_FACTORIES = {
     AreaKey.HISTORY: ("studio_desktop.ui.history.area", "make_history_area"),
@@ -63,14 +70,43 @@ AREA_FACTORIES = {
 
 
 def area_factory(key: AreaKey, workspace: OpenWorkspace) -> Callable[[], AreaWidget]:
-    """The factory of an area over ``workspace``'s services (the placeholder if none)."""
+    """The factory of an area over ``workspace``'s services (the placeholder if none).
+
+    A factory that takes ``request_blob`` gets the workspace's (queue a download of an object
+    that is on screen but not on this computer)."""
     module_name, function_name = AREA_FACTORIES[key]
     module = importlib.import_module(module_name)
     make = getattr(module, function_name, None)
     if make is None:
         return default_factory(key)
     services = workspace.services
+    if "request_blob" in inspect.signature(make).parameters:
+        request_blob = workspace.request_blob
+        return lambda: make(services, request_blob=request_blob)
     return lambda: make(services)
+
+
+def closing_factory(key: AreaKey) -> Callable[[], AreaWidget]:
+    """A plain area shown while one workspace closes and the next opens."""
+    cls = type(f"Switching{key.label}Area", (_SwitchingArea,), {"area_key": key})
+    return cls
+
+
+class _SwitchingArea(AreaWidget):
+    area_key = AreaKey.HISTORY
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(
+            EmptyState(
+                self.area_key.icon_name,
+                "Opening the workspace…",
+                "Your work appears here in a moment.",
+                self,
+            )
+        )
 
 
 class AppController(QObject):
@@ -108,8 +144,30 @@ class AppController(QObject):
     async def aclose(self) -> None:
         """Stop following the sync status, then close the workspace, sync and sessions."""
         self._drop_status_bridge()
-        await self.account.aclose()
+        await self.account.aclose(before_close=self._releaser(own=0))
         self.workspace = None
+
+    def _releaser(self, *, own: int) -> Callable[[], Any]:
+        """The ``before_close`` hook: the areas over the closing workspace are replaced by
+        plain ones (so nothing new starts on it), then the operations they started are given
+        a moment to end (``own``: operations of the caller itself, still running)."""
+
+        async def release() -> None:
+            self._drop_status_bridge()
+            window = self.window
+            # (A window already gone shows nothing any more: only the operations are left.)
+            if shiboken6.isValid(window) and shiboken6.isValid(window.undo_group):
+                for key in AreaKey:
+                    factory = closing_factory(key)
+                    window.set_area_factory(key, factory)
+                    if window.is_area_built(key):
+                        window.replace_area(key, factory())
+            loop = event_loop()
+            deadline = loop.time() + DRAIN_SECONDS
+            while running_operations() > own and loop.time() < deadline:
+                await asyncio.sleep(0.02)
+
+        return release
 
     # ------------------------------------------------------------------ showing a workspace
     def _show(self, workspace: OpenWorkspace) -> None:
@@ -142,7 +200,7 @@ class AppController(QObject):
 
     def _drop_status_bridge(self) -> None:
         bridge, self._status_bridge = self._status_bridge, None
-        if bridge is not None:
+        if bridge is not None and shiboken6.isValid(bridge):
             bridge.disconnect_all()
             bridge.deleteLater()
 
@@ -169,7 +227,9 @@ class AppController(QObject):
     def sign_in(self, credentials: Credentials) -> None:
         async def work() -> SignInOutcome:
             self._detach()
-            return await self.account.sign_in(credentials.email, credentials.password)
+            return await self.account.sign_in(
+                credentials.email, credentials.password, before_close=self._releaser(own=1)
+            )
 
         def signed_in(outcome: SignInOutcome) -> None:
             if outcome.workspace is not self.workspace:
@@ -250,7 +310,7 @@ class AppController(QObject):
     def sign_out(self) -> None:
         async def work() -> OpenWorkspace:
             self._detach()
-            return await self.account.sign_out()
+            return await self.account.sign_out(before_close=self._releaser(own=1))
 
         def signed_out(workspace: OpenWorkspace) -> None:
             self._show(workspace)
@@ -273,7 +333,7 @@ class AppController(QObject):
 
         async def work() -> OpenWorkspace:
             self._detach()
-            return await self.account.switch(key)
+            return await self.account.switch(key, before_close=self._releaser(own=1))
 
         def failed(error: ExternalError) -> None:
             self._reshow_current()

@@ -138,11 +138,22 @@ def test_sign_in_move_local_items_and_sync_both_ways(
         area.card_rect(wen.id).center(),
     )
     qtbot.waitUntil(
-        lambda: (server_profiles(gateway_db, user.id).get(wen.id) or {}).get(
-            "reference_image_path"
+        lambda: bool(
+            (server_profiles(gateway_db, user.id).get(wen.id) or {}).get("reference_image_path")
         ),
         timeout=15_000,
     )
+    server_path = server_profiles(gateway_db, user.id)[wen.id]["reference_image_path"]
+
+    def object_on_server() -> bool:
+        with psycopg.connect(gateway_db) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM storage.objects WHERE bucket_id = 'profiles' AND name = %s",
+                (server_path,),
+            ).fetchone()
+        return row == (1,)
+
+    qtbot.waitUntil(object_on_server, timeout=15_000)
     qtbot.waitUntil(
         lambda: (
             app.window.sync_status.status.state is SyncState.UP_TO_DATE
@@ -150,13 +161,6 @@ def test_sign_in_move_local_items_and_sync_both_ways(
         ),
         timeout=15_000,
     )
-    server_path = server_profiles(gateway_db, user.id)[wen.id]["reference_image_path"]
-    with psycopg.connect(gateway_db) as conn:
-        stored = conn.execute(
-            "SELECT count(*) FROM storage.objects WHERE bucket_id = 'profiles' AND name = %s",
-            (server_path,),
-        ).fetchone()
-    assert stored == (1,)
 
     # The local workspace was emptied by the move; switching back shows it empty.
     app.controller.switch_workspace(LOCAL_WORKSPACE)

@@ -158,7 +158,9 @@ def test_set_the_reference_by_dropping_an_image_on_a_card(qtbot, app: App, tmp_p
     result = drop_files(viewport, [photo], ana_card.center())
     assert result.dropped
     assert area.grid.drop_row is None
-    qtbot.waitUntil(lambda: app.services.store.queries.profile(ana.id).reference_image_path)
+    qtbot.waitUntil(
+        lambda: app.services.store.queries.profile(ana.id).reference_image_path is not None
+    )
     row = area.model.row_of(ana.id)
     qtbot.waitUntil(
         lambda: area.model.index(row).data(ProfileRole.THUMBNAIL_STATE) == ThumbState.READY
