@@ -221,18 +221,23 @@ class CanvasArea(AreaWidget):
         self.empty_state = EmptyState(
             "canvas",
             "Start a creation",
-            "Drop images here to start a creation, or pick one on the left. Then paint a mask "
-            "over what should change and describe the edit in the chat.",
+            "Drop images here, or pick a creation on the left. Paint over what should change "
+            "and describe the edit in the chat.",
             self,
         )
         empty_button = QPushButton(icon("import"), "New creation from images…", self)
         empty_button.setObjectName("EmptyNewCreationButton")
         empty_button.clicked.connect(self.choose_new_creation)
+        # Right under the sentence (before the empty state's bottom stretch).
+        empty_layout = self.empty_state.layout()
+        empty_layout.insertSpacing(empty_layout.count() - 1, 8)
+        empty_layout.insertWidget(
+            empty_layout.count() - 1, empty_button, 0, Qt.AlignmentFlag.AlignHCenter
+        )
         empty_page = QWidget(self)
-        empty_layout = QVBoxLayout(empty_page)
-        empty_layout.setContentsMargins(0, 0, 0, 40)
-        empty_layout.addWidget(self.empty_state, 1)
-        empty_layout.addWidget(empty_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        page_layout = QVBoxLayout(empty_page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.addWidget(self.empty_state, 1)
 
         self.center = QStackedWidget(self)
         self.center.addWidget(empty_page)

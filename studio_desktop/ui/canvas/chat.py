@@ -67,7 +67,7 @@ from studio_desktop.ui.theme import current_tones, scaled_font
 
 THUMB_SIZE = 256
 MASK_BOX = 44
-OUTPUT_BOX = QSize(176, 132)
+OUTPUT_BOX = QSize(140, 105)
 PAD = 10
 GAP = 8
 MARGIN_X = 12
@@ -277,18 +277,24 @@ class MessageDelegate(QStyledItemDelegate):
         clip = QPainterPath()
         clip.addRoundedRect(QRectF(rect), 6, 6)
         painter.save()
-        painter.setClipPath(clip)
-        if is_user:
-            painter.fillRect(rect, QColor(34, 34, 40))
-        else:
-            painter.fillRect(rect, QColor(current_tones().border))
         pixmap = self._thumbnails.pixmap(key, THUMB_SIZE)
+        if is_user:  # the mask, tinted, on a dark tile (what the overlay looks like)
+            painter.setClipPath(clip)
+            painter.fillRect(rect, QColor(34, 34, 40))
+        elif pixmap is None:  # not loaded yet: a quiet placeholder of the same size
+            painter.setClipPath(clip)
+            painter.fillRect(rect, QColor(current_tones().border))
         if pixmap is not None:
             if is_user:
                 pixmap = self._tint(pixmap)
             fitted = pixmap.size().scaled(rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, fitted.width(), fitted.height())
             target.moveCenter(rect.center())
+            if not is_user:
+                target.moveLeft(rect.left())
+                rounded = QPainterPath()
+                rounded.addRoundedRect(QRectF(target), 6, 6)
+                painter.setClipPath(rounded)
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawPixmap(target, pixmap)
         painter.restore()

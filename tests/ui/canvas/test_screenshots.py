@@ -39,20 +39,18 @@ def test_empty_canvas(scheme, qtbot, window, area, screenshot) -> None:
 
 @pytest.fixture
 def conversation(qtbot, services, area, tmp_path: Path):
-    """A creation of two images; a chat of several turns on the first (a masked recolour, an
-    instruction the engine cannot do, a brightening, a canceled blur), then a new mask."""
+    """A creation of two images; a chat of several turns on the first (an instruction the
+    engine cannot do, a masked recolour, a canceled blur, a brightening), then a new mask."""
     first = write_png(tmp_path / "in", "red-bag.png", scene((900, 640)))
     second = write_png(tmp_path / "in", "blue-bag.png", scene((900, 640), (40, 80, 190)))
     open_creation_from(qtbot, area, [first, second])
+    type_and_send(qtbot, area, "add a golden retriever next to the bag")
+    wait_reply(qtbot, area, 2)
     area.canvas.set_brush_size(90)
     image_stroke(area, [(330, 230), (450, 260), (560, 250)])
     image_stroke(area, [(330, 360), (450, 400), (570, 370)])
     type_and_send(qtbot, area, "make it navy")
-    wait_reply(qtbot, area, 2)
-    type_and_send(qtbot, area, "add a golden retriever next to the bag")
     wait_reply(qtbot, area, 4)
-    type_and_send(qtbot, area, "make it a little brighter")
-    wait_reply(qtbot, area, 6)
     gate = Gate("edit")
     services.jobs.step_hook = gate
     try:
@@ -64,6 +62,8 @@ def conversation(qtbot, services, area, tmp_path: Path):
     finally:
         gate.release.set()
         services.jobs.step_hook = None
+    wait_reply(qtbot, area, 6)
+    type_and_send(qtbot, area, "make it a little brighter")
     wait_reply(qtbot, area, 8)
     qtbot.waitUntil(lambda: area.canvas.other is not None, timeout=10_000)
     return area
@@ -86,6 +86,11 @@ def test_canvas_with_mask_and_conversation(scheme, qtbot, window, conversation, 
     path = screenshot(window, "canvas-chat")
     assert_has_content(path)
     assert_text_fits(window)
+    # The start of the conversation: the masked instruction with its mask thumbnail.
+    chat_list = area.chat.list
+    chat_list.scrollTo(area.chat.model.index(2), chat_list.ScrollHint.PositionAtTop)
+    wait_thumbnails(qtbot, area)
+    assert_has_content(screenshot(area.chat, "canvas-chat-start"))
 
 
 def test_canvas_compare_view(scheme, qtbot, window, conversation, screenshot) -> None:
