@@ -527,6 +527,8 @@ class CanvasArea(AreaWidget):
         window = main_window_of(self)
         if window is not None and window.current_area_key is not AreaKey.CANVAS:
             window.set_current_area(AreaKey.CANVAS)
+        if self.state is not None and self.state.thread_id == thread_id:
+            return None  # already shown, and kept up to date by the events
         return run_op(
             self,
             self.services.canvas.open_creation(thread_id),
@@ -641,11 +643,12 @@ class CanvasArea(AreaWidget):
         if changed:
             self._other_row = None
             self.canvas.set_compare(CompareMode.OFF)
-        self._refresh_versions()
+        # The shown image first: the version to compare with is decoded once it is on screen.
         self._show_current_image(keep_view=not changed)
+        self._refresh_versions(load_other=False)
         self._refresh_mask_hint()
 
-    def _refresh_versions(self) -> None:
+    def _refresh_versions(self, *, load_other: bool = True) -> None:
         asset = self.state.asset(self._asset_id) if self.state else None
         if asset is None:
             self.version_strip.set_versions([], -1)
@@ -663,7 +666,8 @@ class CanvasArea(AreaWidget):
             selected,
         )
         self.revert_button.setEnabled(selected != current and selected >= 0)
-        self._load_other()
+        if load_other:
+            self._load_other()
 
     def _other_index(self) -> int | None:
         asset = self.state.asset(self._asset_id) if self.state else None
@@ -728,6 +732,7 @@ class CanvasArea(AreaWidget):
             same = self.canvas.layer is layer
             self.canvas.set_image(display, layer, keep_view=keep_view or same)
             self._shown_key = key
+            self._load_other()
             self._refresh_mask_hint()
             self.image_shown.emit(key)
 
