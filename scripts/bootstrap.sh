@@ -16,8 +16,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Qt's offscreen/xcb platforms need these shared libraries; without fonts every glyph is a box.
 APP_PACKAGES="python3-venv fonts-dejavu-core libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0"
-# The test stack: a real PostgreSQL 15 with pgTAP (pg_prove) for the policy tests.
-TEST_PACKAGES="postgresql-15 postgresql-client-15 postgresql-15-pgtap"
+# The test stack: a real PostgreSQL 15 with pgTAP (pg_prove) for the policy tests; the shared
+# Python library, which PyInstaller puts in the bundle the bundle test builds.
+TEST_PACKAGES="postgresql-15 postgresql-client-15 postgresql-15-pgtap libpython3.11"
 
 apt_install() {
     local missing=()
