@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
     thumbnail_size_changed = Signal(int)  # pixels
     area_changed = Signal(str)  # AreaKey value
     first_painted = Signal()  # once, when the window's content is first painted
+    welcome_shown = Signal(object)  # a new WelcomePanel: connect its samples_requested
 
     def __init__(
         self,
@@ -367,6 +368,7 @@ class MainWindow(QMainWindow):
             panel = WelcomePanel(self.stack)
             panel.destroyed.connect(self._forget_welcome)
             self._welcome = panel
+            self.welcome_shown.emit(panel)
         self._welcome.show_over(self.stack)
         return self._welcome
 

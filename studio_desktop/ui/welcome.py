@@ -15,11 +15,13 @@ window like anywhere else).
 
 When it shows: at the start of the **local** workspace while the designer has not ticked
 "Don't show again" (:func:`should_show_welcome`, kept in ``QSettings``); never for an account's
-workspace. Help ▸ Welcome shows it again on demand. The composition root wires the button::
+workspace. Help ▸ Welcome shows it again on demand. The composition root wires the button
+once, for every card the window puts up (``MainWindow.welcome_shown``)::
 
-    welcome = window.show_welcome()
-    welcome.samples_requested.connect(...)   # -> services.samples.create_samples(...)
-    welcome.samples_finished(ok)             # closes on success, re-enables on failure
+    window.welcome_shown.connect(offer_samples)      # panel.samples_requested -> create_samples
+    if should_show_welcome(is_local=workspace.is_local):
+        window.show_welcome()
+    panel.samples_finished(ok)                       # closes on success, re-enables on failure
 """
 
 from __future__ import annotations

@@ -116,9 +116,12 @@ def test_escape_closes_it(qtbot, main_window: MainWindow) -> None:
 
 
 def test_showing_it_twice_gives_the_same_card(qtbot, main_window: MainWindow) -> None:
+    shown: list[WelcomePanel] = []
+    main_window.welcome_shown.connect(shown.append)
     first = main_window.show_welcome()
     assert main_window.show_welcome() is first
     assert len(main_window.stack.findChildren(WelcomePanel)) == 1
+    assert shown == [first]  # announced once, for the composition root to connect
 
 
 def test_it_blocks_nothing_else_in_the_window(
@@ -179,22 +182,30 @@ def test_try_it_with_sample_images_fills_the_workspace(
     services = WorkspaceServices.open(store, thumbnails_dir=data_dirs.workspace().thumbs)
     results: list[SamplesResult] = []
     try:
-        panel = main_window.show_welcome()
+        panel: WelcomePanel | None = None
+
+        def offer_samples(shown: WelcomePanel) -> None:
+            nonlocal panel
+            panel = shown
+            shown.samples_requested.connect(
+                lambda: run_op(
+                    main_window,
+                    create_samples(services, pack=False),
+                    on_success=added,
+                    on_failure=lambda _error: shown.samples_finished(False),
+                    progress="Adding sample images…",
+                )
+            )
 
         def added(result: SamplesResult) -> None:
             results.append(result)
+            assert panel is not None
             panel.samples_finished(True)
             main_window.show_message(result.message, level=MessageLevel.SUCCESS)
 
-        panel.samples_requested.connect(
-            lambda: run_op(
-                main_window,
-                create_samples(services, pack=False),
-                on_success=added,
-                on_failure=lambda _error: panel.samples_finished(False),
-                progress="Adding sample images…",
-            )
-        )
+        main_window.welcome_shown.connect(offer_samples)
+        main_window.action_welcome.trigger()  # Help ▸ Welcome, or the start of the workspace
+        assert panel is not None
         qtbot.mouseClick(panel.samples_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: bool(results), timeout=30_000)
         _gone(qtbot, main_window)
