@@ -123,6 +123,14 @@ NOT_HERE = "This image is not on this computer yet. It appears here once it has 
 MASK_PNG_FILTER = "Masks (*.png *.jpg *.jpeg *.webp);;All files (*)"
 
 
+BlobRequester = Callable[[str, str], None]
+"""(bucket, path): an object on screen is not on this computer; queue its download."""
+
+
+class NotHereError(ExternalError):
+    """The image is not on this computer yet (it is downloaded by the sync)."""
+
+
 def version_label(index: int) -> str:
     return "Original" if index == 0 else f"Edit {index}"
 
@@ -136,10 +144,16 @@ class CanvasArea(AreaWidget):
     image_shown = Signal(object)
 
     def __init__(
-        self, services: WorkspaceServices | None = None, parent: QWidget | None = None
+        self,
+        services: WorkspaceServices | None = None,
+        parent: QWidget | None = None,
+        *,
+        request_blob: BlobRequester | None = None,
     ) -> None:
         super().__init__(parent)
         self.services = services
+        self._request_blob = request_blob
+        self._asked: set[ObjectKey] = set()
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self.bridge = EventBridge(self)
         self.state: CreationState | None = None
@@ -153,7 +167,9 @@ class CanvasArea(AreaWidget):
         self._sending = False
         self._creations_loaded = False
         self._last_asset: dict[str, str] = {}
-        self.thumbnails = ThumbnailLoader(self._locate, self._make_thumbnail, self)
+        self.thumbnails = ThumbnailLoader(
+            self._locate, self._make_thumbnail, self, missing=self._ask_for_blob
+        )
         self._build()
         if services is not None:
             self._connect_services(services)
@@ -431,6 +447,24 @@ class CanvasArea(AreaWidget):
         if self.services is None:
             return None
         return self.services.store.blobs.get_path(*key)
+
+    def _ask_for_blob(self, key: ObjectKey) -> None:
+        """An object on screen is not on this computer: ask the sync for it (once)."""
+        if self._request_blob is not None and key not in self._asked:
+            self._asked.add(key)
+            self._request_blob(*key)
+
+    def notify_blob_available(self, bucket: str, path: str) -> None:
+        """An object arrived in the blob cache (the sync fetched it): show it where it is due."""
+        key = (bucket, path)
+        self._asked.discard(key)
+        self.thumbnails.forget(key)
+        if self.state is None:
+            return
+        if key == self._current_key() and self._shown_key != key:
+            self._show_current_image(keep_view=True)
+        else:
+            self._load_other()
 
     def _make_thumbnail(self, path: Path, size: int) -> Path:
         assert self.services is not None
@@ -742,6 +776,8 @@ class CanvasArea(AreaWidget):
                 return
             self.canvas.set_image(None, None)
             self._shown_key = None
+            if isinstance(error, NotHereError):
+                self._ask_for_blob(key)
             if isinstance(error, ExternalError):
                 self.canvas.set_placeholder(error.message)
             else:
@@ -788,10 +824,7 @@ class CanvasArea(AreaWidget):
     def _load_display(self, key: ObjectKey) -> DisplayImage:
         path = self._locate(key)
         if path is None:
-            if self.services is not None:
-                with self.services.store.transaction():
-                    self.services.store.blobs.want(*key)
-            raise ExternalError(NOT_HERE)
+            raise NotHereError(NOT_HERE)
         return load_display_image(path, key)
 
     def _remember_display(self, display: DisplayImage) -> None:
@@ -1425,6 +1458,10 @@ def png_bytes(image: QImage) -> bytes:
     return bytes(data.data())
 
 
-def make_canvas_area(services: WorkspaceServices) -> CanvasArea:
-    """The Canvas area over a workspace's services (the window's area factory)."""
-    return CanvasArea(services)
+def make_canvas_area(
+    services: WorkspaceServices, *, request_blob: BlobRequester | None = None
+) -> CanvasArea:
+    """The Canvas area over a workspace's services (the window's area factory).
+    ``request_blob(bucket, path)`` asks the sync for an object shown but not downloaded yet;
+    call :meth:`CanvasArea.notify_blob_available` when one arrives."""
+    return CanvasArea(services, request_blob=request_blob)

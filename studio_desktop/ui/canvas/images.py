@@ -107,6 +107,8 @@ class ThumbnailLoader(QObject):
 
     ``locate(key)`` (blocking, in the executor) returns the local file of an object or None
     when it is not on this computer (yet); ``make(path, size)`` returns the thumbnail's file.
+    ``missing(key)`` (GUI thread) hears about objects that are not here, once each, so their
+    download can be asked for; :meth:`forget` tries one again when it has arrived.
     """
 
     ready = Signal(object)  # ObjectKey
@@ -116,14 +118,17 @@ class ThumbnailLoader(QObject):
         locate: Callable[[ObjectKey], Path | None],
         make: Callable[[Path, int], Path],
         parent: QObject | None = None,
+        *,
+        missing: Callable[[ObjectKey], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self._locate = locate
         self._make = make
+        self._missing = missing
         self._pixmaps: OrderedDict[tuple[ObjectKey, int], QPixmap] = OrderedDict()
         self._pending: set[tuple[ObjectKey, int]] = set()
         self._failed: set[tuple[ObjectKey, int]] = set()
-        self._tasks: set[asyncio.Future[QImage | None]] = set()
+        self._tasks: set[asyncio.Future[QImage | bool | None]] = set()
         self._held: list[tuple[ObjectKey, int]] | None = None
 
     def hold(self) -> None:
@@ -162,14 +167,17 @@ class ThumbnailLoader(QObject):
     def failed(self, key: ObjectKey | None, size: int) -> bool:
         return key is not None and (key, size) in self._failed
 
-    def forget_failures(self) -> None:
-        """Try the failed ones again (e.g. after a download completed)."""
-        self._failed.clear()
+    def forget(self, key: ObjectKey) -> None:
+        """``key`` is on this computer now: views asking again get it (``ready`` tells them)."""
+        known = {entry for entry in self._failed if entry[0] == key}
+        if known:
+            self._failed -= known
+            self.ready.emit(key)
 
-    def _load(self, key: ObjectKey, size: int) -> QImage | None:
+    def _load(self, key: ObjectKey, size: int) -> QImage | bool | None:
         path = self._locate(key)
         if path is None:
-            return None
+            return False  # not on this computer
         try:
             thumb = self._make(path, size)
         except ExternalError as exc:
@@ -178,7 +186,9 @@ class ThumbnailLoader(QObject):
         image = QImage(str(thumb))
         return None if image.isNull() else image
 
-    def _done(self, entry: tuple[ObjectKey, int], future: asyncio.Future[QImage | None]) -> None:
+    def _done(
+        self, entry: tuple[ObjectKey, int], future: asyncio.Future[QImage | bool | None]
+    ) -> None:
         self._tasks.discard(future)
         if future.cancelled() or not shiboken6.isValid(self):
             return
@@ -187,7 +197,9 @@ class ThumbnailLoader(QObject):
         image = None if error is not None else future.result()
         if error is not None:
             log.warning("thumbnail of %s failed: %r", entry[0][1], error)
-        if image is None:
+        if image is False and self._missing is not None:
+            self._missing(entry[0])
+        if not isinstance(image, QImage):
             self._failed.add(entry)
             return
         self._pixmaps[entry] = QPixmap.fromImage(image)

@@ -116,3 +116,29 @@ def test_the_area_without_services_is_its_empty_state(qtbot) -> None:
     area.show()
     assert area.center.currentWidget() is area.empty_page
     assert area.open_creation("anything") is None
+
+
+def test_an_image_not_downloaded_yet_is_asked_for_and_shown_when_it_arrives(
+    qtbot, services, window, tmp_path
+) -> None:
+    from studio_desktop.ui.canvas.area import NOT_HERE, make_canvas_area
+
+    thread = make_creation(services, tmp_path, "remote", 1)
+    asset = run_async(services.canvas.open_creation(thread.id)).assets[0].asset
+    key = (asset.current_storage_bucket, asset.current_storage_path)
+    data = services.store.blobs.get_path(*key).read_bytes()
+    services.store.blobs.forget(*key)  # as if it were made on another computer
+    asked: list[tuple[str, str]] = []
+    area = make_canvas_area(services, request_blob=lambda b, p: asked.append((b, p)))
+    window.replace_area(AreaKey.CANVAS, area)
+    area.open_creation(thread.id)
+    qtbot.waitUntil(lambda: area.canvas._placeholder == NOT_HERE, timeout=10_000)
+    assert area.canvas.image is None
+    qtbot.waitUntil(lambda: key in asked)
+    assert asked.count(key) == 1  # the canvas and the strip's thumbnail ask once together
+    # The sync fetched it.
+    services.store.blobs.put(*key, data, "image/png", upload=False)
+    area.notify_blob_available(*key)
+    qtbot.waitUntil(lambda: area.canvas.image is not None, timeout=10_000)
+    image_stroke(area, [(60, 60)])
+    assert area.current_layer.array[60, 60] == 255
