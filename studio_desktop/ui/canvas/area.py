@@ -1319,7 +1319,7 @@ class CanvasArea(AreaWidget):
 
         run_op(self, paste(), on_success=pasted, progress="Pasting the image…")
 
-    # Drops elsewhere on the area (chat, strips' margins, the empty page).
+    # Drops elsewhere on the area (the creations list, the chat, margins, the empty page).
     def _area_plan(self, event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> DropPlan | None:
         mime = event.mimeData()
         if self.services is None or not mime.hasUrls():
@@ -1327,7 +1327,13 @@ class CanvasArea(AreaWidget):
         paths = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
         if not paths:
             return None
-        return plan_drop(paths, None, creation_open=self.state is not None)
+        # On the creations list, images start a new creation; elsewhere (the chat, margins)
+        # they join the open one.
+        target = self.childAt(event.position().toPoint())
+        on_list = target is not None and (
+            target is self.creations or self.creations.isAncestorOf(target)
+        )
+        return plan_drop(paths, None, creation_open=self.state is not None and not on_list)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         plan = self._area_plan(event)

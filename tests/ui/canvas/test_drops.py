@@ -229,3 +229,21 @@ def test_the_stroke_still_maps_after_switching_images(qtbot, opened, tmp_path) -
     area.asset_strip.select(area.state.assets[1].asset.id)
     qtbot.waitUntil(lambda: area.canvas.image.width == 800)
     assert area.current_layer.array[100, 700] == 255
+
+
+def test_drops_on_the_chat_join_the_creation_and_on_the_list_start_one(
+    qtbot, services, opened, tmp_path
+) -> None:
+    area = opened
+    extra = write_png(tmp_path, "extra.png", scene((300, 200), (200, 160, 20)))
+    text = drop_with(area.chat.list.viewport(), [extra])
+    assert text is not None
+    qtbot.waitUntil(lambda: area.asset_strip.count() == 2, timeout=10_000)
+    assert area.drop_overlay.isHidden()
+    other = write_png(tmp_path, "other-look.png", scene((300, 200), (90, 20, 120)))
+    list_point = area.creations.list.viewport().rect().center()
+    first_thread = area.current_thread_id
+    drop_with(area.creations.list.viewport(), [other], list_point)
+    qtbot.waitUntil(lambda: area.current_thread_id not in (None, first_thread), timeout=10_000)
+    assert area.state.thread.title == "other-look"
+    assert services.store.rows.count("canvas_threads") == 2
