@@ -76,7 +76,11 @@ class ProfilesArea(AreaWidget):
     area_key = AreaKey.PROFILES
 
     def __init__(
-        self, services: WorkspaceServices | None = None, parent: QWidget | None = None
+        self,
+        services: WorkspaceServices | None = None,
+        parent: QWidget | None = None,
+        *,
+        request_blob: Callable[[str, str], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.services = services
@@ -98,7 +102,7 @@ class ProfilesArea(AreaWidget):
             )
             return
         self.loader = ThumbnailLoader(services.thumbnails, services.executor, parent=self)
-        self.model = ProfilesModel(services, self.loader, self)
+        self.model = ProfilesModel(services, self.loader, self, request_blob=request_blob)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -509,6 +513,9 @@ def _read_or_none(path: Path) -> bytes | None:
         return None
 
 
-def make_profiles_area(services: WorkspaceServices | None) -> ProfilesArea:
-    """The Profiles area over ``services`` (the window's factory for AreaKey.PROFILES)."""
-    return ProfilesArea(services)
+def make_profiles_area(
+    services: WorkspaceServices | None, *, request_blob: Callable[[str, str], None] | None = None
+) -> ProfilesArea:
+    """The Profiles area over ``services`` (the window's factory for AreaKey.PROFILES);
+    ``request_blob(bucket, path)`` asks the sync for a reference not on this computer."""
+    return ProfilesArea(services, request_blob=request_blob)

@@ -11,13 +11,22 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
+from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
 from PySide6.QtWidgets import QWidget
 
+from studio_desktop.domain.enums import Bucket
 from studio_desktop.domain.errors import StudioError
 from studio_desktop.domain.models import Profile
 from studio_desktop.services.workspace import WorkspaceServices
@@ -30,6 +39,8 @@ from studio_desktop.ui.profiles.thumbnails import ThumbnailLoader
 log = logging.getLogger(__name__)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+#: How long before a reference that was not on this computer is looked for again.
+RECHECK_MS = 4000
 
 
 class ProfileRole(IntEnum):
@@ -62,6 +73,8 @@ class ProfilesModel(QAbstractListModel):
         services: WorkspaceServices,
         loader: ThumbnailLoader,
         parent: QObject | None = None,
+        *,
+        request_blob: Callable[[str, str], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.services = services
@@ -69,6 +82,8 @@ class ProfilesModel(QAbstractListModel):
         self._rows: list[Profile] = []
         self._files: dict[str, Path | None] = {}
         self.loaded = False
+        self.request_blob = request_blob or (lambda _bucket, _path: None)
+        self._asked: set[str] = set()
         self._early: list[ChangeSet] = []
         loader.loaded.connect(self._thumbnail_arrived)
         loader.failed.connect(self._thumbnail_arrived)
@@ -129,9 +144,24 @@ class ProfilesModel(QAbstractListModel):
             self._files[key] = self.services.profiles.reference_file(profile)
         file = self._files[key]
         if file is None:
+            self._ask_for(key)
             return ThumbState.NOT_DOWNLOADED
         self.loader.request(key, file)
         return ThumbState.LOADING
+
+    def _ask_for(self, key: str) -> None:
+        """A reference not on this computer: ask the sync for it once, and look again later."""
+        if key in self._asked:
+            return
+        self._asked.add(key)
+        self.request_blob(Bucket.PROFILES.value, key)
+        QTimer.singleShot(RECHECK_MS, self, lambda k=key: self._recheck(k))
+
+    def _recheck(self, key: str) -> None:
+        self._asked.discard(key)
+        if self._files.get(key, "") is None:
+            del self._files[key]
+            self._thumbnail_arrived(key)
 
     def _thumbnail_arrived(self, key: str, *_args: object) -> None:
         for row, profile in enumerate(self._rows):

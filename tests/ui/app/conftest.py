@@ -62,5 +62,4 @@ def launch(qtbot, data_dirs: DataDirs, keyring_backend: Any) -> Iterator[Callabl
 
     yield start
     for app in opened:
-        if app.controller.workspace is not None:
-            close_app(qtbot, app)
+        close_app(qtbot, app)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from studio_desktop.domain.errors import ExternalError
 from studio_desktop.engine.inputs import ENGINE_LOCAL
 from studio_desktop.store.locations import DataDirs
 from studio_desktop.ui.areas import AreaKey
@@ -71,7 +70,8 @@ def test_settings_reach_the_services(qtbot, app: App) -> None:
     assert app.services.preferred_engine == ENGINE_LOCAL
     assert not app.services.has_remote_engine
 
-    # The budget survives a workspace reopen (the account service opens stores with it).
+    # A workspace that is not known: a readable refusal, the current one stays open.
     app.controller.switch_workspace("not-a-workspace")
     qtbot.waitUntil(lambda: "not known" in app.window.message_bar.text())
-    assert isinstance(ExternalError("x"), Exception)
+    assert app.controller.workspace is not None and app.controller.workspace.key == "local"
+    assert not app.services.store.db.closed

@@ -24,6 +24,7 @@ from studio_desktop.store.locations import DataDirs
 from studio_desktop.ui.app_controller import AppController
 from studio_desktop.ui.areas import AreaKey
 from studio_desktop.ui.main_window import MainWindow
+from studio_desktop.ui.operations import running_operations
 from studio_desktop.ui.profiles.area import ProfilesArea
 
 T = TypeVar("T")
@@ -56,18 +57,24 @@ class App:
 
 def open_app(qtbot: Any, dirs: DataDirs, **account_options: Any) -> App:
     window = MainWindow(dirs)
-    qtbot.addWidget(window)
+    account = AccountService(dirs, **account_options)
+    controller = AppController(window, account)
+    app = App(window, account, controller)
+    # pytest-qt closes the window before fixtures end: close the app first, as app.py does
+    # (operations finish, then the workspace closes), while the window still exists.
+    qtbot.addWidget(window, before_close_func=lambda _window: close_app(qtbot, app))
     window.resize(1240, 800)
     window.show()
     qtbot.waitExposed(window)
-    account = AccountService(dirs, **account_options)
-    controller = AppController(window, account)
     await_on_loop(qtbot, controller.start())
-    return App(window, account, controller)
+    return app
 
 
 def close_app(qtbot: Any, app: App) -> None:
-    await_on_loop(qtbot, app.controller.aclose())
+    """Let running operations end, then close the workspace (once)."""
+    qtbot.waitUntil(lambda: running_operations() == 0, timeout=20_000)
+    if app.controller.workspace is not None:
+        await_on_loop(qtbot, app.controller.aclose())
 
 
 def app_fixture(qtbot: Any, dirs: DataDirs, **options: Any) -> Iterator[App]:
