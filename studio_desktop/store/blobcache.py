@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio_desktop.domain.events import Event
 from studio_desktop.domain.models import format_ts, utc_now
 from studio_desktop.store.db import Database
 from studio_desktop.store.errors import StoreBugError, StoreDiskFullError, StoreIOError
@@ -126,6 +127,9 @@ class BlobCache:
         self._lock = threading.Lock()
         self._touched: dict[tuple[str, str], str] = {}
         self._vanished: set[tuple[str, str]] = set()
+        #: ``(bucket, path)`` of a downloaded object, emitted after the commit that indexed it
+        #: (on the writing thread): screens waiting for a file that was "not downloaded" show it.
+        self.available: Event[tuple[str, str]] = Event("blob_available")
 
     # ------------------------------------------------------------------ files
     def file_path(self, file_name: str) -> Path:
@@ -277,6 +281,8 @@ class BlobCache:
             info = self.info(bucket, path)
             assert info is not None
             self.db.after_commit(self._evict_if_over_budget)
+            if not upload:
+                self.db.after_commit(lambda: self.available.emit((bucket, path)))
         return info
 
     def want(

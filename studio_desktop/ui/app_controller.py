@@ -45,6 +45,7 @@ from studio_desktop.services.account import (
     describe_items,
 )
 from studio_desktop.services.imports import CreationResult
+from studio_desktop.services.samples import SamplesResult, create_samples
 from studio_desktop.ui.areas import AreaKey, AreaWidget, default_factory
 from studio_desktop.ui.bridge import EventBridge
 from studio_desktop.ui.dialogs.connect_dialog import ProjectConnection
@@ -53,6 +54,7 @@ from studio_desktop.ui.main_window import MainWindow
 from studio_desktop.ui.operations import event_loop, run_op, running_operations
 from studio_desktop.ui.preferences import EngineChoice, SettingsValues
 from studio_desktop.ui.profiles.area import MESSAGE_BOX_WIDTH
+from studio_desktop.ui.welcome import WelcomePanel, should_show_welcome
 from studio_desktop.ui.widgets.empty_state import EmptyState
 from studio_desktop.ui.widgets.message_bar import MessageLevel
 
@@ -109,6 +111,12 @@ class _SwitchingArea(AreaWidget):
         )
 
 
+def _drop(bridge: EventBridge | None) -> None:
+    if bridge is not None and shiboken6.isValid(bridge):
+        bridge.disconnect_all()
+        bridge.deleteLater()
+
+
 class AppController(QObject):
     """Wires a :class:`MainWindow` to the account and the open workspace."""
 
@@ -122,6 +130,7 @@ class AppController(QObject):
         self.workspace: OpenWorkspace | None = None
         self.move_box: QMessageBox | None = None
         self._status_bridge: EventBridge | None = None
+        self._blob_bridge: EventBridge | None = None
         window.connect_requested.connect(self.connect_project)
         window.sign_in_requested.connect(self.sign_in)
         window.sign_out_requested.connect(self.sign_out)
@@ -129,6 +138,7 @@ class AppController(QObject):
         window.settings_changed.connect(self.apply_settings)
         window.dropped_files.connect(self.start_creation)
         window.import_requested.connect(self.start_creation)
+        window.welcome_shown.connect(self._offer_samples)
 
     # ------------------------------------------------------------------ start and stop
     async def start(self) -> OpenWorkspace:
@@ -139,11 +149,13 @@ class AppController(QObject):
         self.account.remote_api_url = values.remote_api_url
         workspace = await self.account.open_initial()
         self._show(workspace)
+        if should_show_welcome(is_local=workspace.is_local):
+            self.window.show_welcome()
         return workspace
 
     async def aclose(self) -> None:
         """Stop following the sync status, then close the workspace, sync and sessions."""
-        self._drop_status_bridge()
+        self._drop_bridges()
         await self.account.aclose(before_close=self._releaser(own=0))
         self.workspace = None
 
@@ -153,7 +165,7 @@ class AppController(QObject):
         a moment to end (``own``: operations of the caller itself, still running)."""
 
         async def release() -> None:
-            self._drop_status_bridge()
+            self._drop_bridges()
             window = self.window
             # (A window already gone shows nothing any more: only the operations are left.)
             if shiboken6.isValid(window) and shiboken6.isValid(window.undo_group):
@@ -181,6 +193,7 @@ class AppController(QObject):
         window.set_account(workspace.account.email if workspace.account else None)
         window.set_workspaces(self.account.workspaces(), workspace.key)
         self._follow_status(workspace)
+        self._follow_blobs(workspace)
         if workspace.store.recovery is not None:
             window.show_message(workspace.store.recovery.message, level=MessageLevel.WARNING)
         log.info("showing workspace %s", workspace.key)
@@ -198,15 +211,34 @@ class AppController(QObject):
     def _status_changed(self, status: SyncStatus) -> None:
         self.window.set_sync_status(status)
 
+    def _follow_blobs(self, workspace: OpenWorkspace) -> None:
+        """Files the sync downloads reach the areas that show them as "not downloaded"."""
+        _drop(self._blob_bridge)
+        bridge = EventBridge(self)
+        bridge.connect_event(workspace.store.blobs.available, self._blob_available)
+        self._blob_bridge = bridge
+
+    def _blob_available(self, ref: tuple[str, str]) -> None:
+        for key in AreaKey:
+            if not self.window.is_area_built(key):
+                continue
+            notify = getattr(self.window.area(key), "notify_blob_available", None)
+            if notify is not None:
+                notify(*ref)
+
     def _drop_status_bridge(self) -> None:
         bridge, self._status_bridge = self._status_bridge, None
-        if bridge is not None and shiboken6.isValid(bridge):
-            bridge.disconnect_all()
-            bridge.deleteLater()
+        _drop(bridge)
+
+    def _drop_bridges(self) -> None:
+        """Stop listening to the closing workspace: its sync status and its blob arrivals."""
+        self._drop_status_bridge()
+        bridge, self._blob_bridge = self._blob_bridge, None
+        _drop(bridge)
 
     def _detach(self) -> None:
-        """Before the workspace closes: no more status from its engine."""
-        self._drop_status_bridge()
+        """Before the workspace closes: no more status or blob arrivals from it."""
+        self._drop_bridges()
 
     # ------------------------------------------------------------------ account
     def connect_project(self, connection: ProjectConnection) -> None:
@@ -364,6 +396,38 @@ class AppController(QObject):
         run_op(self.window, work(), on_success=applied, progress="Applying the settings…")
 
     # ------------------------------------------------------------------ drops
+    def _offer_samples(self, panel: WelcomePanel) -> None:
+        panel.samples_requested.connect(lambda: self.add_samples(panel))
+
+    def add_samples(self, panel: WelcomePanel | None = None) -> None:
+        """Welcome ▸ "Try it with sample images": a sample profile, creation and product pack
+        in the open workspace (adding them twice adds nothing)."""
+        workspace = self.workspace
+        if workspace is None:
+            if panel is not None:
+                panel.samples_finished(False)
+            return
+
+        def finished(ok: bool) -> None:
+            if panel is not None and shiboken6.isValid(panel):
+                panel.samples_finished(ok)
+
+        def added(result: SamplesResult) -> None:
+            finished(True)
+            self.window.show_message(result.message, level=MessageLevel.SUCCESS)
+
+        def failed(error: ExternalError) -> None:
+            finished(False)
+            self.window.show_external_error(error)
+
+        run_op(
+            self.window,
+            create_samples(workspace.services),
+            on_success=added,
+            on_failure=failed,
+            progress="Adding sample images…",
+        )
+
     def start_creation(self, paths: list[Path]) -> None:
         """Images dropped on the window (or imported): a new creation, shown in the Canvas."""
         workspace = self.workspace

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from studio_desktop.domain.models import new_id
+from studio_desktop.store.locations import WorkspaceDirs
 from studio_desktop.store.workspace import Store, open_store
 
 
@@ -159,3 +161,19 @@ def test_bucket_and_path_required(store: Store) -> None:
 
     with pytest.raises(StoreBugError):
         store.blobs.put("", "x", b"", "image/png")
+
+
+def test_a_downloaded_object_is_announced_after_its_commit(tmp_path: Path) -> None:
+    store = open_store(WorkspaceDirs(tmp_path / "ws").ensure(), user_id=new_id())
+    try:
+        seen: list[tuple[str, str]] = []
+        store.blobs.available.connect(seen.append)
+        uid = store.user_id
+        store.blobs.put("outputs", f"{uid}/made/here.png", b"mine", "image/png")  # an upload
+        assert seen == []
+        with store.transaction():
+            store.blobs.put("outputs", f"{uid}/jobs/j/o.png", b"pixels", "image/png", upload=False)
+            assert seen == []  # not before the file's index row is committed
+        assert seen == [("outputs", f"{uid}/jobs/j/o.png")]
+    finally:
+        store.close()

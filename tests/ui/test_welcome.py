@@ -11,13 +11,8 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QWidget
 
-from studio_desktop.services.samples import PROFILE_NAME, SamplesResult, create_samples
-from studio_desktop.services.workspace import WorkspaceServices
-from studio_desktop.store.locations import DataDirs
-from studio_desktop.store.workspace import open_local_store
 from studio_desktop.ui.areas import AreaKey
 from studio_desktop.ui.main_window import MainWindow
-from studio_desktop.ui.operations import run_op
 from studio_desktop.ui.welcome import (
     DONT_SHOW_KEY,
     SAMPLES_BUSY,
@@ -27,7 +22,6 @@ from studio_desktop.ui.welcome import (
     WelcomePanel,
     should_show_welcome,
 )
-from studio_desktop.ui.widgets.message_bar import MessageLevel
 from tests.ui.conftest import drop_files
 from tests.ui.test_screenshots import assert_has_content, assert_text_fits
 
@@ -171,47 +165,3 @@ def test_the_samples_button_asks_once_and_says_it_is_busy(qtbot, main_window: Ma
     panel.samples_finished(True)
     _gone(qtbot, main_window)
     assert not should_show_welcome(is_local=True)
-
-
-def test_try_it_with_sample_images_fills_the_workspace(
-    qtbot, main_window: MainWindow, data_dirs: DataDirs
-) -> None:
-    """The composition root's hookup, end to end: the button, ``create_samples`` through
-    ``run_op`` on the real services, the welcome closing and the window saying what was added."""
-    store = open_local_store(data_dirs)
-    services = WorkspaceServices.open(store, thumbnails_dir=data_dirs.workspace().thumbs)
-    results: list[SamplesResult] = []
-    try:
-        panel: WelcomePanel | None = None
-
-        def offer_samples(shown: WelcomePanel) -> None:
-            nonlocal panel
-            panel = shown
-            shown.samples_requested.connect(
-                lambda: run_op(
-                    main_window,
-                    create_samples(services, pack=False),
-                    on_success=added,
-                    on_failure=lambda _error: shown.samples_finished(False),
-                    progress="Adding sample images…",
-                )
-            )
-
-        def added(result: SamplesResult) -> None:
-            results.append(result)
-            assert panel is not None
-            panel.samples_finished(True)
-            main_window.show_message(result.message, level=MessageLevel.SUCCESS)
-
-        main_window.welcome_shown.connect(offer_samples)
-        main_window.action_welcome.trigger()  # Help ▸ Welcome, or the start of the workspace
-        assert panel is not None
-        qtbot.mouseClick(panel.samples_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: bool(results), timeout=30_000)
-        _gone(qtbot, main_window)
-        assert [p.name for p in store.queries.profiles()] == [PROFILE_NAME]
-        assert store.rows.count("canvas_assets") == 2
-        assert main_window.message_bar.isVisible()
-        assert "remove the bag" in main_window.message_bar.text_label.text()
-    finally:
-        store.close()

@@ -214,6 +214,11 @@ class ProfilesArea(AreaWidget):
         if self.model is not None:
             self.grid.setFocus()
 
+    def notify_blob_available(self, bucket: str, path: str) -> None:
+        """An object arrived in the blob cache (the sync fetched it): show it if it is ours."""
+        if self.model is not None:
+            self.model.notify_blob_available(bucket, path)
+
     def _update_empty(self, *_args: object) -> None:
         has = self.model is not None and self.model.rowCount() > 0
         self.cards.setCurrentWidget(self.grid if has else self.empty_state)

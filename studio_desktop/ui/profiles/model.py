@@ -22,7 +22,6 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    QTimer,
 )
 from PySide6.QtWidgets import QWidget
 
@@ -40,7 +39,6 @@ log = logging.getLogger(__name__)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 #: How long before a reference that was not on this computer is looked for again.
-RECHECK_MS = 4000
 
 
 class ProfileRole(IntEnum):
@@ -150,18 +148,22 @@ class ProfilesModel(QAbstractListModel):
         return ThumbState.LOADING
 
     def _ask_for(self, key: str) -> None:
-        """A reference not on this computer: ask the sync for it once, and look again later."""
+        """A reference not on this computer: ask the sync for it once; the blob cache announces
+        its arrival (:meth:`notify_blob_available`)."""
         if key in self._asked:
             return
         self._asked.add(key)
         self.request_blob(Bucket.PROFILES.value, key)
-        QTimer.singleShot(RECHECK_MS, self, lambda k=key: self._recheck(k))
 
-    def _recheck(self, key: str) -> None:
-        self._asked.discard(key)
-        if self._files.get(key, "") is None:
-            del self._files[key]
-            self._thumbnail_arrived(key)
+    def notify_blob_available(self, bucket: str, path: str) -> None:
+        """An object arrived in the blob cache: if it is a reference shown as not downloaded,
+        look for its file again and show it."""
+        if bucket != Bucket.PROFILES.value:
+            return
+        self._asked.discard(path)
+        if self._files.get(path, "") is None:
+            del self._files[path]
+            self._thumbnail_arrived(path)
 
     def _thumbnail_arrived(self, key: str, *_args: object) -> None:
         for row, profile in enumerate(self._rows):
