@@ -1,8 +1,9 @@
 """The composition root: parse the command line, build every layer, wire them, run the loop.
 
 This is the only module outside ``ui/`` that may import Qt. It owns the one qasync event loop of
-the application's lifetime, the logging set-up (a rotating file in ``<data root>/logs/`` plus
-stderr, both through a filter that redacts secrets) and the crash hooks.
+the application's lifetime, the logging set-up (a rotating file in the platform's log directory,
+or in ``<data root>/logs/`` with ``--data-dir``, plus stderr, both through a filter that redacts
+secrets) and the crash hooks.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from studio_desktop import APP_ID, APP_NAME, ORG_NAME, __version__
 from studio_desktop.domain.redact import redact
-from studio_desktop.store.locations import DataDirs, resolve_data_root
+from studio_desktop.store.locations import data_dirs_for
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ _PLATFORM_NOISE = ("This plugin does not support",)
 def run(argv: Sequence[str]) -> int:
     started = time.perf_counter()
     args = parse_args(argv)
-    dirs = DataDirs(resolve_data_root(args.data_dir)).ensure()
+    dirs = data_dirs_for(args.data_dir).ensure()
     log_path = configure_logging(dirs.logs, verbose=args.verbose)
 
     import qasync

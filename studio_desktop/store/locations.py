@@ -10,7 +10,8 @@ their own root and never touch the user's real data.
         store.sqlite3              the mirror, the outbox and the blob index
         blobs/                     cached storage objects
         thumbs/                    thumbnails, keyed by content
-      logs/                        rotating log files
+      logs/                        rotating log files (with --data-dir or the env variable;
+                                   otherwise the platform's user log directory)
       settings.json                non-secret preferences (secrets go to the OS keyring)
 """
 
@@ -35,6 +36,11 @@ def resolve_data_root(cli_value: str | os.PathLike[str] | None = None) -> Path:
     if env_value:
         return Path(env_value).expanduser().resolve()
     return Path(platformdirs.user_data_dir("studio-desktop", "Studio"))
+
+
+def is_default_root(cli_value: str | os.PathLike[str] | None = None) -> bool:
+    """True when neither ``--data-dir`` nor the environment chose the data root."""
+    return not cli_value and not os.environ.get(ENV_DATA_DIR)
 
 
 def account_key(project_url: str, user_id: str) -> str:
@@ -70,10 +76,13 @@ class WorkspaceDirs:
 @dataclass(frozen=True, slots=True)
 class DataDirs:
     root: Path
+    #: Where the log files go; ``None`` means ``<root>/logs``. The app passes the platform's
+    #: user log directory when the data root is the default one (see :func:`data_dirs_for`).
+    log_dir: Path | None = None
 
     @property
     def logs(self) -> Path:
-        return self.root / "logs"
+        return self.log_dir if self.log_dir is not None else self.root / "logs"
 
     @property
     def settings_file(self) -> Path:
@@ -86,3 +95,12 @@ class DataDirs:
         self.root.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def data_dirs_for(cli_value: str | os.PathLike[str] | None = None) -> DataDirs:
+    """The app's folders: a chosen data root keeps everything (logs too) under it, so tests and a
+    second profile stay self-contained; the default root logs to the platform's log directory."""
+    root = resolve_data_root(cli_value)
+    if is_default_root(cli_value):
+        return DataDirs(root, Path(platformdirs.user_log_dir("studio-desktop", "Studio")))
+    return DataDirs(root)
