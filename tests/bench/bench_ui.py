@@ -19,6 +19,7 @@ Figures, each beside an anchor measured moments apart in the same run:
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import statistics
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -165,6 +167,25 @@ def seed_with_outputs(store: Store, jobs: int, outputs: int) -> None:
     seed_jobs(store, jobs, outputs // jobs, statuses=("succeeded",))
 
 
+def seed_in_child(data_dir: Path, jobs: int, outputs: int) -> None:
+    """:func:`seed_with_outputs` in a child process (the local workspace of ``data_dir``)."""
+    code = (
+        "import sys; from pathlib import Path; "
+        "from tests.bench.bench_ui import seed_with_outputs; "
+        "from studio_desktop.store.locations import DataDirs; "
+        "from studio_desktop.store.workspace import open_local_store; "
+        "store = open_local_store(DataDirs(Path(sys.argv[1])).ensure()); "
+        "seed_with_outputs(store, int(sys.argv[2]), int(sys.argv[3])); store.close()"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(data_dir), str(jobs), str(outputs)],
+        env=_env(),
+        cwd=ROOT,
+        check=True,
+        timeout=600,
+    )
+
+
 # ---------------------------------------------------------------------------- cold start
 def _env() -> dict[str, str]:
     env = dict(os.environ)
@@ -233,8 +254,8 @@ def bench_cold_start(bench: Bench) -> None:
         data_dir = Path(tmp) / "data"
         dirs = DataDirs(data_dir).ensure()
         started = time.perf_counter()
+        seed_in_child(data_dir, jobs, outputs)
         store = open_local_store(dirs)
-        seed_with_outputs(store, jobs, outputs)
         counted = (store.rows.count("jobs"), store.rows.count("job_outputs"))
         store.close()
         print(
@@ -330,9 +351,13 @@ def bench_feed(bench: Bench) -> None:
 
     jobs = 5_000 if bench.quick else 25_000
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)  # closing the anchor's view must not stop the loop
     theme_manager().set_mode(ThemeMode.LIGHT)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    # The app's executor: WORKER_THREADS threads (each with its own SQLite connection).
+    loop.set_default_executor(ThreadPoolExecutor(int(os.environ.get("BENCH_UI_WORKERS", "4"))))
 
     class PaintWatch(QObject):
         def __init__(self) -> None:
@@ -348,8 +373,8 @@ def bench_feed(bench: Bench) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-ui-feed-") as tmp:
         dirs = DataDirs(Path(tmp)).ensure()
         started = time.perf_counter()
+        seed_in_child(Path(tmp), jobs, jobs * 4)  # its garbage never counts in our RSS
         store = open_local_store(dirs)
-        seed_with_outputs(store, jobs, jobs * 4)
         print(
             f"  (seeded {store.rows.count('jobs'):,} jobs / "
             f"{store.rows.count('job_outputs'):,} outputs in "
@@ -395,6 +420,16 @@ def bench_feed(bench: Bench) -> None:
 
             scrollbar = area.view.verticalScrollBar()
             step = area.view.viewport().height() * 3
+            full_collections: list[float] = []
+            gc_started = [0.0]
+
+            def on_gc(phase: str, info: dict[str, int]) -> None:
+                if phase == "start":
+                    gc_started[0] = time.perf_counter()
+                elif info["generation"] == 2:
+                    full_collections.append(time.perf_counter() - gc_started[0])
+
+            gc.callbacks.append(on_gc)
             with tick_gaps() as gaps:
                 scroll_started = time.perf_counter()
                 while True:
@@ -406,6 +441,10 @@ def bench_feed(bench: Bench) -> None:
                     scrollbar.setValue(min(scrollbar.maximum(), scrollbar.value() + step))
                     await asyncio.sleep(0.010)
                 figures["scroll_seconds"] = time.perf_counter() - scroll_started
+            gc.callbacks.remove(on_gc)
+            figures["full_gcs"] = len(full_collections)
+            figures["worst_full_gc"] = max(full_collections, default=0.0)
+            figures["tracked"] = len(gc.get_objects())
             figures["max_gap"] = max(gaps)
             figures["p99_gap"] = sorted(gaps)[int(len(gaps) * 0.99)]
             figures["rows"] = model.rowCount()
@@ -415,6 +454,8 @@ def bench_feed(bench: Bench) -> None:
             figures["rss_after"] = rss_mb()
             area.close()
             model.close()
+            if area.loader is not None:
+                area.loader.close()
             await services.aclose()
             return figures
 
@@ -423,7 +464,10 @@ def bench_feed(bench: Bench) -> None:
 
     print(
         f"  (scrolled {int(figures['rows']):,} jobs / {int(figures['outputs']):,} outputs in "
-        f"{figures['scroll_seconds']:.1f} s; p99 tick gap {figures['p99_gap'] * 1000:.1f} ms)",
+        f"{figures['scroll_seconds']:.1f} s; p99 tick gap {figures['p99_gap'] * 1000:.1f} ms; "
+        f"{int(figures['full_gcs'])} full garbage collections, the longest "
+        f"{figures['worst_full_gc'] * 1000:.0f} ms, "
+        f"{int(figures['tracked']):,} objects tracked)",
         flush=True,
     )
     bench.record(

@@ -797,7 +797,7 @@ class HistoryArea(AreaWidget):
         from studio_desktop.ui.history.delegate import row_height
 
         self.delegate.set_thumb_px(self._thumb_px)
-        self.view.set_row_step(row_height(self._thumb_px))
+        self.view.set_row_height(row_height(self._thumb_px))
         if self.model is not None:
             self.model.set_device_pixels(round(self._thumb_px * self.devicePixelRatioF()))
         self.view.doItemsLayout()

@@ -9,7 +9,7 @@
     └──────────────────────────────────────────────────────────────────────────────────┘
 
 Every row has the same height (the thumbnail size plus padding), so the view lays out
-100,000 rows without measuring them (``uniformItemSizes``). The left column has the status
+100,000 rows without measuring them (fixed row sections). The left column has the status
 badge, the job type, when and for which profile, then the prompt (or, for a failed job, its
 error in the error colour) and, for a failed or running job, a Retry / Cancel button painted in
 the row (clicks are caught in :meth:`JobDelegate.editorEvent`). The strip shows as many outputs
@@ -45,6 +45,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPalette,
     QPen,
+    QPixmap,
     QTextLayout,
     QTextOption,
 )
@@ -161,6 +162,19 @@ class JobDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.thumb_px = 112
         self._pressed: tuple[str, str] | None = None
+        self._icons: dict[tuple[object, ...], QPixmap] = {}
+
+    # ------------------------------------------------------------------ icons
+    def _draw_icon(self, painter: QPainter, rect: QRect, name: str, tone: str | None) -> None:
+        """An icon from a pixmap cache: an SVG is rendered once per size, tone and palette,
+        not on every paint of every row."""
+        ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        key = (name, tone, rect.width(), ratio, current_tones())
+        pixmap = self._icons.get(key)
+        if pixmap is None:
+            pixmap = icon(name, tone=tone).pixmap(rect.size(), ratio)
+            self._icons[key] = pixmap
+        painter.drawPixmap(rect, pixmap)
 
     # ------------------------------------------------------------------ size
     def set_thumb_px(self, px: int) -> None:
@@ -441,7 +455,7 @@ class JobDelegate(QStyledItemDelegate):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(path)
         name = "retry" if label == "Retry" else "cancel"
-        icon(name).paint(painter, QRect(rect.left() + 8, rect.top() + 4, 16, 16))
+        self._draw_icon(painter, QRect(rect.left() + 8, rect.top() + 4, 16, 16), name, None)
         painter.setFont(font)
         painter.setPen(palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.ButtonText))
         painter.drawText(
@@ -451,11 +465,25 @@ class JobDelegate(QStyledItemDelegate):
         )
 
     def _tile_background(self, painter: QPainter, tile: QRect, text_colour: QColor) -> None:
-        fill = QColor(text_colour)
-        fill.setAlpha(14)
-        path = QPainterPath()
-        path.addRoundedRect(QRectF(tile), RADIUS, RADIUS)
-        painter.fillPath(path, fill)
+        """A faint rounded tile, from a pixmap made once per size and palette (an
+        antialiased path fill per tile per paint is the costliest thing in a row)."""
+        ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        key = ("tile", tile.width(), tile.height(), ratio, text_colour.rgba())
+        pixmap = self._icons.get(key)
+        if pixmap is None:
+            pixmap = QPixmap(round(tile.width() * ratio), round(tile.height() * ratio))
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            fill = QColor(text_colour)
+            fill.setAlpha(14)
+            path = QPainterPath()
+            path.addRoundedRect(QRectF(0, 0, tile.width(), tile.height()), RADIUS, RADIUS)
+            tile_painter = QPainter(pixmap)
+            tile_painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            tile_painter.fillPath(path, fill)
+            tile_painter.end()
+            self._icons[key] = pixmap
+        painter.drawPixmap(tile.topLeft(), pixmap)
 
     def _paint_tile(
         self,
@@ -519,7 +547,7 @@ class JobDelegate(QStyledItemDelegate):
             path = QPainterPath()
             path.addEllipse(QRectF(pin).adjusted(-2, -2, 2, 2))
             painter.fillPath(path, QColor(0, 0, 0, 120))
-            icon("pin", tone="accent").paint(painter, pin.adjusted(2, 2, -2, -2))
+            self._draw_icon(painter, pin.adjusted(2, 2, -2, -2), "pin", "accent")
 
     def _paint_tile_note(
         self,
@@ -540,8 +568,8 @@ class JobDelegate(QStyledItemDelegate):
         bound = metrics.boundingRect(QRect(0, 0, text_rect.width(), 1000), flags, text)
         total = side + 6 + bound.height()
         top = tile.top() + max(4, (tile.height() - total) // 2)
-        icon(icon_name, tone="muted").paint(
-            painter, QRect(tile.center().x() - side // 2, top, side, side)
+        self._draw_icon(
+            painter, QRect(tile.center().x() - side // 2, top, side, side), icon_name, "muted"
         )
         painter.setFont(font)
         painter.setPen(QColor(tones.muted))

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 import shiboken6
@@ -61,10 +62,136 @@ PAGE_SIZE = 60
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-@dataclass(slots=True)
+PackedRow = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]
+
+
+def pack_row(job: Job, outputs: tuple[JobOutput, ...]) -> PackedRow:
+    """A feed row as plain tuples of strings, numbers and datetimes (see :class:`FeedRow`)."""
+    return (_pack_job(job), tuple(_pack_output(o) for o in outputs))
+
+
 class FeedRow:
-    job: Job
-    outputs: tuple[JobOutput, ...]
+    """A read-only view of one job of the feed and its outputs.
+
+    A feed scrolled to the bottom holds every job of the workspace (100,000 outputs and more),
+    so the model keeps each row as plain tuples (:func:`pack_row`) instead of model objects:
+    about half the memory, and nothing the garbage collector has to walk (CPython untracks
+    tuples of atoms), so its full collections stay short however long the feed grows. This view
+    is made on demand; ``job`` and ``outputs`` rebuild the model objects (only visible rows and
+    the selection ask).
+    """
+
+    __slots__ = ("_job", "_outputs")
+
+    def __init__(self, packed: PackedRow) -> None:
+        self._job, self._outputs = packed
+
+    @property
+    def job(self) -> Job:
+        return _unpack_job(self._job)
+
+    @property
+    def outputs(self) -> tuple[JobOutput, ...]:
+        job_id = self._job[0]
+        return tuple(_unpack_output(job_id, o) for o in self._outputs)
+
+    @property
+    def job_id(self) -> str:
+        return self._job[0]
+
+    @property
+    def status(self) -> str:
+        return self._job[2]
+
+    @property
+    def updated_at(self) -> datetime:
+        return self._job[7]
+
+    @property
+    def key(self) -> tuple[datetime, str]:
+        """The feed's order (newest first): ``(created_at, id)``."""
+        return _key(self._job)
+
+    @property
+    def output_ids(self) -> tuple[str, ...]:
+        return tuple(o[0] for o in self._outputs)
+
+    @property
+    def output_count(self) -> int:
+        return len(self._outputs)
+
+
+def _key(packed_job: tuple[Any, ...]) -> tuple[datetime, str]:
+    return (packed_job[6], packed_job[0])
+
+
+#: ``input_json`` keys the feed shows or acts on; the rest stays in the store.
+_JOB_KEYS = ("prompt", "instruction", "engine", "attempt", "profileId", "profile_id")
+
+
+def _atom(value: str | None) -> str | None:
+    """A shared copy of a short repeated string (an enum member becomes its plain value)."""
+    return sys.intern(str(value)) if value is not None else None
+
+
+def _pack_job(job: Job) -> tuple[Any, ...]:
+    slim = tuple(
+        (key, job.input_json[key])
+        for key in _JOB_KEYS
+        if isinstance(job.input_json.get(key), (str, int, float, bool))
+    )
+    return (
+        job.id,
+        _atom(job.type),
+        _atom(job.status),
+        slim,
+        job.provider_operation_id,
+        job.error,
+        job.created_at,
+        job.updated_at,
+        _atom(job.user_id),
+    )
+
+
+def _unpack_job(packed: tuple[Any, ...]) -> Job:
+    return Job(
+        id=packed[0],
+        user_id=packed[8],
+        type=packed[1],
+        status=packed[2],
+        input_json=dict(packed[3]),
+        provider_operation_id=packed[4],
+        error=packed[5],
+        created_at=packed[6],
+        updated_at=packed[7],
+    )
+
+
+def _pack_output(output: JobOutput) -> tuple[Any, ...]:
+    return (
+        output.id,
+        _atom(output.kind),
+        _atom(output.angle),
+        _atom(output.mime_type),
+        output.storage_path,
+        output.width,
+        output.height,
+        output.created_at,
+    )
+
+
+def _unpack_output(job_id: str, packed: tuple[Any, ...]) -> JobOutput:
+    return JobOutput(
+        id=packed[0],
+        job_id=job_id,
+        kind=packed[1],
+        angle=packed[2],
+        mime_type=packed[3],
+        storage_path=packed[4],
+        width=packed[5],
+        height=packed[6],
+        created_at=packed[7],
+    )
 
 
 def _placeholder_pixmap() -> QPixmap:
@@ -103,7 +230,7 @@ class FeedModel(QAbstractListModel):
         self.loader = loader
         self.executor = executor
         self.page_size = page_size
-        self._rows: list[FeedRow] = []
+        self._rows: list[PackedRow] = []
         self._row_of: dict[str, int] = {}
         self._job_of_output: dict[str, str] = {}
         self._filter = HistoryFilter()
@@ -145,7 +272,7 @@ class FeedModel(QAbstractListModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows) or index.column() != 0:
             return None
-        row = self._rows[index.row()]
+        row = FeedRow(self._rows[index.row()])
         job = row.job
         if role == Qt.ItemDataRole.DisplayRole:
             parts = [job_type_label(job.type), status_label(job.status)]
@@ -156,9 +283,9 @@ class FeedModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(row, self.profile_name(job))
         if role == Qt.ItemDataRole.DecorationRole:
-            if not row.outputs:
+            if not row.output_count:
                 return self._placeholder
-            thumb = self.loader.peek(row.outputs[0].id, self.device_pixels)
+            thumb = self.loader.peek(row.output_ids[0], self.device_pixels)
             return thumb.pixmap if thumb.pixmap is not None else self._placeholder
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self.data(index, Qt.ItemDataRole.DisplayRole)
@@ -183,7 +310,7 @@ class FeedModel(QAbstractListModel):
         if role == Role.TYPE_LABEL:
             return job_type_label(job.type)
         if role == Role.THUMBS:
-            return tuple(self.loader.peek(o.id, self.device_pixels) for o in row.outputs)
+            return tuple(self.loader.peek(i, self.device_pixels) for i in row.output_ids)
         return None
 
     def roleNames(self) -> dict[int, bytes]:
@@ -227,10 +354,10 @@ class FeedModel(QAbstractListModel):
         return self.index(row, 0) if row >= 0 else QModelIndex()
 
     def feed_row(self, row: int) -> FeedRow:
-        return self._rows[row]
+        return FeedRow(self._rows[row])
 
     def job_ids(self) -> list[str]:
-        return [r.job.id for r in self._rows]
+        return [r[0][0] for r in self._rows]
 
     def thumb(self, output: JobOutput) -> Thumb:
         """For the delegate: the tile's state, queuing a load on a miss (visible tiles only)."""
@@ -328,10 +455,11 @@ class FeedModel(QAbstractListModel):
 
     def _append_rows(self, items: Iterable[FeedItem]) -> None:
         for item in items:
-            self._row_of[item.job.id] = len(self._rows)
-            self._rows.append(FeedRow(item.job, item.outputs))
+            job_id = item.job.id
+            self._row_of[job_id] = len(self._rows)
+            self._rows.append(pack_row(item.job, item.outputs))
             for output in item.outputs:
-                self._job_of_output[output.id] = item.job.id
+                self._job_of_output[output.id] = job_id
 
     # ================================================================== events
     def _on_rows_changed(self, change: ChangeSet) -> None:
@@ -383,19 +511,20 @@ class FeedModel(QAbstractListModel):
             self._early[job.id] = job  # placed again once the first page is in
         row = self._row_of.get(job.id)
         if row is not None:
-            entry = self._rows[row]
-            if job.updated_at < entry.job.updated_at:
+            entry = FeedRow(self._rows[row])
+            if job.updated_at < entry.updated_at:
                 job = entry.job  # an older read than what is shown: keep the job's fields
             if not matches(self._filter, job):
                 self._remove_jobs([job.id])
                 return
+            packed_outputs = self._rows[row][1]
             if outputs is not None:
-                for old in entry.outputs:
-                    self._job_of_output.pop(old.id, None)
-                entry.outputs = outputs
+                for old in entry.output_ids:
+                    self._job_of_output.pop(old, None)
+                packed_outputs = pack_row(job, outputs)[1]
                 for output in outputs:
                     self._job_of_output[output.id] = job.id
-            entry.job = job
+            self._rows[row] = (pack_row(job, ())[0], packed_outputs)
             index = self.index(row, 0)
             self.dataChanged.emit(index, index)
             return
@@ -407,7 +536,7 @@ class FeedModel(QAbstractListModel):
             return  # it comes with a later page
         position = self._insert_position(job)
         self.beginInsertRows(QModelIndex(), position, position)
-        self._rows.insert(position, FeedRow(job, outputs or ()))
+        self._rows.insert(position, pack_row(job, outputs or ()))
         for output in outputs or ():
             self._job_of_output[output.id] = job.id
         self._reindex(position)
@@ -419,14 +548,14 @@ class FeedModel(QAbstractListModel):
     def _in_loaded_range(self, job: Job) -> bool:
         if self._exhausted or not self._rows:
             return self._exhausted
-        return sort_key(job) > sort_key(self._rows[-1].job)
+        return sort_key(job) > _key(self._rows[-1][0])
 
     def _insert_position(self, job: Job) -> int:
         key = sort_key(job)
         low, high = 0, len(self._rows)
         while low < high:  # rows are in descending key order
             middle = (low + high) // 2
-            if sort_key(self._rows[middle].job) > key:
+            if _key(self._rows[middle][0]) > key:
                 low = middle + 1
             else:
                 high = middle
@@ -434,7 +563,7 @@ class FeedModel(QAbstractListModel):
 
     def _reindex(self, start: int) -> None:
         for row in range(start, len(self._rows)):
-            self._row_of[self._rows[row].job.id] = row
+            self._row_of[self._rows[row][0][0]] = row
 
     def _remove_jobs(self, job_ids: Sequence[str]) -> None:
         rows = sorted((self._row_of[j] for j in job_ids if j in self._row_of), reverse=True)
@@ -449,11 +578,11 @@ class FeedModel(QAbstractListModel):
                 runs.append((row, row))
         for first, last in runs:
             self.beginRemoveRows(QModelIndex(), first, last)
-            for entry in self._rows[first : last + 1]:
-                self._row_of.pop(entry.job.id, None)
-                for output in entry.outputs:
-                    self._job_of_output.pop(output.id, None)
-                    self.loader.forget(output.id)
+            for entry in map(FeedRow, self._rows[first : last + 1]):
+                self._row_of.pop(entry.job_id, None)
+                for output_id in entry.output_ids:
+                    self._job_of_output.pop(output_id, None)
+                    self.loader.forget(output_id)
             del self._rows[first : last + 1]
             self.endRemoveRows()
         self._reindex(rows[-1])
@@ -469,8 +598,8 @@ class FeedModel(QAbstractListModel):
             row = self._row_of.get(job_id)
             if row is None:
                 continue
-            entry = self._rows[row]
-            entry.outputs = tuple(o for o in entry.outputs if o.id not in gone)
+            packed_job, packed_outputs = self._rows[row]
+            self._rows[row] = (packed_job, tuple(o for o in packed_outputs if o[0] not in gone))
             index = self.index(row, 0)
             self.dataChanged.emit(index, index)
 
@@ -575,7 +704,7 @@ def _tooltip(row: FeedRow, profile: str | None) -> str:
         lines.append(prompt)
     if job.status == JobStatus.FAILED and job.error:
         lines.append(f"Error: {job.error}")
-    count = len(row.outputs)
+    count = row.output_count
     if count:
         lines.append(f"{count} output{'s' if count != 1 else ''}")
     return "\n".join(lines)

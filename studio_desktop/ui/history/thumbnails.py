@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 MAX_IN_FLIGHT = 2
 STALE_SECONDS = 2.0
 DEFAULT_BUDGET_BYTES = 96 * 1024**2
+#: Outcomes without a picture ("not downloaded", "no preview") kept: cheap to find again.
+MAX_STATES = 4000
+#: Objects already handed to the blob hook (asked again once forgotten: the hook is idempotent).
+MAX_REQUESTED = 20000
 _PREVIEW_KINDS = (OutputKind.IMAGE.value, OutputKind.CUTOUT.value, OutputKind.MASK.value)
 
 
@@ -152,10 +156,11 @@ class ThumbnailLoader(QObject):
         self.budget_bytes = budget_bytes
         self._lru: OrderedDict[tuple[str, int], Thumb] = OrderedDict()
         self._lru_bytes = 0
-        self._states: dict[tuple[str, int], Thumb] = {}  # non-pixmap outcomes (small)
+        self._states: OrderedDict[tuple[str, int], Thumb] = OrderedDict()  # no-pixmap outcomes
         self._pending: OrderedDict[tuple[str, int], tuple[JobOutput, float]] = OrderedDict()
         self._in_flight: set[tuple[str, int]] = set()
-        self._requested_blobs: set[tuple[str, str]] = set()
+        self._requested_blobs: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._sizes: set[int] = set()  # tile sizes asked for (keys are (output id, size))
         self._pins: dict[str, bool] = {}  # "keep offline" changes made in this session
         self._closed = False
         self.loads = 0  # finished loads (for tests and the benchmark)
@@ -170,7 +175,9 @@ class ThumbnailLoader(QObject):
             return hit
         known = self._states.get(key)
         if known is not None:
+            self._states.move_to_end(key)
             return known
+        self._sizes.add(device_pixels)
         self._want(key, output)
         return LOADING
 
@@ -179,38 +186,44 @@ class ThumbnailLoader(QObject):
         key = (output_id, device_pixels)
         return self._lru.get(key) or self._states.get(key) or LOADING
 
+    def _known(self, output_id: str) -> list[Thumb]:
+        found = []
+        for px in self._sizes:
+            thumb = self._lru.get((output_id, px)) or self._states.get((output_id, px))
+            if thumb is not None:
+                found.append(thumb)
+        return found
+
     def known_path(self, output_id: str) -> Path | None:
         """The cached original of an output, if a load has already found it."""
-        for (oid, _px), thumb in list(self._lru.items()) + list(self._states.items()):
-            if oid == output_id and thumb.local_path is not None:
+        for thumb in self._known(output_id):
+            if thumb.local_path is not None:
                 return thumb.local_path
         return None
 
     def forget(self, output_id: str) -> None:
         """Drop what is known about an output (its file arrived, or it was deleted)."""
-        for key in [k for k in self._lru if k[0] == output_id]:
-            self._drop_lru(key)
-        for key in [k for k in self._states if k[0] == output_id]:
-            del self._states[key]
+        for px in self._sizes:
+            self._drop_lru((output_id, px))
+            self._states.pop((output_id, px), None)
 
     def set_pinned(self, output_ids: set[str], pinned: bool) -> None:
         """Reflect a "keep offline" change without reloading the pictures (also for loads
         still under way, which read the flag before the change)."""
         for output_id in output_ids:
             self._pins[output_id] = pinned
-        for store_ in (self._lru, self._states):
-            for key, thumb in list(store_.items()):
-                if key[0] in output_ids:
-                    store_[key] = Thumb(
-                        thumb.state, thumb.pixmap, thumb.local_path, pinned, thumb.message
-                    )
+            for px in self._sizes:
+                for store_ in (self._lru, self._states):
+                    thumb = store_.get((output_id, px))
+                    if thumb is not None:
+                        store_[(output_id, px)] = replace(thumb, pinned=pinned)
 
     def pinned(self, output_id: str) -> bool | None:
         """Whether a loaded output is kept offline (None: not loaded yet)."""
-        for (oid, _px), thumb in list(self._lru.items()) + list(self._states.items()):
-            if oid == output_id:
-                return thumb.pinned
-        return None
+        if output_id in self._pins:
+            return self._pins[output_id]
+        known = self._known(output_id)
+        return known[0].pinned if known else None
 
     def clear(self) -> None:
         self._lru.clear()
@@ -277,11 +290,15 @@ class ThumbnailLoader(QObject):
             pixmap = QPixmap.fromImage(loaded.image)
             self._put_lru(key, Thumb(ThumbState.READY, pixmap, loaded.local_path, loaded.pinned))
         else:
-            self._states[key] = Thumb(
-                loaded.state, None, loaded.local_path, loaded.pinned, loaded.message
+            self._states[key] = _shared_thumb(
+                Thumb(loaded.state, None, loaded.local_path, loaded.pinned, loaded.message)
             )
+            while len(self._states) > MAX_STATES:
+                self._states.popitem(last=False)
             if loaded.missing_ref is not None and loaded.missing_ref not in self._requested_blobs:
-                self._requested_blobs.add(loaded.missing_ref)
+                self._requested_blobs[loaded.missing_ref] = None
+                while len(self._requested_blobs) > MAX_REQUESTED:
+                    self._requested_blobs.popitem(last=False)
                 try:
                     self.request_blob(*loaded.missing_ref)
                 except Exception:
@@ -291,7 +308,7 @@ class ThumbnailLoader(QObject):
 
     def forget_blob_request(self, bucket: str, path: str) -> None:
         """Ask the hook again next time (the object arrived, or the network came back)."""
-        self._requested_blobs.discard((bucket, path))
+        self._requested_blobs.pop((bucket, path), None)
 
     def _put_lru(self, key: tuple[str, int], thumb: Thumb) -> None:
         self._drop_lru(key)
@@ -305,6 +322,17 @@ class ThumbnailLoader(QObject):
         old = self._lru.pop(key, None)
         if old is not None:
             self._lru_bytes -= _pixmap_bytes(old.pixmap)
+
+
+_SHARED: dict[Thumb, Thumb] = {}
+
+
+def _shared_thumb(thumb: Thumb) -> Thumb:
+    """One object for every equal outcome without a file ("not downloaded", unpinned...):
+    tens of thousands of tiles, a handful of objects, nothing new for the collector."""
+    if thumb.local_path is not None or thumb.pixmap is not None:
+        return thumb
+    return _SHARED.setdefault(thumb, thumb)
 
 
 def _pixmap_bytes(pixmap: QPixmap | None) -> int:
