@@ -548,14 +548,24 @@ class HistoryArea(AreaWidget):
         history = self.services.history
 
         def opened(thread_id: str) -> None:
-            self.open_creation_requested.emit(thread_id)
             window = self._window()
-            if window is not None:
-                window.set_current_area(AreaKey.CANVAS)
+            handled = self._signal_connected("open_creation_requested(QString)")
+            self.open_creation_requested.emit(thread_id)
+            if window is None:
+                return
+            window.set_current_area(AreaKey.CANVAS)
+            if not handled:  # nobody wired the signal: hand the creation to the canvas ourselves
+                opener = getattr(window.area(AreaKey.CANVAS), "open_creation", None)
+                if callable(opener):
+                    opener(thread_id)
 
         run_op(self, history.open_in_canvas(job_id), on_success=opened, progress="Opening…")
 
     # ================================================================== retry / cancel
+    def _signal_connected(self, signature: str) -> bool:
+        meta = self.metaObject()
+        return self.isSignalConnected(meta.method(meta.indexOfSignal(signature)))
+
     def retry(self, job_ids: list[str]) -> None:
         if self.services is None:
             return

@@ -365,6 +365,21 @@ def test_open_in_canvas_emits_the_creation_and_switches_area(
     assert again.args[0] == thread_id
 
 
+def test_open_in_canvas_hands_the_creation_to_the_canvas_area_when_unwired(
+    qtbot: Any, window_with_area: MainWindow, area: HistoryArea, make: Maker
+) -> None:
+    edit = make.canvas_edit("make it grayscale")
+    wait_rows(qtbot, area, 1)
+    opened: list[str] = []
+    canvas = window_with_area.area(AreaKey.CANVAS)
+    canvas.open_creation = opened.append  # type: ignore[attr-defined]
+    area.open_in_canvas(edit.id)
+    qtbot.waitUntil(lambda: bool(opened), timeout=WAIT_MS)
+    assert window_with_area.current_area_key is AreaKey.CANVAS
+    creation = area.services.store.queries.thread_for_job(edit.id)
+    assert creation is not None and opened == [creation.id]
+
+
 def test_window_menu_drives_export_and_thumbnail_size(
     qtbot: Any, window_with_area: MainWindow, area: HistoryArea, make: Maker, tmp_path: Path
 ) -> None:
