@@ -163,6 +163,7 @@ class JobDelegate(QStyledItemDelegate):
         self.thumb_px = 112
         self._pressed: tuple[str, str] | None = None
         self._icons: dict[tuple[object, ...], QPixmap] = {}
+        self._font = QFont()
 
     # ------------------------------------------------------------------ icons
     def _draw_icon(self, painter: QPainter, rect: QRect, name: str, tone: str | None) -> None:
@@ -233,6 +234,7 @@ class JobDelegate(QStyledItemDelegate):
         if job is None:
             return
         model = index.model()
+        self._font = QFont(option.font)  # every size in the row derives from the view's font
         tones = current_tones()
         palette = option.palette
         rect = option.rect
@@ -497,7 +499,7 @@ class JobDelegate(QStyledItemDelegate):
     ) -> None:
         self._tile_background(painter, tile, text_colour)
         state = thumb.state if thumb is not None else ThumbState.LOADING
-        small = self._small_font(QFont(painter.font()))
+        small = self._small_font(QFont(self._font))
         if state is ThumbState.READY and thumb is not None and thumb.pixmap is not None:
             pixmap = thumb.pixmap
             ratio = max(pixmap.width(), pixmap.height()) / max(1, tile.width())
@@ -583,7 +585,7 @@ class JobDelegate(QStyledItemDelegate):
         self, painter: QPainter, tile: QRect, more: int, tones: Tones, text_colour: QColor
     ) -> None:
         self._tile_background(painter, tile, text_colour)
-        font = scaled_font(QFont(painter.font()), 1.3, bold=True)
+        font = scaled_font(QFont(self._font), 1.3, bold=True)
         painter.setFont(font)
         painter.setPen(QColor(tones.muted))
         painter.drawText(tile, Qt.AlignmentFlag.AlignCenter, f"+{more}")
@@ -600,7 +602,7 @@ class JobDelegate(QStyledItemDelegate):
     ) -> None:
         """The one tile of a job that has no outputs: where it stands."""
         self._tile_background(painter, tile, text_colour)
-        small = self._small_font(QFont(painter.font()))
+        small = self._small_font(QFont(self._font))
         status = job.status
         if status == JobStatus.RUNNING:
             fraction = float(index.data(Role.PROGRESS) or 0.0)

@@ -86,6 +86,15 @@ def test_feed_screens(
     assert_has_content(path)
     assert_text_fits(area)
 
+    # The older jobs, pulled by a sync but not downloaded yet: they say so, no error.
+    area.view.scrollToBottom()
+    wait_thumbnails(qtbot, area)
+    last = area.model.index(area.model.rowCount() - 1, 0)
+    assert {t.state for t in last.data(Role.THUMBS)} == {ThumbState.MISSING}
+    screenshot(area, "history-feed-not-downloaded")
+    assert_text_fits(area)
+    area.view.scrollToTop()
+
     area.set_thumbnail_px(264)
     wait_thumbnails(qtbot, area)
     screenshot(area, "history-feed-large")
