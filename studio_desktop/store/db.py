@@ -140,6 +140,60 @@ class Transaction:
             log.exception("%s failed", sql)
 
 
+class _Checkpointer:
+    """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` on a background thread, on request.
+
+    A request while one is running makes it run once more after. Each run uses a connection of
+    its own (opened and closed there), so it never touches another thread's connection.
+    """
+
+    def __init__(self, path: Path, busy_timeout_ms: int) -> None:
+        self._path = path
+        self._timeout = busy_timeout_ms / 1000
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._again = False
+        self._closed = False
+        self.runs = 0  # completed checkpoints (for tests and diagnostics)
+
+    def request(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            if self._thread is not None:
+                self._again = True
+                return
+            self._thread = threading.Thread(
+                target=self._run, name="studio-db-checkpoint", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None)
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                finally:
+                    conn.close()
+            except sqlite3.Error as exc:  # the next commit's automatic checkpoint catches up
+                log.warning("background checkpoint of %s failed: %s", self._path.name, exc)
+            with self._lock:
+                self.runs += 1
+                if not self._again or self._closed:
+                    self._thread = None
+                    return
+                self._again = False
+
+    def close(self) -> None:
+        """No more runs; wait for the one in progress (it is short and crash-safe)."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+
 class Database:
     """A SQLite file shared by all threads of this process; see the module docstring."""
 
@@ -150,6 +204,7 @@ class Database:
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
+        self._checkpointer = _Checkpointer(self.path, busy_timeout_ms)
         self._connection()  # open now, so a bad file fails here and not on first use
 
     # ------------------------------------------------------------------ connections
@@ -194,6 +249,7 @@ class Database:
                 return
             self._closed = True
             connections, self._connections = self._connections, []
+        self._checkpointer.close()
         for conn in connections:
             try:
                 conn.close()
@@ -284,6 +340,40 @@ class Database:
         """A read snapshot (a deferred transaction) for queries made of several statements."""
         with self.transaction(write=False, savepoint=False):  # inside a write: just join it
             yield
+
+    def variable_limit(self) -> int:
+        """The most ``?`` parameters one statement may have (999 on older SQLite builds)."""
+        return int(self._connection().getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+
+    # ------------------------------------------------------------------ checkpoints
+    def pause_checkpoints(self) -> None:
+        """Stop this thread's connection from checkpointing the WAL after its commits.
+
+        For a run of big transactions (a full resync): by default SQLite checkpoints on the
+        committing connection whenever the WAL is past 1000 pages, copying it into the
+        database file and fsyncing both on the writer's path, after every transaction of the
+        run. Paused, the writer only appends to the WAL; :meth:`checkpoint_soon` does the
+        copying on a background thread. Durability is unchanged: with ``synchronous=NORMAL``
+        a commit survives an app crash at once and a power cut once checkpointed, wherever the
+        checkpoint runs. Undo with :meth:`resume_checkpoints` (on the same thread).
+        """
+        self.execute("PRAGMA wal_autocheckpoint = 0")
+
+    def resume_checkpoints(self) -> None:
+        """Back to SQLite's automatic checkpoints on this thread's connection, and one PASSIVE
+        checkpoint on a background thread now for what the paused commits left in the WAL."""
+        self.execute("PRAGMA wal_autocheckpoint = 1000")
+        self.checkpoint_soon()
+
+    def checkpoint_soon(self) -> None:
+        """A PASSIVE checkpoint on a background thread (never blocks readers or writers)."""
+        if not self._closed:
+            self._checkpointer.request()
+
+    @property
+    def background_checkpoints(self) -> int:
+        """How many background checkpoints have completed (diagnostics and tests)."""
+        return self._checkpointer.runs
 
     def user_version(self) -> int:
         return int(self.scalar("PRAGMA user_version"))

@@ -185,6 +185,12 @@ _SEARCH_BODY = (
     "coalesce(json_extract({row}.input_json, '$.instruction'), '') ELSE '' END"
 )
 
+
+def search_body(row: str) -> str:
+    """The SQL of a job's search text (as the version 3 triggers write it) for alias ``row``."""
+    return _SEARCH_BODY.format(row=row)
+
+
 _V3_FEED_SEARCH = [
     # jobs.input_json->>'profile_id', indexed for the feed's profile filter.
     "ALTER TABLE jobs ADD COLUMN profile_id TEXT GENERATED ALWAYS AS ("

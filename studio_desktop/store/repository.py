@@ -30,6 +30,7 @@ from studio_desktop.domain.events import Event
 from studio_desktop.domain.models import MODEL_BY_TABLE, Row, format_ts, parse_ts, utc_now
 from studio_desktop.domain.paths import ObjectRef, StoragePathError, validate_path
 from studio_desktop.store.blobcache import BlobCache
+from studio_desktop.store.bulk import BulkLoad
 from studio_desktop.store.db import Database
 from studio_desktop.store.errors import StoreBugError, StoreConstraintError
 from studio_desktop.store.outbox import Outbox
@@ -300,6 +301,19 @@ class Repository:
             self._emit_later(_changes(deleted_ids, nulled, "remote"))
         return result
 
+    def bulk_load(self, *, owner: str | None = None) -> BulkLoad:
+        """A set-based loader for a large batch of server rows (a full resync's listing).
+
+        Same guarantees as :meth:`apply_remote_rows` (pending rows left alone, bad rows handed
+        back, ``rows_changed`` after commit); see :mod:`studio_desktop.store.bulk`. With
+        ``owner``, rows of any other user are handed back instead of stored.
+        """
+
+        def applied(table: str, ids: tuple[str, ...]) -> None:
+            self._emit_later([ChangeSet(table, ids, "upsert", "remote")])
+
+        return BulkLoad(self.db, owner=owner, on_applied=applied)
+
     # ------------------------------------------------------------------ internals
     def _validate_local(self, model: Row) -> None:
         table = model.table
@@ -398,6 +412,8 @@ class Repository:
                     raise ValueError(f"{column} is not a whole number: {value!r}")
                 if isinstance(value, float) and not value.is_integer():
                     raise ValueError(f"{column} is not a whole number: {value!r}")
+                if not -(2**63) <= value < 2**63:  # SQLite's INTEGER range
+                    raise ValueError(f"{column} is too large: {value!r}")
                 values.append(int(value))
             else:
                 if not isinstance(value, str):

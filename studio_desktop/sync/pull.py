@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from studio_desktop.domain.models import MODEL_BY_TABLE, TABLES
 from studio_desktop.store import sync_state as keys
+from studio_desktop.store.bulk import BulkLoad
 from studio_desktop.store.repository import RejectedRow
 from studio_desktop.store.tables import FOREIGN_KEYS
 from studio_desktop.store.workspace import Store
@@ -52,6 +53,9 @@ log = logging.getLogger(__name__)
 HELD = "held_rows"  # sync_state key: {table: {id: row}} waiting for their parents
 DEFAULT_PAGE_SIZE = 1000
 MAX_SELECT_PAGE = 1000  # hosted Supabase returns at most 1000 rows per select
+#: A resync stores a table's listing in one transaction, or one per this many rows.
+BULK_BATCH_ROWS = 50_000
+LISTING_QUEUE_PAGES = 16  # pages fetched ahead of the writing (about 1 MB each)
 
 
 @dataclass(slots=True)
@@ -296,12 +300,15 @@ class Puller:
         """Rebuild the mirror from plain selects, keeping unsynced local work (module doc)."""
         report.resynced = True
         log.info("full resync of the mirror")
-        listing: dict[str, set[str]] = {t: set() for t in TABLES}
-        await self._list_all(listing, report)
-        # Pull from the cursor taken BEFORE the listing: the first page proves (sync_pull
+        # A table empty now can only gain listed rows and local changes (which are kept), so
+        # its ids need no comparing with the listing afterwards (a first sync: no table does).
+        empty = set(await self.runner.run(self._empty_tables))
+        listing: dict[str, set[str]] = {t: set() for t in TABLES if t not in empty}
+        # Then pull from the cursor taken BEFORE the listing (fetched as soon as the listing is,
+        # while its last rows are still being written): the first page proves (sync_pull
         # refuses the anon role) that the listing was made as the user; its transaction deletes
         # what the server no longer has and stores the cursor.
-        page = await self._fetch(cursor)
+        page = await self._list_all(listing, report, then=lambda: self._fetch(cursor))
         if page.resync_required:
             raise TransientError("The change log asked for another resync; trying again later.")
         await self._pages(None, page, report, listing=listing)
@@ -331,12 +338,22 @@ class Puller:
             raise TransientError(f"The server listed {table} in an unexpected shape.")
         return [r for r in data if isinstance(r, dict)]
 
-    async def _list_all(self, listing: dict[str, set[str]], report: PullReport) -> None:
+    async def _list_all(
+        self,
+        listing: dict[str, set[str]],
+        report: PullReport,
+        then: Callable[[], Awaitable[Page]],
+    ) -> Page:
         """Every table, parents first, page after page; the pages are fetched by one task and
-        written by this one, so the network and SQLite work at the same time."""
-        queue: asyncio.Queue[tuple[str, list[dict[str, Any]]] | BaseException | None]
-        queue = asyncio.Queue(maxsize=3)
+        staged by this one (so the network and SQLite work at the same time), and each table
+        is stored set-based once listed (``store.bulk``), in one transaction per table (or per
+        :data:`BULK_BATCH_ROWS` rows). Collects the listed ids of the tables in ``listing``.
+        ``then`` is requested as soon as the last page is in; returns its answer."""
+        queue: asyncio.Queue[tuple[str, list[dict[str, Any]] | None] | BaseException | None]
+        # Room to keep fetching while a whole table is being written.
+        queue = asyncio.Queue(maxsize=LISTING_QUEUE_PAGES)
         limit = self.select_page_size
+        follow: list[asyncio.Future[Page]] = []
 
         async def produce() -> None:
             try:
@@ -344,45 +361,71 @@ class Puller:
                     after: tuple[str, str] | None = None
                     while True:
                         rows = await self._list_page(table, after)
+                        if len(rows) < limit and table == TABLES[-1]:  # the very last page
+                            follow.append(asyncio.ensure_future(then()))
                         await queue.put((table, rows))
                         if len(rows) < limit:
                             break
                         tail = rows[-1]
                         after = (str(tail.get("created_at")), str(tail.get("id")))
+                    await queue.put((table, None))  # this table is complete
                 await queue.put(None)
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # handed to the consumer, which raises it
                 await queue.put(exc)
 
+        load = self.store.rows.bulk_load(owner=self.store.user_id)
         producer = asyncio.ensure_future(produce())
         try:
             while True:
                 item = await queue.get()
                 if item is None:
-                    return
+                    return await follow[0]
                 if isinstance(item, BaseException):
                     raise item
                 table, rows = item
-                listing[table].update(str(r.get("id")) for r in rows)
+                if rows is None:
+                    if load.staged(table):
+                        await self.runner.run(self._apply_listed, load, table, report)
+                    continue
+                if table in listing:
+                    listing[table].update(str(r.get("id")) for r in rows)
                 report.rows_listed += len(rows)
-                if rows:
-                    await self.runner.run(self._apply_listed, table, rows, report)
+                if rows and await self.runner.run(load.stage, table, rows) >= BULK_BATCH_ROWS:
+                    await self.runner.run(self._apply_listed, load, table, report)
         finally:
-            if not producer.done():
-                producer.cancel()
-            await asyncio.gather(producer, return_exceptions=True)
+            for task in (producer, *follow):
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(producer, *follow, return_exceptions=True)
+            await self.runner.run(load.close)
 
-    def _apply_listed(self, table: str, rows: list[dict[str, Any]], report: PullReport) -> None:
+    def _apply_listed(self, load: BulkLoad, table: str, report: PullReport) -> None:
+        """Store one table's staged rows: set-based, the odd ones row by row (held, rejected)."""
         with self.store.transaction():
             held: dict[str, dict[str, Any]] = self.store.sync_state.get(HELD, {}) or {}
-            self._apply_rows({table: {str(r.get("id")): r for r in rows}}, held, report)
+            result = load.apply(table)
+            report.upserts += len(result.applied)
+            report.skipped_pending += len(result.skipped_pending)
+            if result.leftovers:
+                rows = {str(r.get("id")): r for r in result.leftovers}
+                self._apply_rows({table: rows}, held, report)
             self.store.sync_state.set(HELD, {t: r for t, r in held.items() if r})
 
+    def _empty_tables(self) -> list[str]:
+        db = self.store.db
+        return [t for t in TABLES if db.query_one(f"SELECT 1 FROM {t} LIMIT 1") is None]
+
     def _delete_unlisted(self, listing: dict[str, set[str]], report: PullReport) -> None:
-        """Local rows the complete listing did not contain (outbox rows are kept by the store)."""
+        """Local rows the complete listing did not contain (outbox rows are kept by the store).
+
+        Only the tables in ``listing`` are compared (the resync leaves out those that were
+        empty before it began)."""
         for table in reversed(TABLES):
-            seen = listing.get(table, set())
+            if table not in listing:
+                continue
+            seen = listing[table]
             local = [str(r[0]) for r in self.store.db.query(f"SELECT id FROM {table}")]
             gone = [row_id for row_id in local if row_id not in seen]
             if gone:
