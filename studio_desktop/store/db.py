@@ -365,6 +365,13 @@ class Database:
         self.execute("PRAGMA wal_autocheckpoint = 1000")
         self.checkpoint_soon()
 
+    def wal_bytes(self) -> int:
+        """The size of the write-ahead log file now (0 when there is none)."""
+        try:
+            return self.path.with_name(self.path.name + "-wal").stat().st_size
+        except OSError:
+            return 0
+
     def checkpoint_soon(self) -> None:
         """A PASSIVE checkpoint on a background thread (never blocks readers or writers)."""
         if not self._closed:

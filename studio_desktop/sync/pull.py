@@ -54,8 +54,11 @@ HELD = "held_rows"  # sync_state key: {table: {id: row}} waiting for their paren
 DEFAULT_PAGE_SIZE = 1000
 MAX_SELECT_PAGE = 1000  # hosted Supabase returns at most 1000 rows per select
 #: A resync stores a table's listing in one transaction, or one per this many rows.
-BULK_BATCH_ROWS = 50_000
+BULK_BATCH_ROWS = 20_000
 LISTING_QUEUE_PAGES = 16  # pages fetched ahead of the writing (about 1 MB each)
+#: During a resync the WAL is checkpointed (in the background) once past this size, and at the
+#: end; a checkpoint's fsync slows the commits around it, so not after every table.
+RESYNC_WAL_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -308,10 +311,18 @@ class Puller:
         # while its last rows are still being written): the first page proves (sync_pull
         # refuses the anon role) that the listing was made as the user; its transaction deletes
         # what the server no longer has and stores the cursor.
-        page = await self._list_all(listing, report, then=lambda: self._fetch(cursor))
-        if page.resync_required:
-            raise TransientError("The change log asked for another resync; trying again later.")
-        await self._pages(None, page, report, listing=listing)
+        # Big transactions in a row: their WAL checkpoints run on a background thread.
+        await self.runner.run(self.store.db.pause_checkpoints)
+        try:
+            page = await self._list_all(listing, report, then=lambda: self._fetch(cursor))
+            if page.resync_required:
+                raise TransientError("The change log asked for another resync; trying again later.")
+            await self._pages(None, page, report, listing=listing)
+        finally:
+            try:
+                await self.runner.run(self.store.db.resume_checkpoints)
+            except Exception:  # closing: the connection's close checkpoints anyway
+                log.warning("could not resume checkpoints after the resync", exc_info=True)
 
     async def _list_page(self, table: str, after: tuple[str, str] | None) -> list[dict[str, Any]]:
         """One keyset page of ``table`` after ``(created_at, id)``, as the signed-in user."""
@@ -412,6 +423,8 @@ class Puller:
                 rows = {str(r.get("id")): r for r in result.leftovers}
                 self._apply_rows({table: rows}, held, report)
             self.store.sync_state.set(HELD, {t: r for t, r in held.items() if r})
+        if self.store.db.wal_bytes() > RESYNC_WAL_BYTES:  # keep the WAL bounded on big accounts
+            self.store.db.checkpoint_soon()
 
     def _empty_tables(self) -> list[str]:
         db = self.store.db
