@@ -9,8 +9,12 @@ No Qt; stdlib ``sqlite3`` only. Entry points:
 - ``store.rows`` (:class:`~studio_desktop.store.repository.Repository`): ``save(model)``,
   ``save_many(models)``, ``delete(table, id)`` -- mirror change and outbox entry in one
   transaction; ``apply_remote_rows(table, rows)``, ``apply_remote_deletes(table, ids)`` for the
-  pull (no outbox; rows with pending local changes are left alone); ``get(Model, id)``;
-  the ``rows_changed: Event[ChangeSet]`` event, emitted after commit.
+  pull (no outbox; rows with pending local changes are left alone); ``bulk_load(owner=)``
+  for a full resync's listing (:mod:`~studio_desktop.store.bulk`: staged, then stored
+  set-based; odd rows handed back for ``apply_remote_rows``); ``get(Model, id)``;
+  the ``rows_changed: Event[ChangeSet]`` event, emitted after commit. A bulk load emits the
+  same ``ChangeSet(table, ids, "upsert", "remote")`` as ``apply_remote_rows`` (one per
+  table and batch, every stored id in it): there is no other change kind.
 - ``store.queries`` (:class:`~studio_desktop.store.queries.Queries`): ``feed_page(filter,
   cursor, limit)``, ``job(id)``, ``profiles()``, ``creation(thread_id)``, ``creations()``,
   ``thread_for_job(job_id)``, ``garment_cutout(user_id, source_hash, source_kind)``.

@@ -27,6 +27,13 @@ Rules kept here:
   page of that pull proves the listing was made as the user, and in its transaction local synced
   rows the server no longer has are deleted (rows with outbox entries are kept) and the cursor
   is stored.
+- The listing (a first sync: tens of thousands of rows) is stored set-based
+  (:mod:`studio_desktop.store.bulk`): pages are staged as they arrive, and each table is stored
+  in one transaction per :data:`BULK_BATCH_ROWS` rows, parents' tables first; the odd rows the
+  set-based path hands back go through ``apply_remote_rows`` and the held-rows rule above. A
+  crash during the listing leaves whole tables (or batches) stored and no cursor, so the next
+  cycle lists again. Meanwhile the WAL is checkpointed in the background, not after each
+  commit (``Database.pause_checkpoints``).
 """
 
 from __future__ import annotations

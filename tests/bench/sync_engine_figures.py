@@ -202,7 +202,8 @@ def bench_engine(bench: Bench) -> None:
 
 
 async def _figures(bench: Bench, st: Stack, total: int) -> None:
-    repeats = 1 if bench.quick else 3
+    # The machine is shared: five alternating pairs, so one disturbed pair does not decide.
+    repeats = 1 if bench.quick else 5
     # ---- initial sync vs plain fetch, alternating, medians
     sync_times: list[float] = []
     fetch_times: list[float] = []
