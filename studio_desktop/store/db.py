@@ -171,7 +171,9 @@ class _Checkpointer:
     def _run(self) -> None:
         while True:
             try:
-                conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None)
+                # mode=rw: never create an empty database where the real one has gone.
+                uri = self._path.resolve().as_uri() + "?mode=rw"
+                conn = sqlite3.connect(uri, uri=True, timeout=self._timeout, isolation_level=None)
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 finally:
