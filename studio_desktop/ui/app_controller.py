@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
 
 from studio_desktop.domain.errors import ExternalError
@@ -456,23 +456,3 @@ class AppController(QObject):
             on_success=created,
             progress=f"Checking {count} file{'s' if count != 1 else ''}…",
         )
-
-
-class WindowCloseWatcher(QObject):
-    """``closed`` (an asyncio event) is set once ``window`` has been closed (hidden by a close
-    it accepted), so the composition root can close the workspace before the loop ends."""
-
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.closed = asyncio.Event()
-        window.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            asyncio.get_event_loop().call_soon(self._check)
-        return False
-
-    def _check(self) -> None:
-        if not self.window.isVisible():
-            self.closed.set()

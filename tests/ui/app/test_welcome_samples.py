@@ -17,7 +17,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def app(qtbot, data_dirs: DataDirs) -> Iterator[App]:
-    yield from app_fixture(qtbot, data_dirs)
+    yield from app_fixture(qtbot, data_dirs, welcome=True)
 
 
 def test_the_first_start_welcomes_and_adds_samples(qtbot, app: App) -> None:

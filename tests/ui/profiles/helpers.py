@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 from PIL import Image, ImageDraw
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from studio_desktop.services.account import AccountService
@@ -26,6 +26,7 @@ from studio_desktop.ui.areas import AreaKey
 from studio_desktop.ui.main_window import MainWindow
 from studio_desktop.ui.operations import running_operations
 from studio_desktop.ui.profiles.area import ProfilesArea
+from studio_desktop.ui.welcome import DONT_SHOW_KEY
 
 T = TypeVar("T")
 
@@ -55,7 +56,10 @@ class App:
         return area
 
 
-def open_app(qtbot: Any, dirs: DataDirs, **account_options: Any) -> App:
+def open_app(qtbot: Any, dirs: DataDirs, *, welcome: bool = False, **account_options: Any) -> App:
+    """The app as ``app.py`` builds it. The first-run welcome covers the areas, so it is turned
+    off (as by "Don't show again") unless a test asks for it with ``welcome=True``."""
+    QSettings().setValue(DONT_SHOW_KEY, not welcome)
     window = MainWindow(dirs)
     account = AccountService(dirs, **account_options)
     controller = AppController(window, account)
@@ -78,6 +82,7 @@ def close_app(qtbot: Any, app: App) -> None:
 
 
 def app_fixture(qtbot: Any, dirs: DataDirs, **options: Any) -> Iterator[App]:
+    """``open_app`` for a fixture (takes ``welcome=True`` too), closed after the test."""
     app = open_app(qtbot, dirs, **options)
     app.window.set_current_area(AreaKey.PROFILES)
     try:
