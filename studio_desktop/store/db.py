@@ -42,12 +42,17 @@ DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 class _ThreadState(threading.local):
     conn: sqlite3.Connection | None = None
+    #: Held while a statement of ``conn`` runs (and its rows are fetched): ``close()`` from
+    #: another thread waits for it, because closing a sqlite3 connection while a statement of
+    #: it runs on another thread crashes the interpreter (seen: a segfault in the test suite).
+    busy: threading.RLock | None = None
     depth: int = 0
     # One list of after-commit callbacks per open level (outermost first).
     callbacks: list[list[Callable[[], None]]]
 
     def __init__(self) -> None:
         self.conn = None
+        self.busy = None
         self.depth = 0
         self.callbacks = []
 
@@ -128,15 +133,15 @@ class Transaction:
             self._rollback(conn, f"ROLLBACK TO sp{self._level}")
             self._rollback(conn, f"RELEASE sp{self._level}")
 
-    @staticmethod
-    def _rollback(conn: sqlite3.Connection, sql: str) -> None:
-        # A failed statement may already have ended the transaction (SQLITE_FULL, IOERR);
-        # the original error is the one worth reporting, so this never raises.
-        if not conn.in_transaction:
-            return
+    def _rollback(self, conn: sqlite3.Connection, sql: str) -> None:
+        # A failed statement may already have ended the transaction (SQLITE_FULL, IOERR), or
+        # the database was closed meanwhile; the original error is the one worth reporting,
+        # so this never raises.
         try:
-            conn.execute(sql)
-        except sqlite3.Error:
+            with self._db._busy():
+                if conn.in_transaction:
+                    conn.execute(sql)
+        except (sqlite3.Error, StoreBugError):
             log.exception("%s failed", sql)
 
 
@@ -204,18 +209,18 @@ class Database:
         self.busy_timeout_ms = busy_timeout_ms
         self._state = _ThreadState()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[tuple[sqlite3.Connection, threading.RLock]] = []
         self._closed = False
         self._checkpointer = _Checkpointer(self.path, busy_timeout_ms)
         self._connection()  # open now, so a bad file fails here and not on first use
 
     # ------------------------------------------------------------------ connections
     def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreBugError(f"the database {self.path.name} was used after close()")
         conn = self._state.conn
         if conn is not None:
             return conn
-        if self._closed:
-            raise StoreBugError(f"the database {self.path.name} was used after close()")
         try:
             conn = sqlite3.connect(
                 self.path,
@@ -239,25 +244,45 @@ class Database:
         except sqlite3.Error as exc:
             conn.close()
             raise translate(exc, where=str(self.path)) from exc
+        busy = threading.RLock()
         with self._lock:
-            self._connections.append(conn)
+            self._connections.append((conn, busy))
         self._state.conn = conn
+        self._state.busy = busy
         return conn
 
+    @contextmanager
+    def _busy(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, held busy for one statement and its fetch (see
+        ``_ThreadState.busy``); raises :class:`StoreBugError` once the database is closed."""
+        conn = self._connection()
+        busy = self._state.busy
+        assert busy is not None
+        with busy:
+            if self._closed:
+                raise StoreBugError(f"the database {self.path.name} was used after close()")
+            yield conn
+
     def close(self) -> None:
-        """Close every thread's connection (checkpointing the WAL). Idempotent."""
+        """Close every thread's connection (checkpointing the WAL). Idempotent.
+
+        A statement running on another thread is let finish first; that thread's next use
+        raises :class:`StoreBugError`.
+        """
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             connections, self._connections = self._connections, []
         self._checkpointer.close()
-        for conn in connections:
-            try:
-                conn.close()
-            except sqlite3.Error:
-                log.exception("closing %s failed", self.path)
+        for conn, busy in connections:
+            with busy:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    log.exception("closing %s failed", self.path)
         self._state.conn = None
+        self._state.busy = None
 
     @property
     def closed(self) -> bool:
@@ -271,41 +296,46 @@ class Database:
 
     # ------------------------------------------------------------------ statements
     def _run(self, conn: sqlite3.Connection, sql: str, params: Params = ()) -> sqlite3.Cursor:
-        try:
-            return conn.execute(sql, params)
-        except sqlite3.Error as exc:
-            raise translate(exc, sql, str(self.path)) from exc
+        with self._busy():
+            try:
+                return conn.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise translate(exc, sql, str(self.path)) from exc
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         """Run one statement on this thread's connection (inside the current transaction)."""
         return self._run(self._connection(), sql, params)
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> sqlite3.Cursor:
-        try:
-            return self._connection().executemany(sql, rows)
-        except sqlite3.Error as exc:
-            raise translate(exc, sql, str(self.path)) from exc
+        with self._busy() as conn:
+            try:
+                return conn.executemany(sql, rows)
+            except sqlite3.Error as exc:
+                raise translate(exc, sql, str(self.path)) from exc
 
     def executescript(self, script: str) -> None:
         """Run a script of DDL. Only for migrations: ``executescript`` commits first."""
         try:
-            self._connection().executescript(script)
+            with self._busy() as conn:
+                conn.executescript(script)
         except sqlite3.Error as exc:
             raise translate(exc, script[:200], str(self.path)) from exc
 
     def query(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        cursor = self.execute(sql, params)
-        try:
-            return cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise translate(exc, sql, str(self.path)) from exc
+        with self._busy():
+            cursor = self.execute(sql, params)
+            try:
+                return cursor.fetchall()
+            except sqlite3.Error as exc:
+                raise translate(exc, sql, str(self.path)) from exc
 
     def query_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        cursor = self.execute(sql, params)
-        try:
-            return cursor.fetchone()
-        except sqlite3.Error as exc:
-            raise translate(exc, sql, str(self.path)) from exc
+        with self._busy():
+            cursor = self.execute(sql, params)
+            try:
+                return cursor.fetchone()
+            except sqlite3.Error as exc:
+                raise translate(exc, sql, str(self.path)) from exc
 
     def scalar(self, sql: str, params: Params = ()) -> Any:
         row = self.query_one(sql, params)
@@ -345,7 +375,8 @@ class Database:
 
     def variable_limit(self) -> int:
         """The most ``?`` parameters one statement may have (999 on older SQLite builds)."""
-        return int(self._connection().getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+        with self._busy() as conn:
+            return int(conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
 
     # ------------------------------------------------------------------ checkpoints
     def pause_checkpoints(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,34 @@ def test_use_after_close_is_a_bug(tmp_path: Path) -> None:
         thread.start()
         thread.join()
         raise threading_result[0]
+
+
+def test_close_waits_for_a_statement_running_on_another_thread(tmp_path: Path) -> None:
+    """Closing a sqlite3 connection while another thread steps one of its statements crashes
+    the interpreter; close() must let that statement finish, and the thread's next use must
+    be a clear error, not a crash."""
+    db = Database(tmp_path / "busy.sqlite3")
+    slow = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) "
+        "SELECT count(*) FROM n"
+    )
+    started = threading.Event()
+    results: list[object] = []
+
+    def worker() -> None:
+        db.scalar("SELECT 1")  # this thread's connection exists before the race
+        started.set()
+        results.append(db.scalar(slow))
+        try:
+            db.scalar("SELECT 1")
+        except StoreBugError as exc:
+            results.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    started.wait()
+    time.sleep(0.05)  # let the slow statement get going (no signal exists for "inside step")
+    db.close()
+    thread.join()
+    assert results[0] == 3_000_000
+    assert isinstance(results[1], StoreBugError) and "after close" in results[1].message
