@@ -150,19 +150,29 @@ class SessionStorage(AsyncSupportedStorage):
     def __init__(self, secrets: SecretStore) -> None:
         self.secrets = secrets
         self._hidden = False
+        #: The record's JSON as last read from or written to the keyring.
+        self._stored: str | None = None
         #: Called with every record supabase-py saves (sign-in, refresh).
         self.on_saved: Callable[[SessionRecord], None] | None = None
 
     def load(self) -> SessionRecord | None:
         raw = self.secrets.get(SESSION_KEY)
+        self._stored = raw
         return SessionRecord.from_json(raw) if raw else None
 
     def save(self, record: SessionRecord) -> None:
-        self.secrets.set(SESSION_KEY, record.to_json())
+        """Keep ``record``. Writing the keyring only when it changed matters: supabase-py saves
+        the session it just read back on every start, and a keyring backend that does not
+        write atomically (keyrings.alt's file) loses it if the process dies mid-write."""
+        raw = record.to_json()
+        if raw != self._stored:
+            self.secrets.set(SESSION_KEY, raw)
+            self._stored = raw
         self._hidden = False
 
     def forget(self) -> None:
         self.secrets.delete(SESSION_KEY)
+        self._stored = None
         self._hidden = True
 
     async def get_item(self, key: str) -> str | None:

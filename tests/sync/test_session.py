@@ -21,6 +21,7 @@ from studio_desktop.sync.secrets import SecretStore, service_name
 from studio_desktop.sync.session import (
     SESSION_KEY,
     SessionRecord,
+    SessionStorage,
     SignInError,
     make_session,
 )
@@ -208,3 +209,20 @@ def test_offline_refresh_keeps_the_session_and_a_refused_one_signs_out(
             await device.close()
 
     run(body)
+
+
+def test_saving_the_same_session_again_does_not_rewrite_the_keyring(tmp_path: Path) -> None:
+    """supabase-py saves back the session it read on every start; a rewrite of an unchanged
+    record is a needless window in which a killed process can lose it."""
+    secrets = SecretStore("studio-desktop:http://x", tmp_path / "s", backend=fail.Keyring())
+    storage = SessionStorage(secrets)
+    record = SessionRecord("access", "refresh", 2_000_000_000, "uid", "a@b.c")
+    storage.save(record)
+    written = secrets.fallback_file.stat().st_mtime_ns
+    again = SessionStorage(secrets)  # the next start
+    assert again.load() == record
+    os.utime(secrets.fallback_file, ns=(written - 10**9, written - 10**9))
+    again.save(record)
+    assert secrets.fallback_file.stat().st_mtime_ns == written - 10**9  # untouched
+    again.save(SessionRecord("access2", "refresh2", 2_000_000_100, "uid", "a@b.c"))
+    assert again.load().refresh_token == "refresh2"
