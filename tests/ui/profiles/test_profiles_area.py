@@ -58,7 +58,7 @@ def test_create_edit_delete_and_undo_through_the_widgets(qtbot, app: App) -> Non
     )
     assert area.cards.currentWidget() is area.grid
     assert area.selected_profile() is not None and area.selected_profile().id == ana.id
-    assert "created" in app.window.message_bar.text()
+    qtbot.waitUntil(lambda: "created" in app.window.message_bar.text())
 
     # Edit with free text (not one of the suggestions).
     dialog = area.edit_selected()
@@ -92,7 +92,7 @@ def test_create_edit_delete_and_undo_through_the_widgets(qtbot, app: App) -> Non
     click_box_button(box, "Delete profile")
     qtbot.waitUntil(lambda: stored(app) == [] and area.model.rowCount() == 0)
     assert area.cards.currentWidget() is area.empty_state
-    assert "deleted" in app.window.message_bar.text()
+    qtbot.waitUntil(lambda: "deleted" in app.window.message_bar.text())
 
     # Undo the delete: the profile comes back with its fields.
     app.window.action_undo.trigger()
@@ -171,7 +171,8 @@ def test_set_the_reference_by_dropping_an_image_on_a_card(qtbot, app: App, tmp_p
     assert saved.reference_image_path.startswith(f"{app.services.store.user_id}/profiles/{ana.id}/")
     assert app.services.profiles.reference_file(saved) is not None
     assert app.services.store.queries.profile(bea.id).reference_image_path is None
-    assert "ana reference.jpg" in app.window.message_bar.text()
+    # The operation says so when it completes, which may come after the thumbnail.
+    qtbot.waitUntil(lambda: "ana reference.jpg" in app.window.message_bar.text())
 
     # A second image replaces it; undo puts the first one back.
     second = portrait(tmp_path / "second.png", (40, 90, 160), fmt="PNG")
