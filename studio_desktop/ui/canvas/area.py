@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -1391,19 +1391,25 @@ class CanvasArea(AreaWidget):
         if self.services is None:
             return None
         services = self.services
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        return self._confirm_delete(
             "Delete creation",
             "Delete this creation with its images, versions and chats? Jobs stay in History.",
-            QMessageBox.StandardButton.Cancel,
-            self,
+            lambda: services.canvas.delete_creation(thread_id),
+        )
+
+    def _confirm_delete(
+        self, title: str, question: str, work: Callable[[], Awaitable[object]]
+    ) -> QMessageBox:
+        """Ask before deleting (Cancel is the default); on "Delete", run ``work()``."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question, title, question, QMessageBox.StandardButton.Cancel, self
         )
         delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def answered(button: object) -> None:
             if button is delete:
-                run_op(self, services.canvas.delete_creation(thread_id), progress="Deleting…")
+                run_op(self, work(), progress="Deleting…")
 
         box.buttonClicked.connect(answered)
         box.open()
@@ -1435,23 +1441,11 @@ class CanvasArea(AreaWidget):
         if self.services is None:
             return None
         services = self.services
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        return self._confirm_delete(
             "Delete image",
             "Remove this image and its versions from the creation? The chat stays.",
-            QMessageBox.StandardButton.Cancel,
-            self,
+            lambda: services.canvas.delete_asset(asset_id),
         )
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def answered(button: object) -> None:
-            if button is delete:
-                run_op(self, services.canvas.delete_asset(asset_id), progress="Deleting…")
-
-        box.buttonClicked.connect(answered)
-        box.open()
-        return box
 
 
 def png_bytes(image: QImage) -> bytes:
