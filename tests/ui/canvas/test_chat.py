@@ -79,7 +79,8 @@ def test_send_with_a_mask_gets_a_new_version_and_keeps_the_rest(qtbot, services,
     assert area.chat.instruction == ""
     assert area.current_layer.is_empty()
     assert area.undo_stack.undoText() == "Clear mask (sent)"
-    assert area.chat.progress_box.isVisible() or len(messages(area)) >= 2
+    # (Progress while the job runs is checked with a held job in test_cancel_a_running_edit:
+    # here the job may end between any two lines, so no instant check of it can be reliable.)
 
     reply = wait_reply(qtbot, area)
     assert output_key(reply) is not None
