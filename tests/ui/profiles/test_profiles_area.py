@@ -70,7 +70,9 @@ def test_create_edit_delete_and_undo_through_the_widgets(qtbot, app: App) -> Non
     assert stored(app)[0].skin_tone is None
     qtbot.waitUntil(lambda: area.model.profile(0).region == "Lisbon coast")
 
-    # Undo and redo the edit through the window's Edit menu.
+    # Undo and redo the edit through the window's Edit menu. The store's change event can
+    # update the model before the operation's success callback pushes the edit's undo step.
+    qtbot.waitUntil(lambda: area.undo_stack.count() == 2, timeout=10_000)
     assert app.window.action_undo.isEnabled()
     app.window.action_undo.trigger()
     qtbot.waitUntil(lambda: stored(app)[0].region == "Southern Europe")
