@@ -1003,7 +1003,7 @@ class CanvasArea(AreaWidget):
                 self._push("Clear mask (sent)", layer.clear(), layer)
             if self.state is None or self.state.thread_id != thread_id:
                 return
-            self.state.set_progress(
+            self.state.job_sent(
                 CanvasProgress(
                     result.job.id,
                     thread_id,

@@ -90,6 +90,8 @@ class CreationState:
             self.messages[LOOSE] = list(view.loose_messages)
         self.running: dict[str, CanvasProgress] = {p.job_id: p for p in view.running}
         self._message_ids = {m.id for ms in self.messages.values() for m in ms}
+        # Jobs seen ending (or answered): the send's callback can come after that (see job_sent).
+        self._ended: set[str] = set()
 
     # ------------------------------------------------------------------ reading
     @property
@@ -137,6 +139,7 @@ class CreationState:
             )
             asset._mark_current()
         if message.role == MessageRole.ASSISTANT and message.output_job_id:
+            self._ended.add(message.output_job_id)
             self.running.pop(message.output_job_id, None)
         return True
 
@@ -194,10 +197,21 @@ class CreationState:
         return len(self.conversations) != before
 
     def set_progress(self, progress: CanvasProgress) -> bool:
+        """A live progress event (also a retried job running again)."""
         if progress.thread_id != self.thread.id:
             return False
+        self._ended.discard(progress.job_id)
         self.running[progress.job_id] = progress
         return True
 
+    def job_sent(self, progress: CanvasProgress) -> bool:
+        """The send's own "waiting" entry. Its callback can come after the job's progress, its end
+        or its reply: it neither rolls progress back nor marks an ended job running again."""
+        if progress.thread_id != self.thread.id or progress.job_id in self._ended:
+            return False
+        self.running.setdefault(progress.job_id, progress)
+        return True
+
     def job_ended(self, job_id: str) -> bool:
+        self._ended.add(job_id)
         return self.running.pop(job_id, None) is not None
