@@ -110,10 +110,13 @@ def test_feed_screens(
 
     # A pack opened: its images larger.
     area.select_jobs([jobs["pack"].id])
+    # A real bool: while the panel still has no tiles, ``[] and ...`` would be ``[]``, which
+    # waitUntil refuses with a ValueError instead of waiting.
     qtbot.waitUntil(
         lambda: (
-            area.detail.tile_states()
-            and all(s is ThumbState.READY for s in area.detail.tile_states())
+            area.detail.job_id == jobs["pack"].id
+            and bool(states := area.detail.tile_states())
+            and all(s is ThumbState.READY for s in states)
         ),
         timeout=WAIT_MS,
     )
