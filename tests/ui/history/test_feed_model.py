@@ -4,6 +4,7 @@ reload."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -22,10 +23,27 @@ from tests.ui.history.conftest import WAIT_MS, Maker
 pytestmark = pytest.mark.gui
 
 
+_built: list[FeedModel] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_models(services: WorkspaceServices) -> Iterator[None]:
+    """Close the models a test built before its workspace closes, as the history area does.
+    (Set up after ``services``, so torn down before it.) A read still in flight, e.g. the
+    profile names every filter change re-reads, would otherwise run on the closed store and
+    end in the crash dialog."""
+    yield
+    while _built:
+        model = _built.pop()
+        model.close()
+        model.loader.close()
+
+
 def build_model(services: WorkspaceServices, page_size: int = 20) -> FeedModel:
     loader = ThumbnailLoader(services.store, services.thumbnails)
     model = FeedModel(services.store, services.history, services.jobs, loader, page_size=page_size)
     loader.setParent(model)
+    _built.append(model)
     return model
 
 
