@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pytest
+import shiboken6
 from PIL import Image, ImageDraw
 
 from studio_desktop.domain.enums import JobStatus, JobType, SourceKind
@@ -143,13 +144,22 @@ def services(store: Store, qtbot: Any) -> Iterator[WorkspaceServices]:
 
 
 @pytest.fixture
-def area(qtbot: Any, services: WorkspaceServices) -> HistoryArea:
+def area(qtbot: Any, services: WorkspaceServices) -> Iterator[HistoryArea]:
     widget = HistoryArea(services)
     qtbot.addWidget(widget)
     widget.resize(1100, 720)
     widget.show()
     qtbot.waitExposed(widget)
-    return widget
+    yield widget
+    # Before the workspace closes (this fixture is torn down before ``services``): stop the
+    # feed's reads, as switching workspace does. A read still in flight (events from the
+    # test's last job) would otherwise run on the closed store and end in the crash dialog.
+    if not shiboken6.isValid(widget):
+        return  # deleted with a window that owned it: its model went with it
+    if widget.model is not None:
+        widget.model.close()
+    if widget.loader is not None:
+        widget.loader.close()
 
 
 def wait_loaded(qtbot: Any, area: HistoryArea) -> None:
