@@ -26,6 +26,7 @@ from studio_desktop.store.workspace import open_local_store
 from studio_desktop.ui.areas import AreaKey
 from studio_desktop.ui.canvas.area import CanvasArea, make_canvas_area
 from studio_desktop.ui.main_window import MainWindow
+from studio_desktop.ui.operations import running_operations
 
 T = TypeVar("T")
 
@@ -48,12 +49,15 @@ def run_async(coro: Coroutine[Any, Any, T], timeout: float = 20.0) -> T:
 
 
 @pytest.fixture
-def services(data_dirs: DataDirs) -> Iterator[WorkspaceServices]:
+def services(qtbot, data_dirs: DataDirs) -> Iterator[WorkspaceServices]:
     store = open_local_store(data_dirs)
     opened = WorkspaceServices.open(store, thumbnails_dir=store.dirs.thumbs)
     try:
         yield opened
     finally:
+        # As the app closes a workspace: the operations the (now closed) window started end
+        # first; one still running would otherwise meet the closed store (a crash dialog).
+        qtbot.waitUntil(lambda: running_operations() == 0, timeout=20_000)
         run_async(opened.aclose())
 
 
