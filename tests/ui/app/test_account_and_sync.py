@@ -42,7 +42,11 @@ def model_names(app: App) -> list[str]:
 
 def sign_in(qtbot, app: App, *, url: str, anon_key: str, email: str, password: str) -> None:
     app.controller.connect_project(ProjectConnection(url, anon_key))
-    qtbot.waitUntil(lambda: app.account.project_url == url)
+    # The account records the URL part-way through connecting (then saves it and opens the
+    # session); the preference is written by the operation's success callback, which also
+    # says so in the message bar. Wait for that end, then check both.
+    qtbot.waitUntil(lambda: "Connected to" in app.window.message_bar.text(), timeout=10_000)
+    assert app.account.project_url == url
     assert app.window.preferences.project_url == url
     app.controller.sign_in(Credentials(email, password))
 
