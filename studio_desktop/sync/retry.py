@@ -9,7 +9,9 @@ typed), and:
 - retries :class:`OfflineError` only ``offline_attempts`` times (a server that refuses
   connections is not coming back within a cycle; the engine backs off between cycles instead);
 - on :class:`AuthRequiredError` refreshes the session once and tries again (a second 401 is
-  raised: the user must sign in again);
+  raised: the user must sign in again). Requests in flight at the same time that all get a 401
+  share ONE refresh (a refresh token is single-use: a second refresh with it would end the
+  session);
 - raises :class:`RefusedError` at once (retrying cannot fix it).
 
 The sleep function and the random generator are injectable, so tests run without waiting.
@@ -74,6 +76,8 @@ class Requester:
         self.rng = rng or random.Random()
         self.retries = 0  # this cycle
         self.refreshes = 0  # this cycle
+        self._refresh_lock = asyncio.Lock()
+        self._refreshed = 0  # refreshes done by this requester, ever (a generation number)
 
     def new_cycle(self) -> None:
         self.retries = 0
@@ -84,6 +88,7 @@ class Requester:
         offline = 0
         refreshed = False
         while True:
+            generation = self._refreshed
             try:
                 return await self.connection.call(make, what)
             except SessionRevokedError:
@@ -92,9 +97,7 @@ class Requester:
                 if refreshed:
                     raise
                 refreshed = True
-                self.refreshes += 1
-                log.info("%s: token refused, refreshing the session once", what)
-                await self.session.refresh()
+                await self._refresh_after_401(generation, what)
                 continue
             except OfflineError:
                 offline += 1
@@ -114,3 +117,16 @@ class Requester:
             delay = self.policy.delay(attempt + offline, self.rng)
             log.debug("%s failed (%s); retry in %.2f s", what, type(failure).__name__, delay)
             await self.sleep(delay)
+
+    async def _refresh_after_401(self, generation: int, what: str) -> None:
+        """Refresh the session, unless a request refused alongside already did since this one
+        was sent (``generation``)."""
+        async with self._refresh_lock:
+            if self._refreshed != generation:
+                return  # refreshed meanwhile: just send again with the new token
+            self.refreshes += 1
+            log.info("%s: token refused, refreshing the session once", what)
+            try:
+                await self.session.refresh()
+            finally:
+                self._refreshed += 1
