@@ -269,6 +269,40 @@ def test_odd_rows_are_handed_back_and_then_stored_or_reported_like_row_by_row(
     assert search_index(bulk) == search_index(reference)
 
 
+@pytest.mark.parametrize(
+    ("stamp", "as_is"),
+    [
+        ("2024-02-29T23:59:59.999999+00:00", True),  # a leap day
+        ("2000-02-29T00:00:00.000000+00:00", True),  # divisible by 400: a leap year
+        ("1900-02-29T00:00:00.000000+00:00", False),  # divisible by 100 only: not one
+        ("2025-02-29T00:00:00.000000+00:00", False),
+        ("2025-04-31T00:00:00.000000+00:00", False),
+        ("2025-12-31T23:59:59.000000+00:00", True),
+        ("2025-13-01T00:00:00.000000+00:00", False),
+        ("2025-00-10T00:00:00.000000+00:00", False),
+        ("2025-01-00T00:00:00.000000+00:00", False),
+        ("2025-01-01T24:00:00.000000+00:00", False),
+        ("2025-01-01T23:60:00.000000+00:00", False),
+        ("2025-01-01T23:59:60.000000+00:00", False),
+        ("0000-01-01T00:00:00.000000+00:00", False),
+        ("2025-01-01T10:00:00+00:00", False),  # no fraction (Postgres drops .000000)
+    ],
+)
+def test_only_real_timestamps_in_stored_form_skip_the_row_by_row_path(
+    stores: tuple[Store, Store, str], stamp: str, as_is: bool
+) -> None:
+    """The set-based check of a timestamp agrees with what ``apply_remote_rows`` does."""
+    bulk, reference, user_id = stores
+    rows = server_rows(user_id, jobs=1)
+    rows["jobs"][0]["updated_at"] = stamp
+    results = bulk_apply(bulk, rows, owner=user_id)
+    handed_back = [r["id"] for r in results["jobs"].result.leftovers]
+    assert handed_back == ([] if as_is else [rows["jobs"][0]["id"]])
+    for table in TABLES:
+        reference.rows.apply_remote_rows(table, rows[table])
+    assert dump(bulk) == dump(reference)
+
+
 def test_a_child_before_its_parent_is_handed_back_then_stored_once_the_parent_is_here(
     stores: tuple[Store, Store, str],
 ) -> None:
@@ -466,7 +500,6 @@ def test_checkpoints_paused_for_a_bulk_load_run_in_the_background(
     assert store.db.scalar("PRAGMA wal_autocheckpoint") == 0
     bulk_apply(store, server_rows(user_id, jobs=60), owner=user_id)
     store.db.resume_checkpoints()
-    assert store.db.scalar("PRAGMA wal_autocheckpoint") == 1000
     deadline = time.monotonic() + 10
     while store.db.background_checkpoints < 1 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -474,3 +507,36 @@ def test_checkpoints_paused_for_a_bulk_load_run_in_the_background(
     # Nothing is left in the WAL that the database file does not have.
     busy, frames, done = store.db.query_one("PRAGMA wal_checkpoint(PASSIVE)")
     assert busy == 0 and frames == done
+    with store.db.transaction():  # the checkpoint has ended: automatic ones are back
+        pass
+    assert store.db.automatic_checkpoints
+
+
+def test_automatic_checkpoints_wait_for_the_background_one(
+    stores: tuple[Store, Store, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a paused run the next small commit must not checkpoint the whole WAL itself."""
+    store, _, user_id = stores
+    db = store.db
+    checkpointer = db._checkpointer
+    release = threading.Event()
+    real_run = checkpointer._run
+
+    def held_run() -> None:
+        release.wait(10)
+        real_run()
+
+    monkeypatch.setattr(checkpointer, "_run", held_run)
+    db.pause_checkpoints()
+    bulk_apply(store, server_rows(user_id, jobs=60), owner=user_id)
+    db.resume_checkpoints()
+    with db.transaction():  # the background checkpoint has not run yet
+        store.sync_state.set("probe", 1)
+    assert not db.automatic_checkpoints
+    release.set()
+    deadline = time.monotonic() + 10
+    while db.background_checkpoints < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with db.transaction():
+        store.sync_state.set("probe", 2)
+    assert db.automatic_checkpoints
