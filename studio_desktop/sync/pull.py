@@ -27,9 +27,11 @@ Rules kept here:
   page of that pull proves the listing was made as the user, and in its transaction local synced
   rows the server no longer has are deleted (rows with outbox entries are kept) and the cursor
   is stored.
-- The listing (a first sync: tens of thousands of rows) is stored set-based
-  (:mod:`studio_desktop.store.bulk`): pages are staged as they arrive, and each table is stored
-  in one transaction per :data:`BULK_BATCH_ROWS` rows, parents' tables first; the odd rows the
+- The listing (a first sync: tens of thousands of rows) is fetched by :data:`LISTING_LANES`
+  tasks at once (a table each, so our parsing and writing overlap the server's work) and
+  stored set-based (:mod:`studio_desktop.store.bulk`): pages are staged as they arrive, and
+  each table is stored in one transaction per :data:`BULK_BATCH_ROWS` rows, parents' tables
+  first; the odd rows the
   set-based path hands back go through ``apply_remote_rows`` and the held-rows rule above. A
   crash during the listing leaves whole tables (or batches) stored and no cursor, so the next
   cycle lists again. Meanwhile the WAL is checkpointed in the background, not after each
@@ -63,6 +65,15 @@ MAX_SELECT_PAGE = 1000  # hosted Supabase returns at most 1000 rows per select
 #: A resync stores a table's listing in one transaction, or one per this many rows.
 BULK_BATCH_ROWS = 20_000
 LISTING_QUEUE_PAGES = 16  # pages fetched ahead of the writing (about 1 MB each)
+#: Tables listed at the same time during a resync (each lane pages through one table).
+LISTING_LANES = 3
+#: A table listed before its parents' tables are stored stops fetching at this many staged rows.
+MAX_STAGED_AHEAD = 100_000
+#: The tables each table's foreign keys point to (other than itself).
+PARENT_TABLES: dict[str, frozenset[str]] = {
+    table: frozenset(fk.parent for fk in FOREIGN_KEYS if fk.table == table and fk.parent != table)
+    for table in TABLES
+}
 #: During a resync the WAL is checkpointed (in the background) once past this size, and at the
 #: end; a checkpoint's fsync slows the commits around it, so not after every table.
 RESYNC_WAL_BYTES = 128 * 1024 * 1024
@@ -362,61 +373,109 @@ class Puller:
         report: PullReport,
         then: Callable[[], Awaitable[Page]],
     ) -> Page:
-        """Every table, parents first, page after page; the pages are fetched by one task and
-        staged by this one (so the network and SQLite work at the same time), and each table
-        is stored set-based once listed (``store.bulk``), in one transaction per table (or per
-        :data:`BULK_BATCH_ROWS` rows). Collects the listed ids of the tables in ``listing``.
-        ``then`` is requested as soon as the last page is in; returns its answer."""
-        queue: asyncio.Queue[tuple[str, list[dict[str, Any]] | None] | BaseException | None]
-        # Room to keep fetching while a whole table is being written.
+        """Every table, page after page, and each table stored set-based once listed
+        (``store.bulk``), in one transaction per table (or per :data:`BULK_BATCH_ROWS` rows).
+        Collects the listed ids of the tables in ``listing``. ``then`` is requested as soon as
+        the last page is in; returns its answer.
+
+        :data:`LISTING_LANES` tasks list tables at the same time (each takes the next table in
+        ``TABLES`` order and pages through it), so our parsing and staging overlap the server's
+        work instead of waiting for it. This task stages the pages as they come and stores a
+        table once it is complete and the tables its foreign keys point to are stored (so its
+        rows find their parents); before it is complete, such a table is stored in batches of
+        :data:`BULK_BATCH_ROWS`. A lane whose table must wait for its parents stops fetching
+        once :data:`MAX_STAGED_AHEAD` of its rows are staged, so memory stays bounded.
+        (``TABLES`` lists parents first, so a waiting table's parents are always being listed
+        or done: the lanes cannot all wait.)
+        """
+        queue: asyncio.Queue[tuple[str, list[dict[str, Any]] | None] | BaseException]
         queue = asyncio.Queue(maxsize=LISTING_QUEUE_PAGES)
         limit = self.select_page_size
+        unassigned = list(TABLES)
+        unfinished = len(TABLES)  # tables whose last page is not in yet
+        complete: set[str] = set()  # every page in
+        stored: set[str] = set()  # complete and stored
+        progress = asyncio.Condition()  # notified when tables are stored
         follow: list[asyncio.Future[Page]] = []
+        load = self.store.rows.bulk_load(owner=self.store.user_id)
 
-        async def produce() -> None:
+        def parents_stored(table: str) -> bool:
+            return PARENT_TABLES[table] <= stored
+
+        def may_fetch(table: str) -> bool:
+            return parents_stored(table) or load.staged(table) < MAX_STAGED_AHEAD
+
+        async def lane() -> None:
+            nonlocal unfinished
             try:
-                for table in TABLES:
+                while unassigned:
+                    table = unassigned.pop(0)
                     after: tuple[str, str] | None = None
                     while True:
+                        if not may_fetch(table):
+                            async with progress:
+                                await progress.wait_for(lambda t=table: may_fetch(t))
                         rows = await self._list_page(table, after)
-                        if len(rows) < limit and table == TABLES[-1]:  # the very last page
-                            follow.append(asyncio.ensure_future(then()))
+                        if len(rows) < limit:  # this table's last page
+                            unfinished -= 1
+                            if unfinished == 0:
+                                follow.append(asyncio.ensure_future(then()))
                         await queue.put((table, rows))
                         if len(rows) < limit:
                             break
                         tail = rows[-1]
                         after = (str(tail.get("created_at")), str(tail.get("id")))
                     await queue.put((table, None))  # this table is complete
-                await queue.put(None)
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # handed to the consumer, which raises it
                 await queue.put(exc)
 
-        load = self.store.rows.bulk_load(owner=self.store.user_id)
-        producer = asyncio.ensure_future(produce())
+        async def store(table: str) -> None:
+            if load.staged(table):
+                await self.runner.run(self._apply_listed, load, table, report)
+
+        def ready() -> list[str]:
+            return [t for t in TABLES if t in complete and t not in stored and parents_stored(t)]
+
+        async def store_what_can_be() -> None:
+            before = len(stored)
+            while waiting := ready():
+                for table in waiting:
+                    await store(table)
+                    stored.add(table)
+            for table in TABLES:  # big tables still listing: a batch now, not all at the end
+                if (
+                    table not in stored
+                    and parents_stored(table)
+                    and (load.staged(table) >= BULK_BATCH_ROWS)
+                ):
+                    await store(table)
+            if len(stored) > before:
+                async with progress:
+                    progress.notify_all()
+
+        lanes = [asyncio.ensure_future(lane()) for _ in range(min(LISTING_LANES, len(TABLES)))]
         try:
-            while True:
+            while len(stored) < len(TABLES):
                 item = await queue.get()
-                if item is None:
-                    return await follow[0]
                 if isinstance(item, BaseException):
                     raise item
                 table, rows = item
                 if rows is None:
-                    if load.staged(table):
-                        await self.runner.run(self._apply_listed, load, table, report)
-                    continue
-                if table in listing:
-                    listing[table].update(str(r.get("id")) for r in rows)
-                report.rows_listed += len(rows)
-                if rows and await self.runner.run(load.stage, table, rows) >= BULK_BATCH_ROWS:
-                    await self.runner.run(self._apply_listed, load, table, report)
+                    complete.add(table)
+                elif rows:
+                    if table in listing:
+                        listing[table].update(str(r.get("id")) for r in rows)
+                    report.rows_listed += len(rows)
+                    await self.runner.run(load.stage, table, rows)
+                await store_what_can_be()
+            return await follow[0]
         finally:
-            for task in (producer, *follow):
+            for task in (*lanes, *follow):
                 if not task.done():
                     task.cancel()
-            await asyncio.gather(producer, *follow, return_exceptions=True)
+            await asyncio.gather(*lanes, *follow, return_exceptions=True)
             await self.runner.run(load.close)
 
     def _apply_listed(self, load: BulkLoad, table: str, report: PullReport) -> None:

@@ -5,7 +5,9 @@ its parent waits (held) and is stored once the parent is there."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -93,6 +95,9 @@ def test_a_first_sync_is_stored_set_based_and_complete(
             report = await device.sync()
             assert report.pull is not None and report.pull.resynced
             assert report.pull.upserts == 40 + 80 + 2 and not report.pull.rejected
+            # Tables are listed at once, but each is stored after the tables its foreign keys
+            # point to: the asset (listed alongside the outputs) never waited for its output.
+            assert report.pull.ever_held == 0
             server = server_rows(gateway_db, user.id)
             assert mirror_rows(device.store) == server
             for table in TABLES:  # the UI was told about every stored row
@@ -103,7 +108,19 @@ def test_a_first_sync_is_stored_set_based_and_complete(
             assert [i.job.id for i in found.items] == [ids["velvet"]]
             assert schema_of(device.store) == expected_schema
             assert device.store.db.scalar("PRAGMA integrity_check") == "ok"
-            assert device.store.db.scalar("PRAGMA wal_autocheckpoint") == 1000
+            # The engine's store thread checkpoints automatically again once the background
+            # checkpoint of the resync's WAL has ended (at its next transaction).
+            db = device.store.db
+            deadline = time.monotonic() + 10
+            while db.background_checkpoints < 1 and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+
+            def automatic_after_a_transaction() -> bool:
+                with db.transaction():
+                    pass
+                return db.automatic_checkpoints
+
+            assert await device.engine.runner.run(automatic_after_a_transaction)
             again = await device.sync()  # the cursor is stored: an ordinary, empty pull
             assert again.pull is not None and not again.pull.resynced
         finally:
@@ -123,9 +140,15 @@ def test_a_child_listed_before_its_parent_is_held_then_stored(
 ) -> None:
     user = make_user()
     ids = seed_server(gateway_db, user.id, jobs=10)
-    # List the creations before the job outputs their assets come from.
+    # Store the creations before the job outputs their assets come from. The puller never
+    # does that itself (a table waits for the tables its foreign keys point to), but a child
+    # listed without its parent still happens: a parent created on the server after its
+    # table was listed and before the child's was. Here a "forgotten" foreign key stands in.
     order = ("profiles", "jobs", "canvas_threads", "canvas_assets", "job_outputs")
     monkeypatch.setattr(pull, "TABLES", (*order, *(t for t in TABLES if t not in order)))
+    parents = dict(pull.PARENT_TABLES)
+    parents["canvas_assets"] = parents["canvas_assets"] - {"job_outputs"}
+    monkeypatch.setattr(pull, "PARENT_TABLES", parents)
 
     async def body() -> None:
         device = await open_device(tmp_path / "d", gateway.url, anon_key, user)
@@ -138,6 +161,67 @@ def test_a_child_listed_before_its_parent_is_held_then_stored(
             assert mirror_rows(device.store) == server_rows(gateway_db, user.id)
             assert device.store.sync_state.get(pull.HELD) == {}
         finally:
+            await device.close()
+
+    run(body)
+
+
+def test_lanes_waiting_for_parent_tables_still_finish_the_listing(
+    tmp_path: Path,
+    *,
+    gateway: Any,
+    gateway_db: str,
+    make_user: Any,
+    anon_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With room for only a few staged rows ahead, child tables' lanes wait for their parents
+    to be stored, and every table still arrives complete (no lane waits forever)."""
+    user = make_user()
+    seed_server(gateway_db, user.id, jobs=30)
+    monkeypatch.setattr(pull, "MAX_STAGED_AHEAD", 3)
+    monkeypatch.setattr(pull, "LISTING_LANES", 4)
+
+    async def body() -> None:
+        device = await open_device(
+            tmp_path / "d", gateway.url, anon_key, user, options=fast_options(select_page_size=4)
+        )
+        try:
+            report = await asyncio.wait_for(device.sync(), timeout=60)
+            assert report.pull is not None and report.pull.resynced
+            assert report.pull.ever_held == 0 and not report.pull.rejected
+            assert mirror_rows(device.store) == server_rows(gateway_db, user.id)
+        finally:
+            await device.close()
+
+    run(body)
+
+
+def test_401s_on_listing_lanes_at_once_share_one_refresh(
+    tmp_path: Path, *, gateway: Any, gateway_db: str, make_user: Any, anon_key: str
+) -> None:
+    """A refresh token is single-use: requests refused together must not each refresh."""
+    user = make_user()
+    seed_server(gateway_db, user.id, jobs=12)
+
+    async def body() -> None:
+        device = await open_device(
+            tmp_path / "d", gateway.url, anon_key, user, options=fast_options(select_page_size=5)
+        )
+        try:
+            gateway.log.clear()
+            # The first page of every lane: refused as if the token had just been revoked.
+            gateway.faults.fail_next(pull.LISTING_LANES, 401, paths="/rest/v1/", methods="GET")
+            report = await device.sync()
+            assert report.pull is not None and report.pull.resynced
+            assert device.engine.requester.refreshes == 1
+            assert gateway.log.count("/auth/v1/token") == 1
+            refused = [e for e in gateway.log.entries if e.status == 401]
+            assert len(refused) == pull.LISTING_LANES
+            assert device.session.record is not None  # still signed in
+            assert mirror_rows(device.store) == server_rows(gateway_db, user.id)
+        finally:
+            gateway.faults.reset()
             await device.close()
 
     run(body)
