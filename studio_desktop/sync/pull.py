@@ -64,6 +64,9 @@ DEFAULT_PAGE_SIZE = 1000
 MAX_SELECT_PAGE = 1000  # hosted Supabase returns at most 1000 rows per select
 #: A resync stores a table's listing in one transaction, or one per this many rows.
 BULK_BATCH_ROWS = 20_000
+#: Once a table's first batch is stored, its later batches are this small: what is left to
+#: store when its last page arrives (the sync's tail, with the network idle) stays short.
+LATER_BATCH_ROWS = 5_000
 LISTING_QUEUE_PAGES = 16  # pages fetched ahead of the writing (about 1 MB each)
 #: Tables listed at the same time during a resync (each lane pages through one table).
 LISTING_LANES = 3
@@ -382,9 +385,10 @@ class Puller:
         ``TABLES`` order and pages through it), so our parsing and staging overlap the server's
         work instead of waiting for it. This task stages the pages as they come and stores a
         table once it is complete and the tables its foreign keys point to are stored (so its
-        rows find their parents); before it is complete, such a table is stored in batches of
-        :data:`BULK_BATCH_ROWS`. A lane whose table must wait for its parents stops fetching
-        once :data:`MAX_STAGED_AHEAD` of its rows are staged, so memory stays bounded.
+        rows find their parents); before it is complete, such a table is stored in batches
+        (:data:`BULK_BATCH_ROWS` rows, then :data:`LATER_BATCH_ROWS`). A lane whose table must
+        wait for its parents stops fetching once :data:`MAX_STAGED_AHEAD` of its rows are
+        staged, so memory stays bounded.
         (``TABLES`` lists parents first, so a waiting table's parents are always being listed
         or done: the lanes cannot all wait.)
         """
@@ -395,6 +399,7 @@ class Puller:
         unfinished = len(TABLES)  # tables whose last page is not in yet
         complete: set[str] = set()  # every page in
         stored: set[str] = set()  # complete and stored
+        batched: set[str] = set()  # a first batch stored before the table was complete
         progress = asyncio.Condition()  # notified when tables are stored
         follow: list[asyncio.Future[Page]] = []
         load = self.store.rows.bulk_load(owner=self.store.user_id)
@@ -445,12 +450,10 @@ class Puller:
                     await store(table)
                     stored.add(table)
             for table in TABLES:  # big tables still listing: a batch now, not all at the end
-                if (
-                    table not in stored
-                    and parents_stored(table)
-                    and (load.staged(table) >= BULK_BATCH_ROWS)
-                ):
+                batch = LATER_BATCH_ROWS if table in batched else BULK_BATCH_ROWS
+                if table not in stored and parents_stored(table) and load.staged(table) >= batch:
                     await store(table)
+                    batched.add(table)
             if len(stored) > before:
                 async with progress:
                     progress.notify_all()

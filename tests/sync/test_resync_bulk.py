@@ -81,6 +81,7 @@ def test_a_first_sync_is_stored_set_based_and_complete(
     user = make_user()
     ids = seed_server(gateway_db, user.id, jobs=40)
     monkeypatch.setattr(pull, "BULK_BATCH_ROWS", 25)  # several batches, rebuilt and indexed
+    monkeypatch.setattr(pull, "LATER_BATCH_ROWS", 10)
     fresh = open_account_store(DataDirs(tmp_path / "fresh"), gateway.url, user.id)
     expected_schema = schema_of(fresh)
     fresh.close()
