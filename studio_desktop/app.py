@@ -4,28 +4,41 @@ This is the only module outside ``ui/`` that may import Qt. It owns the one qasy
 the application's lifetime, the logging set-up (a rotating file in the platform's log directory,
 or in ``<data root>/logs/`` with ``--data-dir``, plus stderr, both through a filter that redacts
 secrets) and the crash hooks.
+
+Start-up order (:func:`run`; the window must be on screen fast, see issue 5's cold-start goal):
+
+1. Logging, the ``QApplication``, the theme and the :class:`~studio_desktop.ui.main_window.
+   MainWindow` (side bar, menus, status bar; its areas are empty pages), shown; a plain Qt
+   event loop runs until the window has painted once (:func:`wait_for_first_paint`). Only what
+   that first frame needs is imported before it: this module imports no asyncio at its top,
+   and the UI modules on this path import their heavier helpers where they use them.
+2. Right after that paint the window builds its restored area (a zero-timer in the window).
+3. Then asyncio, qasync and the worker threads: the one ``QEventLoop``, the crash hooks, and
+   :func:`open_workspace`, which imports the service/sync/engine stack on a worker thread and
+   opens the last used workspace behind the painted window.
+
+Files dropped before the workspace's controller exists (step 3) are not opened.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import gc
-import importlib
 import logging
 import logging.handlers
 import signal
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio_desktop import APP_ID, APP_NAME, ORG_NAME, __version__
 from studio_desktop.domain.redact import redact
 from studio_desktop.store.locations import DataDirs, data_dirs_for
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +47,9 @@ LOG_MAX_BYTES = 2 * 1024 * 1024
 LOG_BACKUPS = 5
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
 WORKER_THREADS = 4
+#: How long the start waits for the window's first paint before it builds the event loop
+#: anyway (a window restored minimised, or on a hidden desktop, may not paint for a while).
+FIRST_PAINT_WAIT_MS = 1500
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -129,12 +145,10 @@ def run(argv: Sequence[str]) -> int:
     dirs = data_dirs_for(args.data_dir).ensure()
     log_path = configure_logging(dirs.logs, verbose=args.verbose)
 
-    import qasync
+    # ---- 1. the window, painted: only what the first frame needs is imported before it.
     from PySide6.QtCore import QSettings, QTimer, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    from studio_desktop.ui.close_watcher import WindowCloseWatcher
-    from studio_desktop.ui.crash import crash_reporter, install_crash_hooks
     from studio_desktop.ui.icons import app_icon
     from studio_desktop.ui.main_window import MainWindow
     from studio_desktop.ui.preferences import Preferences
@@ -152,6 +166,47 @@ def run(argv: Sequence[str]) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
+    # Quitting is ours to do: when the window closes, the workspace is closed (jobs stopped,
+    # sync stopped, store closed) on the loop, and only then does the loop end.
+    app.setQuitOnLastWindowClosed(False)
+
+    preferences = Preferences()
+    theme_manager().set_mode(preferences.theme)
+    window = MainWindow(dirs, preferences=preferences)
+    painted_at: list[float] = []
+
+    def painted() -> None:
+        painted_at.append(time.perf_counter())
+        log.info(
+            "main window shown and painted %.0f ms after start (%dx%d, area %s)",
+            (painted_at[0] - started) * 1000,
+            window.width(),
+            window.height(),
+            window.current_area_key.value,
+        )
+
+    window.first_painted.connect(painted)
+    # Ctrl+C in a terminal and SIGTERM (a session logging out) quit cleanly, saving the window
+    # state: Python handles signals only while it runs bytecode, so a light timer gives it the
+    # chance while Qt idles.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_args: window.close())
+    interrupt_timer = QTimer()
+    interrupt_timer.start(250)
+    interrupt_timer.timeout.connect(lambda: None)
+    window.show()
+    log.info("%s %s starting with data in %s (log %s)", APP_NAME, __version__, dirs.root, log_path)
+    wait_for_first_paint(window, FIRST_PAINT_WAIT_MS)
+
+    # ---- 2. the event loop, behind the painted window.
+    import asyncio
+    import contextlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    import qasync
+
+    from studio_desktop.ui.close_watcher import WindowCloseWatcher
+    from studio_desktop.ui.crash import crash_reporter, install_crash_hooks
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -166,38 +221,19 @@ def run(argv: Sequence[str]) -> int:
             log.error("event loop: %s", context.get("message"))
 
     loop.set_exception_handler(on_loop_exception)
-
-    preferences = Preferences()
-    theme_manager().set_mode(preferences.theme)
-    window = MainWindow(dirs, preferences=preferences)
-
-    def painted() -> None:
-        log.info(
-            "main window shown and painted %.0f ms after start (%dx%d, area %s)",
-            (time.perf_counter() - started) * 1000,
-            window.width(),
-            window.height(),
-            window.current_area_key.value,
-        )
-        if args.quit_after_ms is not None:
-            QTimer.singleShot(max(0, args.quit_after_ms), window.close)
-
-    window.first_painted.connect(painted)
-    # Quitting is ours to do: when the window closes, the workspace is closed (jobs stopped,
-    # sync stopped, store closed) on the loop, and only then does the loop end.
-    app.setQuitOnLastWindowClosed(False)
     closing = WindowCloseWatcher(window)
-    window.show()
-    log.info("%s %s starting with data in %s (log %s)", APP_NAME, __version__, dirs.root, log_path)
+    if not window.isVisible():  # closed while it was painting (Ctrl+C, SIGTERM, the user)
+        closing.closed.set()
 
-    # Ctrl+C in a terminal and SIGTERM (a session logging out) quit cleanly, saving the window
-    # state: Python handles signals only while it runs bytecode, so a light timer gives it the
-    # chance while Qt idles.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_args: window.close())
-    interrupt_timer = QTimer()
-    interrupt_timer.start(250)
-    interrupt_timer.timeout.connect(lambda: None)
+    def quit_later() -> None:
+        if args.quit_after_ms is not None:
+            since_paint = (time.perf_counter() - painted_at[0]) * 1000
+            QTimer.singleShot(max(0, round(args.quit_after_ms - since_paint)), window.close)
+
+    if painted_at:
+        quit_later()
+    else:
+        window.first_painted.connect(quit_later)
 
     async def main() -> None:
         opening = asyncio.ensure_future(open_workspace(window, dirs, executor))
@@ -224,15 +260,34 @@ def run(argv: Sequence[str]) -> int:
     return 0
 
 
+def wait_for_first_paint(window: Any, timeout_ms: int) -> bool:
+    """Run Qt's events (a plain Qt loop, no asyncio yet) until ``window`` emits
+    ``first_painted`` or ``timeout_ms`` passed (a window restored minimised may not paint);
+    True if it painted. The window stays responsive meanwhile."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if window.has_painted:
+        return True
+    waiter = QEventLoop()
+    window.first_painted.connect(waiter.quit)
+    QTimer.singleShot(timeout_ms, waiter, waiter.quit)
+    waiter.exec()
+    window.first_painted.disconnect(waiter.quit)
+    return bool(window.has_painted)
+
+
 async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any:
-    """Behind the already shown window: load the account, sync and engine stack, then open the
-    last used workspace. Returns the app controller (``None`` if it could not be built).
+    """Behind the already painted window: load the account, sync and engine stack, then open
+    the last used workspace. Returns the app controller (``None`` if it could not be built).
 
     The stack (supabase-py, httpx, OpenCV, NumPy: most of the start-up time) is imported on a
-    worker thread, so the window paints first and stays responsive meanwhile. When the
+    worker thread, so the window stays responsive meanwhile. When the
     workspace is open, the objects made so far are frozen out of the garbage collector's full
     collections: walking them cost 50-70 ms pauses while scrolling the feed.
     """
+    import asyncio
+    import importlib
+
     from studio_desktop.domain.errors import ExternalError
     from studio_desktop.ui.crash import report_crash
 

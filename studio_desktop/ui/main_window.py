@@ -10,6 +10,12 @@ It is the :class:`~studio_desktop.ui.operations.OperationHost` of every ``run_op
 its widgets. It emits what the user asked for (signals below) and renders what it is told
 (``set_sync_status``, ``set_account``, ``set_workspaces``, ``show_message``); the composition
 root wires both ends to the services.
+
+Start-up: the constructor builds the chrome and selects the restored area's page, but builds
+no area widget; the restored area is built and activated right after the window's first paint
+(``first_painted``, then ``area_changed``), unless an area was chosen before. So the window
+paints without importing any area. This module is on that path: it imports asyncio-based
+helpers (``ui/operations.py``) and the diagnostics only inside the methods that use them.
 """
 
 from __future__ import annotations
@@ -34,24 +40,19 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QHBoxLayout,
     QMainWindow,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from studio_desktop import APP_NAME
 from studio_desktop.domain.errors import ExternalError
-from studio_desktop.domain.status import SyncStatus
 from studio_desktop.store.locations import LOCAL_WORKSPACE, DataDirs
 from studio_desktop.ui.areas import AreaFactory, AreaKey, AreaWidget, default_factory
-from studio_desktop.ui.diagnostics import collect_diagnostics, log_file, log_tail
 from studio_desktop.ui.drop import classify_urls, expand_paths, has_droppable_urls
 from studio_desktop.ui.icons import app_icon, icon
-from studio_desktop.ui.operations import event_loop, run_op
 from studio_desktop.ui.preferences import Preferences, SettingsValues, ThumbnailSize
 from studio_desktop.ui.sidebar import SideBar
 from studio_desktop.ui.theme import ThemeMode, theme_manager
@@ -61,6 +62,7 @@ from studio_desktop.ui.widgets.message_bar import MessageBar, MessageLevel
 from studio_desktop.ui.widgets.sync_status import SyncStatusWidget
 
 if TYPE_CHECKING:
+    from studio_desktop.domain.status import SyncStatus
     from studio_desktop.ui.welcome import WelcomePanel
 
 log = logging.getLogger(__name__)
@@ -156,7 +158,10 @@ class MainWindow(QMainWindow):
             start_area = AreaKey(area) if area else AreaKey.HISTORY
         except ValueError:
             start_area = AreaKey.HISTORY
-        self.set_current_area(start_area)
+        # The start area's page is chosen now, but its widget is built right after the first
+        # paint (see _open_start_area): the window shows up without waiting for it.
+        self._start_area = start_area
+        self._show_page(start_area)
 
     # ================================================================ areas
     def area(self, key: AreaKey) -> AreaWidget:
@@ -205,22 +210,34 @@ class MainWindow(QMainWindow):
 
     @property
     def current_area_key(self) -> AreaKey:
-        return self._current or AreaKey.HISTORY
+        """The area on screen (before the first paint: the one restored, not built yet)."""
+        return self._current or self._start_area
 
     def set_current_area(self, key: AreaKey) -> None:
+        """Show ``key``'s area, building it first if needed; it becomes the undo target and
+        gets ``area_activated`` (the previous one ``area_deactivated``)."""
         if key is self._current:
             return
         previous = self._areas.get(self._current) if self._current else None
         widget = self.area(key)
-        self.stack.setCurrentWidget(self._pages[key])
-        self.sidebar.set_current(key)
-        self.area_actions[key].setChecked(True)
+        self._show_page(key)
         self._current = key
         self.undo_group.setActiveStack(widget.undo_stack)
         if previous is not None:
             previous.area_deactivated()
         widget.area_activated()
         self.area_changed.emit(key.value)
+
+    def _show_page(self, key: AreaKey) -> None:
+        self.stack.setCurrentWidget(self._pages[key])
+        self.sidebar.set_current(key)
+        self.area_actions[key].setChecked(True)
+
+    def _open_start_area(self) -> None:
+        """Right after the first paint: build and activate the restored area, unless an area
+        was chosen meanwhile."""
+        if self._current is None:
+            self.set_current_area(self._start_area)
 
     # ================================================================ menus
     def _build_menus(self) -> None:
@@ -448,6 +465,8 @@ class MainWindow(QMainWindow):
         return self._open("about", AboutDialog(self.dirs.root, self))
 
     def open_import_dialog(self) -> QWidget:
+        from PySide6.QtWidgets import QFileDialog
+
         dialog = QFileDialog(self, "Import images", str(Path.home()), IMAGE_FILTER)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
         dialog.filesSelected.connect(
@@ -455,15 +474,21 @@ class MainWindow(QMainWindow):
         )
         return self._open("import", dialog)
 
-    @asyncSlot()
-    async def copy_diagnostics(self) -> None:
-        """Help → Copy diagnostics: versions, platform, recent log lines (redacted)."""
-        tail = await event_loop().run_in_executor(None, log_tail, log_file())
-        QGuiApplication.clipboard().setText(collect_diagnostics(tail=tail))
-        self.show_message(
-            "Diagnostics copied to the clipboard. Paste them into your message to the team.",
-            level=MessageLevel.SUCCESS,
-        )
+    def copy_diagnostics(self) -> None:
+        """Help → Copy diagnostics: versions, platform, recent log lines (redacted); the log is
+        read off the GUI thread. (Imported here: the diagnostics module is not needed to start.)
+        """
+        from studio_desktop.ui.diagnostics import collect_diagnostics, log_file, log_tail
+        from studio_desktop.ui.operations import run_op
+
+        def copy(tail: list[str]) -> None:
+            QGuiApplication.clipboard().setText(collect_diagnostics(tail=tail))
+            self.show_message(
+                "Diagnostics copied to the clipboard. Paste them into your message to the team.",
+                level=MessageLevel.SUCCESS,
+            )
+
+        run_op(self, lambda: log_tail(log_file()), on_success=copy, progress="Copying diagnostics…")
 
     # ================================================================ feedback (OperationHost)
     def show_message(
@@ -527,6 +552,8 @@ class MainWindow(QMainWindow):
             )
         paths = items.local
         if items.folders:
+            from studio_desktop.ui.operations import run_op
+
             run_op(
                 self,
                 lambda: expand_paths(paths),
@@ -572,6 +599,11 @@ class MainWindow(QMainWindow):
             dialog.close()
         super().closeEvent(event)
 
+    @property
+    def has_painted(self) -> bool:
+        """Whether ``first_painted`` was emitted."""
+        return self._painted
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
             not self._painted
@@ -579,6 +611,8 @@ class MainWindow(QMainWindow):
             and watched is self.centralWidget()
         ):
             self._painted = True
+            # After this paint has reached the screen, not inside it.
+            QTimer.singleShot(0, self, self._open_start_area)
             self.first_painted.emit()
         return super().eventFilter(watched, event)
 

@@ -125,7 +125,9 @@ def main_window(qtbot, data_dirs: DataDirs):
     window = MainWindow(data_dirs)
     qtbot.addWidget(window)
     window.resize(1180, 760)
-    window.show()
+    # The restored area is built right after the window's first paint.
+    with qtbot.waitSignal(window.area_changed):
+        window.show()
     qtbot.waitExposed(window)
     return window
 

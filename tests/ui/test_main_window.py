@@ -325,6 +325,47 @@ def test_dropping_a_missing_file_says_so(main_window: MainWindow, tmp_path: Path
     assert "could not be found" in main_window.message_bar.text()
 
 
+def test_the_restored_area_is_built_right_after_the_first_paint(qtbot, data_dirs: DataDirs) -> None:
+    built: list[str] = []
+
+    def history_factory() -> AreaWidget:
+        built.append("history")
+        return HistoryArea()
+
+    window = MainWindow(data_dirs, area_factories={AreaKey.HISTORY: history_factory})
+    qtbot.addWidget(window)
+    # Before the first paint: the History page is chosen, its widget not built yet.
+    assert window.current_area_key is AreaKey.HISTORY
+    assert window.sidebar.current() is AreaKey.HISTORY
+    assert window.area_actions[AreaKey.HISTORY].isChecked()
+    assert window.stack.currentWidget().objectName() == "history_page"
+    assert built == []
+    assert not window.has_painted
+    order: list[str] = []
+    window.first_painted.connect(lambda: order.append(f"painted, built={built}"))
+    window.area_changed.connect(lambda key: order.append(f"opened {key}"))
+    with qtbot.waitSignal(window.area_changed):
+        window.show()
+    assert window.has_painted
+    assert order == ["painted, built=[]", "opened history"]
+    assert built == ["history"]
+    area = window.history_area
+    assert area.isVisible()
+    assert window.undo_group.activeStack() is area.undo_stack
+
+
+def test_an_area_chosen_before_the_first_paint_is_kept(qtbot, data_dirs: DataDirs) -> None:
+    window = MainWindow(data_dirs)
+    qtbot.addWidget(window)
+    window.set_current_area(AreaKey.CANVAS)
+    with qtbot.waitSignal(window.first_painted):
+        window.show()
+    qtbot.wait(20)  # the start area's turn has come and gone
+    assert window.current_area_key is AreaKey.CANVAS
+    assert window.canvas_area.isVisible()
+    assert not window.is_area_built(AreaKey.HISTORY)
+
+
 def test_first_painted_is_emitted_once(qtbot, data_dirs: DataDirs) -> None:
     window = MainWindow(data_dirs)
     qtbot.addWidget(window)
