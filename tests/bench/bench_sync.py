@@ -26,6 +26,7 @@ from studio_desktop.store.locations import DataDirs
 from studio_desktop.store.queries import FeedCursor, FeedFilter
 from studio_desktop.store.workspace import Store, open_account_store
 from tests.bench.harness import Bench, median_seconds
+from tests.bench.seeding import PullLikeLoader, output_rows
 
 FEED_GOAL_MS = 5.0
 PAGE = 50
@@ -53,8 +54,7 @@ def build_feed_store(
     rare = "zzrareword"
     profiles = [new_id() for _ in range(20)]
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    batch_jobs: list[dict[str, Any]] = []
-    batch_outputs: list[dict[str, Any]] = []
+    loader = PullLikeLoader(store)
     seconds = 0
     for n in range(jobs):
         if rnd.random() < 0.8:  # one in five shares its timestamp with the previous job
@@ -66,43 +66,22 @@ def build_feed_store(
         if n % 997 == 0:
             prompt += " " + rare
         job_id = new_id()
-        batch_jobs.append(
-            {
-                "id": job_id,
-                "user_id": user_id,
-                "type": TYPES[n % len(TYPES)],
-                "status": rnd.choice(STATUSES),
-                "input_json": {
-                    ("instruction" if n % 4 == 2 else "prompt"): prompt,
-                    "profile_id": rnd.choice(profiles),
-                    "angles": list(ANGLES),
-                    "product": {"sku": f"SKU-{n:06d}", "name": "Garment"},
-                },
-                "created_at": created,
-                "updated_at": created,
-            }
-        )
-        for k in range(outputs_per_job):
-            output_id = new_id()
-            batch_outputs.append(
-                {
-                    "id": output_id,
-                    "job_id": job_id,
-                    "kind": "image",
-                    "angle": ANGLES[k % len(ANGLES)],
-                    "mime_type": "image/png",
-                    "storage_path": f"{user_id}/jobs/{job_id}/{output_id}.png",
-                    "width": 1024,
-                    "height": 1536,
-                    "created_at": created,
-                }
-            )
-        if len(batch_jobs) >= 2000 or n == jobs - 1:
-            with store.transaction():
-                store.rows.apply_remote_rows("jobs", batch_jobs)
-                store.rows.apply_remote_rows("job_outputs", batch_outputs)
-            batch_jobs, batch_outputs = [], []
-    store.db.execute("ANALYZE")
+        job = {
+            "id": job_id,
+            "user_id": user_id,
+            "type": TYPES[n % len(TYPES)],
+            "status": rnd.choice(STATUSES),
+            "input_json": {
+                ("instruction" if n % 4 == 2 else "prompt"): prompt,
+                "profile_id": rnd.choice(profiles),
+                "angles": list(ANGLES),
+                "product": {"sku": f"SKU-{n:06d}", "name": "Garment"},
+            },
+            "created_at": created,
+            "updated_at": created,
+        }
+        loader.add(job, output_rows(user_id, job_id, created, outputs_per_job))
+    loader.finish()
     facts = {"common": common[0], "rare": rare, "profile": profiles[0]}
     return store, facts
 

@@ -32,12 +32,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from studio_desktop.domain.models import format_ts, new_id
 from studio_desktop.store.locations import DataDirs
 from studio_desktop.store.workspace import Store, open_local_store
 from tests.bench.harness import Bench
+from tests.bench.seeding import PullLikeLoader, output_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 START_GOAL = 1.5
@@ -46,7 +46,6 @@ STALL_GOAL_MS = 50.0
 RSS_GOAL_MB = 400.0
 TYPES = ("product_pack", "tryon_image", "canvas_edit", "extract_garment")
 STATUSES = ("succeeded", "succeeded", "succeeded", "succeeded", "failed", "canceled")
-ANGLES = ("front", "back", "detail", "side")
 WORDS = [
     "linen",
     "shirt",
@@ -114,52 +113,30 @@ def seed_jobs(
     rnd = random.Random(seed)
     start = datetime(2024, 1, 1, tzinfo=UTC)
     user_id = store.user_id
-    batch_jobs: list[dict[str, Any]] = []
-    batch_outputs: list[dict[str, Any]] = []
+    loader = PullLikeLoader(store)
     for n in range(jobs):
         created = format_ts(start + timedelta(seconds=37 * n))
         job_id = new_id()
         status = rnd.choice(statuses)
         job_type = TYPES[n % len(TYPES)]
-        batch_jobs.append(
-            {
-                "id": job_id,
-                "user_id": user_id,
-                "type": job_type,
-                "status": status,
-                "input_json": {
-                    ("instruction" if job_type == "canvas_edit" else "prompt"): " ".join(
-                        rnd.choice(WORDS) for _ in range(9)
-                    ),
-                    "engine": "local",
-                },
-                "error": "The engine stopped: out of memory." if status == "failed" else None,
-                "created_at": created,
-                "updated_at": created,
-            }
-        )
-        if status == "succeeded":
-            for k in range(outputs_per_job):
-                output_id = new_id()
-                batch_outputs.append(
-                    {
-                        "id": output_id,
-                        "job_id": job_id,
-                        "kind": "image",
-                        "angle": ANGLES[k % len(ANGLES)],
-                        "mime_type": "image/png",
-                        "storage_path": f"{user_id}/jobs/{job_id}/{output_id}.png",
-                        "width": 1024,
-                        "height": 1536,
-                        "created_at": created,
-                    }
-                )
-        if len(batch_jobs) >= 2000 or n == jobs - 1:
-            with store.transaction():
-                store.rows.apply_remote_rows("jobs", batch_jobs)
-                store.rows.apply_remote_rows("job_outputs", batch_outputs)
-            batch_jobs, batch_outputs = [], []
-    store.db.execute("ANALYZE")
+        job = {
+            "id": job_id,
+            "user_id": user_id,
+            "type": job_type,
+            "status": status,
+            "input_json": {
+                ("instruction" if job_type == "canvas_edit" else "prompt"): " ".join(
+                    rnd.choice(WORDS) for _ in range(9)
+                ),
+                "engine": "local",
+            },
+            "error": "The engine stopped: out of memory." if status == "failed" else None,
+            "created_at": created,
+            "updated_at": created,
+        }
+        count = outputs_per_job if status == "succeeded" else 0
+        loader.add(job, output_rows(user_id, job_id, created, count))
+    loader.finish()
 
 
 def seed_with_outputs(store: Store, jobs: int, outputs: int) -> None:
