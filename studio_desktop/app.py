@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import logging.handlers
 import signal
 import sys
 import time
@@ -92,14 +91,18 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(logs_dir: Path, *, verbose: bool) -> Path:
-    """Root logging to ``logs_dir/studio-desktop.log`` (rotating) and stderr; returns the file."""
+def configure_logging(logs_dir: Path, *, verbose: bool, rotate: bool = True) -> Path:
+    """Root logging to ``logs_dir/studio-desktop.log`` (rotating) and stderr; returns the file.
+
+    With ``rotate=False`` (the start-up) the file gets a plain handler for now, since the
+    rotating one needs ``logging.handlers`` (~4 ms of imports before the first paint);
+    :func:`rotate_log_file` swaps the rotating one in."""
     logs_dir.mkdir(parents=True, exist_ok=True)
     path = logs_dir / LOG_FILE_NAME
     redactor = RedactingFilter()
     formatter = logging.Formatter(LOG_FORMAT)
-    file_handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+    file_handler = (
+        _rotating_handler(path) if rotate else logging.FileHandler(path, encoding="utf-8")
     )
     file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)
     stderr_handler = logging.StreamHandler(sys.stderr)
@@ -117,6 +120,31 @@ def configure_logging(logs_dir: Path, *, verbose: bool) -> Path:
     for noisy in ("asyncio", "qasync", "httpx", "httpcore", "hpack", "PIL"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     return path
+
+
+def _rotating_handler(path: Path) -> logging.Handler:
+    import logging.handlers
+
+    return logging.handlers.RotatingFileHandler(
+        path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+    )
+
+
+def rotate_log_file() -> None:
+    """Replace the root logger's plain log-file handler (``configure_logging(rotate=False)``)
+    by a rotating one on the same file, with the same level, format and redaction."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if type(handler) is not logging.FileHandler:
+            continue
+        rotating = _rotating_handler(Path(handler.baseFilename))
+        rotating.setLevel(handler.level)
+        rotating.setFormatter(handler.formatter)
+        for log_filter in handler.filters:
+            rotating.addFilter(log_filter)
+        root.addHandler(rotating)  # before the old one goes: no record falls in between
+        root.removeHandler(handler)
+        handler.close()
 
 
 def _qt_message_handler(mode: Any, context: Any, message: str) -> None:
@@ -143,7 +171,7 @@ def run(argv: Sequence[str]) -> int:
     started = time.perf_counter()
     args = parse_args(argv)
     dirs = data_dirs_for(args.data_dir).ensure()
-    log_path = configure_logging(dirs.logs, verbose=args.verbose)
+    log_path = configure_logging(dirs.logs, verbose=args.verbose, rotate=False)
 
     # ---- 1. the window, painted: only what the first frame needs is imported before it.
     from PySide6.QtCore import QSettings, QTimer, qInstallMessageHandler
@@ -152,14 +180,14 @@ def run(argv: Sequence[str]) -> int:
     from studio_desktop.ui.icons import app_icon
     from studio_desktop.ui.main_window import MainWindow
     from studio_desktop.ui.preferences import Preferences
-    from studio_desktop.ui.theme import theme_manager
+    from studio_desktop.ui.theme import start_application, theme_manager
 
     qInstallMessageHandler(_qt_message_handler)
     # Every QSettings() of this run lives under the data root: profiles never share preferences.
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(dirs.root / "qt"))
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or start_application(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
@@ -199,6 +227,7 @@ def run(argv: Sequence[str]) -> int:
     wait_for_first_paint(window, FIRST_PAINT_WAIT_MS)
 
     # ---- 2. the event loop, behind the painted window.
+    rotate_log_file()
     import asyncio
     import contextlib
     from concurrent.futures import ThreadPoolExecutor

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from studio_desktop.app import LOG_FILE_NAME, RedactingFilter, configure_logging
+from studio_desktop.app import LOG_FILE_NAME, RedactingFilter, configure_logging, rotate_log_file
 from studio_desktop.domain.redact import redact
 
 JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTEiLCJyb2xlIjoiYW5vbiJ9.Zm9vYmFy"
@@ -41,13 +42,18 @@ def test_redact_keeps_ordinary_text() -> None:
     assert "ana@studio.com" in redact('{"email": "ana@studio.com", "password": "x"}')
 
 
-@pytest.fixture
-def app_logging(tmp_path: Path) -> Iterator[Path]:
+@pytest.fixture(params=["rotating", "plain, then rotating"])
+def app_logging(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """The app's logging, set up at once or as ``run()`` does (a plain file handler until the
+    window has painted, then the rotating one)."""
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     for handler in saved[0]:
         root.removeHandler(handler)
-    path = configure_logging(tmp_path / "logs", verbose=True)
+    path = configure_logging(tmp_path / "logs", verbose=True, rotate=request.param == "rotating")
+    if request.param != "rotating":
+        logging.getLogger("studio_desktop.app").info("before the first paint")
+        rotate_log_file()
     try:
         yield path
     finally:
@@ -98,3 +104,12 @@ def test_the_log_rotates(app_logging: Path) -> None:
     assert handler.maxBytes > 0
     assert handler.backupCount >= 3
     assert Path(handler.baseFilename) == app_logging
+    file_handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.FileHandler)]
+    assert file_handlers == [handler]  # the plain start-up handler is gone
+    assert any(isinstance(f, RedactingFilter) for f in handler.filters)
+    assert handler.level == logging.DEBUG
+    logging.getLogger("studio_desktop.app").info("after the first paint, apikey=%s", "k-123")
+    handler.flush()
+    written = app_logging.read_text(encoding="utf-8")
+    assert "apikey=[redacted]" in written
+    assert "k-123" not in written

@@ -3,6 +3,11 @@ at any DPI, in the palette's colour."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPalette
@@ -51,6 +56,33 @@ def test_light_and_dark_palettes(qapp) -> None:
     normal = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText)
     disabled = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
     assert abs(normal.lightnessF() - disabled.lightnessF()) > 0.2
+
+
+START_IN_STYLE = """
+from PySide6.QtWidgets import QApplication
+from studio_desktop.ui import theme
+app = theme.start_application(["probe"])
+started_in = app.style().name()
+manager = theme.theme_manager()
+calls = []
+QApplication.setStyle = lambda *args: calls.append(args)  # must not be needed any more
+manager.set_mode(theme.ThemeMode.DARK)
+print(started_in, manager.style_name, len(calls), manager.is_dark)
+"""
+
+
+def test_an_application_started_in_the_style_is_not_restyled() -> None:
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)}
+    result = subprocess.run(
+        [sys.executable, "-c", START_IN_STYLE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.split() == ["fusion", "fusion", "0", "True"]
 
 
 def test_system_mode_follows_the_platform_scheme(qapp) -> None:
