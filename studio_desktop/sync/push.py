@@ -273,68 +273,65 @@ class Pusher:
     # ------------------------------------------------------------------ rows
     async def _send_upserts(self, group: Group) -> None:
         table = group.table or ""
-        items = _collapse(group.entries, table)
-        if table not in MODEL_BY_TABLE:
-            for item in items:
-                await self._parked(item, f"this app does not know the table {table!r}")
-            return
+        items = await self._known_table_items(group)
         for chunk in _chunks(items, self.batch_rows, MAX_BODY_BYTES):
-            await self._upsert_chunk(table, chunk)
-
-    async def _upsert_chunk(self, table: str, chunk: list[_Item]) -> None:
-        rows = [item.payload for item in chunk]
-        client = self.connection
-
-        def request() -> Any:
-            return (
-                client.client.table(table)
-                .upsert(rows, on_conflict="id", returning=ReturnMethod.minimal)
-                .execute()
-            )
-
-        try:
-            await self.requester.send(request, f"save {len(rows)} {table} row(s)")
-        except RefusedError as exc:
-            if len(chunk) == 1:
-                await self._parked(chunk[0], refusal_reason(exc))
-                return
-            middle = len(chunk) // 2
-            await self._upsert_chunk(table, chunk[:middle])
-            await self._upsert_chunk(table, chunk[middle:])
-            return
-        await self._done(chunk)
+            await self._send_chunk(table, chunk, "save", self._upsert_request)
 
     async def _send_deletes(self, group: Group) -> None:
         table = group.table or ""
-        items = _collapse(group.entries, table)
-        if table not in MODEL_BY_TABLE:
-            for item in items:
-                await self._parked(item, f"this app does not know the table {table!r}")
-            return
+        items = await self._known_table_items(group)
         for start in range(0, len(items), DELETE_CHUNK):
-            await self._delete_chunk(table, items[start : start + DELETE_CHUNK])
+            chunk = items[start : start + DELETE_CHUNK]
+            await self._send_chunk(table, chunk, "delete", self._delete_request)
 
-    async def _delete_chunk(self, table: str, chunk: list[_Item]) -> None:
+    async def _known_table_items(self, group: Group) -> list[_Item]:
+        """The group's entries collapsed per row; parked (and none returned) when this app does
+        not know the table."""
+        table = group.table or ""
+        items = _collapse(group.entries, table)
+        if table in MODEL_BY_TABLE:
+            return items
+        for item in items:
+            await self._parked(item, f"this app does not know the table {table!r}")
+        return []
+
+    def _upsert_request(self, table: str, chunk: list[_Item]) -> Any:
+        rows = [item.payload for item in chunk]
+        return (
+            self.connection.client.table(table)
+            .upsert(rows, on_conflict="id", returning=ReturnMethod.minimal)
+            .execute()
+        )
+
+    def _delete_request(self, table: str, chunk: list[_Item]) -> Any:
         ids = [item.row_id for item in chunk]
-        client = self.connection
+        return (
+            self.connection.client.table(table)
+            .delete(returning=ReturnMethod.minimal)
+            .in_("id", ids)
+            .execute()
+        )
 
-        def request() -> Any:
-            return (
-                client.client.table(table)
-                .delete(returning=ReturnMethod.minimal)
-                .in_("id", ids)
-                .execute()
-            )
-
+    async def _send_chunk(
+        self,
+        table: str,
+        chunk: list[_Item],
+        verb: str,
+        request: Callable[[str, list[_Item]], Any],
+    ) -> None:
+        """Send one batch; on a refusal retrying cannot fix, split it in halves until the
+        refused rows are alone, and park each of those with the server's reason."""
         try:
-            await self.requester.send(request, f"delete {len(ids)} {table} row(s)")
+            await self.requester.send(
+                lambda: request(table, chunk), f"{verb} {len(chunk)} {table} row(s)"
+            )
         except RefusedError as exc:
             if len(chunk) == 1:
                 await self._parked(chunk[0], refusal_reason(exc))
                 return
             middle = len(chunk) // 2
-            await self._delete_chunk(table, chunk[:middle])
-            await self._delete_chunk(table, chunk[middle:])
+            await self._send_chunk(table, chunk[:middle], verb, request)
+            await self._send_chunk(table, chunk[middle:], verb, request)
             return
         await self._done(chunk)
 
