@@ -8,10 +8,13 @@ layer builds and tests it without a display.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from studio_desktop.domain.errors import BugError
+
+if TYPE_CHECKING:
+    from datetime import datetime  # annotations only: the app's first paint does without it
 
 
 class SyncState(StrEnum):

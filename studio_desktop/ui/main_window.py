@@ -51,7 +51,6 @@ from studio_desktop import APP_NAME
 from studio_desktop.domain.errors import ExternalError
 from studio_desktop.store.locations import LOCAL_WORKSPACE, DataDirs
 from studio_desktop.ui.areas import AreaFactory, AreaKey, AreaWidget, default_factory
-from studio_desktop.ui.drop import classify_urls, expand_paths, has_droppable_urls
 from studio_desktop.ui.icons import app_icon, icon
 from studio_desktop.ui.preferences import Preferences, SettingsValues, ThumbnailSize
 from studio_desktop.ui.sidebar import SideBar
@@ -511,7 +510,10 @@ class MainWindow(QMainWindow):
         self.busy_indicator.end(token)
 
     # ================================================================ drag and drop
+    # (ui/drop.py is imported at the first drag, not before the first paint.)
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        from studio_desktop.ui.drop import has_droppable_urls
+
         if has_droppable_urls(event.mimeData()):
             event.acceptProposedAction()
             self.drop_overlay.show_over_parent("Drop to open")
@@ -519,6 +521,8 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        from studio_desktop.ui.drop import has_droppable_urls
+
         if has_droppable_urls(event.mimeData()):
             event.acceptProposedAction()
         else:
@@ -529,6 +533,8 @@ class MainWindow(QMainWindow):
         super().dragLeaveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
+        from studio_desktop.ui.drop import classify_urls, expand_paths, has_droppable_urls
+
         self.drop_overlay.hide()
         mime = event.mimeData()
         if not has_droppable_urls(mime):

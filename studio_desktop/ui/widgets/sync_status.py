@@ -13,7 +13,7 @@ The sync layer publishes statuses through an ``Event[SyncStatus]``; connect it w
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -30,6 +30,9 @@ from PySide6.QtWidgets import (
 from studio_desktop.domain.status import SyncState, SyncStatus
 from studio_desktop.ui.icons import icon
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
 ICON_SIZE = QSize(16, 16)
 
 
@@ -39,6 +42,8 @@ def _plural(n: int, one: str, many: str) -> str:
 
 def format_time(moment: datetime, now: datetime | None = None) -> str:
     """``HH:MM`` today, else ``D Mon HH:MM`` (local time)."""
+    from datetime import datetime  # (not imported before the window's first paint)
+
     local = moment.astimezone()
     now = (now or datetime.now().astimezone()).astimezone()
     if local.date() == now.date():
