@@ -7,13 +7,16 @@ secrets) and the crash hooks.
 
 Start-up order (:func:`run`; the window must be on screen fast, see issue 5's cold-start goal):
 
-1. Logging, the ``QApplication``, the theme and the :class:`~studio_desktop.ui.main_window.
-   MainWindow` (side bar, menus, status bar; its areas are empty pages), shown; a plain Qt
-   event loop runs until the window has painted once (:func:`wait_for_first_paint`). Only what
-   that first frame needs is imported before it: this module imports no asyncio at its top,
-   and the UI modules on this path import their heavier helpers where they use them.
+1. Logging (a plain file handler for now), the ``QApplication`` (started in the Fusion style),
+   the theme and the :class:`~studio_desktop.ui.main_window.MainWindow` (side bar, menus,
+   status bar; its areas are empty pages), shown; a plain Qt event loop runs until the window
+   has painted once (:func:`wait_for_first_paint`). Only what that first frame needs is
+   imported before it: this module imports no asyncio at its top, and the UI modules on this
+   path import their heavier helpers where they use them. The garbage collector is off until
+   then (``__main__`` turns it off before this module is imported).
 2. Right after that paint the window builds its restored area (a zero-timer in the window).
-3. Then asyncio, qasync and the worker threads: the one ``QEventLoop``, the crash hooks, and
+3. Then the collector goes back on, the rotating log handler replaces the plain one, and
+   asyncio, qasync and the worker threads come: the one ``QEventLoop``, the crash hooks, and
    :func:`open_workspace`, which imports the service/sync/engine stack on a worker thread and
    opens the last used workspace behind the painted window.
 
@@ -169,6 +172,7 @@ _PLATFORM_NOISE = ("This plugin does not support",)
 # ---------------------------------------------------------------------------------- run
 def run(argv: Sequence[str]) -> int:
     started = time.perf_counter()
+    gc.disable()  # until the first paint (see __main__.py)
     args = parse_args(argv)
     dirs = data_dirs_for(args.data_dir).ensure()
     log_path = configure_logging(dirs.logs, verbose=args.verbose, rotate=False)
@@ -227,6 +231,7 @@ def run(argv: Sequence[str]) -> int:
     wait_for_first_paint(window, FIRST_PAINT_WAIT_MS)
 
     # ---- 2. the event loop, behind the painted window.
+    gc.enable()
     rotate_log_file()
     import asyncio
     import contextlib
