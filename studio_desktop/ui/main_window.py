@@ -55,14 +55,14 @@ from studio_desktop.ui.icons import app_icon, icon
 from studio_desktop.ui.preferences import Preferences, SettingsValues, ThumbnailSize
 from studio_desktop.ui.sidebar import SideBar
 from studio_desktop.ui.theme import ThemeMode, theme_manager
-from studio_desktop.ui.widgets.busy_indicator import BusyIndicator
-from studio_desktop.ui.widgets.drop_overlay import DropOverlay
 from studio_desktop.ui.widgets.message_bar import MessageBar, MessageLevel
 from studio_desktop.ui.widgets.sync_status import SyncStatusWidget
 
 if TYPE_CHECKING:
     from studio_desktop.domain.status import SyncStatus
     from studio_desktop.ui.welcome import WelcomePanel
+    from studio_desktop.ui.widgets.busy_indicator import BusyIndicator
+    from studio_desktop.ui.widgets.drop_overlay import DropOverlay
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +107,12 @@ class MainWindow(QMainWindow):
         self._dialogs: dict[str, QWidget] = {}
         self._account: str | None = None
         self._welcome: WelcomePanel | None = None
+        # Hidden until needed, so built when first needed (see their properties).
+        self._message_bar: MessageBar | None = None
+        self._drop_overlay: DropOverlay | None = None
+        self._busy_indicator: BusyIndicator | None = None
 
         # ------------------------------------------------------------ layout
-        self.message_bar = MessageBar(self)
         self.sidebar = SideBar(self)
         self.sidebar.area_selected.connect(lambda key: self.set_current_area(AreaKey(key)))
         self.stack = QStackedWidget(self)
@@ -129,20 +132,16 @@ class MainWindow(QMainWindow):
         body.addWidget(self.stack, 1)
         central = QWidget(self)
         central.setObjectName("Central")
-        column = QVBoxLayout(central)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        column.addWidget(self.message_bar)
-        column.addLayout(body, 1)
+        self._column = QVBoxLayout(central)  # the message bar goes on top when first needed
+        self._column.setContentsMargins(0, 0, 0, 0)
+        self._column.setSpacing(0)
+        self._column.addLayout(body, 1)
         self.setCentralWidget(central)
         central.installEventFilter(self)
-        self.drop_overlay = DropOverlay(central)
 
-        self.busy_indicator = BusyIndicator(self)
         self.sync_status = SyncStatusWidget(self)
         self.statusBar().setSizeGripEnabled(True)
-        self.statusBar().addPermanentWidget(self.busy_indicator)
-        self.statusBar().addPermanentWidget(self.sync_status)
+        self.statusBar().addPermanentWidget(self.sync_status)  # the busy indicator goes left
 
         self.undo_group = QUndoGroup(self)
         self._build_menus()
@@ -161,6 +160,34 @@ class MainWindow(QMainWindow):
         # paint (see _open_start_area): the window shows up without waiting for it.
         self._start_area = start_area
         self._show_page(start_area)
+
+    # ================================================================ parts built when needed
+    @property
+    def message_bar(self) -> MessageBar:
+        """The bar above the areas for errors and notices (hidden while it has none)."""
+        if self._message_bar is None:
+            self._message_bar = MessageBar(self.centralWidget())
+            self._column.insertWidget(0, self._message_bar)
+        return self._message_bar
+
+    @property
+    def busy_indicator(self) -> BusyIndicator:
+        """The status bar's busy label and bar, left of the sync status (hidden when idle)."""
+        if self._busy_indicator is None:
+            from studio_desktop.ui.widgets.busy_indicator import BusyIndicator
+
+            self._busy_indicator = BusyIndicator(self)
+            self.statusBar().insertPermanentWidget(0, self._busy_indicator)
+        return self._busy_indicator
+
+    @property
+    def drop_overlay(self) -> DropOverlay:
+        """The highlight over the window while files are dragged over it."""
+        if self._drop_overlay is None:
+            from studio_desktop.ui.widgets.drop_overlay import DropOverlay
+
+            self._drop_overlay = DropOverlay(self.centralWidget())
+        return self._drop_overlay
 
     # ================================================================ areas
     def area(self, key: AreaKey) -> AreaWidget:

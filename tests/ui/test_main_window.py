@@ -134,6 +134,25 @@ def test_area_factories_are_used_lazily(qtbot, data_dirs: DataDirs) -> None:
     assert built == ["canvas"]
 
 
+def test_hidden_parts_take_their_places_when_first_needed(qtbot, main_window: MainWindow) -> None:
+    # The busy indicator and the message bar are built on first use (not before the first
+    # paint), then sit where they belong: left of the sync status, above the areas.
+    token = main_window.begin_busy("Importing 3 images…")
+    busy = main_window.busy_indicator
+    sync = main_window.sync_status
+    qtbot.waitUntil(busy.isVisible)
+    assert busy.parentWidget() is sync.parentWidget() is main_window.statusBar()
+    qtbot.waitUntil(lambda: busy.geometry().right() < sync.geometry().left())
+    main_window.end_busy(token)
+    assert busy.isHidden()
+    main_window.show_message("Saved.", level=MessageLevel.SUCCESS)
+    bar = main_window.message_bar
+    qtbot.waitUntil(bar.isVisible)
+    assert bar.parentWidget() is main_window.stack.parentWidget()
+    qtbot.waitUntil(lambda: bar.geometry().bottom() < main_window.stack.geometry().top())
+    assert main_window.sidebar.geometry().top() > bar.geometry().bottom()
+
+
 def test_message_bar_shows_dismisses_and_counts_repeats(qtbot, main_window: MainWindow) -> None:
     bar = main_window.message_bar
     assert bar.isHidden()
