@@ -19,12 +19,16 @@ import logging
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from string import Template
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from studio_desktop.ui.resource_files import resource_path
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QFont
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +259,8 @@ def current_tones() -> Tones:
 
 def scaled_font(font: QFont, factor: float, *, bold: bool = False) -> QFont:
     """``font`` scaled by ``factor`` (for headings); works for point- and pixel-sized fonts."""
+    from PySide6.QtGui import QFont  # (PySide's QFont type is not needed for the first paint)
+
     scaled = QFont(font)
     if font.pointSizeF() > 0:
         scaled.setPointSizeF(font.pointSizeF() * factor)
