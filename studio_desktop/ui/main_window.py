@@ -97,7 +97,8 @@ class MainWindow(QMainWindow):
         self.preferences = preferences or Preferences()
         self.setObjectName("MainWindow")
         self.setWindowTitle(APP_NAME)
-        self.setWindowIcon(app_icon())
+        if QApplication.windowIcon().isNull():  # (the app sets it for every window: app.py)
+            self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self._factories: dict[AreaKey, AreaFactory] = {k: default_factory(k) for k in AreaKey}
         self._factories.update(area_factories or {})
