@@ -8,13 +8,14 @@ secrets) and the crash hooks.
 Start-up order (:func:`run`; the window must be on screen fast, see issue 5's cold-start goal):
 
 1. Logging (a plain file handler for now), the ``QApplication`` (started in the Fusion style),
-   the theme and the :class:`~studio_desktop.ui.main_window.MainWindow` (side bar, menus,
-   status bar; its areas are empty pages), shown; a plain Qt event loop runs until the window
-   has painted once (:func:`wait_for_first_paint`). Only what that first frame needs is
-   imported before it: this module imports no asyncio at its top, and the UI modules on this
-   path import their heavier helpers where they use them. The garbage collector is off until
-   then (``__main__`` turns it off before this module is imported).
-2. Right after that paint the window builds its restored area (a zero-timer in the window).
+   the theme and the :class:`~studio_desktop.ui.main_window.MainWindow` (side bar, menu
+   titles, status bar; its areas are empty pages), shown; a plain Qt event loop runs until
+   the window has painted once (:func:`wait_for_first_paint`). Only what that first frame
+   needs is imported before it: this module imports no asyncio at its top, and the UI
+   modules on this path import their heavier helpers where they use them. The garbage
+   collector is off until then (``__main__`` turns it off before this module is imported).
+2. Right after that paint the window fills its menus and builds its restored area (a
+   zero-timer in the window).
 3. Then the collector goes back on, the rotating log handler replaces the plain one, and
    asyncio, qasync and the worker threads come: the one ``QEventLoop``, the crash hooks, and
    :func:`open_workspace`, which imports the service/sync/engine stack on a worker thread and

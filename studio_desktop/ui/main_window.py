@@ -11,11 +11,15 @@ its widgets. It emits what the user asked for (signals below) and renders what i
 (``set_sync_status``, ``set_account``, ``set_workspaces``, ``show_message``); the composition
 root wires both ends to the services.
 
-Start-up: the constructor builds the chrome and selects the restored area's page, but builds
-no area widget; the restored area is built and activated right after the window's first paint
-(``first_painted``, then ``area_changed``), unless an area was chosen before. So the window
-paints without importing any area. This module is on that path: it imports asyncio-based
-helpers (``ui/operations.py``) and the diagnostics only inside the methods that use them.
+Start-up: the constructor builds only what the first frame shows: the side bar, the empty
+area pages (the restored one selected), the menu bar's titles and the status bar's sync
+status. Right after the window's first paint (``first_painted``) a zero-timer fills the menus
+(actions, shortcuts, icons) and builds and activates the restored area (``area_changed``),
+unless an area was chosen before. Reading a menu attribute (``action_import``…) earlier fills
+the menus at once (:class:`_MenuPart`). The message bar, the busy indicator and the drop
+overlay, hidden at first, are built on first use. This module is on the path to the first
+paint: it imports asyncio-based helpers (``ui/operations.py``), the diagnostics and the drop
+helpers only inside the methods that use them.
 """
 
 from __future__ import annotations
@@ -23,19 +27,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
     QGuiApplication,
-    QKeySequence,
     QUndoGroup,
 )
 from PySide6.QtWidgets import (
@@ -59,15 +60,34 @@ from studio_desktop.ui.widgets.message_bar import MessageBar, MessageLevel
 from studio_desktop.ui.widgets.sync_status import SyncStatusWidget
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QAction
+
     from studio_desktop.domain.status import SyncStatus
     from studio_desktop.ui.welcome import WelcomePanel
     from studio_desktop.ui.widgets.busy_indicator import BusyIndicator
     from studio_desktop.ui.widgets.drop_overlay import DropOverlay
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
 DEFAULT_SIZE = QSize(1280, 820)
+
+
+class _MenuPart(Generic[T]):
+    """An attribute of the window that its menus' actions provide (``window.action_import``,
+    ``window.area_actions``…). The menus are filled right after the first paint; reading one
+    of these before that fills them at once. Filling sets the real attributes on the window,
+    which from then on shadow this (non-data) descriptor."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, window: MainWindow | None, owner: type | None = None) -> Any:
+        if window is None:
+            return self
+        window._fill_menus()
+        return window.__dict__[self._name]
 
 
 class MainWindow(QMainWindow):
@@ -84,6 +104,24 @@ class MainWindow(QMainWindow):
     area_changed = Signal(str)  # AreaKey value
     first_painted = Signal()  # once, when the window's content is first painted
     welcome_shown = Signal(object)  # a new WelcomePanel: connect its samples_requested
+
+    # Made by _fill_menus (see _MenuPart).
+    action_import = _MenuPart["QAction"]()
+    action_export = _MenuPart["QAction"]()
+    action_quit = _MenuPart["QAction"]()
+    action_undo = _MenuPart["QAction"]()
+    action_redo = _MenuPart["QAction"]()
+    area_actions = _MenuPart["dict[AreaKey, QAction]"]()
+    theme_actions = _MenuPart["dict[ThemeMode, QAction]"]()
+    thumbnail_actions = _MenuPart["dict[ThumbnailSize, QAction]"]()
+    action_connect = _MenuPart["QAction"]()
+    action_sign_in = _MenuPart["QAction"]()
+    action_sign_out = _MenuPart["QAction"]()
+    workspace_menu = _MenuPart["QMenu"]()
+    action_settings = _MenuPart["QAction"]()
+    action_about = _MenuPart["QAction"]()
+    action_copy_diagnostics = _MenuPart["QAction"]()
+    action_welcome = _MenuPart["QAction"]()
 
     def __init__(
         self,
@@ -145,7 +183,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.sync_status)  # the busy indicator goes left
 
         self.undo_group = QUndoGroup(self)
-        self._build_menus()
+        self._build_menu_bar()
 
         # ------------------------------------------------------------ restore
         geometry, state, area = self.preferences.window_state()
@@ -258,19 +296,35 @@ class MainWindow(QMainWindow):
     def _show_page(self, key: AreaKey) -> None:
         self.stack.setCurrentWidget(self._pages[key])
         self.sidebar.set_current(key)
-        self.area_actions[key].setChecked(True)
+        if self._menus_filled:  # (else _fill_menus checks it)
+            self.area_actions[key].setChecked(True)
 
-    def _open_start_area(self) -> None:
-        """Right after the first paint: build and activate the restored area, unless an area
-        was chosen meanwhile."""
+    def _after_first_paint(self) -> None:
+        """Fill the menus, then build and activate the restored area (unless an area was
+        chosen meanwhile)."""
+        self._fill_menus()
         if self._current is None:
             self.set_current_area(self._start_area)
 
     # ================================================================ menus
-    def _build_menus(self) -> None:
+    def _build_menu_bar(self) -> None:
+        """The menu bar's titles, in the first frame; their actions come with _fill_menus."""
         bar = self.menuBar()
+        titles = ("&File", "&Edit", "&View", "&Account", "&Help")
+        self._menus = tuple(bar.addMenu(title) for title in titles)
+        self._menus_filled = False
 
-        file_menu = bar.addMenu("&File")
+    def _fill_menus(self) -> None:
+        """The menus' actions, shortcuts and icons (none of them shows in the first frame):
+        right after the first paint, or earlier when one is asked for (see _MenuPart)."""
+        if self._menus_filled:
+            return
+        self._menus_filled = True
+        # (Imported here: PySide builds these types, enums included, on first use.)
+        from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+
+        file_menu, edit_menu, view_menu, account_menu, help_menu = self._menus
+
         self.action_import = file_menu.addAction(icon("import"), "&Import images…")
         self.action_import.setShortcut(QKeySequence.StandardKey.Open)
         self.action_import.triggered.connect(self.open_import_dialog)
@@ -285,7 +339,6 @@ class MainWindow(QMainWindow):
         self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.action_quit.triggered.connect(self.close)
 
-        edit_menu = bar.addMenu("&Edit")
         self.action_undo = self.undo_group.createUndoAction(self, "&Undo")
         self.action_undo.setIcon(icon("undo"))
         self.action_undo.setShortcut(QKeySequence.StandardKey.Undo)
@@ -295,7 +348,6 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.action_undo)
         edit_menu.addAction(self.action_redo)
 
-        view_menu = bar.addMenu("&View")
         self.area_actions: dict[AreaKey, QAction] = {}
         areas = QActionGroup(self)
         for key in AreaKey:
@@ -328,7 +380,6 @@ class MainWindow(QMainWindow):
             self.thumbnail_actions[size] = action
         self.thumbnail_actions[self.preferences.thumbnail_size].setChecked(True)
 
-        account_menu = bar.addMenu("&Account")
         self.action_connect = account_menu.addAction(
             icon("database"), "&Connect to Supabase project…"
         )
@@ -347,7 +398,6 @@ class MainWindow(QMainWindow):
         self.action_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.action_settings.triggered.connect(self.open_settings_dialog)
 
-        help_menu = bar.addMenu("&Help")
         self.action_about = help_menu.addAction(icon("info"), f"&About {APP_NAME}")
         self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
         self.action_about.triggered.connect(self.open_about_dialog)
@@ -355,6 +405,7 @@ class MainWindow(QMainWindow):
         self.action_copy_diagnostics.triggered.connect(self.copy_diagnostics)
         self.action_welcome = help_menu.addAction(icon("info"), "&Welcome and sample images")
         self.action_welcome.triggered.connect(self.show_welcome)
+        self.area_actions[self.current_area_key].setChecked(True)
 
     # ================================================================ view
     def set_theme_mode(self, mode: ThemeMode) -> None:
@@ -646,7 +697,7 @@ class MainWindow(QMainWindow):
         ):
             self._painted = True
             # After this paint has reached the screen, not inside it.
-            QTimer.singleShot(0, self, self._open_start_area)
+            QTimer.singleShot(0, self, self._after_first_paint)
             self.first_painted.emit()
         return super().eventFilter(watched, event)
 

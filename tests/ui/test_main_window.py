@@ -353,13 +353,17 @@ def test_the_restored_area_is_built_right_after_the_first_paint(qtbot, data_dirs
 
     window = MainWindow(data_dirs, area_factories={AreaKey.HISTORY: history_factory})
     qtbot.addWidget(window)
-    # Before the first paint: the History page is chosen, its widget not built yet.
+    # Before the first paint: the History page is chosen, its widget not built yet; the menu
+    # bar has its titles, the menus their actions only after the paint.
     assert window.current_area_key is AreaKey.HISTORY
     assert window.sidebar.current() is AreaKey.HISTORY
-    assert window.area_actions[AreaKey.HISTORY].isChecked()
     assert window.stack.currentWidget().objectName() == "history_page"
     assert built == []
     assert not window.has_painted
+    titles = window.menuBar().actions()
+    assert [t.text() for t in titles] == ["&File", "&Edit", "&View", "&Account", "&Help"]
+    file_menu = titles[0].menu()
+    assert file_menu.actions() == []
     order: list[str] = []
     window.first_painted.connect(lambda: order.append(f"painted, built={built}"))
     window.area_changed.connect(lambda key: order.append(f"opened {key}"))
@@ -371,6 +375,29 @@ def test_the_restored_area_is_built_right_after_the_first_paint(qtbot, data_dirs
     area = window.history_area
     assert area.isVisible()
     assert window.undo_group.activeStack() is area.undo_stack
+    assert [a.text() for a in file_menu.actions() if not a.isSeparator()] == [
+        "&Import images…",
+        "&Export selected…",
+        "&Quit",
+    ]
+    assert window.area_actions[AreaKey.HISTORY].isChecked()
+
+
+def test_reading_a_menu_action_before_the_first_paint_fills_the_menus(
+    data_dirs: DataDirs, qtbot
+) -> None:
+    first = MainWindow(data_dirs)
+    qtbot.addWidget(first)
+    first.set_current_area(AreaKey.PROFILES)
+    first.close()  # saves Profiles as the area to restore
+    window = MainWindow(data_dirs)
+    qtbot.addWidget(window)
+    view_menu = window.menuBar().actions()[2].menu()
+    assert view_menu.actions() == []
+    assert window.action_quit.shortcut().toString() == "Ctrl+Q"
+    assert window.area_actions[AreaKey.PROFILES].isChecked()  # the restored area's entry
+    assert [a.text() for a in view_menu.actions()[:3]] == ["History", "Profiles", "Canvas"]
+    assert window.theme_actions[window.preferences.theme].isChecked()
 
 
 def test_an_area_chosen_before_the_first_paint_is_kept(qtbot, data_dirs: DataDirs) -> None:
