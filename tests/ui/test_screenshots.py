@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 
 from studio_desktop.domain.errors import ExternalError
 from studio_desktop.domain.status import ParkedChange, SyncState, SyncStatus
+from studio_desktop.store.locations import DataDirs
 from studio_desktop.ui.areas import AreaKey
 from studio_desktop.ui.crash import report_crash
 from studio_desktop.ui.dialogs.about import AboutDialog
@@ -66,6 +67,31 @@ def test_main_window_areas(qtbot, main_window: MainWindow, scheme: str, screensh
         path = screenshot(main_window, f"main-window-{key.value}")
         assert_has_content(path)
         assert_text_fits(main_window)
+
+
+def test_main_window_first_frame_then_its_area(
+    qtbot, data_dirs: DataDirs, scheme: str, screenshot: Shot
+) -> None:
+    """The window as it first paints (issue 5's cold start: side bar, menu titles and status
+    bar around the restored area's empty page), then as it is a moment later (the area in)."""
+    window = MainWindow(data_dirs)
+    qtbot.addWidget(window)
+    window.resize(1180, 760)
+    after_first_paint = window._after_first_paint
+    window._after_first_paint = lambda: None  # hold the window at its first frame
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.has_painted)
+    first = screenshot(window, "main-window-first-frame")
+    assert not window.is_area_built(AreaKey.HISTORY)
+    assert_has_content(first)
+    assert_text_fits(window)
+    with qtbot.waitSignal(window.area_changed):
+        after_first_paint()
+    after = screenshot(window, "main-window-after-start")
+    assert window.history_area.isVisible()
+    assert_has_content(after)
+    assert_text_fits(window)
 
 
 def test_main_window_with_an_error_and_parked_changes(
