@@ -412,6 +412,24 @@ def test_an_area_chosen_before_the_first_paint_is_kept(qtbot, data_dirs: DataDir
     assert not window.is_area_built(AreaKey.HISTORY)
 
 
+def test_the_start_waits_for_the_first_paint_or_gives_up(qtbot, data_dirs: DataDirs) -> None:
+    import time
+
+    from studio_desktop.app import wait_for_first_paint
+
+    hidden = MainWindow(data_dirs)  # never shown: never paints
+    qtbot.addWidget(hidden)
+    started = time.perf_counter()
+    assert wait_for_first_paint(hidden, 80) is False
+    assert 0.07 <= time.perf_counter() - started < 2.0
+    window = MainWindow(data_dirs)
+    qtbot.addWidget(window)
+    window.show()
+    assert wait_for_first_paint(window, 5_000) is True
+    assert window.has_painted
+    assert wait_for_first_paint(window, 5_000) is True  # already painted: at once
+
+
 def test_first_painted_is_emitted_once(qtbot, data_dirs: DataDirs) -> None:
     window = MainWindow(data_dirs)
     qtbot.addWidget(window)
