@@ -17,7 +17,6 @@ their own root and never touch the user's real data.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +44,8 @@ def is_default_root(cli_value: str | os.PathLike[str] | None = None) -> bool:
 
 def account_key(project_url: str, user_id: str) -> str:
     """A folder name for one account on one Supabase project (no secrets, filesystem safe)."""
+    import hashlib  # here, not at the top: locations is imported before the first paint
+
     digest = hashlib.sha256(project_url.rstrip("/").encode()).hexdigest()[:12]
     return f"{digest}-{user_id}"
 
