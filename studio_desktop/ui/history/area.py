@@ -93,7 +93,11 @@ EMPTY_TEXT = (
     "Magic Canvas creation. Every pack, try-on and edit you make appears here, newest first, "
     "and stays browsable offline."
 )
-NO_WORKSPACE_TEXT = "Open a workspace to see its jobs here."
+#: Shown until the app gives the area its workspace (the first moment after start-up).
+NO_WORKSPACE_TITLE = "Opening the workspace…"
+NO_WORKSPACE_TEXT = (
+    "Its jobs appear here in a moment. If it cannot be opened, the bar at the top says why."
+)
 EXPORT_DIR_KEY = "history/export_dir"
 
 
@@ -148,6 +152,7 @@ class HistoryArea(AreaWidget):
         if services is not None:
             self.set_services(services)
         else:
+            self.empty_state.title_label.setText(NO_WORKSPACE_TITLE)
             self.empty_state.text_label.setText(NO_WORKSPACE_TEXT)
             self.pages.setCurrentWidget(self.empty_state)
 
@@ -847,6 +852,7 @@ class HistoryArea(AreaWidget):
             self.pages.setCurrentWidget(self.feed_page)
             self.feed_stack.setCurrentWidget(self.no_results)
         else:
+            self.empty_state.title_label.setText(EMPTY_TITLE)
             self.empty_state.text_label.setText(EMPTY_TEXT)
             self.pages.setCurrentWidget(self.empty_state)
 

@@ -423,6 +423,27 @@ def test_keep_offline_pins_the_outputs(
     qtbot.waitUntil(lambda: area.model.index(0, 0).data(Role.THUMBS)[0].pinned, timeout=WAIT_MS)
 
 
+def test_before_its_workspace_the_area_says_it_is_opening_then_what_an_empty_one_holds(
+    qtbot: Any, services: WorkspaceServices
+) -> None:
+    """Start-up shows the area a moment before the workspace is open: it must not claim there
+    are no jobs (a store of thousands is on its way)."""
+    area = HistoryArea()
+    qtbot.addWidget(area)
+    area.show()
+    assert area.showing_empty_state
+    assert area.empty_state.title_label.text() == "Opening the workspace…"
+    area.set_services(services)
+    wait_loaded(qtbot, area)
+    qtbot.waitUntil(lambda: area.empty_state.title_label.text() == "No jobs yet", timeout=WAIT_MS)
+    assert area.showing_empty_state
+    assert "Drop a garment photo" in area.empty_state.text_label.text()
+    if area.model is not None:  # stop the feed's reads before the workspace closes
+        area.model.close()
+    if area.loader is not None:
+        area.loader.close()
+
+
 def test_a_job_submitted_elsewhere_appears_at_the_top_and_the_empty_state_goes(
     qtbot: Any, area: HistoryArea, make: Maker
 ) -> None:
