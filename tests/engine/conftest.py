@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
@@ -14,8 +12,7 @@ from PIL import Image, ImageDraw
 from studio_desktop.engine.cutout_cache import CutFn
 from studio_desktop.engine.local import LocalEngine, default_cut
 from studio_desktop.engine.recorder import JobStore
-from studio_desktop.store.locations import DataDirs
-from studio_desktop.store.workspace import Store, open_account_store
+from studio_desktop.store.workspace import Store
 from tests.stack.fake_generation_api import FakeGenerationApi
 
 TOKEN = "access-token-1"
@@ -60,21 +57,6 @@ def garment_photo(size: tuple[int, int] = (240, 320), colour: str = "#b03040") -
         fill=colour,
     )
     return image
-
-
-@pytest.fixture
-def user_id() -> str:
-    return str(uuid.uuid4())
-
-
-@pytest.fixture
-def store(data_root: Path, user_id: str) -> Iterator[Store]:
-    """A real account workspace store (so the outbox records every change) in a temp data dir."""
-    opened = open_account_store(DataDirs(data_root).ensure(), "http://127.0.0.1:1", user_id)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import threading
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -31,6 +30,7 @@ from studio_desktop.imaging.masks import mask_to_png
 from studio_desktop.services.jobs import JobService
 from studio_desktop.store.workspace import Store
 from tests.engine.conftest import garment_photo, jpeg_bytes, make_local_engine, png_bytes
+from tests.gates import Gate, until
 
 T = TypeVar("T")
 
@@ -246,26 +246,6 @@ def test_the_lifecycle_is_persisted_with_outbox_entries_and_progress(
     assert info.input_json["source"]["path"].startswith(
         f"{store.user_id}/jobs/{outcome.job.id}/inputs/"
     )
-
-
-class Gate:
-    """A step hook that holds a job at one step until released (deterministic cancels)."""
-
-    def __init__(self, step: str) -> None:
-        self.step = step
-        self.reached = threading.Event()
-        self.release = threading.Event()
-
-    def __call__(self, step: str) -> None:
-        if step == self.step:
-            self.reached.set()
-            if not self.release.wait(10):
-                raise TimeoutError("the test never released the gate")
-
-
-async def until(event: threading.Event) -> None:
-    while not event.is_set():
-        await asyncio.sleep(0.005)
 
 
 def test_cancel_stops_a_running_local_job_between_steps(job_store: JobStore, store: Store) -> None:

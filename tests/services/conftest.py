@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import threading
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,24 +25,9 @@ from studio_desktop.services.imports import ImportService
 from studio_desktop.services.jobs import JobService
 from studio_desktop.services.profiles import ProfileService
 from studio_desktop.store.locations import DataDirs
-from studio_desktop.store.workspace import Store, open_account_store, open_local_store
+from studio_desktop.store.workspace import Store, open_local_store
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-def user_id() -> str:
-    return str(uuid.uuid4())
-
-
-@pytest.fixture
-def store(data_root: Path, user_id: str) -> Iterator[Store]:
-    """An account workspace (so every change has its outbox entry), in a temp data dir."""
-    opened = open_account_store(DataDirs(data_root).ensure(), "http://127.0.0.1:1", user_id)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 @pytest.fixture
@@ -192,30 +175,6 @@ def blob_image(store: Store, bucket: str, path: str) -> Image.Image:
 
 
 # ---------------------------------------------------------------------------- job control
-
-
-class Gate:
-    """A step hook that holds a job at one step until released (deterministic cancels)."""
-
-    def __init__(self, step: str) -> None:
-        self.step = step
-        self.reached = threading.Event()
-        self.release = threading.Event()
-
-    def __call__(self, step: str) -> None:
-        if step == self.step:
-            self.reached.set()
-            if not self.release.wait(10):
-                raise TimeoutError("the test never released the gate")
-
-
-async def until(event: threading.Event, timeout: float = 10) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not event.is_set():
-        if loop.time() > deadline:
-            raise TimeoutError("the event never came")
-        await asyncio.sleep(0.005)
 
 
 def garment_photo(size: tuple[int, int] = (240, 320), colour: str = "#b03040") -> Image.Image:

@@ -18,15 +18,14 @@ from studio_desktop.services.canvas import CANCELED_REPLY, CanvasProgress
 from studio_desktop.services.common import NotFoundError
 from studio_desktop.services.imports import CreationResult
 from studio_desktop.store.workspace import Store
+from tests.gates import Gate, until
 from tests.services.conftest import (
-    Gate,
     World,
     blob_image,
     png_bytes,
     run,
     snapshot,
     studio_scene,
-    until,
     write,
 )
 

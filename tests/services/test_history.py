@@ -17,15 +17,14 @@ from studio_desktop.engine.inputs import CanvasEditInput, ImageInput, JobRequest
 from studio_desktop.services.common import NotFoundError, output_ref
 from studio_desktop.services.history import HistoryFilter, export_name
 from studio_desktop.store.workspace import Store
+from tests.gates import Gate, until
 from tests.services.conftest import (
-    Gate,
     World,
     garment_photo,
     png_bytes,
     run,
     snapshot,
     studio_scene,
-    until,
 )
 
 

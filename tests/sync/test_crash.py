@@ -112,6 +112,20 @@ def test_sigkill_during_push_and_pull_loses_and_duplicates_nothing(
     expected_jobs: set[str] = set()
     deleted_jobs: set[str] = set()
     kills = {"push": 0, "pull": 0}
+
+    def kill_during_a_run(work_left: bool) -> bool:
+        """Start a sync run and SIGKILL it at a random moment; True if it was killed while it
+        had work left (a run that finished first must have exited cleanly)."""
+        pid = zygote.start(job)
+        time.sleep(rnd.uniform(0.03, 0.35))
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        status = zygote.wait(pid)
+        if os.WIFSIGNALED(status) and work_left:
+            return True
+        assert os.WEXITSTATUS(status) == 0, (tmp_path / "driver.log").read_text()
+        return False
+
     try:
         gateway.faults.latency(0.02, paths=("/rest/", "/storage/"))
 
@@ -134,15 +148,8 @@ def test_sigkill_during_push_and_pull_loses_and_duplicates_nothing(
             store.close()
             if kills["push"] >= KILLS_PER_PHASE:
                 break
-            pid = zygote.start(job)
-            time.sleep(rnd.uniform(0.03, 0.35))
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            status = zygote.wait(pid)
-            if os.WIFSIGNALED(status) and pending:  # killed with work left to push
+            if kill_during_a_run(pending > 0):  # killed with work left to push
                 kills["push"] += 1
-            else:
-                assert os.WEXITSTATUS(status) == 0, (tmp_path / "driver.log").read_text()
 
         # ---- phase 2: server-side work, pulled by a process that keeps being killed
         with psycopg.connect(gateway_db, autocommit=True) as conn:
@@ -177,15 +184,8 @@ def test_sigkill_during_push_and_pull_loses_and_duplicates_nothing(
             store.close()
             if kills["pull"] >= KILLS_PER_PHASE:
                 break
-            pid = zygote.start(job)
-            time.sleep(rnd.uniform(0.03, 0.35))
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            status = zygote.wait(pid)
-            if os.WIFSIGNALED(status) and behind:  # killed with work left to pull
+            if kill_during_a_run(behind):  # killed with work left to pull
                 kills["pull"] += 1
-            else:
-                assert os.WEXITSTATUS(status) == 0, (tmp_path / "driver.log").read_text()
 
         # ---- the end: one run that is not killed
         gateway.faults.reset()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import struct
-import threading
 import time
 import zlib
 from collections.abc import Coroutine, Iterator, Sequence
@@ -213,21 +212,6 @@ def segment_distance(
 
 
 # ---------------------------------------------------------------------------- job control
-
-
-class Gate:
-    """A step hook that holds a job at one step until released (deterministic cancels)."""
-
-    def __init__(self, step: str) -> None:
-        self.step = step
-        self.reached = threading.Event()
-        self.release = threading.Event()
-
-    def __call__(self, step: str) -> None:
-        if step == self.step:
-            self.reached.set()
-            if not self.release.wait(15):
-                raise TimeoutError("the test never released the gate")
 
 
 def center(widget: QWidget) -> QPoint:

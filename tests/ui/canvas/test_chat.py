@@ -16,8 +16,8 @@ from studio_desktop.domain.models import CanvasMessage
 from studio_desktop.services.canvas import CANCELED_REPLY
 from studio_desktop.ui.canvas.chat import THUMB_SIZE
 from studio_desktop.ui.canvas.state import current_key, mask_key, output_key
+from tests.gates import Gate
 from tests.ui.canvas.conftest import (
-    Gate,
     blob_array,
     image_stroke,
     open_creation_from,

@@ -14,8 +14,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from studio_desktop.ui.canvas.view import CompareMode
+from tests.gates import Gate
 from tests.ui.canvas.conftest import (
-    Gate,
     image_stroke,
     mouse,
     open_creation_from,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.store.locations import DataDirs
 from studio_desktop.store.workspace import Store, open_account_store
 from studio_desktop.ui.history.area import HistoryArea
+from tests.gates import Gate
 
 T = TypeVar("T")
 WAIT_MS = 20_000
@@ -105,21 +105,6 @@ def run(qtbot: Any) -> Callable[[Awaitable[T]], T]:
         return task.result()
 
     return runner
-
-
-class Gate:
-    """A step hook that holds a job at one step until released (a job that stays running)."""
-
-    def __init__(self, step: str) -> None:
-        self.step = step
-        self.reached = threading.Event()
-        self.release = threading.Event()
-
-    def __call__(self, step: str) -> None:
-        if step == self.step and not self.release.is_set():
-            self.reached.set()
-            if not self.release.wait(15):
-                raise TimeoutError("the test never released the gate")
 
 
 # ---------------------------------------------------------------------------- the workspace
