@@ -396,22 +396,25 @@ class ProfilesArea(AreaWidget):
         services = self.services
         target = self.ids.current(profile.id)
 
-        async def work() -> tuple[bool, bytes | None]:
-            file = services.profiles.reference_file(profile)
+        async def work() -> tuple[bool, Profile, bytes | None]:
+            # Undo restores what the store holds now, not the card's copy, which can lag behind
+            # an edit (or its undo/redo) that finished a moment ago.
+            current = await services.profiles.get(target)
+            file = services.profiles.reference_file(current)
             reference = None
             if file is not None:
                 reference = await event_loop().run_in_executor(
                     services.executor, _read_or_none, file
                 )
-            return await services.profiles.delete(target), reference
+            return await services.profiles.delete(target), current, reference
 
-        def deleted(result: tuple[bool, bytes | None]) -> None:
-            gone, reference = result
+        def deleted(result: tuple[bool, Profile, bytes | None]) -> None:
+            gone, current, reference = result
             if self.model is not None:
                 self.model.apply_delete(target)
             if gone:
                 self.undo_stack.push(
-                    DeleteProfileCommand(services.profiles, self._run, self.ids, profile, reference)
+                    DeleteProfileCommand(services.profiles, self._run, self.ids, current, reference)
                 )
             _window_message(self, f"Profile “{profile.name}” deleted. Undo with Ctrl+Z.")
 

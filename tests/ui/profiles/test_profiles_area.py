@@ -110,6 +110,22 @@ def test_create_edit_delete_and_undo_through_the_widgets(qtbot, app: App) -> Non
     qtbot.waitUntil(lambda: stored(app)[0].region == "Southern Europe")
 
 
+def test_undo_of_a_delete_restores_the_stored_profile_not_the_cards_copy(
+    qtbot, app: App
+) -> None:
+    """A delete that starts from a card's copy older than the store (an edit that finished a
+    moment before) must bring back the edited profile on undo."""
+    area = app.profiles_area
+    ana = create(qtbot, app, "Ana Sousa", region="Southern Europe")
+    await_on_loop(qtbot, app.services.profiles.update(ana.id, region="Lisbon coast"))
+    box = area.delete_profile(ana)  # the copy from before the edit
+    click_box_button(box, "Delete profile")
+    qtbot.waitUntil(lambda: stored(app) == [] and area.undo_stack.canUndo())
+    app.window.action_undo.trigger()
+    qtbot.waitUntil(lambda: len(stored(app)) == 1)
+    assert stored(app)[0].region == "Lisbon coast"
+
+
 def test_validation_messages_under_the_fields(qtbot, app: App) -> None:
     create(qtbot, app, "Ana")
     area = app.profiles_area
