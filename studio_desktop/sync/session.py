@@ -14,7 +14,11 @@ failure keeps the user "signed in, offline", and only two things end a session:
 
 supabase-py's refresh timer is off. :meth:`SessionManager.ensure_fresh` runs before each sync
 cycle: it refreshes when the access token expires within ``refresh_margin`` seconds, and makes
-sure supabase-py sends the user's token (not the anon key it silently falls back to).
+sure supabase-py sends the user's token (not the anon key it silently falls back to). Expiry is
+measured on the server's clock (:meth:`SessionManager.server_now`: the local clock corrected by
+the skew the connection learnt from the server's ``Date`` headers): the token's ``exp`` is the
+server's time, and a computer whose clock is minutes behind would otherwise send expired tokens
+it believes good.
 """
 
 from __future__ import annotations
@@ -218,6 +222,16 @@ class SessionManager:
         self.changed: Event[SessionRecord | None] = Event("session.changed")
         storage.on_saved = self._saved
 
+    def server_now(self) -> float:
+        """Now on the server's clock (see the module doc)."""
+        return self.clock() + (self.connection.clock_skew or 0.0)
+
+    def expires_within(self, seconds: float) -> bool:
+        """Whether the current access token expires within ``seconds`` (server clock); ``False``
+        when signed out."""
+        record = self.record
+        return record is not None and record.expires_within(seconds, self.server_now())
+
     def _saved(self, record: SessionRecord) -> None:
         self.record = record
 
@@ -243,7 +257,7 @@ class SessionManager:
         self.record = self.storage.load()
         if self.record is not None:
             await self.connection.open()
-            if not self.record.expires_within(self.refresh_margin, self.clock()):
+            if not self.record.expires_within(self.refresh_margin, self.server_now()):
                 await self._install()
         return self.record
 
@@ -287,7 +301,7 @@ class SessionManager:
             client = self.connection.client
             try:
                 if self.connection.bearer_token() != record.access_token and not (
-                    record.expires_within(0, self.clock())
+                    record.expires_within(0, self.server_now())
                 ):
                     await self._install()
                 await self.connection.call(
@@ -321,7 +335,7 @@ class SessionManager:
                 self.signed_out_reason or "Sign in to sync this workspace with your account."
             )
         await self.connection.open()
-        if record.expires_within(self.refresh_margin, self.clock()):
+        if record.expires_within(self.refresh_margin, self.server_now()):
             return await self.refresh()
         if self.connection.bearer_token() != record.access_token:
             await self._install()
@@ -368,9 +382,15 @@ def make_session(
     *,
     backend: KeyringBackend | None = None,
     refresh_margin: float = DEFAULT_REFRESH_MARGIN,
+    clock: Callable[[], float] = time.time,
 ) -> SessionManager:
     """A session manager for one project: keyring secrets (file fallback in ``secrets_dir``),
     supabase-py's storage adapter and the shared connection. Call :meth:`restore` next."""
     secrets = SecretStore(service_name(config.url), secrets_dir, backend=backend)
     storage = SessionStorage(secrets)
-    return SessionManager(Connection(config, storage), storage, refresh_margin=refresh_margin)
+    return SessionManager(
+        Connection(config, storage, clock=clock),
+        storage,
+        refresh_margin=refresh_margin,
+        clock=clock,
+    )

@@ -100,6 +100,11 @@ def storage_rls(message: str = "new row violates row-level security policy") -> 
     return StorageError(403, "AccessDenied", message, "Unauthorized")
 
 
+def storage_access_denied(message: str) -> StorageError:
+    """What Storage's JWT plugin answers a bearer token jose does not accept."""
+    return StorageError(403, "AccessDenied", message, "Unauthorized")
+
+
 def storage_invalid_jwt(message: str) -> StorageError:
     return StorageError(400, "InvalidJWT", message, "InvalidJWT")
 

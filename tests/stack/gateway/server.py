@@ -7,8 +7,9 @@
 
 Test-facing controls: :attr:`Gateway.faults` (see :mod:`.faults`), :attr:`Gateway.log`,
 :attr:`Gateway.auth_settings` (token TTL, refresh reuse interval), :meth:`Gateway.create_user`,
-:meth:`Gateway.mint_session`, :meth:`Gateway.reset`, :attr:`Gateway.internal_errors` (requests
-that crashed the gateway itself: a bug here, never a fault the test asked for).
+:meth:`Gateway.mint_session`, :meth:`Gateway.set_clock_offset` (a server clock ahead or behind),
+:meth:`Gateway.reset`, :attr:`Gateway.internal_errors` (requests that crashed the gateway
+itself: a bug here, never a fault the test asked for).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -240,7 +243,14 @@ class Gateway:
         self.internal_errors.clear()
         self.auth_settings = self._default_auth_settings()
         self.limits = self._default_limits()
+        self.set_clock_offset(0.0)
         self.start()
+
+    def set_clock_offset(self, seconds: float) -> None:
+        """Play a server whose clock is ``seconds`` ahead of this machine's (negative: behind):
+        the ``Date`` header of every answer, the ``iat``/``exp`` of the tokens it issues and its
+        checks of tokens' expiry all use it (the clock is process-wide: one gateway per test)."""
+        keys.clock_offset = float(seconds)
 
     def set_auth(self, **changes: Any) -> None:
         """Change auth settings at run time, e.g. ``set_auth(access_token_ttl=2)``."""
@@ -350,6 +360,11 @@ class Gateway:
                     return await self._drop(request, decision.drop, response)
             if request.path.startswith("/auth/"):
                 response.headers["X-Supabase-Api-Version"] = AUTH_API_VERSION
+            if not response.prepared:
+                # Every Supabase answer carries the server's time; ours may be shifted.
+                response.headers["Date"] = format_datetime(
+                    datetime.fromtimestamp(keys.clock(), UTC), usegmt=True
+                )
             status = response.status
             return response
         finally:

@@ -7,8 +7,16 @@ does. Bytes live in a directory of files named by bucket, a hash of the object n
 object's version (a fresh uuid per upload), so a replaced or deleted object's bytes are removed
 only after its row change committed.
 
-Signed URLs carry an HS256 token ``{"url": "<bucket>/<name>", "iat", "exp"}``; fetching one needs
-no API key or session, as on Supabase.
+Signed URLs carry an HS256 token ``{"url": "<bucket>/<name>", "scope": "download", "iat",
+"exp"}``; fetching one needs no API key or session, as on Supabase.
+
+Tokens are judged the way Storage's ``jose`` verifier judges them (:func:`.keys.jose_problem`):
+a bad, expired or garbage bearer token is ``AccessDenied`` (HTTP 400, ``statusCode "403"``, error
+``Unauthorized``, jose's own words such as ``"exp" claim timestamp check failed``) on upload,
+sign, list and remove, while a plain download (``GET /object/<bucket>/<name>``) ignores it and
+runs as anon, which answers ``NoSuchBucket`` (``statusCode "404"``) for a private bucket. A bad
+signed-URL token is ``InvalidJWT`` with jose's words. The exact answers and their sources are
+listed in ``tests/stack/SUPABASE_ANSWERS.md``.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from .db import Caller, pg_error_fields
 from .errors import (
     GatewayError,
     StorageError,
+    storage_access_denied,
     storage_duplicate,
     storage_invalid_jwt,
     storage_no_bucket,
@@ -47,14 +56,6 @@ if TYPE_CHECKING:
 
 _SORT_COLUMNS = ("name", "updated_at", "created_at", "last_accessed_at")
 _SIGN_ERROR = "Either the object does not exist or you do not have access to it"
-
-
-def _jwt_message(problem: keys.JwtError) -> str:
-    return {
-        "expired": "jwt expired",
-        "signature": "invalid signature",
-        "malformed": "jwt malformed",
-    }.get(problem.kind, problem.message)
 
 
 def validate_key(name: str) -> str:
@@ -138,14 +139,50 @@ class StorageService:
     # ------------------------------------------------------------ helpers
 
     def _caller(self, request: web.Request) -> Caller:
+        """Who asks, checked as Storage's JWT plugin does: the ``Authorization`` bearer token
+        (the API key when there is none) verified by ``jose``; a token it refuses is
+        ``AccessDenied`` (HTTP 400, ``statusCode "403"``, jose's words as the message)."""
+        caller = self._caller_or_none(request, raise_problem=True)
+        assert caller is not None
+        return caller
+
+    def _caller_or_none(
+        self, request: web.Request, *, raise_problem: bool = False
+    ) -> Caller | None:
+        """The verified caller, or ``None`` when the token does not verify: the routes Storage
+        marks ``allowInvalidJwt`` (``GET /object/<bucket>/<name>``, ``/object/info/...``) then
+        go on unauthenticated, as ``anon``, which sees no private bucket at all."""
         secret = self.gateway.config.jwt_secret
         check_api_key(request, secret)
         token = bearer_token(request)
         if token is None:
             token = request.headers.get("apikey") or request.query.get("apikey") or ""
-        if not token:
-            raise storage_invalid_jwt("jwt must be provided")
-        return caller_from_token(token, secret, lambda p: storage_invalid_jwt(_jwt_message(p)))
+        problem = keys.jose_problem(token, secret)
+        if problem is not None:
+            if raise_problem:
+                raise storage_access_denied(problem)
+            return None
+        try:
+            return caller_from_token(token, secret, lambda p: storage_access_denied(p.message))
+        except StorageError:
+            if raise_problem:
+                raise
+            return None
+
+    async def _reader(self, request: web.Request) -> tuple[Caller | None, dict[str, Any]]:
+        """(caller or ``None`` for "unauthenticated, public buckets only", bucket) of a read,
+        in Storage's order: token, then the bucket as superuser, then the public check."""
+        lenient = "/authenticated/" not in request.path
+        caller = self._caller_or_none(request, raise_problem=not lenient)
+        bucket_id = request.match_info["bucket"]
+        validate_key(request.match_info["name"])
+        try:
+            bucket = await self._bucket(bucket_id)
+        except StorageError:
+            raise storage_no_bucket() from None
+        if caller is None and not bucket["public"]:
+            raise storage_no_bucket()
+        return caller, bucket
 
     async def _bucket(self, bucket_id: str) -> dict[str, Any]:
         async with self.gateway.db.storage_pool.connection() as conn:
@@ -173,7 +210,12 @@ class StorageService:
         if sqlstate == "23505":
             return storage_duplicate()
         if sqlstate == "42501":
-            return storage_rls(message)
+            # Storage drops Postgres's ' for table "objects"' (DBError.fromDBError)
+            return storage_rls(
+                "new row violates row-level security policy"
+                if "row-level security" in message
+                else message
+            )
         if sqlstate.startswith("08") or isinstance(exc, psycopg.OperationalError):
             return StorageError(503, "DatabaseError", message)
         return StorageError(500, "DatabaseError", message)
@@ -387,18 +429,28 @@ class StorageService:
         return data, mime, cache_value, user_metadata
 
     async def download(self, request: web.Request) -> web.StreamResponse:
-        caller = self._caller(request)
+        caller, bucket = await self._reader(request)
         bucket_id = request.match_info["bucket"]
-        name = validate_key(request.match_info["name"])
-        await self._bucket(bucket_id)
+        name = request.match_info["name"]
+        row = await self._read_object(request, caller, bucket, name)
+        return self._object_response(request, bucket_id, name, row)
+
+    async def _read_object(
+        self, request: web.Request, caller: Caller | None, bucket: dict[str, Any], name: str
+    ) -> dict[str, Any]:
+        """The object's row: as superuser in a public bucket, else as the caller (RLS)."""
         try:
-            async with self._as_caller(request, caller) as conn:
-                row = await self._fetch_object(conn, bucket_id, name)
+            if caller is None or bucket["public"]:
+                async with self.gateway.db.storage_pool.connection() as conn:
+                    row = await self._fetch_object(conn, bucket["id"], name)
+            else:
+                async with self._as_caller(request, caller) as conn:
+                    row = await self._fetch_object(conn, bucket["id"], name)
         except psycopg.Error as exc:
             raise self._translate(exc) from exc
         if row is None:
             raise storage_not_found()
-        return self._object_response(request, bucket_id, name, row)
+        return row
 
     async def download_public(self, request: web.Request) -> web.StreamResponse:
         bucket_id = request.match_info["bucket"]
@@ -413,17 +465,10 @@ class StorageService:
         return self._object_response(request, bucket_id, name, row)
 
     async def info(self, request: web.Request) -> web.Response:
-        caller = self._caller(request)
+        caller, bucket = await self._reader(request)
         bucket_id = request.match_info["bucket"]
-        name = validate_key(request.match_info["name"])
-        await self._bucket(bucket_id)
-        try:
-            async with self._as_caller(request, caller) as conn:
-                row = await self._fetch_object(conn, bucket_id, name)
-        except psycopg.Error as exc:
-            raise self._translate(exc) from exc
-        if row is None:
-            raise storage_not_found()
+        name = request.match_info["name"]
+        row = await self._read_object(request, caller, bucket, name)
         meta = row["metadata"] or {}
         return json_response(
             {
@@ -459,7 +504,7 @@ class StorageService:
     def _signed_path(self, bucket: str, name: str, expires_in: int) -> str:
         now = keys.now()
         token = keys.sign(
-            {"url": f"{bucket}/{name}", "iat": now, "exp": now + expires_in},
+            {"url": f"{bucket}/{name}", "scope": "download", "iat": now, "exp": now + expires_in},
             self.gateway.config.jwt_secret,
         )
         return f"/object/sign/{quote(bucket, safe='')}/{quote(name, safe='/')}?token={token}"
@@ -538,10 +583,15 @@ class StorageService:
                 "querystring must have required property 'token'",
                 "Bad Request",
             )
-        try:
-            claims = keys.verify(token, self.gateway.config.jwt_secret)
-        except keys.JwtError as exc:
-            raise storage_invalid_jwt(_jwt_message(exc)) from exc
+        # Storage verifies the token with jose and wraps any failure in InvalidJWT (HTTP 400,
+        # statusCode "400"), then checks the scope and that the token is for this object.
+        problem = keys.jose_problem(token, self.gateway.config.jwt_secret)
+        if problem is not None:
+            raise storage_invalid_jwt(problem)
+        claims = keys.verify(token, self.gateway.config.jwt_secret)
+        scope = claims.get("scope")
+        if not (scope == "download" or (scope is None and "upsert" not in claims)):
+            raise StorageError(400, "InvalidSignature", "Token is not scoped for download")
         if claims.get("url") != f"{bucket_id}/{name}":
             raise StorageError(400, "InvalidSignature", "Invalid signature")
         async with self.gateway.db.storage_pool.connection() as conn:
@@ -607,7 +657,8 @@ class StorageService:
                     " RETURNING json_build_object('bucket_id', bucket_id, 'name', name,"
                     " 'owner', owner, 'owner_id', owner_id, 'id', id, 'updated_at', updated_at,"
                     " 'created_at', created_at, 'last_accessed_at', last_accessed_at,"
-                    " 'metadata', metadata, 'version', version)::text",
+                    " 'metadata', metadata, 'user_metadata', user_metadata,"
+                    " 'version', version)::text",
                     (bucket_id, names),
                 )
                 deleted = [json.loads(r[0]) for r in await cur.fetchall()]
@@ -634,9 +685,15 @@ class StorageService:
         bucket_id = request.match_info["bucket"]
         name = validate_key(request.match_info["name"])
         await self._bucket(bucket_id)
+        # Storage finds the object as superuser first (missing: 404), then deletes it as the
+        # caller; a delete RLS filtered out is AccessDenied "Access denied".
+        async with self.gateway.db.storage_pool.connection() as conn:
+            exists = await self._fetch_object(conn, bucket_id, name)
+        if exists is None:
+            raise storage_not_found()
         deleted = await self._delete(request, caller, bucket_id, [name])
         if not deleted:
-            raise storage_not_found()
+            raise storage_access_denied("Access denied")
         return json_response({"message": "Successfully deleted"})
 
 
