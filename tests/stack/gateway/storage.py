@@ -121,6 +121,8 @@ class StorageService:
             web.get("/storage/v1/bucket", self.list_buckets),
             web.get("/storage/v1/bucket/{bucket}", self.get_bucket),
             web.post("/storage/v1/object/list/{bucket}", self.list_objects),
+            web.post("/storage/v1/object/move", self.move),
+            web.post("/storage/v1/object/copy", self.copy),
             web.post("/storage/v1/object/sign/{bucket}", self.sign_many),
             web.post("/storage/v1/object/sign/{bucket}/{name:.+}", self.sign_one),
             web.get("/storage/v1/object/sign/{bucket}/{name:.+}", self.fetch_signed),
@@ -600,6 +602,120 @@ class StorageService:
             raise storage_not_found()
         return self._object_response(request, bucket_id, name, row)
 
+    # ------------------------------------------------------------ move and copy
+
+    async def _move_body(self, request: web.Request) -> tuple[str, str, str, str]:
+        body = await self._json_body(request)
+        for key in ("bucketId", "sourceKey", "destinationKey"):
+            if not isinstance(body.get(key), str):
+                raise StorageError(
+                    400,
+                    "InvalidRequest",
+                    f"body must have required property '{key}'",
+                    "Bad Request",
+                )
+        bucket_id = body["bucketId"]
+        destination_bucket = body.get("destinationBucket") or bucket_id
+        if not isinstance(destination_bucket, str):
+            raise StorageError(
+                400, "InvalidRequest", "body/destinationBucket must be string", "Bad Request"
+            )
+        return (
+            bucket_id,
+            validate_key(body["sourceKey"]),
+            destination_bucket,
+            validate_key(body["destinationKey"]),
+        )
+
+    async def move(self, request: web.Request) -> web.Response:
+        """``POST /object/move``: the source must be visible to the caller (else 404 "Object not
+        found") and the rename must pass the update policy (else AccessDenied)."""
+        caller = self._caller(request)
+        bucket_id, source, destination_bucket, destination = await self._move_body(request)
+        await self._bucket(bucket_id)
+        await self._bucket(destination_bucket)
+        version = str(uuid.uuid4())
+        try:
+            async with self._as_caller(request, caller) as conn:
+                row = await self._fetch_object(conn, bucket_id, source)
+                if row is None:
+                    raise storage_not_found()
+                old = self.blobs.path(bucket_id, source, str(row["version"]))
+                if not old.exists():
+                    raise storage_not_found()
+                self.blobs.write(destination_bucket, destination, version, old.read_bytes())
+                cur = await conn.execute(
+                    "UPDATE storage.objects SET name = %s, bucket_id = %s, version = %s,"
+                    " updated_at = now() WHERE bucket_id = %s AND name = %s RETURNING id",
+                    (destination, destination_bucket, version, bucket_id, source),
+                )
+                moved = await cur.fetchone()
+                if moved is None:
+                    raise storage_rls()
+        except psycopg.Error as exc:
+            self.blobs.remove(destination_bucket, destination, version)
+            raise self._translate(exc) from exc
+        except BaseException:
+            self.blobs.remove(destination_bucket, destination, version)
+            raise
+        self.blobs.remove(bucket_id, source, str(row["version"]))
+        return json_response(
+            {"message": "Successfully moved", "Id": str(moved[0]), "Key": destination}
+        )
+
+    async def copy(self, request: web.Request) -> web.Response:
+        """``POST /object/copy``: the source must be visible to the caller (else 404) and the
+        new object must pass the insert policy (``x-upsert: true`` replaces, else 409)."""
+        caller = self._caller(request)
+        bucket_id, source, destination_bucket, destination = await self._move_body(request)
+        await self._bucket(bucket_id)
+        await self._bucket(destination_bucket)
+        upsert = request.headers.get("x-upsert", "false") == "true"
+        version = str(uuid.uuid4())
+        conflict = (
+            " ON CONFLICT (bucket_id, name) DO UPDATE SET metadata = EXCLUDED.metadata,"
+            " version = EXCLUDED.version, owner = EXCLUDED.owner, owner_id = EXCLUDED.owner_id,"
+            " user_metadata = EXCLUDED.user_metadata, updated_at = now()"
+            if upsert
+            else ""
+        )
+        try:
+            async with self._as_caller(request, caller) as conn:
+                row = await self._fetch_object(conn, bucket_id, source)
+                if row is None:
+                    raise storage_not_found()
+                old = self.blobs.path(bucket_id, source, str(row["version"]))
+                if not old.exists():
+                    raise storage_not_found()
+                self.blobs.write(destination_bucket, destination, version, old.read_bytes())
+                cur = await conn.execute(
+                    "INSERT INTO storage.objects"
+                    " (bucket_id, name, owner, owner_id, metadata, version, user_metadata)"
+                    " VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s::jsonb)"
+                    + conflict
+                    + " RETURNING id",
+                    (
+                        destination_bucket,
+                        destination,
+                        caller.user_id if _is_uuid(caller.user_id) else None,
+                        caller.user_id,
+                        json.dumps(row["metadata"]),
+                        version,
+                        json.dumps(row["user_metadata"])
+                        if row["user_metadata"] is not None
+                        else None,
+                    ),
+                )
+                copied = await cur.fetchone()
+        except psycopg.Error as exc:
+            self.blobs.remove(destination_bucket, destination, version)
+            raise self._translate(exc) from exc
+        except BaseException:
+            self.blobs.remove(destination_bucket, destination, version)
+            raise
+        assert copied is not None
+        return json_response({"Id": str(copied[0]), "Key": f"{destination_bucket}/{destination}"})
+
     # ------------------------------------------------------------ list and remove
 
     async def list_objects(self, request: web.Request) -> web.Response:
@@ -695,6 +811,14 @@ class StorageService:
         if not deleted:
             raise storage_access_denied("Access denied")
         return json_response({"message": "Successfully deleted"})
+
+
+def _is_uuid(value: str | None) -> bool:
+    try:
+        uuid.UUID(value or "")
+    except ValueError:
+        return False
+    return True
 
 
 async def _read_multipart(
