@@ -271,12 +271,16 @@ class StorageService:
     # ------------------------------------------------------------ endpoints
 
     async def unknown(self, request: web.Request) -> web.Response:
+        # Storage's not-found handler; behind the API gateway it sees the URL without the
+        # /storage/v1 prefix (Kong strips it), query string included.
+        raw_url = request.rel_url.raw_path_qs.removeprefix("/storage/v1")
         raise GatewayError(
             404,
             {
                 "statusCode": "404",
                 "error": "Not Found",
-                "message": f"Route {request.method}:{request.path} not found",
+                "message": f"Route {request.method}:{raw_url} not found",
+                "code": "InvalidRequest",
             },
         )
 
