@@ -28,7 +28,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,9 @@ class SessionRecord:
     user_id: str
     email: str | None = None
     user_created_at: str | None = None
+    #: Server clock minus local clock (seconds) when the session was saved, so a restarted app
+    #: judges expiry on the server's clock before its first answer arrives.
+    clock_skew: float | None = None
 
     def expires_within(self, seconds: float, now: float | None = None) -> bool:
         return self.expires_at - (time.time() if now is None else now) <= seconds
@@ -83,6 +86,7 @@ class SessionRecord:
                 "user_id": self.user_id,
                 "email": self.email,
                 "user_created_at": self.user_created_at,
+                "clock_skew": self.clock_skew,
             }
         )
 
@@ -97,6 +101,7 @@ class SessionRecord:
                 user_id=str(data["user_id"]),
                 email=data.get("email"),
                 user_created_at=data.get("user_created_at"),
+                clock_skew=_as_float(data.get("clock_skew")),
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -135,6 +140,12 @@ class SessionRecord:
         )
 
 
+def _as_float(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 def _jwt_exp(token: str) -> int | None:
     try:
         payload = token.split(".")[1]
@@ -158,6 +169,8 @@ class SessionStorage(AsyncSupportedStorage):
         self._stored: str | None = None
         #: Called with every record supabase-py saves (sign-in, refresh).
         self.on_saved: Callable[[SessionRecord], None] | None = None
+        #: The connection's current clock skew, saved with each new record.
+        self.clock_skew: Callable[[], float | None] = lambda: None
 
     def load(self) -> SessionRecord | None:
         raw = self.secrets.get(SESSION_KEY)
@@ -173,6 +186,12 @@ class SessionStorage(AsyncSupportedStorage):
             self.secrets.set(SESSION_KEY, raw)
             self._stored = raw
         self._hidden = False
+
+    def stamped(self, record: SessionRecord) -> SessionRecord:
+        """``record`` with the clock skew known now (whole tenths: a record that did not
+        change otherwise is not rewritten for jitter)."""
+        skew = self.clock_skew()
+        return replace(record, clock_skew=None if skew is None else round(skew, 1))
 
     def forget(self) -> None:
         self.secrets.delete(SESSION_KEY)
@@ -191,7 +210,7 @@ class SessionStorage(AsyncSupportedStorage):
         except ValueError:
             log.warning("supabase-py stored a session this app cannot read; ignored")
             return
-        record = SessionRecord.from_session(session)
+        record = self.stamped(SessionRecord.from_session(session))
         self.save(record)
         if self.on_saved is not None:
             self.on_saved(record)
@@ -221,6 +240,7 @@ class SessionManager:
         #: Emitted with the new record after sign-in/refresh, and ``None`` after sign-out.
         self.changed: Event[SessionRecord | None] = Event("session.changed")
         storage.on_saved = self._saved
+        storage.clock_skew = lambda: connection.clock_skew
 
     def server_now(self) -> float:
         """Now on the server's clock (see the module doc)."""
@@ -256,6 +276,8 @@ class SessionManager:
         """
         self.record = self.storage.load()
         if self.record is not None:
+            if self.connection.clock_skew is None and self.record.clock_skew is not None:
+                self.connection.clock_skew = self.record.clock_skew
             await self.connection.open()
             if not self.record.expires_within(self.refresh_margin, self.server_now()):
                 await self._install()
@@ -286,7 +308,7 @@ class SessionManager:
             raise SignInError(f"The server refused the sign-in: {exc.message}") from exc
         if response.session is None:
             raise SignInError("The server did not start a session (is the account confirmed?).")
-        record = SessionRecord.from_session(response.session)
+        record = self.storage.stamped(SessionRecord.from_session(response.session))
         self.storage.save(record)
         self.record = record
         self.signed_out_reason = None
@@ -369,7 +391,7 @@ class SessionManager:
         if session is None:
             await self._end("The server ended the session. Sign in again to keep syncing.")
             raise SessionRevokedError("The server ended the session. Sign in again.")
-        new = SessionRecord.from_session(session)
+        new = self.storage.stamped(SessionRecord.from_session(session))
         self.storage.save(new)
         self.record = new
         self.changed.emit(new)
