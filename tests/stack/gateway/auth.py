@@ -102,6 +102,7 @@ class AuthService:
             web.put("/auth/v1/user", self.update_user),
             web.post("/auth/v1/logout", self.logout),
             web.get("/auth/v1/health", self.health),
+            web.get("/auth/v1/settings", self.settings_endpoint),
             web.route("*", "/auth/v1/{tail:.*}", self.unknown),
         ]
 
@@ -232,12 +233,67 @@ class AuthService:
     # ------------------------------------------------------------ endpoints
 
     async def health(self, request: web.Request) -> web.Response:
+        check_api_key(request, self.gateway.config.jwt_secret)  # Kong guards /health too
         return json_response(
-            {"version": "gateway", "name": "GoTrue", "description": "test gateway"}
+            {
+                "version": "gateway",
+                "name": "GoTrue",
+                "description": "GoTrue is a user registration and authentication API",
+            }
+        )
+
+    async def settings_endpoint(self, request: web.Request) -> web.Response:
+        """``GET /auth/v1/settings``: GoTrue's public settings (``internal/api/settings.go``),
+        behind the API gateway's key check like every other Auth path."""
+        check_api_key(request, self.gateway.config.jwt_secret)
+        providers = [
+            "anonymous_users",
+            "apple",
+            "azure",
+            "bitbucket",
+            "discord",
+            "facebook",
+            "snapchat",
+            "figma",
+            "fly",
+            "github",
+            "gitlab",
+            "google",
+            "keycloak",
+            "kakao",
+            "linkedin",
+            "linkedin_oidc",
+            "notion",
+            "spotify",
+            "slack",
+            "slack_oidc",
+            "workos",
+            "twitch",
+            "twitter",
+            "email",
+            "phone",
+            "zoom",
+        ]
+        external = {name: name == "email" for name in providers}
+        return json_response(
+            {
+                "external": external,
+                "disable_signup": False,
+                "mailer_autoconfirm": True,
+                "phone_autoconfirm": False,
+                "sms_provider": "",
+                "saml_enabled": False,
+                "saml_private_key_next_configured": False,
+                "passkeys_enabled": False,
+            }
         )
 
     async def unknown(self, request: web.Request) -> web.Response:
-        raise AuthError(404, "not_found", f"Path {request.path} is not offered by the test gateway")
+        """GoTrue's router has no handler of its own for unknown paths: chi's plain 404."""
+        check_api_key(request, self.gateway.config.jwt_secret)
+        return web.Response(
+            status=404, text="404 page not found\n", content_type="text/plain", charset="utf-8"
+        )
 
     async def signup(self, request: web.Request) -> web.Response:
         check_api_key(request, self.gateway.config.jwt_secret)
