@@ -132,9 +132,11 @@ def _other_project(key: str) -> str:
 
 
 def _os_error(exc: BaseException) -> OSError | None:
+    """The operating system's own error under httpx's (anyio wraps it in an errno-less
+    "All connection attempts failed")."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, OSError):
+        if isinstance(seen, OSError) and (seen.errno is not None or isinstance(seen, ssl.SSLError)):
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
