@@ -173,7 +173,7 @@ class ConnectDialog(FormDialog):
 
         self._task = run_op(
             self,
-            lambda: checker(connection.url, connection.anon_key),
+            checker(connection.url, connection.anon_key),
             on_success=done,
             on_failure=failed,
             progress="Checking the Supabase project…",
