@@ -32,7 +32,7 @@ from psycopg import AsyncConnection
 
 from . import keys
 from .common import bearer_token, check_api_key, json_response, read_body
-from .errors import AuthError, GatewayError, OAuthError
+from .errors import AuthError, GatewayError
 
 if TYPE_CHECKING:
     from .server import Gateway
@@ -356,15 +356,16 @@ class AuthService:
             return await self._password_grant(body)
         if grant == "refresh_token":
             return await self._refresh_grant(body)
-        raise OAuthError(400, "unsupported_grant_type", f"unsupported grant_type: {grant!r}")
+        # GoTrue's Token(): a coded HTTP error, not an OAuth one (internal/api/token.go)
+        raise AuthError(400, "invalid_credentials", "unsupported_grant_type")
 
     async def _password_grant(self, body: dict[str, Any]) -> web.Response:
         email = body.get("email")
         password = body.get("password")
-        if not isinstance(email, str) or not isinstance(password, str) or not email:
-            raise AuthError(
-                400, "validation_failed", "An email address and a password are required"
-            )
+        if not isinstance(email, str) or not email:
+            raise AuthError(400, "validation_failed", "missing email or phone")
+        if not isinstance(password, str):
+            password = ""  # GoTrue goes on and the password check fails
         async with self.gateway.db.auth_pool.connection() as conn, conn.transaction():
             user = await self._user_by(conn, "email = lower(%s)", email)
             ok = False
@@ -388,8 +389,9 @@ class AuthService:
 
     async def _refresh_grant(self, body: dict[str, Any]) -> web.Response:
         token = body.get("refresh_token")
-        if not isinstance(token, str) or not token:
-            raise OAuthError(400, "invalid_request", "refresh_token required")
+        if not isinstance(token, str) or len(token) < 12:
+            # RefreshTokenGrantParams.Validate (internal/api/token_refresh.go)
+            raise AuthError(400, "validation_failed", "Refresh token is not valid")
         async with self.gateway.db.auth_pool.connection() as conn:
             # The family revocation must survive the refused answer: its own transaction.
             async with conn.transaction():

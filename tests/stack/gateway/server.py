@@ -296,7 +296,23 @@ class Gateway:
     def _fault_response(self, request: web.Request, status: int) -> web.Response:
         text = "injected by the test gateway"
         if request.path.startswith("/auth/"):
-            body: Any = {"code": status, "error_code": "unexpected_failure", "msg": text}
+            # GoTrue's own codes: its rate limiter's for a 429, else an unexpected failure
+            code = "over_request_rate_limit" if status == 429 else "unexpected_failure"
+            message = "Request rate limit reached" if status == 429 else text
+            error = AuthError(status, code, message)
+            return json_response(
+                error.body_for(request.headers.get("X-Supabase-Api-Version")),
+                status,
+                dict(error.headers),
+            )
+        if request.path.startswith("/storage/") and status == 429:
+            # Storage's only 429: its database pool is exhausted (src/http/error-handler.ts)
+            body: Any = {
+                "statusCode": "429",
+                "error": "too_many_connections",
+                "code": "SlowDown",
+                "message": "Too many connections issued to the database",
+            }
         elif request.path.startswith("/storage/"):
             body = {
                 "statusCode": str(status),
