@@ -368,3 +368,48 @@ def test_signed_url_shape_and_expiry(
         "error": "InvalidJWT",
         "message": EXPIRED_MESSAGE,
     }
+
+
+def test_removing_one_object_rls_hides_is_access_denied_and_a_missing_one_not_found(
+    http: httpx.Client, owner: tuple[GatewayUser, str], make_user: Any, gateway: Gateway
+) -> None:
+    user, token = owner
+    path = f"{user.id}/o.png"
+    assert _upload(http, token, f"outputs/{path}").status_code == 200
+    theirs = gateway.mint_session(make_user().id)["access_token"]
+    hidden = http.delete(f"/storage/v1/object/outputs/{path}", headers=_headers(theirs))
+    assert (hidden.status_code, hidden.json()) == (400, _access_denied("Access denied"))
+    missing = http.delete(f"/storage/v1/object/outputs/{user.id}/none.png", headers=_headers(token))
+    assert missing.json() == NOT_FOUND
+    own = http.delete(f"/storage/v1/object/outputs/{path}", headers=_headers(token))
+    assert (own.status_code, own.json()) == (200, {"message": "Successfully deleted"})
+
+
+def test_an_unknown_storage_route_is_storages_not_found_answer(http: httpx.Client) -> None:
+    answer = http.post("/storage/v1/object/rename?x=1", json={})
+    assert (answer.status_code, answer.json()) == (
+        404,
+        {
+            "statusCode": "404",
+            "error": "Not Found",
+            "message": "Route POST:/object/rename?x=1 not found",
+            "code": "InvalidRequest",
+        },
+    )
+
+
+def test_a_storage_429_is_the_database_pool_slow_down(
+    http: httpx.Client, owner: tuple[GatewayUser, str], gateway: Gateway
+) -> None:
+    user, token = owner
+    gateway.faults.fail_next(1, 429, paths="/storage/v1/object")
+    answer = _upload(http, token, f"outputs/{user.id}/p.png")
+    assert (answer.status_code, answer.json()) == (
+        429,
+        {
+            "statusCode": "429",
+            "error": "too_many_connections",
+            "code": "SlowDown",
+            "message": "Too many connections issued to the database",
+        },
+    )

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from studio_desktop.domain.status import SyncState
+from studio_desktop.sync.errors import RefusedError
 from studio_desktop.sync.session import SessionRecord
 from tests.sync.factories import add_job, png_bytes
 from tests.sync.helpers import Device, open_device, run, server_rows
@@ -226,6 +227,31 @@ def test_a_genuine_refusal_is_still_parked_after_one_refresh(
             again = await device.sync()
             assert again.push is not None and again.push.parked == 0
             assert device.engine.requester.refreshes == 0
+        finally:
+            await device.close()
+
+    run(body)
+
+
+def test_a_bucket_that_really_does_not_exist_is_unavailable_after_one_refresh(
+    tmp_path: Path, gateway: Any, make_user: Any, anon_key: str
+) -> None:
+    user = make_user()
+
+    async def body() -> None:
+        device = await open_device(tmp_path / "d", gateway.url, anon_key, user)
+        try:
+            device.engine.requester.new_cycle()
+            with pytest.raises(RefusedError) as info:
+                await device.engine.blobs.fetch("no-such-bucket", f"{user.id}/x.png")
+            assert "Bucket not found" in info.value.reason
+            assert device.engine.requester.refreshes == 1  # the token was ruled out first
+            # Queued, it is marked unavailable (not asked again for a while); a second
+            # refusal with the token just refreshed costs no second refresh.
+            device.store.blobs.want("no-such-bucket", f"{user.id}/y.png")
+            report = await device.engine.blobs.download_queued()
+            assert (report.downloaded, report.unavailable) == (0, 1)
+            assert device.engine.requester.refreshes == 1
         finally:
             await device.close()
 
