@@ -362,7 +362,11 @@ class SessionManager:
         if self.connection.bearer_token() != record.access_token:
             await self._install()
             if self.connection.bearer_token() != record.access_token:
-                raise AuthRequiredError("The session could not be installed; refresh needed.")
+                # supabase-py judges expiry on THIS computer's clock: one ahead of the server's
+                # makes it drop a token the server still accepts. A refresh installs the new
+                # token whatever the local clock says.
+                log.info("the session could not be installed (local clock ahead?); refreshing")
+                return await self.refresh()
         return record
 
     async def refresh(self) -> SessionRecord:

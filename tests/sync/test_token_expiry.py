@@ -256,3 +256,42 @@ def test_a_bucket_that_really_does_not_exist_is_unavailable_after_one_refresh(
             await device.close()
 
     run(body)
+
+
+def test_with_the_computers_clock_10_minutes_ahead_a_good_token_still_syncs(
+    tmp_path: Path, gateway: Any, make_user: Any, anon_key: str
+) -> None:
+    """supabase-py judges expiry on the local clock: 10 minutes ahead, it drops a token the
+    server still accepts for 5 minutes. The cycle refreshes instead of giving up."""
+    user = make_user()
+    gateway.set_clock_offset(-600)
+
+    async def body() -> None:
+        device = await open_device(tmp_path / "d", gateway.url, anon_key, user)
+        try:
+            minted = gateway.mint_session(user.id, ttl=300)
+            record = device.session.storage.stamped(
+                SessionRecord(
+                    minted["access_token"],
+                    minted["refresh_token"],
+                    int(minted["expires_at"]),
+                    user.id,
+                    user.email,
+                )
+            )
+            assert record.expires_at < device.session.clock()  # "expired" by the local clock
+            assert not device.session.expires_within(120)  # good for 5 min on the server's
+            device.session.storage.save(record)
+            device.session.record = record
+            add_job(device.store, outputs=2, files=True)
+            gateway.log.clear()
+            report = await device.sync()
+            assert report.push is not None and report.push.pushed == 5
+            entries = [(e.path, e.status) for e in gateway.log.entries]
+            assert entries[0] == ("/auth/v1/token", 200), entries
+            assert all(status < 400 for _, status in entries), entries
+            assert device.engine.status.state == SyncState.UP_TO_DATE
+        finally:
+            await device.close()
+
+    run(body)
