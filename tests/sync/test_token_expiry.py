@@ -295,3 +295,47 @@ def test_with_the_computers_clock_10_minutes_ahead_a_good_token_still_syncs(
             await device.close()
 
     run(body)
+
+
+def test_a_request_whose_token_is_about_to_expire_refreshes_before_it_is_sent(
+    tmp_path: Path, gateway: Any, make_user: Any, anon_key: str
+) -> None:
+    """Between cycles (an image opened long after the last sync), a token with 20 s left on
+    the server's clock is refreshed before the download goes out, not after a refusal."""
+    user = make_user()
+
+    async def body() -> None:
+        a = await open_device(tmp_path / "a", gateway.url, anon_key, user)
+        b = await open_device(tmp_path / "b", gateway.url, anon_key, user)
+        try:
+            job = add_job(a.store, outputs=1, files=True)
+            await a.sync()
+            await b.sync()
+            [path] = _uploads(b, job.id)
+            minted = gateway.mint_session(user.id, ttl=20)
+            record = SessionRecord(
+                minted["access_token"],
+                minted["refresh_token"],
+                int(minted["expires_at"]),
+                user.id,
+                user.email,
+            )
+            b.session.storage.save(record)
+            b.session.record = record
+            await b.session._install()
+            assert b.session.connection.bearer_token() == record.access_token
+            gateway.log.clear()
+            b.engine.requester.new_cycle()
+            await b.engine.blobs.fetch("outputs", path)
+            entries = [(e.path, e.status) for e in gateway.log.entries]
+            assert entries == [("/auth/v1/token", 200), (f"/storage/v1/object/outputs/{path}", 200)]
+            assert b.engine.requester.refreshes == 1
+            assert (
+                b.session.record is not None
+                and b.session.record.access_token != record.access_token
+            )
+        finally:
+            await a.close()
+            await b.close()
+
+    run(body)
