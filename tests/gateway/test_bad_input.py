@@ -227,7 +227,7 @@ def test_bad_jwts(gateway: Gateway, make_user: Any, make_client: Any) -> None:
         "iat": now,
         "exp": now + 60,
     }
-    expired = gateway.mint_session(user.id, ttl=-10)["access_token"]
+    expired = gateway.mint_session(user.id, ttl=-60)["access_token"]  # past the 30 s skew
     cases = {
         "expired": (expired, "PGRST303"),
         "wrong secret": (_token(good_claims, "another-secret-of-at-least-32-bytes!!"), "PGRST301"),

@@ -84,14 +84,14 @@ def verify(token: str, secret: str = JWT_SECRET, *, leeway: float = 0.0) -> dict
     exp = claims.get("exp")
     if exp is not None:
         if not isinstance(exp, int | float) or isinstance(exp, bool):
-            raise JwtError(
-                "claims", "JWT claims are invalid: Expiration Time claim (exp) must be a number"
-            )
-        if exp <= clock() - leeway:
+            raise JwtError("claims", "The JWT 'exp' claim must be a number")
+        # With a leeway, PostgREST's rule (whole seconds: expired once now - leeway > exp);
+        # without, expired from exp on.
+        if (exp < int(clock()) - leeway) if leeway else (exp <= clock()):
             raise JwtError("expired", "JWT expired")
     nbf = claims.get("nbf")
-    if isinstance(nbf, int | float) and nbf > clock() + leeway:
-        raise JwtError("claims", "JWT claims are invalid: The token is not yet valid (nbf)")
+    if isinstance(nbf, int | float) and nbf > int(clock()) + leeway:
+        raise JwtError("claims", "JWT not yet valid")
     return claims
 
 

@@ -246,6 +246,10 @@ class Gateway:
         self.set_clock_offset(0.0)
         self.start()
 
+    def server_now(self) -> float:
+        """The gateway's "now" (epoch seconds, shifted by :meth:`set_clock_offset`)."""
+        return keys.clock()
+
     def set_clock_offset(self, seconds: float) -> None:
         """Play a server whose clock is ``seconds`` ahead of this machine's (negative: behind):
         the ``Date`` header of every answer, the ``iat``/``exp`` of the tokens it issues and its
