@@ -4,7 +4,8 @@ One call per thing the user asks for, built on the sync layer (no Qt here)::
 
     account = AccountService(dirs, executor=pool)
     ws = await account.open_initial()               # the last used workspace, else the local one
-    await account.connect(url, anon_key)             # remembers the project (anon key: not secret)
+    check = await account.check_project(url, anon_key)  # is it a Supabase project, its key?
+    await account.connect(url, anon_key, checked=check.checked)  # remembers the project
     outcome = await account.sign_in(email, password) # opens the account's workspace, syncs
     if outcome.local_items is not None:              # the local workspace has items: offer a move
         report = await account.move_local_items()
@@ -18,7 +19,8 @@ tells the status bar). Switching closes the current workspace (its running jobs 
 stay and resume next time; the sync engine stops) before the other is opened.
 
 What is remembered, in ``<data root>/workspaces.json`` (no secrets; written atomically): the
-projects (URL and anon key: the anon key is public by design), the accounts that signed in on
+projects (URL and anon key: the anon key is public by design; those added offline are listed
+as not checked yet, and checked at the next sign-in), the accounts that signed in on
 this computer (project, user id, e-mail: to list them and reopen their workspace offline), and
 the workspace used last. The session's tokens live in the OS keyring (``sync/secrets.py``).
 """
@@ -54,6 +56,7 @@ from studio_desktop.store.workspace import (
 from studio_desktop.sync.account_move import LocalItems, local_items, move_local_items
 from studio_desktop.sync.connection import ConnectionConfig
 from studio_desktop.sync.engine import CycleReport, SyncEngine, SyncOptions
+from studio_desktop.sync.project_check import ProjectCheck, check_project
 from studio_desktop.sync.session import SessionManager, make_session
 
 log = logging.getLogger(__name__)
@@ -91,6 +94,7 @@ class Registry:
     path: Path
     projects: dict[str, str] = field(default_factory=dict)  # url -> anon key
     project_url: str | None = None  # the project connected last
+    unchecked: set[str] = field(default_factory=set)  # projects added offline, not checked yet
     accounts: dict[str, KnownAccount] = field(default_factory=dict)
     last: str = LOCAL_WORKSPACE
 
@@ -109,6 +113,9 @@ class Registry:
         projects = data.get("projects")
         if isinstance(projects, dict):
             registry.projects = {str(k): str(v) for k, v in projects.items()}
+        unchecked = data.get("unchecked_projects")
+        if isinstance(unchecked, list):
+            registry.unchecked = {str(u) for u in unchecked if str(u) in registry.projects}
         url = data.get("project_url")
         registry.project_url = (
             str(url) if isinstance(url, str) and url in registry.projects else None
@@ -135,6 +142,7 @@ class Registry:
     def save(self) -> None:
         data: dict[str, Any] = {
             "projects": self.projects,
+            "unchecked_projects": sorted(self.unchecked),
             "project_url": self.project_url,
             "accounts": {
                 key: {"project_url": a.project_url, "user_id": a.user_id, "email": a.email}
@@ -317,8 +325,20 @@ class AccountService:
             return await self._open_or_local(key)
 
     # ------------------------------------------------------------------ account
-    async def connect(self, url: str, anon_key: str) -> SessionManager:
-        """Remember the project and load its saved session, if any (no network needed)."""
+    async def check_project(self, url: str, anon_key: str) -> ProjectCheck:
+        """Ask the project whether it is one and the key is its anon key (see
+        :func:`~studio_desktop.sync.project_check.check_project`): raises a
+        :class:`ProjectCheckError` naming the field to fix, or returns ``checked=False`` when
+        offline."""
+        return await check_project(url, anon_key, timeout=max(self.connect_timeout, 1.0) + 3.0)
+
+    def project_checked(self, url: str) -> bool:
+        return url.rstrip("/") not in self.registry.unchecked
+
+    async def connect(self, url: str, anon_key: str, *, checked: bool = True) -> SessionManager:
+        """Remember the project and load its saved session, if any (no network needed).
+        ``checked=False`` (added offline) marks it "not checked yet": :meth:`sign_in` checks it
+        first."""
         url = url.rstrip("/")
         if not url or not anon_key:
             raise ValidationError("Both the project URL and its anon key are needed.", "url")
@@ -329,6 +349,10 @@ class AccountService:
                 old = None
             self.registry.projects[url] = anon_key
             self.registry.project_url = url
+            if checked:
+                self.registry.unchecked.discard(url)
+            else:
+                self.registry.unchecked.add(url)
             await self._io(self.registry.save)
             if old is not None:
                 self._sessions[url] = old
@@ -346,6 +370,8 @@ class AccountService:
         url = self.registry.project_url
         if url is None:
             raise AccountError("Connect to your studio's Supabase project first.")
+        if url in self.registry.unchecked:
+            await self._check_unchecked(url)
         async with self._lock:
             session = await self._session(url)
             record = await session.sign_in(email, password)
@@ -364,6 +390,15 @@ class AccountService:
             await self._close_current(before_close)
             workspace = await self._open_or_local(key)
             return SignInOutcome(workspace, items)
+
+    async def _check_unchecked(self, url: str) -> None:
+        """A project added offline: check it now (a refusal stops the sign-in with its
+        message; still offline, the sign-in goes on and says so itself)."""
+        anon_key = self.registry.projects.get(url, "")
+        result = await self.check_project(url, anon_key)
+        if result.checked:
+            self.registry.unchecked.discard(url)
+            await self._io(self.registry.save)
 
     async def move_local_items(self) -> tuple[MoveReport, CycleReport | None]:
         """Move everything of the local workspace into the open account's workspace and push."""

@@ -14,6 +14,9 @@ Why it is built this way (``FACTS.md``, "supabase-py pitfalls"):
   status: :meth:`Connection.call` runs one supabase-py call, learns the status of its last
   response through an event hook, and turns any failure into one of the typed errors of
   :mod:`studio_desktop.sync.errors` (:func:`classify`).
+- Token expiry is a matter of the SERVER's clock: the same event hook reads every response's
+  ``Date`` header and keeps :attr:`Connection.clock_skew` (server minus local, seconds), so the
+  session manager can tell "expires soon" even when this computer's clock is off by minutes.
 
     conn = Connection(ConnectionConfig(url, anon_key), storage)
     await conn.open()
@@ -25,8 +28,10 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -42,6 +47,7 @@ from studio_desktop.sync.errors import (
     OfflineError,
     RefusedError,
     SessionRevokedError,
+    SessionSuspectError,
     SyncError,
     TransientError,
 )
@@ -126,6 +132,70 @@ def _postgrest_reason(exc: APIError) -> str:
     return redact(" — ".join(p for p in parts if p))
 
 
+#: Words of the messages a JWT verifier (Storage's ``jose``, PostgREST, GoTrue) gives a token it
+#: does not accept: an answer carrying one is about the token, never about the data.
+_TOKEN_WORDS = (
+    "jwt",
+    "jws",
+    "jwe",
+    "claim",
+    "signature verification failed",
+    "invalid compact",
+    "(algorithm) header",
+    "token",
+)
+#: The error names (Storage's ``error`` or ``code``) of answers Storage also sends for a token
+#: it could not verify: ``AccessDenied`` on upload/sign/remove, ``NoSuchBucket`` on a download
+#: (a bad token is ignored there and the request runs as anon, which sees no private bucket).
+_SUSPECT_ERRORS = frozenset({"AccessDenied", "Unauthorized", "NoSuchBucket", "Bucket not found"})
+
+
+def _storage_body_code(exc: StorageApiError) -> str:
+    """Storage's own ``code`` field (storage3 keeps only ``error``), when the answer had one."""
+    cause = exc.__cause__
+    if isinstance(cause, httpx.HTTPStatusError):
+        try:
+            body = cause.response.json()
+        except ValueError:
+            return ""
+        if isinstance(body, dict):
+            return str(body.get("code") or "")
+    return ""
+
+
+def _classify_storage(exc: StorageApiError, what: str, status: int | None) -> SyncError:
+    """Storage answers every client error with HTTP 400 and the meaning as a string in
+    ``statusCode``; an expired or bad token is indistinguishable by status from a refusal or a
+    missing bucket (see :class:`SessionSuspectError`)."""
+    error = str(exc.code or "")
+    code = _storage_body_code(exc) or error
+    message = str(exc.message or "")
+    lowered = message.lower()
+    body_status = _as_int(exc.status)
+    if (
+        "InvalidJWT" in (code, error)
+        or error == "invalid_jwt"
+        or body_status == 401
+        or status == 401
+    ):
+        return AuthRequiredError(f"Storage did not accept the sign-in token ({message}).")
+    suspect = code in _SUSPECT_ERRORS or error in _SUSPECT_ERRORS
+    if suspect and any(word in lowered for word in _TOKEN_WORDS):
+        # "exp" claim timestamp check failed, JWS Protected Header is invalid, ...
+        return AuthRequiredError(f"Storage did not accept the sign-in token ({message}).")
+    effective = body_status or status
+    if effective is not None and (effective >= 500 or effective in _TRANSIENT_STATUS):
+        return TransientError(f"Storage had a problem ({what}, HTTP {effective}).", effective)
+    refusal = RefusedError(
+        redact(message or code or "storage refused"), code=error, status=effective
+    )
+    if suspect or effective == 403:
+        return SessionSuspectError(
+            f"Storage refused {what} ({message}); the sign-in token may be stale.", refusal
+        )
+    return refusal
+
+
 def classify(
     exc: BaseException, what: str = "request", status: int | None = None
 ) -> SyncError | None:
@@ -188,36 +258,48 @@ def classify(
             return TransientError(f"The server was busy ({what}); it will be retried.", http_status)
         return RefusedError(_postgrest_reason(exc), code=code or None, status=http_status)
     if isinstance(exc, StorageApiError):
-        code = str(exc.code or "")
-        message = str(exc.message or "")
-        body_status = _as_int(exc.status)
-        lowered = message.lower()
-        if (
-            code in ("InvalidJWT", "invalid_jwt")
-            or "jwt" in lowered
-            or (body_status == 401)
-            or (status == 401)
-        ):
-            return AuthRequiredError(f"Storage did not accept the sign-in token ({message}).")
-        effective = body_status or status
-        if effective is not None and (effective >= 500 or effective in _TRANSIENT_STATUS):
-            return TransientError(f"Storage had a problem ({what}, HTTP {effective}).", effective)
-        return RefusedError(
-            redact(message or code or "storage refused"), code=code, status=effective
-        )
+        return _classify_storage(exc, what, status)
     return None
 
 
 class Connection:
     """supabase-py's :class:`AsyncClient` for one project, on one shared ``httpx`` client."""
 
-    def __init__(self, config: ConnectionConfig, storage: AsyncSupportedStorage) -> None:
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        storage: AsyncSupportedStorage,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
         self.storage = storage
         self._http: httpx.AsyncClient | None = None
         self._client: AsyncClient | None = None
         #: HTTP requests sent so far (every attempt counts); for tests and benchmarks.
         self.requests = 0
+        #: This computer's clock (epoch seconds); injectable so tests can set it wrong.
+        self.clock = clock
+        #: Server clock minus local clock, seconds, from the last response's ``Date`` header
+        #: (``None`` until a response had one). ``Date`` has whole seconds: +-0.5 s.
+        self.clock_skew: float | None = None
+
+    def server_time(self) -> float:
+        """Now on the server's clock, as well as this connection knows it (the local clock
+        until a response carried a ``Date`` header)."""
+        return self.clock() + (self.clock_skew or 0.0)
+
+    def note_server_date(self, value: str | None, received_at: float | None = None) -> None:
+        """Learn the clock skew from an HTTP ``Date`` header (ignored when unreadable)."""
+        if not value:
+            return
+        try:
+            stamp = parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return
+        local = self.clock() if received_at is None else received_at
+        # The header truncates to the second: the server's clock was in [stamp, stamp + 1).
+        self.clock_skew = stamp + 0.5 - local
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> AsyncClient:
@@ -295,6 +377,7 @@ class Connection:
         self.requests += 1
 
     async def _on_response(self, response: httpx.Response) -> None:
+        self.note_server_date(response.headers.get("Date"))
         holder = _last_status.get()
         if holder is not None:
             holder[0] = response.status_code

@@ -7,6 +7,12 @@
   not have been applied, which is why every push is idempotent.
 - :class:`AuthRequiredError`: the server does not accept our credentials (401, an expired or
   invalid JWT, or the client fell back to the anon key). Refresh the session once, then stop.
+- :class:`SessionSuspectError`: an answer that means "refused" or "not found" for a good token,
+  but is also what Supabase Storage sends for an expired or bad one (``AccessDenied``,
+  ``NoSuchBucket`` on a download, which runs as anon when the token does not verify). Refresh
+  once and repeat; only if the answer stays the same with a fresh token is it the
+  :attr:`SessionSuspectError.refusal` it looks like. Until then it is an auth problem: nothing
+  is parked or marked unavailable because of it.
 - :class:`SessionRevokedError`: the refresh token itself was refused (``invalid_grant``): the
   user must sign in again. The session is removed; queued changes stay queued.
 - :class:`RefusedError`: the server understood and said no for good (RLS 42501, foreign key
@@ -49,6 +55,15 @@ class NotSignedInError(AuthRequiredError):
 
 class SessionRevokedError(AuthRequiredError):
     """The server refused the refresh token: the session is over (sign in again)."""
+
+
+class SessionSuspectError(AuthRequiredError):
+    """Maybe the session, maybe a real refusal (see the module doc); ``refusal`` is what it
+    means when the token was good."""
+
+    def __init__(self, message: str, refusal: RefusedError) -> None:
+        super().__init__(message)
+        self.refusal = refusal
 
 
 class RefusedError(SyncError):

@@ -14,7 +14,11 @@ failure keeps the user "signed in, offline", and only two things end a session:
 
 supabase-py's refresh timer is off. :meth:`SessionManager.ensure_fresh` runs before each sync
 cycle: it refreshes when the access token expires within ``refresh_margin`` seconds, and makes
-sure supabase-py sends the user's token (not the anon key it silently falls back to).
+sure supabase-py sends the user's token (not the anon key it silently falls back to). Expiry is
+measured on the server's clock (:meth:`SessionManager.server_now`: the local clock corrected by
+the skew the connection learnt from the server's ``Date`` headers): the token's ``exp`` is the
+server's time, and a computer whose clock is minutes behind would otherwise send expired tokens
+it believes good.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +70,9 @@ class SessionRecord:
     user_id: str
     email: str | None = None
     user_created_at: str | None = None
+    #: Server clock minus local clock (seconds) when the session was saved, so a restarted app
+    #: judges expiry on the server's clock before its first answer arrives.
+    clock_skew: float | None = None
 
     def expires_within(self, seconds: float, now: float | None = None) -> bool:
         return self.expires_at - (time.time() if now is None else now) <= seconds
@@ -79,6 +86,7 @@ class SessionRecord:
                 "user_id": self.user_id,
                 "email": self.email,
                 "user_created_at": self.user_created_at,
+                "clock_skew": self.clock_skew,
             }
         )
 
@@ -93,6 +101,7 @@ class SessionRecord:
                 user_id=str(data["user_id"]),
                 email=data.get("email"),
                 user_created_at=data.get("user_created_at"),
+                clock_skew=_as_float(data.get("clock_skew")),
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -131,6 +140,12 @@ class SessionRecord:
         )
 
 
+def _as_float(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 def _jwt_exp(token: str) -> int | None:
     try:
         payload = token.split(".")[1]
@@ -154,6 +169,8 @@ class SessionStorage(AsyncSupportedStorage):
         self._stored: str | None = None
         #: Called with every record supabase-py saves (sign-in, refresh).
         self.on_saved: Callable[[SessionRecord], None] | None = None
+        #: The connection's current clock skew, saved with each new record.
+        self.clock_skew: Callable[[], float | None] = lambda: None
 
     def load(self) -> SessionRecord | None:
         raw = self.secrets.get(SESSION_KEY)
@@ -169,6 +186,12 @@ class SessionStorage(AsyncSupportedStorage):
             self.secrets.set(SESSION_KEY, raw)
             self._stored = raw
         self._hidden = False
+
+    def stamped(self, record: SessionRecord) -> SessionRecord:
+        """``record`` with the clock skew known now (whole tenths: a record that did not
+        change otherwise is not rewritten for jitter)."""
+        skew = self.clock_skew()
+        return replace(record, clock_skew=None if skew is None else round(skew, 1))
 
     def forget(self) -> None:
         self.secrets.delete(SESSION_KEY)
@@ -187,7 +210,7 @@ class SessionStorage(AsyncSupportedStorage):
         except ValueError:
             log.warning("supabase-py stored a session this app cannot read; ignored")
             return
-        record = SessionRecord.from_session(session)
+        record = self.stamped(SessionRecord.from_session(session))
         self.save(record)
         if self.on_saved is not None:
             self.on_saved(record)
@@ -217,6 +240,17 @@ class SessionManager:
         #: Emitted with the new record after sign-in/refresh, and ``None`` after sign-out.
         self.changed: Event[SessionRecord | None] = Event("session.changed")
         storage.on_saved = self._saved
+        storage.clock_skew = lambda: connection.clock_skew
+
+    def server_now(self) -> float:
+        """Now on the server's clock (see the module doc)."""
+        return self.clock() + (self.connection.clock_skew or 0.0)
+
+    def expires_within(self, seconds: float) -> bool:
+        """Whether the current access token expires within ``seconds`` (server clock); ``False``
+        when signed out."""
+        record = self.record
+        return record is not None and record.expires_within(seconds, self.server_now())
 
     def _saved(self, record: SessionRecord) -> None:
         self.record = record
@@ -242,8 +276,10 @@ class SessionManager:
         """
         self.record = self.storage.load()
         if self.record is not None:
+            if self.connection.clock_skew is None and self.record.clock_skew is not None:
+                self.connection.clock_skew = self.record.clock_skew
             await self.connection.open()
-            if not self.record.expires_within(self.refresh_margin, self.clock()):
+            if not self.record.expires_within(self.refresh_margin, self.server_now()):
                 await self._install()
         return self.record
 
@@ -272,7 +308,7 @@ class SessionManager:
             raise SignInError(f"The server refused the sign-in: {exc.message}") from exc
         if response.session is None:
             raise SignInError("The server did not start a session (is the account confirmed?).")
-        record = SessionRecord.from_session(response.session)
+        record = self.storage.stamped(SessionRecord.from_session(response.session))
         self.storage.save(record)
         self.record = record
         self.signed_out_reason = None
@@ -287,7 +323,7 @@ class SessionManager:
             client = self.connection.client
             try:
                 if self.connection.bearer_token() != record.access_token and not (
-                    record.expires_within(0, self.clock())
+                    record.expires_within(0, self.server_now())
                 ):
                     await self._install()
                 await self.connection.call(
@@ -321,12 +357,16 @@ class SessionManager:
                 self.signed_out_reason or "Sign in to sync this workspace with your account."
             )
         await self.connection.open()
-        if record.expires_within(self.refresh_margin, self.clock()):
+        if record.expires_within(self.refresh_margin, self.server_now()):
             return await self.refresh()
         if self.connection.bearer_token() != record.access_token:
             await self._install()
             if self.connection.bearer_token() != record.access_token:
-                raise AuthRequiredError("The session could not be installed; refresh needed.")
+                # supabase-py judges expiry on THIS computer's clock: one ahead of the server's
+                # makes it drop a token the server still accepts. A refresh installs the new
+                # token whatever the local clock says.
+                log.info("the session could not be installed (local clock ahead?); refreshing")
+                return await self.refresh()
         return record
 
     async def refresh(self) -> SessionRecord:
@@ -355,7 +395,7 @@ class SessionManager:
         if session is None:
             await self._end("The server ended the session. Sign in again to keep syncing.")
             raise SessionRevokedError("The server ended the session. Sign in again.")
-        new = SessionRecord.from_session(session)
+        new = self.storage.stamped(SessionRecord.from_session(session))
         self.storage.save(new)
         self.record = new
         self.changed.emit(new)
@@ -368,9 +408,15 @@ def make_session(
     *,
     backend: KeyringBackend | None = None,
     refresh_margin: float = DEFAULT_REFRESH_MARGIN,
+    clock: Callable[[], float] = time.time,
 ) -> SessionManager:
     """A session manager for one project: keyring secrets (file fallback in ``secrets_dir``),
     supabase-py's storage adapter and the shared connection. Call :meth:`restore` next."""
     secrets = SecretStore(service_name(config.url), secrets_dir, backend=backend)
     storage = SessionStorage(secrets)
-    return SessionManager(Connection(config, storage), storage, refresh_margin=refresh_margin)
+    return SessionManager(
+        Connection(config, storage, clock=clock),
+        storage,
+        refresh_margin=refresh_margin,
+        clock=clock,
+    )

@@ -132,6 +132,7 @@ class AppController(QObject):
         self._status_bridge: EventBridge | None = None
         self._blob_bridge: EventBridge | None = None
         window.connect_requested.connect(self.connect_project)
+        window.project_checker = account.check_project
         window.sign_in_requested.connect(self.sign_in)
         window.sign_out_requested.connect(self.sign_out)
         window.workspace_switch_requested.connect(self.switch_workspace)
@@ -245,13 +246,20 @@ class AppController(QObject):
         def connected(_session: object) -> None:
             self.window.preferences.project_url = connection.url
             host = connection.url.split("://", 1)[-1]
-            self.window.show_message(
-                f"Connected to {host}. Sign in to sync your work.", level=MessageLevel.SUCCESS
-            )
+            if connection.checked:
+                self.window.show_message(
+                    f"Connected to {host}. Sign in to sync your work.", level=MessageLevel.SUCCESS
+                )
+            else:
+                self.window.show_message(
+                    f"Added {host}, not checked yet (you seem to be offline). It is checked "
+                    "when you sign in.",
+                    level=MessageLevel.WARNING,
+                )
 
         run_op(
             self.window,
-            self.account.connect(connection.url, connection.anon_key),
+            self.account.connect(connection.url, connection.anon_key, checked=connection.checked),
             on_success=connected,
             progress="Connecting to the project…",
         )

@@ -25,7 +25,7 @@ helpers only inside the methods that use them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -133,6 +133,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.dirs = dirs
         self.preferences = preferences or Preferences()
+        #: ``check(url, key)`` the connect dialog runs before accepting a project (the
+        #: controller sets the account service's); ``None``: accepted without a check.
+        self.project_checker: Callable[[str, str], Awaitable[Any]] | None = None
         self.setObjectName("MainWindow")
         self.setWindowTitle(APP_NAME)
         if QApplication.windowIcon().isNull():  # (the app sets it for every window: app.py)
@@ -497,7 +500,7 @@ class MainWindow(QMainWindow):
     def open_connect_dialog(self, *, then_sign_in: bool = False) -> QWidget:
         from studio_desktop.ui.dialogs.connect_dialog import ConnectDialog, ProjectConnection
 
-        dialog = ConnectDialog(self, url=self.preferences.project_url)
+        dialog = ConnectDialog(self, url=self.preferences.project_url, checker=self.project_checker)
 
         def accepted(connection: ProjectConnection) -> None:
             self.preferences.project_url = connection.url

@@ -227,7 +227,7 @@ def test_bad_jwts(gateway: Gateway, make_user: Any, make_client: Any) -> None:
         "iat": now,
         "exp": now + 60,
     }
-    expired = gateway.mint_session(user.id, ttl=-10)["access_token"]
+    expired = gateway.mint_session(user.id, ttl=-60)["access_token"]  # past the 30 s skew
     cases = {
         "expired": (expired, "PGRST303"),
         "wrong secret": (_token(good_claims, "another-secret-of-at-least-32-bytes!!"), "PGRST301"),
@@ -243,11 +243,21 @@ def test_bad_jwts(gateway: Gateway, make_user: Any, make_client: Any) -> None:
             )
             assert _err(answer) == (401, code), name
             assert answer.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+            # Storage: a plain download ignores a bad token and runs as anon (no private
+            # bucket for anon); an upload refuses it as AccessDenied.
             storage = http.get(
                 f"/storage/v1/object/outputs/{user.id}/x.png",
                 headers={"apikey": ANON_KEY, "Authorization": f"Bearer {token}"},
             )
-            assert storage.json()["error"] == "InvalidJWT", name
+            assert storage.status_code == 400, name
+            assert storage.json()["code"] == "NoSuchBucket", name
+            upload = http.post(
+                f"/storage/v1/object/outputs/{user.id}/x.png",
+                headers={"apikey": ANON_KEY, "Authorization": f"Bearer {token}"},
+                files={"file": ("x.png", b"x", "image/png")},
+            )
+            assert upload.status_code == 400, name
+            assert (upload.json()["statusCode"], upload.json()["code"]) == ("403", "AccessDenied")
         assert http.get("/rest/v1/jobs").json()["message"] == "No API key found in request"
         assert http.get("/rest/v1/jobs", headers={"apikey": "bogus"}).status_code == 401
         assert (

@@ -212,8 +212,14 @@ def test_storage_extras(gateway: Gateway, signed_in: Any) -> None:
     assert [b["id"] for b in buckets] == ["extractions", "outputs", "profiles", "videos", "zips"]
     missing = http.get(f"/storage/v1/object/nobucket/{user.id}/x.png")
     assert missing.json()["statusCode"] == "404" and missing.json()["error"] == "Bucket not found"
-    route = http.post("/storage/v1/object/move", json={})
+    route = http.post("/storage/v1/object/rename?x=1", json={})
     assert route.status_code == 404
+    assert route.json() == {  # Storage's not-found handler (src/http/not-found-handler.ts)
+        "statusCode": "404",
+        "error": "Not Found",
+        "message": "Route POST:/object/rename?x=1 not found",
+        "code": "InvalidRequest",
+    }
 
 
 def test_logout_scopes(

@@ -83,7 +83,7 @@ def test_a_401_in_the_middle_of_a_push_refreshes_once_and_continues(
             await device.sync()
             # The server expired our token early (revocation, clock skew): we still believe it
             # is good for an hour, so nothing refreshes before the push starts.
-            minted = gateway.mint_session(user.id, ttl=-30)
+            minted = gateway.mint_session(user.id, ttl=-60)  # past PostgREST's 30 s skew
             believed = SessionRecord(
                 minted["access_token"], minted["refresh_token"], 4_000_000_000, user.id, user.email
             )

@@ -32,7 +32,7 @@ from psycopg import AsyncConnection
 
 from . import keys
 from .common import bearer_token, check_api_key, json_response, read_body
-from .errors import AuthError, GatewayError, OAuthError
+from .errors import AuthError, GatewayError
 
 if TYPE_CHECKING:
     from .server import Gateway
@@ -102,6 +102,7 @@ class AuthService:
             web.put("/auth/v1/user", self.update_user),
             web.post("/auth/v1/logout", self.logout),
             web.get("/auth/v1/health", self.health),
+            web.get("/auth/v1/settings", self.settings_endpoint),
             web.route("*", "/auth/v1/{tail:.*}", self.unknown),
         ]
 
@@ -232,12 +233,67 @@ class AuthService:
     # ------------------------------------------------------------ endpoints
 
     async def health(self, request: web.Request) -> web.Response:
+        check_api_key(request, self.gateway.config.jwt_secret)  # Kong guards /health too
         return json_response(
-            {"version": "gateway", "name": "GoTrue", "description": "test gateway"}
+            {
+                "version": "gateway",
+                "name": "GoTrue",
+                "description": "GoTrue is a user registration and authentication API",
+            }
+        )
+
+    async def settings_endpoint(self, request: web.Request) -> web.Response:
+        """``GET /auth/v1/settings``: GoTrue's public settings (``internal/api/settings.go``),
+        behind the API gateway's key check like every other Auth path."""
+        check_api_key(request, self.gateway.config.jwt_secret)
+        providers = [
+            "anonymous_users",
+            "apple",
+            "azure",
+            "bitbucket",
+            "discord",
+            "facebook",
+            "snapchat",
+            "figma",
+            "fly",
+            "github",
+            "gitlab",
+            "google",
+            "keycloak",
+            "kakao",
+            "linkedin",
+            "linkedin_oidc",
+            "notion",
+            "spotify",
+            "slack",
+            "slack_oidc",
+            "workos",
+            "twitch",
+            "twitter",
+            "email",
+            "phone",
+            "zoom",
+        ]
+        external = {name: name == "email" for name in providers}
+        return json_response(
+            {
+                "external": external,
+                "disable_signup": False,
+                "mailer_autoconfirm": True,
+                "phone_autoconfirm": False,
+                "sms_provider": "",
+                "saml_enabled": False,
+                "saml_private_key_next_configured": False,
+                "passkeys_enabled": False,
+            }
         )
 
     async def unknown(self, request: web.Request) -> web.Response:
-        raise AuthError(404, "not_found", f"Path {request.path} is not offered by the test gateway")
+        """GoTrue's router has no handler of its own for unknown paths: chi's plain 404."""
+        check_api_key(request, self.gateway.config.jwt_secret)
+        return web.Response(
+            status=404, text="404 page not found\n", content_type="text/plain", charset="utf-8"
+        )
 
     async def signup(self, request: web.Request) -> web.Response:
         check_api_key(request, self.gateway.config.jwt_secret)
@@ -300,15 +356,16 @@ class AuthService:
             return await self._password_grant(body)
         if grant == "refresh_token":
             return await self._refresh_grant(body)
-        raise OAuthError(400, "unsupported_grant_type", f"unsupported grant_type: {grant!r}")
+        # GoTrue's Token(): a coded HTTP error, not an OAuth one (internal/api/token.go)
+        raise AuthError(400, "invalid_credentials", "unsupported_grant_type")
 
     async def _password_grant(self, body: dict[str, Any]) -> web.Response:
         email = body.get("email")
         password = body.get("password")
-        if not isinstance(email, str) or not isinstance(password, str) or not email:
-            raise AuthError(
-                400, "validation_failed", "An email address and a password are required"
-            )
+        if not isinstance(email, str) or not email:
+            raise AuthError(400, "validation_failed", "missing email or phone")
+        if not isinstance(password, str):
+            password = ""  # GoTrue goes on and the password check fails
         async with self.gateway.db.auth_pool.connection() as conn, conn.transaction():
             user = await self._user_by(conn, "email = lower(%s)", email)
             ok = False
@@ -332,8 +389,9 @@ class AuthService:
 
     async def _refresh_grant(self, body: dict[str, Any]) -> web.Response:
         token = body.get("refresh_token")
-        if not isinstance(token, str) or not token:
-            raise OAuthError(400, "invalid_request", "refresh_token required")
+        if not isinstance(token, str) or len(token) < 12:
+            # RefreshTokenGrantParams.Validate (internal/api/token_refresh.go)
+            raise AuthError(400, "validation_failed", "Refresh token is not valid")
         async with self.gateway.db.auth_pool.connection() as conn:
             # The family revocation must survive the refused answer: its own transaction.
             async with conn.transaction():

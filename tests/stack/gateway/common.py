@@ -65,12 +65,16 @@ def bearer_token(request: web.Request) -> str | None:
 
 
 def caller_from_token(
-    token: str, secret: str, on_problem: Callable[[keys.JwtError], GatewayError]
+    token: str,
+    secret: str,
+    on_problem: Callable[[keys.JwtError], GatewayError],
+    *,
+    leeway: float = 0.0,
 ) -> Caller:
     """Verify ``token`` and turn it into a :class:`Caller`; ``on_problem`` shapes the error the
-    way the asking service would."""
+    way the asking service would; ``leeway``: seconds past ``exp`` still accepted."""
     try:
-        claims = keys.verify(token, secret)
+        claims = keys.verify(token, secret, leeway=leeway)
     except keys.JwtError as exc:
         raise on_problem(exc) from exc
     role = claims.get("role")

@@ -1,8 +1,9 @@
 """Error answers in the exact shapes the real services send, so supabase-py raises what it would.
 
 - PostgREST: ``{"code", "message", "details", "hint"}`` -> ``postgrest.APIError``.
-- GoTrue (Auth): ``{"code", "error_code", "msg"}`` (or ``{"code": <error_code>, "msg"}`` when the
-  client sends ``X-Supabase-Api-Version: 2024-01-01``, which supabase-py does) ->
+- GoTrue (Auth): ``{"code", "error_code", "msg"}`` (or ``{"code": <error_code>, "message"}`` when
+  the client sends ``X-Supabase-Api-Version: 2024-01-01``, which supabase-py does), header
+  ``x-sb-error-code`` ->
   ``supabase_auth.errors.AuthApiError`` with ``.status`` and ``.code``.
 - Storage: ``{"statusCode", "code", "error", "message"}`` with HTTP 400 for every client error
   (Storage's own quirk; the real status is the string in ``statusCode``) ->
@@ -45,17 +46,25 @@ class AuthError(GatewayError):
     """A GoTrue error; ``error_code`` is GoTrue's machine code (``invalid_credentials``)."""
 
     def __init__(self, status: int, error_code: str, message: str) -> None:
-        super().__init__(status, {"code": status, "error_code": error_code, "msg": message})
+        super().__init__(
+            status,
+            {"code": status, "error_code": error_code, "msg": message},
+            {"x-sb-error-code": error_code},  # GoTrue sets it on every coded error
+        )
         self.error_code = error_code
         self.message = message
 
     def body_for(self, api_version: str | None) -> dict[str, Any]:
         """GoTrue answers clients that declare API version 2024-01-01 or later with
-        ``{"code": <error_code>, "msg"}``; older clients get the numeric ``code``."""
-        body = dict(self.body)
+        ``{"code": <error_code>, "message"}`` (``HTTPErrorResponse20240101`` in
+        ``internal/api/errors.go``; a weak password adds ``weak_password``); older clients get
+        ``{"code": <status>, "error_code", "msg"}``."""
         if api_version and api_version >= "2024-01-01":
-            body["code"] = body.pop("error_code")
-        return body
+            body: dict[str, Any] = {"code": self.error_code, "message": self.message}
+            if "weak_password" in self.body:
+                body["weak_password"] = self.body["weak_password"]
+            return body
+        return dict(self.body)
 
 
 class OAuthError(GatewayError):
@@ -97,6 +106,11 @@ def storage_duplicate() -> StorageError:
 
 
 def storage_rls(message: str = "new row violates row-level security policy") -> StorageError:
+    return StorageError(403, "AccessDenied", message, "Unauthorized")
+
+
+def storage_access_denied(message: str) -> StorageError:
+    """What Storage's JWT plugin answers a bearer token jose does not accept."""
     return StorageError(403, "AccessDenied", message, "Unauthorized")
 
 

@@ -7,6 +7,10 @@ secret, same claims), so code that decodes them sees what it would see against r
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 from typing import Any
 
@@ -58,8 +62,14 @@ def verify(token: str, secret: str = JWT_SECRET, *, leeway: float = 0.0) -> dict
             token,
             secret,
             algorithms=[ALGORITHM],
-            options={"verify_aud": False, "require": []},
-            leeway=leeway,
+            # exp/nbf/iat against the gateway's clock (which a test may shift), below
+            options={
+                "verify_aud": False,
+                "require": [],
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
         )
     except jwt.ExpiredSignatureError as exc:
         raise JwtError("expired", "JWT expired") from exc
@@ -71,8 +81,79 @@ def verify(token: str, secret: str = JWT_SECRET, *, leeway: float = 0.0) -> dict
         raise JwtError("claims", f"JWT claims are invalid: {exc}") from exc
     if not isinstance(claims, dict):
         raise JwtError("claims", "JWT payload is not a JSON object")
+    exp = claims.get("exp")
+    if exp is not None:
+        if not isinstance(exp, int | float) or isinstance(exp, bool):
+            raise JwtError("claims", "The JWT 'exp' claim must be a number")
+        # With a leeway, PostgREST's rule (whole seconds: expired once now - leeway > exp);
+        # without, expired from exp on.
+        if (exp < int(clock()) - leeway) if leeway else (exp <= clock()):
+            raise JwtError("expired", "JWT expired")
+    nbf = claims.get("nbf")
+    if isinstance(nbf, int | float) and nbf > int(clock()) + leeway:
+        raise JwtError("claims", "JWT not yet valid")
     return claims
 
 
+def _b64url(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def jose_problem(token: str, secret: str = JWT_SECRET) -> str | None:
+    """What Storage's verifier (the ``jose`` library: ``jwtVerify`` with HS256 and no clock
+    tolerance) says of ``token``, word for word, or ``None`` when it accepts it. The checks run
+    in jose's order: compact form, protected header, algorithm, signature, claims set, ``nbf``,
+    ``exp`` (expired when ``exp <= now``)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return "Invalid Compact JWS"
+    try:
+        header = json.loads(_b64url(parts[0]))
+    except (ValueError, UnicodeDecodeError):
+        return "JWS Protected Header is invalid"
+    if not isinstance(header, dict):
+        return "JWS Protected Header is invalid"
+    alg = header.get("alg")
+    if not isinstance(alg, str) or not alg:
+        return 'JWS "alg" (Algorithm) Header Parameter missing or invalid'
+    if alg != ALGORITHM:
+        return '"alg" (Algorithm) Header Parameter value not allowed'
+    try:
+        signature = _b64url(parts[2])
+    except ValueError:
+        return "Failed to base64url decode the signature"
+    expected = hmac.new(secret.encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256)
+    if not hmac.compare_digest(signature, expected.digest()):
+        return "signature verification failed"
+    try:
+        claims = json.loads(_b64url(parts[1]))
+    except (ValueError, UnicodeDecodeError):
+        claims = None
+    if not isinstance(claims, dict):
+        return "JWT Claims Set must be a top-level JSON object"
+    now_ = int(clock())
+    for name in ("iat", "nbf", "exp"):
+        value = claims.get(name)
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            return f'"{name}" claim must be a number'
+    nbf = claims.get("nbf")
+    if nbf is not None and nbf > now_:
+        return '"nbf" claim timestamp check failed'
+    exp = claims.get("exp")
+    if exp is not None and exp <= now_:
+        return '"exp" claim timestamp check failed'
+    return None
+
+
+#: Seconds the gateway's clock is ahead of this machine's (a test sets it through
+#: ``Gateway.set_clock_offset`` to play a server whose clock differs from the client's).
+clock_offset = 0.0
+
+
+def clock() -> float:
+    """The gateway's "now" (epoch seconds): tokens' ``iat``/``exp``, their checks, ``Date``."""
+    return time.time() + clock_offset
+
+
 def now() -> int:
-    return int(time.time())
+    return int(clock())

@@ -12,13 +12,16 @@ from aiohttp import web
 from psycopg import sql
 from psycopg_pool import PoolTimeout
 
-from . import sqlgen
+from . import keys, sqlgen
 from .catalog import Function, Relation
 from .common import bearer_token, caller_from_token, check_api_key, json_response, read_body
 from .db import Caller, pg_error_fields
 from .errors import GatewayError, PgrstError, bearer_challenge, pg_status
 from .keys import JwtError
 from .query import ParsedQuery, QueryError, SelectItem, parse_query
+
+#: Seconds of clock skew PostgREST allows on a token's ``exp``/``nbf``/``iat``.
+JWT_SKEW = 30
 
 if TYPE_CHECKING:
     from .server import Gateway
@@ -156,24 +159,29 @@ class RestService:
     # ------------------------------------------------------------ authentication
 
     def _caller(self, request: web.Request) -> Caller:
+        """Who asks, checked as PostgREST checks the bearer token (``PGRST301`` for a token it
+        cannot decode or verify, ``PGRST303`` for its claims, each a 401 with a
+        ``WWW-Authenticate`` challenge)."""
         secret = self.gateway.config.jwt_secret
         check_api_key(request, secret)
         token = bearer_token(request)
         if token is None:
             token = request.headers.get("apikey") or request.query.get("apikey") or ""
         if token == "":
-            raise PgrstError(
-                401,
-                "PGRST301",
-                "No suitable key or wrong key type",
-                headers=bearer_challenge("No suitable key or wrong key type"),
-            )
+            empty = "Empty JWT is sent in Authorization header"
+            raise PgrstError(401, "PGRST301", empty, headers=bearer_challenge(empty))
 
         def problem(exc: JwtError) -> GatewayError:
             code = "PGRST303" if exc.kind in ("expired", "claims") else "PGRST301"
             return PgrstError(401, code, exc.message, headers=bearer_challenge(exc.message))
 
-        return caller_from_token(token, secret, problem)
+        # PostgREST allows 30 s of clock skew on exp, nbf and iat (Auth/Jwt.hs)
+        caller = caller_from_token(token, secret, problem, leeway=JWT_SKEW)
+        iat = caller.claims.get("iat")
+        if isinstance(iat, int | float) and iat > keys.clock() + JWT_SKEW:
+            future = "JWT issued at future"
+            raise PgrstError(401, "PGRST303", future, headers=bearer_challenge(future))
+        return caller
 
     def _check_profile(self, request: web.Request) -> None:
         for header in ("Accept-Profile", "Content-Profile"):

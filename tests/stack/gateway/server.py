@@ -7,8 +7,9 @@
 
 Test-facing controls: :attr:`Gateway.faults` (see :mod:`.faults`), :attr:`Gateway.log`,
 :attr:`Gateway.auth_settings` (token TTL, refresh reuse interval), :meth:`Gateway.create_user`,
-:meth:`Gateway.mint_session`, :meth:`Gateway.reset`, :attr:`Gateway.internal_errors` (requests
-that crashed the gateway itself: a bug here, never a fault the test asked for).
+:meth:`Gateway.mint_session`, :meth:`Gateway.set_clock_offset` (a server clock ahead or behind),
+:meth:`Gateway.reset`, :attr:`Gateway.internal_errors` (requests that crashed the gateway
+itself: a bug here, never a fault the test asked for).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -240,7 +243,18 @@ class Gateway:
         self.internal_errors.clear()
         self.auth_settings = self._default_auth_settings()
         self.limits = self._default_limits()
+        self.set_clock_offset(0.0)
         self.start()
+
+    def server_now(self) -> float:
+        """The gateway's "now" (epoch seconds, shifted by :meth:`set_clock_offset`)."""
+        return keys.clock()
+
+    def set_clock_offset(self, seconds: float) -> None:
+        """Play a server whose clock is ``seconds`` ahead of this machine's (negative: behind):
+        the ``Date`` header of every answer, the ``iat``/``exp`` of the tokens it issues and its
+        checks of tokens' expiry all use it (the clock is process-wide: one gateway per test)."""
+        keys.clock_offset = float(seconds)
 
     def set_auth(self, **changes: Any) -> None:
         """Change auth settings at run time, e.g. ``set_auth(access_token_ttl=2)``."""
@@ -286,7 +300,23 @@ class Gateway:
     def _fault_response(self, request: web.Request, status: int) -> web.Response:
         text = "injected by the test gateway"
         if request.path.startswith("/auth/"):
-            body: Any = {"code": status, "error_code": "unexpected_failure", "msg": text}
+            # GoTrue's own codes: its rate limiter's for a 429, else an unexpected failure
+            code = "over_request_rate_limit" if status == 429 else "unexpected_failure"
+            message = "Request rate limit reached" if status == 429 else text
+            error = AuthError(status, code, message)
+            return json_response(
+                error.body_for(request.headers.get("X-Supabase-Api-Version")),
+                status,
+                dict(error.headers),
+            )
+        if request.path.startswith("/storage/") and status == 429:
+            # Storage's only 429: its database pool is exhausted (src/http/error-handler.ts)
+            body: Any = {
+                "statusCode": "429",
+                "error": "too_many_connections",
+                "code": "SlowDown",
+                "message": "Too many connections issued to the database",
+            }
         elif request.path.startswith("/storage/"):
             body = {
                 "statusCode": str(status),
@@ -350,6 +380,11 @@ class Gateway:
                     return await self._drop(request, decision.drop, response)
             if request.path.startswith("/auth/"):
                 response.headers["X-Supabase-Api-Version"] = AUTH_API_VERSION
+            if not response.prepared:
+                # Every Supabase answer carries the server's time; ours may be shifted.
+                response.headers["Date"] = format_datetime(
+                    datetime.fromtimestamp(keys.clock(), UTC), usegmt=True
+                )
             status = response.status
             return response
         finally:

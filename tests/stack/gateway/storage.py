@@ -7,8 +7,16 @@ does. Bytes live in a directory of files named by bucket, a hash of the object n
 object's version (a fresh uuid per upload), so a replaced or deleted object's bytes are removed
 only after its row change committed.
 
-Signed URLs carry an HS256 token ``{"url": "<bucket>/<name>", "iat", "exp"}``; fetching one needs
-no API key or session, as on Supabase.
+Signed URLs carry an HS256 token ``{"url": "<bucket>/<name>", "scope": "download", "iat",
+"exp"}``; fetching one needs no API key or session, as on Supabase.
+
+Tokens are judged the way Storage's ``jose`` verifier judges them (:func:`.keys.jose_problem`):
+a bad, expired or garbage bearer token is ``AccessDenied`` (HTTP 400, ``statusCode "403"``, error
+``Unauthorized``, jose's own words such as ``"exp" claim timestamp check failed``) on upload,
+sign, list and remove, while a plain download (``GET /object/<bucket>/<name>``) ignores it and
+runs as anon, which answers ``NoSuchBucket`` (``statusCode "404"``) for a private bucket. A bad
+signed-URL token is ``InvalidJWT`` with jose's words. The exact answers and their sources are
+listed in ``tests/stack/SUPABASE_ANSWERS.md``.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from .db import Caller, pg_error_fields
 from .errors import (
     GatewayError,
     StorageError,
+    storage_access_denied,
     storage_duplicate,
     storage_invalid_jwt,
     storage_no_bucket,
@@ -47,14 +56,6 @@ if TYPE_CHECKING:
 
 _SORT_COLUMNS = ("name", "updated_at", "created_at", "last_accessed_at")
 _SIGN_ERROR = "Either the object does not exist or you do not have access to it"
-
-
-def _jwt_message(problem: keys.JwtError) -> str:
-    return {
-        "expired": "jwt expired",
-        "signature": "invalid signature",
-        "malformed": "jwt malformed",
-    }.get(problem.kind, problem.message)
 
 
 def validate_key(name: str) -> str:
@@ -120,6 +121,8 @@ class StorageService:
             web.get("/storage/v1/bucket", self.list_buckets),
             web.get("/storage/v1/bucket/{bucket}", self.get_bucket),
             web.post("/storage/v1/object/list/{bucket}", self.list_objects),
+            web.post("/storage/v1/object/move", self.move),
+            web.post("/storage/v1/object/copy", self.copy),
             web.post("/storage/v1/object/sign/{bucket}", self.sign_many),
             web.post("/storage/v1/object/sign/{bucket}/{name:.+}", self.sign_one),
             web.get("/storage/v1/object/sign/{bucket}/{name:.+}", self.fetch_signed),
@@ -138,14 +141,50 @@ class StorageService:
     # ------------------------------------------------------------ helpers
 
     def _caller(self, request: web.Request) -> Caller:
+        """Who asks, checked as Storage's JWT plugin does: the ``Authorization`` bearer token
+        (the API key when there is none) verified by ``jose``; a token it refuses is
+        ``AccessDenied`` (HTTP 400, ``statusCode "403"``, jose's words as the message)."""
+        caller = self._caller_or_none(request, raise_problem=True)
+        assert caller is not None
+        return caller
+
+    def _caller_or_none(
+        self, request: web.Request, *, raise_problem: bool = False
+    ) -> Caller | None:
+        """The verified caller, or ``None`` when the token does not verify: the routes Storage
+        marks ``allowInvalidJwt`` (``GET /object/<bucket>/<name>``, ``/object/info/...``) then
+        go on unauthenticated, as ``anon``, which sees no private bucket at all."""
         secret = self.gateway.config.jwt_secret
         check_api_key(request, secret)
         token = bearer_token(request)
         if token is None:
             token = request.headers.get("apikey") or request.query.get("apikey") or ""
-        if not token:
-            raise storage_invalid_jwt("jwt must be provided")
-        return caller_from_token(token, secret, lambda p: storage_invalid_jwt(_jwt_message(p)))
+        problem = keys.jose_problem(token, secret)
+        if problem is not None:
+            if raise_problem:
+                raise storage_access_denied(problem)
+            return None
+        try:
+            return caller_from_token(token, secret, lambda p: storage_access_denied(p.message))
+        except StorageError:
+            if raise_problem:
+                raise
+            return None
+
+    async def _reader(self, request: web.Request) -> tuple[Caller | None, dict[str, Any]]:
+        """(caller or ``None`` for "unauthenticated, public buckets only", bucket) of a read,
+        in Storage's order: token, then the bucket as superuser, then the public check."""
+        lenient = "/authenticated/" not in request.path
+        caller = self._caller_or_none(request, raise_problem=not lenient)
+        bucket_id = request.match_info["bucket"]
+        validate_key(request.match_info["name"])
+        try:
+            bucket = await self._bucket(bucket_id)
+        except StorageError:
+            raise storage_no_bucket() from None
+        if caller is None and not bucket["public"]:
+            raise storage_no_bucket()
+        return caller, bucket
 
     async def _bucket(self, bucket_id: str) -> dict[str, Any]:
         async with self.gateway.db.storage_pool.connection() as conn:
@@ -173,7 +212,12 @@ class StorageService:
         if sqlstate == "23505":
             return storage_duplicate()
         if sqlstate == "42501":
-            return storage_rls(message)
+            # Storage drops Postgres's ' for table "objects"' (DBError.fromDBError)
+            return storage_rls(
+                "new row violates row-level security policy"
+                if "row-level security" in message
+                else message
+            )
         if sqlstate.startswith("08") or isinstance(exc, psycopg.OperationalError):
             return StorageError(503, "DatabaseError", message)
         return StorageError(500, "DatabaseError", message)
@@ -227,12 +271,16 @@ class StorageService:
     # ------------------------------------------------------------ endpoints
 
     async def unknown(self, request: web.Request) -> web.Response:
+        # Storage's not-found handler; behind the API gateway it sees the URL without the
+        # /storage/v1 prefix (Kong strips it), query string included.
+        raw_url = request.rel_url.raw_path_qs.removeprefix("/storage/v1")
         raise GatewayError(
             404,
             {
                 "statusCode": "404",
                 "error": "Not Found",
-                "message": f"Route {request.method}:{request.path} not found",
+                "message": f"Route {request.method}:{raw_url} not found",
+                "code": "InvalidRequest",
             },
         )
 
@@ -387,18 +435,28 @@ class StorageService:
         return data, mime, cache_value, user_metadata
 
     async def download(self, request: web.Request) -> web.StreamResponse:
-        caller = self._caller(request)
+        caller, bucket = await self._reader(request)
         bucket_id = request.match_info["bucket"]
-        name = validate_key(request.match_info["name"])
-        await self._bucket(bucket_id)
+        name = request.match_info["name"]
+        row = await self._read_object(request, caller, bucket, name)
+        return self._object_response(request, bucket_id, name, row)
+
+    async def _read_object(
+        self, request: web.Request, caller: Caller | None, bucket: dict[str, Any], name: str
+    ) -> dict[str, Any]:
+        """The object's row: as superuser in a public bucket, else as the caller (RLS)."""
         try:
-            async with self._as_caller(request, caller) as conn:
-                row = await self._fetch_object(conn, bucket_id, name)
+            if caller is None or bucket["public"]:
+                async with self.gateway.db.storage_pool.connection() as conn:
+                    row = await self._fetch_object(conn, bucket["id"], name)
+            else:
+                async with self._as_caller(request, caller) as conn:
+                    row = await self._fetch_object(conn, bucket["id"], name)
         except psycopg.Error as exc:
             raise self._translate(exc) from exc
         if row is None:
             raise storage_not_found()
-        return self._object_response(request, bucket_id, name, row)
+        return row
 
     async def download_public(self, request: web.Request) -> web.StreamResponse:
         bucket_id = request.match_info["bucket"]
@@ -413,17 +471,10 @@ class StorageService:
         return self._object_response(request, bucket_id, name, row)
 
     async def info(self, request: web.Request) -> web.Response:
-        caller = self._caller(request)
+        caller, bucket = await self._reader(request)
         bucket_id = request.match_info["bucket"]
-        name = validate_key(request.match_info["name"])
-        await self._bucket(bucket_id)
-        try:
-            async with self._as_caller(request, caller) as conn:
-                row = await self._fetch_object(conn, bucket_id, name)
-        except psycopg.Error as exc:
-            raise self._translate(exc) from exc
-        if row is None:
-            raise storage_not_found()
+        name = request.match_info["name"]
+        row = await self._read_object(request, caller, bucket, name)
         meta = row["metadata"] or {}
         return json_response(
             {
@@ -459,7 +510,7 @@ class StorageService:
     def _signed_path(self, bucket: str, name: str, expires_in: int) -> str:
         now = keys.now()
         token = keys.sign(
-            {"url": f"{bucket}/{name}", "iat": now, "exp": now + expires_in},
+            {"url": f"{bucket}/{name}", "scope": "download", "iat": now, "exp": now + expires_in},
             self.gateway.config.jwt_secret,
         )
         return f"/object/sign/{quote(bucket, safe='')}/{quote(name, safe='/')}?token={token}"
@@ -538,10 +589,15 @@ class StorageService:
                 "querystring must have required property 'token'",
                 "Bad Request",
             )
-        try:
-            claims = keys.verify(token, self.gateway.config.jwt_secret)
-        except keys.JwtError as exc:
-            raise storage_invalid_jwt(_jwt_message(exc)) from exc
+        # Storage verifies the token with jose and wraps any failure in InvalidJWT (HTTP 400,
+        # statusCode "400"), then checks the scope and that the token is for this object.
+        problem = keys.jose_problem(token, self.gateway.config.jwt_secret)
+        if problem is not None:
+            raise storage_invalid_jwt(problem)
+        claims = keys.verify(token, self.gateway.config.jwt_secret)
+        scope = claims.get("scope")
+        if not (scope == "download" or (scope is None and "upsert" not in claims)):
+            raise StorageError(400, "InvalidSignature", "Token is not scoped for download")
         if claims.get("url") != f"{bucket_id}/{name}":
             raise StorageError(400, "InvalidSignature", "Invalid signature")
         async with self.gateway.db.storage_pool.connection() as conn:
@@ -549,6 +605,120 @@ class StorageService:
         if row is None:
             raise storage_not_found()
         return self._object_response(request, bucket_id, name, row)
+
+    # ------------------------------------------------------------ move and copy
+
+    async def _move_body(self, request: web.Request) -> tuple[str, str, str, str]:
+        body = await self._json_body(request)
+        for key in ("bucketId", "sourceKey", "destinationKey"):
+            if not isinstance(body.get(key), str):
+                raise StorageError(
+                    400,
+                    "InvalidRequest",
+                    f"body must have required property '{key}'",
+                    "Bad Request",
+                )
+        bucket_id = body["bucketId"]
+        destination_bucket = body.get("destinationBucket") or bucket_id
+        if not isinstance(destination_bucket, str):
+            raise StorageError(
+                400, "InvalidRequest", "body/destinationBucket must be string", "Bad Request"
+            )
+        return (
+            bucket_id,
+            validate_key(body["sourceKey"]),
+            destination_bucket,
+            validate_key(body["destinationKey"]),
+        )
+
+    async def move(self, request: web.Request) -> web.Response:
+        """``POST /object/move``: the source must be visible to the caller (else 404 "Object not
+        found") and the rename must pass the update policy (else AccessDenied)."""
+        caller = self._caller(request)
+        bucket_id, source, destination_bucket, destination = await self._move_body(request)
+        await self._bucket(bucket_id)
+        await self._bucket(destination_bucket)
+        version = str(uuid.uuid4())
+        try:
+            async with self._as_caller(request, caller) as conn:
+                row = await self._fetch_object(conn, bucket_id, source)
+                if row is None:
+                    raise storage_not_found()
+                old = self.blobs.path(bucket_id, source, str(row["version"]))
+                if not old.exists():
+                    raise storage_not_found()
+                self.blobs.write(destination_bucket, destination, version, old.read_bytes())
+                cur = await conn.execute(
+                    "UPDATE storage.objects SET name = %s, bucket_id = %s, version = %s,"
+                    " updated_at = now() WHERE bucket_id = %s AND name = %s RETURNING id",
+                    (destination, destination_bucket, version, bucket_id, source),
+                )
+                moved = await cur.fetchone()
+                if moved is None:
+                    raise storage_rls()
+        except psycopg.Error as exc:
+            self.blobs.remove(destination_bucket, destination, version)
+            raise self._translate(exc) from exc
+        except BaseException:
+            self.blobs.remove(destination_bucket, destination, version)
+            raise
+        self.blobs.remove(bucket_id, source, str(row["version"]))
+        return json_response(
+            {"message": "Successfully moved", "Id": str(moved[0]), "Key": destination}
+        )
+
+    async def copy(self, request: web.Request) -> web.Response:
+        """``POST /object/copy``: the source must be visible to the caller (else 404) and the
+        new object must pass the insert policy (``x-upsert: true`` replaces, else 409)."""
+        caller = self._caller(request)
+        bucket_id, source, destination_bucket, destination = await self._move_body(request)
+        await self._bucket(bucket_id)
+        await self._bucket(destination_bucket)
+        upsert = request.headers.get("x-upsert", "false") == "true"
+        version = str(uuid.uuid4())
+        conflict = (
+            " ON CONFLICT (bucket_id, name) DO UPDATE SET metadata = EXCLUDED.metadata,"
+            " version = EXCLUDED.version, owner = EXCLUDED.owner, owner_id = EXCLUDED.owner_id,"
+            " user_metadata = EXCLUDED.user_metadata, updated_at = now()"
+            if upsert
+            else ""
+        )
+        try:
+            async with self._as_caller(request, caller) as conn:
+                row = await self._fetch_object(conn, bucket_id, source)
+                if row is None:
+                    raise storage_not_found()
+                old = self.blobs.path(bucket_id, source, str(row["version"]))
+                if not old.exists():
+                    raise storage_not_found()
+                self.blobs.write(destination_bucket, destination, version, old.read_bytes())
+                cur = await conn.execute(
+                    "INSERT INTO storage.objects"
+                    " (bucket_id, name, owner, owner_id, metadata, version, user_metadata)"
+                    " VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s::jsonb)"
+                    + conflict
+                    + " RETURNING id",
+                    (
+                        destination_bucket,
+                        destination,
+                        caller.user_id if _is_uuid(caller.user_id) else None,
+                        caller.user_id,
+                        json.dumps(row["metadata"]),
+                        version,
+                        json.dumps(row["user_metadata"])
+                        if row["user_metadata"] is not None
+                        else None,
+                    ),
+                )
+                copied = await cur.fetchone()
+        except psycopg.Error as exc:
+            self.blobs.remove(destination_bucket, destination, version)
+            raise self._translate(exc) from exc
+        except BaseException:
+            self.blobs.remove(destination_bucket, destination, version)
+            raise
+        assert copied is not None
+        return json_response({"Id": str(copied[0]), "Key": f"{destination_bucket}/{destination}"})
 
     # ------------------------------------------------------------ list and remove
 
@@ -607,7 +777,8 @@ class StorageService:
                     " RETURNING json_build_object('bucket_id', bucket_id, 'name', name,"
                     " 'owner', owner, 'owner_id', owner_id, 'id', id, 'updated_at', updated_at,"
                     " 'created_at', created_at, 'last_accessed_at', last_accessed_at,"
-                    " 'metadata', metadata, 'version', version)::text",
+                    " 'metadata', metadata, 'user_metadata', user_metadata,"
+                    " 'version', version)::text",
                     (bucket_id, names),
                 )
                 deleted = [json.loads(r[0]) for r in await cur.fetchall()]
@@ -634,10 +805,24 @@ class StorageService:
         bucket_id = request.match_info["bucket"]
         name = validate_key(request.match_info["name"])
         await self._bucket(bucket_id)
+        # Storage finds the object as superuser first (missing: 404), then deletes it as the
+        # caller; a delete RLS filtered out is AccessDenied "Access denied".
+        async with self.gateway.db.storage_pool.connection() as conn:
+            exists = await self._fetch_object(conn, bucket_id, name)
+        if exists is None:
+            raise storage_not_found()
         deleted = await self._delete(request, caller, bucket_id, [name])
         if not deleted:
-            raise storage_not_found()
+            raise storage_access_denied("Access denied")
         return json_response({"message": "Successfully deleted"})
+
+
+def _is_uuid(value: str | None) -> bool:
+    try:
+        uuid.UUID(value or "")
+    except ValueError:
+        return False
+    return True
 
 
 async def _read_multipart(
