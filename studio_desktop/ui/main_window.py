@@ -2,8 +2,9 @@
 
 ::
 
-    ┌ message bar (errors/notices; hidden when empty) ───────────────────────────┐
+    ┌──────────┬────────────────────────────────────────────────────────────────┐
     │ side bar │ QStackedWidget: History | Profiles | Canvas (built on first show) │
+    │          │    ┌ message bar (floats over the areas' bottom; in no layout) ┐   │
     └ status bar: [busy indicator] [sync status] ────────────────────────────────┘
 
 It is the :class:`~studio_desktop.ui.operations.OperationHost` of every ``run_op`` started from
@@ -171,7 +172,7 @@ class MainWindow(QMainWindow):
         body.addWidget(self.stack, 1)
         central = QWidget(self)
         central.setObjectName("Central")
-        self._column = QVBoxLayout(central)  # the message bar goes on top when first needed
+        self._column = QVBoxLayout(central)
         self._column.setContentsMargins(0, 0, 0, 0)
         self._column.setSpacing(0)
         self._column.addLayout(body, 1)
@@ -203,10 +204,12 @@ class MainWindow(QMainWindow):
     # ================================================================ parts built when needed
     @property
     def message_bar(self) -> MessageBar:
-        """The bar above the areas for errors and notices (hidden while it has none)."""
+        """The bar for errors and notices, floating over the bottom of the areas (hidden while
+        it has none): it is in no layout, so it never moves what is on screen."""
         if self._message_bar is None:
             self._message_bar = MessageBar(self.centralWidget())
-            self._column.insertWidget(0, self._message_bar)
+            self._message_bar.left_inset = self.sidebar.width()
+            self.sidebar.installEventFilter(self)
         return self._message_bar
 
     @property
@@ -591,19 +594,19 @@ class MainWindow(QMainWindow):
     # ================================================================ drag and drop
     # (ui/drop.py is imported at the first drag, not before the first paint.)
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        from studio_desktop.ui.drop import has_droppable_urls
+        from studio_desktop.ui.drop import accept_copy, has_droppable_urls
 
         if has_droppable_urls(event.mimeData()):
-            event.acceptProposedAction()
+            accept_copy(event)
             self.drop_overlay.show_over_parent("Drop to open")
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        from studio_desktop.ui.drop import has_droppable_urls
+        from studio_desktop.ui.drop import accept_copy, has_droppable_urls
 
         if has_droppable_urls(event.mimeData()):
-            event.acceptProposedAction()
+            accept_copy(event)
         else:
             event.ignore()
 
@@ -612,7 +615,12 @@ class MainWindow(QMainWindow):
         super().dragLeaveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        from studio_desktop.ui.drop import classify_urls, expand_paths, has_droppable_urls
+        from studio_desktop.ui.drop import (
+            accept_copy,
+            classify_urls,
+            expand_paths,
+            has_droppable_urls,
+        )
 
         self.drop_overlay.hide()
         mime = event.mimeData()
@@ -628,7 +636,7 @@ class MainWindow(QMainWindow):
                 level=MessageLevel.WARNING,
             )
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         if items.links:
             self.show_message(
                 f"{len(items.links)} link(s) were skipped: only files from this computer can be "
@@ -690,6 +698,13 @@ class MainWindow(QMainWindow):
         return self._painted
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.sidebar
+            and event.type() == QEvent.Type.Resize
+            and self._message_bar is not None
+        ):
+            self._message_bar.left_inset = self.sidebar.width()
+            self._message_bar.place()
         if (
             not self._painted
             and event.type() == QEvent.Type.Paint

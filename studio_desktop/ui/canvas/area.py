@@ -105,6 +105,7 @@ from studio_desktop.ui.canvas.state import (
 )
 from studio_desktop.ui.canvas.strips import AssetStrip, VersionStrip
 from studio_desktop.ui.canvas.view import CompareMode, MaskCanvas, Tool
+from studio_desktop.ui.drop import accept_copy
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.main_window import IMAGE_FILTER, main_window_of
 from studio_desktop.ui.operations import event_loop, run_op, show_external_error
@@ -1340,14 +1341,14 @@ class CanvasArea(AreaWidget):
         if plan is None:
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         self.drop_overlay.show_over_parent(plan.text)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if self._area_plan(event) is None:
             event.ignore()
         else:
-            event.acceptProposedAction()
+            accept_copy(event)
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         self.drop_overlay.hide()
@@ -1358,7 +1359,7 @@ class CanvasArea(AreaWidget):
         if plan is None:
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         self._dropped(plan)
 
     # ================================================================ creations

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import QWidget
 from studio_desktop.ui.canvas.drop_rules import DropPlan, DropTarget
 from studio_desktop.ui.canvas.images import DisplayImage
 from studio_desktop.ui.canvas.mask_layer import MAX_BRUSH, MIN_BRUSH, MaskDiff, MaskLayer
+from studio_desktop.ui.drop import accept_copy
 from studio_desktop.ui.theme import current_tones, scaled_font
 
 MIN_ZOOM = 0.01
@@ -797,7 +798,7 @@ class MaskCanvas(QWidget):
         if plan is None:
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         self._drop = plan
         self.update()
 
@@ -806,7 +807,7 @@ class MaskCanvas(QWidget):
         if plan is None:
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         if plan != self._drop:
             self._drop = plan
             self.update()
@@ -824,7 +825,7 @@ class MaskCanvas(QWidget):
         if plan is None:
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         self.files_dropped.emit(plan)
 
     @property

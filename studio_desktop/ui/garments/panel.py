@@ -59,7 +59,7 @@ from studio_desktop.imaging.decode import decode_image
 from studio_desktop.services.common import output_ref
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.bridge import EventBridge
-from studio_desktop.ui.drop import classify_urls, has_droppable_urls
+from studio_desktop.ui.drop import accept_copy, classify_urls, has_droppable_urls
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.operations import event_loop, run_op, show_external_error
 from studio_desktop.ui.profiles.cards import refusal_for_single_image
@@ -244,14 +244,14 @@ class GarmentSlot(QFrame):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if has_droppable_urls(event.mimeData()):
-            event.acceptProposedAction()
+            accept_copy(event)
             self._set_drag_over(True)
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if has_droppable_urls(event.mimeData()):
-            event.acceptProposedAction()
+            accept_copy(event)
         else:
             event.ignore()
 
@@ -265,7 +265,7 @@ class GarmentSlot(QFrame):
         if not has_droppable_urls(mime):
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         items = classify_urls(mime.urls())
         refusal = refusal_for_single_image(items.local, len(items.links))
         if refusal is not None:

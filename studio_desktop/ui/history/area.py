@@ -96,7 +96,7 @@ EMPTY_TEXT = (
 #: Shown until the app gives the area its workspace (the first moment after start-up).
 NO_WORKSPACE_TITLE = "Opening the workspace…"
 NO_WORKSPACE_TEXT = (
-    "Its jobs appear here in a moment. If it cannot be opened, the bar at the top says why."
+    "Its jobs appear here in a moment. If it cannot be opened, a message at the bottom says why."
 )
 EXPORT_DIR_KEY = "history/export_dir"
 

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio_desktop.ui.drop import classify_urls, has_droppable_urls
+from studio_desktop.ui.drop import accept_copy, classify_urls, has_droppable_urls
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.profiles.model import ProfileRole, ThumbState
 from studio_desktop.ui.theme import scaled_font, theme_manager
@@ -247,7 +247,7 @@ class ProfileGrid(QListView):
         if not has_droppable_urls(event.mimeData()):
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         self._set_drop_row(self._row_at(event.position().toPoint()))
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
@@ -256,7 +256,7 @@ class ProfileGrid(QListView):
         if row is None or not has_droppable_urls(event.mimeData()):
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         self._set_drop_row(None)
@@ -271,7 +271,7 @@ class ProfileGrid(QListView):
             if row is None and has_droppable_urls(mime):
                 self.drop_refused.emit("Drop the image on a profile card to set its reference.")
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         items = classify_urls(mime.urls())
         profile = self.model().index(row, 0).data(ProfileRole.PROFILE)
         refusal = refusal_for_single_image(items.local, len(items.links))
