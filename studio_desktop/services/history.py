@@ -144,9 +144,7 @@ class ExportResult:
         text = f"Saved {saved} image{'s' if saved != 1 else ''} to “{self.folder.name}”."
         if self.skipped:
             count = len(self.skipped)
-            text = listed(
-                f"{text} {count} could not be saved:", (s.reason for s in self.skipped)
-            )
+            text = listed(f"{text} {count} could not be saved:", (s.reason for s in self.skipped))
         return text
 
 

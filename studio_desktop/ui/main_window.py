@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -94,6 +94,8 @@ class _MenuPart(Generic[T]):
 class MainWindow(QMainWindow):
     # What the user asked for; the payloads are plain Python values.
     dropped_files = Signal(list)  # list[Path]: files dropped anywhere on the window (expanded)
+    garment_drop_requested = Signal(list)  # list[Path]: 1–2 photos to cut out (front, back)
+    reference_drop_requested = Signal(list)  # list[Path]: one photo for the selected profile
     import_requested = Signal(list)  # list[Path]: File → Import images…
     export_requested = Signal()  # File → Export selected…
     connect_requested = Signal(object)  # ProjectConnection
@@ -112,6 +114,7 @@ class MainWindow(QMainWindow):
     action_quit = _MenuPart["QAction"]()
     action_undo = _MenuPart["QAction"]()
     action_redo = _MenuPart["QAction"]()
+    action_paste = _MenuPart["QAction"]()
     area_actions = _MenuPart["dict[AreaKey, QAction]"]()
     theme_actions = _MenuPart["dict[ThemeMode, QAction]"]()
     thumbnail_actions = _MenuPart["dict[ThumbnailSize, QAction]"]()
@@ -350,6 +353,16 @@ class MainWindow(QMainWindow):
         self.action_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         edit_menu.addAction(self.action_undo)
         edit_menu.addAction(self.action_redo)
+        edit_menu.addSeparator()
+        # Ctrl+V belongs to the areas (each pastes its way; a second owner of the key would
+        # make it ambiguous): the menu entry shows the key and asks the current area.
+        self.action_paste = edit_menu.addAction(icon("import"), "&Paste image\tCtrl+V")
+        self.action_paste.setObjectName("action_paste")
+        self.action_paste.triggered.connect(self.paste_into_area)
+        edit_menu.aboutToShow.connect(self.update_paste_action)
+        QGuiApplication.clipboard().dataChanged.connect(self.update_paste_action)
+        self.area_changed.connect(lambda _key: self.update_paste_action())
+        self.update_paste_action()
 
         self.area_actions: dict[AreaKey, QAction] = {}
         areas = QActionGroup(self)
@@ -409,6 +422,40 @@ class MainWindow(QMainWindow):
         self.action_welcome = help_menu.addAction(icon("info"), "&Welcome and sample images")
         self.action_welcome.triggered.connect(self.show_welcome)
         self.area_actions[self.current_area_key].setChecked(True)
+
+    # ================================================================ paste
+    def _area_paste(self) -> tuple[Any, bool]:
+        """The current area's paste (or None) and whether it can paste now."""
+        area = self._areas.get(self.current_area_key)
+        if area is None:
+            return None, False
+        paste = getattr(area, "paste", None) or getattr(area, "paste_image", None)
+        if not callable(paste):
+            return None, False
+        can = getattr(area, "can_paste", None)
+        if callable(can):
+            return paste, bool(can())
+        from studio_desktop.ui.drop_choices import clipboard_has_paste
+
+        return paste, clipboard_has_paste()
+
+    def update_paste_action(self) -> None:
+        """Edit ▸ Paste is enabled where a paste would do something (the tooltip says why not)."""
+        paste, can = self._area_paste()
+        self.action_paste.setEnabled(can)
+        if paste is None:
+            tip = f"{self.current_area_key.label} has nothing to paste into"
+        elif not can:
+            tip = "The clipboard holds no image or image files"
+        else:
+            tip = "Paste the clipboard's image (Ctrl+V)"
+        self.action_paste.setToolTip(tip)
+        self.action_paste.setStatusTip(tip)
+
+    def paste_into_area(self) -> None:
+        paste, _can = self._area_paste()
+        if paste is not None:
+            paste()
 
     # ================================================================ view
     def set_theme_mode(self, mode: ThemeMode) -> None:
@@ -592,21 +639,57 @@ class MainWindow(QMainWindow):
         self.busy_indicator.end(token)
 
     # ================================================================ drag and drop
-    # (ui/drop.py is imported at the first drag, not before the first paint.)
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        from studio_desktop.ui.drop import accept_copy, has_droppable_urls
+    # (ui/drop.py is imported at the first drag, not before the first paint.) What a drop can
+    # do on the current screen is decided once at drag-enter (no file is read: see
+    # ui/drop_choices.py); a zone per option is shown, and the one under the pointer is what
+    # the drop does. Drops are always accepted as copies.
+    def drop_options(self, paths: list[Path]) -> list[Any]:
+        """The zones for ``paths`` dropped on the current area (its ``drop_options``, else
+        Magic Canvas alone)."""
+        from studio_desktop.ui.drop_choices import choices_for
 
-        if has_droppable_urls(event.mimeData()):
-            accept_copy(event)
-            self.drop_overlay.show_over_parent("Drop to open")
-        else:
+        area = self._areas.get(self.current_area_key)
+        options = list(area.drop_options(paths)) if area is not None else []
+        return options or choices_for(AreaKey.CANVAS, paths)
+
+    def drop_zone_point(self, paths: list[Path], choice: str) -> QPoint:
+        """The middle of the zone for ``choice`` when ``paths`` are dragged over the window
+        (window coordinates; for tests and the xdotool walkthrough)."""
+        overlay = self.drop_overlay
+        overlay.left_inset = self.sidebar.width()
+        overlay.setGeometry(self.centralWidget().rect())
+        options = self.drop_options(paths)
+        overlay.options = options
+        rects = overlay.zone_rects()
+        for option, rect in zip(options, rects, strict=True):
+            if option.choice.value == choice:
+                return self.centralWidget().mapTo(self, rect.center())
+        raise ValueError(f"no {choice!r} zone for these files here")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        from studio_desktop.ui.drop import accept_copy, classify_urls, has_droppable_urls
+
+        if not has_droppable_urls(event.mimeData()):
             event.ignore()
+            return
+        accept_copy(event)
+        items = classify_urls(event.mimeData().urls())
+        overlay = self.drop_overlay
+        overlay.left_inset = self.sidebar.width()
+        if items.local:
+            pos = self.centralWidget().mapFrom(self, event.position().toPoint())
+            overlay.show_zones(self.drop_options(items.local), pos)
+        else:
+            overlay.show_over_parent("Links cannot be dropped: save the image first")
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         from studio_desktop.ui.drop import accept_copy, has_droppable_urls
 
         if has_droppable_urls(event.mimeData()):
             accept_copy(event)
+            if self._drop_overlay is not None and self._drop_overlay.isVisible():
+                pos = self.centralWidget().mapFrom(self, event.position().toPoint())
+                self._drop_overlay.hover(pos)
         else:
             event.ignore()
 
@@ -621,8 +704,10 @@ class MainWindow(QMainWindow):
             expand_paths,
             has_droppable_urls,
         )
+        from studio_desktop.ui.drop_choices import DropChoice
 
-        self.drop_overlay.hide()
+        overlay = self.drop_overlay
+        overlay.hide()
         mime = event.mimeData()
         if not has_droppable_urls(mime):
             event.ignore()
@@ -638,12 +723,22 @@ class MainWindow(QMainWindow):
             return
         accept_copy(event)
         if items.links:
+            n = len(items.links)
             self.show_message(
-                f"{len(items.links)} link(s) were skipped: only files from this computer can be "
-                "dropped.",
+                f"{n} link{'s were' if n != 1 else ' was'} skipped: only files from this "
+                "computer can be dropped.",
                 level=MessageLevel.WARNING,
             )
+        pos = self.centralWidget().mapFrom(self, event.position().toPoint())
+        options = overlay.options or self.drop_options(items.local)
+        if not overlay.options:
+            overlay.options = options
+        chosen = overlay.zone_at(pos)
+        choice = chosen.choice if chosen is not None else DropChoice.CANVAS
         paths = items.local
+        if choice is not DropChoice.CANVAS:
+            self.deliver_drop(choice.value, paths)
+            return
         if items.folders:
             from studio_desktop.ui.operations import run_op
 
@@ -660,6 +755,16 @@ class MainWindow(QMainWindow):
             self.show_external_error(error)
             return
         self._emit_dropped(files)
+
+    def deliver_drop(self, choice: str, paths: list[Path]) -> None:
+        """Files (dropped, or pasted) sent where the designer chose: a ``DropChoice`` value."""
+        log.info("%d file(s) for %s", len(paths), choice)
+        if choice == "cutout":
+            self.garment_drop_requested.emit(list(paths))
+        elif choice == "reference":
+            self.reference_drop_requested.emit(list(paths))
+        else:
+            self._emit_dropped(list(paths))
 
     def _emit_dropped(self, files: list[Path]) -> None:
         log.info("%d file(s) dropped on the window", len(files))

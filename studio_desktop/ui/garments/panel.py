@@ -295,6 +295,8 @@ class GarmentPanel(QFrame):
         self.loader = loader
         self.sides = {kind.value: SideState() for kind in SourceKind}
         self.pack_job_id: str | None = None
+        #: The last pack built here ("Show in History" selects it).
+        self.last_pack_job_id: str | None = None
         self._pack_keys: list[str] = []
         self.setMinimumWidth(PANEL_WIDTH)
         self.setMaximumWidth(PANEL_WIDTH + 120)
@@ -543,8 +545,9 @@ class GarmentPanel(QFrame):
             self.pack_job_id = None
             self.pack_progress.hide()
             self._update_build_button()
-            self.pack_finished.emit(outcome)
             job = outcome.job  # type: ignore[attr-defined]
+            self.last_pack_job_id = job.id
+            self.pack_finished.emit(outcome)
             if job.status != JobStatus.SUCCEEDED:
                 text = job.error or "The pack could not be made."
                 self.pack_status.setText(f"The pack failed: {text}")

@@ -36,9 +36,7 @@ def geometries(window: MainWindow) -> dict[str, QRect]:
         if window.message_bar.isAncestorOf(widget):
             continue
         top_left = widget.mapTo(window, widget.rect().topLeft())
-        found[f"{n}:{type(widget).__name__}:{widget.objectName()}"] = QRect(
-            top_left, widget.size()
-        )
+        found[f"{n}:{type(widget).__name__}:{widget.objectName()}"] = QRect(top_left, widget.size())
     return found
 
 
