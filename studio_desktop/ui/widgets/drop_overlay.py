@@ -94,7 +94,7 @@ class DropOverlay(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         veil = self.palette().color(QPalette.ColorRole.Window)
-        veil.setAlphaF(0.94)  # hide what is underneath: the target is the whole window
+        veil.setAlphaF(0.98)  # hide what is underneath: the target is the whole window
         painter.fillRect(self.rect(), veil)
         if not self.options:
             rect = QRectF(self.rect()).adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN)
