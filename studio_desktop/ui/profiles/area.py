@@ -421,7 +421,14 @@ class ProfilesArea(AreaWidget):
                 self.model.apply_delete(target)
             if gone:
                 self.undo_stack.push(
-                    DeleteProfileCommand(services.profiles, self._run, self.ids, profile, reference)
+                    DeleteProfileCommand(
+                        services.profiles,
+                        self._run,
+                        self.ids,
+                        profile,
+                        reference,
+                        notify=lambda text: _window_message(self, text),
+                    )
                 )
             _window_message(self, f"Profile “{profile.name}” deleted. Undo with Ctrl+Z.")
 
