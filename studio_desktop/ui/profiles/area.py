@@ -57,6 +57,7 @@ from studio_desktop.ui.profiles.model import ProfileRole, ProfilesModel
 from studio_desktop.ui.profiles.thumbnails import ThumbnailLoader
 from studio_desktop.ui.widgets.empty_state import EmptyState
 from studio_desktop.ui.widgets.message_bar import MessageLevel
+from studio_desktop.ui.widgets.search_field import add_clear_action
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class ProfilesArea(AreaWidget):
         self.search = QLineEdit(self)
         self.search.setObjectName("profile_search")
         self.search.setPlaceholderText("Search profiles")
-        self.search.setClearButtonEnabled(True)
+        self.clear_search_action = add_clear_action(self.search)
         self.search.addAction(
             icon("search", tone="muted"), QLineEdit.ActionPosition.LeadingPosition
         )

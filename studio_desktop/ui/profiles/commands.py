@@ -139,6 +139,7 @@ class DeleteProfileCommand(_ProfileCommand):
         ids: ProfileIds,
         profile: Profile,
         reference: bytes | None,
+        *,
         notify: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(f"Delete profile “{profile.name}”", service, run, ids)
