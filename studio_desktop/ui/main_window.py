@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
     action_about = _MenuPart["QAction"]()
     action_copy_diagnostics = _MenuPart["QAction"]()
     action_welcome = _MenuPart["QAction"]()
+    action_shortcuts = _MenuPart["QAction"]()
 
     def __init__(
         self,
@@ -414,6 +415,14 @@ class MainWindow(QMainWindow):
         self.action_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.action_settings.triggered.connect(self.open_settings_dialog)
 
+        self.action_shortcuts = help_menu.addAction(icon("settings"), "&Keyboard shortcuts")
+        self.action_shortcuts.setObjectName("action_shortcuts")
+        self.action_shortcuts.setShortcuts(
+            [QKeySequence(QKeySequence.StandardKey.HelpContents), QKeySequence("?")]
+        )
+        self.action_shortcuts.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.action_shortcuts.triggered.connect(self.open_shortcuts_dialog)
+        help_menu.addSeparator()
         self.action_about = help_menu.addAction(icon("info"), f"&About {APP_NAME}")
         self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
         self.action_about.triggered.connect(self.open_about_dialog)
@@ -591,6 +600,17 @@ class MainWindow(QMainWindow):
         from studio_desktop.ui.dialogs.about import AboutDialog
 
         return self._open("about", AboutDialog(self.dirs.root, self))
+
+    def open_shortcuts_dialog(self) -> QWidget:
+        """Help ▸ Keyboard shortcuts (F1, ?): read from the real actions of every screen (the
+        screens not built yet are built first)."""
+        from studio_desktop.ui.dialogs.shortcuts_dialog import ShortcutsDialog, collect_shortcuts
+
+        areas = [(key.label, self.area(key)) for key in AreaKey]
+        entries = collect_shortcuts(self, areas)
+        dialog = ShortcutsDialog(entries, self)
+        dialog.setModal(False)
+        return self._open("shortcuts", dialog)
 
     def open_import_dialog(self) -> QWidget:
         from PySide6.QtWidgets import QFileDialog

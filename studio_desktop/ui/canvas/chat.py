@@ -364,6 +364,9 @@ class ChatList(QListView):
 class InstructionEdit(QPlainTextEdit):
     """The instruction box: Ctrl+Enter (or Ctrl+Return) submits."""
 
+    #: For Help ▸ Keyboard shortcuts (handled in ``keyPressEvent``).
+    KEY_HINTS = (("Ctrl+Enter", "Send the instruction"),)
+
     submitted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:

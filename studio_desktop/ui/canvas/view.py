@@ -104,6 +104,11 @@ def _checker() -> QPixmap:
 
 
 class MaskCanvas(QWidget):
+    #: Keys held rather than pressed (see ``keyPressEvent``), for Help ▸ Keyboard shortcuts.
+    KEY_HINTS = (
+        ("Space", "Hold and drag to move the image"),
+        ("\\", "Hold to see the version before"),
+    )
     stroke_finished = Signal(object)  # MaskDiff of the stroke just ended
     zoom_changed = Signal(float)
     brush_size_changed = Signal(int)

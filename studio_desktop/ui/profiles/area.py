@@ -143,7 +143,7 @@ class ProfilesArea(AreaWidget):
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.grid.customContextMenuRequested.connect(self._context_menu)
         self.grid.selectionModel().selectionChanged.connect(self._update_actions)
-        delete_action = QAction(self.grid)
+        delete_action = QAction("Delete the selected profile", self.grid)
         delete_action.setShortcuts([QKeySequence.StandardKey.Delete, QKeySequence("Backspace")])
         delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         delete_action.triggered.connect(self.delete_selected)
