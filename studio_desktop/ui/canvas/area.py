@@ -86,7 +86,7 @@ from studio_desktop.store.repository import ChangeSet
 from studio_desktop.ui.areas import AreaKey, AreaWidget
 from studio_desktop.ui.bridge import EventBridge
 from studio_desktop.ui.canvas.chat import ChatPanel
-from studio_desktop.ui.canvas.commands import UNDO_LIMIT, MaskCommand
+from studio_desktop.ui.canvas.commands import UNDO_LIMIT, DeleteConversationCommand, MaskCommand
 from studio_desktop.ui.canvas.creations import PANEL_WIDTH, CreationsPanel
 from studio_desktop.ui.canvas.drop_rules import DropPlan, DropTarget, plan_drop
 from studio_desktop.ui.canvas.images import (
@@ -266,6 +266,7 @@ class CanvasArea(AreaWidget):
         self.chat.conversation_selected.connect(self.select_conversation)
         self.chat.new_conversation_requested.connect(self.new_conversation)
         self.chat.rename_conversation_requested.connect(self.rename_conversation)
+        self.chat.delete_conversation_requested.connect(self.delete_conversation)
         self.chat.send_requested.connect(self.send_instruction)
         self.chat.cancel_requested.connect(self.cancel_job)
         self.chat.message_activated.connect(self._message_activated)
@@ -662,6 +663,57 @@ class CanvasArea(AreaWidget):
             self.services.canvas.rename_conversation(conversation_id, title),
             on_success=renamed,
             progress="Renaming the chat…",
+        )
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete a chat with its messages; Ctrl+Z brings it back (a command on the area's
+        undo stack), and the message bar says which."""
+        if self.services is None or not conversation_id or conversation_id == LOOSE:
+            return
+        canvas = self.services.canvas
+        title = self.chat.conversation_combo.currentText() or "Untitled chat"
+
+        def restore(deleted: Any, then: Callable[[str], None]) -> None:
+            def done(result: tuple[CanvasConversation, tuple[CanvasMessage, ...]]) -> None:
+                conversation, messages = result
+                then(conversation.id)
+                if self.state is not None and self.state.thread_id == conversation.thread_id:
+                    self.state.update_conversation(conversation)
+                    for message in messages:
+                        self.state.add_message(message)
+                    self._fill_conversations(conversation.id)
+                self._message(f"Chat “{title}” restored.", MessageLevel.SUCCESS)
+
+            run_op(
+                self,
+                canvas.restore_conversation(deleted),
+                on_success=done,
+                progress="Restoring the chat…",
+            )
+
+        def delete(target: str, then: Callable[[Any], None]) -> None:
+            def done(deleted: Any) -> None:
+                then(deleted)
+                self._conversation_removed(target)
+                self._message(f"Chat “{title}” deleted. Undo with Ctrl+Z.", MessageLevel.SUCCESS)
+
+            run_op(
+                self,
+                canvas.delete_conversation_keeping(target),
+                on_success=done,
+                progress="Deleting the chat…",
+            )
+
+        def deleted(snapshot: Any) -> None:
+            self._conversation_removed(conversation_id)
+            self.undo_stack.push(DeleteConversationCommand(title, snapshot, restore, delete))
+            self._message(f"Chat “{title}” deleted. Undo with Ctrl+Z.", MessageLevel.SUCCESS)
+
+        run_op(
+            self,
+            canvas.delete_conversation_keeping(conversation_id),
+            on_success=deleted,
+            progress="Deleting the chat…",
         )
 
     # ================================================================ assets and images
