@@ -143,6 +143,9 @@ class ProfilesArea(AreaWidget):
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.grid.customContextMenuRequested.connect(self._context_menu)
         self.grid.selectionModel().selectionChanged.connect(self._update_actions)
+        self.grid.selectionModel().selectionChanged.connect(
+            lambda *_a: self._follow_selection_in_garments()
+        )
         delete_action = QAction("Delete the selected profile", self.grid)
         delete_action.setShortcuts([QKeySequence.StandardKey.Delete, QKeySequence("Backspace")])
         delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -234,6 +237,12 @@ class ProfilesArea(AreaWidget):
         has = self.model is not None and self.model.rowCount() > 0
         self.cards.setCurrentWidget(self.grid if has else self.empty_state)
         self.search.setVisible(has)
+
+    def _follow_selection_in_garments(self) -> None:
+        """The garment panel's Profile box shows the selected card's profile."""
+        profile = self.selected_profile()
+        if profile is not None:
+            self.garments.choose_profile(profile.id)
 
     def _update_actions(self, *_args: object) -> None:
         chosen = self.selected_profile() is not None
