@@ -813,6 +813,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_window_state()
+        for area in self._areas.values():  # where the designer was (ui/session.py)
+            save = getattr(area, "save_session", None)
+            if callable(save):
+                save()
         for dialog in list(self._dialogs.values()):
             dialog.close()
         super().closeEvent(event)

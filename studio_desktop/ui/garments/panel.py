@@ -68,6 +68,7 @@ from studio_desktop.ui.operations import event_loop, run_op, show_external_error
 from studio_desktop.ui.profiles.cards import refusal_for_single_image
 from studio_desktop.ui.profiles.model import ProfileRole, ProfilesModel
 from studio_desktop.ui.profiles.thumbnails import ThumbnailLoader
+from studio_desktop.ui.session import RememberedSide, SessionMemory
 from studio_desktop.ui.theme import scaled_font, theme_manager
 
 log = logging.getLogger(__name__)
@@ -427,6 +428,53 @@ class GarmentPanel(QFrame):
         loader.loaded.connect(self._thumbnail_loaded)
         self._refill_profiles()
         self._update_build_button()
+        self.session = SessionMemory(services.store.dirs.root)
+        self._restore_sides()
+
+    # ------------------------------------------------------------------ the last session
+    def _restore_sides(self) -> None:
+        """The Front/Back photos of the last session, with their stored cutouts (no new job);
+        a photo moved or a cutout gone since is forgotten quietly."""
+        remembered = {k: self.session.garment_side(k) for k in self.slots}
+        remembered = {k: r for k, r in remembered.items() if r is not None}
+        if not remembered:
+            return
+        blobs = self.services.store.blobs
+
+        def read() -> dict[str, tuple[bytes, Path] | None]:
+            found: dict[str, tuple[bytes, Path] | None] = {}
+            for kind, side in remembered.items():
+                file = blobs.get_path(side.bucket, side.key)
+                try:
+                    found[kind] = (side.path.read_bytes(), file) if file is not None else None
+                except OSError:
+                    found[kind] = None
+            return found
+
+        def done(found: dict[str, tuple[bytes, Path] | None]) -> None:
+            for kind, side in remembered.items():
+                got = found.get(kind)
+                if got is None or self.sides[kind].path is not None:
+                    if got is None:
+                        self.session.remember_garment_side(kind, None)
+                    continue
+                photo, file = got
+                self.sides[kind] = SideState(
+                    path=side.path,
+                    photo=photo,
+                    cutout_key=side.key,
+                    cutout_file=file,
+                    from_cache=side.from_cache,
+                )
+                self.slots[kind].show_busy("Loading the cutout…")
+                image = self.loader.image(side.key)
+                if image is not None:
+                    self._show_cutout(kind, image)
+                else:
+                    self.loader.request(side.key, file)
+            self._update_build_button()
+
+        run_op(self, read, on_success=done, progress="Restoring the garment photos…")
 
     # ------------------------------------------------------------------ profiles
     def _refill_profiles(self, *_args: object) -> None:
@@ -456,6 +504,7 @@ class GarmentPanel(QFrame):
 
     def clear_side(self, kind: str) -> None:
         self.sides[kind] = SideState()
+        self.session.remember_garment_side(kind, None)
         self.slots[kind].show_empty()
         self._forget_pair()
         self._update_build_button()
@@ -504,6 +553,11 @@ class GarmentPanel(QFrame):
             key, file = files[0]
             side.cutout_key = key
             side.cutout_file = file
+            ref = output_ref(outcome.outputs[0])
+            if ref is not None and side.path is not None:
+                self.session.remember_garment_side(
+                    kind, RememberedSide(side.path, ref.bucket, ref.path, side.from_cache)
+                )
             slot.show_busy("Loading the cutout…")
             image = self.loader.image(key)
             if image is not None:

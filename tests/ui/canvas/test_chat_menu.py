@@ -64,7 +64,10 @@ def test_the_chat_menu_renames_and_deletes_with_undo(qtbot, services, window, op
         == 0
     )
     assert area.current_conversation_id == first
-    assert window.message_bar.text() == "Chat “Navy looks” deleted. Undo with Ctrl+Z."
+    qtbot.waitUntil(
+        lambda: window.message_bar.text() == "Chat “Navy looks” deleted. Undo with Ctrl+Z."
+    )
+    assert area.undo_stack.undoText() == "Delete chat “Navy looks”"
 
     # Ctrl+Z: back, with its messages in order and its pictures.
     window.activateWindow()
