@@ -215,7 +215,7 @@ class ProfilesArea(AreaWidget):
         button.setAutoRaise(True)
         button.clicked.connect(lambda _checked=False: slot())
         if shortcut:
-            action = QAction(self)
+            action = QAction(text, self)  # (named: Help ▸ Keyboard shortcuts lists it)
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             action.triggered.connect(lambda _checked=False: slot())

@@ -49,6 +49,7 @@ def test_f1_and_question_mark_open_the_list_from_the_real_actions(qtbot, app: Ap
         ("Last job", native("End")),
         ("Open in Magic Canvas", native("Ctrl+Return")),
         ("Smaller brush", "["),
+        ("New profile", native("Ctrl+N")),
         ("Hold and drag to move the image", "Space"),
         ("Hold to see the version before", "\\"),
         ("Send the instruction", "Ctrl+Enter"),
