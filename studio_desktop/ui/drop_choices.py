@@ -6,7 +6,8 @@ thing, the window shows a zone per meaning while the files are dragged over it a
 files are dropped on decides (as in InvokeAI); a paste asks with a menu. When only one thing
 makes sense (a folder, more than two files), there is one zone.
 
-Deciding reads no file: only the number of dropped items and whether one is a folder (a stat),
+Deciding reads no file: only the number of dropped items and whether one is a folder or gone
+(a stat each),
 so it is done once when the drag enters, never per mouse move.
 """
 
@@ -59,8 +60,9 @@ def choices_for(
     """The options for ``paths`` dropped on ``area`` (in the order the zones are laid out:
     the cutout left, Magic Canvas in the middle or right, the reference right)."""
     count = len(paths)
-    folders = any(p.is_dir() for p in paths)
-    if area is AreaKey.CANVAS or folders or count > MAX_GARMENT_PHOTOS or count == 0:
+    # A folder, or a file that is not there, goes the one way that reports on each file.
+    odd = any(p.is_dir() or not p.exists() for p in paths)
+    if area is AreaKey.CANVAS or odd or count > MAX_GARMENT_PHOTOS or count == 0:
         return [_canvas(max(count, 1))]
     cutout_hint = (
         "The front of the garment"

@@ -351,7 +351,7 @@ def test_ctrl_v_in_history_offers_the_drop_choices(qtbot, app: App, tmp_path: Pa
     menu.close()
     db = app.services.store.db
     qtbot.waitUntil(lambda: db.scalar("SELECT count(*) FROM canvas_threads") == 1, timeout=20_000)
-    assert window.current_area_key is AreaKey.CANVAS
+    qtbot.waitUntil(lambda: window.current_area_key is AreaKey.CANVAS, timeout=10_000)
 
     # Edit ▸ Paste in History goes the same way (the cutout this time).
     window.set_current_area(AreaKey.HISTORY)
