@@ -91,3 +91,14 @@ def test_the_chat_menu_renames_and_deletes_with_undo(qtbot, services, window, op
     )
     qtbot.waitUntil(lambda: chat.conversation_combo.count() == 1, timeout=10_000)
     assert store.rows.count("canvas_conversations") == 1
+
+
+@pytest.mark.qt_log_ignore("does not support grabbing the keyboard")  # (offscreen menus)
+def test_chat_menu_screenshot(qtbot, opened, scheme: str, screenshot) -> None:
+    chat = opened.chat
+    menu = chat.rename_button.menu()
+    menu.popup(chat.rename_button.mapToGlobal(chat.rename_button.rect().bottomLeft()))
+    qtbot.waitUntil(menu.isVisible)
+    screenshot(menu, "ux-chat-menu")
+    screenshot(chat, "ux-chat-panel")
+    menu.close()
