@@ -122,3 +122,27 @@ def test_the_pin_badge_contrast(
             disc.name(),
             outside.name(),
         )
+
+
+def test_end_reads_the_remaining_pages_and_goes_to_the_oldest_job(
+    qtbot: Any, area: HistoryArea, make: Maker
+) -> None:
+    """Item 3: End is the last job of the whole history, not of the pages read so far."""
+    jobs = make.seed(260, outputs=1)
+    oldest = jobs[-1].id
+    area.resize(900, 620)
+    area.show()
+    area.model.reload()  # (as at start: the first page only)
+    qtbot.waitUntil(
+        lambda: not area.model.is_loading and 0 < area.model.rowCount() < 260, timeout=WAIT_MS
+    )
+    assert area.model.has_more, "the test needs more than one page"
+    area.view.setFocus()
+    area.window().activateWindow()
+    qtbot.keyClick(area.view, Qt.Key.Key_End)
+    qtbot.waitUntil(lambda: area.selected_job_ids() == [oldest], timeout=WAIT_MS)
+    assert not area.model.has_more
+    index = area.model.index_of(oldest)
+    assert area.view.viewport().rect().intersects(area.view.visualRect(index))
+    qtbot.keyClick(area.view, Qt.Key.Key_Home)
+    assert area.view.currentIndex().row() == 0
