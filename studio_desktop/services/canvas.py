@@ -88,6 +88,7 @@ from studio_desktop.services.common import (
 from studio_desktop.services.creations import MAX_LABEL_CHARS, MAX_TITLE_CHARS
 from studio_desktop.services.jobs import JobService
 from studio_desktop.store.queries import AssetView, ConversationView, Version
+from studio_desktop.store.repository import model_from_sql
 from studio_desktop.store.workspace import Store
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,16 @@ NOT_HERE = (
 )
 
 MaskLike = npt.NDArray[Any] | Image.Image
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedConversation:
+    """A deleted chat as :meth:`CanvasService.restore_conversation` brings it back."""
+
+    conversation: CanvasConversation
+    messages: tuple[CanvasMessage, ...]
+    #: (bucket, path) -> (bytes, content type) of the objects the messages referred to.
+    images: dict[tuple[str, str], tuple[bytes, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +270,21 @@ class CanvasService(BlockingWork):
         """Delete a chat and its messages (their masks' removal is queued)."""
         result = await self.io(self.store.rows.delete, "canvas_conversations", conversation_id)
         return bool(result.deleted)
+
+    async def delete_conversation_keeping(self, conversation_id: str) -> DeletedConversation:
+        """Delete a chat and its messages like :meth:`delete_conversation`, keeping what
+        :meth:`restore_conversation` needs to bring them back (undo): the rows, and the bytes
+        of the images only they referred to (their masks) read from this computer first."""
+        return await self.io(self._delete_keeping, conversation_id)
+
+    async def restore_conversation(
+        self, deleted: DeletedConversation
+    ) -> tuple[CanvasConversation, tuple[CanvasMessage, ...]]:
+        """Bring a deleted chat back with its messages (new ids; their order and texts kept);
+        returns both as stored.
+        Images whose objects were removed are stored again from the kept bytes; one that was
+        not on this computer comes back without its picture."""
+        return await self.io(self._restore, deleted)
 
     # ------------------------------------------------------------------ instructions
     async def send_instruction(
@@ -491,6 +517,88 @@ class CanvasService(BlockingWork):
                 id=new_id(), thread_id=thread_id, user_id=self.store.user_id, title=title
             )
             return self.store.rows.save(conversation)
+
+    def _delete_keeping(self, conversation_id: str) -> DeletedConversation:
+        with self.store.transaction():
+            conversation = self._require(CanvasConversation, conversation_id, "conversation")
+            rows = self.store.db.query(
+                "SELECT * FROM canvas_messages WHERE conversation_id = ? ORDER BY created_at, id",
+                (conversation_id,),
+            )
+            messages = tuple(model_from_sql(CanvasMessage, dict(r)) for r in rows)
+            images: dict[tuple[str, str], tuple[bytes, str]] = {}
+            for message in messages:
+                for bucket, path in (
+                    (message.mask_storage_bucket, message.mask_storage_path),
+                    (message.output_storage_bucket, message.output_storage_path),
+                ):
+                    if not bucket or not path or (bucket, path) in images:
+                        continue
+                    file = self.store.blobs.get_path(bucket, path)
+                    if file is not None:
+                        try:
+                            images[(bucket, path)] = (file.read_bytes(), mime_for_path(path))
+                        except OSError:
+                            log.warning("chat delete: could not keep %s/%s", bucket, path)
+            self.store.rows.delete("canvas_conversations", conversation_id)
+        return DeletedConversation(conversation, messages, images)
+
+    def _restore(
+        self, deleted: DeletedConversation
+    ) -> tuple[CanvasConversation, tuple[CanvasMessage, ...]]:
+        old = deleted.conversation
+        user = self.store.user_id
+        with self.store.transaction():
+            self._require(CanvasThread, old.thread_id, "creation")
+            conversation = dataclasses.replace(old, id=new_id())
+            moved: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+            def keep(bucket: str | None, path: str | None) -> tuple[str | None, str | None]:
+                if not bucket or not path:
+                    return None, None
+                key = (bucket, path)
+                if key not in moved:
+                    if self.store.blobs.info(bucket, path) is not None:
+                        moved[key] = key  # still stored: refer to it again
+                    elif key in deleted.images:
+                        data, mime = deleted.images[key]
+                        ref = canvas_object_ref(user, old.thread_id, mime)
+                        self.store.blobs.put(ref.bucket, ref.path, data, mime)
+                        moved[key] = (ref.bucket, ref.path)
+                    else:
+                        moved[key] = None
+                found = moved[key]
+                return found if found is not None else (None, None)
+
+            messages = []
+            for message in deleted.messages:
+                mask_bucket, mask_path = keep(
+                    message.mask_storage_bucket, message.mask_storage_path
+                )
+                out_bucket, out_path = keep(
+                    message.output_storage_bucket, message.output_storage_path
+                )
+                asset_id = message.asset_id
+                if asset_id is not None and not self.store.rows.exists("canvas_assets", asset_id):
+                    asset_id = None
+                job_id = message.output_job_id
+                if job_id is not None and not self.store.rows.exists("jobs", job_id):
+                    job_id = None
+                messages.append(
+                    dataclasses.replace(
+                        message,
+                        id=new_id(),
+                        conversation_id=conversation.id,
+                        asset_id=asset_id,
+                        output_job_id=job_id,
+                        mask_storage_bucket=mask_bucket,
+                        mask_storage_path=mask_path,
+                        output_storage_bucket=out_bucket,
+                        output_storage_path=out_path,
+                    )
+                )
+            self.store.rows.save_many([conversation, *messages], touch=False)
+        return conversation, tuple(messages)
 
     def _rename(self, model: type[Any], row_id: str, column: str, value: str | None) -> Any:
         what = {CanvasThread: "creation", CanvasAsset: "image"}.get(model, "conversation")

@@ -36,6 +36,7 @@ from studio_desktop.domain.enums import JobStatus, JobType, OutputKind, parse_en
 from studio_desktop.domain.errors import ExternalError, ValidationError
 from studio_desktop.domain.models import Job, JobOutput, Profile
 from studio_desktop.domain.paths import ObjectRef
+from studio_desktop.domain.sentences import listed
 from studio_desktop.services.common import BlockingWork, NotFoundError, mime_for_path, output_ref
 from studio_desktop.services.creations import NewAsset, creation_rows
 from studio_desktop.services.jobs import JobService
@@ -143,11 +144,7 @@ class ExportResult:
         text = f"Saved {saved} image{'s' if saved != 1 else ''} to “{self.folder.name}”."
         if self.skipped:
             count = len(self.skipped)
-            text += (
-                f" {count} could not be saved: "
-                + "; ".join(dict.fromkeys(s.reason for s in self.skipped))
-                + "."
-            )
+            text = listed(f"{text} {count} could not be saved:", (s.reason for s in self.skipped))
         return text
 
 

@@ -50,6 +50,7 @@ from studio_desktop.domain.models import (
     new_id,
 )
 from studio_desktop.domain.paths import ObjectRef, canvas_object_ref
+from studio_desktop.domain.sentences import listed
 from studio_desktop.imaging.decode import ImageInfo, probe_image
 from studio_desktop.imaging.errors import ImageError
 from studio_desktop.services.common import BlockingWork, NotFoundError, discard_files_on_failure
@@ -84,9 +85,10 @@ class NothingToImportError(ExternalError):
         elif not refused:
             message = "Nothing was dropped."
         else:
-            reasons = "; ".join(f.message or f.name for f in refused[:3])
-            more = f" (and {len(refused) - 3} more)" if len(refused) > 3 else ""
-            message = f"None of the {len(refused)} files can be used: {reasons}{more}."
+            message = listed(
+                f"None of the {len(refused)} files can be used:",
+                (f.message or f"“{f.name}” cannot be used." for f in refused),
+            )
         super().__init__(message)
         self.files = files
 
@@ -122,15 +124,15 @@ class CreationResult:
 
     @property
     def message(self) -> str:
-        """One sentence for the window."""
+        """What the window says: what was added, then one line per file that was not."""
         added = len(self.assets)
         text = f"Added {added} image{'s' if added != 1 else ''}."
         refused = self.refused
         if refused:
-            text += f" {len(refused)} not added: " + "; ".join(
-                f.message or f.name for f in refused[:3]
+            text = listed(
+                f"{text} {len(refused)} not added:",
+                (f.message or f"“{f.name}” cannot be used." for f in refused),
             )
-            text += f" (and {len(refused) - 3} more)." if len(refused) > 3 else "."
         return text
 
 

@@ -138,6 +138,8 @@ class AppController(QObject):
         window.workspace_switch_requested.connect(self.switch_workspace)
         window.settings_changed.connect(self.apply_settings)
         window.dropped_files.connect(self.start_creation)
+        window.garment_drop_requested.connect(self.cut_out_garment)
+        window.reference_drop_requested.connect(self.set_profile_reference)
         window.import_requested.connect(self.start_creation)
         window.welcome_shown.connect(self._offer_samples)
 
@@ -435,6 +437,26 @@ class AppController(QObject):
             on_failure=failed,
             progress="Adding sample images…",
         )
+
+    def cut_out_garment(self, paths: list[Path]) -> None:
+        """Photos dropped (or pasted) as "Cut out garment": the Profiles screen's garment
+        panel cuts them out, the first as the front, a second as the back."""
+        if self.workspace is None or not paths:
+            return
+        self.window.set_current_area(AreaKey.PROFILES)
+        garments = getattr(self.window.profiles_area, "garments", None)
+        if garments is None:
+            return
+        for kind, path in zip(("front", "back"), paths, strict=False):
+            garments.extract(kind, path)
+
+    def set_profile_reference(self, paths: list[Path]) -> None:
+        """A photo dropped (or pasted) as "Set profile reference" for the selected profile."""
+        if self.workspace is None or not paths:
+            return
+        taker = getattr(self.window.profiles_area, "reference_from", None)
+        if callable(taker):
+            taker(paths)
 
     def start_creation(self, paths: list[Path]) -> None:
         """Images dropped on the window (or imported): a new creation, shown in the Canvas."""

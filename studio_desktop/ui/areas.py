@@ -17,7 +17,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from enum import StrEnum
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QWidget
@@ -64,6 +65,11 @@ class AreaWidget(QWidget):
 
     def area_deactivated(self) -> None:
         """Another area was chosen (pause what only matters while visible)."""
+
+    def drop_options(self, paths: list[Path]) -> list[Any]:
+        """What files dropped on the window over this area can do (``DropOption``s from
+        ``ui/drop_choices.py``); empty: a new Magic Canvas creation, the default."""
+        return []
 
 
 AreaFactory = Callable[[], AreaWidget]

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtGui import QDragMoveEvent, QDropEvent
 
 from studio_desktop.domain.errors import ExternalError
 
@@ -42,6 +43,20 @@ def classify_urls(urls: Iterable[QUrl]) -> DroppedItems:
         path = Path(url.toLocalFile())
         (items.folders if path.is_dir() else items.files).append(path)
     return items
+
+
+def accept_copy(event: QDropEvent | QDragMoveEvent) -> bool:
+    """Accept a drag or drop as a **copy**, whatever the source proposed (a file manager told
+    "move" may delete the designer's original). A source that cannot copy gets a link; one that
+    offers neither is refused. (Drag-enter events are drag-move events in Qt.)"""
+    possible = event.possibleActions()
+    for action in (Qt.DropAction.CopyAction, Qt.DropAction.LinkAction):
+        if possible & action:
+            event.setDropAction(action)
+            event.accept()
+            return True
+    event.ignore()
+    return False
 
 
 def has_droppable_urls(mime: QMimeData) -> bool:

@@ -2,8 +2,9 @@
 
 ::
 
-    ┌ message bar (errors/notices; hidden when empty) ───────────────────────────┐
+    ┌──────────┬────────────────────────────────────────────────────────────────┐
     │ side bar │ QStackedWidget: History | Profiles | Canvas (built on first show) │
+    │          │    ┌ message bar (floats over the areas' bottom; in no layout) ┐   │
     └ status bar: [busy indicator] [sync status] ────────────────────────────────┘
 
 It is the :class:`~studio_desktop.ui.operations.OperationHost` of every ``run_op`` started from
@@ -29,7 +30,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -93,6 +94,8 @@ class _MenuPart(Generic[T]):
 class MainWindow(QMainWindow):
     # What the user asked for; the payloads are plain Python values.
     dropped_files = Signal(list)  # list[Path]: files dropped anywhere on the window (expanded)
+    garment_drop_requested = Signal(list)  # list[Path]: 1–2 photos to cut out (front, back)
+    reference_drop_requested = Signal(list)  # list[Path]: one photo for the selected profile
     import_requested = Signal(list)  # list[Path]: File → Import images…
     export_requested = Signal()  # File → Export selected…
     connect_requested = Signal(object)  # ProjectConnection
@@ -111,6 +114,7 @@ class MainWindow(QMainWindow):
     action_quit = _MenuPart["QAction"]()
     action_undo = _MenuPart["QAction"]()
     action_redo = _MenuPart["QAction"]()
+    action_paste = _MenuPart["QAction"]()
     area_actions = _MenuPart["dict[AreaKey, QAction]"]()
     theme_actions = _MenuPart["dict[ThemeMode, QAction]"]()
     thumbnail_actions = _MenuPart["dict[ThumbnailSize, QAction]"]()
@@ -122,6 +126,7 @@ class MainWindow(QMainWindow):
     action_about = _MenuPart["QAction"]()
     action_copy_diagnostics = _MenuPart["QAction"]()
     action_welcome = _MenuPart["QAction"]()
+    action_shortcuts = _MenuPart["QAction"]()
 
     def __init__(
         self,
@@ -174,7 +179,7 @@ class MainWindow(QMainWindow):
         body.addWidget(self.stack, 1)
         central = QWidget(self)
         central.setObjectName("Central")
-        self._column = QVBoxLayout(central)  # the message bar goes on top when first needed
+        self._column = QVBoxLayout(central)
         self._column.setContentsMargins(0, 0, 0, 0)
         self._column.setSpacing(0)
         self._column.addLayout(body, 1)
@@ -206,10 +211,12 @@ class MainWindow(QMainWindow):
     # ================================================================ parts built when needed
     @property
     def message_bar(self) -> MessageBar:
-        """The bar above the areas for errors and notices (hidden while it has none)."""
+        """The bar for errors and notices, floating over the bottom of the areas (hidden while
+        it has none): it is in no layout, so it never moves what is on screen."""
         if self._message_bar is None:
             self._message_bar = MessageBar(self.centralWidget())
-            self._column.insertWidget(0, self._message_bar)
+            self._message_bar.left_inset = self.sidebar.width()
+            self.sidebar.installEventFilter(self)
         return self._message_bar
 
     @property
@@ -350,6 +357,16 @@ class MainWindow(QMainWindow):
         self.action_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         edit_menu.addAction(self.action_undo)
         edit_menu.addAction(self.action_redo)
+        edit_menu.addSeparator()
+        # Ctrl+V belongs to the areas (each pastes its way; a second owner of the key would
+        # make it ambiguous): the menu entry shows the key and asks the current area.
+        self.action_paste = edit_menu.addAction(icon("import"), "&Paste image\tCtrl+V")
+        self.action_paste.setObjectName("action_paste")
+        self.action_paste.triggered.connect(self.paste_into_area)
+        edit_menu.aboutToShow.connect(self.update_paste_action)
+        QGuiApplication.clipboard().dataChanged.connect(self.update_paste_action)
+        self.area_changed.connect(lambda _key: self.update_paste_action())
+        self.update_paste_action()
 
         self.area_actions: dict[AreaKey, QAction] = {}
         areas = QActionGroup(self)
@@ -401,6 +418,14 @@ class MainWindow(QMainWindow):
         self.action_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.action_settings.triggered.connect(self.open_settings_dialog)
 
+        self.action_shortcuts = help_menu.addAction(icon("settings"), "&Keyboard shortcuts")
+        self.action_shortcuts.setObjectName("action_shortcuts")
+        self.action_shortcuts.setShortcuts(
+            [QKeySequence(QKeySequence.StandardKey.HelpContents), QKeySequence("?")]
+        )
+        self.action_shortcuts.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.action_shortcuts.triggered.connect(self.open_shortcuts_dialog)
+        help_menu.addSeparator()
         self.action_about = help_menu.addAction(icon("info"), f"&About {APP_NAME}")
         self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
         self.action_about.triggered.connect(self.open_about_dialog)
@@ -409,6 +434,40 @@ class MainWindow(QMainWindow):
         self.action_welcome = help_menu.addAction(icon("info"), "&Welcome and sample images")
         self.action_welcome.triggered.connect(self.show_welcome)
         self.area_actions[self.current_area_key].setChecked(True)
+
+    # ================================================================ paste
+    def _area_paste(self) -> tuple[Any, bool]:
+        """The current area's paste (or None) and whether it can paste now."""
+        area = self._areas.get(self.current_area_key)
+        if area is None:
+            return None, False
+        paste = getattr(area, "paste", None) or getattr(area, "paste_image", None)
+        if not callable(paste):
+            return None, False
+        can = getattr(area, "can_paste", None)
+        if callable(can):
+            return paste, bool(can())
+        from studio_desktop.ui.drop_choices import clipboard_has_paste
+
+        return paste, clipboard_has_paste()
+
+    def update_paste_action(self) -> None:
+        """Edit ▸ Paste is enabled where a paste would do something (the tooltip says why not)."""
+        paste, can = self._area_paste()
+        self.action_paste.setEnabled(can)
+        if paste is None:
+            tip = f"{self.current_area_key.label} has nothing to paste into"
+        elif not can:
+            tip = "The clipboard holds no image or image files"
+        else:
+            tip = "Paste the clipboard's image (Ctrl+V)"
+        self.action_paste.setToolTip(tip)
+        self.action_paste.setStatusTip(tip)
+
+    def paste_into_area(self) -> None:
+        paste, _can = self._area_paste()
+        if paste is not None:
+            paste()
 
     # ================================================================ view
     def set_theme_mode(self, mode: ThemeMode) -> None:
@@ -545,6 +604,17 @@ class MainWindow(QMainWindow):
 
         return self._open("about", AboutDialog(self.dirs.root, self))
 
+    def open_shortcuts_dialog(self) -> QWidget:
+        """Help ▸ Keyboard shortcuts (F1, ?): read from the real actions of every screen (the
+        screens not built yet are built first)."""
+        from studio_desktop.ui.dialogs.shortcuts_dialog import ShortcutsDialog, collect_shortcuts
+
+        areas = [(key.label, self.area(key)) for key in AreaKey]
+        entries = collect_shortcuts(self, areas)
+        dialog = ShortcutsDialog(entries, self)
+        dialog.setModal(False)
+        return self._open("shortcuts", dialog)
+
     def open_import_dialog(self) -> QWidget:
         from PySide6.QtWidgets import QFileDialog
 
@@ -592,21 +662,57 @@ class MainWindow(QMainWindow):
         self.busy_indicator.end(token)
 
     # ================================================================ drag and drop
-    # (ui/drop.py is imported at the first drag, not before the first paint.)
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        from studio_desktop.ui.drop import has_droppable_urls
+    # (ui/drop.py is imported at the first drag, not before the first paint.) What a drop can
+    # do on the current screen is decided once at drag-enter (no file is read: see
+    # ui/drop_choices.py); a zone per option is shown, and the one under the pointer is what
+    # the drop does. Drops are always accepted as copies.
+    def drop_options(self, paths: list[Path]) -> list[Any]:
+        """The zones for ``paths`` dropped on the current area (its ``drop_options``, else
+        Magic Canvas alone)."""
+        from studio_desktop.ui.drop_choices import choices_for
 
-        if has_droppable_urls(event.mimeData()):
-            event.acceptProposedAction()
-            self.drop_overlay.show_over_parent("Drop to open")
-        else:
+        area = self._areas.get(self.current_area_key)
+        options = list(area.drop_options(paths)) if area is not None else []
+        return options or choices_for(AreaKey.CANVAS, paths)
+
+    def drop_zone_point(self, paths: list[Path], choice: str) -> QPoint:
+        """The middle of the zone for ``choice`` when ``paths`` are dragged over the window
+        (window coordinates; for tests and the xdotool walkthrough)."""
+        overlay = self.drop_overlay
+        overlay.left_inset = self.sidebar.width()
+        overlay.setGeometry(self.centralWidget().rect())
+        options = self.drop_options(paths)
+        overlay.options = options
+        rects = overlay.zone_rects()
+        for option, rect in zip(options, rects, strict=True):
+            if option.choice.value == choice:
+                return self.centralWidget().mapTo(self, rect.center())
+        raise ValueError(f"no {choice!r} zone for these files here")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        from studio_desktop.ui.drop import accept_copy, classify_urls, has_droppable_urls
+
+        if not has_droppable_urls(event.mimeData()):
             event.ignore()
+            return
+        accept_copy(event)
+        items = classify_urls(event.mimeData().urls())
+        overlay = self.drop_overlay
+        overlay.left_inset = self.sidebar.width()
+        if items.local:
+            pos = self.centralWidget().mapFrom(self, event.position().toPoint())
+            overlay.show_zones(self.drop_options(items.local), pos)
+        else:
+            overlay.show_over_parent("Links cannot be dropped: save the image first")
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        from studio_desktop.ui.drop import has_droppable_urls
+        from studio_desktop.ui.drop import accept_copy, has_droppable_urls
 
         if has_droppable_urls(event.mimeData()):
-            event.acceptProposedAction()
+            accept_copy(event)
+            if self._drop_overlay is not None and self._drop_overlay.isVisible():
+                pos = self.centralWidget().mapFrom(self, event.position().toPoint())
+                self._drop_overlay.hover(pos)
         else:
             event.ignore()
 
@@ -615,9 +721,16 @@ class MainWindow(QMainWindow):
         super().dragLeaveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        from studio_desktop.ui.drop import classify_urls, expand_paths, has_droppable_urls
+        from studio_desktop.ui.drop import (
+            accept_copy,
+            classify_urls,
+            expand_paths,
+            has_droppable_urls,
+        )
+        from studio_desktop.ui.drop_choices import DropChoice
 
-        self.drop_overlay.hide()
+        overlay = self.drop_overlay
+        overlay.hide()
         mime = event.mimeData()
         if not has_droppable_urls(mime):
             event.ignore()
@@ -631,14 +744,24 @@ class MainWindow(QMainWindow):
                 level=MessageLevel.WARNING,
             )
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         if items.links:
+            n = len(items.links)
             self.show_message(
-                f"{len(items.links)} link(s) were skipped: only files from this computer can be "
-                "dropped.",
+                f"{n} link{'s were' if n != 1 else ' was'} skipped: only files from this "
+                "computer can be dropped.",
                 level=MessageLevel.WARNING,
             )
+        pos = self.centralWidget().mapFrom(self, event.position().toPoint())
+        options = overlay.options or self.drop_options(items.local)
+        if not overlay.options:
+            overlay.options = options
+        chosen = overlay.zone_at(pos)
+        choice = chosen.choice if chosen is not None else DropChoice.CANVAS
         paths = items.local
+        if choice is not DropChoice.CANVAS:
+            self.deliver_drop(choice.value, paths)
+            return
         if items.folders:
             from studio_desktop.ui.operations import run_op
 
@@ -655,6 +778,16 @@ class MainWindow(QMainWindow):
             self.show_external_error(error)
             return
         self._emit_dropped(files)
+
+    def deliver_drop(self, choice: str, paths: list[Path]) -> None:
+        """Files (dropped, or pasted) sent where the designer chose: a ``DropChoice`` value."""
+        log.info("%d file(s) for %s", len(paths), choice)
+        if choice == "cutout":
+            self.garment_drop_requested.emit(list(paths))
+        elif choice == "reference":
+            self.reference_drop_requested.emit(list(paths))
+        else:
+            self._emit_dropped(list(paths))
 
     def _emit_dropped(self, files: list[Path]) -> None:
         log.info("%d file(s) dropped on the window", len(files))
@@ -683,6 +816,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_window_state()
+        for area in self._areas.values():  # where the designer was (ui/session.py)
+            save = getattr(area, "save_session", None)
+            if callable(save):
+                save()
         for dialog in list(self._dialogs.values()):
             dialog.close()
         super().closeEvent(event)
@@ -693,6 +830,13 @@ class MainWindow(QMainWindow):
         return self._painted
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.sidebar
+            and event.type() == QEvent.Type.Resize
+            and self._message_bar is not None
+        ):
+            self._message_bar.left_inset = self.sidebar.width()
+            self._message_bar.place()
         if (
             not self._painted
             and event.type() == QEvent.Type.Paint

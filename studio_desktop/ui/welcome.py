@@ -82,7 +82,8 @@ STEPS: tuple[Step, ...] = (
     Step(
         "import",
         "Drop an image",
-        "Drag a photo onto this window: it opens in Magic Canvas as a new creation.",
+        "Drag a photo onto this window and drop it on “Edit in Magic Canvas”: it opens as a "
+        "new creation.",
     ),
     Step(
         "brush",

@@ -149,8 +149,9 @@ def test_hidden_parts_take_their_places_when_first_needed(qtbot, main_window: Ma
     bar = main_window.message_bar
     qtbot.waitUntil(bar.isVisible)
     assert bar.parentWidget() is main_window.stack.parentWidget()
-    qtbot.waitUntil(lambda: bar.geometry().bottom() < main_window.stack.geometry().top())
-    assert main_window.sidebar.geometry().top() > bar.geometry().bottom()
+    # It floats over the bottom of the areas, clear of the side bar and the status bar.
+    assert main_window.stack.geometry().contains(bar.geometry())
+    assert bar.geometry().left() > main_window.sidebar.geometry().right()
 
 
 def test_message_bar_shows_dismisses_and_counts_repeats(qtbot, main_window: MainWindow) -> None:
@@ -253,9 +254,13 @@ def test_dropping_files_emits_dropped_files(qtbot, main_window: MainWindow, tmp_
     two = tmp_path / "b.jpg"
     one.write_bytes(b"x")
     two.write_bytes(b"y")
-    # Dropped on a child (the stack) that does not take drops itself: the window takes it.
+    # Dropped on a child (the stack) that does not take drops itself: the window takes it
+    # (two photos could be a garment's sides: dropped on the "Edit in Magic Canvas" zone).
+    point = main_window.stack.mapFrom(
+        main_window, main_window.drop_zone_point([one, two], "canvas")
+    )
     with qtbot.waitSignal(main_window.dropped_files) as signal:
-        result = drop_files(main_window.stack, [one, two])
+        result = drop_files(main_window.stack, [one, two], point)
     assert result.entered and result.dropped
     assert signal.args[0] == [one, two]
     assert main_window.drop_overlay.isHidden()

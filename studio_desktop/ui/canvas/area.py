@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -86,7 +86,7 @@ from studio_desktop.store.repository import ChangeSet
 from studio_desktop.ui.areas import AreaKey, AreaWidget
 from studio_desktop.ui.bridge import EventBridge
 from studio_desktop.ui.canvas.chat import ChatPanel
-from studio_desktop.ui.canvas.commands import UNDO_LIMIT, MaskCommand
+from studio_desktop.ui.canvas.commands import UNDO_LIMIT, DeleteConversationCommand, MaskCommand
 from studio_desktop.ui.canvas.creations import PANEL_WIDTH, CreationsPanel
 from studio_desktop.ui.canvas.drop_rules import DropPlan, DropTarget, plan_drop
 from studio_desktop.ui.canvas.images import (
@@ -105,9 +105,11 @@ from studio_desktop.ui.canvas.state import (
 )
 from studio_desktop.ui.canvas.strips import AssetStrip, VersionStrip
 from studio_desktop.ui.canvas.view import CompareMode, MaskCanvas, Tool
+from studio_desktop.ui.drop import accept_copy
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.main_window import IMAGE_FILTER, main_window_of
 from studio_desktop.ui.operations import event_loop, run_op, show_external_error
+from studio_desktop.ui.session import SessionMemory
 from studio_desktop.ui.theme import scaled_font
 from studio_desktop.ui.widgets.drop_overlay import DropOverlay
 from studio_desktop.ui.widgets.empty_state import EmptyState
@@ -171,6 +173,9 @@ class CanvasArea(AreaWidget):
             self._locate, self._make_thumbnail, self, missing=self._ask_for_blob
         )
         self._build()
+        # Where the designer was (restored once the services are here; see ui/session.py).
+        self.session = SessionMemory(services.store.dirs.root) if services is not None else None
+        self.canvas.set_brush_size(SessionMemory.brush_size(self.canvas.brush_size))
         if services is not None:
             self._connect_services(services)
 
@@ -265,6 +270,7 @@ class CanvasArea(AreaWidget):
         self.chat.conversation_selected.connect(self.select_conversation)
         self.chat.new_conversation_requested.connect(self.new_conversation)
         self.chat.rename_conversation_requested.connect(self.rename_conversation)
+        self.chat.delete_conversation_requested.connect(self.delete_conversation)
         self.chat.send_requested.connect(self.send_instruction)
         self.chat.cancel_requested.connect(self.cancel_job)
         self.chat.message_activated.connect(self._message_activated)
@@ -441,6 +447,62 @@ class CanvasArea(AreaWidget):
         self.bridge.connect_event(canvas.job_progress, self._on_progress)
         self.bridge.connect_event(services.jobs.job_finished, self._on_job_finished)
         self.bridge.connect_event(services.store.rows.rows_changed, self._on_rows_changed)
+        QTimer.singleShot(0, self, self._restore_session)
+
+    # ================================================================ the last session
+    def _restore_session(self) -> None:
+        """Reopen the creation open at the last moment (without bringing the Canvas forward);
+        one deleted since is forgotten quietly."""
+        session, services = self.session, self.services
+        if session is None or services is None or self.state is not None:
+            return
+        thread_id, asset_id = session.creation()
+        if thread_id is None:
+            return
+        if asset_id is not None:
+            self._last_asset.setdefault(thread_id, asset_id)
+
+        def gone(error: ExternalError) -> None:
+            log.info("last creation not reopened: %s", error.message)
+            session.remember_creation(None)
+
+        run_op(
+            self,
+            services.canvas.open_creation(thread_id),
+            on_success=lambda view: self._opened(view) if self.state is None else None,
+            on_failure=gone,
+            progress="Reopening your last creation…",
+        )
+
+    def _restore_mask(self, asset_id: str, layer: MaskLayer) -> None:
+        """Put back the mask kept for this image (imported or painted before a restart)."""
+        session = self.session
+        if session is None or not session.mask_file(asset_id).is_file():
+            return
+
+        def put(array: Any) -> None:
+            if array is not None and self._layers.get(asset_id) is layer and layer.is_empty():
+                layer.replace(array)
+                self.canvas.update()
+                self._refresh_mask_hint()
+
+        self._background(lambda: session.load_mask(asset_id, layer.size), on_done=put)
+
+    def _keep_mask(self, asset_id: str, layer: MaskLayer) -> None:
+        session = self.session
+        if session is not None:
+            array = layer.to_array()
+            self._background(lambda: session.save_mask(asset_id, array), on_done=lambda _r: None)
+
+    def save_session(self) -> None:
+        """At close: keep the masks of the images (an empty one forgets its file)."""
+        if self.session is None:
+            return
+        for asset_id, layer in self._layers.items():
+            try:
+                self.session.save_mask(asset_id, layer.to_array())
+            except OSError as error:
+                log.warning("mask of %s not kept: %s", asset_id, error)
 
     # ================================================================ helpers
     def _locate(self, key: ObjectKey) -> Path | None:
@@ -581,6 +643,8 @@ class CanvasArea(AreaWidget):
         if view.thread.id not in self.creations.ids():
             self.creations.upsert(view.thread)
         self.creations.select(view.thread.id)
+        if self.session is not None:
+            self.session.remember_creation(view.thread.id, self._last_asset.get(view.thread.id))
         self._show_editor(True)
         self._fill_conversations(self._default_conversation())
         assets = self.state.assets
@@ -663,6 +727,57 @@ class CanvasArea(AreaWidget):
             progress="Renaming the chat…",
         )
 
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete a chat with its messages; Ctrl+Z brings it back (a command on the area's
+        undo stack), and the message bar says which."""
+        if self.services is None or not conversation_id or conversation_id == LOOSE:
+            return
+        canvas = self.services.canvas
+        title = self.chat.conversation_combo.currentText() or "Untitled chat"
+
+        def restore(deleted: Any, then: Callable[[str], None]) -> None:
+            def done(result: tuple[CanvasConversation, tuple[CanvasMessage, ...]]) -> None:
+                conversation, messages = result
+                then(conversation.id)
+                if self.state is not None and self.state.thread_id == conversation.thread_id:
+                    self.state.update_conversation(conversation)
+                    for message in messages:
+                        self.state.add_message(message)
+                    self._fill_conversations(conversation.id)
+                self._message(f"Chat “{title}” restored.", MessageLevel.SUCCESS)
+
+            run_op(
+                self,
+                canvas.restore_conversation(deleted),
+                on_success=done,
+                progress="Restoring the chat…",
+            )
+
+        def delete(target: str, then: Callable[[Any], None]) -> None:
+            def done(deleted: Any) -> None:
+                then(deleted)
+                self._conversation_removed(target)
+                self._message(f"Chat “{title}” deleted. Undo with Ctrl+Z.", MessageLevel.SUCCESS)
+
+            run_op(
+                self,
+                canvas.delete_conversation_keeping(target),
+                on_success=done,
+                progress="Deleting the chat…",
+            )
+
+        def deleted(snapshot: Any) -> None:
+            self._conversation_removed(conversation_id)
+            self.undo_stack.push(DeleteConversationCommand(title, snapshot, restore, delete))
+            self._message(f"Chat “{title}” deleted. Undo with Ctrl+Z.", MessageLevel.SUCCESS)
+
+        run_op(
+            self,
+            canvas.delete_conversation_keeping(conversation_id),
+            on_success=deleted,
+            progress="Deleting the chat…",
+        )
+
     # ================================================================ assets and images
     def select_asset(self, asset_id: str) -> None:
         if self.state is None:
@@ -673,6 +788,8 @@ class CanvasArea(AreaWidget):
         changed = asset_id != self._asset_id
         self._asset_id = asset_id
         self._last_asset[self.state.thread_id] = asset_id
+        if self.session is not None:
+            self.session.remember_creation(self.state.thread_id, asset_id)
         self.asset_strip.select(asset_id)
         if changed:
             self._other_row = None
@@ -763,6 +880,7 @@ class CanvasArea(AreaWidget):
                     )
                 layer = MaskLayer(display.width, display.height)
                 self._layers[asset_id] = layer
+                self._restore_mask(asset_id, layer)
             same = self.canvas.layer is layer
             self.canvas.set_image(display, layer, keep_view=keep_view or same)
             self._shown_key = key
@@ -887,6 +1005,7 @@ class CanvasArea(AreaWidget):
         (self.action_brush if tool == Tool.BRUSH else self.action_eraser).setChecked(True)
 
     def _brush_changed(self, size: int) -> None:
+        SessionMemory.remember_brush_size(size)
         if self.size_spin.value() != size:
             self.size_spin.blockSignals(True)
             self.size_spin.setValue(size)
@@ -922,6 +1041,7 @@ class CanvasArea(AreaWidget):
             if self._layers.get(asset_id) is not layer:
                 return
             self._push("Import mask", layer.replace(array), layer)
+            self._keep_mask(asset_id, layer)
             note = (
                 f" (resized from {original[0]} x {original[1]} to {size[0]} x {size[1]})"
                 if original != size
@@ -1191,6 +1311,8 @@ class CanvasArea(AreaWidget):
 
     def close_creation(self) -> None:
         """Show the empty state (the creation was deleted)."""
+        if self.session is not None:
+            self.session.remember_creation(None)
         self.state = None
         self._asset_id = None
         self._conversation = None
@@ -1340,14 +1462,14 @@ class CanvasArea(AreaWidget):
         if plan is None:
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         self.drop_overlay.show_over_parent(plan.text)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if self._area_plan(event) is None:
             event.ignore()
         else:
-            event.acceptProposedAction()
+            accept_copy(event)
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         self.drop_overlay.hide()
@@ -1358,7 +1480,7 @@ class CanvasArea(AreaWidget):
         if plan is None:
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         self._dropped(plan)
 
     # ================================================================ creations

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QListView,
+    QMenu,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -364,6 +365,9 @@ class ChatList(QListView):
 class InstructionEdit(QPlainTextEdit):
     """The instruction box: Ctrl+Enter (or Ctrl+Return) submits."""
 
+    #: For Help ▸ Keyboard shortcuts (handled in ``keyPressEvent``).
+    KEY_HINTS = (("Ctrl+Enter", "Send the instruction"),)
+
     submitted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -387,6 +391,7 @@ class ChatPanel(QWidget):
     conversation_selected = Signal(str)
     new_conversation_requested = Signal()
     rename_conversation_requested = Signal(str, str)  # conversation id, new title
+    delete_conversation_requested = Signal(str)  # conversation id (undoable)
     send_requested = Signal(str)
     cancel_requested = Signal(str)  # job id
     message_activated = Signal(object)  # CanvasMessage (a reply double-clicked)
@@ -416,11 +421,24 @@ class ChatPanel(QWidget):
         self.new_button.setToolTip("New chat")
         self.new_button.setAutoRaise(True)
         self.new_button.clicked.connect(self.new_conversation_requested)
+        # "…": the chat's menu (rename, delete); the button keeps its old name for callers.
+        self.conversation_menu = QMenu(self)
+        self.conversation_menu.setObjectName("ConversationMenu")
+        self.action_rename = self.conversation_menu.addAction(icon("settings"), "Rename chat…")
+        self.action_rename.triggered.connect(self.open_rename_dialog)
+        self.conversation_menu.addSeparator()
+        self.action_delete = self.conversation_menu.addAction(icon("delete"), "Delete chat")
+        self.action_delete.setToolTip("Delete this chat and its messages (Ctrl+Z brings it back)")
+        self.action_delete.triggered.connect(self._delete_current)
         self.rename_button = QToolButton(self)
+        self.rename_button.setObjectName("ConversationMenuButton")
         self.rename_button.setIcon(icon("more"))
-        self.rename_button.setToolTip("Rename this chat…")
+        self.rename_button.setToolTip("This chat: rename or delete")
+        self.rename_button.setAccessibleName("Chat menu")
         self.rename_button.setAutoRaise(True)
-        self.rename_button.clicked.connect(self.open_rename_dialog)
+        self.rename_button.setMenu(self.conversation_menu)
+        self.rename_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.rename_button.setStyleSheet("QToolButton::menu-indicator { image: none; }")
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.setSpacing(4)
@@ -516,6 +534,11 @@ class ChatPanel(QWidget):
         self.rename_button.setEnabled(bool(data))
         if data is not None:
             self.conversation_selected.emit(str(data))
+
+    def _delete_current(self) -> None:
+        conversation_id = self.current_conversation
+        if conversation_id:
+            self.delete_conversation_requested.emit(conversation_id)
 
     def open_rename_dialog(self) -> QInputDialog | None:
         conversation_id = self.current_conversation

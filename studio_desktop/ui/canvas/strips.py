@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio_desktop.ui.canvas.images import ObjectKey, ThumbnailLoader
+from studio_desktop.ui.drop import accept_copy
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.theme import current_tones, scaled_font
 
@@ -257,13 +258,13 @@ class AssetStrip(_Strip):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._local_paths(event):
-            event.acceptProposedAction()
+            accept_copy(event)
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if self._local_paths(event):
-            event.acceptProposedAction()
+            accept_copy(event)
         else:
             event.ignore()
 
@@ -272,7 +273,7 @@ class AssetStrip(_Strip):
         if not paths:
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         self.files_dropped.emit(paths)
 
 

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import QWidget
 from studio_desktop.ui.canvas.drop_rules import DropPlan, DropTarget
 from studio_desktop.ui.canvas.images import DisplayImage
 from studio_desktop.ui.canvas.mask_layer import MAX_BRUSH, MIN_BRUSH, MaskDiff, MaskLayer
+from studio_desktop.ui.drop import accept_copy
 from studio_desktop.ui.theme import current_tones, scaled_font
 
 MIN_ZOOM = 0.01
@@ -103,6 +104,11 @@ def _checker() -> QPixmap:
 
 
 class MaskCanvas(QWidget):
+    #: Keys held rather than pressed (see ``keyPressEvent``), for Help ▸ Keyboard shortcuts.
+    KEY_HINTS = (
+        ("Space", "Hold and drag to move the image"),
+        ("\\", "Hold to see the version before"),
+    )
     stroke_finished = Signal(object)  # MaskDiff of the stroke just ended
     zoom_changed = Signal(float)
     brush_size_changed = Signal(int)
@@ -797,7 +803,7 @@ class MaskCanvas(QWidget):
         if plan is None:
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         self._drop = plan
         self.update()
 
@@ -806,7 +812,7 @@ class MaskCanvas(QWidget):
         if plan is None:
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         if plan != self._drop:
             self._drop = plan
             self.update()
@@ -824,7 +830,7 @@ class MaskCanvas(QWidget):
         if plan is None:
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         self.files_dropped.emit(plan)
 
     @property

@@ -24,6 +24,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -56,15 +58,17 @@ from studio_desktop.domain.errors import ExternalError
 from studio_desktop.domain.models import Job
 from studio_desktop.engine.base import JobProgress
 from studio_desktop.imaging.decode import decode_image
+from studio_desktop.imaging.garment_pair import PairVerdict, compare_pair, garment_signature
 from studio_desktop.services.common import output_ref
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.bridge import EventBridge
-from studio_desktop.ui.drop import classify_urls, has_droppable_urls
+from studio_desktop.ui.drop import accept_copy, classify_urls, has_droppable_urls
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.operations import event_loop, run_op, show_external_error
 from studio_desktop.ui.profiles.cards import refusal_for_single_image
 from studio_desktop.ui.profiles.model import ProfileRole, ProfilesModel
 from studio_desktop.ui.profiles.thumbnails import ThumbnailLoader
+from studio_desktop.ui.session import RememberedSide, SessionMemory
 from studio_desktop.ui.theme import scaled_font, theme_manager
 
 log = logging.getLogger(__name__)
@@ -81,6 +85,7 @@ class SideState:
     photo: bytes | None = None
     job_id: str | None = None
     cutout_key: str | None = None
+    cutout_file: Path | None = None
     from_cache: bool = False
     busy: bool = False
 
@@ -134,6 +139,9 @@ class GarmentSlot(QFrame):
         self.clear_button.setIcon(icon("close"))
         self.clear_button.setToolTip(f"Remove the {kind.value} photo")
         self.clear_button.setAutoRaise(True)
+        keep = self.clear_button.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)  # an empty slot is as tall as a full one
+        self.clear_button.setSizePolicy(keep)
         self.clear_button.hide()
         self.clear_button.clicked.connect(lambda: self.clear_requested.emit(self.kind.value))
         self.preview = QLabel(self)
@@ -146,6 +154,11 @@ class GarmentSlot(QFrame):
         self.status.setProperty("muted", True)
         self.status.setWordWrap(True)
         self.status.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        # Two lines' room always, shown or not: the Front and Back cards stay aligned.
+        self.status.setMinimumHeight(self.status.fontMetrics().lineSpacing() * 2 + 2)
+        keep = self.status.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.status.setSizePolicy(keep)
         self.choose_button = QPushButton("Choose photo…", self)
         self.choose_button.setObjectName(f"garment_choose_{kind.value}")
         self.choose_button.clicked.connect(lambda: self.choose_requested.emit(self.kind.value))
@@ -244,14 +257,14 @@ class GarmentSlot(QFrame):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if has_droppable_urls(event.mimeData()):
-            event.acceptProposedAction()
+            accept_copy(event)
             self._set_drag_over(True)
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if has_droppable_urls(event.mimeData()):
-            event.acceptProposedAction()
+            accept_copy(event)
         else:
             event.ignore()
 
@@ -265,7 +278,7 @@ class GarmentSlot(QFrame):
         if not has_droppable_urls(mime):
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         items = classify_urls(mime.urls())
         refusal = refusal_for_single_image(items.local, len(items.links))
         if refusal is not None:
@@ -295,6 +308,8 @@ class GarmentPanel(QFrame):
         self.loader = loader
         self.sides = {kind.value: SideState() for kind in SourceKind}
         self.pack_job_id: str | None = None
+        #: The last pack built here ("Show in History" selects it).
+        self.last_pack_job_id: str | None = None
         self._pack_keys: list[str] = []
         self.setMinimumWidth(PANEL_WIDTH)
         self.setMaximumWidth(PANEL_WIDTH + 120)
@@ -314,11 +329,37 @@ class GarmentPanel(QFrame):
         slots_row = QHBoxLayout()
         slots_row.setSpacing(10)
         for slot in self.slots.values():
-            slots_row.addWidget(slot)
+            slots_row.addWidget(slot, 1, Qt.AlignmentFlag.AlignTop)
             slot.file_dropped.connect(self.extract)
             slot.drop_refused.connect(self._refused)
             slot.choose_requested.connect(self.choose_photo)
             slot.clear_requested.connect(self.clear_side)
+
+        # A front and a back that do not look like one garment: said here, and the pack waits
+        # until the designer says to use them anyway (or replaces one).
+        self.pair_warning = QFrame(self)
+        self.pair_warning.setObjectName("garment_pair_warning")
+        self.pair_warning.setFrameShape(QFrame.Shape.StyledPanel)
+        self.pair_warning_icon = QLabel(self.pair_warning)
+        self.pair_warning_icon.setPixmap(
+            icon("warning", tone="warning").pixmap(QSize(18, 18), self.devicePixelRatioF())
+        )
+        self.pair_warning_label = QLabel(self.pair_warning)
+        self.pair_warning_label.setObjectName("garment_pair_message")
+        self.pair_warning_label.setWordWrap(True)
+        self.pair_override_button = QPushButton("Use them together anyway", self.pair_warning)
+        self.pair_override_button.setObjectName("garment_pair_override")
+        self.pair_override_button.clicked.connect(self.override_pair)
+        warning_layout = QVBoxLayout(self.pair_warning)
+        warning_layout.setContentsMargins(10, 8, 10, 8)
+        warning_row = QHBoxLayout()
+        warning_row.addWidget(self.pair_warning_icon, 0, Qt.AlignmentFlag.AlignTop)
+        warning_row.addWidget(self.pair_warning_label, 1)
+        warning_layout.addLayout(warning_row)
+        warning_layout.addWidget(self.pair_override_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.pair_warning.hide()
+        self.pair_verdict: PairVerdict | None = None
+        self._pair_overridden = False
 
         self.profile_combo = QComboBox(self)
         self.profile_combo.setObjectName("pack_profile")
@@ -364,6 +405,7 @@ class GarmentPanel(QFrame):
         layout.addWidget(title)
         layout.addWidget(intro)
         layout.addLayout(slots_row)
+        layout.addWidget(self.pair_warning)
         layout.addSpacing(4)
         layout.addLayout(profile_row)
         layout.addWidget(self.build_button)
@@ -386,6 +428,53 @@ class GarmentPanel(QFrame):
         loader.loaded.connect(self._thumbnail_loaded)
         self._refill_profiles()
         self._update_build_button()
+        self.session = SessionMemory(services.store.dirs.root)
+        self._restore_sides()
+
+    # ------------------------------------------------------------------ the last session
+    def _restore_sides(self) -> None:
+        """The Front/Back photos of the last session, with their stored cutouts (no new job);
+        a photo moved or a cutout gone since is forgotten quietly."""
+        remembered = {k: self.session.garment_side(k) for k in self.slots}
+        remembered = {k: r for k, r in remembered.items() if r is not None}
+        if not remembered:
+            return
+        blobs = self.services.store.blobs
+
+        def read() -> dict[str, tuple[bytes, Path] | None]:
+            found: dict[str, tuple[bytes, Path] | None] = {}
+            for kind, side in remembered.items():
+                file = blobs.get_path(side.bucket, side.key)
+                try:
+                    found[kind] = (side.path.read_bytes(), file) if file is not None else None
+                except OSError:
+                    found[kind] = None
+            return found
+
+        def done(found: dict[str, tuple[bytes, Path] | None]) -> None:
+            for kind, side in remembered.items():
+                got = found.get(kind)
+                if got is None or self.sides[kind].path is not None:
+                    if got is None:
+                        self.session.remember_garment_side(kind, None)
+                    continue
+                photo, file = got
+                self.sides[kind] = SideState(
+                    path=side.path,
+                    photo=photo,
+                    cutout_key=side.key,
+                    cutout_file=file,
+                    from_cache=side.from_cache,
+                )
+                self.slots[kind].show_busy("Loading the cutout…")
+                image = self.loader.image(side.key)
+                if image is not None:
+                    self._show_cutout(kind, image)
+                else:
+                    self.loader.request(side.key, file)
+            self._update_build_button()
+
+        run_op(self, read, on_success=done, progress="Restoring the garment photos…")
 
     # ------------------------------------------------------------------ profiles
     def _refill_profiles(self, *_args: object) -> None:
@@ -415,13 +504,16 @@ class GarmentPanel(QFrame):
 
     def clear_side(self, kind: str) -> None:
         self.sides[kind] = SideState()
+        self.session.remember_garment_side(kind, None)
         self.slots[kind].show_empty()
+        self._forget_pair()
         self._update_build_button()
 
     def extract(self, kind: str, path: Path) -> None:
         """Cut out the garment of ``path`` (front or back); the preview follows."""
         side = SideState(path=path, busy=True)
         self.sides[kind] = side
+        self._forget_pair()
         slot = self.slots[kind]
         slot.show_busy(f"Cutting out “{path.name}”…")
         self._update_build_button()
@@ -460,6 +552,12 @@ class GarmentPanel(QFrame):
             side.from_cache = outcome.cache_hits > 0
             key, file = files[0]
             side.cutout_key = key
+            side.cutout_file = file
+            ref = output_ref(outcome.outputs[0])
+            if ref is not None and side.path is not None:
+                self.session.remember_garment_side(
+                    kind, RememberedSide(side.path, ref.bucket, ref.path, side.from_cache)
+                )
             slot.show_busy("Loading the cutout…")
             image = self.loader.image(key)
             if image is not None:
@@ -489,6 +587,72 @@ class GarmentPanel(QFrame):
         self.slots[kind].show_cutout(image, note)
         self.cutout_ready.emit(kind)
         self._update_build_button()
+        self._check_pair()
+
+    # ------------------------------------------------------------------ the pair
+    def _forget_pair(self) -> None:
+        self.pair_verdict = None
+        self._pair_overridden = False
+        self.pair_warning.hide()
+
+    def _check_pair(self) -> None:
+        """With both cutouts: do they look like one garment? (off the GUI thread)"""
+        front = self.sides[SourceKind.FRONT.value]
+        back = self.sides[SourceKind.BACK.value]
+        files = (front.cutout_file, back.cutout_file)
+        if None in files or self.pair_verdict is not None:
+            return
+
+        def verdict() -> PairVerdict | None:
+            signatures = []
+            try:
+                for file in files:
+                    with Image.open(file) as image:  # type: ignore[arg-type]
+                        signatures.append(garment_signature(np.asarray(image.convert("RGBA"))))
+            except (OSError, ValueError) as error:  # a cutout gone or empty: nothing to say
+                log.info("garment pair not compared: %s", error)
+                return None
+            return compare_pair(*signatures)
+
+        def done(result: PairVerdict | None) -> None:
+            if result is None:
+                return
+            if (
+                (front.cutout_file, back.cutout_file) != files
+                or self.sides[SourceKind.FRONT.value] is not front
+                or self.sides[SourceKind.BACK.value] is not back
+            ):
+                return  # a side changed meanwhile
+            self.pair_verdict = result
+            self.pair_warning_label.setText(result.message)
+            self.pair_warning.setVisible(not result.matches)
+            self._update_build_button()
+
+        def failed(error: ExternalError) -> None:
+            log.info("garment pair not compared: %s", error.message)
+
+        run_op(
+            self,
+            verdict,
+            on_success=done,
+            on_failure=failed,
+            progress="Comparing the front and the back…",
+        )
+
+    @property
+    def pair_blocks_pack(self) -> bool:
+        """A mismatched pair the designer has not chosen to use anyway."""
+        return (
+            self.pair_verdict is not None
+            and not self.pair_verdict.matches
+            and not self._pair_overridden
+        )
+
+    def override_pair(self) -> None:
+        """ "Use them together anyway": the warning goes, the pack can be built."""
+        self._pair_overridden = True
+        self.pair_warning.hide()
+        self._update_build_button()
 
     def _thumbnail_loaded(self, key: str, image: QImage) -> None:
         for kind, side in self.sides.items():
@@ -504,10 +668,15 @@ class GarmentPanel(QFrame):
     def _update_build_button(self) -> None:
         ready = any(side.photo is not None for side in self.sides.values())
         busy = any(side.busy for side in self.sides.values()) or self.pack_job_id is not None
-        self.build_button.setEnabled(ready and not busy)
-        self.build_button.setToolTip(
-            "" if ready else "Drop a photo of the garment's front or back first"
-        )
+        blocked = self.pair_blocks_pack
+        self.build_button.setEnabled(ready and not busy and not blocked)
+        if not ready:
+            tip = "Drop a photo of the garment's front or back first"
+        elif blocked:
+            tip = "The front and back may not be one garment: see the warning above"
+        else:
+            tip = ""
+        self.build_button.setToolTip(tip)
 
     def build_pack(self) -> None:
         front = self.sides[SourceKind.FRONT.value].photo
@@ -543,8 +712,9 @@ class GarmentPanel(QFrame):
             self.pack_job_id = None
             self.pack_progress.hide()
             self._update_build_button()
-            self.pack_finished.emit(outcome)
             job = outcome.job  # type: ignore[attr-defined]
+            self.last_pack_job_id = job.id
+            self.pack_finished.emit(outcome)
             if job.status != JobStatus.SUCCEEDED:
                 text = job.error or "The pack could not be made."
                 self.pack_status.setText(f"The pack failed: {text}")

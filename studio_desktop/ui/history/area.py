@@ -16,7 +16,11 @@ Built by the composition root with the workspace's services::
 Actions work on the selected jobs (several with Shift/Ctrl-click or Ctrl+A) and are in the
 context menu with their shortcuts: Open (Enter; the job beside the feed), Open in Magic Canvas
 (Ctrl+Return), Retry (Ctrl+R), Cancel, Copy error, Export… (Ctrl+E, File ▸ Export), Keep offline,
-Delete… (Delete; asks first), and Ctrl+F for the search. Images drag out as files.
+Delete… (Delete; asks first), Home/End (the first/last job; End reads the remaining pages
+first), Paste (Ctrl+V: an image or image files from the clipboard, offered like a drop: cut out
+a garment or edit in Magic Canvas), and Ctrl+F for the search. Images drag out as files.
+:meth:`HistoryArea.reveal_job` selects a job and scrolls to it ("Show in History"), waiting for
+it to arrive in the feed when it is not there yet.
 Every service call runs through ``run_op`` (off the GUI thread, readable errors in the message
 bar); the feed itself updates from the store's events, not from the calls' results.
 """
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QEvent,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPoint,
@@ -42,6 +47,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QDrag, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QMenu,
     QMessageBox,
@@ -89,14 +95,14 @@ log = logging.getLogger(__name__)
 
 EMPTY_TITLE = "No jobs yet"
 EMPTY_TEXT = (
-    "Drop a garment photo anywhere in this window to cut it out, or any image to start a "
-    "Magic Canvas creation. Every pack, try-on and edit you make appears here, newest first, "
-    "and stays browsable offline."
+    "Drag photos onto this window, then drop them on what you want: “Cut out garment” or "
+    "“Edit in Magic Canvas” (Ctrl+V pastes the same way). Every pack, try-on and edit you "
+    "make appears here, newest first, and stays browsable offline."
 )
 #: Shown until the app gives the area its workspace (the first moment after start-up).
 NO_WORKSPACE_TITLE = "Opening the workspace…"
 NO_WORKSPACE_TEXT = (
-    "Its jobs appear here in a moment. If it cannot be opened, the bar at the top says why."
+    "Its jobs appear here in a moment. If it cannot be opened, a message at the bottom says why."
 )
 EXPORT_DIR_KEY = "history/export_dir"
 
@@ -117,6 +123,8 @@ class HistoryArea(AreaWidget):
     selection_changed = Signal(int)
     #: The feed's first page was painted (once per workspace; logged, for start-up figures).
     first_page_painted = Signal()
+    #: Paste (Ctrl+V) with image files chosen for a destination: (DropChoice value, paths).
+    paste_chosen = Signal(str, list)
 
     def __init__(
         self,
@@ -139,6 +147,9 @@ class HistoryArea(AreaWidget):
         self.context_menu: QMenu | None = None
         self.last_drag: QDrag | None = None
         self.last_message = ""
+        self.paste_menu: QMenu | None = None
+        self._pending_reveal: str | None = None
+        self._seeking_end = False
 
         self._built = False
         self._awaiting_first_paint = False
@@ -263,6 +274,8 @@ class HistoryArea(AreaWidget):
         self.model.rowsRemoved.connect(lambda *_a: self._update_page())
         self.model.load_failed.connect(self._show_load_error)
         self.model.modelReset.connect(self._selection_changed)
+        self.model.page_loaded.connect(lambda _reset: self._after_rows_arrived())
+        self.model.rowsInserted.connect(lambda *_a: self._after_rows_arrived())
         self.detail = JobDetailPanel(self.model, self)
         self.detail.hide()
         self.detail.closed.connect(self.view.setFocus)
@@ -319,6 +332,11 @@ class HistoryArea(AreaWidget):
             self._selection_changed()
             self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
+    def drop_options(self, paths: list[Path]) -> list[object]:
+        from studio_desktop.ui.drop_choices import choices_for
+
+        return list(choices_for(AreaKey.HISTORY, paths))
+
     def area_deactivated(self) -> None:
         self._active = False
         window = self._window()
@@ -341,6 +359,7 @@ class HistoryArea(AreaWidget):
         self._window_connected = True
         self.removeAction(self.action_export)  # File ▸ Export owns Ctrl+E in the window
         window.thumbnail_size_changed.connect(self.set_thumbnail_px)
+        self.paste_chosen.connect(window.deliver_drop)
         window.export_requested.connect(self._on_window_export)
         self.set_thumbnail_px(window.thumbnail_size)
 
@@ -409,6 +428,14 @@ class HistoryArea(AreaWidget):
             "Close the opened job", "close", self._close_panel, "Esc", on_view=False
         )
         self.addAction(self.action_close_panel)
+        self.action_first = make("First job", None, self.go_first, "Home")
+        self.action_last = make("Last job", None, self.go_last, "End")
+        self.action_paste = make(
+            "Paste image", "import", self.paste, QKeySequence(QKeySequence.StandardKey.Paste)
+        )
+        self.action_paste.setToolTip(
+            "Paste an image: cut out a garment, or edit it in Magic Canvas (Ctrl+V)"
+        )
 
     def _show_context_menu(self, pos: QPoint) -> None:
         index = self.view.indexAt(pos)
@@ -482,8 +509,6 @@ class HistoryArea(AreaWidget):
             return
         selection = self.view.selectionModel()
         selection.clearSelection()
-        from PySide6.QtCore import QItemSelectionModel
-
         flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
         for n, job_id in enumerate(job_ids):
             index = self.model.index_of(job_id)
@@ -493,6 +518,104 @@ class HistoryArea(AreaWidget):
                 selection.setCurrentIndex(index, flags)
             else:
                 selection.select(index, flags)
+
+    def reveal_job(self, job_id: str) -> None:
+        """Select ``job_id`` and scroll to it (its row in the middle); a job not in the feed
+        yet is revealed when it arrives, and filters that hide it are cleared first."""
+        self._pending_reveal = job_id
+        if self.model is None:
+            return
+        if self._try_reveal():
+            return
+        if is_filtered(self.model.filters):
+            self.filter_bar.clear()
+        elif not self.model.is_loading:
+            self.model.reload()
+
+    def _try_reveal(self) -> bool:
+        job_id = self._pending_reveal
+        if job_id is None or self.model is None:
+            return False
+        index = self.model.index_of(job_id)
+        if not index.isValid():
+            return False
+        self._pending_reveal = None
+        self.select_jobs([job_id])
+        self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
+    def _after_rows_arrived(self) -> None:
+        if self._pending_reveal is not None:
+            self._try_reveal()
+        if self._seeking_end:
+            QTimer.singleShot(0, self.go_last)
+
+    # ================================================================== keyboard
+    def go_first(self) -> None:
+        """Home: the newest job becomes current and selected."""
+        self._seeking_end = False
+        if self.model is not None and self.model.rowCount():
+            self._go_to_row(0)
+
+    def go_last(self) -> None:
+        """End: the oldest job; pages not read yet are read first (the selection follows)."""
+        if self.model is None:
+            return
+        if self.model.has_more:
+            self._seeking_end = True
+            if self.model.rowCount():
+                self._go_to_row(self.model.rowCount() - 1)
+            self.model.fetchMore()
+            return
+        self._seeking_end = False
+        if self.model.rowCount():
+            self._go_to_row(self.model.rowCount() - 1)
+
+    def _go_to_row(self, row: int) -> None:
+        assert self.model is not None
+        index = self.model.index(row, 0)
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.view.selectionModel().setCurrentIndex(index, flags)
+        self.view.scrollTo(index)
+
+    # ================================================================== paste
+    def can_paste(self) -> bool:
+        from studio_desktop.ui.drop_choices import clipboard_has_paste
+
+        return self.services is not None and clipboard_has_paste()
+
+    def paste(self) -> QMenu | None:
+        """Ctrl+V: like a drop of the clipboard's image(s) on this window: a menu asks where
+        it goes (cut out a garment, or edit in Magic Canvas) when both apply."""
+        from studio_desktop.ui.drop_choices import choice_menu, choices_for, clipboard_files
+
+        if self.services is None:
+            return None
+        try:
+            paths = clipboard_files(self.services.store.dirs.root / "pasted")
+        except OSError as error:
+            self._message(f"The pasted image could not be saved: {error}.", MessageLevel.ERROR)
+            return None
+        if paths is None:
+            self._message(
+                "The clipboard holds no image to paste. Copy an image or image files, then "
+                "press Ctrl+V again.",
+                MessageLevel.WARNING,
+            )
+            return None
+        options = choices_for(AreaKey.HISTORY, paths)
+        if len(options) == 1:
+            self.paste_chosen.emit(options[0].choice.value, paths)
+            return None
+        menu = choice_menu(self, options, lambda choice: self.paste_chosen.emit(choice, paths))
+        self.paste_menu = menu
+        rect = self.view.viewport().rect()
+        menu.popup(self.view.viewport().mapToGlobal(rect.center()))
+        return menu
 
     def _job(self, job_id: str) -> Job | None:
         if self.model is None:

@@ -152,6 +152,22 @@ def badge_colours(status: str, tones: Tones, palette: QPalette) -> tuple[QColor,
     return muted, background
 
 
+#: The "kept offline" badge: a solid disc, a ring and the pin (see ``_paint_pin_badge``).
+PIN_BADGE = "#2456c8"
+PIN_RING = "#ffffff"
+PIN_ICON = "#ffffff"
+
+
+def _tinted(pixmap: QPixmap, colour: QColor) -> QPixmap:
+    """``pixmap``'s shape (its alpha) filled with one colour."""
+    out = QPixmap(pixmap)
+    painter = QPainter(out)
+    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+    painter.fillRect(out.rect(), colour)
+    painter.end()
+    return out
+
+
 class JobDelegate(QStyledItemDelegate):
     """Paints a job row (see the module docstring); Retry / Cancel clicks become signals."""
 
@@ -545,11 +561,27 @@ class JobDelegate(QStyledItemDelegate):
             painter.setPen(QColor("#ffffff"))
             painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
         if thumb is not None and thumb.pinned:
-            pin = QRect(tile.right() - 24, tile.top() + 6, 18, 18)
-            path = QPainterPath()
-            path.addEllipse(QRectF(pin).adjusted(-2, -2, 2, 2))
-            painter.fillPath(path, QColor(0, 0, 0, 120))
-            self._draw_icon(painter, pin.adjusted(2, 2, -2, -2), "pin", "accent")
+            self._paint_pin_badge(painter, QRect(tile.right() - 24, tile.top() + 6, 18, 18))
+
+    def _paint_pin_badge(self, painter: QPainter, pin: QRect) -> None:
+        """ "Kept offline": a white pin on a solid blue disc with a white ring, the same in
+        both palettes, so it reads on any image and any tile background (the pin against
+        the disc is 6.5:1; the ring sets the disc off dark images)."""
+        disc = QRectF(pin).adjusted(-2, -2, 2, 2)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(PIN_RING), 1.5))
+        painter.setBrush(QColor(PIN_BADGE))
+        painter.drawEllipse(disc)
+        painter.restore()
+        ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        target = pin.adjusted(2, 2, -2, -2)
+        key = ("pin-badge", target.width(), ratio)
+        pixmap = self._icons.get(key)
+        if pixmap is None:
+            pixmap = _tinted(icon("pin").pixmap(target.size(), ratio), QColor(PIN_ICON))
+            self._icons[key] = pixmap
+        painter.drawPixmap(target, pixmap)
 
     def _paint_tile_note(
         self,

@@ -26,6 +26,7 @@ from studio_desktop.ui.history.feed_model import status_label
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.preferences import ThumbnailSize
 from studio_desktop.ui.theme import current_tones
+from studio_desktop.ui.widgets.search_field import add_clear_action
 
 SEARCH_DEBOUNCE_MS = 250
 _SIZE_TEXT = {ThumbnailSize.SMALL: "S", ThumbnailSize.MEDIUM: "M", ThumbnailSize.LARGE: "L"}
@@ -41,7 +42,7 @@ class FilterBar(QWidget):
         self.search = QLineEdit(self)
         self.search.setObjectName("HistorySearch")
         self.search.setPlaceholderText("Search prompts and instructions")
-        self.search.setClearButtonEnabled(True)
+        self.clear_search_action = add_clear_action(self.search)
         self.search.addAction(
             icon("search", tone="muted"), QLineEdit.ActionPosition.LeadingPosition
         )

@@ -57,6 +57,7 @@ from studio_desktop.ui.profiles.model import ProfileRole, ProfilesModel
 from studio_desktop.ui.profiles.thumbnails import ThumbnailLoader
 from studio_desktop.ui.widgets.empty_state import EmptyState
 from studio_desktop.ui.widgets.message_bar import MessageLevel
+from studio_desktop.ui.widgets.search_field import add_clear_action
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class ProfilesArea(AreaWidget):
         self.search = QLineEdit(self)
         self.search.setObjectName("profile_search")
         self.search.setPlaceholderText("Search profiles")
-        self.search.setClearButtonEnabled(True)
+        self.clear_search_action = add_clear_action(self.search)
         self.search.addAction(
             icon("search", tone="muted"), QLineEdit.ActionPosition.LeadingPosition
         )
@@ -142,11 +143,24 @@ class ProfilesArea(AreaWidget):
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.grid.customContextMenuRequested.connect(self._context_menu)
         self.grid.selectionModel().selectionChanged.connect(self._update_actions)
-        delete_action = QAction(self.grid)
+        self.grid.selectionModel().selectionChanged.connect(
+            lambda *_a: self._follow_selection_in_garments()
+        )
+        delete_action = QAction("Delete the selected profile", self.grid)
         delete_action.setShortcuts([QKeySequence.StandardKey.Delete, QKeySequence("Backspace")])
         delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         delete_action.triggered.connect(self.delete_selected)
         self.grid.addAction(delete_action)
+        self.action_paste = QAction(icon("import"), "Paste image", self)
+        self.action_paste.setShortcut(QKeySequence.StandardKey.Paste)
+        self.action_paste.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.action_paste.setToolTip(
+            "Paste an image: cut out a garment, set the selected profile's reference, or edit "
+            "it in Magic Canvas (Ctrl+V)"
+        )
+        self.action_paste.triggered.connect(self.paste)
+        self.addAction(self.action_paste)
+        self.paste_menu: QMenu | None = None
         self.empty_state = EmptyState(
             "profiles",
             "No model profiles yet",
@@ -201,7 +215,7 @@ class ProfilesArea(AreaWidget):
         button.setAutoRaise(True)
         button.clicked.connect(lambda _checked=False: slot())
         if shortcut:
-            action = QAction(self)
+            action = QAction(text, self)  # (named: Help ▸ Keyboard shortcuts lists it)
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             action.triggered.connect(lambda _checked=False: slot())
@@ -223,6 +237,12 @@ class ProfilesArea(AreaWidget):
         has = self.model is not None and self.model.rowCount() > 0
         self.cards.setCurrentWidget(self.grid if has else self.empty_state)
         self.search.setVisible(has)
+
+    def _follow_selection_in_garments(self) -> None:
+        """The garment panel's Profile box shows the selected card's profile."""
+        profile = self.selected_profile()
+        if profile is not None:
+            self.garments.choose_profile(profile.id)
 
     def _update_actions(self, *_args: object) -> None:
         chosen = self.selected_profile() is not None
@@ -414,7 +434,14 @@ class ProfilesArea(AreaWidget):
                 self.model.apply_delete(target)
             if gone:
                 self.undo_stack.push(
-                    DeleteProfileCommand(services.profiles, self._run, self.ids, current, reference)
+                    DeleteProfileCommand(
+                        services.profiles,
+                        self._run,
+                        self.ids,
+                        current,
+                        reference,
+                        notify=lambda text: _window_message(self, text),
+                    )
                 )
             _window_message(self, f"Profile “{profile.name}” deleted. Undo with Ctrl+Z.")
 
@@ -507,11 +534,75 @@ class ProfilesArea(AreaWidget):
         menu.popup(self.grid.viewport().mapToGlobal(pos))
 
     def _show_history(self) -> None:
+        """ "Show in History" after a pack: History with the new pack's job selected and
+        scrolled to."""
         from studio_desktop.ui.main_window import main_window_of
 
         window = main_window_of(self)
         if window is not None:
             window.set_current_area(AreaKey.HISTORY)
+            job_id = self.garments.last_pack_job_id
+            reveal = getattr(window.history_area, "reveal_job", None)
+            if job_id is not None and callable(reveal):
+                reveal(job_id)
+
+    # ------------------------------------------------------------------ drops and paste
+    def drop_options(self, paths: list[Path]) -> list[object]:
+        from studio_desktop.ui.drop_choices import choices_for
+
+        if self.services is None:
+            return []
+        profile = self.selected_profile()
+        return list(
+            choices_for(AreaKey.PROFILES, paths, profile_name=profile.name if profile else None)
+        )
+
+    def reference_from(self, paths: list[Path]) -> None:
+        """A drop or paste chosen as the selected profile's reference."""
+        profile = self.selected_profile()
+        if profile is None or not paths:
+            show_external_error(
+                self, ExternalError("Select a profile first, then drop its reference photo.")
+            )
+            return
+        self.set_reference(profile.id, paths[0])
+
+    def can_paste(self) -> bool:
+        from studio_desktop.ui.drop_choices import clipboard_has_paste
+
+        return self.services is not None and clipboard_has_paste()
+
+    def paste(self) -> QMenu | None:
+        """Ctrl+V: the clipboard's image(s) offered like a drop on this screen."""
+        from studio_desktop.ui.drop_choices import choice_menu, clipboard_files
+        from studio_desktop.ui.main_window import main_window_of
+
+        window = main_window_of(self)
+        if self.services is None or window is None:
+            return None
+        try:
+            paths = clipboard_files(self.services.store.dirs.root / "pasted")
+        except OSError as error:
+            show_external_error(
+                self, ExternalError(f"The pasted image could not be saved: {error}.")
+            )
+            return None
+        if paths is None:
+            _window_message(
+                self,
+                "The clipboard holds no image to paste. Copy an image or image files, then "
+                "press Ctrl+V again.",
+                MessageLevel.WARNING,
+            )
+            return None
+        options = self.drop_options(paths)
+        if len(options) == 1:
+            window.deliver_drop(options[0].choice.value, paths)  # type: ignore[attr-defined]
+            return None
+        menu = choice_menu(self, options, lambda choice: window.deliver_drop(choice, paths))  # type: ignore[arg-type]
+        self.paste_menu = menu
+        menu.popup(self.mapToGlobal(self.rect().center()))
+        return menu
 
 
 def _read_or_none(path: Path) -> bytes | None:

@@ -36,9 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio_desktop.ui.drop import classify_urls, has_droppable_urls
+from studio_desktop.imaging.framing import Focus, frame_box
+from studio_desktop.ui.drop import accept_copy, classify_urls, has_droppable_urls
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.profiles.model import ProfileRole, ThumbState
+from studio_desktop.ui.profiles.thumbnails import focus_of
 from studio_desktop.ui.theme import scaled_font, theme_manager
 
 CARD_WIDTH = 188
@@ -103,7 +105,9 @@ class ProfileCardDelegate(QStyledItemDelegate):
         painter.setClipPath(clip)
         if isinstance(image, QImage) and not image.isNull():
             painter.fillRect(image_rect, QColor(tones.border))
-            source = _cover(QSize(image.width(), image.height()), image_rect.size().toSize())
+            source = _cover(
+                QSize(image.width(), image.height()), image_rect.size().toSize(), focus_of(image)
+            )
             painter.drawImage(image_rect, image, QRectF(source))
         else:
             painter.fillRect(image_rect, palette.color(QPalette.ColorRole.AlternateBase))
@@ -193,14 +197,15 @@ def card_lines(profile: object) -> list[str]:
     return lines or ["No details yet"]
 
 
-def _cover(source: QSize, target: QSize) -> QRect:
-    """The part of ``source`` that fills ``target``'s aspect (centre crop)."""
+def _cover(source: QSize, target: QSize, focus: Focus | None = None) -> QRect:
+    """The part of ``source`` that fills ``target``'s aspect, framed on the person (their head
+    in view) or from near the top: a portrait's head is never cut off by a centre crop."""
     if source.isEmpty() or target.isEmpty():
         return QRect(QPoint(0, 0), source)
-    scale = max(target.width() / source.width(), target.height() / source.height())
-    width = round(target.width() / scale)
-    height = round(target.height() / scale)
-    return QRect((source.width() - width) // 2, (source.height() - height) // 2, width, height)
+    x, y, width, height = frame_box(
+        source.width(), source.height(), target.width(), target.height(), focus
+    )
+    return QRect(x, y, width, height)
 
 
 class ProfileGrid(QListView):
@@ -247,7 +252,7 @@ class ProfileGrid(QListView):
         if not has_droppable_urls(event.mimeData()):
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         self._set_drop_row(self._row_at(event.position().toPoint()))
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
@@ -256,7 +261,7 @@ class ProfileGrid(QListView):
         if row is None or not has_droppable_urls(event.mimeData()):
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_copy(event)
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         self._set_drop_row(None)
@@ -271,7 +276,7 @@ class ProfileGrid(QListView):
             if row is None and has_droppable_urls(mime):
                 self.drop_refused.emit("Drop the image on a profile card to set its reference.")
             return
-        event.acceptProposedAction()
+        accept_copy(event)
         items = classify_urls(mime.urls())
         profile = self.model().index(row, 0).data(ProfileRole.PROFILE)
         refusal = refusal_for_single_image(items.local, len(items.links))

@@ -139,15 +139,23 @@ class DeleteProfileCommand(_ProfileCommand):
         ids: ProfileIds,
         profile: Profile,
         reference: bytes | None,
+        *,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(f"Delete profile “{profile.name}”", service, run, ids)
         self.profile_id = profile.id
+        self.name = profile.name
         self.fields = fields_of(profile)
         self.reference = reference
+        #: Tells the window what happened (the banner then says "restored", not "deleted").
+        self.notify = notify or (lambda _text: None)
 
     def do(self) -> None:
         self.run(
             self.service.delete(self.ids.current(self.profile_id)),
+            on_success=lambda _gone: self.notify(
+                f"Profile “{self.name}” deleted. Undo with Ctrl+Z."
+            ),
             progress="Deleting the profile…",
         )
 
@@ -162,7 +170,11 @@ class DeleteProfileCommand(_ProfileCommand):
                 profile = await service.set_reference_image(profile.id, reference)
             return profile
 
-        self.run(restore(), progress="Restoring the profile…")
+        self.run(
+            restore(),
+            on_success=lambda _profile: self.notify(f"Profile “{self.name}” restored."),
+            progress="Restoring the profile…",
+        )
 
 
 class ReferenceCommand(_ProfileCommand):

@@ -5,7 +5,9 @@
     image = loader.image(key)              # a QImage already made, or None
     loader.request(key, path)              # make it in the executor (once per key)
 
-The work (decode, scale, cache on disk, then ``QImage`` from the cached PNG) runs in the
+The work (decode, scale, cache on disk, then ``QImage`` from the cached PNG, and where the
+person in it is: :func:`~studio_desktop.imaging.framing.subject_focus`, kept in the image's
+``FOCUS_KEY`` text for the card to frame it from the head, not the centre) runs in the
 executor; the signal is emitted on the GUI thread when it is done. A source that is not a usable
 image emits ``failed(key, message)`` (the imaging error's sentence).
 """
@@ -19,10 +21,12 @@ from collections import OrderedDict
 from concurrent.futures import Executor
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from studio_desktop.domain.errors import StudioError
+from studio_desktop.imaging.framing import Focus, subject_focus
 from studio_desktop.imaging.thumbnails import SMALL, ThumbnailCache
 from studio_desktop.ui.crash import report_crash
 from studio_desktop.ui.operations import event_loop
@@ -30,6 +34,26 @@ from studio_desktop.ui.operations import event_loop
 log = logging.getLogger(__name__)
 
 MEMORY_ITEMS = 256
+#: The QImage text key holding "x,top" of the person's head (see ``focus_of``).
+FOCUS_KEY = "studio-focus"
+
+
+def _rgb(image: QImage) -> np.ndarray:
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    array = np.frombuffer(rgba.constBits(), np.uint8, rgba.sizeInBytes())
+    rows = array.reshape(rgba.height(), rgba.bytesPerLine())[:, : rgba.width() * 4]
+    pixels = rows.reshape(rgba.height(), rgba.width(), 4)
+    return pixels if image.hasAlphaChannel() else pixels[..., :3].copy()
+
+
+def focus_of(image: QImage) -> Focus | None:
+    """The person's head in a thumbnail made here, if one was found."""
+    text = image.text(FOCUS_KEY)
+    try:
+        x, top = (float(v) for v in text.split(","))
+    except ValueError:
+        return None
+    return Focus(x, top)
 
 
 class ThumbnailLoader(QObject):
@@ -81,6 +105,9 @@ class ThumbnailLoader(QObject):
         image = QImage(str(path))
         if image.isNull():
             raise OSError(f"the thumbnail {path.name} could not be read")
+        focus = subject_focus(_rgb(image))
+        if focus is not None:
+            image.setText(FOCUS_KEY, f"{focus.x:.4f},{focus.top:.4f}")
         return image
 
     def _done(self, key: str, future: asyncio.Future[QImage]) -> None:

@@ -1,4 +1,11 @@
-"""The message bar at the top of the main window: routine errors and notices, never a modal.
+"""The message bar of the main window: routine errors and notices, never a modal.
+
+It floats over the bottom of the content (a child of the window's central widget that is in no
+layout), so showing or hiding it never moves anything: what is under the pointer stays there.
+For a moment after a message appears (:data:`CLICK_THROUGH_MS`) the bar lets clicks through
+to what is underneath, so a click aimed at a control a moment before cannot land on the bar
+instead; hovering the bar pauses its auto-hide, so it never vanishes while the pointer reaches
+for its buttons.
 
 An :class:`~studio_desktop.domain.errors.ExternalError` from an operation lands here (see
 ``ui/operations.py``): the readable message, an optional "Copy details" with the technical
@@ -14,15 +21,28 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QEnterEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsDropShadowEffect,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from studio_desktop.domain.errors import StudioError
 from studio_desktop.domain.redact import redact
 from studio_desktop.ui.icons import icon
 
 AUTO_HIDE_MS = 8000
+#: After a message appears, clicks go through the bar to what is under it for this long.
+CLICK_THROUGH_MS = 600
+#: The floating bar's distance from its parent's edges, and its widest width.
+MARGIN = 12
+MAX_WIDTH = 760
 
 
 class MessageLevel(StrEnum):
@@ -45,13 +65,26 @@ class MessageLevel(StrEnum):
 
 
 class MessageBar(QFrame):
-    """A one-line banner; hidden until something is shown."""
+    """A floating banner over the bottom of its parent; hidden until something is shown.
+
+    ``bottom_inset`` keeps it above something at the parent's bottom edge; ``left_inset``
+    beside something at its left (the window's side bar)."""
 
     dismissed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("MessageBar")
+        self.setAutoFillBackground(True)
+        self.left_inset = 0
+        self.bottom_inset = 0
+        shadow = QGraphicsDropShadowEffect(self)
+        shadow.setBlurRadius(18)
+        shadow.setOffset(0, 2)
+        shadow.setColor(QColor(0, 0, 0, 70))
+        self.setGraphicsEffect(shadow)
+        if parent is not None:
+            parent.installEventFilter(self)
         self.setProperty("level", MessageLevel.INFO.value)
         self._level = MessageLevel.INFO
         self._text = ""
@@ -89,7 +122,53 @@ class MessageBar(QFrame):
         self._hide_timer = QTimer(self)
         self._hide_timer.setSingleShot(True)
         self._hide_timer.timeout.connect(self.dismiss)
+        self._hide_after_ms = 0
+        self._through_timer = QTimer(self)
+        self._through_timer.setSingleShot(True)
+        self._through_timer.timeout.connect(self._end_click_through)
         self.hide()
+
+    # ------------------------------------------------------------------ floating
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.parentWidget() and event.type() in (
+            QEvent.Type.Resize,
+            QEvent.Type.LayoutRequest,
+        ):
+            self.place()
+        return False
+
+    def place(self) -> None:
+        """Float over the bottom of the parent, centred in the part right of ``left_inset``."""
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        area = parent.rect().adjusted(self.left_inset, 0, 0, -self.bottom_inset)
+        width = max(120, min(MAX_WIDTH, area.width() - 2 * MARGIN))
+        self.layout().activate()
+        height = self.heightForWidth(width) if self.hasHeightForWidth() else -1
+        height = max(height, self.minimumSizeHint().height())
+        x = area.left() + (area.width() - width) // 2
+        y = area.bottom() + 1 - MARGIN - height
+        self.setGeometry(QRect(x, max(area.top(), y), width, height))
+        self.raise_()
+
+    @property
+    def clicks_pass_through(self) -> bool:
+        """True for a moment after a message appeared: clicks reach what is under the bar."""
+        return self.testAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+    def _end_click_through(self) -> None:
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, False)
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        super().enterEvent(event)
+        if self._hide_timer.isActive():  # hold it while the pointer is on it
+            self._hide_timer.stop()
+
+    def leaveEvent(self, event: QEvent) -> None:
+        super().leaveEvent(event)
+        if self._hide_after_ms and not self.isHidden():
+            self._hide_timer.start(max(2000, self._hide_after_ms // 2))
 
     # ------------------------------------------------------------------ reading (tests, a11y)
     @property
@@ -129,10 +208,16 @@ class MessageBar(QFrame):
         self.setProperty("level", level.value)
         self.style().unpolish(self)
         self.style().polish(self)
+        if self.isHidden() or self._repeat == 1:
+            self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+            self._through_timer.start(CLICK_THROUGH_MS)
+        self.place()
         self.show()
+        self.place()  # (again: the label's height for its width is known once polished)
         if timeout_ms is None and level in (MessageLevel.INFO, MessageLevel.SUCCESS):
             timeout_ms = AUTO_HIDE_MS
-        if timeout_ms:
+        self._hide_after_ms = timeout_ms or 0
+        if timeout_ms and not self.underMouse():
             self._hide_timer.start(timeout_ms)
         else:
             self._hide_timer.stop()
@@ -162,6 +247,8 @@ class MessageBar(QFrame):
 
     def dismiss(self) -> None:
         self._hide_timer.stop()
+        self._through_timer.stop()
+        self._end_click_through()
         if not self.isHidden():
             self.hide()
             self.dismissed.emit()

@@ -30,7 +30,10 @@ def test_images_dropped_on_the_window_start_a_creation(qtbot, app: App, tmp_path
     app.window.set_current_area(AreaKey.HISTORY)
     first = portrait(tmp_path / "look 01.jpg", (150, 60, 60))
     second = portrait(tmp_path / "look 02.png", (60, 60, 150), fmt="PNG")
-    assert drop_files(app.window, [first, second]).dropped
+    # Two photos could be a garment's front and back, or images to edit: dropped on the
+    # "Edit in Magic Canvas" zone they start a creation.
+    zone = app.window.drop_zone_point([first, second], "canvas")
+    assert drop_files(app.window, [first, second], zone).dropped
     db = app.services.store.db
     qtbot.waitUntil(lambda: db.scalar("SELECT count(*) FROM canvas_threads") == 1, timeout=10_000)
     assert db.scalar("SELECT count(*) FROM canvas_assets") == 2

@@ -437,7 +437,7 @@ def test_before_its_workspace_the_area_says_it_is_opening_then_what_an_empty_one
     wait_loaded(qtbot, area)
     qtbot.waitUntil(lambda: area.empty_state.title_label.text() == "No jobs yet", timeout=WAIT_MS)
     assert area.showing_empty_state
-    assert "Drop a garment photo" in area.empty_state.text_label.text()
+    assert "Cut out garment" in area.empty_state.text_label.text()
     if area.model is not None:  # stop the feed's reads before the workspace closes
         area.model.close()
     if area.loader is not None:

@@ -154,7 +154,7 @@ def test_feed_screens(
 def test_empty_state(qtbot: Any, scheme: str, screenshot: Shot, area: HistoryArea) -> None:
     wait_loaded(qtbot, area)
     qtbot.waitUntil(lambda: area.showing_empty_state, timeout=WAIT_MS)
-    assert "Drop a garment photo" in area.empty_state.text_label.text()
+    assert "Cut out garment" in area.empty_state.text_label.text()
     path = screenshot(area, "history-empty")
     assert_has_content(path)
     assert_text_fits(area)
