@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from studio_desktop.domain.errors import BugError
-from studio_desktop.imaging.errors import MaskSizeError, RefinementCancelled
+from studio_desktop.imaging.errors import MaskSizeError, RefinementCancelledError
 
 #: The graph cut runs on a copy whose long side is at most this many pixels.
 WORK_SIDE = 360
@@ -74,7 +74,7 @@ def refine_mask(
     Never larger than ``painted`` grown by :func:`margin_for` pixels. An empty mask gives an
     empty mask; a mask covering everything is returned as it is. ``progress(fraction)`` is
     called along the way (0..1, ending with 1.0); when ``is_cancelled()`` turns true the work
-    stops with :class:`RefinementCancelled`.
+    stops with :class:`RefinementCancelledError`.
     """
     rgb = _as_rgb8(image)
     mask = _as_mask8(painted, rgb.shape[:2])
@@ -83,7 +83,7 @@ def refine_mask(
 
     def check(fraction: float) -> None:
         if cancelled():
-            raise RefinementCancelled()
+            raise RefinementCancelledError()
         report(fraction)
 
     check(0.0)
@@ -258,7 +258,7 @@ def _fast_guided_filter(
     mean_ip = _box(guide * target[..., None], r)
     cov_ip = mean_ip - mean_i * mean_p[..., None]
     # Covariance of the guide's channels (a symmetric 3 x 3 per pixel) plus eps on the diagonal.
-    var = np.empty(guide.shape[:2] + (3, 3), np.float32)
+    var = np.empty((*guide.shape[:2], 3, 3), np.float32)
     for i in range(3):
         for j in range(i, 3):
             v = _box(guide[..., i] * guide[..., j], r) - mean_i[..., i] * mean_i[..., j]
