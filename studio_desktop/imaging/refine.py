@@ -1,0 +1,277 @@
+"""Snap a roughly painted mask to the edges of the object under it.
+
+A designer paints quickly: strokes spill past the object's edge (5-40 px is typical) and leave
+gaps between them. :func:`refine_mask` treats the strokes as *intent* and returns a soft alpha
+that follows the object:
+
+1. **Where to look.** The strokes are closed (gaps between them up to about ``2 * margin``
+   become part of the intent) and grown by the *margin* (:func:`margin_for`: 1 % of the image's
+   long side, at least 8 px, at most 40 px). Nothing outside that grown area is ever selected:
+   **the result is never larger than the painted area grown by the margin**, whatever the image.
+2. **Graph cut.** On a reduced copy (long side about :data:`WORK_SIDE` px) of the region around
+   the strokes, OpenCV's GrabCut separates the object from its surroundings: the painted pixels
+   are *probable object*, the margin band *probable background*, what lies outside the grown
+   area *background*, and the strokes' eroded core (pixels deep inside wide strokes) *object*.
+   Its colour models learn the object from the strokes and the background from around them, so
+   the spill is cut back to the edge and the gaps on the object are filled.
+3. **Edge-aware soft alpha.** The cut is upsampled and passed through a colour guided filter
+   (He et al., "Guided Image Filtering", 2010; the fast variant that solves at a reduced scale
+   and applies the linear coefficients at full resolution): the edge of the alpha follows the
+   image's edges to the pixel, with a soft 1-3 px transition where the image's edge is soft.
+4. **Clamp.** The alpha is limited to the grown painted area (step 1).
+
+If the cut finds almost nothing under the strokes (the strokes are on a plain area with no
+object in it, or object and surroundings cannot be told apart), the painted mask is returned as
+it was: the designer then gets exactly what they painted.
+
+Arrays in, arrays out: ``image`` is ``H x W x 3`` ``uint8`` RGB (grey ``H x W``, RGBA and 16-bit
+sources are accepted and converted), ``painted`` is ``H x W`` ``uint8`` (0 = keep, 255 =
+painted; bool accepted) in the app's mask format (:mod:`.masks`); the result is ``H x W``
+``uint8`` 0..255.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from studio_desktop.domain.errors import BugError
+from studio_desktop.imaging.errors import MaskSizeError, RefinementCancelledError
+
+#: The graph cut runs on a copy whose long side is at most this many pixels.
+WORK_SIDE = 360
+#: GrabCut iterations (each re-learns the colour models and re-cuts).
+ITERATIONS = 4
+#: The guided filter's solve scale: long side of the region at most this many pixels.
+GUIDE_SIDE = 1024
+#: Guided filter regularisation (variance units of 0..1 colours): lower = sharper edges.
+GUIDE_EPS = 1e-3
+#: Below this share of the painted area, the cut is considered to have found nothing.
+MIN_KEPT = 0.2
+
+Progress = Callable[[float], None]
+Cancelled = Callable[[], bool]
+
+
+def margin_for(shape: tuple[int, ...]) -> int:
+    """How far (pixels) past the painted area the refined mask may reach, for an image of
+    ``shape`` (height, width, ...): 1 % of the long side, clamped to 8..40 px."""
+    return int(min(40, max(8, round(0.01 * max(shape[0], shape[1])))))
+
+
+def refine_mask(
+    image: np.ndarray,
+    painted: np.ndarray,
+    *,
+    progress: Progress | None = None,
+    is_cancelled: Cancelled | None = None,
+) -> npt.NDArray[np.uint8]:
+    """The painted mask snapped to the object's edges, as a soft alpha (see the module doc).
+
+    Never larger than ``painted`` grown by :func:`margin_for` pixels. An empty mask gives an
+    empty mask; a mask covering everything is returned as it is. ``progress(fraction)`` is
+    called along the way (0..1, ending with 1.0); when ``is_cancelled()`` turns true the work
+    stops with :class:`RefinementCancelledError`.
+    """
+    rgb = _as_rgb8(image)
+    mask = _as_mask8(painted, rgb.shape[:2])
+    report = progress or (lambda _fraction: None)
+    cancelled = is_cancelled or (lambda: False)
+
+    def check(fraction: float) -> None:
+        if cancelled():
+            raise RefinementCancelledError()
+        report(fraction)
+
+    check(0.0)
+    hard = mask >= 128
+    if not hard.any():
+        report(1.0)
+        return np.where(mask > 0, mask, 0).astype(np.uint8) if mask.any() else mask
+    if hard.all():
+        report(1.0)
+        return mask
+    height, width = mask.shape
+    margin = margin_for(mask.shape)
+
+    # The region to work in: the strokes' box plus context for the background model.
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    context = max(2 * margin, round(0.15 * max(y1 - y0, x1 - x0)))
+    y0, x0 = max(0, y0 - context), max(0, x0 - context)
+    y1, x1 = min(height, y1 + context), min(width, x1 + context)
+    roi_rgb = rgb[y0:y1, x0:x1]
+    roi_hard = hard[y0:y1, x0:x1]
+    roi_h, roi_w = roi_hard.shape
+
+    allowed = _allowed(mask[y0:y1, x0:x1] > 0, margin)
+    check(0.1)
+
+    # --- graph cut at a reduced scale
+    scale = min(1.0, WORK_SIDE / max(roi_h, roi_w))
+    small_size = (max(1, round(roi_w * scale)), max(1, round(roi_h * scale)))
+    small_rgb = cv2.resize(roi_rgb, small_size, interpolation=cv2.INTER_AREA)
+    small_intent = _resize_bool(_close(roi_hard, margin), small_size)
+    small_allowed = _resize_bool(allowed, small_size)
+    small_core = _resize_bool(_core(roi_hard, margin), small_size)
+    cut = _grabcut(small_rgb, small_intent, small_allowed, small_core, check)
+    if cut is None or cut.sum() < MIN_KEPT * small_intent.sum():
+        report(1.0)
+        return mask
+    check(0.75)
+
+    # --- edge-aware soft alpha at full resolution, clamped to the allowed area
+    rough = cv2.resize(cut.astype(np.float32), (roi_w, roi_h), interpolation=cv2.INTER_LINEAR)
+    radius = max(2, round(1.5 / scale)) if scale < 1.0 else 2
+    alpha = _fast_guided_filter(roi_rgb, rough, radius, GUIDE_EPS)
+    check(0.95)
+    alpha = np.clip(alpha, 0.0, 1.0)
+    alpha[~allowed] = 0.0
+    out = np.zeros((height, width), np.uint8)
+    out[y0:y1, x0:x1] = np.rint(alpha * 255.0).astype(np.uint8)
+    report(1.0)
+    return out
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _as_rgb8(image: np.ndarray) -> npt.NDArray[np.uint8]:
+    """``image`` as ``H x W x 3`` ``uint8``: grey is repeated, alpha dropped, 16-bit scaled."""
+    if not isinstance(image, np.ndarray):
+        raise BugError(f"refine_mask needs a NumPy image, got {type(image).__name__}")
+    arr = image
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4) or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise BugError(f"refine_mask needs an H x W x 3 image, got shape {image.shape}")
+    arr = arr[..., :3]
+    if arr.dtype == np.uint16:
+        arr = (arr >> 8).astype(np.uint8)
+    elif arr.dtype != np.uint8:
+        raise BugError(f"refine_mask needs a uint8 (or uint16) image, got {arr.dtype}")
+    return np.ascontiguousarray(arr)
+
+
+def _as_mask8(painted: np.ndarray, shape: tuple[int, ...]) -> npt.NDArray[np.uint8]:
+    if not isinstance(painted, np.ndarray) or painted.ndim != 2:
+        kind = painted.shape if isinstance(painted, np.ndarray) else type(painted).__name__
+        raise BugError(f"the painted mask must be an H x W array, got {kind}")
+    if painted.shape != tuple(shape[:2]):
+        raise MaskSizeError((painted.shape[1], painted.shape[0]), (int(shape[1]), int(shape[0])))
+    if painted.dtype == np.bool_:
+        return painted.astype(np.uint8) * np.uint8(255)
+    if painted.dtype != np.uint8:
+        raise BugError(f"the painted mask must be uint8 or bool, got {painted.dtype}")
+    return np.ascontiguousarray(painted)
+
+
+# ----------------------------------------------------------------------------- seeds
+
+
+def _disk(radius: int) -> np.ndarray:
+    size = 2 * max(1, radius) + 1
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+
+
+def _close(hard: np.ndarray, margin: int) -> np.ndarray:
+    """The strokes with the gaps between them (up to about ``2 * margin`` wide) closed."""
+    closed = cv2.morphologyEx(hard.astype(np.uint8), cv2.MORPH_CLOSE, _disk(margin))
+    return closed.astype(bool) | hard
+
+
+def _allowed(painted: np.ndarray, margin: int) -> np.ndarray:
+    """The painted area grown by ``margin``: the most the refined mask may cover."""
+    return cv2.dilate(painted.astype(np.uint8), _disk(margin)).astype(bool)
+
+
+def _core(hard: np.ndarray, margin: int) -> np.ndarray:
+    """Pixels deep inside wide strokes (more than ``3 * margin`` from the strokes' edge, and in
+    the inner half of the widest stroke): object for certain, whatever the spill."""
+    dist = cv2.distanceTransform(hard.astype(np.uint8), cv2.DIST_L2, 5)
+    deepest = float(dist.max()) if dist.size else 0.0
+    return dist > max(3.0 * margin, 0.5 * deepest)
+
+
+def _resize_bool(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) >= 128
+
+
+def _grabcut(
+    rgb: np.ndarray,
+    intent: np.ndarray,
+    allowed: np.ndarray,
+    core: np.ndarray,
+    check: Callable[[float], None],
+) -> np.ndarray | None:
+    """GrabCut seeded by the strokes; the object as a bool array, or None if it cannot run."""
+    seeds = np.full(intent.shape, cv2.GC_BGD, np.uint8)
+    seeds[allowed] = cv2.GC_PR_BGD
+    seeds[intent] = cv2.GC_PR_FGD
+    seeds[core & intent] = cv2.GC_FGD
+    if not (seeds == cv2.GC_BGD).any() or not np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD)).any():
+        return None
+    bgd = np.zeros((1, 65), np.float64)
+    fgd = np.zeros((1, 65), np.float64)
+    bgr = np.ascontiguousarray(rgb[..., ::-1])
+    try:
+        for step in range(ITERATIONS):
+            mode = cv2.GC_INIT_WITH_MASK if step == 0 else cv2.GC_EVAL
+            cv2.grabCut(bgr, seeds, None, bgd, fgd, 1, mode)
+            check(0.1 + 0.6 * (step + 1) / ITERATIONS)
+    except cv2.error:
+        # Too few distinct colours for a Gaussian mixture (a flat area): nothing to cut.
+        return None
+    return (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+
+
+# ----------------------------------------------------------------------------- guided filter
+
+
+def _box(values: np.ndarray, radius: int) -> np.ndarray:
+    size = 2 * radius + 1
+    return cv2.boxFilter(values, -1, (size, size), borderType=cv2.BORDER_REFLECT)
+
+
+def _fast_guided_filter(
+    rgb: np.ndarray, rough: np.ndarray, radius: int, eps: float
+) -> npt.NDArray[np.float32]:
+    """Colour guided filter of ``rough`` (float 0..1) guided by ``rgb``, solved at a reduced
+    scale (long side :data:`GUIDE_SIDE`) with the coefficients applied at full resolution."""
+    height, width = rough.shape
+    scale = min(1.0, GUIDE_SIDE / max(height, width))
+    guide_full = rgb.astype(np.float32) * np.float32(1.0 / 255.0)
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        guide = cv2.resize(guide_full, size, interpolation=cv2.INTER_AREA)
+        target = cv2.resize(rough, size, interpolation=cv2.INTER_AREA)
+        r = max(1, round(radius * scale))
+    else:
+        guide, target, r = guide_full, rough, radius
+    mean_i = _box(guide, r)
+    mean_p = _box(target, r)
+    mean_ip = _box(guide * target[..., None], r)
+    cov_ip = mean_ip - mean_i * mean_p[..., None]
+    # Covariance of the guide's channels (a symmetric 3 x 3 per pixel) plus eps on the diagonal.
+    var = np.empty((*guide.shape[:2], 3, 3), np.float32)
+    for i in range(3):
+        for j in range(i, 3):
+            v = _box(guide[..., i] * guide[..., j], r) - mean_i[..., i] * mean_i[..., j]
+            var[..., i, j] = v
+            var[..., j, i] = v
+    var[..., 0, 0] += eps
+    var[..., 1, 1] += eps
+    var[..., 2, 2] += eps
+    a = np.linalg.solve(var, cov_ip[..., None])[..., 0]
+    b = mean_p - np.einsum("hwc,hwc->hw", a, mean_i)
+    mean_a = _box(a, r)
+    mean_b = _box(b, r)
+    if scale < 1.0:
+        mean_a = cv2.resize(mean_a, (width, height), interpolation=cv2.INTER_LINEAR)
+        mean_b = cv2.resize(mean_b, (width, height), interpolation=cv2.INTER_LINEAR)
+    return (np.einsum("hwc,hwc->hw", mean_a, guide_full) + mean_b).astype(np.float32)
