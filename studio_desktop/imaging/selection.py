@@ -33,9 +33,9 @@ from studio_desktop.domain.errors import BugError
 MaskArray = npt.NDArray[np.uint8]
 ImageArray = npt.NDArray[np.uint8]
 
-DEFAULT_TOLERANCE = 12.0
+DEFAULT_TOLERANCE = 20.0
 """Magic wand tolerance, in ΔE (CIELAB units): about "clearly the same colour"."""
-DEFAULT_FUZZINESS = 20.0
+DEFAULT_FUZZINESS = 30.0
 """Colour range, in ΔE: pixels this far from the picked colour are left out."""
 MAX_TOLERANCE = 100.0
 OBJECT_WORK_SIDE = 720
@@ -192,7 +192,9 @@ def select_object(
         image
         if scale >= 1.0
         else cv2.resize(
-            image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+            image,
+            (max(1, round(w * scale)), max(1, round(h * scale))),
+            interpolation=cv2.INTER_AREA,
         )
     )
     sh, sw = small.shape[:2]
@@ -213,8 +215,11 @@ def select_object(
     if click is not None:
         cx, cy = click
         cv2.circle(
-            seeds, (round(cx * scale), round(cy * scale)), max(2, round(min(sh, sw) * 0.01)),
-            cv2.GC_FGD, -1,
+            seeds,
+            (round(cx * scale), round(cy * scale)),
+            max(2, round(min(sh, sw) * 0.01)),
+            cv2.GC_FGD,
+            -1,
         )
     if not np.isin(seeds, (cv2.GC_PR_FGD, cv2.GC_FGD)).any():
         return np.zeros((h, w), np.uint8)

@@ -32,26 +32,50 @@ Drops are explained in ``drop_rules.py``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
+import threading
+import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import shiboken6
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QEvent,
+    QIODevice,
+    QMimeData,
+    QObject,
+    QRect,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
+    QCursor,
+    QDrag,
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
     QGuiApplication,
     QImage,
+    QKeyEvent,
     QKeySequence,
+    QPixmap,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
@@ -77,10 +101,19 @@ from studio_desktop.domain.models import (
     CanvasThread,
 )
 from studio_desktop.engine.runner import JobOutcome
+from studio_desktop.imaging import selection
 from studio_desktop.imaging.decode import probe_image, read_source
+from studio_desktop.imaging.errors import OperationCancelledError
 from studio_desktop.imaging.masks import mask_from_png, to_array
 from studio_desktop.services.canvas import CanvasProgress, CreationView, SendResult
+from studio_desktop.services.canvas_export import (
+    DRAG_PNG_LEVEL,
+    ExportedVersion,
+    export_file_name,
+    export_version_png,
+)
 from studio_desktop.services.imports import CreationResult
+from studio_desktop.services.mask_refinement import MaskRefiner, RefineRun, outline
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.store.repository import ChangeSet
 from studio_desktop.ui.areas import AreaKey, AreaWidget
@@ -94,6 +127,7 @@ from studio_desktop.ui.canvas.images import (
     ObjectKey,
     ThumbnailLoader,
     load_display_image,
+    rgb_array,
 )
 from studio_desktop.ui.canvas.mask_layer import MAX_BRUSH, MIN_BRUSH, MaskDiff, MaskLayer
 from studio_desktop.ui.canvas.state import (
@@ -104,7 +138,8 @@ from studio_desktop.ui.canvas.state import (
     version_key,
 )
 from studio_desktop.ui.canvas.strips import AssetStrip, VersionStrip
-from studio_desktop.ui.canvas.view import CompareMode, MaskCanvas, Tool
+from studio_desktop.ui.canvas.view import CompareMode, MaskCanvas, SelectionRequest, Tool
+from studio_desktop.ui.history.drag_out import FOLDER_NAME as DRAG_FOLDER
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.main_window import IMAGE_FILTER, main_window_of
 from studio_desktop.ui.operations import event_loop, run_op, show_external_error
@@ -121,6 +156,16 @@ DISPLAY_CACHE_BYTES = 512 * 1024 * 1024
 CANVAS_TABLES = ("canvas_threads", "canvas_assets", "canvas_conversations", "canvas_messages")
 NOT_HERE = "This image is not on this computer yet. It appears here once it has been downloaded."
 MASK_PNG_FILTER = "Masks (*.png *.jpg *.jpeg *.webp);;All files (*)"
+PNG_FILTER = "PNG images (*.png)"
+SNAP_SETTING = "canvas/snap_to_edges"
+REFINE_DELAY_MS = 350
+"""How long after the mask last changed the refinement starts (a burst of strokes refines once)."""
+DEFAULT_MODIFY_PX = 4
+TOOL_LABELS = {
+    Tool.WAND: "Magic wand",
+    Tool.COLOUR_RANGE: "Colour range",
+    Tool.OBJECT: "Select object",
+}
 
 
 BlobRequester = Callable[[str, str], None]
@@ -135,6 +180,21 @@ def version_label(index: int) -> str:
     return "Original" if index == 0 else f"Edit {index}"
 
 
+def _snap_setting() -> bool:
+    """Snap to edges is on unless the designer turned it off (remembered)."""
+    value = QSettings().value(SNAP_SETTING, True)
+    return value not in (False, "false", "0", 0)
+
+
+@contextlib.contextmanager
+def _busy_cursor() -> Iterator[None]:
+    QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
+    try:
+        yield
+    finally:
+        QApplication.restoreOverrideCursor()
+
+
 class CanvasArea(AreaWidget):
     area_key = AreaKey.CANVAS
 
@@ -142,6 +202,10 @@ class CanvasArea(AreaWidget):
     creation_opened = Signal(str)
     #: The canvas shows an image (its storage key), its mask ready to paint.
     image_shown = Signal(object)
+    #: A refinement of the shown mask is ready (its outline is drawn when snapping is on).
+    refined = Signal()
+    #: A version was exported (ExportedVersion).
+    exported = Signal(object)
 
     def __init__(
         self,
@@ -163,10 +227,22 @@ class CanvasArea(AreaWidget):
         self._display: OrderedDict[ObjectKey, DisplayImage] = OrderedDict()
         self._loading: dict[ObjectKey, asyncio.Future[DisplayImage]] = {}
         self._shown_key: ObjectKey | None = None
-        self._other_row: int | None = None
         self._sending = False
         self._creations_loaded = False
         self._last_asset: dict[str, str] = {}
+        self._view_row: int | None = None  # the version shown when it is not the current one
+        self._selecting: threading.Event | None = None
+        self._rgb_cache: tuple[DisplayImage, np.ndarray] | None = None
+        self._pending_send: str | None = None
+        self.last_drag: QDrag | None = None
+        self.refiner = MaskRefiner()
+        self._refine_timer = QTimer(self)
+        self._refine_timer.setSingleShot(True)
+        self._refine_timer.setInterval(REFINE_DELAY_MS)
+        self._refine_timer.timeout.connect(self.refine_now)
+        self._compare_keys = _CompareKey(self)
+        self._active = False
+        self._window_connected = False
         self.thumbnails = ThumbnailLoader(
             self._locate, self._make_thumbnail, self, missing=self._ask_for_blob
         )
@@ -192,13 +268,16 @@ class CanvasArea(AreaWidget):
         self.canvas.mask_visibility_changed.connect(self._mask_visibility_changed)
         self.canvas.compare_changed.connect(self._compare_changed)
 
-        self.toolbar = self._build_toolbar()
+        self.canvas.selection_requested.connect(self._selection_requested)
+        self.canvas.drag_out_requested.connect(lambda: self.drag_version_out(None))
+        self.toolbars = self._build_toolbar()
 
         self.asset_strip = AssetStrip(self.thumbnails, self)
         self.asset_strip.asset_selected.connect(self.select_asset)
         self.asset_strip.files_dropped.connect(self._add_files)
         self.asset_strip.rename_requested.connect(self.rename_asset)
         self.asset_strip.delete_requested.connect(self.delete_asset)
+        self.asset_strip.export_requested.connect(lambda aid: self.export_shown(asset_id=aid))
         self.add_button = QToolButton(self)
         self.add_button.setIcon(icon("add"))
         self.add_button.setToolTip("Add images to this creation…")
@@ -208,6 +287,8 @@ class CanvasArea(AreaWidget):
         self.version_strip = VersionStrip(self.thumbnails, self)
         self.version_strip.version_selected.connect(self._version_selected)
         self.version_strip.revert_requested.connect(self.revert_to)
+        self.version_strip.export_requested.connect(lambda row: self.export_shown(row=row))
+        self.version_strip.drag_requested.connect(self.drag_version_out)
         self.revert_button = QToolButton(self)
         self.revert_button.setIcon(icon("undo"))
         self.revert_button.setText("Revert")
@@ -230,7 +311,7 @@ class CanvasArea(AreaWidget):
         column = QVBoxLayout(editor)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(6)
-        column.addWidget(self.toolbar)
+        column.addWidget(self.toolbars)
         column.addWidget(self.canvas, 1)
         column.addLayout(strips)
 
@@ -334,13 +415,18 @@ class CanvasArea(AreaWidget):
         self.addAction(action)
         return action
 
-    def _build_toolbar(self) -> QToolBar:
+    def _new_bar(self, name: str) -> QToolBar:
         bar = QToolBar(self)
-        bar.setObjectName("CanvasToolbar")
+        bar.setObjectName(name)
         bar.setIconSize(QSize(18, 18))
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        return bar
 
+    def _build_toolbar(self) -> QWidget:
+        """Two rows, so everything fits from a 1024 px wide window up (nothing behind »):
+        tools (paint, select) and history on top; the mask's own commands and the view's
+        zoom below."""
         tools = QActionGroup(self)
         self.action_brush = self._action(
             "brush", "Brush", ["B"], lambda: self.canvas.set_tool(Tool.BRUSH), checkable=True
@@ -352,7 +438,36 @@ class CanvasArea(AreaWidget):
             lambda: self.canvas.set_tool(Tool.ERASER),
             checkable=True,
         )
-        for action in (self.action_brush, self.action_eraser):
+        self.action_wand = self._action(
+            "wand",
+            "Magic wand: click a colour to select the area of it around the click "
+            "(Shift adds, Alt takes away)",
+            ["W"],
+            lambda: self.canvas.set_tool(Tool.WAND),
+            checkable=True,
+        )
+        self.action_colour_range = self._action(
+            "colour-range",
+            "Colour range: click a colour to select it everywhere in the image "
+            "(Shift adds, Alt takes away)",
+            ["R"],
+            lambda: self.canvas.set_tool(Tool.COLOUR_RANGE),
+            checkable=True,
+        )
+        self.action_object = self._action(
+            "select-object",
+            "Select object: drag a box round an object, or click it (Shift adds, Alt takes away)",
+            ["O"],
+            lambda: self.canvas.set_tool(Tool.OBJECT),
+            checkable=True,
+        )
+        for action in (
+            self.action_brush,
+            self.action_eraser,
+            self.action_wand,
+            self.action_colour_range,
+            self.action_object,
+        ):
             tools.addAction(action)
         self.action_brush.setChecked(True)
         self.action_swap = self._action(None, "Swap brush and eraser", ["X"], self._swap_tool)
@@ -370,21 +485,77 @@ class CanvasArea(AreaWidget):
         self.size_spin.setToolTip("Brush size in image pixels ([ and ], or Alt+wheel)")
         self.size_spin.setKeyboardTracking(False)
         self.size_spin.valueChanged.connect(self.canvas.set_brush_size)
+        self._tolerances = {
+            Tool.WAND: round(selection.DEFAULT_TOLERANCE),
+            Tool.COLOUR_RANGE: round(selection.DEFAULT_FUZZINESS),
+        }
+        self.tolerance_spin = QSpinBox(self)
+        self.tolerance_spin.setObjectName("SelectionTolerance")
+        self.tolerance_spin.setRange(1, int(selection.MAX_TOLERANCE))
+        self.tolerance_spin.setPrefix("± ")
+        self.tolerance_spin.setValue(self._tolerances[Tool.WAND])
+        self.tolerance_spin.setKeyboardTracking(False)
+        self.tolerance_spin.valueChanged.connect(self._tolerance_changed)
+        self.tolerance_spin.setEnabled(False)
         self.action_show_mask = self._action(
             "mask", "Show mask", ["M"], self._toggle_mask, checkable=True
         )
         self.action_show_mask.setChecked(True)
+        self.action_snap = self._action(
+            "snap-edges",
+            "Snap to edges: send the mask fitted to the object's edges (its outline is drawn "
+            "over the painted mask); off sends exactly what is painted",
+            ["S"],
+            self._snap_toggled,
+            checkable=True,
+        )
+        self.action_snap.blockSignals(True)
+        self.action_snap.setChecked(_snap_setting())
+        self.action_snap.blockSignals(False)
+        self.action_grow = self._action(
+            "mask-grow", "Grow the mask by the amount", ["Alt+]"], lambda: self.modify_mask("grow")
+        )
+        self.action_shrink = self._action(
+            "mask-shrink",
+            "Shrink the mask by the amount",
+            ["Alt+["],
+            lambda: self.modify_mask("shrink"),
+        )
+        self.action_feather = self._action(
+            "mask-feather",
+            "Feather (soften) the mask's edge by the amount",
+            ["Shift+F6"],
+            lambda: self.modify_mask("feather"),
+        )
+        self.amount_spin = QSpinBox(self)
+        self.amount_spin.setObjectName("MaskAmount")
+        self.amount_spin.setRange(1, selection.MAX_AMOUNT)
+        self.amount_spin.setSuffix(" px")
+        self.amount_spin.setValue(DEFAULT_MODIFY_PX)
+        self.amount_spin.setToolTip("How far grow, shrink and feather reach, in image pixels")
+        self.amount_spin.setKeyboardTracking(False)
         self.action_clear = self._action("delete", "Clear mask", ["Ctrl+D"], self.clear_mask)
         self.action_invert = self._action(
-            "filter", "Invert mask", ["Ctrl+Shift+I"], self.invert_mask
+            "mask-invert", "Invert mask", ["Ctrl+Shift+I"], self.invert_mask
         )
         self.action_import_mask = self._action(
-            "import", "Import a mask from a file…", None, self.choose_mask_file
+            "mask-import", "Import a mask from a file…", ["Ctrl+Shift+M"], self.choose_mask_file
+        )
+        self.action_export = self._action(
+            "export",
+            "Export the shown version as a PNG… (or Ctrl+drag the image out)",
+            None,
+            self.export_shown,
+        )
+        self.action_export.setToolTip(
+            "Export the shown version as a PNG… (Ctrl+E; or Ctrl+drag the image out)"
         )
         self.action_undo = self.undo_stack.createUndoAction(self, "Undo")
         self.action_undo.setIcon(icon("undo"))
+        self.action_undo.setToolTip("Undo the last change to the mask (Ctrl+Z)")
         self.action_redo = self.undo_stack.createRedoAction(self, "Redo")
         self.action_redo.setIcon(icon("redo"))
+        self.action_redo.setToolTip("Redo (Ctrl+Shift+Z)")
         self.action_zoom_out = self._action(
             "zoom-out", "Zoom out", ["Ctrl+-"], lambda: self.canvas.zoom_by(1 / 1.25)
         )
@@ -402,6 +573,9 @@ class CanvasArea(AreaWidget):
             self._toggle_compare,
             checkable=True,
         )
+        self.action_compare.setToolTip(
+            "Compare with another version side by side (Y; hold \\ for a quick look)"
+        )
         self.action_paste = self._action("copy", "Paste image", ["Ctrl+V"], self.paste_image)
         self.zoom_label = QLabel("100 %", self)
         self.zoom_label.setObjectName("ZoomLabel")
@@ -411,14 +585,15 @@ class CanvasArea(AreaWidget):
         )
         self.zoom_label.setToolTip("Zoom (wheel; Ctrl+0 fits, Ctrl+Alt+0 is 100 %)")
 
+        bar = self._new_bar("CanvasToolbar")
         bar.addAction(self.action_brush)
         bar.addAction(self.action_eraser)
         bar.addWidget(self.size_spin)
         bar.addSeparator()
-        bar.addAction(self.action_show_mask)
-        bar.addAction(self.action_invert)
-        bar.addAction(self.action_clear)
-        bar.addAction(self.action_import_mask)
+        bar.addAction(self.action_wand)
+        bar.addAction(self.action_colour_range)
+        bar.addAction(self.action_object)
+        bar.addWidget(self.tolerance_spin)
         bar.addSeparator()
         bar.addAction(self.action_undo)
         bar.addAction(self.action_redo)
@@ -426,13 +601,39 @@ class CanvasArea(AreaWidget):
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
         bar.addAction(self.action_compare)
-        bar.addSeparator()
-        bar.addAction(self.action_zoom_out)
-        bar.addWidget(self.zoom_label)
-        bar.addAction(self.action_zoom_in)
-        bar.addAction(self.action_fit)
-        bar.addAction(self.action_actual)
-        return bar
+        bar.addAction(self.action_export)
+
+        mask_bar = self._new_bar("CanvasMaskToolbar")
+        mask_bar.addAction(self.action_show_mask)
+        mask_bar.addAction(self.action_snap)
+        mask_bar.addSeparator()
+        mask_bar.addAction(self.action_grow)
+        mask_bar.addAction(self.action_shrink)
+        mask_bar.addAction(self.action_feather)
+        mask_bar.addWidget(self.amount_spin)
+        mask_bar.addSeparator()
+        mask_bar.addAction(self.action_invert)
+        mask_bar.addAction(self.action_clear)
+        mask_bar.addAction(self.action_import_mask)
+        spacer = QWidget(self)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        mask_bar.addWidget(spacer)
+        mask_bar.addAction(self.action_zoom_out)
+        mask_bar.addWidget(self.zoom_label)
+        mask_bar.addAction(self.action_zoom_in)
+        mask_bar.addAction(self.action_fit)
+        mask_bar.addAction(self.action_actual)
+        self.toolbar = bar
+        self.mask_toolbar = mask_bar
+
+        box = QWidget(self)
+        box.setObjectName("CanvasToolbars")
+        rows = QVBoxLayout(box)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(0)
+        rows.addWidget(bar)
+        rows.addWidget(mask_bar)
+        return box
 
     def _connect_services(self, services: WorkspaceServices) -> None:
         canvas = services.canvas
@@ -539,9 +740,46 @@ class CanvasArea(AreaWidget):
             self.reload_creations()
         if self.state is not None:
             self.canvas.setFocus()
+        self._active = True
+        window = main_window_of(self)
+        if window is not None and not self._window_connected:
+            self._window_connected = True
+            window.export_requested.connect(self._on_window_export)
+        self._refresh_export()
 
     def area_deactivated(self) -> None:
+        self._active = False
         self.canvas.set_compare(CompareMode.OFF)
+        self._refresh_export()
+
+    def _refresh_export(self) -> None:
+        """File ▸ Export (Ctrl+E) exports the shown version while the canvas shows one."""
+        can = self.canvas.image is not None and self.state is not None
+        self.action_export.setEnabled(can)
+        window = main_window_of(self)
+        if window is not None and self._active:
+            window.set_export_enabled(can, "&Export image…")
+
+    def _on_window_export(self) -> None:
+        window = main_window_of(self)
+        if window is not None and window.current_area_key is AreaKey.CANVAS:
+            self.export_shown()
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().showEvent(event)
+        self._compare_keys.install()
+
+    def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self._compare_keys.remove()
+        super().hideEvent(event)
+
+    def hold_compare(self, held: bool) -> None:
+        """``\\`` held down anywhere in the window: show the version before (released: back)."""
+        if held:
+            if self.canvas.compare_mode is CompareMode.OFF:
+                self.canvas.set_compare(CompareMode.HOLD)
+        elif self.canvas.compare_mode is CompareMode.HOLD:
+            self.canvas.set_compare(CompareMode.OFF)
 
     def reload_creations(self) -> None:
         """Fill the creations list (the most recently changed first)."""
@@ -675,7 +913,7 @@ class CanvasArea(AreaWidget):
         self._last_asset[self.state.thread_id] = asset_id
         self.asset_strip.select(asset_id)
         if changed:
-            self._other_row = None
+            self._view_row = None
             self.canvas.set_compare(CompareMode.OFF)
         # The shown image first: the version to compare with is decoded once it is on screen.
         self._show_current_image(keep_view=not changed)
@@ -689,9 +927,9 @@ class CanvasArea(AreaWidget):
             self.revert_button.setEnabled(False)
             return
         current = asset.current_index
-        if self._other_row is not None and not 0 <= self._other_row < len(asset.versions):
-            self._other_row = None
-        selected = self._other_row if self._other_row is not None else current
+        if self._view_row is not None and not 0 <= self._view_row < len(asset.versions):
+            self._view_row = None
+        selected = self._shown_index(asset)
         self.version_strip.set_versions(
             [
                 (version_label(i), version_key(v), v.is_current)
@@ -700,16 +938,36 @@ class CanvasArea(AreaWidget):
             selected,
         )
         self.revert_button.setEnabled(selected != current and selected >= 0)
+        self._refresh_view_note(asset)
         if load_other:
             self._load_other()
 
+    def _shown_index(self, asset: AssetState) -> int:
+        """The version on the canvas: the one clicked in the strip, else the current one."""
+        if self._view_row is not None and 0 <= self._view_row < len(asset.versions):
+            return self._view_row
+        return asset.current_index
+
+    def _refresh_view_note(self, asset: AssetState) -> None:
+        shown = self._shown_index(asset)
+        if shown != asset.current_index and shown >= 0:
+            self.canvas.set_note(
+                f"Viewing {version_label(shown)}: edits apply to the current version "
+                f"({version_label(asset.current_index)}). Revert makes this one current."
+            )
+        else:
+            self.canvas.set_note("")
+
     def _other_index(self) -> int | None:
+        """The version compared with the shown one: the current one while another is viewed,
+        else the one before the current."""
         asset = self.state.asset(self._asset_id) if self.state else None
         if asset is None:
             return None
         current = asset.current_index
-        if self._other_row is not None and self._other_row != current:
-            return self._other_row
+        shown = self._shown_index(asset)
+        if shown != current:
+            return current
         return current - 1 if current > 0 else None
 
     def _load_other(self) -> None:
@@ -721,26 +979,41 @@ class CanvasArea(AreaWidget):
             return
         self.action_compare.setEnabled(True)
         key = version_key(asset.versions[index])
-        current_label = f"{version_label(asset.current_index)} (current)"
+        shown = self._shown_index(asset)
+
+        def label(i: int) -> str:
+            return f"{version_label(i)} (current)" if i == asset.current_index else version_label(i)
+
         asset_id = asset.asset.id
 
         def ready(display: DisplayImage) -> None:
             if self._asset_id == asset_id and self._other_index() == index:
-                self.canvas.set_other(display, version_label(index), current_label)
+                self.canvas.set_other(display, label(index), label(shown), before=index < shown)
 
         self._display_image(key, ready, None)
 
     def _version_selected(self, row: int) -> None:
+        """A click on a version shows it large (the current version does not change; Revert
+        does that)."""
         asset = self.state.asset(self._asset_id) if self.state else None
-        if asset is None:
+        if asset is None or not 0 <= row < len(asset.versions):
             return
-        self._other_row = row if row != asset.current_index else None
+        wanted = row if row != asset.current_index else None
         self.revert_button.setEnabled(row != asset.current_index)
-        self._load_other()
+        if wanted == self._view_row:
+            return
+        self._view_row = wanted
+        self._refresh_view_note(asset)
+        self._show_current_image(keep_view=True)
+
+    def show_version(self, row: int) -> None:
+        """Show version ``row`` large, as a click on it in the strip does."""
+        self.version_strip.setCurrentRow(row)
 
     def _show_current_image(self, *, keep_view: bool) -> None:
+        """Show the shown version (the current one unless another was clicked)."""
         asset = self.state.asset(self._asset_id) if self.state else None
-        key = current_key(asset.asset) if asset else None
+        key = self._current_key()
         if asset is None or key is None:
             self.canvas.set_image(None, None)
             self.canvas.set_placeholder("This image has no picture yet.")
@@ -764,10 +1037,15 @@ class CanvasArea(AreaWidget):
                 layer = MaskLayer(display.width, display.height)
                 self._layers[asset_id] = layer
             same = self.canvas.layer is layer
+            other_picture = self.canvas.image is not display
             self.canvas.set_image(display, layer, keep_view=keep_view or same)
             self._shown_key = key
+            if other_picture or not same:
+                self.refiner.forget()  # a refinement follows the picture's edges
+                self._mask_changed()
             self._load_other()
             self._refresh_mask_hint()
+            self._refresh_export()
             self.image_shown.emit(key)
 
         def failed(error: BaseException) -> None:
@@ -787,8 +1065,13 @@ class CanvasArea(AreaWidget):
         self._display_image(key, ready, failed)
 
     def _current_key(self) -> ObjectKey | None:
+        """The key of the version on the canvas (the viewed one, or the current one)."""
         asset = self.state.asset(self._asset_id) if self.state else None
-        return current_key(asset.asset) if asset else None
+        if asset is None:
+            return None
+        if self._view_row is not None and 0 <= self._view_row < len(asset.versions):
+            return version_key(asset.versions[self._view_row])
+        return current_key(asset.asset)
 
     def _display_image(
         self,
@@ -849,6 +1132,7 @@ class CanvasArea(AreaWidget):
             self.select_asset(asset_id)
         if self.canvas.layer is layer:
             self.canvas.image_rect_changed(rect)
+            self._mask_changed()
         self._refresh_mask_hint()
 
     def _push(self, text: str, diff: MaskDiff | None, layer: MaskLayer) -> None:
@@ -857,6 +1141,7 @@ class CanvasArea(AreaWidget):
         self.undo_stack.push(MaskCommand(text, layer, diff, self._layer_changed))
         if self.canvas.layer is layer:
             self.canvas.image_rect_changed(diff.bounds)
+            self._mask_changed()
         self._refresh_mask_hint()
 
     def _stroke_finished(self, diff: MaskDiff) -> None:
@@ -865,6 +1150,7 @@ class CanvasArea(AreaWidget):
             return
         text = "Erase mask" if self.canvas.tool is Tool.ERASER else "Brush stroke"
         self.undo_stack.push(MaskCommand(text, layer, diff, self._layer_changed))
+        self._mask_changed()
         self._refresh_mask_hint()
 
     def clear_mask(self) -> None:
@@ -884,7 +1170,35 @@ class CanvasArea(AreaWidget):
         self.canvas.set_tool(Tool.ERASER if self.canvas.tool is Tool.BRUSH else Tool.BRUSH)
 
     def _tool_changed(self, tool: str) -> None:
-        (self.action_brush if tool == Tool.BRUSH else self.action_eraser).setChecked(True)
+        actions = {
+            Tool.BRUSH: self.action_brush,
+            Tool.ERASER: self.action_eraser,
+            Tool.WAND: self.action_wand,
+            Tool.COLOUR_RANGE: self.action_colour_range,
+            Tool.OBJECT: self.action_object,
+        }
+        chosen = Tool(tool)
+        actions[chosen].setChecked(True)
+        tolerance = self._tolerances.get(chosen)
+        self.tolerance_spin.setEnabled(tolerance is not None)
+        if tolerance is not None:
+            self.tolerance_spin.blockSignals(True)
+            self.tolerance_spin.setValue(tolerance)
+            self.tolerance_spin.blockSignals(False)
+            self.tolerance_spin.setToolTip(
+                "Magic wand tolerance: how far a colour may differ from the clicked one (ΔE, 1–100)"
+                if chosen is Tool.WAND
+                else "Colour range: how far a colour may differ from the picked one "
+                "(ΔE, 1–100; the edge fades over the second half)"
+            )
+        else:
+            self.tolerance_spin.setToolTip(
+                "Tolerance of the magic wand and colour range (choose one of them)"
+            )
+
+    def _tolerance_changed(self, value: int) -> None:
+        if self.canvas.tool in self._tolerances:
+            self._tolerances[self.canvas.tool] = value
 
     def _brush_changed(self, size: int) -> None:
         if self.size_spin.value() != size:
@@ -939,6 +1253,299 @@ class CanvasArea(AreaWidget):
         dialog.open()
         return dialog
 
+    # ================================================================ assisted selection
+    def _selection_requested(self, request: SelectionRequest) -> None:
+        """A click (or box) of the wand, colour range or object tool: the region is found off
+        the GUI thread, then added to (or, with Alt, taken from) the mask as one undo step."""
+        layer = self.current_layer
+        display = self.canvas.image
+        asset_id = self._asset_id
+        if layer is None or display is None or asset_id is None:
+            return
+        tool = request.tool
+        label = TOOL_LABELS.get(tool, "Selection")
+        how = selection.Combine.SUBTRACT if request.subtract else selection.Combine.ADD
+        tolerance = float(self._tolerances.get(tool, selection.DEFAULT_TOLERANCE))
+        if self._selecting is not None:
+            self._selecting.set()  # a new pick makes the running one useless
+        cancel = threading.Event()
+        self._selecting = cancel
+        x, y = request.point
+        box = request.box
+
+        def find() -> np.ndarray:
+            rgb = self._rgb(display)
+            if tool is Tool.WAND:
+                return selection.magic_wand(rgb, x, y, tolerance)
+            if tool is Tool.COLOUR_RANGE:
+                return selection.colour_range(rgb, selection.colour_at(rgb, x, y), tolerance)
+            return selection.select_object(
+                rgb,
+                selection.Box(*box) if box is not None else None,
+                click=None if box is not None else (x, y),
+                is_cancelled=cancel.is_set,
+            )
+
+        def found(region: np.ndarray) -> None:
+            if self._selecting is cancel:
+                self._selecting = None
+            if cancel.is_set() or self._layers.get(asset_id) is not layer:
+                return
+            if region.shape != layer.array.shape:
+                return  # the image changed size under the pick
+            verb = "subtract" if how is selection.Combine.SUBTRACT else "add"
+            changed = layer.replace(selection.combine(layer.array, region, how))
+            if changed is None:
+                self._message(f"{label}: nothing to {verb} there.")
+            self._push(f"{label} ({verb})", changed, layer)
+
+        progress = "Selecting the object…" if tool is Tool.OBJECT else f"{label}…"
+        run_op(self, find, on_success=found, progress=progress)
+
+    def _rgb(self, display: DisplayImage) -> np.ndarray:
+        """The shown image's pixels as RGB (one image cached; safe off the GUI thread)."""
+        cached = self._rgb_cache
+        if cached is not None and cached[0] is display:
+            return cached[1]
+        array = rgb_array(display.image)
+        self._rgb_cache = (display, array)
+        return array
+
+    def modify_mask(self, how: str) -> None:
+        """Grow, shrink or feather the mask by the amount (one undo step)."""
+        layer = self.current_layer
+        if layer is None:
+            return
+        if layer.is_empty():
+            self._message("Paint or select an area first; there is no mask to change.")
+            return
+        amount = self.amount_spin.value()
+        change = {"grow": selection.grow, "shrink": selection.shrink, "feather": selection.feather}
+        with _busy_cursor():
+            result = change[how](layer.array, amount)
+        self._push(f"{how.capitalize()} mask by {amount} px", layer.replace(result), layer)
+
+    # ================================================================ snap to edges
+    @property
+    def snap_to_edges(self) -> bool:
+        return self.action_snap.isChecked()
+
+    def _snap_toggled(self) -> None:
+        QSettings().setValue(SNAP_SETTING, self.snap_to_edges)
+        self._mask_changed()
+
+    def _mask_changed(self) -> None:
+        """The mask of the shown image changed (or snapping was turned on or off): the old
+        outline goes, and a refinement is due once the changes pause."""
+        self.canvas.set_refined_outline([])
+        self.refiner.cancel()
+        layer = self.current_layer
+        if self.snap_to_edges and layer is not None and not layer.is_empty():
+            self._refine_timer.start()
+        else:
+            self._refine_timer.stop()
+            self.canvas.set_status("")
+
+    def refine_now(self) -> RefineRun | None:
+        """Refine the shown mask now (the timer's end, or a send that waits for it)."""
+        self._refine_timer.stop()
+        layer = self.current_layer
+        display = self.canvas.image
+        if layer is None or display is None or layer.is_empty():
+            return None
+        known = self.refiner.result_for(layer, layer.revision)
+        if known is not None:
+            return None
+        running = self.refiner.running
+        if running is not None and running.owner is layer and running.revision == layer.revision:
+            return running
+        run = self.refiner.start(layer, layer.revision)
+        painted = layer.to_array()
+        loop = event_loop()
+        started = time.monotonic()
+
+        def progress(fraction: float) -> None:
+            if time.monotonic() - started > 0.25:  # only slow refinements say so
+                loop.call_soon_threadsafe(self._refine_progress, run, fraction)
+
+        def work() -> tuple[np.ndarray, list]:
+            alpha = self.refiner.execute(run, self._rgb(display), painted, on_progress=progress)
+            return alpha, outline(alpha)
+
+        self._background(
+            work,
+            on_done=lambda result: self._refined(run, *result),
+            on_error=lambda error: self._refine_failed(run, error),
+        )
+        return run
+
+    def _refine_progress(self, run: RefineRun, fraction: float) -> None:
+        if shiboken6.isValid(self) and self.refiner.running is run and fraction < 1.0:
+            self.canvas.set_status(f"Snapping to edges… {fraction * 100:.0f} %")
+
+    def _refined(self, run: RefineRun, alpha: np.ndarray, polygons: list) -> None:
+        if not self.refiner.finished(run, alpha):
+            return
+        layer = self.current_layer
+        if layer is run.owner and layer is not None and layer.revision == run.revision:
+            self.canvas.set_status("")
+            if self.snap_to_edges:
+                self.canvas.set_refined_outline(polygons)
+            self.refined.emit()
+            if self._pending_send is not None:
+                text, self._pending_send = self._pending_send, None
+                self.send_instruction(text)
+
+    def _refine_failed(self, run: RefineRun, error: BaseException) -> None:
+        self.refiner.failed(run)
+        if isinstance(error, OperationCancelledError):
+            return
+        log.error("refining the mask failed", exc_info=error)
+        self.canvas.set_status("")
+        if self._pending_send is not None and self.current_layer is run.owner:
+            text, self._pending_send = self._pending_send, None
+            self._message(
+                "The mask could not be snapped to the edges; the painted mask was sent.",
+                MessageLevel.WARNING,
+            )
+            self.send_instruction(text, snap=False)
+
+    def mask_to_send(self) -> np.ndarray | None:
+        """What a send would use now: the refined mask (snap on, refined), the painted one
+        (snap off), or None (nothing painted). With snap on and no refinement yet: None too;
+        :meth:`send_instruction` waits for it."""
+        layer = self.current_layer
+        if layer is None or layer.is_empty():
+            return None
+        if not self.snap_to_edges:
+            return layer.to_array()
+        return self.refiner.result_for(layer, layer.revision)
+
+    # ================================================================ export and drag out
+    def _shown_version(self) -> tuple[int, ObjectKey] | None:
+        asset = self.state.asset(self._asset_id) if self.state else None
+        if asset is None or not asset.versions:
+            return None
+        index = self._shown_index(asset)
+        return index, version_key(asset.versions[index])
+
+    def _export_plan(self, asset_id: str | None = None, row: int | None = None):
+        """(version key, original key, file name) of a version; the shown one by default."""
+        if self.state is None:
+            return None
+        asset = self.state.asset(asset_id or self._asset_id)
+        if asset is None or not asset.versions:
+            return None
+        if row is None:
+            row = (
+                self._shown_index(asset)
+                if asset.asset.id == self._asset_id
+                else asset.current_index
+            )
+        if not 0 <= row < len(asset.versions):
+            return None
+        name = export_file_name(
+            self.state.thread.title, self._asset_label(asset), version_label(row)
+        )
+        return version_key(asset.versions[row]), version_key(asset.versions[0]), name
+
+    def export_shown(
+        self, asset_id: str | None = None, row: int | None = None
+    ) -> QFileDialog | None:
+        """File ▸ Export (Ctrl+E): the shown version (or ``row`` of ``asset_id``) as a PNG."""
+        plan = self._export_plan(asset_id, row)
+        if plan is None:
+            self._message("Open an image to export it.", MessageLevel.WARNING)
+            return None
+        key, original, name = plan
+        folder = Path(str(QSettings().value("canvas/export_folder", str(Path.home()))))
+        dialog = QFileDialog(self, "Export image", str(folder / name), PNG_FILTER)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("png")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda file: self.export_to(Path(file), key, original))
+        dialog.open()
+        return dialog
+
+    def export_to(
+        self, target: Path, key: ObjectKey | None = None, original: ObjectKey | None = None
+    ) -> None:
+        """Write the version ``key`` (the shown one by default) to ``target`` as a PNG."""
+        if key is None:
+            plan = self._export_plan()
+            if plan is None:
+                return
+            key, original, _name = plan
+        if target.suffix.lower() != ".png":
+            target = target.with_name(target.name + ".png")
+        QSettings().setValue("canvas/export_folder", str(target.parent))
+
+        def write() -> ExportedVersion:
+            version_file = self._locate(key)
+            if version_file is None:
+                raise NotHereError(NOT_HERE)
+            original_file = self._locate(original) if original is not None else None
+            return export_version_png(version_file, original_file, target)
+
+        def written(result: ExportedVersion) -> None:
+            self.exported.emit(result)
+            text = f"Exported “{result.path.name}” ({result.width} x {result.height})."
+            if result.note:
+                self._message(f"{text} {result.note}", MessageLevel.WARNING)
+            else:
+                self._message(text, MessageLevel.SUCCESS)
+
+        run_op(self, write, on_success=written, progress="Exporting the image…")
+
+    def drag_file(self, row: int | None = None) -> Path | None:
+        """A PNG of the shown version (or version ``row``) for dragging out, made now
+        (a fast PNG level) under the workspace's drag-out folder; None when not here."""
+        plan = self._export_plan(row=row)
+        if plan is None or self.services is None:
+            return None
+        key, original, name = plan
+        version_file = self._locate(key)
+        if version_file is None:
+            self._message(NOT_HERE, MessageLevel.WARNING)
+            return None
+        digest = hashlib.sha1(f"{key[0]}/{key[1]}".encode()).hexdigest()[:16]
+        target = self.services.store.dirs.root / DRAG_FOLDER / "canvas" / digest / name
+        if target.exists():
+            return target
+        original_file = self._locate(original)
+        try:
+            with _busy_cursor():
+                export_version_png(version_file, original_file, target, level=DRAG_PNG_LEVEL)
+        except (ExternalError, OSError) as error:
+            log.warning("could not prepare %s for dragging: %r", key, error)
+            self._message("This image could not be prepared for dragging.", MessageLevel.WARNING)
+            return None
+        return target
+
+    def drag_version_out(self, row: int | None) -> QDrag | None:
+        """Drag the shown version (or version ``row``) out of the app as a PNG file."""
+        path = self.drag_file(row)
+        if path is None:
+            return None
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        source = self.canvas if row is None else self.version_strip
+        drag = QDrag(source)
+        drag.setMimeData(mime)
+        display = self.canvas.image
+        if row is None and display is not None:
+            _scale, level = display.level_for(0.05)
+            drag.setPixmap(
+                QPixmap.fromImage(level).scaled(
+                    QSize(96, 96),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+        self.last_drag = drag
+        drag.exec(Qt.DropAction.CopyAction)
+        return drag
+
     # ================================================================ compare
     def _toggle_compare(self) -> None:
         on = self.action_compare.isChecked()
@@ -963,7 +1570,7 @@ class CanvasArea(AreaWidget):
         asset_id = self._asset_id
 
         def reverted(asset: CanvasAsset) -> None:
-            self._other_row = None
+            self._view_row = None
             self._on_asset_changed(asset)
             self._message(f"Reverted to {version_label(row).lower()}.", MessageLevel.SUCCESS)
 
@@ -975,7 +1582,10 @@ class CanvasArea(AreaWidget):
         )
 
     # ================================================================ sending
-    def send_instruction(self, text: str) -> None:
+    def send_instruction(self, text: str, *, snap: bool | None = None) -> None:
+        """Send ``text`` about the shown image with its mask: refined to the edges when Snap to
+        edges is on (waiting for the refinement when it is not ready yet), exactly as painted
+        when it is off (or ``snap=False``)."""
         if self.services is None or self.state is None:
             return
         if self._asset_id is None:
@@ -984,13 +1594,23 @@ class CanvasArea(AreaWidget):
         if self._sending:
             return
         layer = self.current_layer
-        mask = None if layer is None or layer.is_empty() else layer.to_array()
         running = self.state.running_for_asset(self._asset_id)
         if running is not None:
             self.chat.show_validation(
                 "An edit of this image is still running; wait for its answer or cancel it."
             )
             return
+        snapping = self.snap_to_edges if snap is None else snap
+        mask = None
+        if layer is not None and not layer.is_empty():
+            mask = self.refiner.result_for(layer, layer.revision) if snapping else layer.to_array()
+            if mask is None:
+                # Not refined yet: send once it is (a new stroke meanwhile is refined too).
+                self._pending_send = text
+                self.canvas.set_status("Snapping to edges before sending…")
+                self.refine_now()
+                return
+        self._pending_send = None
         conversation = None if self._conversation in (None, LOOSE) else self._conversation
         thread_id, asset_id = self.state.thread_id, self._asset_id
         engine = getattr(self.services, "preferred_engine", "local")
@@ -1201,6 +1821,7 @@ class CanvasArea(AreaWidget):
         self.chat.set_messages([])
         self.chat.set_progress(None)
         self._show_editor(False)
+        self._refresh_export()
 
     def _message_activated(self, message: CanvasMessage) -> None:
         if message.asset_id and self.state and self.state.asset(message.asset_id):
@@ -1446,6 +2067,77 @@ class CanvasArea(AreaWidget):
             "Remove this image and its versions from the creation? The chat stays.",
             lambda: services.canvas.delete_asset(asset_id),
         )
+
+
+class _CompareKey(QObject):
+    """Holding ``\\`` compares, whatever has focus in the window (the chat box right after
+    sending, a strip, a button): an application event filter, installed while the canvas area
+    is visible, takes the key before any widget sees it, so it is never typed anywhere. Dialogs
+    (a modal window, a popup) keep the key: their text boxes may need it."""
+
+    def __init__(self, area: CanvasArea) -> None:
+        super().__init__(area)
+        self._area = area
+        self._installed = False
+        self._held = False
+
+    def install(self) -> None:
+        app = QApplication.instance()
+        if app is not None and not self._installed:
+            app.installEventFilter(self)
+            self._installed = True
+
+    def remove(self) -> None:
+        app = QApplication.instance()
+        if app is not None and self._installed:
+            app.removeEventFilter(self)
+            self._installed = False
+        self._release()
+
+    def _release(self) -> None:
+        if self._held:
+            self._held = False
+            if shiboken6.isValid(self._area):
+                self._area.hold_compare(False)
+
+    def _applies(self, target: QObject) -> bool:
+        area = self._area
+        if not shiboken6.isValid(area) or not area.isVisible() or area.canvas.image is None:
+            return False
+        if QApplication.activeModalWidget() is not None or QApplication.activePopupWidget():
+            return False
+        window = area.window()
+        if isinstance(target, QWidget):
+            return target.window() is window
+        handle = window.windowHandle()
+        return handle is not None and target is handle
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.ApplicationDeactivate, QEvent.Type.WindowDeactivate):
+            self._release()
+            return False
+        if kind not in (
+            QEvent.Type.KeyPress,
+            QEvent.Type.KeyRelease,
+            QEvent.Type.ShortcutOverride,
+        ):
+            return False
+        if not isinstance(event, QKeyEvent) or event.key() != Qt.Key.Key_Backslash:
+            return False
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        if not self._applies(watched):
+            return False
+        if kind == QEvent.Type.ShortcutOverride:
+            event.accept()
+        elif not event.isAutoRepeat():
+            if kind == QEvent.Type.KeyPress:
+                self._held = True
+                self._area.hold_compare(True)
+            else:
+                self._release()
+        return True
 
 
 def png_bytes(image: QImage) -> bytes:
