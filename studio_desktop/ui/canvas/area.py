@@ -594,6 +594,7 @@ class CanvasArea(AreaWidget):
         bar.addAction(self.action_colour_range)
         bar.addAction(self.action_object)
         bar.addWidget(self.tolerance_spin)
+        bar.addAction(self.action_import_mask)
         bar.addSeparator()
         bar.addAction(self.action_undo)
         bar.addAction(self.action_redo)
@@ -614,7 +615,6 @@ class CanvasArea(AreaWidget):
         mask_bar.addSeparator()
         mask_bar.addAction(self.action_invert)
         mask_bar.addAction(self.action_clear)
-        mask_bar.addAction(self.action_import_mask)
         spacer = QWidget(self)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         mask_bar.addWidget(spacer)
@@ -768,9 +768,12 @@ class CanvasArea(AreaWidget):
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().showEvent(event)
         self._compare_keys.install()
+        if self._pending_send is not None or self.refiner.running is None:
+            self._mask_changed()
 
     def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         self._compare_keys.remove()
+        self._refine_timer.stop()
         super().hideEvent(event)
 
     def hold_compare(self, held: bool) -> None:
@@ -1359,9 +1362,12 @@ class CanvasArea(AreaWidget):
         running = self.refiner.running
         if running is not None and running.owner is layer and running.revision == layer.revision:
             return running
+        try:
+            loop = event_loop()
+        except RuntimeError:
+            return None  # the app is closing: no loop to run it on
         run = self.refiner.start(layer, layer.revision)
         painted = layer.to_array()
-        loop = event_loop()
         started = time.monotonic()
 
         def progress(fraction: float) -> None:

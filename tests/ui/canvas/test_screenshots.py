@@ -100,8 +100,9 @@ def test_canvas_compare_view(scheme, qtbot, window, conversation, screenshot) ->
     assert area.canvas.compare_mode is CompareMode.SPLIT
     area.version_strip.setCurrentRow(0)  # before/after: the original against the current
     qtbot.waitUntil(
-        lambda: area.canvas._current_label == "Original"
-        and "(current)" in area.canvas._other_label,
+        lambda: (
+            area.canvas._current_label == "Original" and "(current)" in area.canvas._other_label
+        ),
         timeout=10_000,
     )
     area.canvas.set_split(0.55)
