@@ -1396,7 +1396,7 @@ class CanvasArea(AreaWidget):
         if layer is run.owner and layer is not None and layer.revision == run.revision:
             self.canvas.set_status("")
             if self.snap_to_edges:
-                self.canvas.set_refined_outline(polygons)
+                self.canvas.set_refined_outline(polygons, alpha)
             self.refined.emit()
             if self._pending_send is not None:
                 text, self._pending_send = self._pending_send, None

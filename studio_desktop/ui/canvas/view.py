@@ -172,6 +172,7 @@ class MaskCanvas(QWidget):
         self._select_box: QRectF | None = None  # the OBJECT box being dragged (image pixels)
         self._select_subtract = False
         self._refined = QPainterPath()  # the refined mask's outline (image pixels)
+        self._refined_alpha: np.ndarray | None = None
         self._status = ""
         self._note = ""
         self._other_before = True
@@ -246,9 +247,16 @@ class MaskCanvas(QWidget):
             return
         self.update(self._widget_rect(rect))
 
-    def set_refined_outline(self, polygons: Sequence[Sequence[tuple[float, float]]]) -> None:
+    def set_refined_outline(
+        self,
+        polygons: Sequence[Sequence[tuple[float, float]]],
+        alpha: np.ndarray | None = None,
+    ) -> None:
         """The outline of the refined ("snapped") mask, drawn over the painted one; polygons in
-        image pixels. An empty list hides it."""
+        image pixels. With the refined ``alpha`` (the mask's size), the painted area it leaves
+        out is tinted faintly, so the designer sees what snapping drops. An empty list hides
+        both."""
+        self._refined_alpha = alpha if polygons else None
         path = QPainterPath()
         for polygon in polygons:
             if len(polygon) < 2:
@@ -546,6 +554,10 @@ class MaskCanvas(QWidget):
         sample = layer.array[iy0:iy1:step, ix0:ix1:step]
         if not sample.any():
             return
+        refined = self._refined_alpha
+        if refined is not None and refined.shape == layer.array.shape:
+            # Snapped: the refined area strong, what it leaves of the painting faint.
+            sample = np.maximum(refined[iy0:iy1:step, ix0:ix1:step], sample // 3)
         pixels = self._lut[sample]  # uint32 premultiplied ARGB, contiguous
         height, width = pixels.shape
         overlay = QImage(
