@@ -163,7 +163,7 @@ def _with_profile_and_metadata(path: Path) -> bytes:
 
 
 def test_export_the_shown_version_from_the_file_menu(
-    qtbot, services, window, area, photo, tmp_path
+    qtbot, services, window, area, photo, *, tmp_path
 ) -> None:
     asset = area.state.asset(area.current_asset_id)
     original = services.store.blobs.get_path(*version_key(asset.versions[0]))
