@@ -6,6 +6,7 @@ application starts), by a child process run with ``QT_SCALE_FACTOR=2``."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from PySide6.QtCore import QRect
@@ -82,7 +83,11 @@ def main() -> int:
     problems = loop.run_until_complete(run())
     ratio = win.devicePixelRatioF()
     print(json.dumps({"problems": problems, "ratio": ratio, "size": [win.width(), win.height()]}))
-    return 0
+    sys.stdout.flush()
+    win.close()
+    loop.run_until_complete(services.aclose())
+    # The executor's worker threads are not Qt's; leave without tearing Qt down around them.
+    os._exit(0)
 
 
 if __name__ == "__main__":
