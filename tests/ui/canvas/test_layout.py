@@ -34,7 +34,7 @@ def photo_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_canvas_at_1024_by_640(scheme, qtbot, services, window, area, photo_file, screenshot):
+def test_canvas_at_1024_by_640(scheme, qtbot, services, *, window, area, photo_file, screenshot):
     window.resize(1024, 640)
     # A few creations with long names in the list, then the one shown.
     for _ in range(3):
