@@ -2,8 +2,8 @@
 
 ::
 
-    ┌ Creations ┬ brush eraser size | mask tools | undo | compare | zoom ┬ Chat [Chat 1 ▾][+][…] ┐
-    │ recent    │                                                      │ messages              │
+    ┌ Creations ┬ brush eraser size | wand range object ± import | undo  ┬ Chat [Chat 1 ▾][+][…] ┐
+    │ recent    │ mask snap | grow shrink feather N px | invert clear | zoom│ messages              │
     │ creations │          the image, the mask painted over it         │                       │
     │           │                                                      │ progress    [Cancel]  │
     │ [New…]    ├ Images [a][b][c] [+]  │ Versions [orig][1][2] [Revert]│ instruction   [Send]  │
@@ -19,13 +19,30 @@ store's change events (assets, conversations, creations added, renamed or delete
 sync), never by re-reading the creation.
 
 Each image of the open creation has its own mask (kept while switching between images, and
-across new versions of the same size); strokes, clear, invert, an imported mask and the clear
-after sending are undoable through the area's ``QUndoStack`` (Edit → Undo, Ctrl+Z).
+across new versions of the same size); strokes, the selection tools, grow/shrink/feather, clear,
+invert, an imported mask and the clear after sending are undoable through the area's
+``QUndoStack`` (Edit → Undo, Ctrl+Z).
+
+Assisted selection (``imaging/selection.py``, run off the GUI thread): the magic wand, colour
+range and select object tools add what they pick to the mask; Alt takes it away (Shift adds,
+as in Photoshop). Snap to edges (on by default, remembered): after the mask changes (and a
+short pause) it is refined to the object's edges off the GUI thread (``imaging/refine.py``
+through ``services/mask_refinement.py``; a new change cancels a running refinement); the
+refined edge is drawn over the painting and what it leaves out is tinted faintly; a send uses
+the refined mask (waiting for it if needed), or exactly the painted one with snapping off.
+
+Versions: clicking one shows it large (Revert makes it current). File ▸ Export (Ctrl+E), the
+strips' menus and dragging (Ctrl+drag on the canvas, or a version out of the strip) give the
+shown version as a PNG at full size with the Original's colour profile and metadata
+(``services/canvas_export.py``).
 
 Shortcuts (while the area has focus and no text box does): B brush, E eraser, X swap,
-[ and ] brush size, M show/hide mask, Ctrl+D clear mask, Ctrl+Shift+I invert mask,
-Ctrl+0 fit, Ctrl+Alt+0 100 % (Ctrl+1 is the window's History), Ctrl+= / Ctrl+- zoom,
-Y compare side by side, hold \\ to see the version before, Ctrl+V paste an image.
+W magic wand, R colour range, O select object, S snap to edges, [ and ] brush size,
+Alt+] / Alt+[ grow / shrink the mask, Shift+F6 feather, M show/hide mask, Ctrl+D clear mask,
+Ctrl+Shift+I invert mask, Ctrl+Shift+M import a mask, Ctrl+0 fit, Ctrl+Alt+0 100 %
+(Ctrl+1 is the window's History), Ctrl+= / Ctrl+- zoom, Y compare side by side, Ctrl+V paste
+an image. Hold \\ to see the other version: wherever the focus is in the window (the chat box
+too; it is never typed there), through an application event filter while the area is shown.
 Drops are explained in ``drop_rules.py``.
 """
 

@@ -7,7 +7,10 @@ closest to the zoom and the mask overlay from the matching rows of the mask arra
 about one value per screen pixel (so a 4096 px mask at 20 % costs what the screen shows).
 
 Mouse: left-drag paints with the current tool, right-drag erases, middle-drag or Space+drag
-pans, wheel zooms around the cursor, Alt+wheel sizes the brush. Keys (while the view has focus):
+pans, wheel zooms around the cursor, Alt+wheel sizes the brush, Ctrl+drag takes the shown image
+out as a file. With a selection tool (wand, colour range, object) a click (or, for the object
+tool, a dragged box) asks the area for a selection (``selection_requested``; Alt held:
+subtract). Keys (while the view has focus):
 hold Space to pan, hold ``\\`` to see the version before. The area's actions carry the other
 shortcuts ([ ] B E X M, Ctrl+0, Ctrl+Alt+0, Y).
 
