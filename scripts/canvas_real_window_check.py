@@ -3,7 +3,8 @@
 Run under Xvfb (the checks send real key and mouse events with xdotool through the X server,
 not Qt's synthetic ones)::
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/canvas_real_window_check.py OUT_DIR
+    xvfb-run -a -s "-screen 0 1600x1000x24" \\
+        .venv/bin/python scripts/canvas_real_window_check.py OUT_DIR
 
 It opens a creation from a photo, makes one edit, then: types into the chat and holds ``\\``
 there (the canvas compares; no backslash is typed), picks the magic wand with W and clicks the
