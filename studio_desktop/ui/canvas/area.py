@@ -2,8 +2,8 @@
 
 ::
 
-    ┌ Creations ┬ brush eraser size | wand range object ± import | undo  ┬ Chat [Chat 1 ▾][+][…] ┐
-    │ recent    │ mask snap | grow shrink feather N px | invert clear | zoom│ messages              │
+    ┌ Creations ┬ brush eraser px | wand range object ± import | undo  ┬ Chat [Chat 1 ▾][+][…] ┐
+    │ recent    │ mask snap | grow shrink feather | invert clear | zoom│ messages              │
     │ creations │          the image, the mask painted over it         │                       │
     │           │                                                      │ progress    [Cancel]  │
     │ [New…]    ├ Images [a][b][c] [+]  │ Versions [orig][1][2] [Revert]│ instruction   [Send]  │
