@@ -157,3 +157,24 @@ def test_invert_and_combine() -> None:
 def test_wrong_calls_are_bugs(call) -> None:
     with pytest.raises(BugError):
         call()
+
+
+def test_work_near_the_mask_equals_work_on_the_whole_image() -> None:
+    """Grow, shrink and feather work round the selected part only; the result is the one a
+    whole-image operation gives."""
+    rng = np.random.default_rng(3)
+    mask = np.zeros((300, 400), np.uint8)
+    for _ in range(5):
+        cx, cy = rng.integers(0, 400), rng.integers(0, 300)
+        cv2.circle(
+            mask, (int(cx), int(cy)), int(rng.integers(5, 60)), int(rng.integers(60, 256)), -1
+        )
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (21, 21))
+    assert np.array_equal(s.grow(mask, 10), cv2.dilate(mask, disc, borderValue=0))
+    assert np.array_equal(
+        s.shrink(mask, 10), cv2.erode(mask, disc, borderType=cv2.BORDER_REPLICATE)
+    )
+    whole = cv2.GaussianBlur(mask, (0, 0), sigmaX=5.0, borderType=cv2.BORDER_REPLICATE)
+    assert np.abs(s.feather(mask, 10).astype(int) - whole.astype(int)).max() <= 1
+    empty = np.zeros((50, 50), np.uint8)
+    assert not s.grow(empty, 5).any() and not s.feather(empty, 5).any()

@@ -767,7 +767,9 @@ class CanvasArea(AreaWidget):
     def area_deactivated(self) -> None:
         self._active = False
         self.canvas.set_compare(CompareMode.OFF)
-        self._refresh_export()
+        window = main_window_of(self)
+        if window is not None:
+            window.set_export_enabled(False)  # the next area says what it exports
 
     def _refresh_export(self) -> None:
         """File ▸ Export (Ctrl+E) exports the shown version while the canvas shows one."""
@@ -935,6 +937,7 @@ class CanvasArea(AreaWidget):
         if changed:
             self._view_row = None
             self.canvas.set_compare(CompareMode.OFF)
+            self._drop_pending_send()
         # The shown image first: the version to compare with is decoded once it is on screen.
         self._show_current_image(keep_view=not changed)
         self._refresh_versions(load_other=False)
@@ -1433,6 +1436,12 @@ class CanvasArea(AreaWidget):
             )
             self.send_instruction(text, snap=False)
 
+    def _drop_pending_send(self) -> None:
+        """A send waiting for its refinement belongs to the image it was typed for."""
+        if self._pending_send is not None:
+            self._pending_send = None
+            self.canvas.set_status("")
+
     def mask_to_send(self) -> np.ndarray | None:
         """What a send would use now: the refined mask (snap on, refined), the painted one
         (snap off), or None (nothing painted). With snap on and no refinement yet: None too;
@@ -1834,6 +1843,7 @@ class CanvasArea(AreaWidget):
 
     def close_creation(self) -> None:
         """Show the empty state (the creation was deleted)."""
+        self._drop_pending_send()
         self.state = None
         self._asset_id = None
         self._conversation = None
