@@ -32,6 +32,7 @@ from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps, PngImagePlugin
 
+from studio_desktop.domain.errors import ExternalError
 from studio_desktop.imaging.decode import decode_image
 
 _ORIENTATION = 0x0112
@@ -39,6 +40,10 @@ _XMP_KEY = "XML:com.adobe.xmp"
 PNG_LEVEL = 6
 DRAG_PNG_LEVEL = 1
 """Dragging writes the file while the pointer waits: the fastest zlib level."""
+
+
+class ExportWriteError(ExternalError):
+    """The PNG could not be written where the designer asked (no such folder, no space...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,11 @@ class _OriginalMeta:
     xmp: bytes | None
     text: dict[str, str]
     dpi: tuple[float, float] | None
+
+
+def _cannot_write(target: Path, error: OSError) -> str:
+    reason = error.strerror or type(error).__name__
+    return f"“{target.name}” could not be written in “{target.parent}”: {reason}."
 
 
 def export_file_name(creation: str | None, image: str | None, version: str) -> str:
@@ -122,7 +132,8 @@ def export_version_png(
     level: int = PNG_LEVEL,
 ) -> ExportedVersion:
     """Write the version as a PNG at ``target`` (replaced atomically); see the module doc.
-    Raises the decoder's ``ImageError`` when a stored file cannot be read."""
+    Raises the decoder's ``ImageError`` when a stored file cannot be read, and
+    :class:`ExportWriteError` when the file cannot be written (nothing is left behind)."""
     meta = _read_meta(original_file) if original_file is not None else None
     note = None
     same = original_file is not None and (
@@ -159,12 +170,18 @@ def export_version_png(
         options["exif"] = meta.exif
     if meta is not None and meta.dpi is not None:
         options["dpi"] = meta.dpi
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=".export-", suffix=".png", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".export-", suffix=".png", dir=target.parent)
+    except OSError as error:
+        raise ExportWriteError(_cannot_write(target, error)) from error
     try:
         with os.fdopen(handle, "wb") as out:
             pixels.save(out, "PNG", **options)
         os.replace(temp, target)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise ExportWriteError(_cannot_write(target, error)) from error
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -142,6 +142,16 @@ def test_untagged_original_and_bad_inputs(tmp_path: Path, pixels) -> None:
     assert not list((tmp_path).glob(".export-*"))
 
 
+def test_a_target_that_cannot_be_written_says_why(tmp_path: Path, pixels) -> None:
+    from studio_desktop.services.canvas_export import ExportWriteError
+
+    original = save_png(tmp_path / "original.png", pixels)
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("a file, not a folder")
+    with pytest.raises(ExportWriteError, match=r"“out.png” could not be written in .*notes.txt"):
+        export_version_png(original, original, not_a_folder / "out.png")
+
+
 def test_export_file_names() -> None:
     assert export_file_name("Autumn line: hero/7", "Bag (front)", "Edit 2") == (
         "autumn-line-hero-7-bag-front-edit-2.png"

@@ -317,3 +317,22 @@ def test_compare_key_types_in_a_dialog(qtbot, edited) -> None:
 
 def _point(rect) -> QPoint:
     return rect.center()
+
+
+def test_export_to_a_place_that_cannot_be_written_says_so(qtbot, window, area, photo, tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file where a folder was expected")
+    area.export_to(blocker / "bag.png")
+    qtbot.waitUntil(lambda: "could not be written" in window.message_bar.text(), timeout=10_000)
+    assert not (tmp_path / "bag.png").exists()
+
+
+def test_file_export_follows_the_area(qtbot, window, area, photo) -> None:
+    from studio_desktop.ui.areas import AreaKey
+
+    assert window.action_export.isEnabled()
+    assert window.action_export.text() == "&Export image…"
+    window.set_current_area(AreaKey.PROFILES)
+    assert not window.action_export.isEnabled()
+    window.set_current_area(AreaKey.CANVAS)
+    assert window.action_export.isEnabled()
