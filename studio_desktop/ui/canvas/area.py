@@ -1363,11 +1363,18 @@ class CanvasArea(AreaWidget):
         self.canvas.set_refined_outline([])
         self.refiner.cancel()
         layer = self.current_layer
-        if self.snap_to_edges and layer is not None and not layer.is_empty():
+        empty = layer is None or layer.is_empty()
+        if self.snap_to_edges and not empty:
             self._refine_timer.start()
         else:
             self._refine_timer.stop()
             self.canvas.set_status("")
+        if self._pending_send is not None:
+            if empty:
+                self._drop_pending_send()  # nothing painted any more: the designer decides
+            elif not self.snap_to_edges:
+                text, self._pending_send = self._pending_send, None
+                self.send_instruction(text)  # snapping turned off while waiting: as painted
 
     def refine_now(self) -> RefineRun | None:
         """Refine the shown mask now (the timer's end, or a send that waits for it)."""

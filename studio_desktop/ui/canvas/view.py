@@ -604,7 +604,7 @@ class MaskCanvas(QWidget):
         bottom_right = self.image_to_widget(box.bottomRight())
         rect = QRectF(top_left, bottom_right).normalized()
         painter.save()
-        painter.setBrush(QColor(80, 230, 255, 40))
+        painter.setBrush(QColor(80, 230, 255, 24))
         painter.setPen(_cosmetic(QColor(0, 0, 0, 160)))
         painter.drawRect(rect.adjusted(-1, -1, 1, 1))
         dashed = _cosmetic(QColor(255, 255, 255))

@@ -336,3 +336,13 @@ def test_file_export_follows_the_area(qtbot, window, area, photo) -> None:
     assert not window.action_export.isEnabled()
     window.set_current_area(AreaKey.CANVAS)
     assert window.action_export.isEnabled()
+
+
+def test_turning_snap_off_while_a_send_waits_sends_the_painting(qtbot, services, area, photo):
+    sloppy_strokes(area, photo)
+    painted = area.current_layer.to_array()
+    type_and_send(qtbot, area, "make it navy")
+    assert area._pending_send == "make it navy"  # waiting for the refinement
+    QTest.keyClick(area.canvas, Qt.Key.Key_S)
+    wait_reply(qtbot, area, 2)
+    assert np.array_equal(stored_mask(services, messages(area)[0]), painted)
