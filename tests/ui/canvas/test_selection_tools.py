@@ -195,3 +195,20 @@ def test_every_toolbar_button_has_a_tooltip_naming_its_shortcut(area) -> None:
     ):
         assert f"({key}" in action.toolTip() or f"{key})" in action.toolTip(), action.toolTip()
     assert area.action_import_mask.icon().name() != area.action_export.icon().name()
+
+
+def test_all_toolbar_buttons_name_a_shortcut_even_after_changes(qtbot, area, photo) -> None:
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtWidgets import QToolBar
+
+    QTest.keyClick(area.canvas, Qt.Key.Key_W)
+    click(area, *photo.centre)
+    wait_steps(qtbot, area, 1)  # the undo action's text is now "Undo Magic wand (add)"
+    window_keys = ("Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+E")
+    for bar in area.findChildren(QToolBar):
+        for action in bar.actions():
+            if action.isSeparator() or not action.text():
+                continue
+            native = QKeySequence.SequenceFormat.NativeText
+            keys = [k.toString(native) for k in action.shortcuts()] or list(window_keys)
+            assert any(key in action.toolTip() for key in keys), (action.text(), action.toolTip())
