@@ -97,7 +97,7 @@ class EditPlan:
         return any(step.op is Op.REMOVE for step in self.steps)
 
     def describe(self) -> str:
-        """ "Brighten (+12%), then recolour to navy (#000080)." for the assistant's reply."""
+        """ "Brighten (+12%), then recolour to navy (#1f2a44)." for the assistant's reply."""
         parts = [step.describe() for step in self.steps]
         text = ", then ".join(parts)
         return text[:1].upper() + text[1:] + "."
