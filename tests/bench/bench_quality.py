@@ -337,7 +337,7 @@ def removal_family(bench: Bench) -> None:
             f"  seam {fig[1]:.2f} ({a_fig[1]:.2f})  PSNR {fig[2]:.1f} ({a_fig[2]:.1f})"
             f"  low-pass {fig[3]:.1f} ({a_fig[3]:.1f})  {scene.note}"
         )
-        if i < PICTURES_PER_FAMILY or scene.note == "stochastic":
+        if i < PICTURES_PER_FAMILY or scene.note in ("stochastic", "") or True:
             save_side_by_side(
                 f"removal-{scene.name}",
                 [
