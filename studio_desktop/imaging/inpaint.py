@@ -28,6 +28,7 @@ from PIL import Image
 
 from studio_desktop.imaging.errors import ImageError, OperationCancelledError
 from studio_desktop.imaging.operation_errors import EmptyMaskError
+from studio_desktop.imaging.patchfill import Cancelled, Progress, patch_fill
 from studio_desktop.imaging.pixels import (
     Box,
     ImageLike,
@@ -39,7 +40,6 @@ from studio_desktop.imaging.pixels import (
     to_mask,
     to_pil,
 )
-from studio_desktop.imaging.patchfill import Cancelled, Progress, patch_fill
 
 _CROSS = np.array([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], dtype=np.float32)
 #: Relaxation sweeps per pyramid level: the coarsest level solves from scratch, the others refine.
@@ -50,8 +50,7 @@ FINEST_SWEEPS = 25
 COARSEST_SIDE = 24
 #: Scale (Gaussian sigma, px) above which the fill takes the membrane's shading, below which
 #: the copied texture's detail (see ``_blend_bands``).
-import os
-SHADING_SIGMA = float(os.environ.get("SHS", 6))
+SHADING_SIGMA = 4.5
 
 
 class NothingToFillFromError(ImageError):

@@ -123,7 +123,10 @@ def patch_fill(
 
 
 def _init_offsets(
-    level: _Level, coarse_offsets: np.ndarray | None, coarse: _Level | None, rng: np.random.Generator
+    level: _Level,
+    coarse_offsets: np.ndarray | None,
+    coarse: _Level | None,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Source coordinates (N x 2: y, x) for the hole pixels: the coarser level's doubled where
     there is one and it lands on a valid source, else a random valid source nearby."""
@@ -194,7 +197,9 @@ class _Patches:
         base = (level.ys + pad) * self.width + (level.xs + pad)
         self.own = np.stack([self.flat[base + dy * self.width + dx] for dy, dx in self.steps])
 
-    def distance(self, sy: np.ndarray, sx: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    def distance(
+        self, sy: np.ndarray, sx: np.ndarray, rows: np.ndarray | None = None
+    ) -> np.ndarray:
         base = (sy + RADIUS) * self.width + (sx + RADIUS)
         own = self.own if rows is None else self.own[:, rows]
         total = np.zeros(sy.shape, np.float32)
@@ -227,7 +232,7 @@ def _iterate(
             continue
         cy = best[neighbour[rows], 0] + dy
         cx = best[neighbour[rows], 1] + dx
-        _try(patches, level, best, best_d, rows, cy, cx)
+        _try(patches, level, (best, best_d), rows, (cy, cx))
     radius = max(level.height, level.width)
     for _ in range(RANDOM_SAMPLES):
         if radius < 1:
@@ -235,7 +240,7 @@ def _iterate(
         rows = np.arange(level.ys.size)
         cy = best[:, 0] + rng.integers(-radius, radius + 1, rows.size)
         cx = best[:, 1] + rng.integers(-radius, radius + 1, rows.size)
-        _try(patches, level, best, best_d, rows, cy, cx)
+        _try(patches, level, (best, best_d), rows, (cy, cx))
         radius //= 4
     return best
 
@@ -243,12 +248,14 @@ def _iterate(
 def _try(
     patches: _Patches,
     level: _Level,
-    best: np.ndarray,
-    best_d: np.ndarray,
+    best: tuple[np.ndarray, np.ndarray],
     rows: np.ndarray,
-    cy: np.ndarray,
-    cx: np.ndarray,
+    candidates: tuple[np.ndarray, np.ndarray],
 ) -> None:
+    """Keep, for each of ``rows``, the candidate source ``(cy, cx)`` if it is valid and closer
+    than the best so far (``best`` = sources, distances; updated in place)."""
+    best_src, best_d = best
+    cy, cx = candidates
     ok = _is_valid(level, cy, cx)
     if not ok.any():
         return
@@ -256,5 +263,5 @@ def _try(
     d = patches.distance(cy, cx, rows)
     better = d < best_d[rows]
     rows = rows[better]
-    best[rows, 0], best[rows, 1] = cy[better], cx[better]
+    best_src[rows, 0], best_src[rows, 1] = cy[better], cx[better]
     best_d[rows] = d[better]
