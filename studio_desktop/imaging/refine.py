@@ -237,6 +237,9 @@ def _grabcut(
     bgd = np.zeros((1, 65), np.float64)
     fgd = np.zeros((1, 65), np.float64)
     bgr = np.ascontiguousarray(rgb[..., ::-1])
+    # GrabCut seeds its colour models with k-means from OpenCV's per-thread RNG: fix it, so the
+    # same strokes on the same image always give the same mask.
+    cv2.setRNGSeed(0x5EED)
     try:
         for step in range(ITERATIONS):
             mode = cv2.GC_INIT_WITH_MASK if step == 0 else cv2.GC_EVAL
