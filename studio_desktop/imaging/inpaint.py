@@ -102,12 +102,15 @@ def remove_region(
     pixels = crop_array(image, work)
     weights = crop_mask(mask, work)
     assert weights is not None
-    hole = weights > 0
+    touched = weights > 0
+    if touched.all():
+        raise NothingToFillFromError()
+    hole = touched
     if grow > 0:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
-        hole = cv2.dilate(hole.astype(np.uint8), kernel).astype(bool)
-    if hole.all():
-        raise NothingToFillFromError()
+        hole = cv2.dilate(touched.astype(np.uint8), kernel).astype(bool)
+        if hole.all():  # only a thin frame is left around the mask: fill from that
+            hole = touched
     if cancelled():
         raise OperationCancelledError()
     rgb = pixels[..., :3].astype(np.float32)

@@ -9,8 +9,12 @@ from studio_desktop.imaging.instructions import (
     CAPABILITIES,
     EditPlan,
     Op,
+    Scope,
     Unsupported,
+    no_mask_reply,
     parse_instruction,
+    scope_of,
+    subject_name,
 )
 
 
@@ -220,3 +224,65 @@ def test_colour_finder_positions_and_rgb_function() -> None:
 def test_parser_never_raises_on_odd_text() -> None:
     for text in ["%%%", "100%", "#zzzzzz", "rgb(", "and and and", "🙂", "a" * 5000, "-20%"]:
         assert isinstance(parse_instruction(text), EditPlan | Unsupported)
+
+
+# ----------------------------------------------------------------------------- no mask
+
+
+@pytest.mark.parametrize(
+    ("text", "scope"),
+    [
+        ("make it navy", Scope.SUBJECT),
+        ("make the bag navy", Scope.SUBJECT),
+        ("brighten slightly", Scope.SUBJECT),
+        ("blur the background", Scope.BACKGROUND),
+        ("make the backdrop cream", Scope.BACKGROUND),
+        ("darken the back-ground a bit", Scope.BACKGROUND),
+        ("black and white, the whole image", Scope.WHOLE),
+        ("brighten everything", Scope.WHOLE),
+        ("more contrast on the entire photo", Scope.WHOLE),
+        ("desaturate all of it", Scope.WHOLE),
+        ("", Scope.SUBJECT),
+    ],
+)
+def test_scope_of_an_edit_with_nothing_painted(text: str, scope: Scope) -> None:
+    assert scope_of(text) is scope
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("make the bag navy", "the bag"),
+        ("Recolour the T-shirt burgundy", "the t-shirt"),
+        ("turn the trousers black", "the trousers"),
+        ("make it navy", "the main subject"),
+        ("brighten", "the main subject"),
+    ],
+)
+def test_subject_name_from_the_instruction(text: str, name: str) -> None:
+    assert subject_name(text) == name
+
+
+def test_no_mask_replies_say_what_changed() -> None:
+    plan = plan_of("make it navy")
+    assert no_mask_reply(plan, Scope.SUBJECT, "the bag") == (
+        "No area painted: I recoloured the bag navy (#1f2a44). Paint to choose another part."
+    )
+    assert no_mask_reply(plan, Scope.SUBJECT) == (
+        "No area painted: I recoloured the main subject navy (#1f2a44). "
+        "Paint to choose another part."
+    )
+    both = plan_of("brighten slightly and make it navy")
+    assert no_mask_reply(both, Scope.BACKGROUND, "the dress") == (
+        "No area painted: I brightened the background around the dress (12%) and recoloured "
+        "it navy (#1f2a44). Paint to choose another part."
+    )
+    assert no_mask_reply(plan_of("blur"), Scope.WHOLE) == (
+        "Done: I blurred the whole image (30% strength)."
+    )
+
+
+def test_capabilities_say_what_happens_with_nothing_painted() -> None:
+    reply = parse_instruction("dance")
+    assert isinstance(reply, Unsupported)
+    assert "main subject" in reply.reply and "the whole image" in reply.reply
