@@ -42,18 +42,45 @@ BUNDLED = (
 )
 
 TSHIRT = [
-    (0.40, 0.08), (0.45, 0.13), (0.50, 0.14), (0.55, 0.13), (0.60, 0.08), (0.76, 0.13),
-    (0.94, 0.34), (0.83, 0.43), (0.74, 0.33), (0.75, 0.92), (0.25, 0.92), (0.26, 0.33),
-    (0.17, 0.43), (0.06, 0.34), (0.24, 0.13),
-]  # fmt: skip
+    (0.40, 0.08),
+    (0.45, 0.13),
+    (0.50, 0.14),
+    (0.55, 0.13),
+    (0.60, 0.08),
+    (0.76, 0.13),
+    (0.94, 0.34),
+    (0.83, 0.43),
+    (0.74, 0.33),
+    (0.75, 0.92),
+    (0.25, 0.92),
+    (0.26, 0.33),
+    (0.17, 0.43),
+    (0.06, 0.34),
+    (0.24, 0.13),
+]
 TROUSERS = [
-    (0.30, 0.06), (0.70, 0.06), (0.76, 0.95), (0.56, 0.95), (0.50, 0.38), (0.44, 0.95),
+    (0.30, 0.06),
+    (0.70, 0.06),
+    (0.76, 0.95),
+    (0.56, 0.95),
+    (0.50, 0.38),
+    (0.44, 0.95),
     (0.24, 0.95),
-]  # fmt: skip
+]
 DRESS = [
-    (0.42, 0.05), (0.46, 0.05), (0.48, 0.20), (0.52, 0.20), (0.54, 0.05), (0.58, 0.05),
-    (0.62, 0.30), (0.58, 0.42), (0.80, 0.95), (0.20, 0.95), (0.42, 0.42), (0.38, 0.30),
-]  # fmt: skip
+    (0.42, 0.05),
+    (0.46, 0.05),
+    (0.48, 0.20),
+    (0.52, 0.20),
+    (0.54, 0.05),
+    (0.58, 0.05),
+    (0.62, 0.30),
+    (0.58, 0.42),
+    (0.80, 0.95),
+    (0.20, 0.95),
+    (0.42, 0.42),
+    (0.38, 0.30),
+]
 
 
 @dataclass(frozen=True)
@@ -211,11 +238,11 @@ def sloppy_strokes(
     return painted.astype(np.uint8) * 255
 
 
-def _scene(name, bg_name, shape, surface_src, colour, seed, note="", spill=(5.0, 40.0), gaps=2):  # type: ignore[no-untyped-def]
+def _scene(name, bg_name, shape, surface_src, colour, *, seed, note=""):  # type: ignore[no-untyped-def]
     background = photo(bg_name)
     surface = material(surface_src, colour, seed)
     image = compose(background, surface, shape)
-    painted = sloppy_strokes(shape, seed, spill=spill, gaps=gaps)
+    painted = sloppy_strokes(shape, seed)
     return Scene(name, image, shape, background, painted, note)
 
 
@@ -234,28 +261,126 @@ def mask_scenes() -> tuple[Scene, ...]:
     trousers = polygon(TROUSERS, box=(0.25, 0.1, 0.75, 0.9))
     dress = polygon(DRESS, box=(0.2, 0.05, 0.8, 0.95))
     return (
-        _scene("shirt-red-on-coffee", "coffee", shirt, "chelsea", (190, 40, 45), 1),
-        _scene("shirt-white-on-astronaut", "astronaut", shirt, "coffee", (235, 232, 225), 2),
-        _scene("trousers-denim-on-brick", "brick", trousers, "gravel", (60, 80, 120), 3, "hole"),
-        _scene("dress-green-on-grass", "grass", dress, "chelsea", (60, 120, 70), 4, "close colour"),
-        _scene("bag-navy-on-chelsea", "chelsea", bag(), "brick", (35, 45, 70), 5, "thin handle"),
-        _scene("bag-tan-on-coffee", "coffee", bag((0.45, 0.55)), "grass", (170, 120, 80), 6, "thin handle"),
-        _scene("strap-black-on-gravel", "gravel", strap(30), "chelsea", (25, 25, 28), 7, "thin"),
-        _scene("strap-camel-on-rocket", "rocket", strap(-20, 0.03), "coffee", (190, 150, 100), 8, "thin"),
-        _scene("blob-close-on-gravel", "gravel", blob(seed=9), "grass", _near("gravel", blob(seed=9), (14, 6, -4)), 9, "close colour"),
-        _scene("blob-close-on-coffee", "coffee", blob((0.55, 0.45), 0.18, seed=10), "brick", _near("coffee", blob((0.55, 0.45), 0.18, seed=10), (-18, 10, 8)), 10, "close colour"),
-        _scene("shirt-close-on-brick", "brick", shirt, "gravel", _near("brick", shirt, (20, -8, -12)), 11, "close colour"),
-        _scene("trousers-black-on-motorcycle", "motorcycle_left", trousers, "grass", (30, 30, 34), 12, "hole"),
-        _scene("dress-pink-on-astronaut", "astronaut", dress, "gravel", (230, 170, 180), 13),
-        _scene("bag-white-on-rocket", "rocket", bag((0.5, 0.6), (0.3, 0.22)), "chelsea", (238, 236, 230), 14, "thin handle"),
-    )  # fmt: skip
+        _scene("shirt-red-on-coffee", "coffee", shirt, "chelsea", (190, 40, 45), seed=1),
+        _scene("shirt-white-on-astronaut", "astronaut", shirt, "coffee", (235, 232, 225), seed=2),
+        _scene(
+            "trousers-denim-on-brick",
+            "brick",
+            trousers,
+            "gravel",
+            (60, 80, 120),
+            seed=3,
+            note="hole",
+        ),
+        _scene(
+            "dress-green-on-grass",
+            "grass",
+            dress,
+            "chelsea",
+            (60, 120, 70),
+            seed=4,
+            note="close colour",
+        ),
+        _scene(
+            "bag-navy-on-chelsea",
+            "chelsea",
+            bag(),
+            "brick",
+            (35, 45, 70),
+            seed=5,
+            note="thin handle",
+        ),
+        _scene(
+            "bag-tan-on-coffee",
+            "coffee",
+            bag((0.45, 0.55)),
+            "grass",
+            (170, 120, 80),
+            seed=6,
+            note="thin handle",
+        ),
+        _scene(
+            "strap-black-on-gravel",
+            "gravel",
+            strap(30),
+            "chelsea",
+            (25, 25, 28),
+            seed=7,
+            note="thin",
+        ),
+        _scene(
+            "strap-camel-on-rocket",
+            "rocket",
+            strap(-20, 0.03),
+            "coffee",
+            (190, 150, 100),
+            seed=8,
+            note="thin",
+        ),
+        _scene(
+            "blob-close-on-gravel",
+            "gravel",
+            blob(seed=9),
+            "grass",
+            _near("gravel", blob(seed=9), (14, 6, -4)),
+            seed=9,
+            note="close colour",
+        ),
+        _scene(
+            "blob-close-on-coffee",
+            "coffee",
+            blob((0.55, 0.45), 0.18, seed=10),
+            "brick",
+            _near("coffee", blob((0.55, 0.45), 0.18, seed=10), (-18, 10, 8)),
+            seed=10,
+            note="close colour",
+        ),
+        _scene(
+            "shirt-close-on-brick",
+            "brick",
+            shirt,
+            "gravel",
+            _near("brick", shirt, (20, -8, -12)),
+            seed=11,
+            note="close colour",
+        ),
+        _scene(
+            "trousers-black-on-motorcycle",
+            "motorcycle_left",
+            trousers,
+            "grass",
+            (30, 30, 34),
+            seed=12,
+            note="hole",
+        ),
+        _scene("dress-pink-on-astronaut", "astronaut", dress, "gravel", (230, 170, 180), seed=13),
+        _scene(
+            "bag-white-on-rocket",
+            "rocket",
+            bag((0.5, 0.6), (0.3, 0.22)),
+            "chelsea",
+            (238, 236, 230),
+            seed=14,
+            note="thin handle",
+        ),
+    )
 
 
 #: Recolour targets (name, sRGB from the app's palette) and the scenes they are applied to.
 RECOLOUR_TARGETS = (
-    "navy", "black", "white", "burgundy", "blush", "cream", "sage", "camel", "red",
-    "mustard", "charcoal", "babyblue",
-)  # fmt: skip
+    "navy",
+    "black",
+    "white",
+    "burgundy",
+    "blush",
+    "cream",
+    "sage",
+    "camel",
+    "red",
+    "mustard",
+    "charcoal",
+    "babyblue",
+)
 
 
 @cache
@@ -293,9 +418,19 @@ def recolour_scenes() -> tuple[Scene, ...]:
         "grass",
     )
     colours = (
-        (200, 40, 50), (230, 225, 215), (40, 40, 45), (60, 90, 150), (120, 160, 90), (210, 120, 40),
-        (90, 60, 140), (35, 35, 40), (240, 236, 228), (190, 60, 110), (200, 170, 120), (60, 120, 70),
-    )  # fmt: skip
+        (200, 40, 50),
+        (230, 225, 215),
+        (40, 40, 45),
+        (60, 90, 150),
+        (120, 160, 90),
+        (210, 120, 40),
+        (90, 60, 140),
+        (35, 35, 40),
+        (240, 236, 228),
+        (190, 60, 110),
+        (200, 170, 120),
+        (60, 120, 70),
+    )
     srcs = (
         "chelsea",
         "coffee",
@@ -311,9 +446,16 @@ def recolour_scenes() -> tuple[Scene, ...]:
         "coffee",
     )
     return tuple(
-        _scene(f"{RECOLOUR_TARGETS[i]}-from-{i}-on-{bgs[i]}", bgs[i], shapes[i], srcs[i], colours[i], 100 + i)
+        _scene(
+            f"{RECOLOUR_TARGETS[i]}-from-{i}-on-{bgs[i]}",
+            bgs[i],
+            shapes[i],
+            srcs[i],
+            colours[i],
+            seed=100 + i,
+        )
         for i in range(len(RECOLOUR_TARGETS))
-    )  # fmt: skip
+    )
 
 
 @cache
@@ -322,14 +464,70 @@ def removal_scenes() -> tuple[Scene, ...]:
     b = blob(seed=21, radius=0.13)
     small_bag = bag((0.5, 0.55), (0.26, 0.18))
     return (
-        _scene("bag-on-brick", "brick", small_bag, "chelsea", (40, 50, 80), 21),
-        _scene("blob-on-grass", "grass", b, "coffee", (200, 60, 60), 22, "stochastic"),
-        _scene("blob-on-gravel", "gravel", blob((0.45, 0.5), 0.13, seed=23), "chelsea", (60, 110, 60), 23, "stochastic"),
-        _scene("bag-on-grass", "grass", small_bag, "coffee", (30, 30, 35), 24, "stochastic"),
-        _scene("blob-on-coffee", "coffee", blob((0.5, 0.6), 0.12, seed=25), "grass", (30, 60, 160), 25),
-        _scene("blob-on-chelsea", "chelsea", blob((0.35, 0.55), 0.12, seed=26), "gravel", (200, 200, 60), 26, "fur"),
-        _scene("strap-on-brick", "brick", strap(15, 0.035), "coffee", (150, 30, 30), 27, "thin"),
-        _scene("blob-on-rocket-sky", "rocket", blob((0.25, 0.3), 0.12, seed=28), "brick", (180, 60, 160), 28, "smooth"),
-        _scene("bag-on-gravel", "gravel", small_bag, "grass", (220, 210, 190), 29, "stochastic"),
-        _scene("blob-on-astronaut", "astronaut", blob((0.7, 0.7), 0.12, seed=30), "grass", (60, 160, 60), 30),
-    )  # fmt: skip
+        _scene("bag-on-brick", "brick", small_bag, "chelsea", (40, 50, 80), seed=21),
+        _scene("blob-on-grass", "grass", b, "coffee", (200, 60, 60), seed=22, note="stochastic"),
+        _scene(
+            "blob-on-gravel",
+            "gravel",
+            blob((0.45, 0.5), 0.13, seed=23),
+            "chelsea",
+            (60, 110, 60),
+            seed=23,
+            note="stochastic",
+        ),
+        _scene(
+            "bag-on-grass", "grass", small_bag, "coffee", (30, 30, 35), seed=24, note="stochastic"
+        ),
+        _scene(
+            "blob-on-coffee",
+            "coffee",
+            blob((0.5, 0.6), 0.12, seed=25),
+            "grass",
+            (30, 60, 160),
+            seed=25,
+        ),
+        _scene(
+            "blob-on-chelsea",
+            "chelsea",
+            blob((0.35, 0.55), 0.12, seed=26),
+            "gravel",
+            (200, 200, 60),
+            seed=26,
+            note="fur",
+        ),
+        _scene(
+            "strap-on-brick",
+            "brick",
+            strap(15, 0.035),
+            "coffee",
+            (150, 30, 30),
+            seed=27,
+            note="thin",
+        ),
+        _scene(
+            "blob-on-rocket-sky",
+            "rocket",
+            blob((0.25, 0.3), 0.12, seed=28),
+            "brick",
+            (180, 60, 160),
+            seed=28,
+            note="smooth",
+        ),
+        _scene(
+            "bag-on-gravel",
+            "gravel",
+            small_bag,
+            "grass",
+            (220, 210, 190),
+            seed=29,
+            note="stochastic",
+        ),
+        _scene(
+            "blob-on-astronaut",
+            "astronaut",
+            blob((0.7, 0.7), 0.12, seed=30),
+            "grass",
+            (60, 160, 60),
+            seed=30,
+        ),
+    )
