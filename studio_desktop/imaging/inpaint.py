@@ -26,8 +26,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from studio_desktop.imaging.errors import ImageError
+from studio_desktop.imaging.errors import ImageError, OperationCancelledError
 from studio_desktop.imaging.operation_errors import EmptyMaskError
+from studio_desktop.imaging.patchfill import Cancelled, Progress, patch_fill
 from studio_desktop.imaging.pixels import (
     Box,
     ImageLike,
@@ -47,6 +48,9 @@ LEVEL_SWEEPS = 40
 FINEST_SWEEPS = 25
 #: Below this many pixels on its short side a level is the coarsest.
 COARSEST_SIDE = 24
+#: Scale (Gaussian sigma, px) above which the fill takes the membrane's shading, below which
+#: the copied texture's detail (see ``_blend_bands``).
+SHADING_SIGMA = 4.5
 
 
 class NothingToFillFromError(ImageError):
@@ -59,38 +63,70 @@ class NothingToFillFromError(ImageError):
         )
 
 
-def remove_object(image: ImageLike, mask: MaskLike) -> Image.Image:
-    """Fill what ``mask`` covers from its surroundings; a new image, the input is not modified."""
+def remove_object(
+    image: ImageLike,
+    mask: MaskLike,
+    *,
+    progress: Progress | None = None,
+    is_cancelled: Cancelled | None = None,
+) -> Image.Image:
+    """Fill what ``mask`` covers from its surroundings; a new image, the input is not modified.
+
+    ``progress(fraction)`` is called along the way; when ``is_cancelled()`` turns true the work
+    stops with :class:`~studio_desktop.imaging.errors.OperationCancelledError`."""
     source = to_pil(image)
     mask_image = to_mask(mask, source.size)
     assert mask_image is not None
     box = mask_box(mask_image, source.size)
     if box is None:
         raise EmptyMaskError()
-    return remove_region(source, mask_image, box)
+    return remove_region(source, mask_image, box, progress=progress, is_cancelled=is_cancelled)
 
 
-def remove_region(image: Image.Image, mask: Image.Image, box: Box) -> Image.Image:
+def remove_region(
+    image: Image.Image,
+    mask: Image.Image,
+    box: Box,
+    *,
+    progress: Progress | None = None,
+    is_cancelled: Cancelled | None = None,
+) -> Image.Image:
     """:func:`remove_object` for callers that already have the normalised image, ``L`` mask and
     the mask's bounding box."""
+    report = progress or (lambda _f: None)
+    cancelled = is_cancelled or (lambda: False)
     width, height = image.size
     grow = _dilation(box)
-    margin = grow + max(8, round(0.15 * max(box.width, box.height)))
+    margin = grow + max(16, round(0.5 * max(box.width, box.height)))
     work = box.grow(margin, width, height)
     pixels = crop_array(image, work)
     weights = crop_mask(mask, work)
     assert weights is not None
-    hole = weights > 0
+    touched = weights > 0
+    if touched.all():
+        raise NothingToFillFromError()
+    hole = touched
     if grow > 0:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
-        hole = cv2.dilate(hole.astype(np.uint8), kernel).astype(bool)
-    if hole.all():
-        raise NothingToFillFromError()
-    grain = _grain(pixels, hole)
-    filled = _solve(pixels[..., :3].astype(np.float32), (~hole).astype(np.float32), 0, True)
-    del hole
-    if grain > 0:
-        _add_grain(filled, weights, grain)
+        hole = cv2.dilate(touched.astype(np.uint8), kernel).astype(bool)
+        if hole.all():  # only a thin frame is left around the mask: fill from that
+            hole = touched
+    if cancelled():
+        raise OperationCancelledError()
+    rgb = pixels[..., :3].astype(np.float32)
+    report(0.02)
+    texture = patch_fill(
+        rgb,
+        hole,
+        progress=lambda f: report(0.02 + 0.8 * f),
+        is_cancelled=cancelled,
+        seed=int(hole.sum()),
+    )
+    smooth = _broad_membrane(rgb, hole)
+    if cancelled():
+        raise OperationCancelledError()
+    filled = _blend_bands(texture, smooth, hole)
+    report(0.95)
     np.clip(filled, 0, 255, out=filled)
     np.rint(filled, out=filled)
     # Only the mask's own box can change: blend and paste just that.
@@ -100,9 +136,45 @@ def remove_region(image: Image.Image, mask: Image.Image, box: Box) -> Image.Imag
     original = pixels[inner]
     if original.shape[2] == 4:
         edited = np.dstack((edited, original[..., 3]))
-    blended = composite(original, edited, weights[inner])
+    # Every pixel the mask touches is replaced outright: blending the fill through a soft edge
+    # would bring back the removed object's rim as a faint outline. Pixels the mask does not
+    # touch (value 0) stay exactly as they were.
+    touched = np.where(weights[inner] > 0, np.uint8(255), np.uint8(0))
+    blended = composite(original, edited, touched)
     out = image.copy()
     out.paste(Image.fromarray(blended), (box.x0, box.y0))
+    report(1.0)
+    return out
+
+
+def _broad_membrane(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The membrane fill at half resolution, upsampled: only its broad shading is used, and
+    half the size is a quarter of the work."""
+    height, width = hole.shape
+    if min(height, width) < 64:
+        return _solve(rgb, (~hole).astype(np.float32), 0, False)
+    half = (width // 2, height // 2)
+    small = cv2.resize(rgb, half, interpolation=cv2.INTER_AREA)
+    small_hole = cv2.resize(hole.astype(np.uint8), half, interpolation=cv2.INTER_AREA) > 0
+    if small_hole.all():
+        return _solve(rgb, (~hole).astype(np.float32), 0, False)
+    solved = _solve(small, (~small_hole).astype(np.float32), 0, True)
+    up = cv2.resize(solved, (width, height), interpolation=cv2.INTER_LINEAR)
+    return np.where(hole[..., None], up, rgb)
+
+
+def _blend_bands(texture: np.ndarray, smooth: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """Inside the hole: the copied texture's detail over the membrane's broad shading.
+
+    Below :data:`SHADING_SIGMA` px the fill is the copied texture's own; above it, the smooth
+    membrane's, which follows the light around the hole exactly (no patchwork of brighter and
+    darker copies, no step at the hole's edge)."""
+    if SHADING_SIGMA <= 0:
+        return texture
+    detail = texture - cv2.GaussianBlur(texture, (0, 0), SHADING_SIGMA)
+    broad = cv2.GaussianBlur(smooth, (0, 0), SHADING_SIGMA)
+    out = texture.copy()
+    out[hole] = broad[hole] + detail[hole]
     return out
 
 

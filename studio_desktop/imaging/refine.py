@@ -49,6 +49,8 @@ ITERATIONS = 4
 GUIDE_SIDE = 1024
 #: Guided filter regularisation (variance units of 0..1 colours): lower = sharper edges.
 GUIDE_EPS = 1e-3
+#: Steepness applied to the filtered alpha around 0.5 (1 = as filtered).
+EDGE_GAIN = 2.0
 #: Below this share of the painted area, the cut is considered to have found nothing.
 MIN_KEPT = 0.2
 
@@ -98,8 +100,8 @@ def refine_mask(
     margin = margin_for(mask.shape)
 
     # The region to work in: the strokes' box plus context for the background model.
-    ys, xs = np.nonzero(mask)
-    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    x0, y0, box_w, box_h = cv2.boundingRect(mask)
+    x1, y1 = x0 + box_w, y0 + box_h
     context = max(2 * margin, round(0.15 * max(y1 - y0, x1 - x0)))
     y0, x0 = max(0, y0 - context), max(0, x0 - context)
     y1, x1 = min(height, y1 + context), min(width, x1 + context)
@@ -127,6 +129,9 @@ def refine_mask(
     rough = cv2.resize(cut.astype(np.float32), (roi_w, roi_h), interpolation=cv2.INTER_LINEAR)
     radius = max(2, round(1.5 / scale)) if scale < 1.0 else 2
     alpha = _fast_guided_filter(roi_rgb, rough, radius, GUIDE_EPS)
+    # The filter spreads a hard edge over about 2 * radius; steepen it around one half so the
+    # transition is the image's own edge width, not the filter's.
+    alpha = (alpha - 0.5) * EDGE_GAIN + 0.5
     check(0.95)
     alpha = np.clip(alpha, 0.0, 1.0)
     alpha[~allowed] = 0.0
@@ -179,15 +184,23 @@ def _disk(radius: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
 
 
+def _distance_outside(mask: np.ndarray) -> np.ndarray:
+    """Euclidean distance (px) from each pixel to the nearest pixel of ``mask`` (0 inside)."""
+    return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+
 def _close(hard: np.ndarray, margin: int) -> np.ndarray:
-    """The strokes with the gaps between them (up to about ``2 * margin`` wide) closed."""
-    closed = cv2.morphologyEx(hard.astype(np.uint8), cv2.MORPH_CLOSE, _disk(margin))
-    return closed.astype(bool) | hard
+    """The strokes with the gaps between them (up to about ``2 * margin`` wide) closed: a
+    dilation then an erosion by ``margin``, both from distance transforms (exact discs, and
+    far cheaper than a 81 x 81 structuring element)."""
+    grown = _distance_outside(hard) <= margin
+    shrunk = cv2.distanceTransform(grown.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return (shrunk > margin) | hard
 
 
 def _allowed(painted: np.ndarray, margin: int) -> np.ndarray:
     """The painted area grown by ``margin``: the most the refined mask may cover."""
-    return cv2.dilate(painted.astype(np.uint8), _disk(margin)).astype(bool)
+    return _distance_outside(painted) <= margin
 
 
 def _core(hard: np.ndarray, margin: int) -> np.ndarray:
@@ -213,12 +226,20 @@ def _grabcut(
     seeds = np.full(intent.shape, cv2.GC_BGD, np.uint8)
     seeds[allowed] = cv2.GC_PR_BGD
     seeds[intent] = cv2.GC_PR_FGD
-    seeds[core & intent] = cv2.GC_FGD
+    # Start the painted pixels whose colour is more typical of the surroundings than of the
+    # strokes as probable background: the object's model then learns from the object, not
+    # from the spill (GrabCut keeps what its first models say too faithfully otherwise).
+    surroundings = _looks_like_surroundings(rgb, intent)
+    seeds[intent & surroundings] = cv2.GC_PR_BGD
+    seeds[core & intent & ~surroundings] = cv2.GC_FGD
     if not (seeds == cv2.GC_BGD).any() or not np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD)).any():
         return None
     bgd = np.zeros((1, 65), np.float64)
     fgd = np.zeros((1, 65), np.float64)
     bgr = np.ascontiguousarray(rgb[..., ::-1])
+    # GrabCut seeds its colour models with k-means from OpenCV's per-thread RNG: fix it, so the
+    # same strokes on the same image always give the same mask.
+    cv2.setRNGSeed(0x5EED)
     try:
         for step in range(ITERATIONS):
             mode = cv2.GC_INIT_WITH_MASK if step == 0 else cv2.GC_EVAL
@@ -228,6 +249,26 @@ def _grabcut(
         # Too few distinct colours for a Gaussian mixture (a flat area): nothing to cut.
         return None
     return (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+
+
+def _looks_like_surroundings(rgb: np.ndarray, intent: np.ndarray) -> np.ndarray:
+    """True where a pixel's colour is more frequent outside the strokes than inside them
+    (smoothed 16-level-per-channel colour histograms)."""
+    bins = 16
+    codes = (rgb // (256 // bins)).astype(np.int32)
+    flat = (codes[..., 0] * bins + codes[..., 1]) * bins + codes[..., 2]
+    inside = np.bincount(flat[intent], minlength=bins**3).astype(np.float32)
+    outside = np.bincount(flat[~intent], minlength=bins**3).astype(np.float32)
+    inside = _smooth_hist(inside, bins) / max(float(inside.sum()), 1.0)
+    outside = _smooth_hist(outside, bins) / max(float(outside.sum()), 1.0)
+    return (outside > inside)[flat]
+
+
+def _smooth_hist(hist: np.ndarray, bins: int) -> np.ndarray:
+    cube = hist.reshape(bins, bins, bins)
+    for axis in range(3):
+        cube = np.roll(cube, 1, axis) * 0.25 + cube * 0.5 + np.roll(cube, -1, axis) * 0.25
+    return cube.reshape(-1)
 
 
 # ----------------------------------------------------------------------------- guided filter
@@ -257,17 +298,29 @@ def _fast_guided_filter(
     mean_p = _box(target, r)
     mean_ip = _box(guide * target[..., None], r)
     cov_ip = mean_ip - mean_i * mean_p[..., None]
-    # Covariance of the guide's channels (a symmetric 3 x 3 per pixel) plus eps on the diagonal.
-    var = np.empty((*guide.shape[:2], 3, 3), np.float32)
-    for i in range(3):
-        for j in range(i, 3):
-            v = _box(guide[..., i] * guide[..., j], r) - mean_i[..., i] * mean_i[..., j]
-            var[..., i, j] = v
-            var[..., j, i] = v
-    var[..., 0, 0] += eps
-    var[..., 1, 1] += eps
-    var[..., 2, 2] += eps
-    a = np.linalg.solve(var, cov_ip[..., None])[..., 0]
+
+    # Covariance of the guide's channels (symmetric 3 x 3 per pixel) plus eps on the diagonal,
+    # inverted in closed form (cofactors): ten times faster than a batched np.linalg.solve.
+    def cov(i: int, j: int) -> np.ndarray:
+        return _box(guide[..., i] * guide[..., j], r) - mean_i[..., i] * mean_i[..., j]
+
+    rr, rg, rb = cov(0, 0) + eps, cov(0, 1), cov(0, 2)
+    gg, gb, bb = cov(1, 1) + eps, cov(1, 2), cov(2, 2) + eps
+    inv_rr, inv_rg, inv_rb = gg * bb - gb * gb, gb * rb - rg * bb, rg * gb - gg * rb
+    inv_gg, inv_gb, inv_bb = rr * bb - rb * rb, rb * rg - rr * gb, rr * gg - rg * rg
+    det = rr * inv_rr + rg * inv_rg + rb * inv_rb
+    cr, cg, cb = cov_ip[..., 0], cov_ip[..., 1], cov_ip[..., 2]
+    a = (
+        np.stack(
+            [
+                inv_rr * cr + inv_rg * cg + inv_rb * cb,
+                inv_rg * cr + inv_gg * cg + inv_gb * cb,
+                inv_rb * cr + inv_gb * cg + inv_bb * cb,
+            ],
+            axis=-1,
+        )
+        / det[..., None]
+    )
     b = mean_p - np.einsum("hwc,hwc->hw", a, mean_i)
     mean_a = _box(a, r)
     mean_b = _box(b, r)
