@@ -53,7 +53,6 @@ import contextlib
 import hashlib
 import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -257,6 +256,9 @@ class CanvasArea(AreaWidget):
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(REFINE_DELAY_MS)
         self._refine_timer.timeout.connect(self.refine_now)
+        self._refine_ticker = QTimer(self)
+        self._refine_ticker.setInterval(300)
+        self._refine_ticker.timeout.connect(self._show_refine_progress)
         self._compare_keys = _CompareKey(self)
         self._active = False
         self._window_connected = False
@@ -793,6 +795,7 @@ class CanvasArea(AreaWidget):
     def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         self._compare_keys.remove()
         self._refine_timer.stop()
+        self._refine_ticker.stop()
         super().hideEvent(event)
 
     def hold_compare(self, held: bool) -> None:
@@ -1390,19 +1393,14 @@ class CanvasArea(AreaWidget):
         if running is not None and running.owner is layer and running.revision == layer.revision:
             return running
         try:
-            loop = event_loop()
+            event_loop()
         except RuntimeError:
             return None  # the app is closing: no loop to run it on
         run = self.refiner.start(layer, layer.revision)
         painted = layer.to_array()
-        started = time.monotonic()
-
-        def progress(fraction: float) -> None:
-            if time.monotonic() - started > 0.25:  # only slow refinements say so
-                loop.call_soon_threadsafe(self._refine_progress, run, fraction)
 
         def work() -> tuple[np.ndarray, list]:
-            alpha = self.refiner.execute(run, self._rgb(display), painted, on_progress=progress)
+            alpha = self.refiner.execute(run, self._rgb(display), painted)
             return alpha, outline(alpha)
 
         self._background(
@@ -1410,15 +1408,25 @@ class CanvasArea(AreaWidget):
             on_done=lambda result: self._refined(run, *result),
             on_error=lambda error: self._refine_failed(run, error),
         )
+        # A refinement still running after a moment says how far it is (polled: the run's
+        # progress is a float the worker thread sets).
+        self._refine_ticker.start()
         return run
 
-    def _refine_progress(self, run: RefineRun, fraction: float) -> None:
-        if shiboken6.isValid(self) and self.refiner.running is run and fraction < 1.0:
-            self.canvas.set_status(f"Snapping to edges… {fraction * 100:.0f} %")
+    def _show_refine_progress(self) -> None:
+        run = self.refiner.running
+        if run is None or run.owner is not self.current_layer:
+            self._refine_ticker.stop()
+            if self._pending_send is None:
+                self.canvas.set_status("")
+            return
+        self.canvas.set_status(f"Snapping to edges… {run.progress * 100:.0f} %")
 
     def _refined(self, run: RefineRun, alpha: np.ndarray, polygons: list) -> None:
         if not self.refiner.finished(run, alpha):
             return
+        if self.refiner.running is None:
+            self._refine_ticker.stop()
         layer = self.current_layer
         if layer is run.owner and layer is not None and layer.revision == run.revision:
             self.canvas.set_status("")
@@ -1431,6 +1439,8 @@ class CanvasArea(AreaWidget):
 
     def _refine_failed(self, run: RefineRun, error: BaseException) -> None:
         self.refiner.failed(run)
+        if self.refiner.running is None:
+            self._refine_ticker.stop()
         if isinstance(error, OperationCancelledError):
             return
         log.error("refining the mask failed", exc_info=error)

@@ -346,3 +346,39 @@ def test_turning_snap_off_while_a_send_waits_sends_the_painting(qtbot, services,
     QTest.keyClick(area.canvas, Qt.Key.Key_S)
     wait_reply(qtbot, area, 2)
     assert np.array_equal(stored_mask(services, messages(area)[0]), painted)
+
+
+def test_a_slow_refinement_shows_its_progress(qtbot, area, photo) -> None:
+    """The real refinement, held at its first progress report (as a 12 MP image keeps it
+    busy): the canvas says how far it is; a new stroke cancels it and starts another."""
+    import threading
+
+    from studio_desktop.imaging.refine import refine_mask
+    from studio_desktop.services.mask_refinement import MaskRefiner
+
+    reached = threading.Event()
+    release = threading.Event()
+
+    def held(image, painted, *, progress, is_cancelled):
+        def report(fraction: float) -> None:
+            progress(fraction)
+            if 0 < fraction < 1 and not reached.is_set():
+                reached.set()
+                release.wait(15)
+
+        return refine_mask(image, painted, progress=report, is_cancelled=is_cancelled)
+
+    area.refiner = MaskRefiner(held)
+    sloppy_strokes(area, photo)
+    first = area.refine_now()
+    qtbot.waitUntil(reached.is_set, timeout=10_000)
+    qtbot.waitUntil(lambda: area.canvas.status.startswith("Snapping to edges…"), timeout=5_000)
+    assert area.canvas.status.endswith("%")
+    image_stroke(area, [(40, 380), (60, 380)])  # a new stroke: the held run is cancelled
+    assert first.cancelled
+    release.set()
+    with qtbot.waitSignal(area.refined, timeout=20_000):
+        pass
+    assert area.canvas.status == ""
+    layer = area.current_layer
+    assert area.refiner.result_for(layer, layer.revision) is not None
