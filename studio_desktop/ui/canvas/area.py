@@ -177,6 +177,8 @@ SNAP_SETTING = "canvas/snap_to_edges"
 REFINE_DELAY_MS = 350
 """How long after the mask last changed the refinement starts (a burst of strokes refines once)."""
 DEFAULT_MODIFY_PX = 4
+DRAG_AHEAD_MS = 1500
+"""How long a version stays on screen before its drag-out file is written in the background."""
 TOOL_LABELS = {
     Tool.WAND: "Magic wand",
     Tool.COLOUR_RANGE: "Colour range",
@@ -256,6 +258,11 @@ class CanvasArea(AreaWidget):
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(REFINE_DELAY_MS)
         self._refine_timer.timeout.connect(self.refine_now)
+        self._drag_ahead: set[Path] = set()
+        self._drag_timer = QTimer(self)
+        self._drag_timer.setSingleShot(True)
+        self._drag_timer.setInterval(DRAG_AHEAD_MS)
+        self._drag_timer.timeout.connect(self._prepare_drag_ahead)
         self._refine_ticker = QTimer(self)
         self._refine_ticker.setInterval(300)
         self._refine_ticker.timeout.connect(self._show_refine_progress)
@@ -796,6 +803,7 @@ class CanvasArea(AreaWidget):
         self._compare_keys.remove()
         self._refine_timer.stop()
         self._refine_ticker.stop()
+        self._drag_timer.stop()
         super().hideEvent(event)
 
     def hold_compare(self, held: bool) -> None:
@@ -1072,6 +1080,7 @@ class CanvasArea(AreaWidget):
             self._load_other()
             self._refresh_mask_hint()
             self._refresh_export()
+            self._drag_timer.start()
             self.image_shown.emit(key)
 
         def failed(error: BaseException) -> None:
@@ -1546,9 +1555,43 @@ class CanvasArea(AreaWidget):
 
         run_op(self, write, on_success=written, progress="Exporting the image…")
 
+    def _drag_target(self, key: ObjectKey, name: str) -> Path:
+        assert self.services is not None
+        digest = hashlib.sha1(f"{key[0]}/{key[1]}".encode()).hexdigest()[:16]
+        return self.services.store.dirs.root / DRAG_FOLDER / "canvas" / digest / name
+
+    def _prepare_drag_ahead(self) -> None:
+        """Write the shown version's drag-out PNG in the background a moment after it is
+        shown, so a drag starts at once (a 12 MP PNG takes about two seconds to write)."""
+        plan = self._export_plan()
+        if plan is None or self.services is None:
+            return
+        key, original, name = plan
+        target = self._drag_target(key, name)
+        if target.exists() or target in self._drag_ahead:
+            return
+        self._drag_ahead.add(target)
+
+        def write() -> Path | None:
+            version_file = self._locate(key)
+            if version_file is None:
+                return None
+            export_version_png(version_file, self._locate(original), target, level=DRAG_PNG_LEVEL)
+            return target
+
+        def done(_path: Path | None) -> None:
+            self._drag_ahead.discard(target)
+
+        def failed(error: BaseException) -> None:
+            self._drag_ahead.discard(target)
+            log.info("drag-out file of %s not prepared ahead: %r", key, error)
+
+        self._background(write, on_done=done, on_error=failed)
+
     def drag_file(self, row: int | None = None) -> Path | None:
-        """A PNG of the shown version (or version ``row``) for dragging out, made now
-        (a fast PNG level) under the workspace's drag-out folder; None when not here."""
+        """A PNG of the shown version (or version ``row``) for dragging out, under the
+        workspace's drag-out folder: the one prepared ahead, else made now (a fast PNG level);
+        None when the image is not on this computer."""
         plan = self._export_plan(row=row)
         if plan is None or self.services is None:
             return None
@@ -1557,8 +1600,7 @@ class CanvasArea(AreaWidget):
         if version_file is None:
             self._message(NOT_HERE, MessageLevel.WARNING)
             return None
-        digest = hashlib.sha1(f"{key[0]}/{key[1]}".encode()).hexdigest()[:16]
-        target = self.services.store.dirs.root / DRAG_FOLDER / "canvas" / digest / name
+        target = self._drag_target(key, name)
         if target.exists():
             return target
         original_file = self._locate(original)

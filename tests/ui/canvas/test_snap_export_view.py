@@ -382,3 +382,18 @@ def test_a_slow_refinement_shows_its_progress(qtbot, area, photo) -> None:
     assert area.canvas.status == ""
     layer = area.current_layer
     assert area.refiner.result_for(layer, layer.revision) is not None
+
+
+def test_the_drag_file_is_written_ahead_while_the_version_is_shown(qtbot, services, area, photo):
+    folder = services.store.dirs.root / "drag-out" / "canvas"
+
+    def written() -> list[Path]:
+        return [p for p in folder.rglob("*.png") if not p.name.startswith(".")]
+
+    qtbot.waitUntil(lambda: bool(written()), timeout=15_000)
+    ahead = written()[0]
+    stamp = ahead.stat().st_mtime_ns
+    assert area.drag_file() == ahead
+    assert ahead.stat().st_mtime_ns == stamp  # taken as it is: nothing written at drag time
+    with Image.open(ahead) as image:
+        assert np.array_equal(np.asarray(image.convert("RGB")), photo.image)
