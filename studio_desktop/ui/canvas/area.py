@@ -49,12 +49,10 @@ Drops are explained in ``drop_rules.py``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -63,22 +61,16 @@ import shiboken6
 from PySide6.QtCore import (
     QBuffer,
     QByteArray,
-    QEvent,
     QIODevice,
-    QMimeData,
-    QObject,
     QRect,
-    QSettings,
     QSize,
     Qt,
     QTimer,
-    QUrl,
     Signal,
 )
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
-    QCursor,
     QDrag,
     QDragEnterEvent,
     QDragLeaveEvent,
@@ -86,12 +78,9 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QImage,
-    QKeyEvent,
     QKeySequence,
-    QPixmap,
 )
 from PySide6.QtWidgets import (
-    QApplication,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
@@ -119,31 +108,32 @@ from studio_desktop.domain.models import (
 from studio_desktop.engine.runner import JobOutcome
 from studio_desktop.imaging import selection
 from studio_desktop.imaging.decode import probe_image, read_source
-from studio_desktop.imaging.errors import OperationCancelledError
 from studio_desktop.imaging.masks import mask_from_png, to_array
 from studio_desktop.services.canvas import CanvasProgress, CreationView, SendResult
-from studio_desktop.services.canvas_export import (
-    DRAG_PNG_LEVEL,
-    ExportedVersion,
-    export_file_name,
-    export_version_png,
-)
 from studio_desktop.services.imports import CreationResult
-from studio_desktop.services.mask_refinement import MaskRefiner, RefineRun, outline
+from studio_desktop.services.mask_refinement import MaskRefiner
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.store.repository import ChangeSet
 from studio_desktop.ui.areas import AreaKey, AreaWidget
 from studio_desktop.ui.bridge import EventBridge
 from studio_desktop.ui.canvas.chat import ChatPanel
 from studio_desktop.ui.canvas.commands import UNDO_LIMIT, MaskCommand
+from studio_desktop.ui.canvas.compare_key import CompareKeyFilter
 from studio_desktop.ui.canvas.creations import PANEL_WIDTH, CreationsPanel
 from studio_desktop.ui.canvas.drop_rules import DropPlan, DropTarget, plan_drop
+from studio_desktop.ui.canvas.export_out import DRAG_AHEAD_MS, ExportOut
 from studio_desktop.ui.canvas.images import (
+    NOT_HERE,
     DisplayImage,
+    NotHereError,
     ObjectKey,
     ThumbnailLoader,
     load_display_image,
-    rgb_array,
+)
+from studio_desktop.ui.canvas.mask_assist import (
+    REFINE_DELAY_MS,
+    MaskAssist,
+    snap_setting,
 )
 from studio_desktop.ui.canvas.mask_layer import MAX_BRUSH, MIN_BRUSH, MaskDiff, MaskLayer
 from studio_desktop.ui.canvas.state import (
@@ -152,10 +142,10 @@ from studio_desktop.ui.canvas.state import (
     CreationState,
     current_key,
     version_key,
+    version_label,
 )
 from studio_desktop.ui.canvas.strips import AssetStrip, VersionStrip
-from studio_desktop.ui.canvas.view import CompareMode, MaskCanvas, SelectionRequest, Tool
-from studio_desktop.ui.history.drag_out import FOLDER_NAME as DRAG_FOLDER
+from studio_desktop.ui.canvas.view import CompareMode, MaskCanvas, Tool
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.main_window import IMAGE_FILTER, main_window_of
 from studio_desktop.ui.operations import event_loop, run_op, show_external_error
@@ -170,50 +160,15 @@ T = TypeVar("T")
 CHAT_WIDTH = 340
 DISPLAY_CACHE_BYTES = 512 * 1024 * 1024
 CANVAS_TABLES = ("canvas_threads", "canvas_assets", "canvas_conversations", "canvas_messages")
-NOT_HERE = "This image is not on this computer yet. It appears here once it has been downloaded."
 MASK_PNG_FILTER = "Masks (*.png *.jpg *.jpeg *.webp);;All files (*)"
-PNG_FILTER = "PNG images (*.png)"
-SNAP_SETTING = "canvas/snap_to_edges"
-REFINE_DELAY_MS = 350
-"""How long after the mask last changed the refinement starts (a burst of strokes refines once)."""
 DEFAULT_MODIFY_PX = 4
-DRAG_AHEAD_MS = 1500
-"""How long a version stays on screen before its drag-out file is written in the background."""
-TOOL_LABELS = {
-    Tool.WAND: "Magic wand",
-    Tool.COLOUR_RANGE: "Colour range",
-    Tool.OBJECT: "Select object",
-}
 
 
 BlobRequester = Callable[[str, str], None]
 """(bucket, path): an object on screen is not on this computer; queue its download."""
 
 
-class NotHereError(ExternalError):
-    """The image is not on this computer yet (it is downloaded by the sync)."""
-
-
-def version_label(index: int) -> str:
-    return "Original" if index == 0 else f"Edit {index}"
-
-
-def _snap_setting() -> bool:
-    """Snap to edges is on unless the designer turned it off (remembered)."""
-    value = QSettings().value(SNAP_SETTING, True)
-    return value not in (False, "false", "0", 0)
-
-
-@contextlib.contextmanager
-def _busy_cursor() -> Iterator[None]:
-    QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
-    try:
-        yield
-    finally:
-        QApplication.restoreOverrideCursor()
-
-
-class CanvasArea(AreaWidget):
+class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     area_key = AreaKey.CANVAS
 
     #: A creation is shown (its id), after ``open_creation`` finished.
@@ -266,7 +221,7 @@ class CanvasArea(AreaWidget):
         self._refine_ticker = QTimer(self)
         self._refine_ticker.setInterval(300)
         self._refine_ticker.timeout.connect(self._show_refine_progress)
-        self._compare_keys = _CompareKey(self)
+        self._compare_keys = CompareKeyFilter(self)
         self._active = False
         self._window_connected = False
         self.thumbnails = ThumbnailLoader(
@@ -536,7 +491,7 @@ class CanvasArea(AreaWidget):
             checkable=True,
         )
         self.action_snap.blockSignals(True)
-        self.action_snap.setChecked(_snap_setting())
+        self.action_snap.setChecked(snap_setting())
         self.action_snap.blockSignals(False)
         self.action_grow = self._action(
             "mask-grow", "Grow the mask by the amount", ["Alt+]"], lambda: self.modify_mask("grow")
@@ -1288,355 +1243,6 @@ class CanvasArea(AreaWidget):
         dialog.open()
         return dialog
 
-    # ================================================================ assisted selection
-    def _selection_requested(self, request: SelectionRequest) -> None:
-        """A click (or box) of the wand, colour range or object tool: the region is found off
-        the GUI thread, then added to (or, with Alt, taken from) the mask as one undo step."""
-        layer = self.current_layer
-        display = self.canvas.image
-        asset_id = self._asset_id
-        if layer is None or display is None or asset_id is None:
-            return
-        tool = request.tool
-        label = TOOL_LABELS.get(tool, "Selection")
-        how = selection.Combine.SUBTRACT if request.subtract else selection.Combine.ADD
-        tolerance = float(self._tolerances.get(tool, selection.DEFAULT_TOLERANCE))
-        if self._selecting is not None:
-            self._selecting.set()  # a new pick makes the running one useless
-        cancel = threading.Event()
-        self._selecting = cancel
-        x, y = request.point
-        box = request.box
-
-        def find() -> np.ndarray:
-            rgb = self._rgb(display)
-            if tool is Tool.WAND:
-                return selection.magic_wand(rgb, x, y, tolerance)
-            if tool is Tool.COLOUR_RANGE:
-                return selection.colour_range(rgb, selection.colour_at(rgb, x, y), tolerance)
-            return selection.select_object(
-                rgb,
-                selection.Box(*box) if box is not None else None,
-                click=None if box is not None else (x, y),
-                is_cancelled=cancel.is_set,
-            )
-
-        def found(region: np.ndarray) -> None:
-            if self._selecting is cancel:
-                self._selecting = None
-            if cancel.is_set() or self._layers.get(asset_id) is not layer:
-                return
-            if region.shape != layer.array.shape:
-                return  # the image changed size under the pick
-            verb = "subtract" if how is selection.Combine.SUBTRACT else "add"
-            changed = layer.replace(selection.combine(layer.array, region, how))
-            if changed is None:
-                self._message(f"{label}: nothing to {verb} there.")
-            self._push(f"{label} ({verb})", changed, layer)
-
-        progress = "Selecting the object…" if tool is Tool.OBJECT else f"{label}…"
-        run_op(self, find, on_success=found, progress=progress)
-
-    def _rgb(self, display: DisplayImage) -> np.ndarray:
-        """The shown image's pixels as RGB (one image cached; safe off the GUI thread)."""
-        cached = self._rgb_cache
-        if cached is not None and cached[0] is display:
-            return cached[1]
-        array = rgb_array(display.image)
-        self._rgb_cache = (display, array)
-        return array
-
-    def modify_mask(self, how: str) -> None:
-        """Grow, shrink or feather the mask by the amount (one undo step)."""
-        layer = self.current_layer
-        if layer is None:
-            return
-        if layer.is_empty():
-            self._message("Paint or select an area first; there is no mask to change.")
-            return
-        amount = self.amount_spin.value()
-        change = {"grow": selection.grow, "shrink": selection.shrink, "feather": selection.feather}
-        with _busy_cursor():
-            result = change[how](layer.array, amount)
-        self._push(f"{how.capitalize()} mask by {amount} px", layer.replace(result), layer)
-
-    # ================================================================ snap to edges
-    @property
-    def snap_to_edges(self) -> bool:
-        return self.action_snap.isChecked()
-
-    def _snap_toggled(self) -> None:
-        QSettings().setValue(SNAP_SETTING, self.snap_to_edges)
-        self._mask_changed()
-
-    def _mask_changed(self) -> None:
-        """The mask of the shown image changed (or snapping was turned on or off): the old
-        outline goes, and a refinement is due once the changes pause."""
-        self.canvas.set_refined_outline([])
-        self.refiner.cancel()
-        layer = self.current_layer
-        empty = layer is None or layer.is_empty()
-        if self.snap_to_edges and not empty:
-            self._refine_timer.start()
-        else:
-            self._refine_timer.stop()
-            self.canvas.set_status("")
-        if self._pending_send is not None:
-            if empty:
-                self._drop_pending_send()  # nothing painted any more: the designer decides
-            elif not self.snap_to_edges:
-                text, self._pending_send = self._pending_send, None
-                self.send_instruction(text)  # snapping turned off while waiting: as painted
-
-    def refine_now(self) -> RefineRun | None:
-        """Refine the shown mask now (the timer's end, or a send that waits for it)."""
-        self._refine_timer.stop()
-        layer = self.current_layer
-        display = self.canvas.image
-        if layer is None or display is None or layer.is_empty():
-            return None
-        known = self.refiner.result_for(layer, layer.revision)
-        if known is not None:
-            return None
-        running = self.refiner.running
-        if running is not None and running.owner is layer and running.revision == layer.revision:
-            return running
-        try:
-            event_loop()
-        except RuntimeError:
-            return None  # the app is closing: no loop to run it on
-        run = self.refiner.start(layer, layer.revision)
-        painted = layer.to_array()
-
-        def work() -> tuple[np.ndarray, list]:
-            alpha = self.refiner.execute(run, self._rgb(display), painted)
-            return alpha, outline(alpha)
-
-        self._background(
-            work,
-            on_done=lambda result: self._refined(run, *result),
-            on_error=lambda error: self._refine_failed(run, error),
-        )
-        # A refinement still running after a moment says how far it is (polled: the run's
-        # progress is a float the worker thread sets).
-        self._refine_ticker.start()
-        return run
-
-    def _show_refine_progress(self) -> None:
-        run = self.refiner.running
-        if run is None or run.owner is not self.current_layer:
-            self._refine_ticker.stop()
-            if self._pending_send is None:
-                self.canvas.set_status("")
-            return
-        self.canvas.set_status(f"Snapping to edges… {run.progress * 100:.0f} %")
-
-    def _refined(self, run: RefineRun, alpha: np.ndarray, polygons: list) -> None:
-        if not self.refiner.finished(run, alpha):
-            return
-        if self.refiner.running is None:
-            self._refine_ticker.stop()
-        layer = self.current_layer
-        if layer is run.owner and layer is not None and layer.revision == run.revision:
-            self.canvas.set_status("")
-            if self.snap_to_edges:
-                self.canvas.set_refined_outline(polygons, alpha)
-            self.refined.emit()
-            if self._pending_send is not None:
-                text, self._pending_send = self._pending_send, None
-                self.send_instruction(text)
-
-    def _refine_failed(self, run: RefineRun, error: BaseException) -> None:
-        self.refiner.failed(run)
-        if self.refiner.running is None:
-            self._refine_ticker.stop()
-        if isinstance(error, OperationCancelledError):
-            return
-        log.error("refining the mask failed", exc_info=error)
-        self.canvas.set_status("")
-        if self._pending_send is not None and self.current_layer is run.owner:
-            text, self._pending_send = self._pending_send, None
-            self._message(
-                "The mask could not be snapped to the edges; the painted mask was sent.",
-                MessageLevel.WARNING,
-            )
-            self.send_instruction(text, snap=False)
-
-    def _drop_pending_send(self) -> None:
-        """A send waiting for its refinement belongs to the image it was typed for."""
-        if self._pending_send is not None:
-            self._pending_send = None
-            self.canvas.set_status("")
-
-    def mask_to_send(self) -> np.ndarray | None:
-        """What a send would use now: the refined mask (snap on, refined), the painted one
-        (snap off), or None (nothing painted). With snap on and no refinement yet: None too;
-        :meth:`send_instruction` waits for it."""
-        layer = self.current_layer
-        if layer is None or layer.is_empty():
-            return None
-        if not self.snap_to_edges:
-            return layer.to_array()
-        return self.refiner.result_for(layer, layer.revision)
-
-    # ================================================================ export and drag out
-    def _shown_version(self) -> tuple[int, ObjectKey] | None:
-        asset = self.state.asset(self._asset_id) if self.state else None
-        if asset is None or not asset.versions:
-            return None
-        index = self._shown_index(asset)
-        return index, version_key(asset.versions[index])
-
-    def _export_plan(self, asset_id: str | None = None, row: int | None = None):
-        """(version key, original key, file name) of a version; the shown one by default."""
-        if self.state is None:
-            return None
-        asset = self.state.asset(asset_id or self._asset_id)
-        if asset is None or not asset.versions:
-            return None
-        if row is None:
-            row = (
-                self._shown_index(asset)
-                if asset.asset.id == self._asset_id
-                else asset.current_index
-            )
-        if not 0 <= row < len(asset.versions):
-            return None
-        name = export_file_name(
-            self.state.thread.title, self._asset_label(asset), version_label(row)
-        )
-        return version_key(asset.versions[row]), version_key(asset.versions[0]), name
-
-    def export_shown(
-        self, asset_id: str | None = None, row: int | None = None
-    ) -> QFileDialog | None:
-        """File ▸ Export (Ctrl+E): the shown version (or ``row`` of ``asset_id``) as a PNG."""
-        plan = self._export_plan(asset_id, row)
-        if plan is None:
-            self._message("Open an image to export it.", MessageLevel.WARNING)
-            return None
-        key, original, name = plan
-        folder = Path(str(QSettings().value("canvas/export_folder", str(Path.home()))))
-        dialog = QFileDialog(self, "Export image", str(folder / name), PNG_FILTER)
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix("png")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(lambda file: self.export_to(Path(file), key, original))
-        dialog.open()
-        return dialog
-
-    def export_to(
-        self, target: Path, key: ObjectKey | None = None, original: ObjectKey | None = None
-    ) -> None:
-        """Write the version ``key`` (the shown one by default) to ``target`` as a PNG."""
-        if key is None:
-            plan = self._export_plan()
-            if plan is None:
-                return
-            key, original, _name = plan
-        if target.suffix.lower() != ".png":
-            target = target.with_name(target.name + ".png")
-        QSettings().setValue("canvas/export_folder", str(target.parent))
-
-        def write() -> ExportedVersion:
-            version_file = self._locate(key)
-            if version_file is None:
-                raise NotHereError(NOT_HERE)
-            original_file = self._locate(original) if original is not None else None
-            return export_version_png(version_file, original_file, target)
-
-        def written(result: ExportedVersion) -> None:
-            self.exported.emit(result)
-            text = f"Exported “{result.path.name}” ({result.width} x {result.height})."
-            if result.note:
-                self._message(f"{text} {result.note}", MessageLevel.WARNING)
-            else:
-                self._message(text, MessageLevel.SUCCESS)
-
-        run_op(self, write, on_success=written, progress="Exporting the image…")
-
-    def _drag_target(self, key: ObjectKey, name: str) -> Path:
-        assert self.services is not None
-        digest = hashlib.sha1(f"{key[0]}/{key[1]}".encode()).hexdigest()[:16]
-        return self.services.store.dirs.root / DRAG_FOLDER / "canvas" / digest / name
-
-    def _prepare_drag_ahead(self) -> None:
-        """Write the shown version's drag-out PNG in the background a moment after it is
-        shown, so a drag starts at once (a 12 MP PNG takes about two seconds to write)."""
-        plan = self._export_plan()
-        if plan is None or self.services is None:
-            return
-        key, original, name = plan
-        target = self._drag_target(key, name)
-        if target.exists() or target in self._drag_ahead:
-            return
-        self._drag_ahead.add(target)
-
-        def write() -> Path | None:
-            version_file = self._locate(key)
-            if version_file is None:
-                return None
-            export_version_png(version_file, self._locate(original), target, level=DRAG_PNG_LEVEL)
-            return target
-
-        def done(_path: Path | None) -> None:
-            self._drag_ahead.discard(target)
-
-        def failed(error: BaseException) -> None:
-            self._drag_ahead.discard(target)
-            log.info("drag-out file of %s not prepared ahead: %r", key, error)
-
-        self._background(write, on_done=done, on_error=failed)
-
-    def drag_file(self, row: int | None = None) -> Path | None:
-        """A PNG of the shown version (or version ``row``) for dragging out, under the
-        workspace's drag-out folder: the one prepared ahead, else made now (a fast PNG level);
-        None when the image is not on this computer."""
-        plan = self._export_plan(row=row)
-        if plan is None or self.services is None:
-            return None
-        key, original, name = plan
-        version_file = self._locate(key)
-        if version_file is None:
-            self._message(NOT_HERE, MessageLevel.WARNING)
-            return None
-        target = self._drag_target(key, name)
-        if target.exists():
-            return target
-        original_file = self._locate(original)
-        try:
-            with _busy_cursor():
-                export_version_png(version_file, original_file, target, level=DRAG_PNG_LEVEL)
-        except (ExternalError, OSError) as error:
-            log.warning("could not prepare %s for dragging: %r", key, error)
-            self._message("This image could not be prepared for dragging.", MessageLevel.WARNING)
-            return None
-        return target
-
-    def drag_version_out(self, row: int | None) -> QDrag | None:
-        """Drag the shown version (or version ``row``) out of the app as a PNG file."""
-        path = self.drag_file(row)
-        if path is None:
-            return None
-        mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(str(path))])
-        source = self.canvas if row is None else self.version_strip
-        drag = QDrag(source)
-        drag.setMimeData(mime)
-        display = self.canvas.image
-        if row is None and display is not None:
-            _scale, level = display.level_for(0.05)
-            drag.setPixmap(
-                QPixmap.fromImage(level).scaled(
-                    QSize(96, 96),
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-            )
-        self.last_drag = drag
-        drag.exec(Qt.DropAction.CopyAction)
-        return drag
-
     # ================================================================ compare
     def _toggle_compare(self) -> None:
         on = self.action_compare.isChecked()
@@ -2159,77 +1765,6 @@ class CanvasArea(AreaWidget):
             "Remove this image and its versions from the creation? The chat stays.",
             lambda: services.canvas.delete_asset(asset_id),
         )
-
-
-class _CompareKey(QObject):
-    """Holding ``\\`` compares, whatever has focus in the window (the chat box right after
-    sending, a strip, a button): an application event filter, installed while the canvas area
-    is visible, takes the key before any widget sees it, so it is never typed anywhere. Dialogs
-    (a modal window, a popup) keep the key: their text boxes may need it."""
-
-    def __init__(self, area: CanvasArea) -> None:
-        super().__init__(area)
-        self._area = area
-        self._installed = False
-        self._held = False
-
-    def install(self) -> None:
-        app = QApplication.instance()
-        if app is not None and not self._installed:
-            app.installEventFilter(self)
-            self._installed = True
-
-    def remove(self) -> None:
-        app = QApplication.instance()
-        if app is not None and self._installed:
-            app.removeEventFilter(self)
-            self._installed = False
-        self._release()
-
-    def _release(self) -> None:
-        if self._held:
-            self._held = False
-            if shiboken6.isValid(self._area):
-                self._area.hold_compare(False)
-
-    def _applies(self, target: QObject) -> bool:
-        area = self._area
-        if not shiboken6.isValid(area) or not area.isVisible() or area.canvas.image is None:
-            return False
-        if QApplication.activeModalWidget() is not None or QApplication.activePopupWidget():
-            return False
-        window = area.window()
-        if isinstance(target, QWidget):
-            return target.window() is window
-        handle = window.windowHandle()
-        return handle is not None and target is handle
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        if kind in (QEvent.Type.ApplicationDeactivate, QEvent.Type.WindowDeactivate):
-            self._release()
-            return False
-        if kind not in (
-            QEvent.Type.KeyPress,
-            QEvent.Type.KeyRelease,
-            QEvent.Type.ShortcutOverride,
-        ):
-            return False
-        if not isinstance(event, QKeyEvent) or event.key() != Qt.Key.Key_Backslash:
-            return False
-        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            return False
-        if not self._applies(watched):
-            return False
-        if kind == QEvent.Type.ShortcutOverride:
-            event.accept()
-        elif not event.isAutoRepeat():
-            if kind == QEvent.Type.KeyPress:
-                self._held = True
-                self._area.hold_compare(True)
-            else:
-                self._release()
-        return True
 
 
 def png_bytes(image: QImage) -> bytes:

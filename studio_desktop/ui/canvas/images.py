@@ -35,8 +35,13 @@ log = logging.getLogger(__name__)
 ObjectKey = tuple[str, str]
 """(bucket, path) of a stored object."""
 
+NOT_HERE = "This image is not on this computer yet. It appears here once it has been downloaded."
 MIN_LEVEL_SIDE = 256
 _THUMB_MEMORY = 400
+
+
+class NotHereError(ExternalError):
+    """The image is not on this computer yet (it is downloaded by the sync)."""
 
 
 @dataclass(frozen=True, slots=True)

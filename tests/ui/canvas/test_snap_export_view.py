@@ -16,7 +16,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 
 from studio_desktop.domain.models import CanvasAsset
-from studio_desktop.ui.canvas.area import SNAP_SETTING, CanvasArea
+from studio_desktop.ui.canvas.area import CanvasArea
+from studio_desktop.ui.canvas.mask_assist import SNAP_SETTING
 from studio_desktop.ui.canvas.state import current_key, mask_key, version_key
 from studio_desktop.ui.canvas.view import CompareMode
 from tests.imaging.photo_scene import iou, photo_scene
