@@ -63,6 +63,7 @@ from PySide6.QtCore import (
     QByteArray,
     QIODevice,
     QRect,
+    QSettings,
     QSize,
     Qt,
     QTimer,
@@ -133,6 +134,7 @@ from studio_desktop.ui.canvas.images import (
 from studio_desktop.ui.canvas.mask_assist import (
     REFINE_DELAY_MS,
     MaskAssist,
+    remembered_int,
     snap_setting,
 )
 from studio_desktop.ui.canvas.mask_layer import MAX_BRUSH, MIN_BRUSH, MaskDiff, MaskLayer
@@ -467,8 +469,8 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         self.size_spin.setKeyboardTracking(False)
         self.size_spin.valueChanged.connect(self.canvas.set_brush_size)
         self._tolerances = {
-            Tool.WAND: round(selection.DEFAULT_TOLERANCE),
-            Tool.COLOUR_RANGE: round(selection.DEFAULT_FUZZINESS),
+            Tool.WAND: remembered_int("canvas/wand_tolerance", selection.DEFAULT_TOLERANCE),
+            Tool.COLOUR_RANGE: remembered_int("canvas/colour_range", selection.DEFAULT_FUZZINESS),
         }
         self.tolerance_spin = QSpinBox(self)
         self.tolerance_spin.setObjectName("SelectionTolerance")
@@ -512,7 +514,10 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         self.amount_spin.setObjectName("MaskAmount")
         self.amount_spin.setRange(1, selection.MAX_AMOUNT)
         self.amount_spin.setSuffix(" px")
-        self.amount_spin.setValue(DEFAULT_MODIFY_PX)
+        self.amount_spin.setValue(remembered_int("canvas/mask_amount", DEFAULT_MODIFY_PX))
+        self.amount_spin.valueChanged.connect(
+            lambda value: QSettings().setValue("canvas/mask_amount", value)
+        )
         self.amount_spin.setToolTip("How far grow, shrink and feather reach, in image pixels")
         self.amount_spin.setKeyboardTracking(False)
         self.action_clear = self._action("delete", "Clear mask", ["Ctrl+D"], self.clear_mask)
@@ -1187,8 +1192,11 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
             )
 
     def _tolerance_changed(self, value: int) -> None:
-        if self.canvas.tool in self._tolerances:
-            self._tolerances[self.canvas.tool] = value
+        tool = self.canvas.tool
+        if tool in self._tolerances:
+            self._tolerances[tool] = value
+            key = "canvas/wand_tolerance" if tool is Tool.WAND else "canvas/colour_range"
+            QSettings().setValue(key, value)
 
     def _brush_changed(self, size: int) -> None:
         if self.size_spin.value() != size:

@@ -52,6 +52,15 @@ def snap_setting() -> bool:
     return value not in (False, "false", "0", 0)
 
 
+def remembered_int(key: str, default: float, low: int = 1, high: int = 500) -> int:
+    """A whole-number setting the designer last chose (tolerance, amount), within bounds."""
+    try:
+        value = int(QSettings().value(key, round(default)))
+    except (TypeError, ValueError):
+        value = round(default)
+    return max(low, min(high, value))
+
+
 @contextlib.contextmanager
 def busy_cursor() -> Iterator[None]:
     QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))

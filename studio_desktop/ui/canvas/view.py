@@ -945,6 +945,11 @@ class MaskCanvas(QWidget):
             if not event.isAutoRepeat() and self._compare is CompareMode.OFF:
                 self.set_compare(CompareMode.HOLD)
             return
+        if key == Qt.Key.Key_Escape and self._select_start is not None:
+            self._select_start = None  # Escape drops the object box being dragged
+            self._select_box = None
+            self.update()
+            return
         if key == Qt.Key.Key_Escape and self._compare is not CompareMode.OFF:
             self.set_compare(CompareMode.OFF)
             return

@@ -212,3 +212,32 @@ def test_all_toolbar_buttons_name_a_shortcut_even_after_changes(qtbot, area, pho
             native = QKeySequence.SequenceFormat.NativeText
             keys = [k.toString(native) for k in action.shortcuts()] or list(window_keys)
             assert any(key in action.toolTip() for key in keys), (action.text(), action.toolTip())
+
+
+def test_tolerance_and_amount_are_remembered(qtbot, area, photo) -> None:
+    from studio_desktop.ui.canvas.area import CanvasArea
+
+    QTest.keyClick(area.canvas, Qt.Key.Key_W)
+    area.tolerance_spin.setValue(7)
+    QTest.keyClick(area.canvas, Qt.Key.Key_R)
+    area.tolerance_spin.setValue(44)
+    area.amount_spin.setValue(12)
+    again = CanvasArea()  # the next start
+    qtbot.addWidget(again)
+    assert again._tolerances[Tool.WAND] == 7
+    assert again._tolerances[Tool.COLOUR_RANGE] == 44
+    assert again.amount_spin.value() == 12
+
+
+def test_escape_drops_the_object_box(qtbot, area, photo) -> None:
+    QTest.keyClick(area.canvas, Qt.Key.Key_O)
+    canvas = area.canvas
+    start = canvas.image_to_widget(QPointF(100, 100))
+    end = canvas.image_to_widget(QPointF(300, 300))
+    mouse(canvas, QMouseEvent.Type.MouseButtonPress, start)
+    mouse(canvas, QMouseEvent.Type.MouseMove, end, buttons=Qt.MouseButton.LeftButton)
+    QTest.keyClick(canvas, Qt.Key.Key_Escape)
+    mouse(canvas, QMouseEvent.Type.MouseButtonRelease, end)
+    qtbot.wait(200)
+    assert area.undo_stack.count() == 0
+    assert not area.current_layer.array.any()
