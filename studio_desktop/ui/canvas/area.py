@@ -756,8 +756,16 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().showEvent(event)
         self._compare_keys.install()
-        if self._pending_send is not None or self.refiner.running is None:
-            self._mask_changed()
+        # Work the hide stopped: a refinement that was due (the outline already drawn stays).
+        layer = self.current_layer
+        if (
+            self.snap_to_edges
+            and layer is not None
+            and not layer.is_empty()
+            and self.refiner.running is None
+            and self.refiner.result_for(layer, layer.revision) is None
+        ):
+            self._refine_timer.start()
 
     def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         self._compare_keys.remove()

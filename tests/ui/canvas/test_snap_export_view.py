@@ -398,3 +398,26 @@ def test_the_drag_file_is_written_ahead_while_the_version_is_shown(qtbot, servic
     assert ahead.stat().st_mtime_ns == stamp  # taken as it is: nothing written at drag time
     with Image.open(ahead) as image:
         assert np.array_equal(np.asarray(image.convert("RGB")), photo.image)
+
+
+def test_the_outline_survives_leaving_and_coming_back(qtbot, window, area, photo) -> None:
+    from studio_desktop.ui.areas import AreaKey
+
+    with qtbot.waitSignal(area.refined, timeout=20_000):
+        sloppy_strokes(area, photo)
+    outline_before = area.canvas.refined_outline
+    window.set_current_area(AreaKey.PROFILES)
+    window.set_current_area(AreaKey.CANVAS)
+    qtbot.wait(REFINE_WAIT_MS)
+    assert area.canvas.refined_outline == outline_before
+    assert area.mask_to_send() is not None
+    # A stroke made, then the area left before the pause ends: refined on coming back.
+    image_stroke(area, [(40, 380), (60, 380)])
+    window.set_current_area(AreaKey.PROFILES)
+    window.set_current_area(AreaKey.CANVAS)
+    with qtbot.waitSignal(area.refined, timeout=20_000):
+        pass
+    assert area.mask_to_send() is not None
+
+
+REFINE_WAIT_MS = 600
