@@ -10,15 +10,24 @@ that follows the object:
    **the result is never larger than the painted area grown by the margin**, whatever the image.
 2. **Graph cut.** On a reduced copy (long side about :data:`WORK_SIDE` px) of the region around
    the strokes, OpenCV's GrabCut separates the object from its surroundings: the painted pixels
-   are *probable object*, the margin band *probable background*, what lies outside the grown
-   area *background*, and the strokes' eroded core (pixels deep inside wide strokes) *object*.
-   Its colour models learn the object from the strokes and the background from around them, so
-   the spill is cut back to the edge and the gaps on the object are filled.
+   are *probable object*, except those whose colour is more frequent outside the strokes than
+   inside them (the spill: they start as *probable background*, so the object's colour model
+   learns from the object); the margin band is *probable background*, what lies outside the
+   grown area *background*, and the strokes' deep core (far from any stroke edge, and not
+   looking like the surroundings) *object*. The cut is re-estimated a few times, so the spill
+   is cut back to the edge and the gaps on the object are filled. GrabCut's random start is
+   seeded: the same strokes on the same image give the same mask.
 3. **Edge-aware soft alpha.** The cut is upsampled and passed through a colour guided filter
    (He et al., "Guided Image Filtering", 2010; the fast variant that solves at a reduced scale
-   and applies the linear coefficients at full resolution): the edge of the alpha follows the
-   image's edges to the pixel, with a soft 1-3 px transition where the image's edge is soft.
+   and applies the linear coefficients at full resolution, in strips): the edge of the alpha
+   follows the image's edges to the pixel, with a soft 1-3 px transition where the image's
+   edge is soft.
 4. **Clamp.** The alpha is limited to the grown painted area (step 1).
+
+Measured (``tests/bench/run.py quality``): on 14 scenes of objects on real photos painted with
+5-40 px of spill and gaps, IoU with the object median 0.97 (the painted strokes: 0.56); objects
+whose colour is close to the background's still spill (worst IoU 0.74). About 1.2-1.6 s for a
+2048 x 2048 image on two shared cores.
 
 If the cut finds almost nothing under the strokes (the strokes are on a plain area with no
 object in it, or object and surroundings cannot be told apart), the painted mask is returned as
