@@ -23,6 +23,8 @@ event loop, with the cancel token checked between the steps.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
 from PIL import Image
@@ -31,7 +33,11 @@ from studio_desktop.domain.enums import Angle, OutputKind
 from studio_desktop.domain.paths import ObjectRef
 from studio_desktop.engine.base import BlobState, JobContext, JobResult, ProducedOutput
 from studio_desktop.engine.cutout_cache import CutFn, Cutout, CutoutCache
-from studio_desktop.engine.errors import JobFailedError, UnsupportedInstructionError
+from studio_desktop.engine.errors import (
+    JobCanceledError,
+    JobFailedError,
+    UnsupportedInstructionError,
+)
 from studio_desktop.engine.inputs import (
     CanvasEditInput,
     ExtractGarmentInput,
@@ -44,6 +50,7 @@ from studio_desktop.imaging.cutout import extract_garment
 from studio_desktop.imaging.decode import DecodedImage, decode_image
 from studio_desktop.imaging.edits import apply_plan
 from studio_desktop.imaging.encode import EncodedImage, encode_auto, encode_image
+from studio_desktop.imaging.errors import OperationCancelledError
 from studio_desktop.imaging.instructions import (
     EditPlan,
     Scope,
@@ -156,10 +163,21 @@ class LocalEngine:
                     raise UnsupportedInstructionError(NO_SUBJECT_REPLY) from exc
             reply = no_mask_reply(plan, scope, subject_name(job.instruction))
         ctx.progress(0.3, plan.describe())
+        loop = asyncio.get_running_loop()
+        describe = plan.describe()
+
+        def report(fraction: float) -> None:  # called in the executor thread
+            loop.call_soon_threadsafe(ctx.progress, 0.3 + 0.54 * fraction, describe)
+
+        edit = functools.partial(
+            apply_plan, progress=report, is_cancelled=lambda: ctx.cancel.canceled
+        )
         try:
-            edited = await ctx.run_blocking("edit", apply_plan, decoded.image, mask, plan)
+            edited = await ctx.run_blocking("edit", edit, decoded.image, mask, plan)
         except EmptyMaskError as exc:
             raise UnsupportedInstructionError(exc.message) from exc
+        except OperationCancelledError as exc:
+            raise JobCanceledError() from exc
         ctx.progress(0.85, "Saving the new version")
         encoded = await ctx.run_blocking("encode", _encode_like, edited, decoded.mime_type)
         return JobResult(outputs=(_output(encoded, OutputKind.IMAGE),), reply_text=reply)

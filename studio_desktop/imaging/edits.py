@@ -38,6 +38,7 @@ from PIL import Image
 
 from studio_desktop.domain.errors import BugError
 from studio_desktop.imaging.colours import Colour, lookup_colour
+from studio_desktop.imaging.errors import OperationCancelledError
 from studio_desktop.imaging.inpaint import remove_region
 from studio_desktop.imaging.instructions import EditPlan, EditStep, Op
 from studio_desktop.imaging.operation_errors import EmptyMaskError, MaskRequiredError
@@ -62,9 +63,19 @@ BLUR_SIGMA_AT_FULL = 0.03
 GAUSSIAN_MAX_SIGMA = 6.0
 
 
-def apply_plan(image: ImageLike, mask: MaskLike | None, plan: EditPlan) -> Image.Image:
+def apply_plan(
+    image: ImageLike,
+    mask: MaskLike | None,
+    plan: EditPlan,
+    *,
+    progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> Image.Image:
     """Carry out every step of ``plan`` in order on ``image`` through ``mask`` (None = the whole
-    image). Returns a new image; the input is never modified.
+    image). Returns a new image; the input is never modified. ``progress(fraction)`` is called
+    after each step (and inside a removal, the long one); ``is_cancelled()`` is checked between
+    steps and inside a removal, raising
+    :class:`~studio_desktop.imaging.errors.OperationCancelledError`.
 
     Raises :class:`MaskRequiredError` for a removal without a mask, :class:`EmptyMaskError` for
     a mask with nothing painted, and :class:`~.errors.MaskSizeError` for a mask of another size.
@@ -78,9 +89,25 @@ def apply_plan(image: ImageLike, mask: MaskLike | None, plan: EditPlan) -> Image
     box = mask_box(mask_image, source.size)
     if box is None:
         raise EmptyMaskError()
+    report = progress or (lambda _fraction: None)
+    cancelled = is_cancelled or (lambda: False)
     current = source
-    for step in plan.steps:
-        current = _apply_step(current, mask_image, box, step)
+    count = len(plan.steps)
+    for index, step in enumerate(plan.steps):
+        if cancelled():
+            raise OperationCancelledError()
+        if step.op is Op.REMOVE:
+            assert mask_image is not None
+            current = remove_region(
+                current,
+                mask_image,
+                box,
+                progress=lambda f, i=index: report((i + f) / count),
+                is_cancelled=cancelled,
+            )
+        else:
+            current = _apply_step(current, mask_image, box, step)
+        report((index + 1) / count)
     return current.copy() if current is source else current
 
 

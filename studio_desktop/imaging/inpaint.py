@@ -1,23 +1,25 @@
 """Remove what the mask covers by filling it from its surroundings.
 
-The fill is a *membrane*: inside the hole every pixel becomes the average of its neighbours
-(the discrete Laplace equation), with the pixels around the hole as fixed boundary values. That
-reproduces smooth studio backgrounds exactly (a linear gradient is a solution, a vignette or a
-radial sweep very nearly one), leaves no seam at the edge of the hole, and unlike a copy-paste
-fill it never drags a piece of the removed object back in.
+The fill continues what is around the hole, texture and structure included:
 
-It is solved coarse to fine on an image pyramid: the hole is filled on a small version first,
-and each finer level starts from the upsampled coarser answer and only needs a few relaxation
-sweeps to add detail, so a large hole costs about as much as a small one. All work happens in
+1. **Texture**: exemplar-based synthesis (:mod:`.patchfill`, PatchMatch on an image pyramid):
+   every hole pixel is copied from a pixel outside the hole whose neighbourhood matches, so
+   brick stays brick, grass stays grass, and lines (mortar, stripes, a horizon) are carried
+   across by the matches' propagation.
+2. **No seam**: the synthesis also covers a thin ring just outside the hole; there the real
+   pixels and the synthesised ones both exist, and their (smoothed) difference is spread over
+   the hole as a *membrane* (the discrete Laplace equation, below), so the fill's brightness and
+   colour meet the surroundings all along the edge without touching its texture (Poisson image
+   editing with the copy's own gradients).
+3. **No bleed**: the hole is the mask grown by a few pixels (the removed object's soft rim never
+   serves as a source), sources are pixels whose whole patch lies outside it, and every pixel
+   the mask touches is replaced outright (a soft mask is not blended here: blending would bring
+   back the object's rim). Pixels the mask does not touch are unchanged.
+
+The membrane solver is coarse to fine on an image pyramid: the hole is filled on a small
+version first, and each finer level starts from the upsampled coarser answer and only needs a
+few relaxation sweeps, so a large hole costs about as much as a small one. All work happens in
 the mask's bounding box plus a margin, so the cost follows the mask, not the image.
-
-Backgrounds with grain get matching grain: the noise level of the ring around the hole is
-measured and the same amount of (deterministic) noise is added to the fill, so the patch does not
-look plastic. A noise-free background gets none.
-
-The mask is dilated by a few pixels before solving so the anti-aliased rim of the object, just
-outside a tight mask, is not used as boundary; the result is still blended through the original
-mask, so pixels whose mask value is 0 are unchanged.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from PIL import Image
 
 from studio_desktop.imaging.errors import ImageError, OperationCancelledError
 from studio_desktop.imaging.operation_errors import EmptyMaskError
-from studio_desktop.imaging.patchfill import Cancelled, Progress, patch_fill
+from studio_desktop.imaging.patchfill import Cancelled, Progress, patch_sources
 from studio_desktop.imaging.pixels import (
     Box,
     ImageLike,
@@ -48,9 +50,9 @@ LEVEL_SWEEPS = 40
 FINEST_SWEEPS = 25
 #: Below this many pixels on its short side a level is the coarsest.
 COARSEST_SIDE = 24
-#: Scale (Gaussian sigma, px) above which the fill takes the membrane's shading, below which
-#: the copied texture's detail (see ``_blend_bands``).
-SHADING_SIGMA = 4.5
+#: Scale (Gaussian sigma, px) of the local mean that separates the surroundings' detail
+#: (copied by the patch search) from their broad light (the membrane's).
+DETAIL_SIGMA = 10.0
 
 
 class NothingToFillFromError(ImageError):
@@ -115,17 +117,16 @@ def remove_region(
         raise OperationCancelledError()
     rgb = pixels[..., :3].astype(np.float32)
     report(0.02)
-    texture = patch_fill(
+    sources = patch_sources(
         rgb,
         hole,
         progress=lambda f: report(0.02 + 0.8 * f),
         is_cancelled=cancelled,
         seed=int(hole.sum()),
     )
-    smooth = _broad_membrane(rgb, hole)
     if cancelled():
         raise OperationCancelledError()
-    filled = _blend_bands(texture, smooth, hole)
+    filled = _membrane_plus_detail(rgb, hole, sources)
     report(0.95)
     np.clip(filled, 0, 255, out=filled)
     np.rint(filled, out=filled)
@@ -147,6 +148,31 @@ def remove_region(
     return out
 
 
+def _membrane_plus_detail(
+    rgb: np.ndarray, hole: np.ndarray, sources: np.ndarray | None
+) -> np.ndarray:
+    """The membrane's smooth fill plus, copied from each hole pixel's source, the surroundings'
+    detail (the image minus its local mean at :data:`DETAIL_SIGMA`).
+
+    The local mean is taken from known pixels only (normalised convolution), so the detail
+    of pixels next to the hole holds nothing of the removed object. A smooth gradient has no
+    detail and is filled exactly; a texture gets its grain, edges and lines back from the
+    matches, centred on the membrane's light, so there is no seam and no patchwork of darker
+    and lighter copies."""
+    smooth = _broad_membrane(rgb, hole)
+    if sources is None:
+        return smooth
+    known = (~hole).astype(np.float32)
+    weight = cv2.GaussianBlur(known, (0, 0), DETAIL_SIGMA)
+    local = cv2.GaussianBlur(rgb * known[..., None], (0, 0), DETAIL_SIGMA)
+    local /= np.maximum(weight, 1e-4)[..., None]
+    detail = rgb - local
+    out = smooth
+    ys, xs = np.nonzero(hole)
+    out[ys, xs] += detail[sources[:, 0], sources[:, 1]]
+    return out
+
+
 def _broad_membrane(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """The membrane fill at half resolution, upsampled: only its broad shading is used, and
     half the size is a quarter of the work."""
@@ -161,21 +187,6 @@ def _broad_membrane(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
     solved = _solve(small, (~small_hole).astype(np.float32), 0, True)
     up = cv2.resize(solved, (width, height), interpolation=cv2.INTER_LINEAR)
     return np.where(hole[..., None], up, rgb)
-
-
-def _blend_bands(texture: np.ndarray, smooth: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """Inside the hole: the copied texture's detail over the membrane's broad shading.
-
-    Below :data:`SHADING_SIGMA` px the fill is the copied texture's own; above it, the smooth
-    membrane's, which follows the light around the hole exactly (no patchwork of brighter and
-    darker copies, no step at the hole's edge)."""
-    if SHADING_SIGMA <= 0:
-        return texture
-    detail = texture - cv2.GaussianBlur(texture, (0, 0), SHADING_SIGMA)
-    broad = cv2.GaussianBlur(smooth, (0, 0), SHADING_SIGMA)
-    out = texture.copy()
-    out[hole] = broad[hole] + detail[hole]
-    return out
 
 
 def membrane_fill(values: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -249,32 +260,3 @@ def _relax(values: np.ndarray, unknown: np.ndarray, sweeps: int) -> np.ndarray:
 def _dilation(box: Box) -> int:
     """Pixels to grow the hole by: enough to skip an object's soft rim, more for big holes."""
     return max(2, min(12, round(0.02 * max(box.width, box.height))))
-
-
-def _grain(pixels: np.ndarray, hole: np.ndarray, samples: int = 20_000) -> float:
-    """Noise level (sigma, 0..255) of the ring just outside the hole, from the Laplacian at up
-    to ``samples`` ring pixels (a robust median, so edges in the ring do not count)."""
-    ring = cv2.dilate(hole.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool) & ~hole
-    ys, xs = np.nonzero(ring)
-    if ys.size < 32:
-        return 0.0
-    if ys.size > samples:
-        pick = np.linspace(0, ys.size - 1, samples).astype(np.int64)
-        ys, xs = ys[pick], xs[pick]
-    height, width = hole.shape
-    up, down = np.maximum(ys - 1, 0), np.minimum(ys + 1, height - 1)
-    left, right = np.maximum(xs - 1, 0), np.minimum(xs + 1, width - 1)
-    rgb = pixels[..., :3].astype(np.float32)
-    laplacian = 4 * rgb[ys, xs] - rgb[up, xs] - rgb[down, xs] - rgb[ys, left] - rgb[ys, right]
-    # For white noise of sigma s the 4-neighbour Laplacian has sigma s * sqrt(20).
-    sigma = float(np.mean(np.median(np.abs(laplacian), axis=0))) * 1.4826 / np.sqrt(20.0)
-    return sigma if sigma >= 1.0 else 0.0
-
-
-def _add_grain(filled: np.ndarray, weights: np.ndarray, sigma: float) -> None:
-    """Give the fill (where ``weights`` > 0) grain of ``sigma`` (in place, deterministic)."""
-    where = weights > 0
-    count = int(where.sum())
-    rng = np.random.default_rng(count)
-    noise = rng.standard_normal((count, 1), dtype=np.float32) * np.float32(min(sigma, 20.0))
-    filled[where] += noise

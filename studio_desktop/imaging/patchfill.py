@@ -1,18 +1,28 @@
 """Exemplar-based hole filling: PatchMatch on an image pyramid, vectorised with NumPy.
 
 For every pixel of the hole we look for a *source* pixel outside it whose neighbourhood (a
-5 x 5 patch, partly made of pixels already filled) looks the same, and copy it. The search is
-PatchMatch (Barnes et al., "PatchMatch: A Randomized Correspondence Algorithm for Structural
-Image Editing", SIGGRAPH 2009): each hole pixel keeps its best source offset so far, tries the
-offsets of its neighbours (good matches spread, so brick courses and stripes continue) and a
-few random ones at shrinking distances, all pixels at once. It runs coarse to fine (Wexler et
-al., "Space-Time Completion of Video", 2007): the coarsest level settles the layout of the fill
-from scratch, every finer level starts from the coarser offsets doubled and only refines them.
+patch, partly made of pixels already filled) looks the same. The search is PatchMatch (Barnes
+et al., "PatchMatch: A Randomized Correspondence Algorithm for Structural Image Editing",
+SIGGRAPH 2009): each hole pixel keeps its best source so far, tries its neighbours' sources
+shifted by one pixel (good matches spread, so brick courses and stripes continue across the
+hole) and a few random ones at shrinking distances, all pixels at once. It runs coarse to fine
+(Wexler et al., "Space-Time Completion of Video", 2007): the coarsest level settles the layout
+of the fill from scratch with 7 x 7 patches, every finer level starts from the coarser sources
+doubled and refines them; the finest level only copies with the doubled sources, i.e. 2 x 2
+blocks of real texture.
 
-The fill copies whole source pixels (no averaging of overlapping patches), so texture keeps its
-grain and contrast: grass stays grass, gravel stays gravel. Sources are restricted to pixels
-whose whole patch lies outside the hole, so nothing of the removed object can be copied back
-(callers grow the hole past the object's soft rim first).
+The fill copies source pixels (no averaging of overlapping patches), so texture keeps its grain
+and contrast. Sources are restricted to pixels whose whole patch lies outside the hole, so
+nothing of the removed object can be copied back (callers grow the hole past the object's soft
+rim first). Random choices come from a seeded generator: the same input gives the same fill.
+
+Why this and not OpenCV's own exemplar methods: measured on this machine (2 shared cores) on a
+bag removed from the brick photo, OpenCV contrib's ``xphoto.inpaint`` took 1.4 s at 512 x 512
+and 29 s at 2048 x 2048 with a 5 % mask (``INPAINT_FSR_FAST``; band-pass energy of the fill 0.58
+of the truth's), 15 s and 38 s (``INPAINT_SHIFTMAP``; 0.83), and 45 s at 512 x 512 alone
+(``INPAINT_FSR_BEST``; 0.59), all far beyond the 4 s a designer waits at 2048 x 2048, while this
+search takes about 0.3 s at 512 x 512 (texture 0.97) and 1-3 s at 2048 x 2048, with no extra
+dependency. ``cv2.inpaint`` (Telea, Navier-Stokes) is fast but diffuses: texture 0.34.
 
 ``progress(fraction)`` is called after every level; ``is_cancelled()`` is checked between
 iterations and raises :class:`~studio_desktop.imaging.errors.OperationCancelledError`.
@@ -27,9 +37,14 @@ import numpy as np
 
 from studio_desktop.imaging.errors import OperationCancelledError
 
-#: Patch radius (5 x 5 patches) and, at the two finest levels, the sparse 3 x 3 sampling of the
-#: same 5 x 5 window (every other pixel), which costs a third and matches almost as well.
-RADIUS = 2
+#: Patch radius: 7 x 7 patches at the coarse levels (where the layout of the fill, brick
+#: courses and stripes, is decided), 5 x 5 at the middle ones, and at the two finest levels a
+#: sparse 3 x 3 sampling of a 5 x 5 window (every other pixel), which costs a third and
+#: matches almost as well.
+RADIUS = 3
+FINE_RADIUS = 2
+#: Levels whose hole has at most this many pixels use the wide (7 x 7) patches.
+WIDE_PATCH_PIXELS = 8000
 #: The coarsest level's long side (pixels) at most; finer levels double it.
 COARSEST_SIDE = 64
 #: PatchMatch iterations: at the coarsest level, at the middle levels, at the two finest (the
@@ -51,12 +66,17 @@ class _Level:
         self.image = image
         self.hole = hole
         self.height, self.width = hole.shape
-        size = 2 * RADIUS + 1
-        known = (~hole).astype(np.uint8)
-        # A source needs its whole patch known and inside the image.
-        valid = cv2.erode(known, np.ones((size, size), np.uint8), borderValue=0).astype(bool)
-        self.valid = valid
+        self.radius = RADIUS
+        self.valid = np.zeros(hole.shape, bool)
         self.ys, self.xs = np.nonzero(hole)
+
+    def prepare(self, radius: int) -> None:
+        """Where sources may be taken for patches of ``radius``."""
+        self.radius = radius
+        size = 2 * radius + 1
+        known = (~self.hole).astype(np.uint8)
+        # A source needs its whole patch known and inside the image.
+        self.valid = cv2.erode(known, np.ones((size, size), np.uint8), borderValue=0).astype(bool)
 
 
 def patch_fill(
@@ -68,8 +88,28 @@ def patch_fill(
     seed: int = 0,
 ) -> np.ndarray:
     """``image`` (``H x W x C`` float32) with the ``hole`` (``H x W`` bool) filled by copying
-    pixels from outside it; a new array. The hole must leave room for at least one 5 x 5 patch
-    outside it (callers check), else the hole is returned filled with the known mean."""
+    pixels from outside it; a new array. With no room for even a 3 x 3 patch outside the hole,
+    the hole is filled with the mean of what is known."""
+    out = image.copy()
+    sources = patch_sources(image, hole, progress=progress, is_cancelled=is_cancelled, seed=seed)
+    if sources is None:
+        known = ~hole
+        out[hole] = image[known].mean(axis=0) if known.any() else 0.0
+        return out
+    out[hole] = image[sources[:, 0], sources[:, 1]]
+    return out
+
+
+def patch_sources(
+    image: np.ndarray,
+    hole: np.ndarray,
+    *,
+    progress: Progress | None = None,
+    is_cancelled: Cancelled | None = None,
+    seed: int = 0,
+) -> np.ndarray | None:
+    """For every hole pixel (in ``np.nonzero(hole)`` order), the ``(y, x)`` of the pixel
+    outside the hole it is best copied from (``N x 2`` int); None when there is no source."""
     report = progress or (lambda _f: None)
     cancelled = is_cancelled or (lambda: False)
     rng = np.random.default_rng(seed)
@@ -90,9 +130,6 @@ def patch_fill(
     for index, level in enumerate(levels):
         if cancelled():
             raise OperationCancelledError()
-        if not level.valid.any():
-            offsets = None
-            continue
         finest = total - 1 - index
         if finest < len(FINE_ITERATIONS):
             iterations, sparse = FINE_ITERATIONS[finest], True
@@ -100,6 +137,14 @@ def patch_fill(
             iterations, sparse = COARSE_ITERATIONS, False
         else:
             iterations, sparse = MIDDLE_ITERATIONS, False
+        # Wide patches where they are cheap (few hole pixels), 5 x 5 elsewhere.
+        wide = not sparse and level.ys.size <= WIDE_PATCH_PIXELS
+        level.prepare(RADIUS if wide else FINE_RADIUS)
+        if not level.valid.any():
+            level.prepare(1)
+        if not level.valid.any():
+            offsets = None
+            continue
         offsets = _init_offsets(level, offsets, levels[index - 1] if index else None, rng)
         filled = level.image.copy()
         _copy(filled, level, offsets)
@@ -110,13 +155,7 @@ def patch_fill(
             _copy(filled, level, offsets)
         level.image = filled
         report((index + 1) / total)
-    finest_level = levels[-1]
-    if offsets is None:
-        out = image.copy()
-        known = ~hole
-        out[hole] = image[known].mean(axis=0) if known.any() else 0.0
-        return out
-    return finest_level.image
+    return offsets
 
 
 # ----------------------------------------------------------------------------- offsets
@@ -171,9 +210,9 @@ def _copy(filled: np.ndarray, level: _Level, sources: np.ndarray) -> None:
 # ----------------------------------------------------------------------------- one iteration
 
 
-def _patch_steps(sparse: bool) -> list[tuple[int, int]]:
+def _patch_steps(radius: int, sparse: bool) -> list[tuple[int, int]]:
     step = 2 if sparse else 1
-    span = range(-RADIUS, RADIUS + 1, step)
+    span = range(-radius, radius + 1, step)
     return [(dy, dx) for dy in span for dx in span]
 
 
@@ -184,8 +223,8 @@ class _Patches:
     and one channel is three times less to gather."""
 
     def __init__(self, filled: np.ndarray, level: _Level, sparse: bool) -> None:
-        self.steps = _patch_steps(sparse)
-        pad = RADIUS
+        self.steps = _patch_steps(level.radius, sparse)
+        self.pad = pad = level.radius
         values = filled
         if sparse and filled.ndim == 3 and filled.shape[2] == 3:
             values = filled @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -200,7 +239,7 @@ class _Patches:
     def distance(
         self, sy: np.ndarray, sx: np.ndarray, rows: np.ndarray | None = None
     ) -> np.ndarray:
-        base = (sy + RADIUS) * self.width + (sx + RADIUS)
+        base = (sy + self.pad) * self.width + (sx + self.pad)
         own = self.own if rows is None else self.own[:, rows]
         total = np.zeros(sy.shape, np.float32)
         for k, (dy, dx) in enumerate(self.steps):

@@ -10,15 +10,24 @@ that follows the object:
    **the result is never larger than the painted area grown by the margin**, whatever the image.
 2. **Graph cut.** On a reduced copy (long side about :data:`WORK_SIDE` px) of the region around
    the strokes, OpenCV's GrabCut separates the object from its surroundings: the painted pixels
-   are *probable object*, the margin band *probable background*, what lies outside the grown
-   area *background*, and the strokes' eroded core (pixels deep inside wide strokes) *object*.
-   Its colour models learn the object from the strokes and the background from around them, so
-   the spill is cut back to the edge and the gaps on the object are filled.
+   are *probable object*, except those whose colour is more frequent outside the strokes than
+   inside them (the spill: they start as *probable background*, so the object's colour model
+   learns from the object); the margin band is *probable background*, what lies outside the
+   grown area *background*, and the strokes' deep core (far from any stroke edge, and not
+   looking like the surroundings) *object*. The cut is re-estimated a few times, so the spill
+   is cut back to the edge and the gaps on the object are filled. GrabCut's random start is
+   seeded: the same strokes on the same image give the same mask.
 3. **Edge-aware soft alpha.** The cut is upsampled and passed through a colour guided filter
    (He et al., "Guided Image Filtering", 2010; the fast variant that solves at a reduced scale
-   and applies the linear coefficients at full resolution): the edge of the alpha follows the
-   image's edges to the pixel, with a soft 1-3 px transition where the image's edge is soft.
+   and applies the linear coefficients at full resolution, in strips): the edge of the alpha
+   follows the image's edges to the pixel, with a soft 1-3 px transition where the image's
+   edge is soft.
 4. **Clamp.** The alpha is limited to the grown painted area (step 1).
+
+Measured (``tests/bench/run.py quality``): on 14 scenes of objects on real photos painted with
+5-40 px of spill and gaps, IoU with the object median 0.97 (the painted strokes: 0.56); objects
+whose colour is close to the background's still spill (worst IoU 0.74). About 1.2-1.6 s for a
+2048 x 2048 image on two shared cores.
 
 If the cut finds almost nothing under the strokes (the strokes are on a plain area with no
 object in it, or object and surroundings cannot be told apart), the painted mask is returned as
@@ -49,6 +58,8 @@ ITERATIONS = 4
 GUIDE_SIDE = 1024
 #: Guided filter regularisation (variance units of 0..1 colours): lower = sharper edges.
 GUIDE_EPS = 1e-3
+#: Pixels per strip when the alpha is computed at full resolution (bounded memory).
+STRIP_PIXELS = 1_000_000
 #: Steepness applied to the filtered alpha around 0.5 (1 = as filtered).
 EDGE_GAIN = 2.0
 #: Below this share of the painted area, the cut is considered to have found nothing.
@@ -126,17 +137,11 @@ def refine_mask(
     check(0.75)
 
     # --- edge-aware soft alpha at full resolution, clamped to the allowed area
-    rough = cv2.resize(cut.astype(np.float32), (roi_w, roi_h), interpolation=cv2.INTER_LINEAR)
     radius = max(2, round(1.5 / scale)) if scale < 1.0 else 2
-    alpha = _fast_guided_filter(roi_rgb, rough, radius, GUIDE_EPS)
-    # The filter spreads a hard edge over about 2 * radius; steepen it around one half so the
-    # transition is the image's own edge width, not the filter's.
-    alpha = (alpha - 0.5) * EDGE_GAIN + 0.5
-    check(0.95)
-    alpha = np.clip(alpha, 0.0, 1.0)
-    alpha[~allowed] = 0.0
+    mean_a, mean_b = _guided_coefficients(roi_rgb, cut, radius, GUIDE_EPS)
+    check(0.85)
     out = np.zeros((height, width), np.uint8)
-    out[y0:y1, x0:x1] = np.rint(alpha * 255.0).astype(np.uint8)
+    out[y0:y1, x0:x1] = _apply_coefficients(roi_rgb, mean_a, mean_b, allowed)
     report(1.0)
     return out
 
@@ -279,21 +284,21 @@ def _box(values: np.ndarray, radius: int) -> np.ndarray:
     return cv2.boxFilter(values, -1, (size, size), borderType=cv2.BORDER_REFLECT)
 
 
-def _fast_guided_filter(
-    rgb: np.ndarray, rough: np.ndarray, radius: int, eps: float
-) -> npt.NDArray[np.float32]:
-    """Colour guided filter of ``rough`` (float 0..1) guided by ``rgb``, solved at a reduced
-    scale (long side :data:`GUIDE_SIDE`) with the coefficients applied at full resolution."""
-    height, width = rough.shape
+def _guided_coefficients(
+    rgb: np.ndarray, cut: np.ndarray, radius: int, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The colour guided filter's averaged linear coefficients (``a``: 3 channels, ``b``) for
+    the cut (bool, any scale) guided by ``rgb``, solved at a reduced scale (long side
+    :data:`GUIDE_SIDE`): the fast guided filter (He and Sun, 2015). ``radius`` is in ``rgb``'s
+    pixels."""
+    height, width = rgb.shape[:2]
     scale = min(1.0, GUIDE_SIDE / max(height, width))
-    guide_full = rgb.astype(np.float32) * np.float32(1.0 / 255.0)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    guide = rgb.astype(np.float32) * np.float32(1.0 / 255.0)
     if scale < 1.0:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        guide = cv2.resize(guide_full, size, interpolation=cv2.INTER_AREA)
-        target = cv2.resize(rough, size, interpolation=cv2.INTER_AREA)
-        r = max(1, round(radius * scale))
-    else:
-        guide, target, r = guide_full, rough, radius
+        guide = cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
+    target = cv2.resize(cut.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    r = max(1, round(radius * scale))
     mean_i = _box(guide, r)
     mean_p = _box(target, r)
     mean_ip = _box(guide * target[..., None], r)
@@ -322,9 +327,33 @@ def _fast_guided_filter(
         / det[..., None]
     )
     b = mean_p - np.einsum("hwc,hwc->hw", a, mean_i)
-    mean_a = _box(a, r)
-    mean_b = _box(b, r)
-    if scale < 1.0:
-        mean_a = cv2.resize(mean_a, (width, height), interpolation=cv2.INTER_LINEAR)
-        mean_b = cv2.resize(mean_b, (width, height), interpolation=cv2.INTER_LINEAR)
-    return (np.einsum("hwc,hwc->hw", mean_a, guide_full) + mean_b).astype(np.float32)
+    return _box(a, r), _box(b, r)
+
+
+def _apply_coefficients(
+    rgb: np.ndarray, mean_a: np.ndarray, mean_b: np.ndarray, allowed: np.ndarray
+) -> npt.NDArray[np.uint8]:
+    """``alpha = a . I + b`` at ``rgb``'s resolution, the coefficients interpolated bilinearly,
+    steepened by :data:`EDGE_GAIN` around one half (the filter spreads a hard edge over about
+    twice its radius; the transition should be the image's own edge width), clipped to 0..1,
+    zero outside ``allowed``; as uint8. Done in strips of rows, so memory stays bounded on
+    very large images."""
+    height, width = rgb.shape[:2]
+    small_h, small_w = mean_b.shape
+    out = np.empty((height, width), np.uint8)
+    rows = max(16, STRIP_PIXELS // max(1, width))
+    xs = ((np.arange(width, dtype=np.float32) + 0.5) * (small_w / width) - 0.5).astype(np.float32)
+    for y0 in range(0, height, rows):
+        y1 = min(height, y0 + rows)
+        ys = (np.arange(y0, y1, dtype=np.float32) + 0.5) * (small_h / height) - 0.5
+        map_x = np.broadcast_to(xs[None, :], (y1 - y0, width)).astype(np.float32)
+        map_y = np.broadcast_to(ys[:, None], (y1 - y0, width)).astype(np.float32)
+        a = cv2.remap(mean_a, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        b = cv2.remap(mean_b, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        guide = rgb[y0:y1].astype(np.float32) * np.float32(1.0 / 255.0)
+        alpha = np.einsum("hwc,hwc->hw", a.reshape(y1 - y0, width, 3), guide) + b
+        alpha = (alpha - 0.5) * EDGE_GAIN + 0.5
+        np.clip(alpha, 0.0, 1.0, out=alpha)
+        alpha[~allowed[y0:y1]] = 0.0
+        out[y0:y1] = np.rint(alpha * 255.0).astype(np.uint8)
+    return out

@@ -393,6 +393,7 @@ def recolour_family(bench: Bench) -> None:
 def removal_family(bench: Bench) -> None:
     rows: list[tuple[float, float, float, float]] = []
     anchors: list[tuple[float, float, float, float]] = []
+    same_mask: list[tuple[float, float, float, float]] = []
     for i, scene in enumerate(qs.removal_scenes()):
         refined = refine_mask(scene.photo, scene.painted)
         result = np.asarray(remove_object(scene.photo, refined))[..., :3]
@@ -401,6 +402,7 @@ def removal_family(bench: Bench) -> None:
         a_fig = removal_figures(old, scene.clean, scene.truth)
         rows.append(fig)
         anchors.append(a_fig)
+        same_mask.append(removal_figures(telea(scene.photo, refined), scene.clean, scene.truth))
         share = float((scene.truth > 0.5).mean())
         print(
             f"    {scene.name:<20} hole {share:.1%}  texture {fig[0]:.2f} (Telea {a_fig[0]:.2f})"
@@ -420,6 +422,14 @@ def removal_family(bench: Bench) -> None:
                 ],
             )
     anchor = "cv2.inpaint Telea, painted mask"
+    print(
+        "    the fill alone: cv2.inpaint Telea through the same refined mask, median/worst: "
+        + ", ".join(
+            f"{label} {statistics.median(v[k] for v in same_mask):.2f}"
+            f"/{(max if k == 1 else min)(v[k] for v in same_mask):.2f}"
+            for k, label in enumerate(("texture", "seam", "PSNR", "low-pass PSNR"))
+        )
+    )
     for k, (label, unit, med, worst, higher) in enumerate(
         (
             ("texture (band-pass energy / truth)", "", (">= 0.8", 0.8), (">= 0.8", 0.8), True),

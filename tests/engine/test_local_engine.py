@@ -339,6 +339,51 @@ def test_cancel_stops_a_running_local_job_between_steps(job_store: JobStore, sto
     assert [e.payload["status"] for e in store.outbox.all() if e.table == "jobs"][-1] == "canceled"
 
 
+def gravel_with_a_stone(edge: int = 768) -> tuple[Image.Image, Image.Image]:
+    """A real gravel photo (scikit-image's) with a painted disc of about 5 % over it."""
+    from tests.bench.quality_scenes import photo
+
+    image = Image.fromarray(photo("gravel", edge))
+    mask = Image.new("L", image.size, 0)
+    r = round((0.05 * edge * edge / np.pi) ** 0.5)
+    ImageDraw.Draw(mask).ellipse((edge // 2 - r, edge // 2 - r, edge // 2 + r, edge // 2 + r), 255)
+    return image, mask
+
+
+def test_a_removal_reports_progress_from_inside_the_fill(job_store: JobStore) -> None:
+    progress: list[JobProgress] = []
+    image, mask = gravel_with_a_stone()
+
+    async def scenario(service: JobService) -> JobOutcome:
+        service.job_progress.connect(progress.append)
+        return await submit_and_wait(service, edit_request(image, "remove this", mask))
+
+    outcome = run_local(job_store, scenario)
+    assert outcome.succeeded, outcome.job.error
+    inside = [p.fraction for p in progress if 0.3 < p.fraction < 0.85]
+    assert len(inside) >= 3  # the fill's levels, not one jump from 0.3 to 0.85
+    fractions = [p.fraction for p in progress]
+    assert fractions == sorted(fractions)
+
+
+def test_cancel_stops_a_removal_inside_the_fill(job_store: JobStore, store: Store) -> None:
+    image, mask = gravel_with_a_stone()
+
+    async def scenario(service: JobService) -> JobOutcome:
+        job = await service.submit(edit_request(image, "remove this", mask))
+
+        def on_progress(report: JobProgress) -> None:
+            if 0.3 < report.fraction < 0.85:  # the fill has started: cancel it there
+                asyncio.get_running_loop().create_task(service.cancel(job.id))
+
+        service.job_progress.connect(on_progress)
+        return await service.wait(job.id)
+
+    outcome = run_local(job_store, scenario)
+    assert outcome.job.status == "canceled" and outcome.job.error is None
+    assert job_store.outputs(outcome.job.id) == []
+
+
 def test_the_queue_shows_waiting_and_running_jobs_and_a_queued_one_can_be_canceled(
     job_store: JobStore,
 ) -> None:

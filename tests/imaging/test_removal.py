@@ -147,3 +147,17 @@ def test_patch_fill_copies_only_from_outside_the_hole() -> None:
     filled = patch_fill(image, hole)
     values = {tuple(v) for v in filled[hole].astype(int)}
     assert values <= {tuple(p) for p in palette.astype(int)}
+
+
+def test_apply_plan_passes_progress_and_cancel_to_a_removal() -> None:
+    from studio_desktop.imaging.edits import apply_plan
+    from studio_desktop.imaging.instructions import parse_instruction
+
+    s = removal_scene("bag-on-gravel")
+    plan = parse_instruction("remove this and brighten slightly")
+    seen: list[float] = []
+    apply_plan(s.photo, s.painted, plan, progress=seen.append)  # type: ignore[arg-type]
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    assert any(0 < f < 0.5 for f in seen)  # reports from inside the fill (the first step)
+    with pytest.raises(OperationCancelledError):
+        apply_plan(s.photo, s.painted, plan, is_cancelled=lambda: True)  # type: ignore[arg-type]
