@@ -1397,7 +1397,13 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
             self._conversation = key
             self.chat.append_message(message, follow=message.role == MessageRole.USER)
         if message.role == MessageRole.ASSISTANT and message.asset_id == self._asset_id:
-            self._refresh_versions()
+            if message.output_storage_path and self._view_row is not None:
+                # A new version came: show it (an older one was being viewed).
+                self._view_row = None
+                self._refresh_versions()
+                self._show_current_image(keep_view=True)
+            else:
+                self._refresh_versions()
         self._refresh_progress()
         self._refresh_busy()
 

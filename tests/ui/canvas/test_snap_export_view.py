@@ -421,3 +421,14 @@ def test_the_outline_survives_leaving_and_coming_back(qtbot, window, area, photo
 
 
 REFINE_WAIT_MS = 600
+
+
+def test_a_new_version_is_shown_even_while_an_older_one_is_viewed(qtbot, edited) -> None:
+    area = edited
+    area.show_version(0)
+    qtbot.waitUntil(lambda: not is_grey(shown_colour(area, 200, 150)), timeout=10_000)
+    type_and_send(qtbot, area, "make it brighter")
+    wait_reply(qtbot, area, 4)
+    qtbot.waitUntil(lambda: area.canvas.note == "", timeout=10_000)
+    assert area.version_strip.currentRow() == area.version_strip.current_version_row() == 2
+    qtbot.waitUntil(lambda: is_grey(shown_colour(area, 200, 150)), timeout=10_000)
