@@ -241,3 +241,30 @@ def test_escape_drops_the_object_box(qtbot, area, photo) -> None:
     qtbot.wait(200)
     assert area.undo_stack.count() == 0
     assert not area.current_layer.array.any()
+
+
+def test_select_object_on_12_mp_keeps_the_window_responsive(qtbot, window, area, tmp_path):
+    """On a 12 MP photo the object is found off the GUI thread: the busy indicator says so,
+    and the window keeps handling events meanwhile."""
+    from PySide6.QtCore import QTimer
+
+    scene = photo_scene(size=(4000, 3000))
+    path = tmp_path / "in" / "big.jpg"
+    path.parent.mkdir(parents=True)
+    Image.fromarray(scene.image).save(path, quality=92)
+    open_creation_from(qtbot, area, [path])
+    area.canvas.setFocus()
+    QTest.keyClick(area.canvas, Qt.Key.Key_O)
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(20)
+    click(area, *scene.centre)
+    busy = window.busy_indicator
+    qtbot.waitUntil(busy.isVisible, timeout=5_000)
+    assert busy.label.text() == "Selecting the object…"
+    wait_steps(qtbot, area, 1)
+    timer.stop()
+    assert len(ticks) >= 5  # the event loop ran while the object was being found
+    assert iou(area.current_layer.array, scene.truth) >= 0.95
+    qtbot.waitUntil(busy.isHidden, timeout=5_000)
