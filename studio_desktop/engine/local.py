@@ -3,9 +3,13 @@
 - ``canvas_edit``: the instruction is parsed first (:func:`parse_instruction`); one the editor
   cannot carry out ends at once, before any pixel is decoded, as an
   :class:`UnsupportedInstructionError` whose ``reply_text`` says so and lists what it can do.
-  Otherwise the image (and mask, the app's format: 255 = edit) is decoded, the plan applied to
-  the masked region (the whole image without a mask), and the result encoded in the source's
-  format family (PNG stays PNG, JPEG stays JPEG at final quality, transparency forces PNG).
+  Otherwise the image (and mask, the app's format: 255 = edit, composited as a soft alpha) is
+  decoded, the plan applied through the mask, and the result encoded in the source's format
+  family (PNG stays PNG, JPEG stays JPEG at final quality, transparency forces PNG). With
+  nothing painted, a colour or tone edit applies to the main subject (the garment or product
+  the cutout finds), to the background, or to the whole image when the instruction says so
+  (:func:`~studio_desktop.imaging.instructions.scope_of`), and the reply says which; when no
+  subject can be found, the reply asks for a painted area. Removal still needs a mask.
 - ``extract_garment``: a transparent PNG through the :class:`CutoutCache` (never cut twice).
   The job's output row points at the cached cutout object itself (kind ``cutout``, the
   ``extractions`` bucket, as the seed stores extractions), so a repeat uploads nothing.
@@ -19,6 +23,8 @@ event loop, with the cancel token checked between the steps.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
 from PIL import Image
@@ -27,7 +33,11 @@ from studio_desktop.domain.enums import Angle, OutputKind
 from studio_desktop.domain.paths import ObjectRef
 from studio_desktop.engine.base import BlobState, JobContext, JobResult, ProducedOutput
 from studio_desktop.engine.cutout_cache import CutFn, Cutout, CutoutCache
-from studio_desktop.engine.errors import JobFailedError, UnsupportedInstructionError
+from studio_desktop.engine.errors import (
+    JobCanceledError,
+    JobFailedError,
+    UnsupportedInstructionError,
+)
 from studio_desktop.engine.inputs import (
     CanvasEditInput,
     ExtractGarmentInput,
@@ -40,10 +50,31 @@ from studio_desktop.imaging.cutout import extract_garment
 from studio_desktop.imaging.decode import DecodedImage, decode_image
 from studio_desktop.imaging.edits import apply_plan
 from studio_desktop.imaging.encode import EncodedImage, encode_auto, encode_image
-from studio_desktop.imaging.instructions import EditPlan, Unsupported, parse_instruction
+from studio_desktop.imaging.errors import OperationCancelledError
+from studio_desktop.imaging.instructions import (
+    EditPlan,
+    Scope,
+    Unsupported,
+    no_mask_reply,
+    parse_instruction,
+    scope_of,
+    subject_name,
+)
 from studio_desktop.imaging.masks import mask_from_png
-from studio_desktop.imaging.operation_errors import EmptyMaskError, MaskRequiredError
+from studio_desktop.imaging.operation_errors import (
+    EmptyMaskError,
+    MaskRequiredError,
+    NoGarmentFoundError,
+    NotAProductPhotoError,
+)
 from studio_desktop.imaging.pack import DETAIL, render_pack
+from studio_desktop.imaging.subject import background_mask, subject_mask
+
+NO_SUBJECT_REPLY = (
+    "No area painted, and I could not find one main subject on a plain background in this "
+    "image to change. Paint over the part to change, or say \u201cthe whole image\u201d to "
+    "change everything."
+)
 
 TRYON_NEEDS_REMOTE = (
     "Virtual try-on needs the studio's generation service; it cannot run on this computer. "
@@ -119,17 +150,37 @@ class LocalEngine:
             ctx.progress(0.2, "Reading the mask")
             mask_bytes = await ctx.read_image(job.mask)
             mask = await ctx.run_blocking("mask", mask_from_png, mask_bytes, decoded.image.size)
+        reply = f"Done: {plan.describe()}"
+        if mask is None:
+            # Nothing painted: the main subject, the background or everything, as asked.
+            scope = scope_of(job.instruction)
+            if scope is not Scope.WHOLE:
+                ctx.progress(0.2, "Finding the main subject")
+                find = subject_mask if scope is Scope.SUBJECT else background_mask
+                try:
+                    mask = await ctx.run_blocking("subject", find, decoded.image)
+                except (NoGarmentFoundError, NotAProductPhotoError) as exc:
+                    raise UnsupportedInstructionError(NO_SUBJECT_REPLY) from exc
+            reply = no_mask_reply(plan, scope, subject_name(job.instruction))
         ctx.progress(0.3, plan.describe())
+        loop = asyncio.get_running_loop()
+        describe = plan.describe()
+
+        def report(fraction: float) -> None:  # called in the executor thread
+            loop.call_soon_threadsafe(ctx.progress, 0.3 + 0.54 * fraction, describe)
+
+        edit = functools.partial(
+            apply_plan, progress=report, is_cancelled=lambda: ctx.cancel.canceled
+        )
         try:
-            edited = await ctx.run_blocking("edit", apply_plan, decoded.image, mask, plan)
+            edited = await ctx.run_blocking("edit", edit, decoded.image, mask, plan)
         except EmptyMaskError as exc:
             raise UnsupportedInstructionError(exc.message) from exc
+        except OperationCancelledError as exc:
+            raise JobCanceledError() from exc
         ctx.progress(0.85, "Saving the new version")
         encoded = await ctx.run_blocking("encode", _encode_like, edited, decoded.mime_type)
-        return JobResult(
-            outputs=(_output(encoded, OutputKind.IMAGE),),
-            reply_text=f"Done: {plan.describe()}",
-        )
+        return JobResult(outputs=(_output(encoded, OutputKind.IMAGE),), reply_text=reply)
 
     # ------------------------------------------------------------------ extract_garment
     async def _extract(self, job: ExtractGarmentInput, ctx: JobContext) -> JobResult:

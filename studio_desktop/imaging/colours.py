@@ -1,10 +1,30 @@
 """Colour names a designer types, and how to turn them into RGB.
 
 The table is the 148 CSS colour names (Pillow's ``ImageColor.colormap``, which includes both
-"grey" and "gray" spellings) plus the words the fashion trade uses for colours that CSS does not
-name, or names differently (CSS "tan" and "khaki" are kept; "burgundy", "camel", "mustard",
-"charcoal", "cream", "ecru", "sage", "terracotta"... are added). Names are matched without spaces,
-hyphens or case, so "Navy Blue", "navy-blue" and "navyblue" are the same colour.
+"grey" and "gray" spellings) overlaid with :data:`FASHION_COLOURS`: the words the fashion trade
+uses for colours that CSS does not name ("burgundy", "camel", "mustard", "charcoal", "cream",
+"ecru", "sage", "terracotta"...), and the few CSS names a designer means differently.
+Names are matched without spaces, hyphens or case, so "Navy Blue", "navy-blue" and "navyblue"
+are the same colour.
+
+Where the fashion values come from: they are this project's typical swatches of dyed fabric as
+it photographs, chosen to match how buyers and designers use the words on colour cards and
+product listings, not a licensed colour system (Pantone's TCX cotton standards are the trade's
+reference but are not redistributable). The overrides of CSS, with the reason:
+
+- **navy** is the dark, slightly greyed blue of suiting, uniforms and denim-washed basics:
+  ``#1f2a44`` (CIE L* 17, C* 18, hue 282 degrees). CSS ``navy`` (``#000080``) is a saturated
+  royal/ultramarine blue (L* 13, C* 80) that no navy garment has.
+- **khaki** is the traditional drill-cloth khaki ``#c3b091`` (L* 73, C* 19), the value
+  usually listed as plain "khaki" in colour references; CSS ``khaki`` (``#f0e68c``) is a pale
+  lemon yellow (L* 90, C* 46).
+- **beige** is the warm sand beige of knitwear and trench coats, ``#d9c7a7``; CSS ``beige``
+  (``#f5f5dc``) is an almost-white greenish cream.
+- **olive** is the greyed olive green of utility wear, ``#6b6b3a``; CSS ``olive``
+  (``#808000``) is a saturated mustard green.
+
+The CSS meanings stay reachable by hex. Recolouring keeps the photographed cloth's shading, so a
+value here is the colour of the fabric's mid-tones (see ``imaging/edits.py``).
 
 :func:`find_colour` also understands ``#rgb`` / ``#rrggbb`` and ``rgb(r, g, b)``, and the modifiers
 "light/pale/pastel" and "dark/deep" in front of a name that has no entry of its own ("dark
@@ -23,7 +43,11 @@ RGB = tuple[int, int, int]
 
 #: Fashion and trade colour words beyond (or spelled unlike) CSS. Values are typical swatches.
 FASHION_COLOURS: dict[str, str] = {
+    "navy": "#1f2a44",
     "navyblue": "#1f2a44",
+    "khaki": "#c3b091",
+    "beige": "#d9c7a7",
+    "olive": "#6b6b3a",
     "midnight": "#1c2340",
     "burgundy": "#800020",
     "oxblood": "#4a0000",
@@ -156,7 +180,7 @@ class Colour:
         return "#{:02x}{:02x}{:02x}".format(*self.rgb)
 
     def describe(self) -> str:
-        """ "navy (#000080)", or just "#1f2a44" when the name is the hex itself."""
+        """ "navy (#1f2a44)", or just "#1f2a44" when the name is the hex itself."""
         return self.hex if self.name == self.hex else f"{self.name} ({self.hex})"
 
 

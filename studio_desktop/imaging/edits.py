@@ -8,12 +8,16 @@ mask value is 0 is bit-identical to the input, and the alpha channel is never ch
 
 Operations (units of ``amount`` are documented on :class:`~.instructions.Op`):
 
-- recolour keeping shading, in CIE Lab: the lightness of each pixel is mapped so that the area's
-  mean lightness becomes the target colour's (dark navy stays dark, cream light) while every
-  fold and shadow keeps its place and order (a strictly increasing map with soft ends, no
-  clipping of detail), and chroma is set to the target's, reduced in the shadows as real
-  fabric does. Since every output depends on the input lightness alone, the mapping is three
-  256-entry tables applied to OpenCV's 8-bit Lab, which keeps it well inside the time budget;
+- recolour keeping shading, in CIE Lab: every pixel takes the target's hue and chroma (a*, b*)
+  and a lightness mapped *linearly* from its own, so the area's mean lightness becomes the
+  target's (dark navy stays dark, cream light; pure black and white are placed where black and
+  white cloth photograph, L* 14 and 90) while every fold and highlight keeps its place and
+  proportion; the contrast is reduced just enough that the area's lightness range fits between
+  L* 2 and 99, with soft ends for the outliers, so nothing crushes or clips. Since every output
+  depends on the input lightness alone, the mapping is three 256-entry tables applied to
+  OpenCV's 8-bit Lab, which keeps it well inside the time budget. The mask is a soft alpha:
+  the recoloured pixels are blended ``mask / 255`` of the way, so a refined mask's soft edge
+  gives a soft transition;
 - blur: Gaussian (OpenCV), a stack blur (same look, constant cost) for large radii;
 - sharpen: unsharp mask;
 - brightness: a gamma curve that moves mid-grey by the asked fraction and keeps black and
@@ -34,6 +38,7 @@ from PIL import Image
 
 from studio_desktop.domain.errors import BugError
 from studio_desktop.imaging.colours import Colour, lookup_colour
+from studio_desktop.imaging.errors import OperationCancelledError
 from studio_desktop.imaging.inpaint import remove_region
 from studio_desktop.imaging.instructions import EditPlan, EditStep, Op
 from studio_desktop.imaging.operation_errors import EmptyMaskError, MaskRequiredError
@@ -58,9 +63,19 @@ BLUR_SIGMA_AT_FULL = 0.03
 GAUSSIAN_MAX_SIGMA = 6.0
 
 
-def apply_plan(image: ImageLike, mask: MaskLike | None, plan: EditPlan) -> Image.Image:
+def apply_plan(
+    image: ImageLike,
+    mask: MaskLike | None,
+    plan: EditPlan,
+    *,
+    progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> Image.Image:
     """Carry out every step of ``plan`` in order on ``image`` through ``mask`` (None = the whole
-    image). Returns a new image; the input is never modified.
+    image). Returns a new image; the input is never modified. ``progress(fraction)`` is called
+    after each step (and inside a removal, the long one); ``is_cancelled()`` is checked between
+    steps and inside a removal, raising
+    :class:`~studio_desktop.imaging.errors.OperationCancelledError`.
 
     Raises :class:`MaskRequiredError` for a removal without a mask, :class:`EmptyMaskError` for
     a mask with nothing painted, and :class:`~.errors.MaskSizeError` for a mask of another size.
@@ -74,9 +89,25 @@ def apply_plan(image: ImageLike, mask: MaskLike | None, plan: EditPlan) -> Image
     box = mask_box(mask_image, source.size)
     if box is None:
         raise EmptyMaskError()
+    report = progress or (lambda _fraction: None)
+    cancelled = is_cancelled or (lambda: False)
     current = source
-    for step in plan.steps:
-        current = _apply_step(current, mask_image, box, step)
+    count = len(plan.steps)
+    for index, step in enumerate(plan.steps):
+        if cancelled():
+            raise OperationCancelledError()
+        if step.op is Op.REMOVE:
+            assert mask_image is not None
+            current = remove_region(
+                current,
+                mask_image,
+                box,
+                progress=lambda f, i=index: report((i + f) / count),
+                is_cancelled=cancelled,
+            )
+        else:
+            current = _apply_step(current, mask_image, box, step)
+        report((index + 1) / count)
     return current.copy() if current is source else current
 
 
@@ -176,8 +207,8 @@ def _kernel(image: Image.Image, mask: Image.Image | None, box: Box, step: EditSt
     if step.op is Op.RECOLOR:
         if step.colour is None:
             raise BugError("a recolour step needs a colour")
-        lab = _masked_mean_lab(image, mask, box)
-        return _recolor_kernel(step.colour.rgb, float(lab[0]), min(1.0, max(0.0, step.amount)))
+        area = _masked_lightness(image, mask, box)
+        return _recolor_kernel(step.colour.rgb, area, min(1.0, max(0.0, step.amount)))
     raise BugError(f"no kernel for {step.op}")
 
 
@@ -205,15 +236,21 @@ def _masked_mean_rgb(image: Image.Image, mask: Image.Image | None, box: Box) -> 
     return np.tensordot(weights, rgb, axes=([0, 1], [0, 1])) / total
 
 
-def _masked_mean_lab(image: Image.Image, mask: Image.Image | None, box: Box) -> np.ndarray:
-    """Mean CIE Lab of the area, weighted by the mask."""
+def _masked_lightness(image: Image.Image, mask: Image.Image | None, box: Box) -> _Lightness:
+    """The area's lightness statistics (mean weighted by the mask; percentiles over the pixels
+    at least half selected), from a reduced preview."""
     view, factor = preview(image, box)
     rgb = np.asarray(view, dtype=np.float32)[..., :3] * (1.0 / 255.0)
-    lab = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2Lab)
+    lightness = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2Lab)[..., 0]
     weights = _weights(mask, box, factor)
     if weights is None or float(weights.sum()) <= 0:
-        return lab.reshape(-1, 3).mean(axis=0)
-    return np.tensordot(weights, lab, axes=([0, 1], [0, 1])) / float(weights.sum())
+        weights = np.ones_like(lightness)
+    mean = float((lightness * weights).sum() / float(weights.sum()))
+    chosen = lightness[weights >= 0.5]
+    if chosen.size == 0:
+        chosen = lightness.reshape(-1)
+    low, high = np.percentile(chosen, [1.0, 99.0])
+    return _Lightness(mean, float(low), float(high))
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -263,25 +300,54 @@ def _sharpen_kernel(sigma: float, weight: float) -> _Kernel:
     return _Kernel(fn, math.ceil(3 * sigma) + 2)
 
 
-def _recolor_kernel(
-    target: tuple[int, int, int], mean_lightness: float, strength: float
-) -> _Kernel:
+#: The mean lightness (CIE L*) a recoloured area may take: real black cloth photographs at about
+#: L* 12-20 with its folds visible, white cloth at 88-92 with its highlights above. A target
+#: outside this range (pure #000000, #ffffff) is placed at the nearest end, so folds survive.
+LIGHTNESS_FLOOR = 14.0
+LIGHTNESS_CEILING = 90.0
+#: The recoloured lightness never goes below / above these (L*): no crushed black, no clipped white.
+DARKEST = 2.0
+BRIGHTEST = 99.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Lightness:
+    """The area's lightness (CIE L*): weighted mean and the 1st / 99th percentiles."""
+
+    mean: float
+    low: float
+    high: float
+
+
+def _recolor_kernel(target: tuple[int, int, int], area: _Lightness, strength: float) -> _Kernel:
+    """Every pixel takes the target's a* and b* (its hue and chroma, exactly), and a lightness
+    mapped linearly from its own: ``L' = mean' + (L - mean) * spread``. ``mean'`` is the target's
+    L* kept inside :data:`LIGHTNESS_FLOOR`..:data:`LIGHTNESS_CEILING`; ``spread`` is 1 for a
+    lighter target, the ratio of the means for a darker one (dark cloth shows its folds with
+    less contrast), and is reduced so that the area's 1st..99th percentiles land inside
+    :data:`DARKEST`..:data:`BRIGHTEST`. A linear map keeps every fold and highlight in place and
+    in proportion; the rare pixels beyond the percentiles approach the limits smoothly
+    (:func:`_soft_clip`) instead of clipping."""
     target_rgb = np.array([[target]], dtype=np.float32) / 255.0
     lt, at, bt = (float(v) for v in cv2.cvtColor(target_rgb, cv2.COLOR_RGB2Lab)[0, 0])
-    lm = max(mean_lightness, 1e-3)
-    # Darker targets show shading the way dark cloth does: deviations scale with the lightness
-    # ratio, but never below half so folds stay visible. Lighter targets keep full deviations.
-    spread = min(1.0, max(0.5, lt / lm)) if lt < lm else 1.0
-    knee_lo = min(0.6 * lt, 20.0)
-    knee_hi = max(100.0 - 0.6 * (100.0 - lt), 80.0)
+    mean_t = min(LIGHTNESS_CEILING, max(LIGHTNESS_FLOOR, lt))
+    lm = max(area.mean, 1e-3)
+    spread = 1.0 if mean_t >= lm else max(0.35, mean_t / lm)
+    below, above = lm - area.low, area.high - lm
+    if below > 1e-3:
+        spread = min(spread, (mean_t - DARKEST) / below)
+    if above > 1e-3:
+        spread = min(spread, (BRIGHTEST - mean_t) / above)
+    spread = max(spread, 0.05)
 
     # Every output Lab value depends on the input lightness alone, so the whole mapping is three
     # 256-entry tables over OpenCV's 8-bit Lab (L * 255 / 100, a + 128, b + 128).
     lightness = np.arange(256, dtype=np.float64) * (100.0 / 255.0)
-    new_l = (lightness - lm) * spread + lt
-    _soft_clip(new_l, knee_lo, knee_hi)
-    chroma = np.minimum(1.0, new_l / max(lt, 1.0))
-    table = np.stack([new_l * (255.0 / 100.0), at * chroma + 128.0, bt * chroma + 128.0], axis=-1)
+    new_l = (lightness - lm) * spread + mean_t
+    _soft_clip(new_l, min(DARKEST + 4.0, mean_t), max(BRIGHTEST - 4.0, mean_t), DARKEST, BRIGHTEST)
+    table = np.stack(
+        [new_l * (255.0 / 100.0), np.full(256, at + 128.0), np.full(256, bt + 128.0)], axis=-1
+    )
     lut = np.clip(np.rint(table), 0, 255).astype(np.uint8).reshape(256, 1, 3)
 
     def fn(rgb: np.ndarray) -> np.ndarray:
@@ -295,16 +361,24 @@ def _recolor_kernel(
     return _Kernel(fn)
 
 
-def _soft_clip(values: np.ndarray, knee_lo: float, knee_hi: float) -> None:
-    """In place: identity between the knees, exponential approach to 0 and 100 beyond them.
-    Strictly increasing and smooth, so the order of lightnesses (the shading) survives."""
+def _soft_clip(
+    values: np.ndarray, knee_lo: float, knee_hi: float, floor: float = 0.0, ceiling: float = 100.0
+) -> None:
+    """In place: identity between the knees, an exponential approach to ``floor`` below
+    ``knee_lo`` and to ``ceiling`` above ``knee_hi``. Strictly increasing and smooth (the order
+    of lightnesses, the shading, survives); a knee at or beyond its limit leaves that side as
+    it is, clipped to the limit (no division by a zero-width room)."""
+    room_lo = knee_lo - floor
     low = values < knee_lo
     if low.any():
-        if knee_lo > 0:
-            values[low] = knee_lo * np.exp((values[low] - knee_lo) / knee_lo)
+        if room_lo > 1e-6:
+            values[low] = floor + room_lo * np.exp((values[low] - knee_lo) / room_lo)
         else:
-            values[low] = 0.0
+            values[low] = np.maximum(values[low], floor)
+    room_hi = ceiling - knee_hi
     high = values > knee_hi
     if high.any():
-        room = 100.0 - knee_hi
-        values[high] = 100.0 - room * np.exp(-(values[high] - knee_hi) / room)
+        if room_hi > 1e-6:
+            values[high] = ceiling - room_hi * np.exp(-(values[high] - knee_hi) / room_hi)
+        else:
+            values[high] = np.minimum(values[high], ceiling)

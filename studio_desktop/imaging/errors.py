@@ -13,6 +13,8 @@ callers that want to react differently:
 - :class:`CorruptImageError`: the file ends early or its data is damaged.
 - :class:`ImageReadError`: the file itself could not be read (missing, no permission).
 - :class:`MaskSizeError`: a mask that does not fit the image it is meant for.
+- :class:`OperationCancelledError` (and :class:`RefinementCancelledError`): a long operation
+  stopped on request; not a refusal of the file, but shown the same way.
 """
 
 from __future__ import annotations
@@ -176,3 +178,23 @@ def _join(items: tuple[str, ...], last: str = "and") -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+class OperationCancelledError(ExternalError):
+    """A long image operation (refining a mask, filling a removal) stopped because the caller's
+    ``is_cancelled()`` turned true. Nothing was changed: the caller keeps what it had."""
+
+    def __init__(self, message: str = "Cancelled.") -> None:
+        super().__init__(message)
+
+
+class RefinementCancelledError(OperationCancelledError):
+    """:func:`~studio_desktop.imaging.refine.refine_mask` was cancelled; the painted mask is
+    unchanged and still usable as it is."""
+
+    def __init__(self) -> None:
+        super().__init__("Snapping the mask to the edges was cancelled; the painted area is kept.")
+
+
+RefinementCancelled = RefinementCancelledError
+"""The name the canvas was promised for :class:`RefinementCancelledError` (same class)."""

@@ -1,23 +1,25 @@
 """Remove what the mask covers by filling it from its surroundings.
 
-The fill is a *membrane*: inside the hole every pixel becomes the average of its neighbours
-(the discrete Laplace equation), with the pixels around the hole as fixed boundary values. That
-reproduces smooth studio backgrounds exactly (a linear gradient is a solution, a vignette or a
-radial sweep very nearly one), leaves no seam at the edge of the hole, and unlike a copy-paste
-fill it never drags a piece of the removed object back in.
+The fill continues what is around the hole, texture and structure included:
 
-It is solved coarse to fine on an image pyramid: the hole is filled on a small version first,
-and each finer level starts from the upsampled coarser answer and only needs a few relaxation
-sweeps to add detail, so a large hole costs about as much as a small one. All work happens in
+1. **Texture**: exemplar-based synthesis (:mod:`.patchfill`, PatchMatch on an image pyramid):
+   every hole pixel is copied from a pixel outside the hole whose neighbourhood matches, so
+   brick stays brick, grass stays grass, and lines (mortar, stripes, a horizon) are carried
+   across by the matches' propagation.
+2. **No seam**: the synthesis also covers a thin ring just outside the hole; there the real
+   pixels and the synthesised ones both exist, and their (smoothed) difference is spread over
+   the hole as a *membrane* (the discrete Laplace equation, below), so the fill's brightness and
+   colour meet the surroundings all along the edge without touching its texture (Poisson image
+   editing with the copy's own gradients).
+3. **No bleed**: the hole is the mask grown by a few pixels (the removed object's soft rim never
+   serves as a source), sources are pixels whose whole patch lies outside it, and every pixel
+   the mask touches is replaced outright (a soft mask is not blended here: blending would bring
+   back the object's rim). Pixels the mask does not touch are unchanged.
+
+The membrane solver is coarse to fine on an image pyramid: the hole is filled on a small
+version first, and each finer level starts from the upsampled coarser answer and only needs a
+few relaxation sweeps, so a large hole costs about as much as a small one. All work happens in
 the mask's bounding box plus a margin, so the cost follows the mask, not the image.
-
-Backgrounds with grain get matching grain: the noise level of the ring around the hole is
-measured and the same amount of (deterministic) noise is added to the fill, so the patch does not
-look plastic. A noise-free background gets none.
-
-The mask is dilated by a few pixels before solving so the anti-aliased rim of the object, just
-outside a tight mask, is not used as boundary; the result is still blended through the original
-mask, so pixels whose mask value is 0 are unchanged.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from studio_desktop.imaging.errors import ImageError
+from studio_desktop.imaging.errors import ImageError, OperationCancelledError
 from studio_desktop.imaging.operation_errors import EmptyMaskError
+from studio_desktop.imaging.patchfill import Cancelled, Progress, patch_sources
 from studio_desktop.imaging.pixels import (
     Box,
     ImageLike,
@@ -47,6 +50,9 @@ LEVEL_SWEEPS = 40
 FINEST_SWEEPS = 25
 #: Below this many pixels on its short side a level is the coarsest.
 COARSEST_SIDE = 24
+#: Scale (Gaussian sigma, px) of the local mean that separates the surroundings' detail
+#: (copied by the patch search) from their broad light (the membrane's).
+DETAIL_SIGMA = 10.0
 
 
 class NothingToFillFromError(ImageError):
@@ -59,38 +65,69 @@ class NothingToFillFromError(ImageError):
         )
 
 
-def remove_object(image: ImageLike, mask: MaskLike) -> Image.Image:
-    """Fill what ``mask`` covers from its surroundings; a new image, the input is not modified."""
+def remove_object(
+    image: ImageLike,
+    mask: MaskLike,
+    *,
+    progress: Progress | None = None,
+    is_cancelled: Cancelled | None = None,
+) -> Image.Image:
+    """Fill what ``mask`` covers from its surroundings; a new image, the input is not modified.
+
+    ``progress(fraction)`` is called along the way; when ``is_cancelled()`` turns true the work
+    stops with :class:`~studio_desktop.imaging.errors.OperationCancelledError`."""
     source = to_pil(image)
     mask_image = to_mask(mask, source.size)
     assert mask_image is not None
     box = mask_box(mask_image, source.size)
     if box is None:
         raise EmptyMaskError()
-    return remove_region(source, mask_image, box)
+    return remove_region(source, mask_image, box, progress=progress, is_cancelled=is_cancelled)
 
 
-def remove_region(image: Image.Image, mask: Image.Image, box: Box) -> Image.Image:
+def remove_region(
+    image: Image.Image,
+    mask: Image.Image,
+    box: Box,
+    *,
+    progress: Progress | None = None,
+    is_cancelled: Cancelled | None = None,
+) -> Image.Image:
     """:func:`remove_object` for callers that already have the normalised image, ``L`` mask and
     the mask's bounding box."""
+    report = progress or (lambda _f: None)
+    cancelled = is_cancelled or (lambda: False)
     width, height = image.size
     grow = _dilation(box)
-    margin = grow + max(8, round(0.15 * max(box.width, box.height)))
+    margin = grow + max(16, round(0.5 * max(box.width, box.height)))
     work = box.grow(margin, width, height)
     pixels = crop_array(image, work)
     weights = crop_mask(mask, work)
     assert weights is not None
-    hole = weights > 0
+    touched = weights > 0
+    if touched.all():
+        raise NothingToFillFromError()
+    hole = touched
     if grow > 0:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
-        hole = cv2.dilate(hole.astype(np.uint8), kernel).astype(bool)
-    if hole.all():
-        raise NothingToFillFromError()
-    grain = _grain(pixels, hole)
-    filled = _solve(pixels[..., :3].astype(np.float32), (~hole).astype(np.float32), 0, True)
-    del hole
-    if grain > 0:
-        _add_grain(filled, weights, grain)
+        hole = cv2.dilate(touched.astype(np.uint8), kernel).astype(bool)
+        if hole.all():  # only a thin frame is left around the mask: fill from that
+            hole = touched
+    if cancelled():
+        raise OperationCancelledError()
+    rgb = pixels[..., :3].astype(np.float32)
+    report(0.02)
+    sources = patch_sources(
+        rgb,
+        hole,
+        progress=lambda f: report(0.02 + 0.8 * f),
+        is_cancelled=cancelled,
+        seed=int(hole.sum()),
+    )
+    if cancelled():
+        raise OperationCancelledError()
+    filled = _membrane_plus_detail(rgb, hole, sources)
+    report(0.95)
     np.clip(filled, 0, 255, out=filled)
     np.rint(filled, out=filled)
     # Only the mask's own box can change: blend and paste just that.
@@ -100,10 +137,56 @@ def remove_region(image: Image.Image, mask: Image.Image, box: Box) -> Image.Imag
     original = pixels[inner]
     if original.shape[2] == 4:
         edited = np.dstack((edited, original[..., 3]))
-    blended = composite(original, edited, weights[inner])
+    # Every pixel the mask touches is replaced outright: blending the fill through a soft edge
+    # would bring back the removed object's rim as a faint outline. Pixels the mask does not
+    # touch (value 0) stay exactly as they were.
+    touched = np.where(weights[inner] > 0, np.uint8(255), np.uint8(0))
+    blended = composite(original, edited, touched)
     out = image.copy()
     out.paste(Image.fromarray(blended), (box.x0, box.y0))
+    report(1.0)
     return out
+
+
+def _membrane_plus_detail(
+    rgb: np.ndarray, hole: np.ndarray, sources: np.ndarray | None
+) -> np.ndarray:
+    """The membrane's smooth fill plus, copied from each hole pixel's source, the surroundings'
+    detail (the image minus its local mean at :data:`DETAIL_SIGMA`).
+
+    The local mean is taken from known pixels only (normalised convolution), so the detail
+    of pixels next to the hole holds nothing of the removed object. A smooth gradient has no
+    detail and is filled exactly; a texture gets its grain, edges and lines back from the
+    matches, centred on the membrane's light, so there is no seam and no patchwork of darker
+    and lighter copies."""
+    smooth = _broad_membrane(rgb, hole)
+    if sources is None:
+        return smooth
+    known = (~hole).astype(np.float32)
+    weight = cv2.GaussianBlur(known, (0, 0), DETAIL_SIGMA)
+    local = cv2.GaussianBlur(rgb * known[..., None], (0, 0), DETAIL_SIGMA)
+    local /= np.maximum(weight, 1e-4)[..., None]
+    detail = rgb - local
+    out = smooth
+    ys, xs = np.nonzero(hole)
+    out[ys, xs] += detail[sources[:, 0], sources[:, 1]]
+    return out
+
+
+def _broad_membrane(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The membrane fill at half resolution, upsampled: only its broad shading is used, and
+    half the size is a quarter of the work."""
+    height, width = hole.shape
+    if min(height, width) < 64:
+        return _solve(rgb, (~hole).astype(np.float32), 0, False)
+    half = (width // 2, height // 2)
+    small = cv2.resize(rgb, half, interpolation=cv2.INTER_AREA)
+    small_hole = cv2.resize(hole.astype(np.uint8), half, interpolation=cv2.INTER_AREA) > 0
+    if small_hole.all():
+        return _solve(rgb, (~hole).astype(np.float32), 0, False)
+    solved = _solve(small, (~small_hole).astype(np.float32), 0, True)
+    up = cv2.resize(solved, (width, height), interpolation=cv2.INTER_LINEAR)
+    return np.where(hole[..., None], up, rgb)
 
 
 def membrane_fill(values: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -177,32 +260,3 @@ def _relax(values: np.ndarray, unknown: np.ndarray, sweeps: int) -> np.ndarray:
 def _dilation(box: Box) -> int:
     """Pixels to grow the hole by: enough to skip an object's soft rim, more for big holes."""
     return max(2, min(12, round(0.02 * max(box.width, box.height))))
-
-
-def _grain(pixels: np.ndarray, hole: np.ndarray, samples: int = 20_000) -> float:
-    """Noise level (sigma, 0..255) of the ring just outside the hole, from the Laplacian at up
-    to ``samples`` ring pixels (a robust median, so edges in the ring do not count)."""
-    ring = cv2.dilate(hole.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool) & ~hole
-    ys, xs = np.nonzero(ring)
-    if ys.size < 32:
-        return 0.0
-    if ys.size > samples:
-        pick = np.linspace(0, ys.size - 1, samples).astype(np.int64)
-        ys, xs = ys[pick], xs[pick]
-    height, width = hole.shape
-    up, down = np.maximum(ys - 1, 0), np.minimum(ys + 1, height - 1)
-    left, right = np.maximum(xs - 1, 0), np.minimum(xs + 1, width - 1)
-    rgb = pixels[..., :3].astype(np.float32)
-    laplacian = 4 * rgb[ys, xs] - rgb[up, xs] - rgb[down, xs] - rgb[ys, left] - rgb[ys, right]
-    # For white noise of sigma s the 4-neighbour Laplacian has sigma s * sqrt(20).
-    sigma = float(np.mean(np.median(np.abs(laplacian), axis=0))) * 1.4826 / np.sqrt(20.0)
-    return sigma if sigma >= 1.0 else 0.0
-
-
-def _add_grain(filled: np.ndarray, weights: np.ndarray, sigma: float) -> None:
-    """Give the fill (where ``weights`` > 0) grain of ``sigma`` (in place, deterministic)."""
-    where = weights > 0
-    count = int(where.sum())
-    rng = np.random.default_rng(count)
-    noise = rng.standard_normal((count, 1), dtype=np.float32) * np.float32(min(sigma, 20.0))
-    filled[where] += noise

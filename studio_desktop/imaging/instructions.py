@@ -18,6 +18,10 @@ What is understood (case, punctuation and filler words do not matter):
   it navy").
 
 ``EditStep.amount`` is in the operation's own unit, documented on :class:`Op`.
+
+With nothing painted, :func:`scope_of` says what a colour or tone edit applies to: the main
+subject (the default), the background ("blur the background"), or everything ("the whole
+image", "everything"); :func:`no_mask_reply` is the assistant's answer that says which.
 """
 
 from __future__ import annotations
@@ -97,7 +101,7 @@ class EditPlan:
         return any(step.op is Op.REMOVE for step in self.steps)
 
     def describe(self) -> str:
-        """ "Brighten (+12%), then recolour to navy (#000080)." for the assistant's reply."""
+        """ "Brighten (+12%), then recolour to navy (#1f2a44)." for the assistant's reply."""
         parts = [step.describe() for step in self.steps]
         text = ", then ".join(parts)
         return text[:1].upper() + text[1:] + "."
@@ -124,7 +128,8 @@ CAPABILITIES = (
     '• Contrast: "more contrast", "less contrast".\n'
     '• Colour intensity: "more vivid", "desaturate a bit", "black and white".\n'
     'Say how much with words like "slightly" or "a lot", or with a percentage ("by 20%"). '
-    "Paint a mask to limit the change to one area; without a mask it applies to the whole image. "
+    "Paint over an area to change just that; with nothing painted, colour and tone edits apply "
+    'to the main subject (the garment or product), or say "the background" or "the whole image". '
     'You can combine edits: "brighten slightly and make it navy".'
 )
 
@@ -523,3 +528,97 @@ def _dedupe(steps: list[EditStep]) -> list[EditStep]:
         seen.add(key)
         result.append(step)
     return result
+
+
+# ----------------------------------------------------------------------------- no mask
+
+
+class Scope(StrEnum):
+    """What an edit with nothing painted applies to."""
+
+    SUBJECT = "subject"
+    BACKGROUND = "background"
+    WHOLE = "whole"
+
+
+_WHOLE_RE = re.compile(
+    r"\b(?:(?:the\s+)?(?:whole|entire|full|complete)\s+(?:image|photo|picture|frame|shot|thing|"
+    r"canvas)|everything|all\s+of\s+it|the\s+(?:image|photo|picture)\s+as\s+a\s+whole|"
+    r"overall|globally)\b"
+)
+_BACKGROUND_RE = re.compile(
+    r"\b(?:back\s*-?\s*grounds?|backdrops?|surroundings|around\s+(?:it|the\s+\w+)|behind\s+"
+    r"(?:it|the\s+\w+)|the\s+(?:wall|sweep|floor|setting))\b"
+)
+#: Garment and product words a designer uses for the thing in the photo ("make the bag navy").
+SUBJECT_WORDS = (
+    *("handbag", "bag", "tote", "clutch", "backpack", "purse", "wallet"),
+    *("t-shirt", "tshirt", "tee", "shirt", "blouse", "top", "tank top", "polo"),
+    *("sweater", "jumper", "cardigan", "hoodie", "sweatshirt", "knit"),
+    *("jacket", "coat", "blazer", "trench", "parka", "vest", "waistcoat", "gilet"),
+    *("dress", "gown", "skirt", "jumpsuit", "romper", "suit"),
+    *("trousers", "pants", "jeans", "shorts", "leggings", "chinos"),
+    *("shoes", "shoe", "sneakers", "trainers", "boots", "sandals", "heels", "loafers"),
+    *("hat", "cap", "beanie", "scarf", "belt", "tie", "gloves", "socks"),
+    *("garment", "product", "bottle", "watch", "necklace", "earrings", "sunglasses"),
+)
+_SUBJECT_RE = re.compile(
+    r"\b(" + "|".join(re.escape(w) for w in sorted(SUBJECT_WORDS, key=len, reverse=True)) + r")\b"
+)
+GENERIC_SUBJECT = "the main subject"
+
+
+def scope_of(text: str) -> Scope:
+    """What a colour or tone edit with nothing painted applies to, from the instruction."""
+    normalised = _normalise(text if isinstance(text, str) else "")
+    if _WHOLE_RE.search(normalised):
+        return Scope.WHOLE
+    if _BACKGROUND_RE.search(normalised):
+        return Scope.BACKGROUND
+    return Scope.SUBJECT
+
+
+def subject_name(text: str) -> str:
+    """ "the bag" when the instruction names a garment or product, else "the main subject"."""
+    match = _SUBJECT_RE.search(_normalise(text if isinstance(text, str) else ""))
+    return f"the {match.group(1)}" if match else GENERIC_SUBJECT
+
+
+def no_mask_reply(plan: EditPlan, scope: Scope, subject: str = GENERIC_SUBJECT) -> str:
+    """The assistant's reply after an edit with nothing painted, saying what it applied to:
+    "No area painted: I recoloured the bag navy (#1f2a44). Paint to choose another part." """
+    if scope is Scope.WHOLE:
+        target = "the whole image"
+    elif scope is Scope.BACKGROUND:
+        target = (
+            "the background" if subject == GENERIC_SUBJECT else f"the background around {subject}"
+        )
+    else:
+        target = subject
+    phrases = [_past(step, target if i == 0 else "it") for i, step in enumerate(plan.steps)]
+    joined = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+    if scope is Scope.WHOLE:
+        return f"Done: I {joined}."
+    return f"No area painted: I {joined}. Paint to choose another part."
+
+
+def _past(step: EditStep, target: str) -> str:
+    """ "recoloured the bag navy (#1f2a44)", "blurred the background (30% strength)"."""
+    pct = f"{abs(step.amount) * 100:.0f}%"
+    if step.op is Op.RECOLOR:
+        assert step.colour is not None
+        verb = "recoloured" if step.amount >= 0.999 else f"tinted ({pct})"
+        return f"{verb} {target} {step.colour.describe()}"
+    if step.op is Op.BLUR:
+        return f"blurred {target} ({pct} strength)"
+    if step.op is Op.SHARPEN:
+        return f"sharpened {target} ({pct} strength)"
+    if step.op is Op.BRIGHTNESS:
+        return f"{'brightened' if step.amount > 0 else 'darkened'} {target} ({pct})"
+    if step.op is Op.CONTRAST:
+        return f"gave {target} {'more' if step.amount > 0 else 'less'} contrast ({pct})"
+    if step.op is Op.SATURATION:
+        return f"made {target} {'more vivid' if step.amount > 0 else 'less vivid'} ({pct})"
+    if step.op is Op.GRAYSCALE:
+        return f"turned {target} black and white" + ("" if step.amount >= 0.999 else f" ({pct})")
+    return f"removed {target}"

@@ -25,7 +25,7 @@ class EmptyMaskError(ImageError):
     def __init__(self) -> None:
         super().__init__(
             "The mask is empty, so nothing would change. Paint over the area to edit, "
-            "or clear the mask to edit the whole image."
+            "or clear the mask to edit the main subject (or say \u201cthe whole image\u201d)."
         )
 
 

@@ -655,7 +655,7 @@ class CanvasService(BlockingWork):
             if is_empty(mask_image):
                 raise ValidationError(
                     "The mask is empty: paint over the part of the image to change, or clear "
-                    "the mask to edit the whole image.",
+                    "the mask to edit the main subject.",
                     "mask",
                 )
             mask_png = mask_to_png(mask_image)

@@ -484,9 +484,11 @@ class MainWindow(QMainWindow):
     def thumbnail_size(self) -> int:
         return self.preferences.thumbnail_size.pixels
 
-    def set_export_enabled(self, enabled: bool) -> None:
-        """Areas enable File → Export selected… while they have a selection."""
+    def set_export_enabled(self, enabled: bool, text: str = "&Export selected…") -> None:
+        """Areas enable File → Export (``text`` names what it exports) while they have
+        something to export."""
         self.action_export.setEnabled(enabled)
+        self.action_export.setText(text)
 
     # ================================================================ account
     def set_account(self, email: str | None) -> None:

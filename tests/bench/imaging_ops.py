@@ -93,8 +93,10 @@ def removal_2048_5_percent(bench: Bench) -> None:
         "s",
         anchor="cv2.inpaint Telea, same image+mask",
         anchor_value=anchor,
-        goal="< 0.5 s",
-        ok=value < 0.5,
+        # Patch-based filling (texture continues) costs more than the old diffusion fill; the
+        # interactive budget at this size is 4 s (the quality suite measures what it buys).
+        goal="<= 4 s",
+        ok=value <= 4.0,
     )
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SUITES = ("sync", "imaging", "ui", "canvas")
+SUITES = ("sync", "imaging", "ui", "canvas", "quality")
 
 
 def main(argv: list[str] | None = None) -> int:

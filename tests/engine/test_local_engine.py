@@ -110,14 +110,74 @@ def test_a_masked_recolor_changes_only_the_masked_pixels(job_store: JobStore, st
     assert r < 80 and b > r + 10 and b > g + 10  # the red bag is (dark) navy now
 
 
-def test_an_edit_without_a_mask_applies_to_the_whole_image(
+def bag_area(size: tuple[int, int] = (160, 120)) -> np.ndarray:
+    """Where studio_scene draws the bag (its ellipse, a little inside the edge)."""
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).ellipse((63, 43, 97, 77), fill=255)
+    return np.asarray(mask) > 0
+
+
+def far_from_bag(size: tuple[int, int] = (160, 120)) -> np.ndarray:
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).ellipse((50, 30, 110, 90), fill=255)
+    return np.asarray(mask) == 0
+
+
+def test_a_colour_edit_without_a_mask_recolours_the_main_subject_and_says_so(
     job_store: JobStore, store: Store
 ) -> None:
     scene = studio_scene()
     outcome = run_local(
-        job_store, lambda s: submit_and_wait(s, edit_request(scene, "black and white"))
+        job_store, lambda s: submit_and_wait(s, edit_request(scene, "make it navy"))
     )
     assert outcome.succeeded, outcome.job.error
+    assert outcome.reply_text == (
+        "No area painted: I recoloured the main subject navy (#1f2a44). "
+        "Paint to choose another part."
+    )
+    result = np.asarray(output_image(store, job_store, outcome).convert("RGB")).astype(int)
+    before = np.asarray(scene).astype(int)
+    # The backdrop is untouched, the bag is navy: dark, blue, no red left.
+    assert np.abs(result[far_from_bag()] - before[far_from_bag()]).max() <= 1
+    r, g, b = result[bag_area()].mean(axis=0)
+    assert r < 60 and b > r + 15 and b > g + 10
+
+
+def test_a_named_subject_is_named_in_the_reply(job_store: JobStore) -> None:
+    outcome = run_local(
+        job_store, lambda s: submit_and_wait(s, edit_request(studio_scene(), "make the bag cream"))
+    )
+    assert outcome.succeeded, outcome.job.error
+    assert outcome.reply_text is not None
+    assert outcome.reply_text.startswith("No area painted: I recoloured the bag cream")
+
+
+def test_the_background_without_a_mask_is_everything_but_the_subject(
+    job_store: JobStore, store: Store
+) -> None:
+    scene = studio_scene()
+    outcome = run_local(
+        job_store, lambda s: submit_and_wait(s, edit_request(scene, "make the background navy"))
+    )
+    assert outcome.succeeded, outcome.job.error
+    assert outcome.reply_text is not None and "the background" in outcome.reply_text
+    result = np.asarray(output_image(store, job_store, outcome).convert("RGB")).astype(int)
+    before = np.asarray(scene).astype(int)
+    assert np.abs(result[bag_area()] - before[bag_area()]).max() <= 2  # the bag is kept
+    r, _g, b = result[far_from_bag()].mean(axis=0)
+    assert b > r + 15 and r < 120  # the backdrop turned navy
+
+
+def test_the_whole_image_without_a_mask_means_every_pixel(
+    job_store: JobStore, store: Store
+) -> None:
+    scene = studio_scene()
+    outcome = run_local(
+        job_store,
+        lambda s: submit_and_wait(s, edit_request(scene, "black and white, the whole image")),
+    )
+    assert outcome.succeeded, outcome.job.error
+    assert outcome.reply_text == "Done: I turned the whole image black and white."
     result = np.asarray(output_image(store, job_store, outcome).convert("RGB")).astype(int)
     assert np.abs(result[..., 0] - result[..., 1]).max() <= 1
     assert np.abs(result[..., 1] - result[..., 2]).max() <= 1
@@ -129,6 +189,19 @@ def test_an_edit_without_a_mask_applies_to_the_whole_image(
         "image",
     )
     assert output.storage_path == f"{store.user_id}/jobs/{outcome.job.id}/{output.id}.png"
+
+
+def test_no_mask_and_no_subject_asks_for_a_painted_area(job_store: JobStore) -> None:
+    # Busy texture edge to edge: no plain background, so no main subject to pick.
+    rng = np.random.default_rng(5)
+    noise = Image.fromarray(rng.integers(0, 256, (120, 160, 3), dtype=np.uint8), "RGB")
+    outcome = run_local(
+        job_store, lambda s: submit_and_wait(s, edit_request(noise, "make it navy"))
+    )
+    assert not outcome.succeeded
+    assert outcome.reply_text is not None and "Paint over the part to change" in outcome.reply_text
+    assert outcome.job.error == outcome.reply_text
+    assert not job_store.outputs(outcome.job.id)
 
 
 def test_removal_fills_the_masked_object_from_its_smooth_surroundings(
@@ -264,6 +337,51 @@ def test_cancel_stops_a_running_local_job_between_steps(job_store: JobStore, sto
     assert job_store.require_job(outcome.job.id).status == "canceled"
     assert job_store.outputs(outcome.job.id) == []
     assert [e.payload["status"] for e in store.outbox.all() if e.table == "jobs"][-1] == "canceled"
+
+
+def gravel_with_a_stone(edge: int = 768) -> tuple[Image.Image, Image.Image]:
+    """A real gravel photo (scikit-image's) with a painted disc of about 5 % over it."""
+    from tests.bench.quality_scenes import photo
+
+    image = Image.fromarray(photo("gravel", edge))
+    mask = Image.new("L", image.size, 0)
+    r = round((0.05 * edge * edge / np.pi) ** 0.5)
+    ImageDraw.Draw(mask).ellipse((edge // 2 - r, edge // 2 - r, edge // 2 + r, edge // 2 + r), 255)
+    return image, mask
+
+
+def test_a_removal_reports_progress_from_inside_the_fill(job_store: JobStore) -> None:
+    progress: list[JobProgress] = []
+    image, mask = gravel_with_a_stone()
+
+    async def scenario(service: JobService) -> JobOutcome:
+        service.job_progress.connect(progress.append)
+        return await submit_and_wait(service, edit_request(image, "remove this", mask))
+
+    outcome = run_local(job_store, scenario)
+    assert outcome.succeeded, outcome.job.error
+    inside = [p.fraction for p in progress if 0.3 < p.fraction < 0.85]
+    assert len(inside) >= 3  # the fill's levels, not one jump from 0.3 to 0.85
+    fractions = [p.fraction for p in progress]
+    assert fractions == sorted(fractions)
+
+
+def test_cancel_stops_a_removal_inside_the_fill(job_store: JobStore, store: Store) -> None:
+    image, mask = gravel_with_a_stone()
+
+    async def scenario(service: JobService) -> JobOutcome:
+        job = await service.submit(edit_request(image, "remove this", mask))
+
+        def on_progress(report: JobProgress) -> None:
+            if 0.3 < report.fraction < 0.85:  # the fill has started: cancel it there
+                asyncio.get_running_loop().create_task(service.cancel(job.id))
+
+        service.job_progress.connect(on_progress)
+        return await service.wait(job.id)
+
+    outcome = run_local(job_store, scenario)
+    assert outcome.job.status == "canceled" and outcome.job.error is None
+    assert job_store.outputs(outcome.job.id) == []
 
 
 def test_the_queue_shows_waiting_and_running_jobs_and_a_queued_one_can_be_canceled(

@@ -102,7 +102,7 @@ def test_recolour_changes_no_pixel_outside_the_mask(colour: str) -> None:
 
 @pytest.mark.parametrize(
     ("colour", "hex_value"),
-    [("navy", "#000080"), ("teal", "#008080"), ("mustard", "#e1ad01"), ("burgundy", "#800020")],
+    [("navy", "#1f2a44"), ("teal", "#008080"), ("mustard", "#e1ad01"), ("burgundy", "#800020")],
 )
 def test_recolour_moves_hue_to_target_and_keeps_shading_order(colour: str, hex_value: str) -> None:
     img, mask = shaded_garment()

@@ -9,8 +9,12 @@ from studio_desktop.imaging.instructions import (
     CAPABILITIES,
     EditPlan,
     Op,
+    Scope,
     Unsupported,
+    no_mask_reply,
     parse_instruction,
+    scope_of,
+    subject_name,
 )
 
 
@@ -78,14 +82,14 @@ def test_single_operations(text: str, expected: list[tuple[Op, float]]) -> None:
 @pytest.mark.parametrize(
     ("text", "hex_value", "strength"),
     [
-        ("make it navy", "#000080", 1.0),
-        ("Make it NAVY.", "#000080", 1.0),
-        ("navy", "#000080", 1.0),
+        ("make it navy", "#1f2a44", 1.0),
+        ("Make it NAVY.", "#1f2a44", 1.0),
+        ("navy", "#1f2a44", 1.0),
         ("burgundy please", "#800020", 1.0),
         ("change the colour to burgundy", "#800020", 1.0),
-        ("recolour to beige", "#f5f5dc", 1.0),
-        ("recolor it khaki", "#f0e68c", 1.0),
-        ("turn the dress olive", "#808000", 1.0),
+        ("recolour to beige", "#d9c7a7", 1.0),
+        ("recolor it khaki", "#c3b091", 1.0),
+        ("turn the dress olive", "#6b6b3a", 1.0),
         ("paint it teal", "#008080", 1.0),
         ("make it cream", "#fffdd0", 1.0),
         ("make it charcoal grey", "#36454f", 1.0),
@@ -99,7 +103,7 @@ def test_single_operations(text: str, expected: list[tuple[Op, float]]) -> None:
         ("make it #abc", "#aabbcc", 1.0),
         ("rgb(31, 42, 68)", "#1f2a44", 1.0),
         ("make it rgb(255 0 0)", "#ff0000", 1.0),
-        ("replace the red with navy", "#000080", 1.0),
+        ("replace the red with navy", "#1f2a44", 1.0),
         ("change the background to white", "#ffffff", 1.0),
         ("tint it blue", "#0000ff", 0.4),
         ("make it 50% teal", "#008080", 0.5),
@@ -133,8 +137,8 @@ def test_several_operations_in_order() -> None:
     plan = plan_of("brighten slightly and make it navy")
     assert [s.op for s in plan.steps] == [Op.BRIGHTNESS, Op.RECOLOR]
     assert plan.steps[0].amount == pytest.approx(0.12)
-    assert plan.steps[1].colour is not None and plan.steps[1].colour.hex == "#000080"
-    assert plan.describe() == "Brighten (12%), then recolour to navy (#000080)."
+    assert plan.steps[1].colour is not None and plan.steps[1].colour.hex == "#1f2a44"
+    assert plan.describe() == "Brighten (12%), then recolour to navy (#1f2a44)."
 
     plan = plan_of("Saturate by 50%, then blur slightly. Also sharpen a lot")
     assert [(s.op, s.amount) for s in plan.steps] == [
@@ -220,3 +224,65 @@ def test_colour_finder_positions_and_rgb_function() -> None:
 def test_parser_never_raises_on_odd_text() -> None:
     for text in ["%%%", "100%", "#zzzzzz", "rgb(", "and and and", "🙂", "a" * 5000, "-20%"]:
         assert isinstance(parse_instruction(text), EditPlan | Unsupported)
+
+
+# ----------------------------------------------------------------------------- no mask
+
+
+@pytest.mark.parametrize(
+    ("text", "scope"),
+    [
+        ("make it navy", Scope.SUBJECT),
+        ("make the bag navy", Scope.SUBJECT),
+        ("brighten slightly", Scope.SUBJECT),
+        ("blur the background", Scope.BACKGROUND),
+        ("make the backdrop cream", Scope.BACKGROUND),
+        ("darken the back-ground a bit", Scope.BACKGROUND),
+        ("black and white, the whole image", Scope.WHOLE),
+        ("brighten everything", Scope.WHOLE),
+        ("more contrast on the entire photo", Scope.WHOLE),
+        ("desaturate all of it", Scope.WHOLE),
+        ("", Scope.SUBJECT),
+    ],
+)
+def test_scope_of_an_edit_with_nothing_painted(text: str, scope: Scope) -> None:
+    assert scope_of(text) is scope
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("make the bag navy", "the bag"),
+        ("Recolour the T-shirt burgundy", "the t-shirt"),
+        ("turn the trousers black", "the trousers"),
+        ("make it navy", "the main subject"),
+        ("brighten", "the main subject"),
+    ],
+)
+def test_subject_name_from_the_instruction(text: str, name: str) -> None:
+    assert subject_name(text) == name
+
+
+def test_no_mask_replies_say_what_changed() -> None:
+    plan = plan_of("make it navy")
+    assert no_mask_reply(plan, Scope.SUBJECT, "the bag") == (
+        "No area painted: I recoloured the bag navy (#1f2a44). Paint to choose another part."
+    )
+    assert no_mask_reply(plan, Scope.SUBJECT) == (
+        "No area painted: I recoloured the main subject navy (#1f2a44). "
+        "Paint to choose another part."
+    )
+    both = plan_of("brighten slightly and make it navy")
+    assert no_mask_reply(both, Scope.BACKGROUND, "the dress") == (
+        "No area painted: I brightened the background around the dress (12%) and recoloured "
+        "it navy (#1f2a44). Paint to choose another part."
+    )
+    assert no_mask_reply(plan_of("blur"), Scope.WHOLE) == (
+        "Done: I blurred the whole image (30% strength)."
+    )
+
+
+def test_capabilities_say_what_happens_with_nothing_painted() -> None:
+    reply = parse_instruction("dance")
+    assert isinstance(reply, Unsupported)
+    assert "main subject" in reply.reply and "the whole image" in reply.reply

@@ -195,9 +195,9 @@ def test_inputs_are_not_modified(front_and_back: dict[str, Image.Image]) -> None
         ("light gray", "flat", (211, 211, 211), True),
         ("#112233", "flat", (0x11, 0x22, 0x33), True),
         ("rgb(240, 238, 233)", "flat", (240, 238, 233), True),
-        ("navy", "flat", (0, 0, 128), True),
+        ("navy", "flat", (31, 42, 68), True),
         ("gradient", "gradient", (226, 226, 224), True),
-        ("navy to white gradient", "gradient", (0, 0, 128), True),
+        ("navy to white gradient", "gradient", (31, 42, 68), True),
         ("transparent", "transparent", None, True),
         ("", "sweep", (244, 244, 242), True),
         ("something the web app wrote", "sweep", (244, 244, 242), False),
@@ -228,7 +228,8 @@ def test_warm_beige_sweep_is_warm_and_vignetted() -> None:
 
 def test_gradient_runs_top_to_bottom() -> None:
     plate = np.asarray(parse_background("navy to white gradient").render((100, 200))).astype(float)
-    assert plate[:5].mean(axis=(0, 1))[2] > 100 and plate[:5].mean() < 60
+    top = plate[:5].mean(axis=(0, 1))
+    assert top[2] > top[0] + 25 and plate[:5].mean() < 60  # the fashion navy: dark, blue
     assert plate[-5:].mean() > 240
 
 

@@ -2,8 +2,8 @@
 
 ::
 
-    ┌ Creations ┬ brush eraser size | mask tools | undo | compare | zoom ┬ Chat [Chat 1 ▾][+][…] ┐
-    │ recent    │                                                      │ messages              │
+    ┌ Creations ┬ brush eraser px | wand range object ± import | undo  ┬ Chat [Chat 1 ▾][+][…] ┐
+    │ recent    │ mask snap | grow shrink feather | invert clear | zoom│ messages              │
     │ creations │          the image, the mask painted over it         │                       │
     │           │                                                      │ progress    [Cancel]  │
     │ [New…]    ├ Images [a][b][c] [+]  │ Versions [orig][1][2] [Revert]│ instruction   [Send]  │
@@ -19,13 +19,30 @@ store's change events (assets, conversations, creations added, renamed or delete
 sync), never by re-reading the creation.
 
 Each image of the open creation has its own mask (kept while switching between images, and
-across new versions of the same size); strokes, clear, invert, an imported mask and the clear
-after sending are undoable through the area's ``QUndoStack`` (Edit → Undo, Ctrl+Z).
+across new versions of the same size); strokes, the selection tools, grow/shrink/feather, clear,
+invert, an imported mask and the clear after sending are undoable through the area's
+``QUndoStack`` (Edit → Undo, Ctrl+Z).
+
+Assisted selection (``imaging/selection.py``, run off the GUI thread): the magic wand, colour
+range and select object tools add what they pick to the mask; Alt takes it away (Shift adds,
+as in Photoshop). Snap to edges (on by default, remembered): after the mask changes (and a
+short pause) it is refined to the object's edges off the GUI thread (``imaging/refine.py``
+through ``services/mask_refinement.py``; a new change cancels a running refinement); the
+refined edge is drawn over the painting and what it leaves out is tinted faintly; a send uses
+the refined mask (waiting for it if needed), or exactly the painted one with snapping off.
+
+Versions: clicking one shows it large (Revert makes it current). File ▸ Export (Ctrl+E), the
+strips' menus and dragging (Ctrl+drag on the canvas, or a version out of the strip) give the
+shown version as a PNG at full size with the Original's colour profile and metadata
+(``services/canvas_export.py``).
 
 Shortcuts (while the area has focus and no text box does): B brush, E eraser, X swap,
-[ and ] brush size, M show/hide mask, Ctrl+D clear mask, Ctrl+Shift+I invert mask,
-Ctrl+0 fit, Ctrl+Alt+0 100 % (Ctrl+1 is the window's History), Ctrl+= / Ctrl+- zoom,
-Y compare side by side, hold \\ to see the version before, Ctrl+V paste an image.
+W magic wand, R colour range, O select object, S snap to edges, [ and ] brush size,
+Alt+] / Alt+[ grow / shrink the mask, Shift+F6 feather, M show/hide mask, Ctrl+D clear mask,
+Ctrl+Shift+I invert mask, Ctrl+Shift+M import a mask, Ctrl+0 fit, Ctrl+Alt+0 100 %
+(Ctrl+1 is the window's History), Ctrl+= / Ctrl+- zoom, Y compare side by side, Ctrl+V paste
+an image. Hold \\ to see the other version: wherever the focus is in the window (the chat box
+too; it is never typed there), through an application event filter while the area is shown.
 Drops are explained in ``drop_rules.py``.
 """
 
@@ -33,16 +50,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import shiboken6
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QRect,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
+    QDrag,
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
@@ -77,23 +107,35 @@ from studio_desktop.domain.models import (
     CanvasThread,
 )
 from studio_desktop.engine.runner import JobOutcome
+from studio_desktop.imaging import selection
 from studio_desktop.imaging.decode import probe_image, read_source
 from studio_desktop.imaging.masks import mask_from_png, to_array
 from studio_desktop.services.canvas import CanvasProgress, CreationView, SendResult
 from studio_desktop.services.imports import CreationResult
+from studio_desktop.services.mask_refinement import MaskRefiner
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.store.repository import ChangeSet
 from studio_desktop.ui.areas import AreaKey, AreaWidget
 from studio_desktop.ui.bridge import EventBridge
 from studio_desktop.ui.canvas.chat import ChatPanel
 from studio_desktop.ui.canvas.commands import UNDO_LIMIT, DeleteConversationCommand, MaskCommand
+from studio_desktop.ui.canvas.compare_key import CompareKeyFilter
 from studio_desktop.ui.canvas.creations import PANEL_WIDTH, CreationsPanel
 from studio_desktop.ui.canvas.drop_rules import DropPlan, DropTarget, plan_drop
+from studio_desktop.ui.canvas.export_out import DRAG_AHEAD_MS, ExportOut
 from studio_desktop.ui.canvas.images import (
+    NOT_HERE,
     DisplayImage,
+    NotHereError,
     ObjectKey,
     ThumbnailLoader,
     load_display_image,
+)
+from studio_desktop.ui.canvas.mask_assist import (
+    REFINE_DELAY_MS,
+    MaskAssist,
+    remembered_int,
+    snap_setting,
 )
 from studio_desktop.ui.canvas.mask_layer import MAX_BRUSH, MIN_BRUSH, MaskDiff, MaskLayer
 from studio_desktop.ui.canvas.state import (
@@ -102,6 +144,7 @@ from studio_desktop.ui.canvas.state import (
     CreationState,
     current_key,
     version_key,
+    version_label,
 )
 from studio_desktop.ui.canvas.strips import AssetStrip, VersionStrip
 from studio_desktop.ui.canvas.view import CompareMode, MaskCanvas, Tool
@@ -121,29 +164,25 @@ T = TypeVar("T")
 CHAT_WIDTH = 340
 DISPLAY_CACHE_BYTES = 512 * 1024 * 1024
 CANVAS_TABLES = ("canvas_threads", "canvas_assets", "canvas_conversations", "canvas_messages")
-NOT_HERE = "This image is not on this computer yet. It appears here once it has been downloaded."
 MASK_PNG_FILTER = "Masks (*.png *.jpg *.jpeg *.webp);;All files (*)"
+DEFAULT_MODIFY_PX = 4
 
 
 BlobRequester = Callable[[str, str], None]
 """(bucket, path): an object on screen is not on this computer; queue its download."""
 
 
-class NotHereError(ExternalError):
-    """The image is not on this computer yet (it is downloaded by the sync)."""
-
-
-def version_label(index: int) -> str:
-    return "Original" if index == 0 else f"Edit {index}"
-
-
-class CanvasArea(AreaWidget):
+class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     area_key = AreaKey.CANVAS
 
     #: A creation is shown (its id), after ``open_creation`` finished.
     creation_opened = Signal(str)
     #: The canvas shows an image (its storage key), its mask ready to paint.
     image_shown = Signal(object)
+    #: A refinement of the shown mask is ready (its outline is drawn when snapping is on).
+    refined = Signal()
+    #: A version was exported (ExportedVersion).
+    exported = Signal(object)
 
     def __init__(
         self,
@@ -165,10 +204,30 @@ class CanvasArea(AreaWidget):
         self._display: OrderedDict[ObjectKey, DisplayImage] = OrderedDict()
         self._loading: dict[ObjectKey, asyncio.Future[DisplayImage]] = {}
         self._shown_key: ObjectKey | None = None
-        self._other_row: int | None = None
         self._sending = False
         self._creations_loaded = False
         self._last_asset: dict[str, str] = {}
+        self._view_row: int | None = None  # the version shown when it is not the current one
+        self._selecting: threading.Event | None = None
+        self._rgb_cache: tuple[DisplayImage, np.ndarray] | None = None
+        self._pending_send: str | None = None
+        self.last_drag: QDrag | None = None
+        self.refiner = MaskRefiner()
+        self._refine_timer = QTimer(self)
+        self._refine_timer.setSingleShot(True)
+        self._refine_timer.setInterval(REFINE_DELAY_MS)
+        self._refine_timer.timeout.connect(self.refine_now)
+        self._drag_ahead: set[Path] = set()
+        self._drag_timer = QTimer(self)
+        self._drag_timer.setSingleShot(True)
+        self._drag_timer.setInterval(DRAG_AHEAD_MS)
+        self._drag_timer.timeout.connect(self._prepare_drag_ahead)
+        self._refine_ticker = QTimer(self)
+        self._refine_ticker.setInterval(300)
+        self._refine_ticker.timeout.connect(self._show_refine_progress)
+        self._compare_keys = CompareKeyFilter(self)
+        self._active = False
+        self._window_connected = False
         self.thumbnails = ThumbnailLoader(
             self._locate, self._make_thumbnail, self, missing=self._ask_for_blob
         )
@@ -197,13 +256,16 @@ class CanvasArea(AreaWidget):
         self.canvas.mask_visibility_changed.connect(self._mask_visibility_changed)
         self.canvas.compare_changed.connect(self._compare_changed)
 
-        self.toolbar = self._build_toolbar()
+        self.canvas.selection_requested.connect(self._selection_requested)
+        self.canvas.drag_out_requested.connect(lambda: self.drag_version_out(None))
+        self.toolbars = self._build_toolbar()
 
         self.asset_strip = AssetStrip(self.thumbnails, self)
         self.asset_strip.asset_selected.connect(self.select_asset)
         self.asset_strip.files_dropped.connect(self._add_files)
         self.asset_strip.rename_requested.connect(self.rename_asset)
         self.asset_strip.delete_requested.connect(self.delete_asset)
+        self.asset_strip.export_requested.connect(lambda aid: self.export_shown(asset_id=aid))
         self.add_button = QToolButton(self)
         self.add_button.setIcon(icon("add"))
         self.add_button.setToolTip("Add images to this creation…")
@@ -213,6 +275,8 @@ class CanvasArea(AreaWidget):
         self.version_strip = VersionStrip(self.thumbnails, self)
         self.version_strip.version_selected.connect(self._version_selected)
         self.version_strip.revert_requested.connect(self.revert_to)
+        self.version_strip.export_requested.connect(lambda row: self.export_shown(row=row))
+        self.version_strip.drag_requested.connect(self.drag_version_out)
         self.revert_button = QToolButton(self)
         self.revert_button.setIcon(icon("undo"))
         self.revert_button.setText("Revert")
@@ -235,7 +299,7 @@ class CanvasArea(AreaWidget):
         column = QVBoxLayout(editor)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(6)
-        column.addWidget(self.toolbar)
+        column.addWidget(self.toolbars)
         column.addWidget(self.canvas, 1)
         column.addLayout(strips)
 
@@ -340,13 +404,18 @@ class CanvasArea(AreaWidget):
         self.addAction(action)
         return action
 
-    def _build_toolbar(self) -> QToolBar:
+    def _new_bar(self, name: str) -> QToolBar:
         bar = QToolBar(self)
-        bar.setObjectName("CanvasToolbar")
+        bar.setObjectName(name)
         bar.setIconSize(QSize(18, 18))
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        return bar
 
+    def _build_toolbar(self) -> QWidget:
+        """Two rows, so everything fits from a 1024 px wide window up (nothing behind »):
+        tools (paint, select) and history on top; the mask's own commands and the view's
+        zoom below."""
         tools = QActionGroup(self)
         self.action_brush = self._action(
             "brush", "Brush", ["B"], lambda: self.canvas.set_tool(Tool.BRUSH), checkable=True
@@ -358,7 +427,36 @@ class CanvasArea(AreaWidget):
             lambda: self.canvas.set_tool(Tool.ERASER),
             checkable=True,
         )
-        for action in (self.action_brush, self.action_eraser):
+        self.action_wand = self._action(
+            "wand",
+            "Magic wand: click a colour to select the area of it around the click "
+            "(Shift adds, Alt takes away)",
+            ["W"],
+            lambda: self.canvas.set_tool(Tool.WAND),
+            checkable=True,
+        )
+        self.action_colour_range = self._action(
+            "colour-range",
+            "Colour range: click a colour to select it everywhere in the image "
+            "(Shift adds, Alt takes away)",
+            ["R"],
+            lambda: self.canvas.set_tool(Tool.COLOUR_RANGE),
+            checkable=True,
+        )
+        self.action_object = self._action(
+            "select-object",
+            "Select object: drag a box round an object, or click it (Shift adds, Alt takes away)",
+            ["O"],
+            lambda: self.canvas.set_tool(Tool.OBJECT),
+            checkable=True,
+        )
+        for action in (
+            self.action_brush,
+            self.action_eraser,
+            self.action_wand,
+            self.action_colour_range,
+            self.action_object,
+        ):
             tools.addAction(action)
         self.action_brush.setChecked(True)
         self.action_swap = self._action(None, "Swap brush and eraser", ["X"], self._swap_tool)
@@ -376,21 +474,80 @@ class CanvasArea(AreaWidget):
         self.size_spin.setToolTip("Brush size in image pixels ([ and ], or Alt+wheel)")
         self.size_spin.setKeyboardTracking(False)
         self.size_spin.valueChanged.connect(self.canvas.set_brush_size)
+        self._tolerances = {
+            Tool.WAND: remembered_int("canvas/wand_tolerance", selection.DEFAULT_TOLERANCE),
+            Tool.COLOUR_RANGE: remembered_int("canvas/colour_range", selection.DEFAULT_FUZZINESS),
+        }
+        self.tolerance_spin = QSpinBox(self)
+        self.tolerance_spin.setObjectName("SelectionTolerance")
+        self.tolerance_spin.setRange(1, int(selection.MAX_TOLERANCE))
+        self.tolerance_spin.setPrefix("± ")
+        self.tolerance_spin.setValue(self._tolerances[Tool.WAND])
+        self.tolerance_spin.setKeyboardTracking(False)
+        self.tolerance_spin.valueChanged.connect(self._tolerance_changed)
+        self.tolerance_spin.setEnabled(False)
         self.action_show_mask = self._action(
             "mask", "Show mask", ["M"], self._toggle_mask, checkable=True
         )
         self.action_show_mask.setChecked(True)
+        self.action_snap = self._action(
+            "snap-edges",
+            "Snap to edges: send the mask fitted to the object's edges (its outline is drawn "
+            "over the painted mask); off sends exactly what is painted",
+            ["S"],
+            self._snap_toggled,
+            checkable=True,
+        )
+        self.action_snap.blockSignals(True)
+        self.action_snap.setChecked(snap_setting())
+        self.action_snap.blockSignals(False)
+        self.action_grow = self._action(
+            "mask-grow", "Grow the mask by the amount", ["Alt+]"], lambda: self.modify_mask("grow")
+        )
+        self.action_shrink = self._action(
+            "mask-shrink",
+            "Shrink the mask by the amount",
+            ["Alt+["],
+            lambda: self.modify_mask("shrink"),
+        )
+        self.action_feather = self._action(
+            "mask-feather",
+            "Feather (soften) the mask's edge by the amount",
+            ["Shift+F6"],
+            lambda: self.modify_mask("feather"),
+        )
+        self.amount_spin = QSpinBox(self)
+        self.amount_spin.setObjectName("MaskAmount")
+        self.amount_spin.setRange(1, selection.MAX_AMOUNT)
+        self.amount_spin.setSuffix(" px")
+        self.amount_spin.setValue(remembered_int("canvas/mask_amount", DEFAULT_MODIFY_PX))
+        self.amount_spin.valueChanged.connect(
+            lambda value: QSettings().setValue("canvas/mask_amount", value)
+        )
+        self.amount_spin.setToolTip("How far grow, shrink and feather reach, in image pixels")
+        self.amount_spin.setKeyboardTracking(False)
         self.action_clear = self._action("delete", "Clear mask", ["Ctrl+D"], self.clear_mask)
         self.action_invert = self._action(
-            "filter", "Invert mask", ["Ctrl+Shift+I"], self.invert_mask
+            "mask-invert", "Invert mask", ["Ctrl+Shift+I"], self.invert_mask
         )
         self.action_import_mask = self._action(
-            "import", "Import a mask from a file…", None, self.choose_mask_file
+            "mask-import", "Import a mask from a file…", ["Ctrl+Shift+M"], self.choose_mask_file
+        )
+        self.action_export = self._action(
+            "export",
+            "Export the shown version as a PNG… (or Ctrl+drag the image out)",
+            None,
+            self.export_shown,
+        )
+        self.action_export.setToolTip(
+            "Export the shown version as a PNG… (Ctrl+E; or Ctrl+drag the image out)"
         )
         self.action_undo = self.undo_stack.createUndoAction(self, "Undo")
         self.action_undo.setIcon(icon("undo"))
+        self.action_undo.setToolTip("Undo the last change to the mask (Ctrl+Z)")
         self.action_redo = self.undo_stack.createRedoAction(self, "Redo")
         self.action_redo.setIcon(icon("redo"))
+        self.action_redo.setToolTip("Redo (Ctrl+Shift+Z)")
         self.action_zoom_out = self._action(
             "zoom-out", "Zoom out", ["Ctrl+-"], lambda: self.canvas.zoom_by(1 / 1.25)
         )
@@ -408,6 +565,9 @@ class CanvasArea(AreaWidget):
             self._toggle_compare,
             checkable=True,
         )
+        self.action_compare.setToolTip(
+            "Compare with another version side by side (Y; hold \\ for a quick look)"
+        )
         self.action_paste = self._action("copy", "Paste image", ["Ctrl+V"], self.paste_image)
         self.zoom_label = QLabel("100 %", self)
         self.zoom_label.setObjectName("ZoomLabel")
@@ -417,13 +577,15 @@ class CanvasArea(AreaWidget):
         )
         self.zoom_label.setToolTip("Zoom (wheel; Ctrl+0 fits, Ctrl+Alt+0 is 100 %)")
 
+        bar = self._new_bar("CanvasToolbar")
         bar.addAction(self.action_brush)
         bar.addAction(self.action_eraser)
         bar.addWidget(self.size_spin)
         bar.addSeparator()
-        bar.addAction(self.action_show_mask)
-        bar.addAction(self.action_invert)
-        bar.addAction(self.action_clear)
+        bar.addAction(self.action_wand)
+        bar.addAction(self.action_colour_range)
+        bar.addAction(self.action_object)
+        bar.addWidget(self.tolerance_spin)
         bar.addAction(self.action_import_mask)
         bar.addSeparator()
         bar.addAction(self.action_undo)
@@ -432,13 +594,38 @@ class CanvasArea(AreaWidget):
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
         bar.addAction(self.action_compare)
-        bar.addSeparator()
-        bar.addAction(self.action_zoom_out)
-        bar.addWidget(self.zoom_label)
-        bar.addAction(self.action_zoom_in)
-        bar.addAction(self.action_fit)
-        bar.addAction(self.action_actual)
-        return bar
+        bar.addAction(self.action_export)
+
+        mask_bar = self._new_bar("CanvasMaskToolbar")
+        mask_bar.addAction(self.action_show_mask)
+        mask_bar.addAction(self.action_snap)
+        mask_bar.addSeparator()
+        mask_bar.addAction(self.action_grow)
+        mask_bar.addAction(self.action_shrink)
+        mask_bar.addAction(self.action_feather)
+        mask_bar.addWidget(self.amount_spin)
+        mask_bar.addSeparator()
+        mask_bar.addAction(self.action_invert)
+        mask_bar.addAction(self.action_clear)
+        spacer = QWidget(self)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        mask_bar.addWidget(spacer)
+        mask_bar.addAction(self.action_zoom_out)
+        mask_bar.addWidget(self.zoom_label)
+        mask_bar.addAction(self.action_zoom_in)
+        mask_bar.addAction(self.action_fit)
+        mask_bar.addAction(self.action_actual)
+        self.toolbar = bar
+        self.mask_toolbar = mask_bar
+
+        box = QWidget(self)
+        box.setObjectName("CanvasToolbars")
+        rows = QVBoxLayout(box)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(0)
+        rows.addWidget(bar)
+        rows.addWidget(mask_bar)
+        return box
 
     def _connect_services(self, services: WorkspaceServices) -> None:
         canvas = services.canvas
@@ -601,9 +788,61 @@ class CanvasArea(AreaWidget):
             self.reload_creations()
         if self.state is not None:
             self.canvas.setFocus()
+        self._active = True
+        window = main_window_of(self)
+        if window is not None and not self._window_connected:
+            self._window_connected = True
+            window.export_requested.connect(self._on_window_export)
+        self._refresh_export()
 
     def area_deactivated(self) -> None:
+        self._active = False
         self.canvas.set_compare(CompareMode.OFF)
+        window = main_window_of(self)
+        if window is not None:
+            window.set_export_enabled(False)  # the next area says what it exports
+
+    def _refresh_export(self) -> None:
+        """File ▸ Export (Ctrl+E) exports the shown version while the canvas shows one."""
+        can = self.canvas.image is not None and self.state is not None
+        self.action_export.setEnabled(can)
+        window = main_window_of(self)
+        if window is not None and self._active:
+            window.set_export_enabled(can, "&Export image…")
+
+    def _on_window_export(self) -> None:
+        window = main_window_of(self)
+        if window is not None and window.current_area_key is AreaKey.CANVAS:
+            self.export_shown()
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().showEvent(event)
+        self._compare_keys.install()
+        # Work the hide stopped: a refinement that was due (the outline already drawn stays).
+        layer = self.current_layer
+        if (
+            self.snap_to_edges
+            and layer is not None
+            and not layer.is_empty()
+            and self.refiner.running is None
+            and self.refiner.result_for(layer, layer.revision) is None
+        ):
+            self._refine_timer.start()
+
+    def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self._compare_keys.remove()
+        self._refine_timer.stop()
+        self._refine_ticker.stop()
+        self._drag_timer.stop()
+        super().hideEvent(event)
+
+    def hold_compare(self, held: bool) -> None:
+        """``\\`` held down anywhere in the window: show the version before (released: back)."""
+        if held:
+            if self.canvas.compare_mode is CompareMode.OFF:
+                self.canvas.set_compare(CompareMode.HOLD)
+        elif self.canvas.compare_mode is CompareMode.HOLD:
+            self.canvas.set_compare(CompareMode.OFF)
 
     def reload_creations(self) -> None:
         """Fill the creations list (the most recently changed first)."""
@@ -792,8 +1031,9 @@ class CanvasArea(AreaWidget):
             self.session.remember_creation(self.state.thread_id, asset_id)
         self.asset_strip.select(asset_id)
         if changed:
-            self._other_row = None
+            self._view_row = None
             self.canvas.set_compare(CompareMode.OFF)
+            self._drop_pending_send()
         # The shown image first: the version to compare with is decoded once it is on screen.
         self._show_current_image(keep_view=not changed)
         self._refresh_versions(load_other=False)
@@ -806,9 +1046,9 @@ class CanvasArea(AreaWidget):
             self.revert_button.setEnabled(False)
             return
         current = asset.current_index
-        if self._other_row is not None and not 0 <= self._other_row < len(asset.versions):
-            self._other_row = None
-        selected = self._other_row if self._other_row is not None else current
+        if self._view_row is not None and not 0 <= self._view_row < len(asset.versions):
+            self._view_row = None
+        selected = self._shown_index(asset)
         self.version_strip.set_versions(
             [
                 (version_label(i), version_key(v), v.is_current)
@@ -817,16 +1057,36 @@ class CanvasArea(AreaWidget):
             selected,
         )
         self.revert_button.setEnabled(selected != current and selected >= 0)
+        self._refresh_view_note(asset)
         if load_other:
             self._load_other()
 
+    def _shown_index(self, asset: AssetState) -> int:
+        """The version on the canvas: the one clicked in the strip, else the current one."""
+        if self._view_row is not None and 0 <= self._view_row < len(asset.versions):
+            return self._view_row
+        return asset.current_index
+
+    def _refresh_view_note(self, asset: AssetState) -> None:
+        shown = self._shown_index(asset)
+        if shown != asset.current_index and shown >= 0:
+            self.canvas.set_note(
+                f"Viewing {version_label(shown)}: edits apply to the current version "
+                f"({version_label(asset.current_index)}). Revert makes this one current."
+            )
+        else:
+            self.canvas.set_note("")
+
     def _other_index(self) -> int | None:
+        """The version compared with the shown one: the current one while another is viewed,
+        else the one before the current."""
         asset = self.state.asset(self._asset_id) if self.state else None
         if asset is None:
             return None
         current = asset.current_index
-        if self._other_row is not None and self._other_row != current:
-            return self._other_row
+        shown = self._shown_index(asset)
+        if shown != current:
+            return current
         return current - 1 if current > 0 else None
 
     def _load_other(self) -> None:
@@ -838,26 +1098,41 @@ class CanvasArea(AreaWidget):
             return
         self.action_compare.setEnabled(True)
         key = version_key(asset.versions[index])
-        current_label = f"{version_label(asset.current_index)} (current)"
+        shown = self._shown_index(asset)
+
+        def label(i: int) -> str:
+            return f"{version_label(i)} (current)" if i == asset.current_index else version_label(i)
+
         asset_id = asset.asset.id
 
         def ready(display: DisplayImage) -> None:
             if self._asset_id == asset_id and self._other_index() == index:
-                self.canvas.set_other(display, version_label(index), current_label)
+                self.canvas.set_other(display, label(index), label(shown), before=index < shown)
 
         self._display_image(key, ready, None)
 
     def _version_selected(self, row: int) -> None:
+        """A click on a version shows it large (the current version does not change; Revert
+        does that)."""
         asset = self.state.asset(self._asset_id) if self.state else None
-        if asset is None:
+        if asset is None or not 0 <= row < len(asset.versions):
             return
-        self._other_row = row if row != asset.current_index else None
+        wanted = row if row != asset.current_index else None
         self.revert_button.setEnabled(row != asset.current_index)
-        self._load_other()
+        if wanted == self._view_row:
+            return
+        self._view_row = wanted
+        self._refresh_view_note(asset)
+        self._show_current_image(keep_view=True)
+
+    def show_version(self, row: int) -> None:
+        """Show version ``row`` large, as a click on it in the strip does."""
+        self.version_strip.setCurrentRow(row)
 
     def _show_current_image(self, *, keep_view: bool) -> None:
+        """Show the shown version (the current one unless another was clicked)."""
         asset = self.state.asset(self._asset_id) if self.state else None
-        key = current_key(asset.asset) if asset else None
+        key = self._current_key()
         if asset is None or key is None:
             self.canvas.set_image(None, None)
             self.canvas.set_placeholder("This image has no picture yet.")
@@ -882,10 +1157,16 @@ class CanvasArea(AreaWidget):
                 self._layers[asset_id] = layer
                 self._restore_mask(asset_id, layer)
             same = self.canvas.layer is layer
+            other_picture = self.canvas.image is not display
             self.canvas.set_image(display, layer, keep_view=keep_view or same)
             self._shown_key = key
+            if other_picture or not same:
+                self.refiner.forget()  # a refinement follows the picture's edges
+                self._mask_changed()
             self._load_other()
             self._refresh_mask_hint()
+            self._refresh_export()
+            self._drag_timer.start()
             self.image_shown.emit(key)
 
         def failed(error: BaseException) -> None:
@@ -905,8 +1186,13 @@ class CanvasArea(AreaWidget):
         self._display_image(key, ready, failed)
 
     def _current_key(self) -> ObjectKey | None:
+        """The key of the version on the canvas (the viewed one, or the current one)."""
         asset = self.state.asset(self._asset_id) if self.state else None
-        return current_key(asset.asset) if asset else None
+        if asset is None:
+            return None
+        if self._view_row is not None and 0 <= self._view_row < len(asset.versions):
+            return version_key(asset.versions[self._view_row])
+        return current_key(asset.asset)
 
     def _display_image(
         self,
@@ -967,6 +1253,7 @@ class CanvasArea(AreaWidget):
             self.select_asset(asset_id)
         if self.canvas.layer is layer:
             self.canvas.image_rect_changed(rect)
+            self._mask_changed()
         self._refresh_mask_hint()
 
     def _push(self, text: str, diff: MaskDiff | None, layer: MaskLayer) -> None:
@@ -975,6 +1262,7 @@ class CanvasArea(AreaWidget):
         self.undo_stack.push(MaskCommand(text, layer, diff, self._layer_changed))
         if self.canvas.layer is layer:
             self.canvas.image_rect_changed(diff.bounds)
+            self._mask_changed()
         self._refresh_mask_hint()
 
     def _stroke_finished(self, diff: MaskDiff) -> None:
@@ -983,6 +1271,7 @@ class CanvasArea(AreaWidget):
             return
         text = "Erase mask" if self.canvas.tool is Tool.ERASER else "Brush stroke"
         self.undo_stack.push(MaskCommand(text, layer, diff, self._layer_changed))
+        self._mask_changed()
         self._refresh_mask_hint()
 
     def clear_mask(self) -> None:
@@ -1002,7 +1291,38 @@ class CanvasArea(AreaWidget):
         self.canvas.set_tool(Tool.ERASER if self.canvas.tool is Tool.BRUSH else Tool.BRUSH)
 
     def _tool_changed(self, tool: str) -> None:
-        (self.action_brush if tool == Tool.BRUSH else self.action_eraser).setChecked(True)
+        actions = {
+            Tool.BRUSH: self.action_brush,
+            Tool.ERASER: self.action_eraser,
+            Tool.WAND: self.action_wand,
+            Tool.COLOUR_RANGE: self.action_colour_range,
+            Tool.OBJECT: self.action_object,
+        }
+        chosen = Tool(tool)
+        actions[chosen].setChecked(True)
+        tolerance = self._tolerances.get(chosen)
+        self.tolerance_spin.setEnabled(tolerance is not None)
+        if tolerance is not None:
+            self.tolerance_spin.blockSignals(True)
+            self.tolerance_spin.setValue(tolerance)
+            self.tolerance_spin.blockSignals(False)
+            self.tolerance_spin.setToolTip(
+                "Magic wand tolerance: how far a colour may differ from the clicked one (ΔE, 1–100)"
+                if chosen is Tool.WAND
+                else "Colour range: how far a colour may differ from the picked one "
+                "(ΔE, 1–100; the edge fades over the second half)"
+            )
+        else:
+            self.tolerance_spin.setToolTip(
+                "Tolerance of the magic wand and colour range (choose one of them)"
+            )
+
+    def _tolerance_changed(self, value: int) -> None:
+        tool = self.canvas.tool
+        if tool in self._tolerances:
+            self._tolerances[tool] = value
+            key = "canvas/wand_tolerance" if tool is Tool.WAND else "canvas/colour_range"
+            QSettings().setValue(key, value)
 
     def _brush_changed(self, size: int) -> None:
         SessionMemory.remember_brush_size(size)
@@ -1083,7 +1403,7 @@ class CanvasArea(AreaWidget):
         asset_id = self._asset_id
 
         def reverted(asset: CanvasAsset) -> None:
-            self._other_row = None
+            self._view_row = None
             self._on_asset_changed(asset)
             self._message(f"Reverted to {version_label(row).lower()}.", MessageLevel.SUCCESS)
 
@@ -1095,7 +1415,10 @@ class CanvasArea(AreaWidget):
         )
 
     # ================================================================ sending
-    def send_instruction(self, text: str) -> None:
+    def send_instruction(self, text: str, *, snap: bool | None = None) -> None:
+        """Send ``text`` about the shown image with its mask: refined to the edges when Snap to
+        edges is on (waiting for the refinement when it is not ready yet), exactly as painted
+        when it is off (or ``snap=False``)."""
         if self.services is None or self.state is None:
             return
         if self._asset_id is None:
@@ -1104,13 +1427,23 @@ class CanvasArea(AreaWidget):
         if self._sending:
             return
         layer = self.current_layer
-        mask = None if layer is None or layer.is_empty() else layer.to_array()
         running = self.state.running_for_asset(self._asset_id)
         if running is not None:
             self.chat.show_validation(
                 "An edit of this image is still running; wait for its answer or cancel it."
             )
             return
+        snapping = self.snap_to_edges if snap is None else snap
+        mask = None
+        if layer is not None and not layer.is_empty():
+            mask = self.refiner.result_for(layer, layer.revision) if snapping else layer.to_array()
+            if mask is None:
+                # Not refined yet: send once it is (a new stroke meanwhile is refined too).
+                self._pending_send = text
+                self.canvas.set_status("Snapping to edges before sending…")
+                self.refine_now()
+                return
+        self._pending_send = None
         conversation = None if self._conversation in (None, LOOSE) else self._conversation
         thread_id, asset_id = self.state.thread_id, self._asset_id
         engine = getattr(self.services, "preferred_engine", "local")
@@ -1184,7 +1517,13 @@ class CanvasArea(AreaWidget):
             self._conversation = key
             self.chat.append_message(message, follow=message.role == MessageRole.USER)
         if message.role == MessageRole.ASSISTANT and message.asset_id == self._asset_id:
-            self._refresh_versions()
+            if message.output_storage_path and self._view_row is not None:
+                # A new version came: show it (an older one was being viewed).
+                self._view_row = None
+                self._refresh_versions()
+                self._show_current_image(keep_view=True)
+            else:
+                self._refresh_versions()
         self._refresh_progress()
         self._refresh_busy()
 
@@ -1313,6 +1652,7 @@ class CanvasArea(AreaWidget):
         """Show the empty state (the creation was deleted)."""
         if self.session is not None:
             self.session.remember_creation(None)
+        self._drop_pending_send()
         self.state = None
         self._asset_id = None
         self._conversation = None
@@ -1323,6 +1663,7 @@ class CanvasArea(AreaWidget):
         self.chat.set_messages([])
         self.chat.set_progress(None)
         self._show_editor(False)
+        self._refresh_export()
 
     def _message_activated(self, message: CanvasMessage) -> None:
         if message.asset_id and self.state and self.state.asset(message.asset_id):

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import shiboken6
 from PIL import Image
 from PySide6.QtCore import QObject, Qt, Signal
@@ -34,8 +35,13 @@ log = logging.getLogger(__name__)
 ObjectKey = tuple[str, str]
 """(bucket, path) of a stored object."""
 
+NOT_HERE = "This image is not on this computer yet. It appears here once it has been downloaded."
 MIN_LEVEL_SIDE = 256
 _THUMB_MEMORY = 400
+
+
+class NotHereError(ExternalError):
+    """The image is not on this computer yet (it is downloaded by the sync)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,3 +212,13 @@ class ThumbnailLoader(QObject):
         while len(self._pixmaps) > _THUMB_MEMORY:
             self._pixmaps.popitem(last=False)
         self.ready.emit(entry[0])
+
+
+def rgb_array(image: QImage) -> np.ndarray:
+    """The pixels of a shown image as an ``H x W x 3`` ``uint8`` RGB array (a copy; safe to
+    call off the GUI thread on an image nobody paints into)."""
+    converted = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height = converted.width(), converted.height()
+    stride = converted.bytesPerLine()
+    buffer = np.frombuffer(converted.constBits(), np.uint8, count=stride * height)
+    return buffer.reshape(height, stride)[:, : width * 3].reshape(height, width, 3).copy()

@@ -26,6 +26,11 @@ LOOSE = ""
 """Conversation key of messages in no conversation (rows from older web app versions)."""
 
 
+def version_label(index: int) -> str:
+    """How the strip and the messages name version ``index`` (0 = the original)."""
+    return "Original" if index == 0 else f"Edit {index}"
+
+
 def current_key(asset: CanvasAsset) -> ObjectKey | None:
     if not asset.current_storage_path:
         return None

@@ -170,6 +170,7 @@ class AssetStrip(_Strip):
     files_dropped = Signal(list)  # list[Path]
     rename_requested = Signal(str)
     delete_requested = Signal(str)
+    export_requested = Signal(str)
 
     def __init__(self, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
         super().__init__(thumbnails, STRIP_ICON, parent)
@@ -245,8 +246,12 @@ class AssetStrip(_Strip):
             return
         asset_id = str(item.data(ID_ROLE))
         menu = QMenu(self)
+        menu.addAction(
+            icon("export"), "Export as PNG…", lambda: self.export_requested.emit(asset_id)
+        )
         menu.addAction("Rename…", lambda: self.rename_requested.emit(asset_id))
         menu.addAction(icon("delete"), "Delete image", lambda: self.delete_requested.emit(asset_id))
+        self.last_menu = menu
         menu.popup(self.viewport().mapToGlobal(pos))
 
     # Drops: image files become new images of the creation.
@@ -282,10 +287,15 @@ class VersionStrip(_Strip):
 
     version_selected = Signal(int)
     revert_requested = Signal(int)
+    export_requested = Signal(int)
+    #: A drag of version ``row`` out of the strip started (the area makes the file).
+    drag_requested = Signal(int)
 
     def __init__(self, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
         super().__init__(thumbnails, STRIP_ICON, parent)
         self.setObjectName("VersionStrip")
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.currentRowChanged.connect(self._changed)
@@ -299,7 +309,11 @@ class VersionStrip(_Strip):
             item.setData(ID_ROLE, str(index))
             item.setData(KEY_ROLE, key)
             item.setData(CURRENT_ROLE, current)
-            item.setToolTip(f"{label} (current)" if current else f"{label}: select to compare")
+            item.setToolTip(
+                f"{label} (current); drag it out to save it as a file"
+                if current
+                else f"{label}: click to view it; Revert makes it current"
+            )
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.addItem(item)
         if 0 <= selected < self.count():
@@ -327,4 +341,11 @@ class VersionStrip(_Strip):
             icon("undo"), "Revert to this version", lambda: self.revert_requested.emit(row)
         )
         action.setEnabled(not item.data(CURRENT_ROLE))
+        menu.addAction(icon("export"), "Export as PNG…", lambda: self.export_requested.emit(row))
+        self.last_menu = menu
         menu.popup(self.viewport().mapToGlobal(pos))
+
+    def startDrag(self, supported: Qt.DropAction) -> None:
+        row = self.currentRow()
+        if row >= 0:
+            self.drag_requested.emit(row)

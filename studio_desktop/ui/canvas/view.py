@@ -7,7 +7,10 @@ closest to the zoom and the mask overlay from the matching rows of the mask arra
 about one value per screen pixel (so a 4096 px mask at 20 % costs what the screen shows).
 
 Mouse: left-drag paints with the current tool, right-drag erases, middle-drag or Space+drag
-pans, wheel zooms around the cursor, Alt+wheel sizes the brush. Keys (while the view has focus):
+pans, wheel zooms around the cursor, Alt+wheel sizes the brush, Ctrl+drag takes the shown image
+out as a file. With a selection tool (wand, colour range, object) a click (or, for the object
+tool, a dragged box) asks the area for a selection (``selection_requested``; Alt held:
+subtract). Keys (while the view has focus):
 hold Space to pan, hold ``\\`` to see the version before. The area's actions carry the other
 shortcuts ([ ] B E X M, Ctrl+0, Ctrl+Alt+0, Y).
 
@@ -19,7 +22,8 @@ divider to move it. The mask is not painted (and cannot be) while comparing.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import Enum, StrEnum
 from pathlib import Path
 
@@ -38,6 +42,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPainterPath,
     QPaintEvent,
     QPalette,
     QPen,
@@ -65,6 +70,24 @@ DEFAULT_BRUSH = 48
 class Tool(StrEnum):
     BRUSH = "brush"
     ERASER = "eraser"
+    WAND = "wand"
+    COLOUR_RANGE = "colour-range"
+    OBJECT = "object"
+
+    @property
+    def selects(self) -> bool:
+        """A click (or, for OBJECT, a drag) picks a region instead of painting."""
+        return self in (Tool.WAND, Tool.COLOUR_RANGE, Tool.OBJECT)
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionRequest:
+    """A click or box of an assisted selection tool, in image pixels."""
+
+    tool: Tool
+    point: tuple[int, int]
+    box: tuple[int, int, int, int] | None  # x, y, width, height (OBJECT dragged)
+    subtract: bool  # Alt held: take from the mask instead of adding
 
 
 class CompareMode(Enum):
@@ -116,6 +139,9 @@ class MaskCanvas(QWidget):
     mask_visibility_changed = Signal(bool)
     compare_changed = Signal(str)  # CompareMode value
     files_dropped = Signal(object)  # DropPlan
+    selection_requested = Signal(object)  # SelectionRequest
+    #: A drag of the shown image out of the view started (left button with Ctrl held).
+    drag_out_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -151,6 +177,15 @@ class MaskCanvas(QWidget):
         self._placeholder = ""
         self._checker = QBrush(_checker())
         self.drop_classifier: DropClassifier | None = None
+        self._select_start: QPointF | None = None  # image point where a selection click began
+        self._select_box: QRectF | None = None  # the OBJECT box being dragged (image pixels)
+        self._select_subtract = False
+        self._refined = QPainterPath()  # the refined mask's outline (image pixels)
+        self._refined_alpha: np.ndarray | None = None
+        self._status = ""
+        self._note = ""
+        self._other_before = True
+        self._drag_start: QPointF | None = None
         #: The widget rectangle the last mouse move asked to repaint (benchmarks read it).
         self.last_dirty = QRect()
 
@@ -193,12 +228,20 @@ class MaskCanvas(QWidget):
         self.update()
 
     def set_other(
-        self, image: DisplayImage | None, label: str = "", current_label: str = ""
+        self,
+        image: DisplayImage | None,
+        label: str = "",
+        current_label: str = "",
+        *,
+        before: bool = True,
     ) -> None:
-        """The version compared against (shown while comparing), and the labels of both."""
+        """The version compared against (shown while comparing), and the labels of both.
+        ``before``: the other version is the older one (left of the divider); otherwise it
+        goes right of it, so side by side always reads old | new."""
         self._other = image
         self._other_label = label
         self._current_label = current_label
+        self._other_before = before
         if image is None and self._compare is not CompareMode.OFF:
             self.set_compare(CompareMode.OFF)
         self.update()
@@ -213,6 +256,51 @@ class MaskCanvas(QWidget):
             return
         self.update(self._widget_rect(rect))
 
+    def set_refined_outline(
+        self,
+        polygons: Sequence[Sequence[tuple[float, float]]],
+        alpha: np.ndarray | None = None,
+    ) -> None:
+        """The outline of the refined ("snapped") mask, drawn over the painted one; polygons in
+        image pixels. With the refined ``alpha`` (the mask's size), the painted area it leaves
+        out is tinted faintly, so the designer sees what snapping drops. An empty list hides
+        both."""
+        self._refined_alpha = alpha if polygons else None
+        path = QPainterPath()
+        for polygon in polygons:
+            if len(polygon) < 2:
+                continue
+            path.moveTo(*polygon[0])
+            for x, y in polygon[1:]:
+                path.lineTo(x, y)
+            path.closeSubpath()
+        self._refined = path
+        self.update()
+
+    @property
+    def refined_outline(self) -> QPainterPath:
+        return QPainterPath(self._refined)
+
+    def set_status(self, text: str) -> None:
+        """A short note drawn at the view's bottom left (e.g. "Snapping to edges… 40 %")."""
+        if text != self._status:
+            self._status = text
+            self.update()
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    def set_note(self, text: str) -> None:
+        """A line drawn at the view's top (e.g. which version is viewed)."""
+        if text != self._note:
+            self._note = text
+            self.update()
+
+    @property
+    def note(self) -> str:
+        return self._note
+
     # ================================================================ tools
     @property
     def tool(self) -> Tool:
@@ -221,8 +309,11 @@ class MaskCanvas(QWidget):
     def set_tool(self, tool: Tool) -> None:
         if tool is not self._tool:
             self._tool = Tool(tool)
+            self._select_start = None
+            self._select_box = None
             self.tool_changed.emit(self._tool.value)
-            self._update_cursor_outline()
+            self._refresh_cursor()
+            self.update()
 
     @property
     def brush_size(self) -> int:
@@ -402,18 +493,33 @@ class MaskCanvas(QWidget):
                 right = visible.intersected(
                     QRectF(divider, target.top(), target.right() - divider, target.height())
                 )
+                older, newer = (
+                    (self._other, self._image) if self._other_before else (self._image, self._other)
+                )
                 if not left.isEmpty():
-                    self._paint_image(painter, self._other, left, target)
+                    self._paint_image(painter, older, left, target)
                 if not right.isEmpty():
-                    self._paint_image(painter, self._image, right, target)
+                    self._paint_image(painter, newer, right, target)
             else:
                 self._paint_image(painter, self._image, visible, target)
                 if self._mask_visible and self._layer is not None:
                     self._paint_mask(painter, visible)
+                    self._paint_refined(painter)
         if self._compare is not CompareMode.OFF and self._other is not None:
             self._paint_compare_marks(painter, target)
-        elif self._cursor is not None and self._pan_anchor is None and not self._space:
+        elif self._select_box is not None:
+            self._paint_select_box(painter)
+        elif (
+            self._cursor is not None
+            and self._pan_anchor is None
+            and not self._space
+            and not self._tool.selects
+        ):
             self._paint_outline(painter)
+        if self._status:
+            self._tag(painter, self._status, QPointF(10, self.height() - 40))
+        if self._note and self._compare is CompareMode.OFF:
+            self._tag(painter, self._elided(painter, self._note), QPointF(10, 10))
         if self._drop is not None:
             self._paint_drop(painter)
         painter.end()
@@ -457,6 +563,10 @@ class MaskCanvas(QWidget):
         sample = layer.array[iy0:iy1:step, ix0:ix1:step]
         if not sample.any():
             return
+        refined = self._refined_alpha
+        if refined is not None and refined.shape == layer.array.shape:
+            # Snapped: the refined area strong, what it leaves of the painting faint.
+            sample = np.maximum(refined[iy0:iy1:step, ix0:ix1:step], sample // 3)
         pixels = self._lut[sample]  # uint32 premultiplied ARGB, contiguous
         height, width = pixels.shape
         overlay = QImage(
@@ -472,6 +582,41 @@ class MaskCanvas(QWidget):
         painter.setClipRect(dest)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, step * z < 2.0)
         painter.drawImage(drawn, overlay)
+        painter.restore()
+
+    def _paint_refined(self, painter: QPainter) -> None:
+        """The refined mask's edge: a dark and a light cosmetic line (seen on any picture)."""
+        if self._refined.isEmpty():
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.translate(self._offset)
+        painter.scale(self._zoom, self._zoom)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        wide = _cosmetic(QColor(0, 0, 0, 170))
+        wide.setWidthF(3.0)
+        painter.setPen(wide)
+        painter.drawPath(self._refined)
+        light = _cosmetic(QColor(80, 230, 255))
+        light.setWidthF(1.5)
+        painter.setPen(light)
+        painter.drawPath(self._refined)
+        painter.restore()
+
+    def _paint_select_box(self, painter: QPainter) -> None:
+        box = self._select_box
+        assert box is not None
+        top_left = self.image_to_widget(box.topLeft())
+        bottom_right = self.image_to_widget(box.bottomRight())
+        rect = QRectF(top_left, bottom_right).normalized()
+        painter.save()
+        painter.setBrush(QColor(80, 230, 255, 24))
+        painter.setPen(_cosmetic(QColor(0, 0, 0, 160)))
+        painter.drawRect(rect.adjusted(-1, -1, 1, 1))
+        dashed = _cosmetic(QColor(255, 255, 255))
+        dashed.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(dashed)
+        painter.drawRect(rect)
         painter.restore()
 
     def _paint_outline(self, painter: QPainter) -> None:
@@ -522,8 +667,13 @@ class MaskCanvas(QWidget):
             painter.drawLine(QPointF(x - 6, cy), QPointF(x - 2, cy + 4))
             painter.drawLine(QPointF(x + 6, cy), QPointF(x + 2, cy - 4))
             painter.drawLine(QPointF(x + 6, cy), QPointF(x + 2, cy + 4))
-            self._tag(painter, self._other_label, QPointF(x - 10, top + 10), right_aligned=True)
-            self._tag(painter, self._current_label, QPointF(x + 10, top + 10))
+            left_label, right_label = (
+                (self._other_label, self._current_label)
+                if self._other_before
+                else (self._current_label, self._other_label)
+            )
+            self._tag(painter, left_label, QPointF(x - 10, top + 10), right_aligned=True)
+            self._tag(painter, right_label, QPointF(x + 10, top + 10))
         else:
             self._tag(painter, self._other_label, QPointF(max(10.0, target.left() + 10), 10))
         painter.restore()
@@ -543,6 +693,11 @@ class MaskCanvas(QWidget):
         painter.drawRoundedRect(box, 6, 6)
         painter.setPen(QColor(255, 255, 255))
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _elided(self, painter: QPainter, text: str) -> str:
+        return painter.fontMetrics().elidedText(
+            text, Qt.TextElideMode.ElideRight, max(40, self.width() - 40)
+        )
 
     def _paint_placeholder(self, painter: QPainter) -> None:
         painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
@@ -613,6 +768,18 @@ class MaskCanvas(QWidget):
             self._move_divider(pos)
             return
         if self._compare is not CompareMode.OFF or self._layer is None:
+            if button == Qt.MouseButton.LeftButton and self._compare is CompareMode.OFF:
+                self._drag_start = pos  # no mask to paint: a drag takes the image out
+            return
+        if (
+            button == Qt.MouseButton.LeftButton
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self._drag_start = pos  # Ctrl+drag takes the shown image out as a file
+            return
+        if self._tool.selects and button == Qt.MouseButton.LeftButton:
+            self._select_start = self.widget_to_image(pos)
+            self._select_subtract = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
             return
         if button not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             return
@@ -642,6 +809,16 @@ class MaskCanvas(QWidget):
         if self._dragging_divider:
             self._move_divider(pos)
             return
+        if self._drag_start is not None:
+            if (pos - self._drag_start).manhattanLength() >= 8:
+                self._drag_start = None
+                self.drag_out_requested.emit()
+            return
+        if self._select_start is not None:
+            if self._tool is Tool.OBJECT:
+                self._select_box = QRectF(self._select_start, self.widget_to_image(pos))
+                self.update()
+            return
         dirty = self._outline_rect()
         self._cursor = pos
         if self._stroke_erase is not None and self._layer is not None:
@@ -666,6 +843,11 @@ class MaskCanvas(QWidget):
         if self._dragging_divider and event.button() == Qt.MouseButton.LeftButton:
             self._dragging_divider = False
             return
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._drag_start = None
+        if self._select_start is not None and event.button() == Qt.MouseButton.LeftButton:
+            self._finish_selection(event)
+            return
         if self._stroke_erase is not None and event.button() == self._stroke_button:
             self._finish_stroke()
 
@@ -677,6 +859,37 @@ class MaskCanvas(QWidget):
         diff: MaskDiff | None = self._layer.end_stroke()
         if diff is not None:
             self.stroke_finished.emit(diff)
+
+    def _finish_selection(self, event: QMouseEvent) -> None:
+        start = self._select_start
+        assert start is not None
+        end = self.widget_to_image(event.position())
+        self._select_start = None
+        self._select_box = None
+        self.update()
+        image = self._image
+        if image is None:
+            return
+        subtract = self._select_subtract or bool(
+            event.modifiers() & Qt.KeyboardModifier.AltModifier
+        )
+        box = None
+        if self._tool is Tool.OBJECT:
+            rect = QRectF(start, end).normalized()
+            # A drag of a few screen pixels is a click.
+            if rect.width() * self._zoom >= 6 and rect.height() * self._zoom >= 6:
+                box = (
+                    math.floor(rect.left()),
+                    math.floor(rect.top()),
+                    math.ceil(rect.width()),
+                    math.ceil(rect.height()),
+                )
+        x, y = math.floor(start.x()), math.floor(start.y())
+        if box is None and not (0 <= x < image.width and 0 <= y < image.height):
+            return  # a click beside the picture picks nothing
+        x = min(max(0, x), image.width - 1)
+        y = min(max(0, y), image.height - 1)
+        self.selection_requested.emit(SelectionRequest(self._tool, (x, y), box, subtract))
 
     def _move_divider(self, pos: QPointF) -> None:
         if self._image is None:
@@ -738,6 +951,11 @@ class MaskCanvas(QWidget):
             if not event.isAutoRepeat() and self._compare is CompareMode.OFF:
                 self.set_compare(CompareMode.HOLD)
             return
+        if key == Qt.Key.Key_Escape and self._select_start is not None:
+            self._select_start = None  # Escape drops the object box being dragged
+            self._select_box = None
+            self.update()
+            return
         if key == Qt.Key.Key_Escape and self._compare is not CompareMode.OFF:
             self.set_compare(CompareMode.OFF)
             return
@@ -777,6 +995,8 @@ class MaskCanvas(QWidget):
             self.setCursor(QCursor(Qt.CursorShape.SplitHCursor))
         elif self._compare is CompareMode.HOLD:
             self.setCursor(QCursor(Qt.CursorShape.ArrowCursor))
+        elif self._tool.selects:
+            self.setCursor(QCursor(Qt.CursorShape.CrossCursor))
         else:
             self.setCursor(QCursor(Qt.CursorShape.BlankCursor))  # the outline is the cursor
 

@@ -99,7 +99,12 @@ def test_canvas_compare_view(scheme, qtbot, window, conversation, screenshot) ->
     QTest.keyClick(area.canvas, Qt.Key.Key_Y)
     assert area.canvas.compare_mode is CompareMode.SPLIT
     area.version_strip.setCurrentRow(0)  # before/after: the original against the current
-    qtbot.waitUntil(lambda: "Original" in area.canvas._other_label, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: (
+            area.canvas._current_label == "Original" and "(current)" in area.canvas._other_label
+        ),
+        timeout=10_000,
+    )
     area.canvas.set_split(0.55)
     wait_thumbnails(qtbot, area)
     path = screenshot(window, "canvas-compare")

@@ -105,11 +105,16 @@ def test_side_by_side_with_a_divider_and_another_version(qtbot, edited) -> None:
     assert not is_grey(shown_colour(area, 170, 150))
     assert is_grey(shown_colour(area, 230, 150))
     assert not area.current_layer.array.any()  # dragging the divider paints nothing
-    # Compare against the original instead: select it in the strip.
+    # Compare the original with the current one: click the original in the strip (it is
+    # shown, and compared with the current version; older stays on the left).
     area.version_strip.setCurrentRow(0)
-    qtbot.waitUntil(lambda: "Original" in canvas._other_label, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: canvas._current_label == "Original" and "current" in canvas._other_label,
+        timeout=10_000,
+    )
     left = shown_colour(area, 170, 150)
     assert left.red() > 150 and left.green() < 90  # the original red
+    assert is_grey(shown_colour(area, 230, 150))  # Edit 2, the current one, on the right
     QTest.keyClick(canvas, Qt.Key.Key_Y)
     assert canvas.compare_mode is CompareMode.OFF
 

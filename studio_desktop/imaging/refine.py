@@ -1,0 +1,359 @@
+"""Snap a roughly painted mask to the edges of the object under it.
+
+A designer paints quickly: strokes spill past the object's edge (5-40 px is typical) and leave
+gaps between them. :func:`refine_mask` treats the strokes as *intent* and returns a soft alpha
+that follows the object:
+
+1. **Where to look.** The strokes are closed (gaps between them up to about ``2 * margin``
+   become part of the intent) and grown by the *margin* (:func:`margin_for`: 1 % of the image's
+   long side, at least 8 px, at most 40 px). Nothing outside that grown area is ever selected:
+   **the result is never larger than the painted area grown by the margin**, whatever the image.
+2. **Graph cut.** On a reduced copy (long side about :data:`WORK_SIDE` px) of the region around
+   the strokes, OpenCV's GrabCut separates the object from its surroundings: the painted pixels
+   are *probable object*, except those whose colour is more frequent outside the strokes than
+   inside them (the spill: they start as *probable background*, so the object's colour model
+   learns from the object); the margin band is *probable background*, what lies outside the
+   grown area *background*, and the strokes' deep core (far from any stroke edge, and not
+   looking like the surroundings) *object*. The cut is re-estimated a few times, so the spill
+   is cut back to the edge and the gaps on the object are filled. GrabCut's random start is
+   seeded: the same strokes on the same image give the same mask.
+3. **Edge-aware soft alpha.** The cut is upsampled and passed through a colour guided filter
+   (He et al., "Guided Image Filtering", 2010; the fast variant that solves at a reduced scale
+   and applies the linear coefficients at full resolution, in strips): the edge of the alpha
+   follows the image's edges to the pixel, with a soft 1-3 px transition where the image's
+   edge is soft.
+4. **Clamp.** The alpha is limited to the grown painted area (step 1).
+
+Measured (``tests/bench/run.py quality``): on 14 scenes of objects on real photos painted with
+5-40 px of spill and gaps, IoU with the object median 0.97 (the painted strokes: 0.56); objects
+whose colour is close to the background's still spill (worst IoU 0.74). About 1.2-1.6 s for a
+2048 x 2048 image on two shared cores.
+
+If the cut finds almost nothing under the strokes (the strokes are on a plain area with no
+object in it, or object and surroundings cannot be told apart), the painted mask is returned as
+it was: the designer then gets exactly what they painted.
+
+Arrays in, arrays out: ``image`` is ``H x W x 3`` ``uint8`` RGB (grey ``H x W``, RGBA and 16-bit
+sources are accepted and converted), ``painted`` is ``H x W`` ``uint8`` (0 = keep, 255 =
+painted; bool accepted) in the app's mask format (:mod:`.masks`); the result is ``H x W``
+``uint8`` 0..255.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from studio_desktop.domain.errors import BugError
+from studio_desktop.imaging.errors import MaskSizeError, RefinementCancelledError
+
+#: The graph cut runs on a copy whose long side is at most this many pixels.
+WORK_SIDE = 360
+#: GrabCut iterations (each re-learns the colour models and re-cuts).
+ITERATIONS = 4
+#: The guided filter's solve scale: long side of the region at most this many pixels.
+GUIDE_SIDE = 1024
+#: Guided filter regularisation (variance units of 0..1 colours): lower = sharper edges.
+GUIDE_EPS = 1e-3
+#: Pixels per strip when the alpha is computed at full resolution (bounded memory).
+STRIP_PIXELS = 1_000_000
+#: Steepness applied to the filtered alpha around 0.5 (1 = as filtered).
+EDGE_GAIN = 2.0
+#: Below this share of the painted area, the cut is considered to have found nothing.
+MIN_KEPT = 0.2
+
+Progress = Callable[[float], None]
+Cancelled = Callable[[], bool]
+
+
+def margin_for(shape: tuple[int, ...]) -> int:
+    """How far (pixels) past the painted area the refined mask may reach, for an image of
+    ``shape`` (height, width, ...): 1 % of the long side, clamped to 8..40 px."""
+    return int(min(40, max(8, round(0.01 * max(shape[0], shape[1])))))
+
+
+def refine_mask(
+    image: np.ndarray,
+    painted: np.ndarray,
+    *,
+    progress: Progress | None = None,
+    is_cancelled: Cancelled | None = None,
+) -> npt.NDArray[np.uint8]:
+    """The painted mask snapped to the object's edges, as a soft alpha (see the module doc).
+
+    Never larger than ``painted`` grown by :func:`margin_for` pixels. An empty mask gives an
+    empty mask; a mask covering everything is returned as it is. ``progress(fraction)`` is
+    called along the way (0..1, ending with 1.0); when ``is_cancelled()`` turns true the work
+    stops with :class:`RefinementCancelledError`.
+    """
+    rgb = _as_rgb8(image)
+    mask = _as_mask8(painted, rgb.shape[:2])
+    report = progress or (lambda _fraction: None)
+    cancelled = is_cancelled or (lambda: False)
+
+    def check(fraction: float) -> None:
+        if cancelled():
+            raise RefinementCancelledError()
+        report(fraction)
+
+    check(0.0)
+    hard = mask >= 128
+    if not hard.any():
+        report(1.0)
+        return np.where(mask > 0, mask, 0).astype(np.uint8) if mask.any() else mask
+    if hard.all():
+        report(1.0)
+        return mask
+    height, width = mask.shape
+    margin = margin_for(mask.shape)
+
+    # The region to work in: the strokes' box plus context for the background model.
+    x0, y0, box_w, box_h = cv2.boundingRect(mask)
+    x1, y1 = x0 + box_w, y0 + box_h
+    context = max(2 * margin, round(0.15 * max(y1 - y0, x1 - x0)))
+    y0, x0 = max(0, y0 - context), max(0, x0 - context)
+    y1, x1 = min(height, y1 + context), min(width, x1 + context)
+    roi_rgb = rgb[y0:y1, x0:x1]
+    roi_hard = hard[y0:y1, x0:x1]
+    roi_h, roi_w = roi_hard.shape
+
+    allowed = _allowed(mask[y0:y1, x0:x1] > 0, margin)
+    check(0.1)
+
+    # --- graph cut at a reduced scale
+    scale = min(1.0, WORK_SIDE / max(roi_h, roi_w))
+    small_size = (max(1, round(roi_w * scale)), max(1, round(roi_h * scale)))
+    small_rgb = cv2.resize(roi_rgb, small_size, interpolation=cv2.INTER_AREA)
+    small_intent = _resize_bool(_close(roi_hard, margin), small_size)
+    small_allowed = _resize_bool(allowed, small_size)
+    small_core = _resize_bool(_core(roi_hard, margin), small_size)
+    cut = _grabcut(small_rgb, small_intent, small_allowed, small_core, check)
+    if cut is None or cut.sum() < MIN_KEPT * small_intent.sum():
+        report(1.0)
+        return mask
+    check(0.75)
+
+    # --- edge-aware soft alpha at full resolution, clamped to the allowed area
+    radius = max(2, round(1.5 / scale)) if scale < 1.0 else 2
+    mean_a, mean_b = _guided_coefficients(roi_rgb, cut, radius, GUIDE_EPS)
+    check(0.85)
+    out = np.zeros((height, width), np.uint8)
+    out[y0:y1, x0:x1] = _apply_coefficients(roi_rgb, mean_a, mean_b, allowed)
+    report(1.0)
+    return out
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _as_rgb8(image: np.ndarray) -> npt.NDArray[np.uint8]:
+    """``image`` as ``H x W x 3`` ``uint8``: grey is repeated, alpha dropped, 16-bit scaled."""
+    if not isinstance(image, np.ndarray):
+        raise BugError(f"refine_mask needs a NumPy image, got {type(image).__name__}")
+    arr = image
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4) or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise BugError(f"refine_mask needs an H x W x 3 image, got shape {image.shape}")
+    arr = arr[..., :3]
+    if arr.dtype == np.uint16:
+        arr = (arr >> 8).astype(np.uint8)
+    elif arr.dtype != np.uint8:
+        raise BugError(f"refine_mask needs a uint8 (or uint16) image, got {arr.dtype}")
+    return np.ascontiguousarray(arr)
+
+
+def _as_mask8(painted: np.ndarray, shape: tuple[int, ...]) -> npt.NDArray[np.uint8]:
+    if not isinstance(painted, np.ndarray) or painted.ndim != 2:
+        kind = painted.shape if isinstance(painted, np.ndarray) else type(painted).__name__
+        raise BugError(f"the painted mask must be an H x W array, got {kind}")
+    if painted.shape != tuple(shape[:2]):
+        raise MaskSizeError((painted.shape[1], painted.shape[0]), (int(shape[1]), int(shape[0])))
+    if painted.dtype == np.bool_:
+        return painted.astype(np.uint8) * np.uint8(255)
+    if painted.dtype != np.uint8:
+        raise BugError(f"the painted mask must be uint8 or bool, got {painted.dtype}")
+    return np.ascontiguousarray(painted)
+
+
+# ----------------------------------------------------------------------------- seeds
+
+
+def _disk(radius: int) -> np.ndarray:
+    size = 2 * max(1, radius) + 1
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+
+
+def _distance_outside(mask: np.ndarray) -> np.ndarray:
+    """Euclidean distance (px) from each pixel to the nearest pixel of ``mask`` (0 inside)."""
+    return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+
+def _close(hard: np.ndarray, margin: int) -> np.ndarray:
+    """The strokes with the gaps between them (up to about ``2 * margin`` wide) closed: a
+    dilation then an erosion by ``margin``, both from distance transforms (exact discs, and
+    far cheaper than a 81 x 81 structuring element)."""
+    grown = _distance_outside(hard) <= margin
+    shrunk = cv2.distanceTransform(grown.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return (shrunk > margin) | hard
+
+
+def _allowed(painted: np.ndarray, margin: int) -> np.ndarray:
+    """The painted area grown by ``margin``: the most the refined mask may cover."""
+    return _distance_outside(painted) <= margin
+
+
+def _core(hard: np.ndarray, margin: int) -> np.ndarray:
+    """Pixels deep inside wide strokes (more than ``3 * margin`` from the strokes' edge, and in
+    the inner half of the widest stroke): object for certain, whatever the spill."""
+    dist = cv2.distanceTransform(hard.astype(np.uint8), cv2.DIST_L2, 5)
+    deepest = float(dist.max()) if dist.size else 0.0
+    return dist > max(3.0 * margin, 0.5 * deepest)
+
+
+def _resize_bool(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) >= 128
+
+
+def _grabcut(
+    rgb: np.ndarray,
+    intent: np.ndarray,
+    allowed: np.ndarray,
+    core: np.ndarray,
+    check: Callable[[float], None],
+) -> np.ndarray | None:
+    """GrabCut seeded by the strokes; the object as a bool array, or None if it cannot run."""
+    seeds = np.full(intent.shape, cv2.GC_BGD, np.uint8)
+    seeds[allowed] = cv2.GC_PR_BGD
+    seeds[intent] = cv2.GC_PR_FGD
+    # Start the painted pixels whose colour is more typical of the surroundings than of the
+    # strokes as probable background: the object's model then learns from the object, not
+    # from the spill (GrabCut keeps what its first models say too faithfully otherwise).
+    surroundings = _looks_like_surroundings(rgb, intent)
+    seeds[intent & surroundings] = cv2.GC_PR_BGD
+    seeds[core & intent & ~surroundings] = cv2.GC_FGD
+    if not (seeds == cv2.GC_BGD).any() or not np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD)).any():
+        return None
+    bgd = np.zeros((1, 65), np.float64)
+    fgd = np.zeros((1, 65), np.float64)
+    bgr = np.ascontiguousarray(rgb[..., ::-1])
+    # GrabCut seeds its colour models with k-means from OpenCV's per-thread RNG: fix it, so the
+    # same strokes on the same image always give the same mask.
+    cv2.setRNGSeed(0x5EED)
+    try:
+        for step in range(ITERATIONS):
+            mode = cv2.GC_INIT_WITH_MASK if step == 0 else cv2.GC_EVAL
+            cv2.grabCut(bgr, seeds, None, bgd, fgd, 1, mode)
+            check(0.1 + 0.6 * (step + 1) / ITERATIONS)
+    except cv2.error:
+        # Too few distinct colours for a Gaussian mixture (a flat area): nothing to cut.
+        return None
+    return (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+
+
+def _looks_like_surroundings(rgb: np.ndarray, intent: np.ndarray) -> np.ndarray:
+    """True where a pixel's colour is more frequent outside the strokes than inside them
+    (smoothed 16-level-per-channel colour histograms)."""
+    bins = 16
+    codes = (rgb // (256 // bins)).astype(np.int32)
+    flat = (codes[..., 0] * bins + codes[..., 1]) * bins + codes[..., 2]
+    inside = np.bincount(flat[intent], minlength=bins**3).astype(np.float32)
+    outside = np.bincount(flat[~intent], minlength=bins**3).astype(np.float32)
+    inside = _smooth_hist(inside, bins) / max(float(inside.sum()), 1.0)
+    outside = _smooth_hist(outside, bins) / max(float(outside.sum()), 1.0)
+    return (outside > inside)[flat]
+
+
+def _smooth_hist(hist: np.ndarray, bins: int) -> np.ndarray:
+    cube = hist.reshape(bins, bins, bins)
+    for axis in range(3):
+        cube = np.roll(cube, 1, axis) * 0.25 + cube * 0.5 + np.roll(cube, -1, axis) * 0.25
+    return cube.reshape(-1)
+
+
+# ----------------------------------------------------------------------------- guided filter
+
+
+def _box(values: np.ndarray, radius: int) -> np.ndarray:
+    size = 2 * radius + 1
+    return cv2.boxFilter(values, -1, (size, size), borderType=cv2.BORDER_REFLECT)
+
+
+def _guided_coefficients(
+    rgb: np.ndarray, cut: np.ndarray, radius: int, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The colour guided filter's averaged linear coefficients (``a``: 3 channels, ``b``) for
+    the cut (bool, any scale) guided by ``rgb``, solved at a reduced scale (long side
+    :data:`GUIDE_SIDE`): the fast guided filter (He and Sun, 2015). ``radius`` is in ``rgb``'s
+    pixels."""
+    height, width = rgb.shape[:2]
+    scale = min(1.0, GUIDE_SIDE / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    guide = rgb.astype(np.float32) * np.float32(1.0 / 255.0)
+    if scale < 1.0:
+        guide = cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
+    target = cv2.resize(cut.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    r = max(1, round(radius * scale))
+    mean_i = _box(guide, r)
+    mean_p = _box(target, r)
+    mean_ip = _box(guide * target[..., None], r)
+    cov_ip = mean_ip - mean_i * mean_p[..., None]
+
+    # Covariance of the guide's channels (symmetric 3 x 3 per pixel) plus eps on the diagonal,
+    # inverted in closed form (cofactors): ten times faster than a batched np.linalg.solve.
+    def cov(i: int, j: int) -> np.ndarray:
+        return _box(guide[..., i] * guide[..., j], r) - mean_i[..., i] * mean_i[..., j]
+
+    rr, rg, rb = cov(0, 0) + eps, cov(0, 1), cov(0, 2)
+    gg, gb, bb = cov(1, 1) + eps, cov(1, 2), cov(2, 2) + eps
+    inv_rr, inv_rg, inv_rb = gg * bb - gb * gb, gb * rb - rg * bb, rg * gb - gg * rb
+    inv_gg, inv_gb, inv_bb = rr * bb - rb * rb, rb * rg - rr * gb, rr * gg - rg * rg
+    det = rr * inv_rr + rg * inv_rg + rb * inv_rb
+    cr, cg, cb = cov_ip[..., 0], cov_ip[..., 1], cov_ip[..., 2]
+    a = (
+        np.stack(
+            [
+                inv_rr * cr + inv_rg * cg + inv_rb * cb,
+                inv_rg * cr + inv_gg * cg + inv_gb * cb,
+                inv_rb * cr + inv_gb * cg + inv_bb * cb,
+            ],
+            axis=-1,
+        )
+        / det[..., None]
+    )
+    b = mean_p - np.einsum("hwc,hwc->hw", a, mean_i)
+    return _box(a, r), _box(b, r)
+
+
+def _apply_coefficients(
+    rgb: np.ndarray, mean_a: np.ndarray, mean_b: np.ndarray, allowed: np.ndarray
+) -> npt.NDArray[np.uint8]:
+    """``alpha = a . I + b`` at ``rgb``'s resolution, the coefficients interpolated bilinearly,
+    steepened by :data:`EDGE_GAIN` around one half (the filter spreads a hard edge over about
+    twice its radius; the transition should be the image's own edge width), clipped to 0..1,
+    zero outside ``allowed``; as uint8. Done in strips of rows, so memory stays bounded on
+    very large images."""
+    height, width = rgb.shape[:2]
+    small_h, small_w = mean_b.shape
+    out = np.empty((height, width), np.uint8)
+    rows = max(16, STRIP_PIXELS // max(1, width))
+    xs = ((np.arange(width, dtype=np.float32) + 0.5) * (small_w / width) - 0.5).astype(np.float32)
+    for y0 in range(0, height, rows):
+        y1 = min(height, y0 + rows)
+        ys = (np.arange(y0, y1, dtype=np.float32) + 0.5) * (small_h / height) - 0.5
+        map_x = np.broadcast_to(xs[None, :], (y1 - y0, width)).astype(np.float32)
+        map_y = np.broadcast_to(ys[:, None], (y1 - y0, width)).astype(np.float32)
+        a = cv2.remap(mean_a, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        b = cv2.remap(mean_b, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        guide = rgb[y0:y1].astype(np.float32) * np.float32(1.0 / 255.0)
+        alpha = np.einsum("hwc,hwc->hw", a.reshape(y1 - y0, width, 3), guide) + b
+        alpha = (alpha - 0.5) * EDGE_GAIN + 0.5
+        np.clip(alpha, 0.0, 1.0, out=alpha)
+        alpha[~allowed[y0:y1]] = 0.0
+        out[y0:y1] = np.rint(alpha * 255.0).astype(np.uint8)
+    return out

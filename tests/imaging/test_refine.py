@@ -1,0 +1,194 @@
+"""Snapping a rough painted mask to the object (imaging/refine.py), on real photographs.
+
+The scenes are objects composited onto scikit-image's bundled photos and textures with an exact
+coverage, painted the way a designer paints: spilling 5-40 px past the edge, with gaps.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from studio_desktop.domain.errors import BugError
+from studio_desktop.imaging import errors
+from studio_desktop.imaging.edits import recolor
+from studio_desktop.imaging.errors import MaskSizeError, RefinementCancelledError
+from studio_desktop.imaging.refine import margin_for, refine_mask
+from tests.bench import quality_scenes as qs
+
+
+def scene(name: str) -> qs.Scene:
+    every = qs.mask_scenes() + qs.recolour_scenes() + qs.removal_scenes()
+    return next(s for s in every if s.name == name)
+
+
+def iou(alpha: np.ndarray, truth: np.ndarray) -> float:
+    a = alpha.astype(np.float64) / 255.0
+    return float(np.minimum(a, truth).sum() / np.maximum(a, truth).sum())
+
+
+def spill(alpha: np.ndarray, truth: np.ndarray) -> float:
+    a = alpha.astype(np.float64) / 255.0
+    return float(np.clip(a - truth, 0, None).sum() / truth.sum())
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "shirt-red-on-coffee",  # a photo background
+        "bag-navy-on-chelsea",  # a thin handle around a hole, on fur
+        "trousers-denim-on-brick",  # a hole between the legs, on a texture
+        "strap-on-brick",  # a thin strap: most of the painted area is spill
+    ],
+)
+def test_the_refined_mask_follows_the_object_not_the_strokes(name: str) -> None:
+    s = scene(name)
+    refined = refine_mask(s.photo, s.painted)
+    assert refined.shape == s.painted.shape and refined.dtype == np.uint8
+    painted_iou = iou(s.painted, s.truth)
+    assert iou(refined, s.truth) >= 0.95, (iou(refined, s.truth), painted_iou)
+    assert spill(refined, s.truth) <= 0.05
+    assert spill(s.painted, s.truth) >= 0.3  # the strokes really were sloppy
+
+
+def test_gaps_between_strokes_on_the_object_are_filled() -> None:
+    s = scene("shirt-red-on-coffee")
+    gaps = (s.truth >= 0.99) & (s.painted == 0)
+    assert gaps.sum() > 500  # the strokes left unpainted bands across the shirt
+    refined = refine_mask(s.photo, s.painted)
+    assert refined[gaps].mean() > 0.95 * 255
+
+
+@pytest.mark.parametrize(
+    "name", ["shirt-red-on-coffee", "strap-black-on-gravel", "blob-close-on-coffee"]
+)
+def test_never_larger_than_the_painted_area_grown_by_the_margin(name: str) -> None:
+    s = scene(name)
+    refined = refine_mask(s.photo, s.painted)
+    outside = (s.painted == 0).astype(np.uint8)
+    distance = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    assert refined[distance > margin_for(s.painted.shape)].max(initial=0) == 0
+
+
+def test_the_alpha_is_soft_at_the_edge_and_exact_inside_and_far_outside() -> None:
+    s = scene("bag-navy-on-chelsea")
+    refined = refine_mask(s.photo, s.painted)
+    inside = cv2.erode((s.truth >= 0.99).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    far = cv2.dilate((s.truth > 0).astype(np.uint8), np.ones((15, 15), np.uint8)) == 0
+    assert np.median(refined[inside]) == 255
+    assert np.percentile(refined[far], 99) == 0
+    edge = (refined > 0) & (refined < 255)
+    assert 0 < edge.sum() < 0.1 * (refined == 255).sum()
+
+
+def test_a_soft_refined_mask_composites_as_alpha() -> None:
+    """The engine blends ``value / 255`` of the way: half-selected pixels change half."""
+    s = scene("shirt-red-on-coffee")
+    refined = refine_mask(s.photo, s.painted)
+    out = np.asarray(recolor(s.photo, refined, "navy")).astype(int)
+    before = s.photo.astype(int)
+    assert np.array_equal(out[refined == 0], before[refined == 0])
+    full = np.abs(out - before).sum(axis=2)
+    half = (refined > 100) & (refined < 155)
+    assert half.any()
+    ratio = full[half].mean() / full[refined == 255].mean()
+    assert 0.25 < ratio < 0.8
+
+
+def test_strokes_on_a_plain_area_are_kept_as_painted() -> None:
+    """Nothing to snap to (a flat wall): the designer gets what they painted."""
+    image = np.full((200, 200, 3), 180, np.uint8)
+    painted = np.zeros((200, 200), np.uint8)
+    cv2.circle(painted, (100, 100), 40, 255, -1)
+    assert np.array_equal(refine_mask(image, painted), painted)
+
+
+def test_empty_and_full_masks() -> None:
+    s = scene("shirt-red-on-coffee")
+    empty = np.zeros(s.painted.shape, np.uint8)
+    assert not refine_mask(s.photo, empty).any()
+    full = np.full(s.painted.shape, 255, np.uint8)
+    assert (refine_mask(s.photo, full) == 255).all()
+    faint = np.full(s.painted.shape, 40, np.uint8)  # only a feathered whisper: left as it is
+    assert np.array_equal(refine_mask(s.photo, faint), faint)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 3), (5, 4), (16, 9)])
+def test_tiny_images(size: tuple[int, int]) -> None:
+    h, w = size
+    rng = np.random.default_rng(h * 10 + w)
+    image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    painted = np.zeros((h, w), np.uint8)
+    painted[h // 2, w // 2] = 255
+    out = refine_mask(image, painted)
+    assert out.shape == (h, w) and out.dtype == np.uint8
+
+
+def test_a_one_pixel_stroke() -> None:
+    s = scene("shirt-red-on-coffee")
+    painted = np.zeros(s.painted.shape, np.uint8)
+    cv2.line(painted, (150, 200), (350, 210), 255, 1)
+    out = refine_mask(s.photo, painted)
+    outside = (painted == 0).astype(np.uint8)
+    distance = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    assert out[distance > margin_for(painted.shape)].max(initial=0) == 0
+    assert out.any()
+
+
+def test_grey_rgba_and_16_bit_sources_give_the_rgb_answer() -> None:
+    s = scene("strap-black-on-gravel")
+    grey = cv2.cvtColor(s.photo, cv2.COLOR_RGB2GRAY)
+    as_rgb = refine_mask(np.dstack([grey] * 3), s.painted)
+    assert np.array_equal(refine_mask(grey, s.painted), as_rgb)
+    rgba = np.dstack([s.photo, np.full(grey.shape, 255, np.uint8)])
+    reference = refine_mask(s.photo, s.painted)
+    assert np.array_equal(refine_mask(rgba, s.painted), reference)
+    sixteen = s.photo.astype(np.uint16) * 257
+    assert np.array_equal(refine_mask(sixteen, s.painted), reference)
+    assert np.array_equal(refine_mask(s.photo, s.painted > 0), reference)
+
+
+@pytest.mark.parametrize(
+    ("image", "painted", "error"),
+    [
+        (np.zeros((10, 10, 3), np.float32), np.zeros((10, 10), np.uint8), BugError),
+        (np.zeros((10, 10, 2), np.uint8), np.zeros((10, 10), np.uint8), BugError),
+        (np.zeros((0, 10, 3), np.uint8), np.zeros((0, 10), np.uint8), BugError),
+        ("not an image", np.zeros((10, 10), np.uint8), BugError),
+        (np.zeros((10, 10, 3), np.uint8), np.zeros((10, 10), np.float32), BugError),
+        (np.zeros((10, 10, 3), np.uint8), np.zeros((10, 10, 1), np.uint8), BugError),
+        (np.zeros((10, 10, 3), np.uint8), np.zeros((12, 10), np.uint8), MaskSizeError),
+    ],
+)
+def test_bad_inputs_are_refused_clearly(image: object, painted: object, error: type) -> None:
+    with pytest.raises(error) as caught:
+        refine_mask(image, painted)  # type: ignore[arg-type]
+    assert len(str(caught.value)) > 20
+
+
+def test_progress_is_reported_up_to_one() -> None:
+    s = scene("bag-navy-on-chelsea")
+    seen: list[float] = []
+    refine_mask(s.photo, s.painted, progress=seen.append)
+    assert seen[0] == 0.0 and seen[-1] == 1.0
+    assert seen == sorted(seen) and len(seen) >= 5
+
+
+@pytest.mark.parametrize("after", [0, 1, 3, 6])
+def test_cancel_stops_the_work_at_any_point(after: int) -> None:
+    s = scene("bag-navy-on-chelsea")
+    calls = 0
+
+    def cancelled() -> bool:
+        nonlocal calls
+        calls += 1
+        return calls > after
+
+    painted = s.painted.copy()
+    with pytest.raises(RefinementCancelledError) as caught:
+        refine_mask(s.photo, painted, is_cancelled=cancelled)
+    assert "cancelled" in caught.value.message
+    assert np.array_equal(painted, s.painted)  # the painted mask is untouched
+    assert errors.RefinementCancelled is RefinementCancelledError
+    assert isinstance(caught.value, errors.OperationCancelledError)
