@@ -228,7 +228,14 @@ def run(argv: Sequence[str]) -> int:
     interrupt_timer.start(250)
     interrupt_timer.timeout.connect(lambda: None)
     window.show()
-    log.info("%s %s starting with data in %s (log %s)", APP_NAME, __version__, dirs.root, log_path)
+    log.info(
+        "%s %s starting with data in %s (log %s, Qt platform %s)",
+        APP_NAME,
+        __version__,
+        dirs.root,
+        log_path,
+        app.platformName(),
+    )
     wait_for_first_paint(window, FIRST_PAINT_WAIT_MS)
 
     # ---- 2. the event loop, behind the painted window.
