@@ -346,6 +346,7 @@ async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any
         return None
     try:
         await controller.start()
+        log.info("the workspace is open")
     except ExternalError as error:
         log.warning("the workspace could not be opened: %s", error.message)
         window.show_external_error(error)

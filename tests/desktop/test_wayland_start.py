@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from tests.desktop.wayland import Compositor, weston
+from tests.desktop.wayland import BACKGROUND, Compositor, weston
 
 pytestmark = pytest.mark.desktop
 
@@ -33,14 +33,28 @@ PAINTED = re.compile(r"main window shown and painted .* \((\d+)x(\d+),")
 
 
 def _desktop(compositor: Compositor, folder: Path) -> Image.Image:
-    """Weston's output once its shell has drawn the background and panel (not one flat fill)."""
+    """Weston's output once its shell has drawn the desktop: the background colour all over."""
+    background = tuple(bytes.fromhex(BACKGROUND))
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         shot = compositor.screenshot(folder)
-        if ImageStat.Stat(shot.convert("L")).stddev[0] > 1:
+        if shot.getcolors(maxcolors=4) == [(shot.width * shot.height, background)]:
             return shot
         assert time.monotonic() < deadline, "Weston's desktop shell never drew its background"
         time.sleep(0.2)
+
+
+def _settled(compositor: Compositor, folder: Path) -> Image.Image:
+    """A screenshot equal to the one before it (the app has drawn what it had to draw)."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    previous = compositor.screenshot(folder)
+    while True:
+        time.sleep(0.3)
+        shot = compositor.screenshot(folder)
+        if ImageChops.difference(previous, shot).getbbox() is None:
+            return shot
+        assert time.monotonic() < deadline, "the screen never stopped changing"
+        previous = shot
 
 
 def test_the_installed_app_runs_on_wayland_natively(tmp_path: Path) -> None:
@@ -69,18 +83,19 @@ def test_the_installed_app_runs_on_wayland_natively(tmp_path: Path) -> None:
         )
         try:
             deadline = time.monotonic() + START_TIMEOUT_S
-            painted = None
-            while painted is None:
+            text = ""
+            while "the workspace is open" not in text:
                 text = log_file.read_text(encoding="utf-8") if log_file.is_file() else ""
-                painted = PAINTED.search(text)
                 if app.poll() is not None:
                     pytest.fail(f"the app exited with {app.returncode}:\n{stderr_path.read_text()}")
-                assert time.monotonic() < deadline, "the main window never painted"
+                assert time.monotonic() < deadline, f"the workspace never opened:\n{text}"
                 time.sleep(0.2)
+            painted = PAINTED.search(text)
+            assert painted, text
             width, height = int(painted.group(1)), int(painted.group(2))
 
             # The window is what changed on Weston's screen since the app started.
-            shot = compositor.screenshot(tmp_path / "shots")
+            shot = _settled(compositor, tmp_path / "shots")
             box = ImageChops.difference(desktop, shot).convert("L").point(lambda v: v > 8).getbbox()
             assert box is not None, "nothing appeared on the Wayland output"
             window = shot.crop(box)

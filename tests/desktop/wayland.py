@@ -15,6 +15,8 @@ import pytest
 from PIL import Image
 
 START_TIMEOUT_S = 30
+#: The desktop's background colour (RRGGBB) in the compositor the tests start.
+BACKGROUND = "204060"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ def weston(runtime_dir: Path, log: Path) -> Iterator[Compositor]:
         )
     runtime_dir.mkdir(parents=True, mode=0o700, exist_ok=True)
     socket = "wayland-studio-test"
+    config = runtime_dir / "weston.ini"
+    # A desktop shell without its panel (a clock that changes), over one flat colour: what
+    # changes on the screen after that is the app's.
+    config.write_text(f"[shell]\npanel-position=none\nbackground-color=0xff{BACKGROUND}\n")
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir)}
     env.pop("WAYLAND_DISPLAY", None)
     env.pop("DISPLAY", None)
@@ -71,6 +77,7 @@ def weston(runtime_dir: Path, log: Path) -> Iterator[Compositor]:
             "--width=1280",
             "--height=800",
             "--idle-time=0",
+            f"--config={config}",
             f"--log={log}",
         ],
         env=env,
