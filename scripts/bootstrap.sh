@@ -31,11 +31,11 @@ APP_PACKAGES=(
     libwayland-client0 libwayland-cursor0 libwayland-egl1
 )
 # The tests: PostgreSQL 15 with pgTAP and pg_prove (postgresql-15-pgtap only *recommends* the
-# package that has pg_prove), the shared libpython the PyInstaller bundle holds, and the display
-# servers the start tests open the app on: Xvfb (with xwininfo) and Weston, a Wayland compositor.
+# package that has pg_prove), for the PyInstaller bundle the shared libpython and objdump, and the
+# display servers the start tests open the app on: Xvfb (with xwininfo) and Weston (Wayland).
 TEST_PACKAGES=(
     postgresql-15 postgresql-client-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-    libpython3.11 xvfb x11-utils weston
+    libpython3.11 binutils xvfb x11-utils weston
 )
 # Where the venv's Qt keeps the plug-ins a platform loads (the test's ldd check reads the same).
 QT_PLUGINS=.venv/lib/python3.11/site-packages/PySide6/Qt/plugins
@@ -85,7 +85,7 @@ TEST_FILES=(
     "/usr/lib/postgresql/15/bin/initdb postgresql-15" "/usr/lib/postgresql/15/bin/pg_ctl postgresql-15"
     "/usr/share/postgresql/15/extension/pgtap.control postgresql-15-pgtap"
     "pg_prove libtap-parser-sourcehandler-pgtap-perl" "psql postgresql-client-15"
-    "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 libpython3.11" "Xvfb xvfb" "xwininfo x11-utils"
+    "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 libpython3.11" "objdump binutils" "Xvfb xvfb" "xwininfo x11-utils"
     "weston weston" "weston-screenshooter weston"
 )
 
