@@ -85,8 +85,8 @@ TEST_FILES=(
     "/usr/lib/postgresql/15/bin/initdb postgresql-15" "/usr/lib/postgresql/15/bin/pg_ctl postgresql-15"
     "/usr/share/postgresql/15/extension/pgtap.control postgresql-15-pgtap"
     "pg_prove libtap-parser-sourcehandler-pgtap-perl" "psql postgresql-client-15"
-    "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 libpython3.11" "objdump binutils" "Xvfb xvfb" "xwininfo x11-utils"
-    "weston weston" "weston-screenshooter weston"
+    "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 libpython3.11" "objdump binutils"
+    "Xvfb xvfb" "xwininfo x11-utils" "weston weston" "weston-screenshooter weston"
 )
 
 # Checks the given "path-or-command package" pairs and that every Qt platform plug-in (and the
