@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from PIL import ImageGrab, ImageStat
+from PIL import Image, ImageChops, ImageGrab, ImageStat
 
 from tests.desktop.x11 import Window, close_window, top_level_windows, xvfb
 
@@ -91,18 +91,34 @@ def test_the_installed_app_opens_a_painted_x11_window_and_closes_cleanly(tmp_pat
 
             window = _wait_for("a mapped main window with its workspace open", open_window, app)
 
-            def painted() -> bool | None:
-                text = log_file.read_text(encoding="utf-8") if log_file.is_file() else ""
-                return True if "main window shown and painted" in text else None
+            def logged(what: str) -> Callable[[], bool | None]:
+                def probe() -> bool | None:
+                    text = log_file.read_text(encoding="utf-8") if log_file.is_file() else ""
+                    return True if what in text else None
 
-            _wait_for("the log line of the first paint", painted, app)
+                return probe
+
+            _wait_for("the log line of the first paint", logged("shown and painted"), app)
+            _wait_for("the workspace", logged("the workspace is open"), app)
             assert window.width >= 640 and window.height >= 400, window
 
-            # What the X server shows in the window's rectangle: the app's own pixels.
-            shot = ImageGrab.grab(
-                bbox=(window.x, window.y, window.x + window.width, window.y + window.height),
-                xdisplay=display,
-            ).convert("RGB")
+            # What the X server shows in the window's rectangle: the app's own pixels, once
+            # two grabs in a row are the same (the open workspace has been drawn).
+            def grab() -> Image.Image:
+                return ImageGrab.grab(
+                    bbox=(window.x, window.y, window.x + window.width, window.y + window.height),
+                    xdisplay=display,
+                ).convert("RGB")
+
+            grabs: list[Image.Image] = []
+
+            def settled() -> Image.Image | None:
+                grabs.append(grab())
+                if len(grabs) > 1 and ImageChops.difference(*grabs[-2:]).getbbox() is None:
+                    return grabs[-1]
+                return None
+
+            shot = _wait_for("a settled window", settled, app)
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shot.save(SCREENSHOTS / "main-window-xcb.png")
             assert shot.size == (window.width, window.height)
