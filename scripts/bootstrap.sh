@@ -79,13 +79,13 @@ package_of_library() {
     echo "$name$version"
 }
 
-# What must be there after installing: a path or a command, and the Debian package that has it.
+# What must be there after installing: a path (a glob) or a command, and its Debian package.
 APP_FILES=("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf fonts-dejavu-core")
 TEST_FILES=(
     "/usr/lib/postgresql/15/bin/initdb postgresql-15" "/usr/lib/postgresql/15/bin/pg_ctl postgresql-15"
     "/usr/share/postgresql/15/extension/pgtap.control postgresql-15-pgtap"
     "pg_prove libtap-parser-sourcehandler-pgtap-perl" "psql postgresql-client-15"
-    "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 libpython3.11" "objdump binutils"
+    "/usr/lib/*-linux-gnu/libpython3.11.so.1.0 libpython3.11" "objdump binutils"
     "Xvfb xvfb" "xwininfo x11-utils" "weston weston" "weston-screenshooter weston"
 )
 
@@ -97,9 +97,11 @@ check_installed() {
     local -A needed_by=()
     for pair in "$@"; do
         path="${pair% *}"
-        if [[ "$path" == /* ]]; then [ -e "$path" ] && continue; else command -v "$path" >/dev/null && continue; fi
+        if [[ "$path" == /* ]]; then compgen -G "$path" >/dev/null && continue
+        else command -v "$path" >/dev/null && continue; fi
         missing+=("$path (Debian package ${pair#* })")
     done
+    [ -d "$QT_PLUGINS/platforms" ] || missing+=("$QT_PLUGINS (pip install -e . into .venv)")
     for plugin in "${PLATFORM_PLUGIN_DIRS[@]/#/$QT_PLUGINS/}"; do
         for plugin in "$plugin"/*.so; do
             for lib in $([ -e "$plugin" ] && ldd "$plugin" | awk '/not found/ {print $1}'); do
