@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import signal
 import sys
 import time
@@ -171,10 +172,30 @@ _PLATFORM_NOISE = ("This plugin does not support",)
 
 
 # ---------------------------------------------------------------------------------- run
+def missing_display() -> str | None:
+    """Why Qt could not open a window here, when no display server is reachable on Linux.
+
+    Qt itself aborts then with "xcb-cursor0 or libxcb-cursor0 is needed ... no Qt platform
+    plugin could be initialized", which sends people after a library they already have."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        f"{APP_NAME} needs a desktop session: neither DISPLAY (X11) nor WAYLAND_DISPLAY "
+        "(Wayland) is set. Start it from your desktop, or set QT_QPA_PLATFORM "
+        "(e.g. QT_QPA_PLATFORM=offscreen for no window at all)."
+    )
+
+
 def run(argv: Sequence[str]) -> int:
     started = time.perf_counter()
     gc.disable()  # until the first paint (see __main__.py)
     args = parse_args(argv)
+    problem = missing_display()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     dirs = data_dirs_for(args.data_dir).ensure()
     log_path = configure_logging(dirs.logs, verbose=args.verbose, rotate=False)
 
@@ -228,7 +249,14 @@ def run(argv: Sequence[str]) -> int:
     interrupt_timer.start(250)
     interrupt_timer.timeout.connect(lambda: None)
     window.show()
-    log.info("%s %s starting with data in %s (log %s)", APP_NAME, __version__, dirs.root, log_path)
+    log.info(
+        "%s %s starting with data in %s (log %s, Qt platform %s)",
+        APP_NAME,
+        __version__,
+        dirs.root,
+        log_path,
+        app.platformName(),
+    )
     wait_for_first_paint(window, FIRST_PAINT_WAIT_MS)
 
     # ---- 2. the event loop, behind the painted window.
@@ -339,6 +367,7 @@ async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any
         return None
     try:
         await controller.start()
+        log.info("the workspace is open")
     except ExternalError as error:
         log.warning("the workspace could not be opened: %s", error.message)
         window.show_external_error(error)

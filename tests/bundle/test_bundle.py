@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.desktop.qt_plugins import describe, platform_plugins, unloadable
+
 pytestmark = pytest.mark.bundle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,6 +145,18 @@ def test_the_bundle_holds_its_resources_and_icon(bundle: Bundle) -> None:
     ):
         if sys.platform.startswith("linux"):
             assert (plugins / plugin).is_file(), f"missing Qt plug-in {plugin}"
+
+
+def test_every_qt_platform_plugin_in_the_bundle_finds_all_its_libraries(bundle: Bundle) -> None:
+    """The bundle's own copies of the platform plug-ins (and what they load) can all load
+    with this machine's libraries, as the venv's can (tests/desktop/test_qt_plugins.py)."""
+    plugins = bundle.internal / "PySide6" / "Qt" / "plugins"
+    names = {p.name for p in platform_plugins(plugins)}
+    assert {"libqxcb.so", "libqwayland.so", "libxdg-shell.so"} <= names, sorted(names)
+    missing = unloadable(plugins)
+    assert missing == {}, "Qt platform plug-ins in the bundle that cannot load:\n" + describe(
+        missing
+    )
 
 
 def test_the_bundle_leaves_out_what_the_app_does_not_use(bundle: Bundle) -> None:

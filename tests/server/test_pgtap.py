@@ -25,7 +25,7 @@ def test_pgtap_policy_tests_pass(
     record_property: Callable[[str, object], None],
 ) -> None:
     pg_prove = shutil.which("pg_prove")
-    assert pg_prove, "pg_prove not found: apt-get install -y postgresql-15-pgtap"
+    assert pg_prove, "pg_prove not found: apt-get install libtap-parser-sourcehandler-pgtap-perl"
     files = sorted(PGTAP_DIR.glob("*.sql"))
     assert len(files) >= 4, files
     name = f"t_pgtap_{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,101 @@
+"""A real Wayland compositor for tests: Weston with its headless backend, and its screenshots."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+START_TIMEOUT_S = 30
+#: The desktop's background colour (RRGGBB) in the compositor the tests start.
+BACKGROUND = "204060"
+
+
+@dataclass(frozen=True)
+class Compositor:
+    socket: str
+    runtime_dir: Path
+
+    def env(self) -> dict[str, str]:
+        """What a Wayland session gives its programs to find the compositor."""
+        return {
+            "WAYLAND_DISPLAY": self.socket,
+            "XDG_RUNTIME_DIR": str(self.runtime_dir),
+            "XDG_SESSION_TYPE": "wayland",
+        }
+
+    def screenshot(self, folder: Path) -> Image.Image:
+        """The whole output as Weston composes it (``weston-screenshooter``)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        before = set(folder.glob("wayland-screenshot-*.png"))
+        shooter = shutil.which("weston-screenshooter")
+        assert shooter, "weston-screenshooter not found (it is in Debian's weston package)"
+        subprocess.run(
+            [shooter], cwd=folder, env={**os.environ, **self.env()}, check=True, timeout=30
+        )
+        (made,) = set(folder.glob("wayland-screenshot-*.png")) - before
+        with Image.open(made) as image:
+            shot = image.convert("RGB")
+        made.unlink()
+        return shot
+
+
+@contextmanager
+def weston(runtime_dir: Path, log: Path) -> Iterator[Compositor]:
+    """Start Weston headless (pixman renderer, so screenshots hold real pixels; ``--debug``
+    lets ``weston-screenshooter`` take them). Fails, never skips, when Weston is missing:
+    ``bash scripts/bootstrap.sh test`` installs it."""
+    binary = shutil.which("weston")
+    if binary is None:
+        pytest.fail(
+            "weston not found: apt-get install weston (bash scripts/bootstrap.sh test does)"
+        )
+    runtime_dir.mkdir(parents=True, mode=0o700, exist_ok=True)
+    socket = "wayland-studio-test"
+    config = runtime_dir / "weston.ini"
+    # A desktop shell without its panel (a clock that changes), over one flat colour: what
+    # changes on the screen after that is the app's.
+    config.write_text(f"[shell]\npanel-position=none\nbackground-color=0xff{BACKGROUND}\n")
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir)}
+    env.pop("WAYLAND_DISPLAY", None)
+    env.pop("DISPLAY", None)
+    server = subprocess.Popen(
+        [
+            binary,
+            "--backend=headless-backend.so",
+            "--use-pixman",
+            "--debug",
+            f"--socket={socket}",
+            "--width=1280",
+            "--height=800",
+            "--idle-time=0",
+            f"--config={config}",
+            f"--log={log}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not (runtime_dir / socket).exists():
+            if server.poll() is not None or time.monotonic() > deadline:
+                text = log.read_text(errors="replace") if log.exists() else ""
+                pytest.fail(f"weston did not start (exit {server.poll()}):\n{text[-3000:]}")
+            time.sleep(0.1)
+        yield Compositor(socket, runtime_dir)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
