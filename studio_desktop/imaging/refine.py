@@ -25,9 +25,10 @@ that follows the object:
 4. **Clamp.** The alpha is limited to the grown painted area (step 1).
 
 Measured (``tests/bench/run.py quality``): on 14 scenes of objects on real photos painted with
-5-40 px of spill and gaps, IoU with the object median 0.97 (the painted strokes: 0.56); objects
-whose colour is close to the background's still spill (worst IoU 0.74). About 1.2-1.6 s for a
-2048 x 2048 image on two shared cores.
+5-40 px of spill and gaps, IoU with the object median 0.99 (the painted strokes: 0.56), spill
+past the edge median 1.05 % of the object's area (strokes: 69 %); an object whose colour is
+close to what surrounds it still spills (worst IoU 0.74). Under a second for a 2048 x 2048
+image on two shared cores, about 3 s and 0.5 GB for 6000 x 4000.
 
 If the cut finds almost nothing under the strokes (the strokes are on a plain area with no
 object in it, or object and surroundings cannot be told apart), the painted mask is returned as
