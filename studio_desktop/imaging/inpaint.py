@@ -50,6 +50,9 @@ LEVEL_SWEEPS = 40
 FINEST_SWEEPS = 25
 #: Below this many pixels on its short side a level is the coarsest.
 COARSEST_SIDE = 24
+#: How far around the mask's box sources for the fill are looked for, as a share of the box's
+#: longer side (at least 16 px): near enough to be the same surface, far enough to choose from.
+SOURCE_REACH = 0.5
 #: Scale (Gaussian sigma, px) of the local mean that separates the surroundings' detail
 #: (copied by the patch search) from their broad light (the membrane's).
 DETAIL_SIGMA = 10.0
@@ -99,7 +102,7 @@ def remove_region(
     cancelled = is_cancelled or (lambda: False)
     width, height = image.size
     grow = _dilation(box)
-    margin = grow + max(16, round(0.5 * max(box.width, box.height)))
+    margin = grow + max(16, round(SOURCE_REACH * max(box.width, box.height)))
     work = box.grow(margin, width, height)
     pixels = crop_array(image, work)
     weights = crop_mask(mask, work)
@@ -115,7 +118,7 @@ def remove_region(
             hole = touched
     if cancelled():
         raise OperationCancelledError()
-    rgb = pixels[..., :3].astype(np.float32)
+    rgb = np.ascontiguousarray(pixels[..., :3])
     report(0.02)
     sources = patch_sources(
         rgb,
@@ -126,21 +129,22 @@ def remove_region(
     )
     if cancelled():
         raise OperationCancelledError()
-    filled = _membrane_plus_detail(rgb, hole, sources)
+    ys, xs, fill = _membrane_plus_detail(rgb, hole, sources)
     report(0.95)
-    np.clip(filled, 0, 255, out=filled)
-    np.rint(filled, out=filled)
-    # Only the mask's own box can change: blend and paste just that.
-    inner = (slice(box.y0 - work.y0, box.y1 - work.y0), slice(box.x0 - work.x0, box.x1 - work.x0))
-    edited = filled[inner].astype(np.uint8)
-    del filled
-    original = pixels[inner]
+    # Only the mask's own box can change: write the fill there, blend and paste just that.
+    oy, ox = box.y0 - work.y0, box.x0 - work.x0
+    edited = rgb[oy : oy + box.height, ox : ox + box.width].copy()
+    inside = (ys >= oy) & (ys < oy + box.height) & (xs >= ox) & (xs < ox + box.width)
+    values = np.clip(np.rint(fill[inside]), 0, 255).astype(np.uint8)
+    edited[ys[inside] - oy, xs[inside] - ox] = values
+    original = pixels[oy : oy + box.height, ox : ox + box.width]
     if original.shape[2] == 4:
         edited = np.dstack((edited, original[..., 3]))
     # Every pixel the mask touches is replaced outright: blending the fill through a soft edge
     # would bring back the removed object's rim as a faint outline. Pixels the mask does not
     # touch (value 0) stay exactly as they were.
-    touched = np.where(weights[inner] > 0, np.uint8(255), np.uint8(0))
+    inner = weights[oy : oy + box.height, ox : ox + box.width]
+    touched = np.where(inner > 0, np.uint8(255), np.uint8(0))
     blended = composite(original, edited, touched)
     out = image.copy()
     out.paste(Image.fromarray(blended), (box.x0, box.y0))
@@ -150,43 +154,60 @@ def remove_region(
 
 def _membrane_plus_detail(
     rgb: np.ndarray, hole: np.ndarray, sources: np.ndarray | None
-) -> np.ndarray:
-    """The membrane's smooth fill plus, copied from each hole pixel's source, the surroundings'
-    detail (the image minus its local mean at :data:`DETAIL_SIGMA`).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fill of the hole: the membrane's smooth light plus, copied from each hole pixel's
+    source, the surroundings' detail (the image minus its local mean at :data:`DETAIL_SIGMA`).
+    Returns the hole's pixel rows, columns and values (``N x 3`` float32).
 
     The local mean is taken from known pixels only (normalised convolution), so the detail
     of pixels next to the hole holds nothing of the removed object. A smooth gradient has no
     detail and is filled exactly; a texture gets its grain, edges and lines back from the
     matches, centred on the membrane's light, so there is no seam and no patchwork of darker
-    and lighter copies."""
-    smooth = _broad_membrane(rgb, hole)
-    if sources is None:
-        return smooth
-    known = (~hole).astype(np.float32)
-    weight = cv2.GaussianBlur(known, (0, 0), DETAIL_SIGMA)
-    local = cv2.GaussianBlur(rgb * known[..., None], (0, 0), DETAIL_SIGMA)
-    local /= np.maximum(weight, 1e-4)[..., None]
-    detail = rgb - local
-    out = smooth
-    ys, xs = np.nonzero(hole)
-    out[ys, xs] += detail[sources[:, 0], sources[:, 1]]
-    return out
-
-
-def _broad_membrane(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """The membrane fill at half resolution, upsampled: only its broad shading is used, and
-    half the size is a quarter of the work."""
+    and lighter copies. Both smooth fields (membrane, local mean) are computed at half
+    resolution and sampled bilinearly where needed: a quarter of the work and of the memory,
+    and no float copy of the full-resolution image."""
     height, width = hole.shape
-    if min(height, width) < 64:
-        return _solve(rgb, (~hole).astype(np.float32), 0, False)
-    half = (width // 2, height // 2)
-    small = cv2.resize(rgb, half, interpolation=cv2.INTER_AREA)
-    small_hole = cv2.resize(hole.astype(np.uint8), half, interpolation=cv2.INTER_AREA) > 0
-    if small_hole.all():
-        return _solve(rgb, (~hole).astype(np.float32), 0, False)
-    solved = _solve(small, (~small_hole).astype(np.float32), 0, True)
-    up = cv2.resize(solved, (width, height), interpolation=cv2.INTER_LINEAR)
-    return np.where(hole[..., None], up, rgb)
+    ys, xs = np.nonzero(hole)
+    factor = 2 if min(height, width) >= 64 else 1
+    size = (max(1, width // factor), max(1, height // factor))
+    if factor > 1:
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        small_hole = cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
+    if factor == 1 or small_hole.all():  # small, or too thin a frame to solve at half size
+        factor, small, small_hole = 1, rgb.astype(np.float32), hole
+    known = (~small_hole).astype(np.float32)
+    solved = _solve(small, known, 0, False)
+    fill = _sample(solved, ys, xs, factor)
+    if sources is not None:
+        sigma = DETAIL_SIGMA / factor
+        weight = cv2.GaussianBlur(known, (0, 0), sigma)
+        local = cv2.GaussianBlur(small * known[..., None], (0, 0), sigma)
+        local /= np.maximum(weight, 1e-4)[..., None]
+        sy, sx = sources[:, 0], sources[:, 1]
+        fill += rgb[sy, sx].astype(np.float32) - _sample(local, sy, sx, factor)
+    return ys, xs, fill
+
+
+def _sample(field: np.ndarray, ys: np.ndarray, xs: np.ndarray, factor: int) -> np.ndarray:
+    """``field`` (computed at 1 / ``factor`` scale) at full-resolution pixels ``(ys, xs)``,
+    interpolated bilinearly; ``N x C`` float32."""
+    if factor == 1:
+        return field[ys, xs].astype(np.float32)
+    count = len(ys)
+    cols = 1024  # remap wants a 2-D map of modest sides: lay the points out in rows
+    padded = -(-count // cols) * cols
+    map_x = np.zeros(padded, np.float32)
+    map_y = np.zeros(padded, np.float32)
+    map_x[:count] = (xs.astype(np.float32) + 0.5) / factor - 0.5
+    map_y[:count] = (ys.astype(np.float32) + 0.5) / factor - 0.5
+    out = cv2.remap(
+        field,
+        map_x.reshape(-1, cols),
+        map_y.reshape(-1, cols),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    return out.reshape(padded, -1)[:count]
 
 
 def membrane_fill(values: np.ndarray, known: np.ndarray) -> np.ndarray:

@@ -68,7 +68,8 @@ class _Level:
         self.height, self.width = hole.shape
         self.radius = RADIUS
         self.valid = np.zeros(hole.shape, bool)
-        self.ys, self.xs = np.nonzero(hole)
+        # int32 coordinates: half the memory of NumPy's default on very large holes.
+        self.ys, self.xs = (a.astype(np.int32) for a in np.nonzero(hole))
 
     def prepare(self, radius: int) -> None:
         """Where sources may be taken for patches of ``radius``."""
@@ -109,7 +110,10 @@ def patch_sources(
     seed: int = 0,
 ) -> np.ndarray | None:
     """For every hole pixel (in ``np.nonzero(hole)`` order), the ``(y, x)`` of the pixel
-    outside the hole it is best copied from (``N x 2`` int); None when there is no source."""
+    outside the hole it is best copied from (``N x 2`` int); None when there is no source.
+
+    ``image`` may be ``uint8`` (no float copy of the full-resolution image is made: the finest
+    level only copies) or float32, ``H x W x C``."""
     report = progress or (lambda _f: None)
     cancelled = is_cancelled or (lambda: False)
     rng = np.random.default_rng(seed)
@@ -117,7 +121,7 @@ def patch_sources(
     levels = [_Level(image, hole)]
     while max(levels[-1].height, levels[-1].width) > COARSEST_SIDE:
         top = levels[-1]
-        small = cv2.pyrDown(top.image)
+        small = cv2.pyrDown(top.image).astype(np.float32, copy=False)
         if small.ndim == 2:
             small = small[..., None]
         size = (small.shape[1], small.shape[0])
@@ -146,14 +150,17 @@ def patch_sources(
             offsets = None
             continue
         offsets = _init_offsets(level, offsets, levels[index - 1] if index else None, rng)
-        filled = level.image.copy()
-        _copy(filled, level, offsets)
-        for _ in range(iterations):
-            if cancelled():
-                raise OperationCancelledError()
-            offsets = _iterate(filled, level, offsets, rng, sparse)
+        if index > 0:
+            levels[index - 1].image = levels[index - 1].image[:0]  # done with it: free it
+        if iterations:
+            filled = level.image.astype(np.float32)  # a copy, float whatever came in
             _copy(filled, level, offsets)
-        level.image = filled
+            for _ in range(iterations):
+                if cancelled():
+                    raise OperationCancelledError()
+                offsets = _iterate(filled, level, offsets, rng, sparse)
+                _copy(filled, level, offsets)
+            level.image = filled
         report((index + 1) / total)
     return offsets
 
@@ -170,10 +177,10 @@ def _init_offsets(
     """Source coordinates (N x 2: y, x) for the hole pixels: the coarser level's doubled where
     there is one and it lands on a valid source, else a random valid source nearby."""
     n = level.ys.size
-    sources = np.empty((n, 2), np.int64)
+    sources = np.empty((n, 2), np.int32)
     have = np.zeros(n, bool)
     if coarse_offsets is not None and coarse is not None:
-        lookup = np.full((coarse.height, coarse.width, 2), -1, np.int64)
+        lookup = np.full((coarse.height, coarse.width, 2), -1, np.int32)
         lookup[coarse.ys, coarse.xs] = coarse_offsets - np.stack([coarse.ys, coarse.xs], axis=1)
         cy = np.minimum(level.ys // 2, coarse.height - 1)
         cx = np.minimum(level.xs // 2, coarse.width - 1)
@@ -193,7 +200,7 @@ def _init_offsets(
 def _random_valid(level: _Level, count: int, rng: np.random.Generator) -> np.ndarray:
     vy, vx = np.nonzero(level.valid)
     pick = rng.integers(0, vy.size, count)
-    return np.stack([vy[pick], vx[pick]], axis=1)
+    return np.stack([vy[pick], vx[pick]], axis=1).astype(np.int32)
 
 
 def _is_valid(level: _Level, sy: np.ndarray, sx: np.ndarray) -> np.ndarray:
@@ -259,12 +266,12 @@ def _iterate(
     best = sources.copy()
     best_d = patches.distance(best[:, 0], best[:, 1])
     # Where each hole pixel's neighbours are in the hole-pixel list (-1 if not a hole pixel).
-    index = np.full((level.height, level.width), -1, np.int64)
-    index[level.ys, level.xs] = np.arange(level.ys.size)
+    index = np.full((level.height, level.width), -1, np.int32)
+    index[level.ys, level.xs] = np.arange(level.ys.size, dtype=np.int32)
     for dy, dx in ((0, 1), (1, 0), (0, -1), (-1, 0)):
         ny, nx = level.ys - dy, level.xs - dx
         inside = (ny >= 0) & (ny < level.height) & (nx >= 0) & (nx < level.width)
-        neighbour = np.full(level.ys.size, -1, np.int64)
+        neighbour = np.full(level.ys.size, -1, np.int32)
         neighbour[inside] = index[ny[inside], nx[inside]]
         rows = np.nonzero(neighbour >= 0)[0]
         if rows.size == 0:

@@ -25,9 +25,10 @@ that follows the object:
 4. **Clamp.** The alpha is limited to the grown painted area (step 1).
 
 Measured (``tests/bench/run.py quality``): on 14 scenes of objects on real photos painted with
-5-40 px of spill and gaps, IoU with the object median 0.97 (the painted strokes: 0.56); objects
-whose colour is close to the background's still spill (worst IoU 0.74). About 1.2-1.6 s for a
-2048 x 2048 image on two shared cores.
+5-40 px of spill and gaps, IoU with the object median 0.99 (the painted strokes: 0.56), spill
+past the edge median 1.05 % of the object's area (strokes: 69 %); an object whose colour is
+close to what surrounds it still spills (worst IoU 0.74). Under a second for a 2048 x 2048
+image on two shared cores, about 3 s and 0.5 GB for 6000 x 4000.
 
 If the cut finds almost nothing under the strokes (the strokes are on a plain area with no
 object in it, or object and surroundings cannot be told apart), the painted mask is returned as
@@ -52,6 +53,8 @@ from studio_desktop.imaging.errors import MaskSizeError, RefinementCancelledErro
 
 #: The graph cut runs on a copy whose long side is at most this many pixels.
 WORK_SIDE = 360
+#: Width of the surroundings GrabCut sees around the strokes, in margins (:func:`margin_for`).
+CONTEXT_MARGINS = 2
 #: GrabCut iterations (each re-learns the colour models and re-cuts).
 ITERATIONS = 4
 #: The guided filter's solve scale: long side of the region at most this many pixels.
@@ -113,7 +116,10 @@ def refine_mask(
     # The region to work in: the strokes' box plus context for the background model.
     x0, y0, box_w, box_h = cv2.boundingRect(mask)
     x1, y1 = x0 + box_w, y0 + box_h
-    context = max(2 * margin, round(0.15 * max(y1 - y0, x1 - x0)))
+    # The background model learns from a ring about two margins wide around the strokes: the
+    # surroundings next to the object, not the far side of the photo (measured: spill median
+    # 1.1 % with this ring, 2.4 % with a ring of 15 % of the strokes' size).
+    context = CONTEXT_MARGINS * margin
     y0, x0 = max(0, y0 - context), max(0, x0 - context)
     y1, x1 = min(height, y1 + context), min(width, x1 + context)
     roi_rgb = rgb[y0:y1, x0:x1]

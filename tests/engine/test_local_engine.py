@@ -110,6 +110,32 @@ def test_a_masked_recolor_changes_only_the_masked_pixels(job_store: JobStore, st
     assert r < 80 and b > r + 10 and b > g + 10  # the red bag is (dark) navy now
 
 
+def test_a_soft_mask_is_composited_as_alpha_and_a_binary_one_still_works(
+    job_store: JobStore, store: Store
+) -> None:
+    """The canvas sends the refined mask as a soft L PNG: half-selected pixels change half."""
+    scene = studio_scene()
+    ramp = np.tile(np.linspace(0, 255, 160).round().astype(np.uint8), (120, 1))
+    soft = Image.fromarray(ramp, "L")
+    outcome = run_local(
+        job_store, lambda s: submit_and_wait(s, edit_request(scene, "black and white", soft))
+    )
+    assert outcome.succeeded, outcome.job.error
+    result = np.asarray(output_image(store, job_store, outcome).convert("RGB")).astype(int)
+    before = np.asarray(scene).astype(int)
+    spread = np.abs(result[..., 0] - result[..., 2])  # colour left: 0 where fully grey
+    bag_rows = slice(52, 68)
+    full_red = np.abs(before[bag_rows, 70:90, 0] - before[bag_rows, 70:90, 2]).mean()
+    partial = spread[bag_rows, 70:90].mean()  # the bag sits where the mask is about half
+    assert 0.25 * full_red < partial < 0.75 * full_red
+    assert np.array_equal(result[:, 0], before[:, 0])  # mask 0: untouched
+    binary = rect_mask(scene.size, (55, 35, 105, 85))
+    outcome = run_local(
+        job_store, lambda s: submit_and_wait(s, edit_request(scene, "black and white", binary))
+    )
+    assert outcome.succeeded, outcome.job.error
+
+
 def bag_area(size: tuple[int, int] = (160, 120)) -> np.ndarray:
     """Where studio_scene draws the bag (its ellipse, a little inside the edge)."""
     mask = Image.new("L", size, 0)
