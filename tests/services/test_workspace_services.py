@@ -29,7 +29,11 @@ def test_open_run_a_job_and_close(data_root: Path) -> None:
         services = WorkspaceServices.open(store, thumbnails_dir=dirs.workspace().thumbs)
         await services.start()
         request = JobRequest(
-            CanvasEditInput(ImageInput.from_bytes(_png((200, 30, 30)), "photo"), "grayscale")
+            # A flat image has no main subject: without a mask the request names its scope.
+            CanvasEditInput(
+                ImageInput.from_bytes(_png((200, 30, 30)), "photo"),
+                "make the whole image grayscale",
+            )
         )
         job = await services.jobs.submit(request)
         outcome = await services.jobs.wait(job.id)

@@ -635,7 +635,13 @@ class ChatPanel(QWidget):
 
     def set_mask_hint(self, has_mask: bool) -> None:
         self.mask_hint.setText(
-            "Edits the painted area" if has_mask else "No mask: edits the whole image"
+            "Edits the painted area" if has_mask else "No mask: edits the main subject"
+        )
+        self.mask_hint.setToolTip(
+            "With Snap to edges on, the painted area is first fitted to the object's edges."
+            if has_mask
+            else "With nothing painted, colour and tone edits change the main subject (the "
+            "garment or product). Say “the whole image” or “the background” to change those."
         )
 
     def set_input_enabled(self, enabled: bool) -> None:

@@ -110,9 +110,7 @@ def test_create_edit_delete_and_undo_through_the_widgets(qtbot, app: App) -> Non
     qtbot.waitUntil(lambda: stored(app)[0].region == "Southern Europe")
 
 
-def test_undo_of_a_delete_restores_the_stored_profile_not_the_cards_copy(
-    qtbot, app: App
-) -> None:
+def test_undo_of_a_delete_restores_the_stored_profile_not_the_cards_copy(qtbot, app: App) -> None:
     """A delete that starts from a card's copy older than the store (an edit that finished a
     moment before) must bring back the edited profile on undo."""
     area = app.profiles_area
