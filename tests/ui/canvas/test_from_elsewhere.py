@@ -30,7 +30,6 @@ def test_another_devices_message_and_version_show_in_the_open_creation(
     assert asset is not None
     strip = area.version_strip
     versions_before = strip.count()
-    messages_before = len(area.chat.model.messages())
     # The conversation the designer has open (the other device wrote into the same one).
     conversation_id = area._conversation or None
 
