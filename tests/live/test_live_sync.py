@@ -388,7 +388,7 @@ def test_realtime_disabled_means_polling_as_before(
     assert failures and "RealtimeDisabledForTenant" in failures[0]
 
 
-def test_offline_start_polls_and_goes_live_when_the_server_is_back(
+def test_offline_start_polls_and_goes_live_when_the_server_is_back_after_many_failures(
     tmp_path: Path, gateway: Gateway, make_user: Callable[..., GatewayUser], gateway_db: str
 ) -> None:
     user = make_user()
@@ -398,7 +398,10 @@ def test_offline_start_polls_and_goes_live_when_the_server_is_back(
         try:
             await in_thread(gateway.stop)
             b.engine.start()
-            await asyncio.sleep(1.0)
+            live = b.engine.live
+            assert live is not None
+            # More failed attempts than the client library's 5 retries: we never give up.
+            await until(lambda: len(live.failures) >= 7, 15, "seven failed attempts")
             assert not b.engine.status.live
             await in_thread(gateway.start)
             await until(lambda: b.engine.status.live, 10, "live once the server is back")
