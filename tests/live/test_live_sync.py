@@ -412,3 +412,40 @@ def test_offline_start_polls_and_goes_live_when_the_server_is_back_after_many_fa
             await a.close()
 
     run(body)
+
+
+def test_idle_with_the_socket_up_only_safety_polls(
+    tmp_path: Path, gateway: Gateway, make_user: Callable[..., GatewayUser], gateway_db: str
+) -> None:
+    """Polling every 0.2 s but live: cycles come at the safety poll (1 s here, 5 min in the
+    app), not at the interval; once the socket is down, at the interval again."""
+    user = make_user()
+
+    async def body() -> tuple[int, int]:
+        b = await open_device(
+            tmp_path / "b",
+            gateway.url,
+            ANON_KEY,
+            user,
+            options=live_options(interval=0.2, safety_poll=1.0),
+        )
+        try:
+            await b.sync_until_quiet()
+            await start_live(b)
+            await asyncio.sleep(0.5)
+            before = b.session.connection.requests
+            await asyncio.sleep(3.0)
+            live_requests = b.session.connection.requests - before
+            gateway.realtime.disabled = True  # rejoins are refused: it stays down
+            await in_thread(gateway.realtime.drop_sockets)
+            await until(lambda: not b.engine.status.live, 5, "the socket lost")
+            await asyncio.sleep(0.3)
+            before = b.session.connection.requests
+            await asyncio.sleep(3.0)
+            return live_requests, b.session.connection.requests - before
+        finally:
+            await b.close()
+
+    live_requests, polling_requests = run(body)
+    assert live_requests <= 4  # about one safety poll a second
+    assert polling_requests >= 8  # about five a second, less the cycle time
