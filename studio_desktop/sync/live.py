@@ -80,6 +80,7 @@ class LiveOptions:
     safety_poll: float = 300.0  # the engine's interval while the socket is up
     lag_retry: float = 0.25  # first wait before pulling again for a hint not yet pullable
     lag_retry_max: float = 5.0
+    lag_give_up: float = 120.0  # a transaction held open this long: leave it to the polls
     token_margin: float = 120.0  # refresh the session this long before its token expires
 
 
@@ -154,6 +155,7 @@ class LiveSync:
         self._debounce: asyncio.TimerHandle | None = None
         self._lag: asyncio.TimerHandle | None = None
         self._lag_delay = self.options.lag_retry
+        self._lag_since: float | None = None
         self._session_changed = asyncio.Event()
         #: The highest transaction id hinted and not yet known to be pulled.
         self.pending_xid: int | None = None
@@ -216,8 +218,16 @@ class LiveSync:
         if self.pending_xid is None:
             return
         position = cursor_xid(cursor)
-        if ok and position is not None and position > self.pending_xid:
+        now = time.monotonic()
+        if self._lag_since is None:
+            self._lag_since = now
+        if (ok and position is not None and position > self.pending_xid) or (
+            now - self._lag_since > self.options.lag_give_up
+        ):
+            # Pulled (or held back so long by some open transaction that the normal polls
+            # and the next hints will bring it): stop asking.
             self.pending_xid = None
+            self._lag_since = None
             self._lag_delay = self.options.lag_retry
             return
         if self._lag is None:

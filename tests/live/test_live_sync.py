@@ -449,3 +449,35 @@ def test_idle_with_the_socket_up_only_safety_polls(
     live_requests, polling_requests = run(body)
     assert live_requests <= 4  # about one safety poll a second
     assert polling_requests >= 8  # about five a second, less the cycle time
+
+
+def test_a_hint_for_a_change_held_back_by_an_older_transaction_is_pulled_once_it_ends(
+    tmp_path: Path, gateway: Gateway, make_user: Callable[..., GatewayUser], gateway_db: str
+) -> None:
+    """A pull only returns entries below the oldest running transaction. An older transaction
+    held open elsewhere hides the hinted change from the first pull; B keeps pulling (with
+    backoff) until its cursor is past the hinted xid, instead of waiting for its 30 s poll."""
+    user = make_user()
+
+    async def body() -> tuple[bool, float]:
+        b = await open_device(tmp_path / "b", gateway.url, ANON_KEY, user, options=live_options())
+        older = psycopg.connect(gateway_db)
+        try:
+            await b.sync_until_quiet()
+            await start_live(b)
+            await asyncio.sleep(0.3)
+            older.execute("SELECT pg_current_xact_id()")  # an xid below the change's
+            await in_thread(insert_profiles, gateway_db, user.id, 1, False)
+            await asyncio.sleep(1.0)
+            early = converged(b, gateway_db, user.id)
+            older.commit()
+            ended = time.monotonic()
+            await until(lambda: converged(b, gateway_db, user.id), 3, "the held-back change")
+            return early, time.monotonic() - ended
+        finally:
+            older.close()
+            await b.close()
+
+    early, after_end = run(body)
+    assert early is False  # really held back
+    assert after_end < 1.5  # lag_retry_max is 0.5 s here
