@@ -48,6 +48,10 @@ from studio_desktop.sync.errors import SyncError
 from studio_desktop.sync.session import SessionManager, SessionRecord
 
 log = logging.getLogger(__name__)
+# The client library logs every failed connection attempt as an ERROR; offline, that is one a
+# minute in the designer's log for something that is expected and handled here (and logged at
+# INFO by the supervisor). Keep its warnings and worse that are not about connecting.
+logging.getLogger("realtime._async.client").setLevel(logging.CRITICAL)
 
 HINT_EVENT = "changes"
 
@@ -115,6 +119,17 @@ class _Client(AsyncRealtimeClient):
         await super()._on_connect()
 
 
+async def _finish(*tasks: asyncio.Task[Any]) -> None:
+    """Cancel ``tasks`` and wait until they have ended. Cancelling again matters: Python
+    3.11's ``asyncio.wait_for`` can swallow a cancellation that arrives just as the awaited
+    thing completes, and a loop that swallowed it would otherwise run on for ever."""
+    pending = {t for t in tasks if not t.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _done, pending = await asyncio.wait(pending, timeout=0.5)
+
+
 class _Down(Exception):  # noqa: N818 (a state, not an error)
     def __init__(self, reason: str, *, refused: bool = False, token: bool = False) -> None:
         super().__init__(reason)
@@ -148,6 +163,7 @@ class LiveSync:
         self._wake = wake
         self._set_live = set_live
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._client: _Client | None = None
         self._down: asyncio.Future[_Down] | None = None
         self._replies: dict[str, asyncio.Future[None]] = {}
@@ -174,17 +190,17 @@ class LiveSync:
         if self._task is not None and not self._task.done():
             return
         loop = loop or asyncio.get_running_loop()
+        self._stopping = False
         self.session.changed.connect(self._on_session_changed)
         self._task = loop.create_task(self._supervise(), name="studio-live-sync")
 
     async def stop(self) -> None:
         with contextlib.suppress(ValueError):
             self.session.changed.disconnect(self._on_session_changed)
+        self._stopping = True
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await _finish(task)
         for handle in (self._debounce, self._lag):
             if handle is not None:
                 handle.cancel()
@@ -289,7 +305,7 @@ class LiveSync:
     async def _supervise(self) -> None:
         attempt = 0
         force_refresh = False
-        while True:
+        while not self._stopping:
             if not self.session.signed_in:
                 self._session_changed.clear()
                 await self._session_changed.wait()
@@ -366,14 +382,12 @@ class LiveSync:
         await asyncio.wait_for(joined, self.options.join_timeout)
         self._mark(True)
         self._request_pull()  # catch up on whatever happened before the join
-        refresher = loop.create_task(self._keep_token_fresh())
+        refresher = loop.create_task(self._keep_token_fresh(client))
         beater = loop.create_task(self._heartbeats(client))
         try:
             return await self._down
         finally:
-            for task in (refresher, beater):
-                task.cancel()
-            await asyncio.gather(refresher, beater, return_exceptions=True)
+            await _finish(refresher, beater)
 
     @staticmethod
     def _join_problem(reason: str) -> _Down:
@@ -387,7 +401,7 @@ class LiveSync:
 
     async def _heartbeats(self, client: _Client) -> None:
         loop = asyncio.get_running_loop()
-        while True:
+        while self._client is client and not self._stopping:
             await asyncio.sleep(self.options.heartbeat_interval)
             self._ref += 1
             ref = f"live-hb-{self._ref}"
@@ -423,8 +437,8 @@ class LiveSync:
             if reply is not None and not reply.done():
                 reply.set_result(None)
 
-    async def _keep_token_fresh(self) -> None:
-        while True:
+    async def _keep_token_fresh(self, client: _Client) -> None:
+        while self._client is client and not self._stopping:
             record = self.session.record
             if record is None:
                 self._fail(_Down("signed out"))

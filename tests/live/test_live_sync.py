@@ -21,7 +21,7 @@ from studio_desktop.sync.live import LiveOptions
 from tests.stack.gateway import ANON_KEY, Gateway
 from tests.stack.gateway_fixtures import GatewayUser
 from tests.sync.factories import add_profile
-from tests.sync.helpers import FAST_RETRY, Device, mirror_rows, open_device, run, server_rows
+from tests.sync.helpers import FAST_RETRY, Device, mirror_rows, open_device, server_rows
 
 pytestmark = [pytest.mark.pg, pytest.mark.gateway]
 
@@ -36,6 +36,32 @@ FAST_LIVE = LiveOptions(
     lag_retry=0.1,
     lag_retry_max=0.5,
 )
+
+
+def run(body: Callable[[], Any], timeout: float = 90.0) -> Any:
+    """Run an async test body on a fresh loop; if it hangs, say where every task is."""
+
+    async def bounded() -> Any:
+        task = asyncio.ensure_future(body())
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            stacks = []
+            for other in asyncio.all_tasks():
+                chain, awaited = [], other.get_coro()
+                while awaited is not None:
+                    frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+                    if frame is not None:
+                        chain.append(f"{frame.f_code.co_name}:{frame.f_lineno}")
+                    awaited = getattr(awaited, "cr_await", None) or getattr(
+                        awaited, "gi_yieldfrom", None
+                    )
+                stacks.append(f"{other.get_name()}: {' -> '.join(chain)}")
+            print("HUNG TASKS:\n" + "\n".join(stacks), flush=True)
+            task.cancel()
+            raise AssertionError("the test body hung:\n" + "\n".join(stacks))
+        return task.result()
+
+    return asyncio.run(bounded())
 
 
 def live_options(interval: float = 30.0, **live: Any) -> SyncOptions:
@@ -481,3 +507,27 @@ def test_a_hint_for_a_change_held_back_by_an_older_transaction_is_pulled_once_it
     early, after_end = run(body)
     assert early is False  # really held back
     assert after_end < 1.5  # lag_retry_max is 0.5 s here
+
+
+def test_a_channel_error_is_rejoined_with_a_catch_up_pull(
+    tmp_path: Path, gateway: Gateway, make_user: Callable[..., GatewayUser], gateway_db: str
+) -> None:
+    user = make_user()
+
+    async def body() -> int:
+        b = await open_device(tmp_path / "b", gateway.url, ANON_KEY, user, options=live_options())
+        try:
+            await b.sync_until_quiet()
+            await start_live(b)
+            live = b.engine.live
+            assert live is not None
+            wakes = live.wakes
+            assert await in_thread(gateway.realtime.crash_channels) == 1
+            await in_thread(insert_profiles, gateway_db, user.id, 2, False)  # meanwhile
+            await until(lambda: live.connects >= 2 and b.engine.status.live, 10, "rejoined")
+            await until(lambda: converged(b, gateway_db, user.id), 5, "convergence")
+            return live.wakes - wakes
+        finally:
+            await b.close()
+
+    assert run(body) >= 1

@@ -419,3 +419,21 @@ def test_supabase_py_realtime_client_subscribes_and_receives(
     assert any(s[0] == "anon" and s[1].startswith("CHANNEL_ERROR") for s in states)
     deliveries = [d for d in gateway.realtime.deliveries if d.topic == f"sync:{owner.id}"]
     assert [d.subscriber for d in deliveries] == [owner.id]
+
+
+def test_a_crashed_channel_sends_phx_error_with_its_join_ref(
+    gateway: Gateway, make_user: Callable[..., GatewayUser]
+) -> None:
+    user = make_user()
+    topic = f"realtime:sync:{user.id}"
+
+    async def go() -> dict[str, Any]:
+        async with websockets.connect(ws_url(gateway)) as ws:
+            await ws.send(join_frame(f"sync:{user.id}", token_for(gateway, user), ref="4"))
+            await recv(ws)
+            loop = asyncio.get_running_loop()
+            assert await loop.run_in_executor(None, gateway.realtime.crash_channels) == 1
+            return await recv(ws)
+
+    assert run(go()) == {"topic": topic, "event": "phx_error", "payload": {}, "ref": "4"}
+    assert gateway.realtime.joined(f"sync:{user.id}") == 0

@@ -33,8 +33,10 @@ what this one answers:
   publication, so each gets the ``system`` error the real server pushes in that case.
 
 Faults (``gateway.realtime``): :meth:`RealtimeService.drop_sockets` (abort every socket, as a
-network cut), ``stall_heartbeats`` (heartbeats are read but never answered, the socket stays
-open: a stuck server), ``disabled`` (every join answers ``RealtimeDisabledForTenant``).
+network cut), :meth:`RealtimeService.crash_channels` (``phx_error`` on every joined channel, as
+when a channel process dies), ``stall_heartbeats`` (heartbeats are read but never answered,
+the socket stays open: a stuck server), ``disabled`` (every join answers
+``RealtimeDisabledForTenant``).
 Counters: :attr:`RealtimeService.deliveries` (who received which broadcast), ``frames_in`` /
 ``frames_out``, and :meth:`RealtimeService.socket_count`.
 """
@@ -172,6 +174,28 @@ class RealtimeService:
     def drop_sockets(self) -> int:
         """Abort every open socket now (TCP reset, no close frame); returns how many."""
         return self.gw.call(self._abort_all())
+
+    def crash_channels(self) -> int:
+        """Every joined channel's process "crashes": Phoenix sends ``phx_error`` (ref = the
+        join ref) and the channel is gone; the socket stays open. Returns how many."""
+        return self.gw.call(self._crash_all())
+
+    async def _crash_all(self) -> int:
+        crashed = 0
+        for sock in list(self._sockets):
+            for channel in list(sock.channels.values()):
+                self._forget(sock, channel)
+                await self._send(
+                    sock,
+                    {
+                        "topic": channel.topic,
+                        "event": "phx_error",
+                        "payload": {},
+                        "ref": channel.join_ref,
+                    },
+                )
+                crashed += 1
+        return crashed
 
     def socket_count(self) -> int:
         return len(self._sockets)
