@@ -147,6 +147,7 @@ class SyncEngine:
         self._stopping = False
         self.live: LiveSync | None = None
         self._live_up = False
+        self._hinted = False  # the wake came from the live hint debouncer: no second debounce
         store.outbox.changed.connect(self._on_outbox_changed)
 
     # ------------------------------------------------------------------ status
@@ -327,7 +328,7 @@ class SyncEngine:
         if self.options.live is not None and not self.store.is_local:
             self.live = LiveSync(
                 self.session,
-                wake=self.sync_now,
+                wake=self._pull_soon,
                 set_live=self._set_live,
                 fresh=self._fresh_session,  # type: ignore[arg-type]
                 options=self.options.live,
@@ -357,6 +358,11 @@ class SyncEngine:
         self._status.update(live=up)
         if not up:
             self.sync_now()
+
+    def _pull_soon(self) -> None:
+        """A live hint burst is over (already debounced): a cycle now."""
+        self._hinted = True
+        self.sync_now()
 
     async def _fresh_session(self, force: bool) -> object:
         async with self._lock:  # never two refreshes of one refresh token at once
@@ -389,7 +395,8 @@ class SyncEngine:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._delay())
             if self._stopping:
                 break
-            if self.options.wake_debounce > 0:
+            hinted, self._hinted = self._hinted, False
+            if self.options.wake_debounce > 0 and not hinted:
                 await asyncio.sleep(self.options.wake_debounce)
 
     async def stop(self) -> None:

@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 logging.getLogger("realtime._async.client").setLevel(logging.CRITICAL)
 
 HINT_EVENT = "changes"
+#: A connection that lived this long resets the reconnect backoff; a socket that keeps dying
+#: sooner (a stuck server that accepts joins) backs off further each time.
+STABLE_SECONDS = 60.0
 
 
 def topic_for(user_id: str) -> str:
@@ -176,6 +179,7 @@ class LiveSync:
         #: The highest transaction id hinted and not yet known to be pulled.
         self.pending_xid: int | None = None
         self.up = False
+        self._up_since = 0.0
         #: Emitted with True when the channel is joined, False when it is lost.
         self.changed: Event[bool] = Event("live.changed")
         # Counters (tests and benchmarks).
@@ -314,17 +318,20 @@ class LiveSync:
                 record = await self._fresh_record(force_refresh)
                 force_refresh = False
                 down = await self._run_once(record)
+            except _Down as exc:  # the join was refused (and why)
+                down = exc
             except SyncError as exc:  # offline, or the session cannot be refreshed now
                 down = _Down(f"no fresh session: {exc.message}")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # websocket/handshake errors, timeouts
                 down = _Down(f"{type(exc).__name__}: {exc}")
-            was_up = self.up
+            was_up, up_for = self.up, time.monotonic() - self._up_since
             await self._drop_client()
             self._mark(False)
             if was_up:
-                attempt = 0
+                if up_for >= STABLE_SECONDS:
+                    attempt = 0  # it had worked for a while: try again soon
                 self._request_pull()  # polling takes over now, starting with a pull
             self.failures.append(down.reason)
             log.info("live sync down (%s); polling meanwhile", down.reason)
@@ -380,6 +387,7 @@ class LiveSync:
 
         await asyncio.wait_for(channel.subscribe(on_state), self.options.join_timeout)
         await asyncio.wait_for(joined, self.options.join_timeout)
+        self._up_since = time.monotonic()
         self._mark(True)
         self._request_pull()  # catch up on whatever happened before the join
         refresher = loop.create_task(self._keep_token_fresh(client))
