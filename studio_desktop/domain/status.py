@@ -50,6 +50,7 @@ class SyncStatus:
     bytes_down: int = 0  # bytes downloaded in this cycle so far
     last_error: str | None = None  # the last problem, readable (kept until a cycle succeeds)
     rejected: tuple[str, ...] = ()  # rows from the server that could not be stored, and why
+    live: bool = False  # Realtime is joined: changes from elsewhere arrive in seconds
 
     def __post_init__(self) -> None:
         if min(self.done, self.total, self.queued, self.uploading, self.downloading) < 0:

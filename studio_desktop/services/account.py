@@ -56,6 +56,7 @@ from studio_desktop.store.workspace import (
 from studio_desktop.sync.account_move import LocalItems, local_items, move_local_items
 from studio_desktop.sync.connection import ConnectionConfig
 from studio_desktop.sync.engine import CycleReport, SyncEngine, SyncOptions
+from studio_desktop.sync.live import LiveOptions
 from studio_desktop.sync.project_check import ProjectCheck, check_project
 from studio_desktop.sync.session import SessionManager, make_session
 
@@ -276,7 +277,8 @@ class AccountService:
         self.dirs = dirs
         self.executor = executor
         self.keyring_backend = keyring_backend
-        self.sync_options = sync_options
+        # The app syncs live (Realtime as a hint to pull) unless told otherwise.
+        self.sync_options = sync_options or SyncOptions(live=LiveOptions())
         self.connect_timeout = connect_timeout
         self.registry = Registry.load(dirs.root / REGISTRY_FILE)
         self.current: OpenWorkspace | None = None

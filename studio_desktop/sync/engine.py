@@ -44,6 +44,7 @@ from studio_desktop.sync.errors import (
     SyncError,
     TransientError,
 )
+from studio_desktop.sync.live import LiveOptions, LiveSync
 from studio_desktop.sync.pull import Puller, PullReport
 from studio_desktop.sync.push import DEFAULT_BATCH_ROWS, Pusher, PushReport
 from studio_desktop.sync.retry import Requester, RetryPolicy, Sleep
@@ -68,6 +69,8 @@ class SyncOptions:
     pull_page_size: int = 1000
     select_page_size: int = 1000
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: Supabase Realtime as a hint to pull (``sync/live.py``); None = poll only.
+    live: LiveOptions | None = None
 
 
 @dataclass(slots=True)
@@ -142,6 +145,9 @@ class SyncEngine:
         self._last_saved = float("-inf")
         self._last_pending = -1
         self._stopping = False
+        self.live: LiveSync | None = None
+        self._live_up = False
+        self._hinted = False  # the wake came from the live hint debouncer: no second debounce
         store.outbox.changed.connect(self._on_outbox_changed)
 
     # ------------------------------------------------------------------ status
@@ -319,6 +325,16 @@ class SyncEngine:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task = self._loop.create_task(self._run(), name="studio-sync-engine")
+        if self.options.live is not None and not self.store.is_local:
+            self.live = LiveSync(
+                self.session,
+                wake=self._pull_soon,
+                set_live=self._set_live,
+                fresh=self._fresh_session,  # type: ignore[arg-type]
+                options=self.options.live,
+                rng=self.rng,
+            )
+            self.live.start(self._loop)
 
     def sync_now(self) -> None:
         """Ask for a cycle soon; safe from any thread."""
@@ -334,8 +350,30 @@ class SyncEngine:
         if grew:
             self.sync_now()
 
+    # ------------------------------------------------------------------ live
+    def _set_live(self, up: bool) -> None:
+        """The live socket came up (only a safety poll now) or went down (poll again at the
+        normal interval, starting at once)."""
+        self._live_up = up
+        self._status.update(live=up)
+        if not up:
+            self.sync_now()
+
+    def _pull_soon(self) -> None:
+        """A live hint burst is over (already debounced): a cycle now."""
+        self._hinted = True
+        self.sync_now()
+
+    async def _fresh_session(self, force: bool) -> object:
+        async with self._lock:  # never two refreshes of one refresh token at once
+            if force:
+                return await self.session.refresh()
+            return await self.session.ensure_fresh()
+
     def _delay(self) -> float:
         if self._failures == 0:
+            if self._live_up and self.options.live is not None:
+                return max(self.options.interval, self.options.live.safety_poll)
             return self.options.interval
         ceiling = min(
             self.options.backoff_max, self.options.backoff_min * (2 ** (self._failures - 1))
@@ -349,18 +387,24 @@ class SyncEngine:
             self._wake.clear()
             report = await self.run_cycle()
             self._last_pending = self._status.current.queued
+            if self.live is not None:
+                self.live.after_cycle(report.ok, report.pull.cursor if report.pull else None)
             if report.exception is not None:
                 log.error("sync cycle bug: %r", report.exception)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._delay())
             if self._stopping:
                 break
-            if self.options.wake_debounce > 0:
+            hinted, self._hinted = self._hinted, False
+            if self.options.wake_debounce > 0 and not hinted:
                 await asyncio.sleep(self.options.wake_debounce)
 
     async def stop(self) -> None:
         """Stop the background cycles (a running cycle is cancelled; nothing is lost)."""
         self._stopping = True
+        live, self.live = self.live, None
+        if live is not None:
+            await live.stop()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

@@ -94,6 +94,7 @@ class PullReport:
     resynced: bool = False
     requests: int = 0
     rows_listed: int = 0
+    cursor: str | None = None  # where the pull stopped (the stored cursor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,7 @@ class Puller:
                     await asyncio.gather(upcoming, return_exceptions=True)
                 raise
             cursor = page.cursor
+            report.cursor = cursor
             if upcoming is None:
                 return
             page = await upcoming

@@ -164,7 +164,14 @@ def bench_sync_engine(bench: Bench) -> None:
 
 
 #: The suite's figures, in order. The sync engine's figures are appended here.
-FIGURES: list[Callable[[Bench], None]] = [bench_feed_page, bench_sync_engine]
+def bench_live_sync(bench: Bench) -> None:
+    """Realtime as a hint to pull: propagation, pulls per burst, idle cost (live_figures)."""
+    from tests.bench.live_figures import bench_live
+
+    bench_live(bench)
+
+
+FIGURES: list[Callable[[Bench], None]] = [bench_feed_page, bench_sync_engine, bench_live_sync]
 
 
 def run(bench: Bench) -> None:

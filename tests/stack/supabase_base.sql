@@ -359,3 +359,95 @@ ALTER FUNCTION storage.search(text, text, int, int, int, text, text, text) OWNER
 GRANT EXECUTE ON FUNCTION storage.foldername(text), storage.filename(text), storage.extension(text),
   storage.search(text, text, int, int, int, text, text, text)
   TO postgres, anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------- realtime (Supabase Realtime)
+-- What the Realtime server's tenant migrations leave in every project's database (read in
+-- supabase/realtime, lib/realtime/tenants/repo/migrations): the realtime schema, the
+-- partitioned realtime.messages table that Broadcast authorization and Broadcast from the
+-- database go through (RLS on, owned by supabase_realtime_admin), realtime.topic(), and
+-- realtime.send(); plus the supabase_realtime publication that every project has (empty until
+-- a project adds tables for Postgres Changes). Realtime creates one partition per day itself;
+-- here a default partition stands in for them.
+DO $realtime_roles$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supabase_realtime_admin') THEN
+    CREATE ROLE supabase_realtime_admin NOINHERIT NOLOGIN NOREPLICATION;
+  END IF;
+END
+$realtime_roles$;
+
+CREATE SCHEMA IF NOT EXISTS realtime;
+GRANT USAGE ON SCHEMA realtime TO postgres, anon, authenticated, service_role;
+
+CREATE TABLE realtime.messages (
+  topic text NOT NULL,
+  extension text NOT NULL,
+  payload jsonb,
+  event text,
+  private boolean DEFAULT false,
+  updated_at timestamp NOT NULL DEFAULT now(),
+  inserted_at timestamp NOT NULL DEFAULT now(),
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  binary_payload bytea,
+  CONSTRAINT messages_payload_exclusive CHECK (payload IS NULL OR binary_payload IS NULL),
+  PRIMARY KEY (id, inserted_at)
+) PARTITION BY RANGE (inserted_at);
+CREATE TABLE realtime.messages_default PARTITION OF realtime.messages DEFAULT;
+CREATE INDEX messages_inserted_at_topic_index ON realtime.messages (inserted_at DESC, topic)
+  WHERE extension = 'broadcast' AND private IS TRUE;
+ALTER TABLE realtime.messages ENABLE ROW LEVEL SECURITY;
+GRANT SELECT, INSERT, UPDATE ON realtime.messages TO postgres, anon, authenticated, service_role;
+ALTER TABLE realtime.messages OWNER TO supabase_realtime_admin;
+
+CREATE OR REPLACE FUNCTION realtime.topic() RETURNS text
+LANGUAGE sql STABLE
+AS $$ SELECT nullif(current_setting('realtime.topic', true), '')::text $$;
+
+CREATE OR REPLACE FUNCTION realtime.send(payload jsonb, event text, topic text,
+                                         private boolean DEFAULT true) RETURNS void
+AS $$
+DECLARE
+  generated_id uuid;
+  final_payload jsonb;
+BEGIN
+  BEGIN
+    generated_id := gen_random_uuid();
+    IF payload ? 'id' THEN
+      final_payload := payload;
+    ELSE
+      final_payload := jsonb_set(payload, '{id}', to_jsonb(generated_id));
+    END IF;
+    EXECUTE format('SET LOCAL realtime.topic TO %L', topic);
+    INSERT INTO realtime.messages (id, payload, event, topic, private, extension)
+    VALUES (generated_id, final_payload, event, topic, private, 'broadcast');
+  EXCEPTION
+    WHEN OTHERS THEN
+      RAISE WARNING 'WarnSendingBroadcastMessage: %', SQLERRM;
+  END;
+END;
+$$
+LANGUAGE plpgsql;
+ALTER FUNCTION realtime.topic() OWNER TO supabase_realtime_admin;
+ALTER FUNCTION realtime.send(jsonb, text, text, boolean) OWNER TO supabase_realtime_admin;
+
+DO $publication$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'supabase_realtime') THEN
+    CREATE PUBLICATION supabase_realtime;
+  END IF;
+END
+$publication$;
+
+-- TEST STACK ONLY (not on Supabase): the real Realtime server reads new realtime.messages rows
+-- from a logical replication slot; the test gateway, which has no slot (wal_level is replica
+-- here), is told about them by NOTIFY at commit, in commit order, and reads each row by id.
+CREATE OR REPLACE FUNCTION realtime.test_stack_notify() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  PERFORM pg_notify('test_stack_realtime_messages', NEW.id::text || ' ' || NEW.inserted_at::text);
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER test_stack_notify AFTER INSERT ON realtime.messages
+  FOR EACH ROW EXECUTE FUNCTION realtime.test_stack_notify();

@@ -8,13 +8,18 @@ touches the rows on screen. The view paints nothing itself (the
 :class:`~studio_desktop.ui.history.delegate.JobDelegate` does); it remembers where a press
 happened so a drag knows which image it started on, and hands the drag to the area
 (``drag_handler``), which builds the file list.
+
+Rows inserted above what the designer is looking at (a job pulled from another device, which
+sorts above older ones) would push the rows on screen down; the view scrolls by the inserted
+height so the same rows stay where they were. At the very top it does not: there the new job
+simply appears first. Selection is kept by Qt (persistent indexes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QPoint, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView, QWidget
 
@@ -49,6 +54,36 @@ class FeedView(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.press_pos = QPoint()
         self.drag_handler: DragHandler | None = None
+        self._anchor: tuple[QPersistentModelIndex, int] | None = None
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        old = self.model()
+        if old is not None:
+            old.rowsAboutToBeInserted.disconnect(self._remember_anchor)
+            old.rowsInserted.disconnect(self._keep_anchor)
+        super().setModel(model)
+        if model is not None:
+            model.rowsAboutToBeInserted.connect(self._remember_anchor)
+            model.rowsInserted.connect(self._keep_anchor)
+
+    def _remember_anchor(self, parent: QModelIndex, first: int, _last: int) -> None:
+        self._anchor = None
+        if parent.isValid() or self.verticalScrollBar().value() == 0:
+            return
+        top = self.indexAt(self.viewport().rect().topLeft())
+        if top.isValid() and first <= top.row():
+            self._anchor = (QPersistentModelIndex(top), self.visualRect(top).top())
+
+    def _keep_anchor(self, _parent: QModelIndex, _first: int, _last: int) -> None:
+        anchor, self._anchor = self._anchor, None
+        if anchor is None or not anchor[0].isValid():
+            return
+        self.updateGeometries()  # the scroll range must include the new rows first
+        index = self.model().index(anchor[0].row(), anchor[0].column())
+        shift = self.visualRect(index).top() - anchor[1]
+        if shift:
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.value() + shift)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.press_pos = event.position().toPoint()

@@ -4,6 +4,8 @@
     Offline · 3 changes waiting                          (account, no server)
     Syncing 4 of 10 [=====     ]                         (progress; "Syncing…" if no total)
     Up to date at 14:05                                  (last sync in local time)
+    Up to date at 14:05 · live                           (signed in: changes from elsewhere
+    Up to date at 14:05 · polling                         arrive in seconds / every 30 s)
     Sign in to sync · 3 changes waiting                  (session expired)
     ⚠ 2 not synced                                       (parked changes; click for the reasons)
 
@@ -53,6 +55,13 @@ def format_time(moment: datetime, now: datetime | None = None) -> str:
 
 def describe(status: SyncStatus) -> tuple[str, str, str | None]:
     """(icon name, the line shown, the icon's tone) for a status."""
+    name, line, tone = _describe_state(status)
+    if status.account and status.state in (SyncState.UP_TO_DATE, SyncState.SYNCING):
+        line += " · live" if status.live else " · polling"
+    return name, line, tone
+
+
+def _describe_state(status: SyncStatus) -> tuple[str, str, str | None]:
     match status.state:
         case SyncState.LOCAL:
             return "local", "Local workspace", None
@@ -91,6 +100,13 @@ def tooltip_for(status: SyncStatus) -> str:
             lines.append("Sending your changes and fetching new ones.")
         case SyncState.UP_TO_DATE:
             lines.append("Everything is synced.")
+            if status.account:
+                lines.append(
+                    "Live: changes from your other devices and the web app appear within seconds."
+                    if status.live
+                    else "Polling: changes from your other devices and the web app are fetched "
+                    "every 30 seconds (live updates are not available right now)."
+                )
         case SyncState.NEEDS_SIGN_IN:
             lines.append("Your session has ended. Sign in again (Account menu) to resume syncing.")
     if status.detail:

@@ -37,6 +37,7 @@ from .common import json_response
 from .db import Database
 from .errors import AuthError, GatewayError
 from .faults import DEFAULT_SEED, Decision, Faults, LoggedRequest, RequestLog
+from .realtime import RealtimeService
 from .rest import RestService
 from .storage import BlobStore, StorageService
 
@@ -100,6 +101,8 @@ class Gateway:
         self._auth = AuthService(self)
         self._rest = RestService(self)
         self._storage = StorageService(self, self.blobs)
+        #: Supabase Realtime's websocket (see :mod:`.realtime`): faults and counters.
+        self.realtime = RealtimeService(self)
 
     def _default_auth_settings(self) -> AuthSettings:
         return AuthSettings(
@@ -178,6 +181,7 @@ class Gateway:
         if self._loop is None:
             return
         self.call(self._stop())
+        self.call(self.realtime.close())
         if self._db_open:
             self.call(self.db.close())
             self._db_open = False
@@ -221,6 +225,7 @@ class Gateway:
             self.port = int(sock.getsockname()[1])
             site = web.SockSite(runner, sock)
             await site.start()
+            await self.realtime.start()
         except BaseException:
             sock.close()
             await runner.cleanup()
@@ -229,6 +234,7 @@ class Gateway:
 
     async def _stop(self) -> None:
         runner, self._runner = self._runner, None
+        await self.realtime.stop()
         if runner is not None:
             await runner.cleanup()
 
@@ -244,6 +250,7 @@ class Gateway:
         self.auth_settings = self._default_auth_settings()
         self.limits = self._default_limits()
         self.set_clock_offset(0.0)
+        self.realtime.reset()
         self.start()
 
     def server_now(self) -> float:
@@ -289,6 +296,7 @@ class Gateway:
         app.add_routes(self._auth.routes())
         app.add_routes(self._rest.routes())
         app.add_routes(self._storage.routes())
+        app.add_routes(self.realtime.routes())
         return app
 
     def _error_response(self, request: web.Request, exc: GatewayError) -> web.Response:
