@@ -451,7 +451,8 @@ class LiveSync:
             if record is None:
                 self._fail(_Down("signed out"))
                 return
-            wait = record.expires_at - time.time() - self.options.token_margin
+            # On the server's clock: a computer whose clock is behind would refresh too late.
+            wait = record.expires_at - self.session.server_now() - self.options.token_margin
             await asyncio.sleep(max(1.0, wait))
             try:
                 # Emits session.changed when it refreshes -> set_auth on the socket.
