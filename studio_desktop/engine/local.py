@@ -20,6 +20,7 @@ event loop, with the cancel token checked between the steps.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -36,14 +37,14 @@ from studio_desktop.engine.inputs import (
     TryOnInput,
 )
 from studio_desktop.engine.recorder import JobStore
-from studio_desktop.imaging.cutout import extract_garment
 from studio_desktop.imaging.decode import DecodedImage, decode_image
-from studio_desktop.imaging.edits import apply_plan
 from studio_desktop.imaging.encode import EncodedImage, encode_auto, encode_image
-from studio_desktop.imaging.instructions import EditPlan, Unsupported, parse_instruction
-from studio_desktop.imaging.masks import mask_from_png
 from studio_desktop.imaging.operation_errors import EmptyMaskError, MaskRequiredError
-from studio_desktop.imaging.pack import DETAIL, render_pack
+
+# OpenCV and NumPy (the cutout, the edits, masks and the pack renderer) and the instruction
+# parser are imported by the steps that use them: the app opens its workspace without them.
+if TYPE_CHECKING:
+    from studio_desktop.imaging.instructions import EditPlan
 
 TRYON_NEEDS_REMOTE = (
     "Virtual try-on needs the studio's generation service; it cannot run on this computer. "
@@ -62,6 +63,8 @@ LOCAL_PACK_ANGLES = (Angle.FRONT, Angle.BACK, Angle.DETAIL)
 
 def default_cut(photo: bytes) -> bytes:
     """The garment of a product photo as a transparent PNG, cropped to the garment."""
+    from studio_desktop.imaging.cutout import extract_garment
+
     decoded = decode_image(photo)
     cutout = extract_garment(decoded.image)
     return encode_image(cutout.image, "PNG").data
@@ -74,6 +77,8 @@ def default_render_pack(
     use_cutout: bool,
 ) -> list[Image.Image]:
     """:func:`render_pack` for the requested angles, in their order, same size and framing."""
+    from studio_desktop.imaging.pack import DETAIL, render_pack
+
     extras = [DETAIL] if DETAIL in angles else []
     views = render_pack(garments, background, use_cutout=use_cutout, extras=extras)
     return [views[str(angle)] for angle in angles]
@@ -105,6 +110,8 @@ class LocalEngine:
 
     # ------------------------------------------------------------------ canvas_edit
     async def _canvas_edit(self, job: CanvasEditInput, ctx: JobContext) -> JobResult:
+        from studio_desktop.imaging.instructions import Unsupported, parse_instruction
+
         parsed = parse_instruction(job.instruction)
         if isinstance(parsed, Unsupported):
             raise UnsupportedInstructionError(parsed.reply)
@@ -118,10 +125,10 @@ class LocalEngine:
         if job.mask is not None:
             ctx.progress(0.2, "Reading the mask")
             mask_bytes = await ctx.read_image(job.mask)
-            mask = await ctx.run_blocking("mask", mask_from_png, mask_bytes, decoded.image.size)
+            mask = await ctx.run_blocking("mask", _mask_from_png, mask_bytes, decoded.image.size)
         ctx.progress(0.3, plan.describe())
         try:
-            edited = await ctx.run_blocking("edit", apply_plan, decoded.image, mask, plan)
+            edited = await ctx.run_blocking("edit", _apply_plan, decoded.image, mask, plan)
         except EmptyMaskError as exc:
             raise UnsupportedInstructionError(exc.message) from exc
         ctx.progress(0.85, "Saving the new version")
@@ -186,6 +193,18 @@ class LocalEngine:
             encoded = await ctx.run_blocking("encode", encode_auto, image)
             outputs.append(_output(encoded, OutputKind.IMAGE, angle=angle))
         return JobResult(outputs=tuple(outputs), cache_hits=hits)
+
+
+def _mask_from_png(data: bytes, size: tuple[int, int]) -> Image.Image:
+    from studio_desktop.imaging.masks import mask_from_png
+
+    return mask_from_png(data, size)
+
+
+def _apply_plan(image: Image.Image, mask: Image.Image | None, plan: EditPlan) -> Image.Image:
+    from studio_desktop.imaging.edits import apply_plan
+
+    return apply_plan(image, mask, plan)
 
 
 def _encode_like(image: Image.Image, source_mime: str) -> EncodedImage:

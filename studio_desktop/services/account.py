@@ -27,34 +27,43 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import logging
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-from keyring.backend import KeyringBackend
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from studio_desktop.domain.errors import ExternalError, ValidationError
 from studio_desktop.domain.status import SyncState, SyncStatus
-from studio_desktop.engine.remote import RemoteEngine
-from studio_desktop.engine.remote_api import GenerationApiClient
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.store.blobcache import DEFAULT_BUDGET_BYTES
-from studio_desktop.store.locations import LOCAL_WORKSPACE, DataDirs, account_key
+from studio_desktop.store.locations import (
+    LOCAL_WORKSPACE,
+    REGISTRY_FILE,
+    DataDirs,
+    account_key,
+)
 from studio_desktop.store.workspace import (
     MoveReport,
     Store,
     open_account_store,
     open_local_store,
 )
-from studio_desktop.sync.account_move import LocalItems, local_items, move_local_items
-from studio_desktop.sync.connection import ConnectionConfig
-from studio_desktop.sync.engine import CycleReport, SyncEngine, SyncOptions
-from studio_desktop.sync.session import SessionManager, make_session
+
+if TYPE_CHECKING:
+    # The sync and remote-engine stack (supabase-py, httpx, keyring) is imported where an
+    # account needs it, not at start: the local workspace's History shows without it.
+    from keyring.backend import KeyringBackend
+
+    from studio_desktop.engine.remote_api import GenerationApiClient
+    from studio_desktop.sync.account_move import LocalItems
+    from studio_desktop.sync.engine import CycleReport, SyncEngine, SyncOptions
+    from studio_desktop.sync.session import SessionManager
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,7 +71,6 @@ T = TypeVar("T")
 #: their operations end), so nothing reads a closed store.
 BeforeClose = Callable[[], Awaitable[None]]
 
-REGISTRY_FILE = "workspaces.json"
 LOCAL_LABEL = "Local workspace"
 
 
@@ -359,7 +367,8 @@ class AccountService:
                 await self._io(self.registry.save)
                 return SignInOutcome(current, None)
             if current is not None and current.is_local:
-                found = await self._io(local_items, current.store)
+                move = await self._import("studio_desktop.sync.account_move")
+                found = await self._io(move.local_items, current.store)
                 items = None if found.empty else found
             await self._close_current(before_close)
             workspace = await self._open_or_local(key)
@@ -371,10 +380,11 @@ class AccountService:
             current = self.current
             if current is None or current.is_local:
                 raise AccountError("Open your account's workspace to move the local items in.")
+            move = await self._import("studio_desktop.sync.account_move")
             local = await self._io(open_local_store, self.dirs)
             try:
                 engine = current.engine if not current.not_syncing_reason else None
-                return await move_local_items(local, current.store, engine)
+                return await move.move_local_items(local, current.store, engine)
             finally:
                 await self._io(local.close)
 
@@ -430,6 +440,14 @@ class AccountService:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, lambda: fn(*args))
 
+    async def _import(self, name: str) -> Any:
+        """The module ``name``, imported on a worker thread (the sync stack takes a few hundred
+        milliseconds to import; the window stays responsive meanwhile)."""
+        module = sys.modules.get(name)
+        if module is None:
+            module = await self._io(importlib.import_module, name)
+        return module
+
     async def _session(self, url: str) -> SessionManager:
         session = self._sessions.get(url)
         if session is not None:
@@ -437,8 +455,12 @@ class AccountService:
         anon_key = self.registry.projects.get(url)
         if anon_key is None:
             raise AccountError("Connect to this Supabase project again (its key is not known).")
-        config = ConnectionConfig(url, anon_key, connect_timeout=self.connect_timeout)
-        session = make_session(config, self.dirs.root / "secrets", backend=self.keyring_backend)
+        connection = await self._import("studio_desktop.sync.connection")
+        sessions = await self._import("studio_desktop.sync.session")
+        config = connection.ConnectionConfig(url, anon_key, connect_timeout=self.connect_timeout)
+        session = sessions.make_session(
+            config, self.dirs.root / "secrets", backend=self.keyring_backend
+        )
         self._sessions[url] = session
         await session.restore()
         return session
@@ -506,7 +528,10 @@ class AccountService:
             return
         session = await self._session(account.project_url)
         workspace.session = session
-        workspace.engine = SyncEngine(workspace.store, session, options=self.sync_options)
+        sync_engine = await self._import("studio_desktop.sync.engine")
+        workspace.engine = sync_engine.SyncEngine(
+            workspace.store, session, options=self.sync_options
+        )
         await self._start_sync(workspace)
 
     async def _start_sync(self, workspace: OpenWorkspace) -> None:
@@ -541,6 +566,9 @@ class AccountService:
 
         async def refresh() -> str:
             return (await session.refresh()).access_token
+
+        from studio_desktop.engine.remote import RemoteEngine
+        from studio_desktop.engine.remote_api import GenerationApiClient
 
         client = GenerationApiClient(self.remote_api_url, token, refresh)
         workspace.api_client = client
