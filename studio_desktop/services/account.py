@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from studio_desktop.domain.errors import ExternalError, ValidationError
 from studio_desktop.domain.status import SyncState, SyncStatus
+from studio_desktop.services.jobs import WAITING_FOR_ENGINE
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.store.blobcache import DEFAULT_BUDGET_BYTES
 from studio_desktop.store.locations import (
@@ -423,9 +424,8 @@ class AccountService:
         if current is None:
             return None
         await current.drop_remote_engine()
-        if choice != "remote":
-            return None
-        return self._add_remote_engine(current)
+        reason = self._add_remote_engine(current)
+        return reason if choice == "remote" else None
 
     # ------------------------------------------------------------------ closing
     async def aclose(self, *, before_close: BeforeClose | None = None) -> None:
@@ -545,19 +545,27 @@ class AccountService:
             )
             return
         workspace.not_syncing_reason = None
-        if self.engine_choice == "remote":
-            self._add_remote_engine(workspace)
+        # Also when new jobs prefer the local engine: a try-on only runs on the studio's.
+        self._add_remote_engine(workspace)
         engine.start()
         engine.sync_now()
 
     def _add_remote_engine(self, workspace: OpenWorkspace) -> str | None:
+        """The studio's engine for this workspace when it can be used (signed in, the API's
+        URL set); it runs the jobs that ask for it, and new jobs prefer it when the user chose
+        it. Returns why it cannot be added, else ``None``."""
         session = workspace.session
+        jobs = workspace.services.jobs
         if workspace.is_local or session is None or not session.signed_in:
+            jobs.waiting_message = WAITING_FOR_ENGINE
             return (
                 "The studio's generation service needs a signed-in account; new jobs use the "
                 "local engine meanwhile."
             )
         if not self.remote_api_url:
+            jobs.waiting_message = (
+                "Waiting for the studio's engine — set its address in Settings (Engine)"
+            )
             return "Set the generation API's URL in Settings to use the remote engine."
 
         def token() -> str:
@@ -572,5 +580,7 @@ class AccountService:
 
         client = GenerationApiClient(self.remote_api_url, token, refresh)
         workspace.api_client = client
-        workspace.services.set_remote_engine(RemoteEngine(client))
+        workspace.services.set_remote_engine(
+            RemoteEngine(client), preferred=self.engine_choice == "remote"
+        )
         return None

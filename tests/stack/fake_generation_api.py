@@ -318,9 +318,11 @@ class FakeGenerationApi:
         *,
         background: str | None = None,
         reference: bytes | None = None,
+        profile_id: str | None = None,
     ) -> dict[str, Any]:
-        """Seed a profile as if another client had created it."""
-        profile_id = str(uuid.uuid4())
+        """Seed a profile as if another client had created it (``profile_id``: the id of a
+        profile the desktop made and the sync pushed, as the server's table would have it)."""
+        profile_id = profile_id or str(uuid.uuid4())
         now = datetime.now(UTC)
         path = None
         if reference is not None:
@@ -486,6 +488,13 @@ class FakeGenerationApi:
             if body.get("kind") not in KINDS:
                 raise ApiError(400, "invalid_request", "'kind' must be front or back.", "kind")
         else:
+            if api_type == "tryon" and not isinstance(body.get("garment"), dict):
+                raise ApiError(
+                    400,
+                    "invalid_request",
+                    "'garment' must be an object with a kind and an image.",
+                    "garment",
+                )
             garments = body.get("garments") if api_type == "pack" else [body.get("garment")]
             if not isinstance(garments, list) or not garments or len(garments) > 2:
                 raise ApiError(400, "invalid_request", "Give one or two garments.", "garments")
@@ -505,6 +514,13 @@ class FakeGenerationApi:
                     400, "invalid_request", "At most one front and one back garment.", "garments"
                 )
             profile_id = body.get("profileId")
+            if api_type == "tryon" and (not isinstance(profile_id, str) or not profile_id):
+                raise ApiError(
+                    400,
+                    "invalid_request",
+                    "'profileId' is required for a try-on.",
+                    "profileId",
+                )
             if api_type == "tryon" or profile_id is not None:
                 with self._lock:
                     profile = self.profiles.get(str(profile_id))
