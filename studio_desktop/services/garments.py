@@ -151,10 +151,10 @@ class GarmentService:
             raise ValidationError(
                 "Drop a photo of the garment's front or back first.", field="garment"
             )
+        garment = GarmentPhoto(_kind(kind), ImageInput.from_bytes(photo, "garment photo"))
         if self.queries.profile(profile_id) is None:
             raise ValidationError(
                 "This model profile no longer exists; choose another one.", field="profileId"
             )
-        garment = GarmentPhoto(_kind(kind), ImageInput.from_bytes(photo, "garment photo"))
         request = JobRequest(TryOnInput(garment, profile_id), ENGINE_REMOTE, wait_for_engine=True)
         return await self.jobs.submit(request)
