@@ -385,9 +385,14 @@ class AccountService:
             local = await self._io(open_local_store, self.dirs)
             try:
                 engine = current.engine if not current.not_syncing_reason else None
-                return await move.move_local_items(local, current.store, engine)
+                result = await move.move_local_items(local, current.store, engine)
             finally:
                 await self._io(local.close)
+            # Jobs that were waiting in the local workspace (a try-on made before signing in)
+            # are this account's now: they run here, once the move's push has sent what they
+            # refer to (their profile).
+            await current.services.jobs.resume_unfinished()
+            return result
 
     async def sign_out(self, *, before_close: BeforeClose | None = None) -> OpenWorkspace:
         """End the session of the connected project and go back to the local workspace."""
