@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtGui import QImage
 
 from studio_desktop.domain.models import Job, JobOutput, new_id
 from studio_desktop.domain.paths import job_output_ref
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.history import thumbnails
 from studio_desktop.ui.history.thumbnails import ThumbnailLoader, ThumbState
+from tests.imaging.garments import studio_sweep
 from tests.ui.history.conftest import WAIT_MS, jpeg
 
 pytestmark = pytest.mark.gui
@@ -149,3 +154,54 @@ def test_loads_run_on_the_loaders_own_threads_which_close_with_it(
         loader.close()
     assert names and all(name.startswith("thumbnails") for name in names)
     assert pool is not None and pool._shutdown  # type: ignore[attr-defined]
+
+
+def _ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM of the luma (11 x 11 Gaussian window, sigma 1.5, the usual constants)."""
+    a = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    b = cv2.cvtColor(b, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+    def blur(x: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(x, (11, 11), 1.5)
+
+    mu_a, mu_b = blur(a), blur(b)
+    var_a, var_b = blur(a * a) - mu_a**2, blur(b * b) - mu_b**2
+    cov = blur(a * b) - mu_a * mu_b
+    ssim = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
+        (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+    )
+    return float(ssim[5:-5, 5:-5].mean())
+
+
+def test_a_tile_matches_a_high_quality_reference(
+    services: WorkspaceServices, tmp_path: Path
+) -> None:
+    """The tile (Pillow Lanczos from the freshly rendered 256 px thumbnail, never read back from
+    its JPEG file) against the best the source allows: a full decode scaled straight to the
+    tile with Lanczos. A studio shot with fine texture, as a camera JPEG."""
+    shot = Image.fromarray(studio_sweep((2400, 1800)).photo)
+    source = tmp_path / "shot.jpg"
+    shot.save(source, "JPEG", quality=92)
+    reference = Image.open(source).convert("RGB")
+    reference.thumbnail((PX, PX), Image.Resampling.LANCZOS, reducing_gap=None)
+    store = services.store
+    job = Job(id=new_id(), user_id=store.user_id, type="product_pack", status="succeeded")
+    output_id = new_id()
+    ref = job_output_ref(store.user_id, job.id, output_id, "image/jpeg")
+    store.blobs.put(ref.bucket, ref.path, source.read_bytes(), "image/jpeg", upload=False)
+    output = JobOutput(
+        id=output_id, job_id=job.id, kind="image", mime_type="image/jpeg", storage_path=ref.path
+    )
+    loaded = thumbnails.load_thumbnail(store, services.thumbnails, output, PX)
+    assert loaded.state is ThumbState.READY and loaded.image is not None
+    image = loaded.image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height = image.width(), image.height()
+    assert (width, height) == reference.size
+    rows = np.frombuffer(bytes(image.constBits()), np.uint8).reshape(height, -1)
+    tile = rows[:, : width * 3].reshape(height, width, 3)
+    expected = np.asarray(reference)
+    mse = float(np.mean((tile.astype(np.float64) - expected) ** 2))
+    psnr = 10 * np.log10(255**2 / max(mse, 1e-9))
+    assert psnr >= 40.0, psnr
+    assert _ssim(tile, expected) >= 0.99
