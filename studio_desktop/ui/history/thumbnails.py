@@ -192,7 +192,12 @@ class ThumbnailLoader(QObject):
         self._paint = 0  # numbers the paints: requests made in one event-loop turn share one
         self._paint_open = False
         self._order = 0
-        self._in_flight: set[tuple[str, int]] = set()
+        #: Loads under way: key -> the paint that asked for it.
+        self._in_flight: dict[tuple[str, int], int] = {}
+        #: The newest paint of which a load has finished (its first tile is on screen).
+        self._served_paint = 0
+        #: A paint that found the loader idle (a new screen): its first tile is made alone.
+        self._head_start = 0
         self._requested_blobs: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._sizes: set[int] = set()  # tile sizes asked for (keys are (output id, size))
         self._pins: dict[str, bool] = {}  # "keep offline" changes made in this session
@@ -290,6 +295,8 @@ class ThumbnailLoader(QObject):
             # rest of the paint) belong to it, in order.
             self._paint += 1
             self._paint_open = True
+            if not self._pending and not self._in_flight:
+                self._head_start = self._paint
             asyncio.get_event_loop().call_soon(self._end_paint)
         self._order += 1
         self._pending[key] = (output, time.monotonic(), self._paint, self._order)
@@ -309,11 +316,20 @@ class ThumbnailLoader(QObject):
         stale: list[str] = []
         while self._pending and len(self._in_flight) < self.workers:
             key = self._next()
+            paint = self._pending[key][2]
+            if (
+                paint == self._head_start
+                and paint > self._served_paint
+                and paint in self._in_flight.values()
+            ):
+                # The first tile of a new screen is made alone, on a free core, so it shows as
+                # soon as it can; the rest of the screen follows on every core.
+                break
             output, wanted_at, _paint, _order = self._pending.pop(key)
             if now - wanted_at > STALE_SECONDS:
                 stale.append(key[0])  # scrolled past, most likely
                 continue
-            self._in_flight.add(key)
+            self._in_flight[key] = paint
             self._start(key, output)
         if stale:
             # Its row is repainted: if it is still on screen (a slow machine, not a scroll),
@@ -342,7 +358,7 @@ class ThumbnailLoader(QObject):
     def _finished(self, key: tuple[str, int], future: asyncio.Future[_Loaded]) -> None:
         if not shiboken6.isValid(self) or self._closed:
             return
-        self._in_flight.discard(key)
+        self._served_paint = max(self._served_paint, self._in_flight.pop(key, 0))
         self.loads += 1
         if future.cancelled():
             self._pump()

@@ -205,3 +205,26 @@ def test_a_tile_matches_a_high_quality_reference(
     psnr = 10 * np.log10(255**2 / max(mse, 1e-9))
     assert psnr >= 40.0, psnr
     assert _ssim(tile, expected) >= 0.99
+
+
+def test_the_first_tile_of_a_new_screen_is_made_alone_then_every_core_joins(
+    qtbot: Any,
+    services: WorkspaceServices,
+    outputs: list[JobOutput],
+    recorded: tuple[list[str], threading.Event],
+) -> None:
+    order, gate = recorded
+    loader = ThumbnailLoader(services.store, services.thumbnails, workers=3)
+    try:
+        for output in outputs:  # one paint of an idle loader: a new screen
+            loader.get(output, PX)
+        qtbot.wait(100)
+        assert order == [outputs[0].id]  # the others wait for the first tile
+        gate.set()
+        qtbot.waitUntil(
+            lambda: all(loader.peek(o.id, PX).state is ThumbState.READY for o in outputs),
+            timeout=WAIT_MS,
+        )
+        assert order[0] == outputs[0].id and sorted(order) == sorted(o.id for o in outputs)
+    finally:
+        loader.close()
