@@ -47,8 +47,6 @@ from studio_desktop.services.account import (
 from studio_desktop.services.imports import CreationResult
 from studio_desktop.ui.areas import AreaKey, AreaWidget, default_factory
 from studio_desktop.ui.bridge import EventBridge
-from studio_desktop.ui.dialogs.connect_dialog import ProjectConnection
-from studio_desktop.ui.dialogs.sign_in_dialog import Credentials
 from studio_desktop.ui.main_window import MainWindow
 from studio_desktop.ui.operations import event_loop, run_op, running_operations
 from studio_desktop.ui.preferences import EngineChoice, SettingsValues
@@ -58,6 +56,8 @@ from studio_desktop.ui.widgets.message_bar import MessageLevel
 
 if TYPE_CHECKING:
     from studio_desktop.services.samples import SamplesResult
+    from studio_desktop.ui.dialogs.connect_dialog import ProjectConnection
+    from studio_desktop.ui.dialogs.sign_in_dialog import Credentials
 
 log = logging.getLogger(__name__)
 
