@@ -311,7 +311,7 @@ class GarmentPanel(QFrame):
         title.setFont(scaled_font(self.font(), 1.25, bold=True))
         intro = QLabel(
             "Drop product photos of a garment to cut it out. The same photo is never cut "
-            "twice. Then build a product pack, or try the garment on, on a profile.",
+            "twice. Then build a product pack on a profile, or try the garment on one.",
             self,
         )
         intro.setWordWrap(True)
