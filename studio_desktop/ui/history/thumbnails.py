@@ -22,6 +22,7 @@ into ``dataChanged`` for the one row that shows it.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import os
 import time
@@ -189,6 +190,9 @@ class ThumbnailLoader(QObject):
         self._states: OrderedDict[tuple[str, int], Thumb] = OrderedDict()  # no-pixmap outcomes
         #: key -> (output, when asked, paint number, order within that paint)
         self._pending: dict[tuple[str, int], tuple[JobOutput, float, int, int]] = {}
+        #: The pending requests by (newest paint first, then the paint's order); entries of
+        #: requests asked again since (or served) are skipped when they come up.
+        self._queue: list[tuple[int, int, tuple[str, int]]] = []
         self._paint = 0  # numbers the paints: requests made in one event-loop turn share one
         self._paint_open = False
         self._order = 0
@@ -269,6 +273,7 @@ class ThumbnailLoader(QObject):
         self._lru_bytes = 0
         self._states.clear()
         self._pending.clear()
+        self._queue.clear()
 
     def close(self) -> None:
         """Stop loading (the area is going away); late results are ignored."""
@@ -300,14 +305,25 @@ class ThumbnailLoader(QObject):
             asyncio.get_event_loop().call_soon(self._end_paint)
         self._order += 1
         self._pending[key] = (output, time.monotonic(), self._paint, self._order)
+        heapq.heappush(self._queue, (-self._paint, self._order, key))
+        if len(self._queue) > 4 * len(self._pending) + 256:  # mostly outdated entries
+            self._queue = [(-p, o, k) for k, (_out, _t, p, o) in self._pending.items()]
+            heapq.heapify(self._queue)
         self._pump()
 
     def _end_paint(self) -> None:
         self._paint_open = False
 
-    def _next(self) -> tuple[str, int]:
+    def _next(self) -> tuple[str, int] | None:
         """The request to serve next: of the newest paint, the one it asked for first."""
-        return max(self._pending, key=lambda k: (self._pending[k][2], -self._pending[k][3]))
+        queue = self._queue
+        while queue:
+            negative_paint, order, key = queue[0]
+            entry = self._pending.get(key)
+            if entry is not None and entry[2] == -negative_paint and entry[3] == order:
+                return key
+            heapq.heappop(queue)  # asked again since (a newer entry exists), or served
+        return None
 
     def _pump(self) -> None:
         if self._closed:
@@ -316,6 +332,8 @@ class ThumbnailLoader(QObject):
         stale: list[str] = []
         while self._pending and len(self._in_flight) < self.workers:
             key = self._next()
+            if key is None:
+                break
             paint = self._pending[key][2]
             if (
                 paint == self._head_start
@@ -325,15 +343,17 @@ class ThumbnailLoader(QObject):
                 # The first tile of a new screen is made alone, on a free core, so it shows as
                 # soon as it can; the rest of the screen follows on every core.
                 break
+            heapq.heappop(self._queue)
             output, wanted_at, _paint, _order = self._pending.pop(key)
             if now - wanted_at > STALE_SECONDS:
-                stale.append(key[0])  # scrolled past, most likely
-                continue
+                if paint == self._paint:
+                    stale.append(key[0])  # asked by the last paint: may still be on screen
+                continue  # asked only by older paints: scrolled past
             self._in_flight[key] = paint
             self._start(key, output)
         if stale:
-            # Its row is repainted: if it is still on screen (a slow machine, not a scroll),
-            # that paint asks for it again, now as the newest request; if not, nothing happens.
+            # A request of the last paint that waited too long (a slow machine, not a scroll):
+            # its row is repainted; if it is on screen that paint asks for it again.
             asyncio.get_event_loop().call_soon(self._repaint, stale)
 
     def _repaint(self, output_ids: list[str]) -> None:
