@@ -260,7 +260,6 @@ def run(argv: Sequence[str]) -> int:
     wait_for_first_paint(window, FIRST_PAINT_WAIT_MS)
 
     # ---- 2. the event loop, behind the painted window.
-    gc.enable()
     rotate_log_file()
     import asyncio
     import contextlib
@@ -343,8 +342,11 @@ async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any
     """Behind the already painted window: load the account, sync and engine stack, then open
     the last used workspace. Returns the app controller (``None`` if it could not be built).
 
-    The stack (supabase-py, httpx, OpenCV, NumPy: most of the start-up time) is imported on a
-    worker thread, so the window stays responsive meanwhile. When the
+    The services' stack is imported on a worker thread, so the window stays responsive
+    meanwhile (supabase-py, httpx, OpenCV and NumPy are not part of it: the modules that need
+    them import them on first use), while another worker checks the last workspace's database
+    (:func:`~studio_desktop.store.recovery.precheck`). The garbage collector stays off until the
+    workspace is shown. When the
     workspace is open, the objects made so far are frozen out of the garbage collector's full
     collections: walking them cost 50-70 ms pauses while scrolling the feed.
     """
@@ -355,24 +357,42 @@ async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any
     from studio_desktop.ui.crash import report_crash
 
     loop = asyncio.get_running_loop()
+    # The last workspace's integrity check (SQLite, GIL released) runs beside the import.
+    checking = loop.run_in_executor(executor, _precheck_last_workspace, dirs)
     try:
-        module = await loop.run_in_executor(
-            executor, importlib.import_module, "studio_desktop.ui.app_controller"
-        )
-        from studio_desktop.services.account import AccountService
+        try:
+            module = await loop.run_in_executor(
+                executor, importlib.import_module, "studio_desktop.ui.app_controller"
+            )
+            from studio_desktop.services.account import AccountService
 
-        controller = module.AppController(window, AccountService(dirs, executor=executor))
-    except Exception as error:
-        report_crash(error, window)
-        return None
+            controller = module.AppController(window, AccountService(dirs, executor=executor))
+        except Exception as error:
+            report_crash(error, window)
+            return None
+        try:
+            await controller.start()
+            log.info("the workspace is open")
+        except ExternalError as error:
+            log.warning("the workspace could not be opened: %s", error.message)
+            window.show_external_error(error)
+        except Exception as error:
+            report_crash(error, window)
+        await checking
+        # No collection first (it cost ~25 ms before the first page): start-up makes little
+        # garbage, and what there is stays frozen with the rest.
+        gc.freeze()
+        return controller
+    finally:
+        # Off since the start (the import and the first page only add objects); on from here.
+        gc.enable()
+
+
+def _precheck_last_workspace(dirs: DataDirs) -> None:
+    from studio_desktop.store.locations import last_workspace_key
+    from studio_desktop.store.workspace import precheck_workspace
+
     try:
-        await controller.start()
-        log.info("the workspace is open")
-    except ExternalError as error:
-        log.warning("the workspace could not be opened: %s", error.message)
-        window.show_external_error(error)
-    except Exception as error:
-        report_crash(error, window)
-    gc.collect()
-    gc.freeze()
-    return controller
+        precheck_workspace(dirs, last_workspace_key(dirs))
+    except Exception:  # a hint only: the open checks the file itself
+        log.debug("the early integrity check failed", exc_info=True)

@@ -21,7 +21,7 @@ from studio_desktop.domain.models import GarmentCutout, new_id
 from studio_desktop.domain.paths import cutout_ref
 from studio_desktop.engine.base import JobContext
 from studio_desktop.engine.recorder import JobStore, image_size
-from studio_desktop.imaging.cutout import source_hash as photo_hash
+from studio_desktop.imaging.hashing import source_hash as photo_hash
 
 T = TypeVar("T")
 

@@ -42,3 +42,25 @@ class JobCanceledError(ExternalError):
 
     def __init__(self, message: str = "Canceled.") -> None:
         super().__init__(message)
+
+
+class EngineUnavailableError(ExternalError):
+    """The engine cannot be reached now (no network, the session needs a new sign-in).
+
+    A job that waits for its engine (``waitForEngine``) goes back to ``queued`` and runs again
+    when the engine can be used: after ``retry_after`` seconds, or, when that is ``None``, once
+    the engine is set up again (a new sign-in). Any other job fails with ``message``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        retryable: bool = True,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.retryable = retryable
+        self.code = code

@@ -251,6 +251,9 @@ class JobRequest:
     input: JobInput
     engine: str = ENGINE_LOCAL
     context: Mapping[str, Any] = field(default_factory=dict)
+    #: When the engine is not there (no account, offline), the job waits for it, queued, instead
+    #: of failing: a try-on only the studio's engine can run is kept until it can.
+    wait_for_engine: bool = False
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -268,6 +271,8 @@ class JobRequest:
         out["attempt"] = attempt
         if self.context:
             out["context"] = dict(self.context)
+        if self.wait_for_engine:
+            out["waitForEngine"] = True
         return out
 
 
@@ -331,7 +336,17 @@ def request_from_row(job_type: str, input_json: Mapping[str, Any]) -> JobRequest
         )
     if not isinstance(context, Mapping):
         context = {}
-    return JobRequest(job_input, engine=str(engine), context=context)
+    return JobRequest(
+        job_input,
+        engine=str(engine),
+        context=context,
+        wait_for_engine=waits_for_engine(data),
+    )
+
+
+def waits_for_engine(input_json: Mapping[str, Any] | None) -> bool:
+    """Whether a job waits for its engine when it is not available (see :class:`JobRequest`)."""
+    return (input_json or {}).get("waitForEngine") is True
 
 
 def attempt_of(input_json: Mapping[str, Any] | None) -> int:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -46,13 +47,10 @@ from studio_desktop.engine.inputs import (
     TryOnInput,
 )
 from studio_desktop.engine.recorder import JobStore
-from studio_desktop.imaging.cutout import extract_garment
 from studio_desktop.imaging.decode import DecodedImage, decode_image
-from studio_desktop.imaging.edits import apply_plan
 from studio_desktop.imaging.encode import EncodedImage, encode_auto, encode_image
 from studio_desktop.imaging.errors import OperationCancelledError
 from studio_desktop.imaging.instructions import (
-    EditPlan,
     Scope,
     Unsupported,
     no_mask_reply,
@@ -60,15 +58,17 @@ from studio_desktop.imaging.instructions import (
     scope_of,
     subject_name,
 )
-from studio_desktop.imaging.masks import mask_from_png
 from studio_desktop.imaging.operation_errors import (
     EmptyMaskError,
     MaskRequiredError,
     NoGarmentFoundError,
     NotAProductPhotoError,
 )
-from studio_desktop.imaging.pack import DETAIL, render_pack
-from studio_desktop.imaging.subject import background_mask, subject_mask
+
+# OpenCV and NumPy (the cutout, the edits, masks, the subject finder and the pack renderer) are
+# imported by the steps that use them: the app opens its workspace without them.
+if TYPE_CHECKING:
+    from studio_desktop.imaging.instructions import EditPlan
 
 NO_SUBJECT_REPLY = (
     "No area painted, and I could not find one main subject on a plain background in this "
@@ -94,6 +94,8 @@ LOCAL_PACK_ANGLES = (Angle.FRONT, Angle.BACK, Angle.DETAIL)
 def default_cut(photo: bytes) -> bytes:
     """The garment of a product photo as a transparent PNG, cropped to the garment."""
     decoded = decode_image(photo)
+    from studio_desktop.imaging.cutout import extract_garment
+
     cutout = extract_garment(decoded.image)
     return encode_image(cutout.image, "PNG").data
 
@@ -105,6 +107,8 @@ def default_render_pack(
     use_cutout: bool,
 ) -> list[Image.Image]:
     """:func:`render_pack` for the requested angles, in their order, same size and framing."""
+    from studio_desktop.imaging.pack import DETAIL, render_pack
+
     extras = [DETAIL] if DETAIL in angles else []
     views = render_pack(garments, background, use_cutout=use_cutout, extras=extras)
     return [views[str(angle)] for angle in angles]
@@ -149,14 +153,14 @@ class LocalEngine:
         if job.mask is not None:
             ctx.progress(0.2, "Reading the mask")
             mask_bytes = await ctx.read_image(job.mask)
-            mask = await ctx.run_blocking("mask", mask_from_png, mask_bytes, decoded.image.size)
+            mask = await ctx.run_blocking("mask", _mask_from_png, mask_bytes, decoded.image.size)
         reply = f"Done: {plan.describe()}"
         if mask is None:
             # Nothing painted: the main subject, the background or everything, as asked.
             scope = scope_of(job.instruction)
             if scope is not Scope.WHOLE:
                 ctx.progress(0.2, "Finding the main subject")
-                find = subject_mask if scope is Scope.SUBJECT else background_mask
+                find = _subject_mask if scope is Scope.SUBJECT else _background_mask
                 try:
                     mask = await ctx.run_blocking("subject", find, decoded.image)
                 except (NoGarmentFoundError, NotAProductPhotoError) as exc:
@@ -170,7 +174,7 @@ class LocalEngine:
             loop.call_soon_threadsafe(ctx.progress, 0.3 + 0.54 * fraction, describe)
 
         edit = functools.partial(
-            apply_plan, progress=report, is_cancelled=lambda: ctx.cancel.canceled
+            _apply_plan, progress=report, is_cancelled=lambda: ctx.cancel.canceled
         )
         try:
             edited = await ctx.run_blocking("edit", edit, decoded.image, mask, plan)
@@ -270,3 +274,34 @@ def _cutout_output(cutout: Cutout, kind: str) -> ProducedOutput:
         ref=ObjectRef(cutout.row.storage_bucket, cutout.row.storage_path),
         blob=BlobState.CACHED,
     )
+
+
+def _mask_from_png(data: bytes, size: tuple[int, int]) -> Image.Image:
+    from studio_desktop.imaging.masks import mask_from_png
+
+    return mask_from_png(data, size)
+
+
+def _apply_plan(
+    image: Image.Image,
+    mask: Image.Image | None,
+    plan: EditPlan,
+    *,
+    progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> Image.Image:
+    from studio_desktop.imaging.edits import apply_plan
+
+    return apply_plan(image, mask, plan, progress=progress, is_cancelled=is_cancelled)
+
+
+def _subject_mask(image: Image.Image) -> Image.Image:
+    from studio_desktop.imaging.subject import subject_mask
+
+    return subject_mask(image)
+
+
+def _background_mask(image: Image.Image) -> Image.Image:
+    from studio_desktop.imaging.subject import background_mask
+
+    return background_mask(image)

@@ -33,8 +33,15 @@ from studio_desktop.store.repository import Repository, model_from_sql
 
 _TRANSITIONS: dict[str, frozenset[str]] = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELED, JobStatus.FAILED}),
+    # running -> queued: its engine could not be reached, the job waits for it (waitForEngine).
     JobStatus.RUNNING: frozenset(
-        {JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED}
+        {
+            JobStatus.RUNNING,
+            JobStatus.SUCCEEDED,
+            JobStatus.FAILED,
+            JobStatus.CANCELED,
+            JobStatus.QUEUED,
+        }
     ),
     JobStatus.FAILED: frozenset({JobStatus.QUEUED}),
     JobStatus.CANCELED: frozenset({JobStatus.QUEUED}),

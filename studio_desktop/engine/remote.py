@@ -23,6 +23,7 @@ from studio_desktop.domain.paths import ObjectRef, StoragePathError, validate_pa
 from studio_desktop.engine.base import BlobState, JobContext, JobResult, ProducedOutput
 from studio_desktop.engine.cancel import CancelToken
 from studio_desktop.engine.errors import (
+    EngineUnavailableError,
     JobCanceledError,
     JobFailedError,
     UnsupportedInstructionError,
@@ -43,10 +44,16 @@ from studio_desktop.engine.remote_api import (
     GenerationApiClient,
     Operation,
     RemoteApiError,
+    RemoteAuthError,
 )
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: Client error codes meaning the service could not be reached at all (after the retries).
+UNREACHABLE_CODES = frozenset({"network", "timeout"})
+#: When a job that waits for the engine tries again after the service could not be reached.
+UNREACHABLE_RETRY_SECONDS = 30.0
 
 #: Share of the progress bar for sending the request and for downloading the results.
 _SEND_SHARE = 0.05
@@ -72,7 +79,21 @@ class RemoteEngine:
     async def run(self, job_input: JobInput, ctx: JobContext) -> JobResult:
         try:
             return await self._run(job_input, ctx)
+        except RemoteAuthError as exc:
+            # The session needs a new sign-in: a job that waits for the engine waits for it.
+            raise EngineUnavailableError(
+                exc.message, retry_after=None, retryable=exc.retryable, code=exc.code
+            ) from exc
         except RemoteApiError as exc:
+            if exc.code in UNREACHABLE_CODES:
+                # Offline, or the service does not answer: tried again in a while (an operation
+                # already started is polled again then, never started twice).
+                raise EngineUnavailableError(
+                    exc.message,
+                    retry_after=UNREACHABLE_RETRY_SECONDS,
+                    retryable=exc.retryable,
+                    code=exc.code,
+                ) from exc
             raise JobFailedError(exc.message, retryable=exc.retryable, code=exc.code) from exc
 
     async def _run(self, job_input: JobInput, ctx: JobContext) -> JobResult:

@@ -34,6 +34,7 @@ from studio_desktop.engine.base import (
 )
 from studio_desktop.engine.cancel import CancelToken
 from studio_desktop.engine.errors import (
+    EngineUnavailableError,
     JobCanceledError,
     JobFailedError,
     UnsupportedInstructionError,
@@ -54,6 +55,10 @@ class JobOutcome:
     reply_text: str | None = None
     retryable: bool = False
     cache_hits: int = 0
+    #: The run could not start or reach its engine and the job waits for it (status queued):
+    #: why, in a sentence, and when to try again (``None``: when the engine is set up again).
+    waiting: str | None = None
+    retry_after: float | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -98,6 +103,8 @@ class JobRunner:
             return await self._end(job_id, hooks, JobStatus.FAILED, exc.message)
         engine = self.engines.get(request.engine)
         if engine is None:
+            if request.wait_for_engine:
+                return await self._wait(job_id, hooks, _no_engine_message(request.engine), None)
             return await self._end(
                 job_id, hooks, JobStatus.FAILED, _no_engine_message(request.engine)
             )
@@ -128,6 +135,12 @@ class JobRunner:
             cancel.raise_if_canceled()
         except JobCanceledError:
             return await self._end(job_id, hooks, JobStatus.CANCELED, None)
+        except EngineUnavailableError as exc:
+            if request.wait_for_engine and not cancel.canceled:
+                return await self._wait(job_id, hooks, exc.message, exc.retry_after)
+            return await self._end(
+                job_id, hooks, JobStatus.FAILED, exc.message, retryable=exc.retryable
+            )
         except UnsupportedInstructionError as exc:
             return await self._end(
                 job_id, hooks, JobStatus.FAILED, exc.message, reply_text=exc.reply_text
@@ -170,6 +183,14 @@ class JobRunner:
         job = await self._io(self.store.update_job, job_id, status=status, error=error)
         hooks.on_change(job)
         return JobOutcome(job, reply_text=reply_text, retryable=retryable)
+
+    async def _wait(
+        self, job_id: str, hooks: RunHooks, reason: str, retry_after: float | None
+    ) -> JobOutcome:
+        """Back to ``queued`` (its operation id kept, to be polled again): the job waits."""
+        job = await self._io(self.store.update_job, job_id, status=JobStatus.QUEUED, error=None)
+        hooks.on_change(job)
+        return JobOutcome(job, waiting=reason, retry_after=retry_after)
 
     async def _read_image(self, image: ImageInput) -> bytes:
         if image.data is not None:

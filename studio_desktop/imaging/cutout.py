@@ -35,7 +35,6 @@ frame (:class:`NotAProductPhotoError`).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import cv2
@@ -89,11 +88,6 @@ class Cutout:
     @property
     def alpha(self) -> Image.Image:
         return self.image.getchannel("A")
-
-
-def source_hash(data: bytes) -> str:
-    """SHA-256 hex digest of the source bytes: with user and kind, the cutout cache key."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def extract_garment(image: ImageLike) -> Cutout:

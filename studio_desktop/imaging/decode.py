@@ -48,7 +48,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
-import numpy as np
 from PIL import (
     BmpImagePlugin,
     GifImagePlugin,
@@ -564,6 +563,8 @@ def _to_8bit_rgb(im: Image.Image, icc: bytes | None) -> Image.Image:
 
 def _wide_to_l(im: Image.Image) -> Image.Image:
     """16-bit or 32-bit integer / float greyscale -> 8-bit ``L`` (16-bit range scaled by 1/257)."""
+    import numpy as np  # here, not at the top: decoding a JPEG or PNG never needs NumPy
+
     arr = np.asarray(im)
     if im.mode == "F":
         values = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)

@@ -58,11 +58,19 @@ def render_thumbnail(
     Refusals are those of :func:`~studio_desktop.imaging.decode.decode_image` (typed
     :class:`~studio_desktop.imaging.errors.ImageError`).
     """
+    return _render(source, size, name=name, max_pixels=max_pixels)[1]
+
+
+def _render(
+    source: bytes | Path, size: int, *, name: str | None, max_pixels: int
+) -> tuple[Image.Image, EncodedImage]:
+    """The thumbnail, decoded (as made) and encoded."""
     _check_size(size)
     decoded = decode_reduced(source, size, max_pixels=max_pixels, name=name, digest=False)
     image = decoded.image
     image.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    return encode_image(image, "WEBP" if decoded.has_alpha else "JPEG", quality=PREVIEW)
+    encoded = encode_image(image, "WEBP" if decoded.has_alpha else "JPEG", quality=PREVIEW)
+    return image, encoded
 
 
 def make_thumbnail(
@@ -107,6 +115,29 @@ class ThumbnailCache:
         Raises the decoder's :class:`~studio_desktop.imaging.errors.ImageError` for a source
         that is not an acceptable image.
         """
+        return self._get_or_make(source, size, sha256=sha256, name=name)[0]
+
+    def get_or_make_image(
+        self,
+        source: bytes | Path,
+        size: int,
+        *,
+        sha256: str | None = None,
+        name: str | None = None,
+    ) -> tuple[Path, Image.Image]:
+        """:meth:`get_or_make`, with the thumbnail's pixels: a thumbnail made by this call is
+        returned as rendered (its file is not read back), a cached one is decoded from its file.
+        For a screen of new photos this saves a decode per tile."""
+        path, image = self._get_or_make(source, size, sha256=sha256, name=name)
+        if image is None:
+            with Image.open(path) as cached:
+                cached.load()
+                image = cached.convert("RGBA" if "A" in cached.getbands() else "RGB")
+        return path, image
+
+    def _get_or_make(
+        self, source: bytes | Path, size: int, *, sha256: str | None, name: str | None
+    ) -> tuple[Path, Image.Image | None]:
         _check_size(size)
         data: bytes | None = None
         if sha256 is None:
@@ -115,15 +146,15 @@ class ThumbnailCache:
         key = self._key(sha256, size)
         found = self._lookup(key)
         if found is not None:
-            return found
+            return found, None
         with self._locks[hash(key) % _LOCK_STRIPES]:
             found = self._lookup(key)
             if found is not None:
-                return found
+                return found, None
             if data is None:
                 data = _read(source, name)
-            thumbnail = render_thumbnail(data, size, name=name, max_pixels=self.max_pixels)
-            return self._store(key, thumbnail)
+            image, thumbnail = _render(data, size, name=name, max_pixels=self.max_pixels)
+            return self._store(key, thumbnail), image
 
     def get(self, sha256: str, size: int) -> Path | None:
         """The cached thumbnail of the source with this hash, or None (never makes one)."""

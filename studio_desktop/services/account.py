@@ -29,36 +29,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import logging
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-from keyring.backend import KeyringBackend
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from studio_desktop.domain.errors import ExternalError, ValidationError
 from studio_desktop.domain.status import SyncState, SyncStatus
-from studio_desktop.engine.remote import RemoteEngine
-from studio_desktop.engine.remote_api import GenerationApiClient
+from studio_desktop.services.jobs import WAITING_FOR_ENGINE
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.store.blobcache import DEFAULT_BUDGET_BYTES
-from studio_desktop.store.locations import LOCAL_WORKSPACE, DataDirs, account_key
+from studio_desktop.store.locations import (
+    LOCAL_WORKSPACE,
+    REGISTRY_FILE,
+    DataDirs,
+    account_key,
+)
 from studio_desktop.store.workspace import (
     MoveReport,
     Store,
     open_account_store,
     open_local_store,
 )
-from studio_desktop.sync.account_move import LocalItems, local_items, move_local_items
-from studio_desktop.sync.connection import ConnectionConfig
-from studio_desktop.sync.engine import CycleReport, SyncEngine, SyncOptions
-from studio_desktop.sync.live import LiveOptions
-from studio_desktop.sync.project_check import ProjectCheck, check_project
-from studio_desktop.sync.session import SessionManager, make_session
+
+if TYPE_CHECKING:
+    # The sync and remote-engine stack (supabase-py, httpx, keyring) is imported where an
+    # account needs it, not at start: the local workspace's History shows without it.
+    from keyring.backend import KeyringBackend
+
+    from studio_desktop.engine.remote_api import GenerationApiClient
+    from studio_desktop.sync.account_move import LocalItems
+    from studio_desktop.sync.engine import CycleReport, SyncEngine, SyncOptions
+    from studio_desktop.sync.project_check import ProjectCheck
+    from studio_desktop.sync.session import SessionManager
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,7 +75,6 @@ T = TypeVar("T")
 #: their operations end), so nothing reads a closed store.
 BeforeClose = Callable[[], Awaitable[None]]
 
-REGISTRY_FILE = "workspaces.json"
 LOCAL_LABEL = "Local workspace"
 
 
@@ -278,7 +286,8 @@ class AccountService:
         self.executor = executor
         self.keyring_backend = keyring_backend
         # The app syncs live (Realtime as a hint to pull) unless told otherwise.
-        self.sync_options = sync_options or SyncOptions(live=LiveOptions())
+        #: ``None``: the defaults, with live sync (Realtime hints) on.
+        self.sync_options = sync_options
         self.connect_timeout = connect_timeout
         self.registry = Registry.load(dirs.root / REGISTRY_FILE)
         self.current: OpenWorkspace | None = None
@@ -332,7 +341,10 @@ class AccountService:
         :func:`~studio_desktop.sync.project_check.check_project`): raises a
         :class:`ProjectCheckError` naming the field to fix, or returns ``checked=False`` when
         offline."""
-        return await check_project(url, anon_key, timeout=max(self.connect_timeout, 1.0) + 3.0)
+        project_check = await self._import("studio_desktop.sync.project_check")
+        return await project_check.check_project(
+            url, anon_key, timeout=max(self.connect_timeout, 1.0) + 3.0
+        )
 
     def project_checked(self, url: str) -> bool:
         return url.rstrip("/") not in self.registry.unchecked
@@ -387,7 +399,8 @@ class AccountService:
                 await self._io(self.registry.save)
                 return SignInOutcome(current, None)
             if current is not None and current.is_local:
-                found = await self._io(local_items, current.store)
+                move = await self._import("studio_desktop.sync.account_move")
+                found = await self._io(move.local_items, current.store)
                 items = None if found.empty else found
             await self._close_current(before_close)
             workspace = await self._open_or_local(key)
@@ -408,12 +421,18 @@ class AccountService:
             current = self.current
             if current is None or current.is_local:
                 raise AccountError("Open your account's workspace to move the local items in.")
+            move = await self._import("studio_desktop.sync.account_move")
             local = await self._io(open_local_store, self.dirs)
             try:
                 engine = current.engine if not current.not_syncing_reason else None
-                return await move_local_items(local, current.store, engine)
+                result = await move.move_local_items(local, current.store, engine)
             finally:
                 await self._io(local.close)
+            # Jobs that were waiting in the local workspace (a try-on made before signing in)
+            # are this account's now: they run here, once the move's push has sent what they
+            # refer to (their profile).
+            await current.services.jobs.resume_unfinished()
+            return result
 
     async def sign_out(self, *, before_close: BeforeClose | None = None) -> OpenWorkspace:
         """End the session of the connected project and go back to the local workspace."""
@@ -450,9 +469,8 @@ class AccountService:
         if current is None:
             return None
         await current.drop_remote_engine()
-        if choice != "remote":
-            return None
-        return self._add_remote_engine(current)
+        reason = self._add_remote_engine(current)
+        return reason if choice == "remote" else None
 
     # ------------------------------------------------------------------ closing
     async def aclose(self, *, before_close: BeforeClose | None = None) -> None:
@@ -467,6 +485,14 @@ class AccountService:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, lambda: fn(*args))
 
+    async def _import(self, name: str) -> Any:
+        """The module ``name``, imported on a worker thread (the sync stack takes a few hundred
+        milliseconds to import; the window stays responsive meanwhile)."""
+        module = sys.modules.get(name)
+        if module is None:
+            module = await self._io(importlib.import_module, name)
+        return module
+
     async def _session(self, url: str) -> SessionManager:
         session = self._sessions.get(url)
         if session is not None:
@@ -474,8 +500,12 @@ class AccountService:
         anon_key = self.registry.projects.get(url)
         if anon_key is None:
             raise AccountError("Connect to this Supabase project again (its key is not known).")
-        config = ConnectionConfig(url, anon_key, connect_timeout=self.connect_timeout)
-        session = make_session(config, self.dirs.root / "secrets", backend=self.keyring_backend)
+        connection = await self._import("studio_desktop.sync.connection")
+        sessions = await self._import("studio_desktop.sync.session")
+        config = connection.ConnectionConfig(url, anon_key, connect_timeout=self.connect_timeout)
+        session = sessions.make_session(
+            config, self.dirs.root / "secrets", backend=self.keyring_backend
+        )
         self._sessions[url] = session
         await session.restore()
         return session
@@ -543,7 +573,12 @@ class AccountService:
             return
         session = await self._session(account.project_url)
         workspace.session = session
-        workspace.engine = SyncEngine(workspace.store, session, options=self.sync_options)
+        sync_engine = await self._import("studio_desktop.sync.engine")
+        options = self.sync_options
+        if options is None:
+            live = await self._import("studio_desktop.sync.live")
+            options = sync_engine.SyncOptions(live=live.LiveOptions())
+        workspace.engine = sync_engine.SyncEngine(workspace.store, session, options=options)
         await self._start_sync(workspace)
 
     async def _start_sync(self, workspace: OpenWorkspace) -> None:
@@ -557,19 +592,27 @@ class AccountService:
             )
             return
         workspace.not_syncing_reason = None
-        if self.engine_choice == "remote":
-            self._add_remote_engine(workspace)
+        # Also when new jobs prefer the local engine: a try-on only runs on the studio's.
+        self._add_remote_engine(workspace)
         engine.start()
         engine.sync_now()
 
     def _add_remote_engine(self, workspace: OpenWorkspace) -> str | None:
+        """The studio's engine for this workspace when it can be used (signed in, the API's
+        URL set); it runs the jobs that ask for it, and new jobs prefer it when the user chose
+        it. Returns why it cannot be added, else ``None``."""
         session = workspace.session
+        jobs = workspace.services.jobs
         if workspace.is_local or session is None or not session.signed_in:
+            jobs.waiting_message = WAITING_FOR_ENGINE
             return (
                 "The studio's generation service needs a signed-in account; new jobs use the "
                 "local engine meanwhile."
             )
         if not self.remote_api_url:
+            jobs.waiting_message = (
+                "Waiting for the studio's engine — set its address in Settings (Engine)"
+            )
             return "Set the generation API's URL in Settings to use the remote engine."
 
         def token() -> str:
@@ -579,7 +622,12 @@ class AccountService:
         async def refresh() -> str:
             return (await session.refresh()).access_token
 
+        from studio_desktop.engine.remote import RemoteEngine
+        from studio_desktop.engine.remote_api import GenerationApiClient
+
         client = GenerationApiClient(self.remote_api_url, token, refresh)
         workspace.api_client = client
-        workspace.services.set_remote_engine(RemoteEngine(client))
+        workspace.services.set_remote_engine(
+            RemoteEngine(client), preferred=self.engine_choice == "remote"
+        )
         return None

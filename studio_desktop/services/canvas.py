@@ -48,9 +48,8 @@ import dataclasses
 import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy.typing as npt
 from PIL import Image
 
 from studio_desktop.domain.enums import Bucket, JobStatus, JobType, MessageRole
@@ -76,7 +75,6 @@ from studio_desktop.engine.inputs import (
 )
 from studio_desktop.engine.runner import JobOutcome
 from studio_desktop.imaging.decode import probe_image
-from studio_desktop.imaging.masks import fit_mask, from_array, is_empty, mask_to_png
 from studio_desktop.services.common import (
     BlockingWork,
     NotFoundError,
@@ -101,7 +99,10 @@ NOT_HERE = (
     "Try again then."
 )
 
-MaskLike = npt.NDArray[Any] | Image.Image
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    MaskLike = npt.NDArray[Any] | Image.Image
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +203,8 @@ def _mask_image(mask: MaskLike) -> Image.Image:
         if mask.mode != "L":
             raise BugError(f"a mask image must be mode 'L', not {mask.mode}")
         return mask
+    from studio_desktop.imaging.masks import from_array  # NumPy: not needed to open the app
+
     return from_array(mask)
 
 
@@ -647,6 +650,8 @@ class CanvasService(BlockingWork):
         mask_png: bytes | None = None
         resized_from: tuple[int, int] | None = None
         if mask is not None:
+            from studio_desktop.imaging.masks import fit_mask, is_empty, mask_to_png
+
             image_size = probe_image(local).size
             mask_image = _mask_image(mask)
             if mask_image.size != image_size:

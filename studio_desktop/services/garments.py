@@ -3,6 +3,7 @@
     garments = GarmentService(jobs, store.queries)
     job = await garments.extract_cutout(dropped_bytes, "back")        # queued at once
     job = await garments.build_pack(profile.id, front=front_bytes, back=back_bytes)
+    job = await garments.try_on(profile.id, front_bytes)   # waits for the studio's engine
     outcome = await jobs.wait(job.id)                                  # if the caller waits
 
 Each call validates its input (a readable :class:`ValidationError` for a file that is not an
@@ -130,14 +131,30 @@ class GarmentService:
 
     async def try_on(
         self,
-        profile_id: str,
-        photo: bytes,
+        profile_id: str | None,
+        photo: bytes | None,
         kind: SourceKind | str = SourceKind.FRONT,
-        *,
-        engine: str = ENGINE_REMOTE,
     ) -> Job:
-        """The garment worn by the profile's model (remote engine: it needs a generative model)."""
-        if self.queries.profile(profile_id) is None:
-            raise ValidationError("This model profile no longer exists; choose another one.")
+        """The garment worn by the profile's model: a ``tryon_image`` job on the studio's engine.
+
+        Only the studio's generation service can make a try-on (it needs a generative model),
+        so the job always asks for the remote engine and *waits* for it: submitted offline or
+        without an account it is stored and shown at once, "Waiting for the studio's engine",
+        and runs when the account and the network are there (see ``services/jobs.py``). It
+        survives a restart and can be canceled meanwhile.
+        """
+        if not profile_id:
+            raise ValidationError(
+                "Choose a model profile to try the garment on.", field="profileId"
+            )
+        if photo is None:
+            raise ValidationError(
+                "Drop a photo of the garment's front or back first.", field="garment"
+            )
         garment = GarmentPhoto(_kind(kind), ImageInput.from_bytes(photo, "garment photo"))
-        return await self.jobs.submit(JobRequest(TryOnInput(garment, profile_id), engine))
+        if self.queries.profile(profile_id) is None:
+            raise ValidationError(
+                "This model profile no longer exists; choose another one.", field="profileId"
+            )
+        request = JobRequest(TryOnInput(garment, profile_id), ENGINE_REMOTE, wait_for_engine=True)
+        return await self.jobs.submit(request)

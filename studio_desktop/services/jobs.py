@@ -21,6 +21,13 @@ feed does not grow a duplicate, the canvas message that points at the job stays 
 remote API gets a new idempotency key (job id + attempt) and therefore a new operation. Nothing
 of the failed attempt has to be cleaned up: outputs are only ever recorded with ``succeeded``.
 
+**Waiting for an engine.** A job submitted with ``wait_for_engine`` (a try-on: only the studio's
+engine can run it) is stored and shown at once even when its engine is not there (no account,
+signed out, no network). It stays ``queued``, its progress message :data:`WAITING_FOR_ENGINE`,
+until :meth:`set_engine` adds the engine (a sign-in) or, when the engine could not be reached,
+until it is tried again a little later; then it runs like any job. It survives a restart (it is
+still ``queued``) and can be canceled while it waits.
+
 Engines run at most ``limits[engine]`` jobs at once (the local engine one at a time by default:
 the machine's cores are better spent finishing one edit than slowing down two); the others wait
 in the queue, still ``queued``. Closing the service (:meth:`aclose`) stops the runs without
@@ -31,6 +38,7 @@ resumes polling its operation, a local one runs again).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping
@@ -50,6 +58,7 @@ from studio_desktop.engine.inputs import (
     ImageInput,
     JobRequest,
     attempt_of,
+    waits_for_engine,
     with_images,
 )
 from studio_desktop.engine.recorder import JobGoneError, JobStore
@@ -58,6 +67,8 @@ from studio_desktop.engine.runner import JobOutcome, JobRunner, RunHooks
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_LIMITS = {"local": 1, "remote": 4}
+#: What the queue and the history say about a job waiting for the studio's engine.
+WAITING_FOR_ENGINE = "Waiting for the studio's engine — runs when you're signed in and online"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +89,8 @@ class _Live:
     task: asyncio.Task[JobOutcome] | None = None
     #: False while the job waits for a free slot of its engine (it can be dropped at once).
     started: bool = False
+    #: True while the job waits for its engine to be there or reachable (see the module).
+    waiting: bool = False
 
 
 class JobService:
@@ -103,19 +116,43 @@ class JobService:
         self._limits = {**DEFAULT_LIMITS, **(limits or {})}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._live: dict[str, _Live] = {}
+        #: The sentence shown while a job waits for its engine (the account service may say
+        #: more precisely what is missing, e.g. the service's address).
+        self.waiting_message = WAITING_FOR_ENGINE
+        self._engines_changed = asyncio.Event()
 
     async def _io(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+
+    # ------------------------------------------------------------------ engines
+    def set_engine(self, name: str, engine: Engine | None) -> None:
+        """Add (or with ``None`` remove) an engine; jobs waiting for it start. Running jobs
+        keep the engine they started on."""
+        for engines in (self.engines, self.runner.engines):
+            if engine is None:
+                engines.pop(name, None)
+            else:
+                engines[name] = engine
+        self.wake()
+
+    def wake(self) -> None:
+        """Jobs waiting for an engine look again now (the engine came back, the network is up)."""
+        changed, self._engines_changed = self._engines_changed, asyncio.Event()
+        changed.set()
+
+    def waiting(self) -> list[Job]:
+        """Jobs of this session waiting for their engine."""
+        return [v.job for v in self._live.values() if v.waiting]
 
     # ------------------------------------------------------------------ use cases
     async def submit(self, request: JobRequest) -> Job:
         """Write the job (``queued``) and its input images now; run it in the background.
 
         Returns as soon as the row is stored. Raises ValidationError for a request that cannot
-        run (an engine that is not set up here).
+        run (an engine that is not set up here, unless the request waits for it).
         """
-        self._check_engine(request.engine)
+        self._check_engine(request.engine, waiting=request.wait_for_engine)
         job_id = new_id()
         files: list[tuple[ObjectRef, bytes, str]] = []
         stored: dict[str, ImageInput] = {}
@@ -181,7 +218,7 @@ class JobService:
         input_json = dict(job.input_json)
         input_json["attempt"] = attempt_of(job.input_json) + 1
         if engine is not None:
-            self._check_engine(engine)
+            self._check_engine(engine, waiting=waits_for_engine(input_json))
             input_json["engine"] = engine
         job = await self._io(
             self.store.update_job,
@@ -229,10 +266,10 @@ class JobService:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     # ------------------------------------------------------------------ internals
-    def _check_engine(self, engine: str) -> None:
+    def _check_engine(self, engine: str, *, waiting: bool = False) -> None:
         if engine not in ENGINES:
             raise ValidationError(f"Unknown engine {engine!r}.", field="engine")
-        if engine not in self.engines:
+        if engine not in self.engines and not waiting:
             raise ValidationError(
                 "The studio's generation service is not available: sign in to a studio account "
                 "to use it."
@@ -240,6 +277,25 @@ class JobService:
                 else "The local engine is not available.",
                 field="engine",
             )
+
+    async def _wait_for_engine(self, live: _Live, engine: str, retry_after: float | None) -> None:
+        """Until ``engine`` is there. After it could not be reached (``retry_after`` set), first
+        until ``retry_after`` seconds passed or the engines changed (``-1``: until they change).
+        A cancel of the job ends the wait (the task is canceled)."""
+        live.waiting = True
+        live.progress, live.message = 0.0, self.waiting_message
+        self.job_progress.emit(JobProgress(live.job.id, 0.0, live.message))
+        try:
+            if retry_after is not None:
+                changed = self._engines_changed
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        changed.wait(), timeout=None if retry_after < 0 else retry_after
+                    )
+            while engine not in self.engines:
+                await self._engines_changed.wait()
+        finally:
+            live.waiting = False
 
     def _slot(self, engine: str) -> asyncio.Semaphore:
         if engine not in self._slots:
@@ -266,11 +322,23 @@ class JobService:
             self.job_progress.emit(progress)
 
         hooks = RunHooks(on_change=on_change, on_progress=on_progress, step_hook=self.step_hook)
+        waits = waits_for_engine(live.job.input_json)
         try:
             try:
-                async with self._slot(engine):
-                    live.started = True
-                    outcome = await self.runner.run(job_id, live.cancel, hooks)
+                retry_after: float | None = None
+                while True:
+                    if waits and (engine not in self.engines or retry_after is not None):
+                        await self._wait_for_engine(live, engine, retry_after)
+                        retry_after = None
+                    async with self._slot(engine):
+                        live.started = True
+                        outcome = await self.runner.run(job_id, live.cancel, hooks)
+                    if outcome.waiting is None:
+                        break
+                    # Not reachable (offline, signed out): queued again, tried again later.
+                    live.started = False
+                    log.info("job %s waits for its engine: %s", job_id, outcome.waiting)
+                    retry_after = outcome.retry_after if outcome.retry_after is not None else -1
             except asyncio.CancelledError:
                 if live.started or not live.cancel.canceled:
                     raise  # the service is closing: the row stays as it is, to be resumed

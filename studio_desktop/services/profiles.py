@@ -35,7 +35,6 @@ from studio_desktop.domain.enums import Bucket
 from studio_desktop.domain.errors import ValidationError
 from studio_desktop.domain.models import Profile, new_id
 from studio_desktop.domain.paths import profile_reference_ref
-from studio_desktop.imaging.pack import parse_background
 from studio_desktop.services.common import (
     BlockingWork,
     NotFoundError,
@@ -131,6 +130,9 @@ def validate_profile(
 
 def describe_background(text: str | None) -> BackgroundHint:
     """How the pack renderer reads a background text (unknown text falls back to white)."""
+    # The renderer's module brings OpenCV: imported on first use, not when the app opens.
+    from studio_desktop.imaging.pack import parse_background
+
     parsed = parse_background(text or "")
     return BackgroundHint(parsed.recognised, parsed.description)
 

@@ -87,17 +87,15 @@ class WorkspaceServices:
     def has_remote_engine(self) -> bool:
         return ENGINE_REMOTE in self.jobs.engines
 
-    def set_remote_engine(self, engine: Engine | None) -> None:
-        """Add (or, with ``None``, remove) the remote engine; jobs already running keep theirs.
+    def set_remote_engine(self, engine: Engine | None, *, preferred: bool = True) -> None:
+        """Add (or, with ``None``, remove) the remote engine; jobs already running keep theirs,
+        jobs waiting for it (a try-on made offline) start.
 
-        New jobs ask for it when it is set (:attr:`preferred_engine`), else for the local one.
+        New jobs ask for it when it is set and ``preferred`` (the user chose it in Settings),
+        else for the local one; a try-on always asks for it.
         """
-        for engines in (self.jobs.engines, self.jobs.runner.engines):
-            if engine is None:
-                engines.pop(ENGINE_REMOTE, None)
-            else:
-                engines[ENGINE_REMOTE] = engine
-        self.preferred_engine = ENGINE_LOCAL if engine is None else ENGINE_REMOTE
+        self.jobs.set_engine(ENGINE_REMOTE, engine)
+        self.preferred_engine = ENGINE_REMOTE if engine is not None and preferred else ENGINE_LOCAL
 
     async def start(self) -> None:
         """Pick up jobs the previous run left queued or running."""

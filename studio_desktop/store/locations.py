@@ -25,6 +25,8 @@ import platformdirs
 
 ENV_DATA_DIR = "STUDIO_DESKTOP_DATA_DIR"
 LOCAL_WORKSPACE = "local"
+#: The projects, accounts and last used workspace (written by ``services/account.py``).
+REGISTRY_FILE = "workspaces.json"
 
 
 def resolve_data_root(cli_value: str | os.PathLike[str] | None = None) -> Path:
@@ -96,6 +98,18 @@ class DataDirs:
         self.root.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def last_workspace_key(data: DataDirs) -> str:
+    """The key of the workspace used last, as the registry file says (the local one when the
+    file is missing or unreadable). A hint only: the account service validates it."""
+    import json
+
+    try:
+        last = json.loads((data.root / REGISTRY_FILE).read_text(encoding="utf-8")).get("last")
+    except (OSError, ValueError, AttributeError):
+        return LOCAL_WORKSPACE
+    return last if isinstance(last, str) and last and "/" not in last else LOCAL_WORKSPACE
 
 
 def data_dirs_for(cli_value: str | os.PathLike[str] | None = None) -> DataDirs:

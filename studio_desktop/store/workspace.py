@@ -27,7 +27,7 @@ from studio_desktop.store.errors import StoreEnvironmentError
 from studio_desktop.store.locations import LOCAL_WORKSPACE, DataDirs, WorkspaceDirs, account_key
 from studio_desktop.store.outbox import Outbox
 from studio_desktop.store.queries import Queries
-from studio_desktop.store.recovery import RecoveryReport, open_database
+from studio_desktop.store.recovery import RecoveryReport, open_database, precheck
 from studio_desktop.store.repository import Repository, model_from_sql
 from studio_desktop.store.sync_state import SyncState
 from studio_desktop.store.tables import PATH_COLUMNS
@@ -120,6 +120,11 @@ def open_store(
     except BaseException:
         db.close()
         raise
+
+
+def precheck_workspace(data: DataDirs, key: str) -> bool:
+    """Check workspace ``key``'s database ahead of its open (see :func:`~.recovery.precheck`)."""
+    return precheck(data.workspace(key).database)
 
 
 def open_local_store(data: DataDirs, **options: Any) -> Store:

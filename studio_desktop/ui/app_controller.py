@@ -30,7 +30,7 @@ import inspect
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
@@ -45,18 +45,19 @@ from studio_desktop.services.account import (
     describe_items,
 )
 from studio_desktop.services.imports import CreationResult
-from studio_desktop.services.samples import SamplesResult, create_samples
 from studio_desktop.ui.areas import AreaKey, AreaWidget, default_factory
 from studio_desktop.ui.bridge import EventBridge
-from studio_desktop.ui.dialogs.connect_dialog import ProjectConnection
-from studio_desktop.ui.dialogs.sign_in_dialog import Credentials
 from studio_desktop.ui.main_window import MainWindow
 from studio_desktop.ui.operations import event_loop, run_op, running_operations
 from studio_desktop.ui.preferences import EngineChoice, SettingsValues
-from studio_desktop.ui.profiles.area import MESSAGE_BOX_WIDTH
 from studio_desktop.ui.welcome import WelcomePanel, should_show_welcome
 from studio_desktop.ui.widgets.empty_state import EmptyState
 from studio_desktop.ui.widgets.message_bar import MessageLevel
+
+if TYPE_CHECKING:
+    from studio_desktop.services.samples import SamplesResult
+    from studio_desktop.ui.dialogs.connect_dialog import ProjectConnection
+    from studio_desktop.ui.dialogs.sign_in_dialog import Credentials
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +78,21 @@ def area_factory(key: AreaKey, workspace: OpenWorkspace) -> Callable[[], AreaWid
     A factory that takes ``request_blob`` gets the workspace's (queue a download of an object
     that is on screen but not on this computer)."""
     module_name, function_name = AREA_FACTORIES[key]
-    module = importlib.import_module(module_name)
-    make = getattr(module, function_name, None)
-    if make is None:
-        return default_factory(key)
     services = workspace.services
-    if "request_blob" in inspect.signature(make).parameters:
-        request_blob = workspace.request_blob
-        return lambda: make(services, request_blob=request_blob)
-    return lambda: make(services)
+    request_blob = workspace.request_blob
+
+    def build() -> AreaWidget:
+        # The area's module is imported when the area is first shown, not when the workspace
+        # opens: the Canvas (NumPy and its brush) costs a start-up that shows History nothing.
+        module = importlib.import_module(module_name)
+        make = getattr(module, function_name, None)
+        if make is None:
+            return default_factory(key)()
+        if "request_blob" in inspect.signature(make).parameters:
+            return make(services, request_blob=request_blob)
+        return make(services)
+
+    return build
 
 
 def closing_factory(key: AreaKey) -> Callable[[], AreaWidget]:
@@ -319,6 +326,8 @@ class AppController(QObject):
         box.addButton("Keep them local", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(move)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        from studio_desktop.ui.profiles.area import MESSAGE_BOX_WIDTH  # not needed at start
+
         box.setStyleSheet(MESSAGE_BOX_WIDTH)
 
         def answered(button: object) -> None:
@@ -429,6 +438,8 @@ class AppController(QObject):
         def failed(error: ExternalError) -> None:
             finished(False)
             self.window.show_external_error(error)
+
+        from studio_desktop.services.samples import create_samples  # NumPy: only when asked
 
         run_op(
             self.window,

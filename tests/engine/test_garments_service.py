@@ -1,5 +1,5 @@
 """The garment flows as single calls: validation before any job is written, and the jobs they
-submit (cutouts from dropped photos, packs for a profile, try-on)."""
+submit (cutouts from dropped photos, packs for a profile; try-on: ``test_tryon.py``)."""
 
 from __future__ import annotations
 
@@ -60,6 +60,10 @@ def add_profile(store: Store, background: str | None = "#efe6da") -> Profile:
         ),
         (lambda g: g.build_pack(new_id(), front=png_bytes(garment_photo())), "no longer exists"),
         (lambda g: g.try_on(new_id(), png_bytes(garment_photo())), "no longer exists"),
+        (lambda g: g.try_on(None, png_bytes(garment_photo())), "Choose a model profile"),
+        (lambda g: g.try_on(new_id(), None), "Drop a photo"),
+        (lambda g: g.try_on(new_id(), b"%PDF-1.7 no"), "not a PNG, JPEG or WebP"),
+        (lambda g: g.try_on(new_id(), png_bytes(garment_photo()), "top"), "front or its back"),
     ],
     ids=[
         "empty",
@@ -70,6 +74,10 @@ def add_profile(store: Store, background: str | None = "#efe6da") -> Profile:
         "bad-angle",
         "gone-profile",
         "tryon-gone-profile",
+        "tryon-no-profile",
+        "tryon-no-photo",
+        "tryon-pdf",
+        "tryon-bad-side",
     ],
 )
 def test_bad_requests_are_refused_before_any_job_is_written(
@@ -105,16 +113,3 @@ def test_a_pack_takes_the_profiles_background_and_default_angles(
     assert input_json["background"] == "#efe6da" and input_json["profileId"] == profile.id
     assert input_json["angles"] == ["front", "back", "detail"] and input_json["useCutout"] is True
     assert [g["kind"] for g in input_json["garments"]] == ["front", "back"]  # type: ignore[index]
-
-
-def test_try_on_is_submitted_to_the_remote_engine_by_default(
-    job_store: JobStore, store: Store
-) -> None:
-    profile = add_profile(store)
-
-    async def scenario(garments: GarmentService, _: JobService) -> None:
-        await garments.try_on(profile.id, png_bytes(garment_photo()))
-
-    # This service has only the local engine, so the remote default is refused readably.
-    with pytest.raises(ValidationError, match="sign in to a studio account"):
-        run_garments(job_store, store, scenario)

@@ -426,3 +426,128 @@ def test_a_profile_without_a_name_is_refused(fake_api: FakeGenerationApi) -> Non
 
     with pytest.raises(RemoteApiError, match="'name' must be 1 to 200 characters"):
         run(scenario)
+
+
+# ---------------------------------------------------------------------------- try-on (contract)
+def tryon_body(profile_id: str | None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "jobId": str(uuid.uuid4()),
+        "attempt": 1,
+        "type": "tryon",
+        "garment": {"kind": "front", "image": image_data("navy")},
+    }
+    if profile_id is not None:
+        body["profileId"] = profile_id
+    body.update(extra)
+    return body
+
+
+def test_a_tryon_on_a_synced_profile_makes_one_image_in_the_jobs_folder(
+    fake_api: FakeGenerationApi,
+) -> None:
+    user = fake_api.tokens[TOKEN]
+    profile = fake_api.add_profile(user, "Ana", background="#e8dccb")
+    body = tryon_body(profile["id"])
+
+    async def scenario() -> tuple[Operation, bytes]:
+        async with client(fake_api, Recorder()) as c:
+            op, created = await c.start_generation(body)
+            assert created and op.type == "tryon"
+            op, _progress = await finish(c, op)
+            data, _ = await c.download(op.outputs[0].url)
+            return op, data
+
+    op, data = run(scenario)
+    assert op.status == "succeeded" and len(op.outputs) == 1
+    output = op.outputs[0]
+    assert output.kind == "image" and output.bucket == "outputs"
+    assert output.storage_path == f"{user}/jobs/{body['jobId']}/{output.id}.png"
+    assert data.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("profile", "extra", "status", "code", "field", "message"),
+    [
+        ("missing", {}, 400, "invalid_request", "profileId", "'profileId' is required"),
+        ("empty", {}, 400, "invalid_request", "profileId", "'profileId' is required"),
+        ("unknown", {}, 422, "unknown_profile", "profileId", "has it been synced"),
+        ("other user's", {}, 422, "unknown_profile", "profileId", "has it been synced"),
+        (
+            "synced",
+            {"garment": {"kind": "sleeve", "image": image_data()}},
+            400,
+            "invalid_request",
+            "garments",
+            "needs a kind",
+        ),
+        ("synced", {"garment": None}, 400, "invalid_request", "garment", "'garment' must be"),
+        (
+            "synced",
+            {"garment": {"kind": "front", "image": {"mimeType": "image/png", "data": "bm9wZQ=="}}},
+            422,
+            "unreadable_image",
+            "garments.image",
+            "could not be decoded",
+        ),
+    ],
+    ids=["no-profile", "empty-profile", "unknown", "other-user", "bad-kind", "no-garment", "junk"],
+)
+def test_a_tryon_the_server_cannot_run_is_refused_as_the_contract_says(
+    fake_api: FakeGenerationApi,
+    *,
+    profile: str,
+    extra: dict[str, Any],
+    status: int,
+    code: str,
+    field: str,
+    message: str,
+) -> None:
+    user = fake_api.tokens[TOKEN]
+    ids = {
+        "missing": None,
+        "empty": "",
+        "unknown": str(uuid.uuid4()),
+        "other user's": fake_api.add_profile("someone-else", "Bo")["id"],
+        "synced": fake_api.add_profile(user, "Ana")["id"],
+    }
+    body = tryon_body(ids[profile], **extra)
+    sleep = Recorder()
+
+    async def scenario() -> None:
+        async with client(fake_api, sleep) as c:
+            await c.start_generation(body)
+
+    with pytest.raises(RemoteApiError, match=message) as info:
+        run(scenario)
+    assert (info.value.status, info.value.code) == (status, code)
+    assert sleep.delays == []  # a refusal is not retried
+    request = fake_api.requests_to("POST", "/api/generate-image")[-1]
+    assert request.json == body
+    assert fake_api.operations == {}
+    # The raw reply: the contract's error shape, naming the offending field.
+    raw = httpx.post(
+        f"{fake_api.base_url}/api/generate-image",
+        json=body,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert raw.status_code == status
+    assert raw.json()["error"] == {
+        "code": code,
+        "message": raw.json()["error"]["message"],
+        "field": field,
+        "retryable": False,
+    }
+
+
+def test_a_tryon_repeated_as_another_type_is_a_conflict(fake_api: FakeGenerationApi) -> None:
+    user = fake_api.tokens[TOKEN]
+    body = tryon_body(fake_api.add_profile(user, "Ana")["id"])
+
+    async def scenario() -> None:
+        async with client(fake_api, Recorder()) as c:
+            await c.start_generation(body)
+            await c.start_generation({**extract_body(body["jobId"]), "attempt": 1})
+
+    with pytest.raises(RemoteApiError, match="another type") as info:
+        run(scenario)
+    assert (info.value.status, info.value.code) == (409, "conflict")

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio_desktop.imaging.cutout import Cutout, extract_garment, source_hash
+from studio_desktop.imaging.cutout import Cutout, extract_garment
 from studio_desktop.imaging.errors import ImageError
+from studio_desktop.imaging.hashing import source_hash
 from studio_desktop.imaging.operation_errors import NoGarmentFoundError, NotAProductPhotoError
 from tests.imaging import garments
 

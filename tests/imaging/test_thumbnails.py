@@ -146,7 +146,7 @@ def test_a_hit_does_not_render_or_even_read_the_source(
     digest = hashlib.sha256(big_jpeg).hexdigest()
     made = cache.get_or_make(big_jpeg, SMALL, sha256=digest)
     calls: list[int] = []
-    monkeypatch.setattr(thumbnails, "render_thumbnail", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(thumbnails, "_render", lambda *a, **k: calls.append(1))
     # With the hash given, the source is not needed at all on a hit.
     assert cache.get_or_make(tmp_path / "not-there.jpg", SMALL, sha256=digest) == made
     assert cache.get_or_make(big_jpeg, SMALL) == made
@@ -228,7 +228,7 @@ def test_concurrent_requests_make_each_thumbnail_once(
     sources = [encode(photo(300 + i, 200, seed=i), "JPEG") for i in range(4)]
     renders: dict[bytes, int] = {}
     lock = threading.Lock()
-    original = thumbnails.render_thumbnail
+    original = thumbnails._render
 
     def counting(source: bytes, size: int, **kwargs: object):  # type: ignore[no-untyped-def]
         with lock:
@@ -236,7 +236,7 @@ def test_concurrent_requests_make_each_thumbnail_once(
         time.sleep(0.01)  # widen the window in which a second thread could start a render
         return original(source, size, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(thumbnails, "render_thumbnail", counting)
+    monkeypatch.setattr(thumbnails, "_render", counting)
     requests = [sources[i % 4] for i in range(32)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         paths = list(pool.map(lambda data: cache.get_or_make(data, SMALL), requests))

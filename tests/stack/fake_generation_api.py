@@ -16,6 +16,12 @@ failures a real network and server produce:
 
 ``api.requests`` logs every request (method, path, Authorization header, JSON body); tokens are
 managed with ``api.grant(token, user_id)`` and ``api.revoke(token)``.
+
+Linked to a test project (``FakeGenerationApi(jwt_secret=..., profiles_dsn=...)``), it does what
+the studio's real service does with the same Supabase project: it accepts the project's access
+tokens (HS256, signed with the project's JWT secret: ``sub`` is the caller; an expired one is
+``401 token_expired``, a bad one ``401 unauthorized``) and reads ``profileId`` from the project's
+``public.profiles`` table (another user's profile is unknown to the caller).
 """
 
 from __future__ import annotations
@@ -182,8 +188,18 @@ def _cutout(image: Image.Image) -> Image.Image:
 
 
 class FakeGenerationApi:
-    def __init__(self, *, steps: int = 3, poll_after_ms: int = 10, url_ttl: float = 300.0) -> None:
+    def __init__(
+        self,
+        *,
+        steps: int = 3,
+        poll_after_ms: int = 10,
+        url_ttl: float = 300.0,
+        jwt_secret: str | None = None,
+        profiles_dsn: str | None = None,
+    ) -> None:
         self.steps = steps
+        self.jwt_secret = jwt_secret
+        self.profiles_dsn = profiles_dsn
         self.poll_after_ms = poll_after_ms
         self.url_ttl = url_ttl
         self.tokens: dict[str, str] = {}
@@ -318,9 +334,11 @@ class FakeGenerationApi:
         *,
         background: str | None = None,
         reference: bytes | None = None,
+        profile_id: str | None = None,
     ) -> dict[str, Any]:
-        """Seed a profile as if another client had created it."""
-        profile_id = str(uuid.uuid4())
+        """Seed a profile as if another client had created it (``profile_id``: the id of a
+        profile the desktop made and the sync pushed, as the server's table would have it)."""
+        profile_id = profile_id or str(uuid.uuid4())
         now = datetime.now(UTC)
         path = None
         if reference is not None:
@@ -403,9 +421,48 @@ class FakeGenerationApi:
             raise ApiError(401, "unauthorized", "Missing bearer token.")
         with self._lock:
             user = self.tokens.get(header[7:])
+        if user is None and self.jwt_secret is not None:
+            return self._project_user(header[7:])
         if user is None:
             raise ApiError(401, "token_expired", "The access token is invalid or has expired.")
         return user
+
+    def _project_user(self, token: str) -> str:
+        """The caller of a project access token (see the module docstring)."""
+        from tests.stack.gateway.keys import JwtError, verify
+
+        assert self.jwt_secret is not None
+        try:
+            claims = verify(token, self.jwt_secret)
+        except JwtError as exc:
+            if exc.kind == "expired":
+                raise ApiError(401, "token_expired", "The access token has expired.") from exc
+            raise ApiError(401, "unauthorized", "The access token is invalid.") from exc
+        subject = claims.get("sub")
+        if claims.get("role") != "authenticated" or not isinstance(subject, str) or not subject:
+            raise ApiError(401, "unauthorized", "Sign in: this token is not a user's.")
+        return subject
+
+    def _profile(self, profile_id: str) -> dict[str, Any] | None:
+        """A profile the service knows: seeded here, or (linked) in the project's table."""
+        with self._lock:
+            found = self.profiles.get(profile_id)
+        if found is not None or self.profiles_dsn is None:
+            return found
+        try:
+            uuid.UUID(profile_id)
+        except ValueError:
+            return None
+        import psycopg
+
+        with psycopg.connect(self.profiles_dsn) as conn:
+            row = conn.execute(
+                "SELECT user_id, name, background FROM public.profiles WHERE id = %s",
+                (profile_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return {"id": profile_id, "user_id": str(row[0]), "name": row[1], "background": row[2]}
 
     # ------------------------------------------------------------------ operations
     async def _generate(self, request: web.Request) -> web.Response:
@@ -486,6 +543,13 @@ class FakeGenerationApi:
             if body.get("kind") not in KINDS:
                 raise ApiError(400, "invalid_request", "'kind' must be front or back.", "kind")
         else:
+            if api_type == "tryon" and not isinstance(body.get("garment"), dict):
+                raise ApiError(
+                    400,
+                    "invalid_request",
+                    "'garment' must be an object with a kind and an image.",
+                    "garment",
+                )
             garments = body.get("garments") if api_type == "pack" else [body.get("garment")]
             if not isinstance(garments, list) or not garments or len(garments) > 2:
                 raise ApiError(400, "invalid_request", "Give one or two garments.", "garments")
@@ -505,9 +569,15 @@ class FakeGenerationApi:
                     400, "invalid_request", "At most one front and one back garment.", "garments"
                 )
             profile_id = body.get("profileId")
+            if api_type == "tryon" and (not isinstance(profile_id, str) or not profile_id):
+                raise ApiError(
+                    400,
+                    "invalid_request",
+                    "'profileId' is required for a try-on.",
+                    "profileId",
+                )
             if api_type == "tryon" or profile_id is not None:
-                with self._lock:
-                    profile = self.profiles.get(str(profile_id))
+                profile = self._profile(str(profile_id))
                 if profile is None or profile["user_id"] != user:
                     raise ApiError(
                         422,
@@ -609,7 +679,7 @@ class FakeGenerationApi:
         garments = body.get("garments") or [body["garment"]]
         by_kind = {g["kind"]: _decode_image(g["image"], "garments.image") for g in garments}
         background = "#f2f2f2"
-        profile = self.profiles.get(str(body.get("profileId")))
+        profile = self._profile(str(body.get("profileId")))
         if profile is not None and profile.get("background"):
             background = profile["background"]
         if op.type == "pack" and isinstance(body.get("background"), str):

@@ -167,3 +167,60 @@ def test_random_damage_never_crashes_the_open(store: Store, user_id: str) -> Non
         for aside in dirs.root.glob("store.sqlite3.damaged-*"):
             aside.unlink()
         dirs.database.unlink()
+
+
+# ---------------------------------------------------------------------------- the early check
+def test_precheck_spares_the_open_its_check_and_still_catches_damage(
+    store: Store, user_id: str
+) -> None:
+    """The app checks the last workspace while it imports itself: an unchanged, sound file
+    opens without a second check; a file written after the check, or damaged, is checked
+    (and repaired) at open as before."""
+    from studio_desktop.store import recovery
+
+    _fill(store, user_id)
+    dirs = store.dirs
+    store.close()
+    checks: list[Path] = []
+    real_check = recovery._check_integrity
+
+    def counting(db: object) -> None:
+        checks.append(db.path)  # type: ignore[attr-defined]
+        real_check(db)  # type: ignore[arg-type]
+
+    recovery._check_integrity = counting  # type: ignore[assignment]
+    try:
+        assert recovery.precheck(dirs.database) is True
+        with open_store(dirs, user_id=user_id) as again:
+            assert again.recovery is None
+        assert checks == []  # the sound, unchanged file was not read twice
+        with open_store(dirs, user_id=user_id):
+            pass
+        assert len(checks) == 1  # a precheck counts once
+
+        # Written after its precheck: checked again.
+        assert recovery.precheck(dirs.database) is True
+        conn = sqlite3.connect(dirs.database)
+        conn.execute("UPDATE jobs SET status = 'failed' WHERE rowid = 2")
+        conn.commit()
+        conn.close()
+        with open_store(dirs, user_id=user_id) as again:
+            assert again.recovery is None
+        assert len(checks) == 2
+
+        # Damaged: the precheck says so and records nothing; the open repairs as always.
+        page_size, pages = _pages_of(dirs.database, "jobs")
+        _garble(dirs.database, pages, page_size)
+        assert recovery.precheck(dirs.database) is False
+        with open_store(dirs, user_id=user_id) as again:
+            assert again.recovery is not None and "damaged" in again.recovery.message
+        assert len(checks) == 3
+    finally:
+        recovery._check_integrity = real_check  # type: ignore[assignment]
+
+
+def test_precheck_of_a_missing_file_is_a_no(tmp_path: Path) -> None:
+    from studio_desktop.store import recovery
+
+    assert recovery.precheck(tmp_path / "nothing.sqlite3") is False
+    assert not (tmp_path / "nothing.sqlite3").exists()

@@ -35,3 +35,21 @@ def test_the_default_root_logs_to_the_platform_log_dir(
     assert dirs.logs == Path(platformdirs.user_log_dir("studio-desktop", "Studio"))
     assert dirs.logs.is_relative_to(tmp_path / "state")
     assert dirs.root.is_relative_to(tmp_path / "data")
+
+
+def test_last_workspace_key_reads_the_registry_and_falls_back_to_local(tmp_path: Path) -> None:
+    from studio_desktop.store.locations import REGISTRY_FILE, DataDirs, last_workspace_key
+
+    data = DataDirs(tmp_path)
+    assert last_workspace_key(data) == "local"  # no file yet
+    registry = tmp_path / REGISTRY_FILE
+    for text, expected in (
+        ('{"last": "abc123-user"}', "abc123-user"),
+        ('{"last": null}', "local"),
+        ('{"last": "../../etc"}', "local"),
+        ("[1, 2]", "local"),
+        ("not json {", "local"),
+        ('{"last": 7}', "local"),
+    ):
+        registry.write_text(text, encoding="utf-8")
+        assert last_workspace_key(data) == expected, text

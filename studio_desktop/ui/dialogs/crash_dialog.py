@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 
 from studio_desktop import APP_NAME
 from studio_desktop.domain.redact import redact
-from studio_desktop.ui.diagnostics import collect_diagnostics
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.theme import scaled_font
 
@@ -122,6 +121,8 @@ class CrashDialog(QDialog):
         if len(self._errors) > 1:
             summary = f"{summary}\n({len(self._errors)} problems since this dialog opened)"
         self.summary_label.setText(summary)
+        from studio_desktop.ui.diagnostics import collect_diagnostics  # only when shown
+
         self._diagnostics = collect_diagnostics(error)
         self.details.setPlainText(self._diagnostics)
 

@@ -5,7 +5,8 @@
     ┌ Garments ────────────────────────────────┐
     │ [ Front: drop zone / cutout ] [ Back … ] │
     │ Profile [ Ana ▾ ]                         │
-    │ [ Build product pack ]  ▓▓▓▓░░ Laying out │
+    │ [ Build product pack ] [ Try on ]         │
+    │ ▓▓▓▓░░ Laying out              [Cancel]   │
     │ result thumbnails…      [Show in History] │
     └───────────────────────────────────────────┘
 
@@ -16,6 +17,10 @@ the history at once) and its cutout is shown when it ends; the cutout cache mean
 is never cut twice ("from cache" under the preview). "Build product pack" calls
 ``GarmentService.build_pack`` with the chosen profile and the photos; its progress follows the
 job's events and its images show here when it ends (they are in the history like any job).
+"Try on" calls ``GarmentService.try_on`` with the chosen profile and the front photo (the back
+one when there is no front): only the studio's engine can make it, so without an account or a
+network the job waits, queued, and the panel says so; it can be canceled meanwhile, its
+progress shows here and in the history, and its image shows here when it is made.
 """
 
 from __future__ import annotations
@@ -292,6 +297,7 @@ class GarmentPanel(QFrame):
 
     cutout_ready = Signal(str)  # kind
     pack_finished = Signal(object)  # JobOutcome
+    tryon_finished = Signal(object)  # JobOutcome
     show_history_requested = Signal()
 
     def __init__(
@@ -310,6 +316,7 @@ class GarmentPanel(QFrame):
         self.pack_job_id: str | None = None
         #: The last pack built here ("Show in History" selects it).
         self.last_pack_job_id: str | None = None
+        self.tryon_job_id: str | None = None
         self._pack_keys: list[str] = []
         self.setMinimumWidth(PANEL_WIDTH)
         self.setMaximumWidth(PANEL_WIDTH + 120)
@@ -319,7 +326,7 @@ class GarmentPanel(QFrame):
         title.setFont(scaled_font(self.font(), 1.25, bold=True))
         intro = QLabel(
             "Drop product photos of a garment to cut it out. The same photo is never cut "
-            "twice. Then build a product pack on a profile.",
+            "twice. Then build a product pack on a profile, or try the garment on one.",
             self,
         )
         intro.setWordWrap(True)
@@ -377,6 +384,14 @@ class GarmentPanel(QFrame):
         self.build_button.setObjectName("build_pack")
         self.build_button.setDefault(True)
         self.build_button.clicked.connect(self.build_pack)
+        self.tryon_button = QPushButton(icon("profiles"), "Try on", self)
+        self.tryon_button.setObjectName("try_on")
+        self.tryon_button.clicked.connect(self.try_on)
+        self.cancel_tryon_button = QPushButton(icon("cancel"), "Cancel try-on", self)
+        self.cancel_tryon_button.setObjectName("cancel_try_on")
+        self.cancel_tryon_button.setToolTip("Stop the try-on (it stays in History as canceled)")
+        self.cancel_tryon_button.clicked.connect(self.cancel_try_on)
+        self.cancel_tryon_button.hide()
         self.pack_progress = QProgressBar(self)
         self.pack_progress.setObjectName("pack_progress")
         self.pack_progress.setRange(0, 100)
@@ -408,15 +423,22 @@ class GarmentPanel(QFrame):
         layout.addWidget(self.pair_warning)
         layout.addSpacing(4)
         layout.addLayout(profile_row)
-        layout.addWidget(self.build_button)
+        actions_row = QHBoxLayout()
+        actions_row.setSpacing(8)
+        actions_row.addWidget(self.build_button, 1)
+        actions_row.addWidget(self.tryon_button)
+        layout.addLayout(actions_row)
         layout.addWidget(self.pack_progress)
         layout.addWidget(self.pack_status)
+        layout.addWidget(self.cancel_tryon_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.results)
         layout.addWidget(self.history_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
 
         self.bridge = EventBridge(self)
         self.bridge.connect_event(services.jobs.job_progress, self._on_progress)
+        self.bridge.connect_event(services.jobs.job_changed, self._on_job_changed)
+        self.profile_combo.currentIndexChanged.connect(lambda _i: self._update_tryon_button())
         for signal in (
             profiles.modelReset,
             profiles.rowsInserted,
@@ -677,6 +699,7 @@ class GarmentPanel(QFrame):
         else:
             tip = ""
         self.build_button.setToolTip(tip)
+        self._update_tryon_button()
 
     def build_pack(self) -> None:
         front = self.sides[SourceKind.FRONT.value].photo
@@ -741,10 +764,143 @@ class GarmentPanel(QFrame):
         run_op(self, work(), on_success=done, on_failure=failed, progress="Building the pack…")
 
     def _on_progress(self, progress: JobProgress) -> None:
+        if progress.job_id == self.tryon_job_id:
+            self._tryon_progress(progress)
+            return
         if progress.job_id != self.pack_job_id:
             return
         self.pack_progress.setValue(round(progress.fraction * 100))
         self.pack_status.setText(progress.message)
+
+    # ------------------------------------------------------------------ try-on
+    @property
+    def has_photo(self) -> bool:
+        """Whether a garment photo is ready to try on (or to build a pack from)."""
+        return any(side.photo is not None for side in self.sides.values())
+
+    def _tryon_photo(self) -> tuple[str, bytes] | None:
+        for kind in (SourceKind.FRONT.value, SourceKind.BACK.value):
+            photo = self.sides[kind].photo
+            if photo is not None:
+                return kind, photo
+        return None
+
+    def _update_tryon_button(self) -> None:
+        busy = any(side.busy for side in self.sides.values()) or self.tryon_job_id is not None
+        profile_id = self.profile_combo.currentData()
+        if self._tryon_photo() is None:
+            reason = "Drop a photo of the garment's front or back first"
+        elif not profile_id:
+            reason = "Choose a profile: the try-on dresses its model"
+        elif self.tryon_job_id is not None:
+            reason = "A try-on is under way"
+        else:
+            reason = ""
+        self.tryon_button.setEnabled(not reason and not busy)
+        self.tryon_button.setToolTip(
+            reason or "Dress the chosen profile's model in this garment (the studio's engine)"
+        )
+
+    def try_on_profile(self, profile_id: str) -> None:
+        """A profile card's "Try on the garment": that profile, the garment shown here."""
+        self.choose_profile(profile_id)
+        self.try_on()
+
+    def try_on(self) -> None:
+        """Start a try-on of the garment on the chosen profile (see the module docstring)."""
+        chosen = self._tryon_photo()
+        profile_id = self.profile_combo.currentData()
+        if chosen is None or not profile_id or self.tryon_job_id is not None:
+            self._update_tryon_button()
+            reason = self.tryon_button.toolTip()
+            show_external_error(self, ExternalError(f"{reason}."))
+            return
+        kind, photo = chosen
+        services = self.services
+        self._clear_results()
+        self.pack_progress.setValue(0)
+        self.pack_progress.show()
+        self.pack_status.setText("Starting the try-on…")
+        self.pack_status.show()
+
+        def started(job: Job) -> None:
+            self.tryon_job_id = job.id
+            self.cancel_tryon_button.show()
+            self._update_tryon_button()
+            entry = next((e for e in services.jobs.queue() if e.job.id == job.id), None)
+            if entry is not None and entry.message == services.jobs.waiting_message:
+                self.pack_progress.hide()
+                self.pack_status.setText(entry.message)
+
+        def failed(error: ExternalError) -> None:
+            self.pack_progress.hide()
+            self.pack_status.setText(error.message)
+            self._update_tryon_button()
+            show_external_error(self, error)
+
+        run_op(
+            self,
+            services.garments.try_on(profile_id, photo, kind),
+            on_success=started,
+            on_failure=failed,
+            progress="Starting the try-on…",
+        )
+
+    def cancel_try_on(self) -> None:
+        job_id = self.tryon_job_id
+        if job_id is not None:
+            run_op(self, self.services.jobs.cancel(job_id), progress="Canceling the try-on…")
+
+    def _tryon_progress(self, progress: JobProgress) -> None:
+        # While it waits for the engine there is no progress to show: the sentence says why.
+        waiting = progress.message == self.services.jobs.waiting_message
+        self.pack_progress.setVisible(not waiting)
+        self.pack_progress.setValue(round(progress.fraction * 100))
+        self.pack_status.setText(progress.message)
+
+    def _on_job_changed(self, job: Job) -> None:
+        if job.id != self.tryon_job_id or job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return
+        self.tryon_job_id = None
+        self.cancel_tryon_button.hide()
+        self.pack_progress.hide()
+        self._update_tryon_button()
+        services = self.services
+
+        async def results() -> tuple[object, list[tuple[str, Path | None]]]:
+            outcome = await services.jobs.wait(job.id)
+            loop = event_loop()
+            files = []
+            for output in outcome.outputs:
+                ref = output_ref(output)
+                if ref is not None:
+                    file = await loop.run_in_executor(
+                        services.executor, services.store.blobs.get_path, ref.bucket, ref.path
+                    )
+                    files.append((ref.path, file))
+            return outcome, files
+
+        def shown(result: tuple[object, list[tuple[str, Path | None]]]) -> None:
+            outcome, files = result
+            self.tryon_finished.emit(outcome)
+            ended = outcome.job  # type: ignore[attr-defined]
+            if ended.status == JobStatus.CANCELED:
+                self.pack_status.setText("Try-on canceled.")
+                return
+            if ended.status != JobStatus.SUCCEEDED:
+                text = ended.error or "The try-on could not be made."
+                self.pack_status.setText(f"The try-on failed: {text}")
+                show_external_error(self, ExternalError(f"The try-on failed: {text}"))
+                return
+            self.pack_status.setText("Try-on ready, also in History.")
+            self._pack_keys = [key for key, file in files if file is not None]
+            for key, file in files:
+                if file is not None:
+                    self.loader.request(key, file)
+            self._show_results()
+            self.history_button.show()
+
+        run_op(self, results(), on_success=shown, progress="Loading the try-on…")
 
     def _clear_results(self) -> None:
         self._pack_keys = []

@@ -248,10 +248,9 @@ class HistoryArea(AreaWidget):
             self.detail = None
         self.services = services
         clear_drag_folder(services.store.dirs.root)
-        self.loader = ThumbnailLoader(
+        self.loader = ThumbnailLoader(  # on its own pool: one thread per core
             services.store,
             services.thumbnails,
-            executor=services.executor,
             request_blob=self._request_blob,
             parent=self,
         )

@@ -357,12 +357,15 @@ class JobDelegate(QStyledItemDelegate):
             painter.setPen(muted)
             painter.setFont(small)
             waiting = index.data(Role.PROGRESS_MESSAGE) or "Waiting to start"
+            # Two lines when needed: why a job waits ("…the studio's engine — runs when you're
+            # signed in and online") must be readable, not cut.
+            lines = 1 if small_metrics.horizontalAdvance(waiting) <= info.width() else 2
             painter.drawText(
-                QRect(info.left(), y, info.width(), line_h),
-                Qt.AlignmentFlag.AlignVCenter,
-                small_metrics.elidedText(waiting, Qt.TextElideMode.ElideRight, info.width()),
+                QRect(info.left(), y, info.width(), line_h * lines),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                waiting,
             )
-            y += line_h + 4
+            y += line_h * lines + 4
         if status == JobStatus.RUNNING:
             fraction = float(progress or 0.0)
             bar = QRect(info.left(), y + 2, info.width(), 6)

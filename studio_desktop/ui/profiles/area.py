@@ -517,7 +517,11 @@ class ProfilesArea(AreaWidget):
         if not index.isValid():
             return
         self.grid.setCurrentIndex(index)
-        profile: Profile = index.data(ProfileRole.PROFILE)
+        menu = self.card_menu(index.data(ProfileRole.PROFILE))
+        menu.popup(self.grid.viewport().mapToGlobal(pos))
+
+    def card_menu(self, profile: Profile) -> QMenu:
+        """The context menu of ``profile``'s card (not shown yet)."""
         menu = QMenu(self)
         menu.addAction(icon("settings"), "Edit…", lambda: self.edit_profile(profile))
         menu.addAction(icon("image"), "Set reference image…", self.choose_reference)
@@ -528,10 +532,22 @@ class ProfilesArea(AreaWidget):
             "Use for the next pack",
             lambda: self.garments.choose_profile(profile.id),
         )
+        try_on = menu.addAction(
+            icon("profiles"),
+            "Try on the garment",
+            lambda: self.garments.try_on_profile(profile.id),
+        )
+        try_on.setEnabled(self.garments.has_photo and self.garments.tryon_job_id is None)
+        try_on.setToolTip(
+            "Dress this profile's model in the garment of the Garments panel"
+            if try_on.isEnabled()
+            else "Drop a photo of the garment in the Garments panel first"
+        )
+        menu.setToolTipsVisible(True)
         menu.addSeparator()
         menu.addAction(icon("delete"), "Delete…", lambda: self.delete_profile(profile))
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.popup(self.grid.viewport().mapToGlobal(pos))
+        return menu
 
     def _show_history(self) -> None:
         """ "Show in History" after a pack: History with the new pack's job selected and

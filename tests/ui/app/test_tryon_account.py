@@ -1,0 +1,100 @@
+"""A try-on made before signing in runs once the account is there, through the whole app.
+
+The designer tries a garment on a profile in the local workspace (no account): the job waits,
+"Waiting for the studio's engine — runs when you're signed in and online". They sign in to the
+studio's Supabase project (the test gateway) with the generation API's address set but the
+local engine still chosen for everything else, and move their local work into the account: the
+profile reaches the project, and the same try-on job runs on the studio's engine (the fake API,
+linked to the same project: it takes the account's access token and reads the profile from the
+project's table), its image in the account's History."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from studio_desktop.domain.enums import JobStatus
+from studio_desktop.engine.inputs import ENGINE_LOCAL
+from studio_desktop.services.jobs import WAITING_FOR_ENGINE
+from studio_desktop.ui.areas import AreaKey
+from tests.stack.fake_generation_api import FakeGenerationApi
+from tests.stack.gateway import JWT_SECRET
+from tests.ui.app.test_account_and_sync import sign_in
+from tests.ui.conftest import drop_files
+from tests.ui.profiles.helpers import App, await_on_loop, click_box_button
+from tests.ui.profiles.test_garments import garment_photos
+
+pytestmark = [pytest.mark.gui, pytest.mark.gateway, pytest.mark.pg]
+
+
+@pytest.fixture
+def studio_api(gateway_db: str) -> Iterator[FakeGenerationApi]:
+    api = FakeGenerationApi(
+        steps=3, poll_after_ms=20, jwt_secret=JWT_SECRET, profiles_dsn=gateway_db
+    ).start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+def test_a_tryon_made_offline_runs_after_signing_in_and_moving_local_work(
+    qtbot,
+    *,
+    launch: Callable[[], App],
+    gateway,
+    make_user,
+    supabase_url: str,
+    anon_key: str,
+    studio_api: FakeGenerationApi,
+    tmp_path: Path,
+) -> None:
+    user = make_user()
+    app = launch()
+    app.account.remote_api_url = studio_api.base_url  # Settings: the API's address, local engine
+    app.window.set_current_area(AreaKey.PROFILES)
+    lena = await_on_loop(qtbot, app.services.profiles.create("Lena"))
+    panel = app.profiles_area.garments
+    qtbot.waitUntil(lambda: panel.profile_combo.findData(lena.id) >= 0)
+    front, _back = garment_photos(tmp_path)
+    assert drop_files(panel.slots["front"], [front]).dropped
+    qtbot.waitUntil(lambda: panel.slots["front"].has_cutout, timeout=30_000)
+    panel.choose_profile(lena.id)
+    panel.tryon_button.click()
+    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_ENGINE, timeout=10_000)
+    job_id = panel.tryon_job_id
+    assert job_id is not None
+    assert studio_api.requests == []
+
+    sign_in(
+        qtbot, app, url=supabase_url, anon_key=anon_key, email=user.email, password=user.password
+    )
+    qtbot.waitUntil(lambda: app.controller.move_box is not None, timeout=15_000)
+    assert app.services.has_remote_engine  # signed in with the API's address set
+    assert app.services.preferred_engine == ENGINE_LOCAL  # other jobs keep the chosen engine
+    click_box_button(app.controller.move_box, "Move into my account")
+
+    def done() -> bool:
+        found = app.services.store.queries.job(job_id)
+        return found is not None and found.job.status == JobStatus.SUCCEEDED
+
+    qtbot.waitUntil(done, timeout=30_000)
+    item = app.services.store.queries.job(job_id)
+    assert item is not None and item.job.user_id == user.id
+    assert len(item.outputs) == 1
+    assert (item.outputs[0].storage_path or "").startswith(f"{user.id}/jobs/{job_id}/")
+    (sent,) = studio_api.requests_to("POST", "/api/generate-image")
+    assert sent.json["jobId"] == job_id and sent.json["profileId"] == lena.id
+    assert sent.authorization is not None and sent.authorization.startswith("Bearer ey")
+    (operation,) = studio_api.operations.values()
+    assert operation.user_id == user.id
+    app.window.set_current_area(AreaKey.HISTORY)
+    history = app.window.area(AreaKey.HISTORY)
+    qtbot.waitUntil(
+        lambda: any(
+            history.model.feed_row(r).job.id == job_id for r in range(history.model.rowCount())
+        ),
+        timeout=10_000,
+    )

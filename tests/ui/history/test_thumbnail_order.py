@@ -1,0 +1,230 @@
+"""The order in which the History makes thumbnails: the tiles of the newest paint first, and
+within one paint in the order it asked (top row first, left to right), so the first visible tile
+is the first one made; a request that waited too long is not made but its row repainted (asked
+again if still on screen). Real store, real files, real loader threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtGui import QImage
+
+from studio_desktop.domain.models import Job, JobOutput, new_id
+from studio_desktop.domain.paths import job_output_ref
+from studio_desktop.services.workspace import WorkspaceServices
+from studio_desktop.ui.history import thumbnails
+from studio_desktop.ui.history.thumbnails import ThumbnailLoader, ThumbState
+from tests.imaging.garments import studio_sweep
+from tests.ui.history.conftest import WAIT_MS, jpeg
+
+pytestmark = pytest.mark.gui
+PX = 176
+
+
+@pytest.fixture
+def outputs(services: WorkspaceServices) -> list[JobOutput]:
+    """Six outputs of one job, their JPEG files in the blob cache (a different colour each)."""
+    store = services.store
+    job = Job(id=new_id(), user_id=store.user_id, type="product_pack", status="succeeded")
+    made = []
+    for n in range(6):
+        output_id = new_id()
+        ref = job_output_ref(store.user_id, job.id, output_id, "image/jpeg")
+        data = jpeg(Image.new("RGB", (640, 480), (40 * n, 90, 200 - 30 * n)))
+        store.blobs.put(ref.bucket, ref.path, data, "image/jpeg", upload=False)
+        made.append(
+            JobOutput(
+                id=output_id,
+                job_id=job.id,
+                kind="image",
+                mime_type="image/jpeg",
+                storage_path=ref.path,
+                width=640,
+                height=480,
+            )
+        )
+    store.rows.save_many([job, *made])
+    return made
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], threading.Event]]:
+    """The order loads run in; the first one waits for the gate (to queue the rest behind)."""
+    order: list[str] = []
+    gate = threading.Event()
+    real = thumbnails.load_thumbnail
+
+    def load(store: Any, cache: Any, output: JobOutput, px: int) -> Any:
+        order.append(output.id)
+        if len(order) == 1:
+            assert gate.wait(10), "the test never opened the gate"
+        return real(store, cache, output, px)
+
+    monkeypatch.setattr(thumbnails, "load_thumbnail", load)
+    yield order, gate
+    gate.set()
+
+
+def test_one_paint_is_served_in_its_order_and_a_newer_paint_first(
+    qtbot: Any,
+    services: WorkspaceServices,
+    outputs: list[JobOutput],
+    recorded: tuple[list[str], threading.Event],
+) -> None:
+    order, gate = recorded
+    loader = ThumbnailLoader(services.store, services.thumbnails, workers=1)
+    try:
+        a, b, c, d, e, f = outputs
+        for output in (a, b, c, d):  # one paint: the first row, left to right
+            assert loader.get(output, PX).state is ThumbState.LOADING
+        qtbot.wait(20)  # the event loop turns: the next requests are another (newer) paint
+        for output in (e, f):
+            loader.get(output, PX)
+        gate.set()
+        qtbot.waitUntil(
+            lambda: all(loader.peek(o.id, PX).state is ThumbState.READY for o in outputs),
+            timeout=WAIT_MS,
+        )
+        # a was already being made; then the newest paint (e, f), then the first one in order.
+        assert order == [a.id, e.id, f.id, b.id, c.id, d.id]
+        pixmap = loader.peek(a.id, PX).pixmap
+        assert pixmap is not None and max(pixmap.width(), pixmap.height()) == PX
+    finally:
+        loader.close()
+
+
+def test_a_request_that_waited_too_long_repaints_its_row_instead(
+    qtbot: Any,
+    services: WorkspaceServices,
+    outputs: list[JobOutput],
+    recorded: tuple[list[str], threading.Event],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order, gate = recorded
+    loader = ThumbnailLoader(services.store, services.thumbnails, workers=1)
+    repainted: list[str] = []
+    loader.ready.connect(repainted.append)
+    try:
+        first, late = outputs[0], outputs[1]
+        loader.get(first, PX)
+        loader.get(late, PX)
+        monkeypatch.setattr(thumbnails, "STALE_SECONDS", 0.0)  # late has now waited too long
+        gate.set()
+        qtbot.waitUntil(lambda: late.id in repainted, timeout=WAIT_MS)
+        assert order == [first.id]  # not made: nobody may be looking at it any more
+        assert loader.peek(late.id, PX).state is ThumbState.LOADING
+        monkeypatch.setattr(thumbnails, "STALE_SECONDS", 2.0)
+        loader.get(late, PX)  # the repaint of its row asks again: it is still on screen
+        qtbot.waitUntil(lambda: loader.peek(late.id, PX).state is ThumbState.READY, timeout=WAIT_MS)
+        assert order == [first.id, late.id]
+    finally:
+        loader.close()
+
+
+def test_loads_run_on_the_loaders_own_threads_which_close_with_it(
+    qtbot: Any, services: WorkspaceServices, outputs: list[JobOutput]
+) -> None:
+    names: list[str] = []
+    real = thumbnails.load_thumbnail
+
+    def load(*args: Any) -> Any:
+        names.append(threading.current_thread().name)
+        return real(*args)
+
+    loader = ThumbnailLoader(services.store, services.thumbnails)
+    assert loader.workers >= 3
+    try:
+        thumbnails.load_thumbnail = load  # type: ignore[assignment]
+        for output in outputs:
+            loader.get(output, PX)
+        qtbot.waitUntil(
+            lambda: all(loader.peek(o.id, PX).state is ThumbState.READY for o in outputs),
+            timeout=WAIT_MS,
+        )
+    finally:
+        thumbnails.load_thumbnail = real  # type: ignore[assignment]
+        pool = loader._own_pool
+        loader.close()
+    assert names and all(name.startswith("thumbnails") for name in names)
+    assert pool is not None and pool._shutdown  # type: ignore[attr-defined]
+
+
+def _ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM of the luma (11 x 11 Gaussian window, sigma 1.5, the usual constants)."""
+    a = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    b = cv2.cvtColor(b, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+    def blur(x: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(x, (11, 11), 1.5)
+
+    mu_a, mu_b = blur(a), blur(b)
+    var_a, var_b = blur(a * a) - mu_a**2, blur(b * b) - mu_b**2
+    cov = blur(a * b) - mu_a * mu_b
+    ssim = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
+        (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+    )
+    return float(ssim[5:-5, 5:-5].mean())
+
+
+def test_a_tile_matches_a_high_quality_reference(
+    services: WorkspaceServices, tmp_path: Path
+) -> None:
+    """The tile (Pillow Lanczos from the freshly rendered 256 px thumbnail, never read back from
+    its JPEG file) against the best the source allows: a full decode scaled straight to the
+    tile with Lanczos. A studio shot with fine texture, as a camera JPEG."""
+    shot = Image.fromarray(studio_sweep((2400, 1800)).photo)
+    source = tmp_path / "shot.jpg"
+    shot.save(source, "JPEG", quality=92)
+    reference = Image.open(source).convert("RGB")
+    reference.thumbnail((PX, PX), Image.Resampling.LANCZOS, reducing_gap=None)
+    store = services.store
+    job = Job(id=new_id(), user_id=store.user_id, type="product_pack", status="succeeded")
+    output_id = new_id()
+    ref = job_output_ref(store.user_id, job.id, output_id, "image/jpeg")
+    store.blobs.put(ref.bucket, ref.path, source.read_bytes(), "image/jpeg", upload=False)
+    output = JobOutput(
+        id=output_id, job_id=job.id, kind="image", mime_type="image/jpeg", storage_path=ref.path
+    )
+    loaded = thumbnails.load_thumbnail(store, services.thumbnails, output, PX)
+    assert loaded.state is ThumbState.READY and loaded.image is not None
+    image = loaded.image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height = image.width(), image.height()
+    assert (width, height) == reference.size
+    rows = np.frombuffer(bytes(image.constBits()), np.uint8).reshape(height, -1)
+    tile = rows[:, : width * 3].reshape(height, width, 3)
+    expected = np.asarray(reference)
+    mse = float(np.mean((tile.astype(np.float64) - expected) ** 2))
+    psnr = 10 * np.log10(255**2 / max(mse, 1e-9))
+    assert psnr >= 40.0, psnr
+    assert _ssim(tile, expected) >= 0.99
+
+
+def test_the_first_tile_of_a_new_screen_is_made_alone_then_every_core_joins(
+    qtbot: Any,
+    services: WorkspaceServices,
+    outputs: list[JobOutput],
+    recorded: tuple[list[str], threading.Event],
+) -> None:
+    order, gate = recorded
+    loader = ThumbnailLoader(services.store, services.thumbnails, workers=3)
+    try:
+        for output in outputs:  # one paint of an idle loader: a new screen
+            loader.get(output, PX)
+        qtbot.wait(100)
+        assert order == [outputs[0].id]  # the others wait for the first tile
+        gate.set()
+        qtbot.waitUntil(
+            lambda: all(loader.peek(o.id, PX).state is ThumbState.READY for o in outputs),
+            timeout=WAIT_MS,
+        )
+        assert order[0] == outputs[0].id and sorted(order) == sorted(o.id for o in outputs)
+    finally:
+        loader.close()

@@ -1,0 +1,197 @@
+"""Try-on through the real app, end to end, against the fake generation API.
+
+A designer drops a garment photo (its cutout is made by the local engine), chooses a profile and
+clicks "Try on" beside "Build product pack" (or picks "Try on the garment" on a profile card).
+With no studio engine (local workspace, no account, no network) the job is in the history at
+once, queued, saying "Waiting for the studio's engine — runs when you're signed in and online";
+it can be canceled like any job, and it is still there, waiting, after a restart. When the
+studio's engine is there (what signing in with the API's address set does), it runs with
+progress, its image shows in the panel and in the history, and it opens in Magic Canvas.
+Screenshots of the panel and the history row in both palettes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMenu, QWidget
+
+from studio_desktop.domain.enums import JobStatus, JobType
+from studio_desktop.domain.models import Profile
+from studio_desktop.engine.remote import RemoteEngine
+from studio_desktop.engine.remote_api import GenerationApiClient, RetryPolicy
+from studio_desktop.services.jobs import WAITING_FOR_ENGINE
+from studio_desktop.store.locations import DataDirs
+from studio_desktop.ui.areas import AreaKey
+from studio_desktop.ui.history.roles import Role
+from studio_desktop.ui.history.thumbnails import ThumbState
+from tests.stack.fake_generation_api import FakeGenerationApi
+from tests.ui.conftest import drop_files
+from tests.ui.profiles.helpers import App, await_on_loop, close_app, open_app
+from tests.ui.profiles.test_garments import garment_photos
+from tests.ui.test_screenshots import assert_has_content, assert_text_fits
+
+pytestmark = pytest.mark.gui
+
+TOKEN = "designer-token"
+Shot = Callable[[QWidget, str], Path]
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeGenerationApi]:
+    api = FakeGenerationApi(steps=4, poll_after_ms=20).start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+def sign_in_engine(app: App, api: FakeGenerationApi) -> GenerationApiClient:
+    """What a sign-in with the API's address set gives the open workspace: the studio's engine
+    (new jobs keep preferring the engine chosen in Settings)."""
+    api.grant(TOKEN, app.services.store.user_id)
+    client = GenerationApiClient(api.base_url, lambda: TOKEN, retry=RetryPolicy(attempts=2))
+    app.services.set_remote_engine(RemoteEngine(client), preferred=False)
+    return client
+
+
+def history_row(app: App, job_id: str) -> int:
+    model = app.window.area(AreaKey.HISTORY).model
+    for row in range(model.rowCount()):
+        if model.index(row, 0).data(Role.JOB).id == job_id:
+            return row
+    return -1
+
+
+def history_data(app: App, job_id: str, role: Role) -> object:
+    model = app.window.area(AreaKey.HISTORY).model
+    return model.index(history_row(app, job_id), 0).data(role)
+
+
+def card_menu(app: App, profile: Profile) -> QMenu:
+    """A profile card's context menu, as a right-click on the card builds it."""
+    app.profiles_area.select_profile(profile.id)
+    return app.profiles_area.card_menu(profile)
+
+
+def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_signed_in(
+    qtbot,
+    *,
+    data_dirs: DataDirs,
+    fake_api: FakeGenerationApi,
+    scheme: str,
+    screenshot: Shot,
+    tmp_path: Path,
+) -> None:
+    app = open_app(qtbot, data_dirs)
+    app.window.set_current_area(AreaKey.PROFILES)
+    services = app.services
+    ana = await_on_loop(qtbot, services.profiles.create("Ana", background="warm beige sweep"))
+    mia = await_on_loop(qtbot, services.profiles.create("Mia"))
+    # The server knows both (the sync pushed them): same ids in the studio's profiles table.
+    for profile in (ana, mia):
+        fake_api.add_profile(services.store.user_id, profile.name, profile_id=profile.id)
+    panel = app.profiles_area.garments
+    qtbot.waitUntil(lambda: panel.profile_combo.findData(ana.id) >= 0)
+    assert not panel.tryon_button.isEnabled()
+    assert "Drop a photo" in panel.tryon_button.toolTip()
+
+    # No photo yet: the card's menu offers the try-on, disabled, and says why.
+    menu = card_menu(app, ana)
+    action = next(a for a in menu.actions() if a.text() == "Try on the garment")
+    assert not action.isEnabled() and "Drop a photo" in action.toolTip()
+    menu.deleteLater()
+
+    front, _back = garment_photos(tmp_path)
+    assert drop_files(panel.slots["front"], [front]).dropped
+    qtbot.waitUntil(lambda: panel.slots["front"].has_cutout, timeout=30_000)
+    panel.choose_profile(None)
+    assert not panel.tryon_button.isEnabled()
+    assert "Choose a profile" in panel.tryon_button.toolTip()
+    panel.choose_profile(ana.id)
+    assert panel.tryon_button.isEnabled()
+
+    # Try on, with no studio engine: queued at once, waiting, readable, nothing sent.
+    panel.tryon_button.click()
+    qtbot.waitUntil(lambda: panel.tryon_job_id is not None, timeout=10_000)
+    job_id = panel.tryon_job_id
+    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_ENGINE, timeout=10_000)
+    assert panel.cancel_tryon_button.isVisible() and not panel.tryon_button.isEnabled()
+    job = await_on_loop(qtbot, services.history.job(job_id)).job
+    assert (job.type, job.status) == (JobType.TRYON_IMAGE.value, JobStatus.QUEUED)
+    assert job.input_json["profileId"] == ana.id and job.input_json["engine"] == "remote"
+    assert fake_api.requests_to("POST", "/api/generate-image") == []
+    assert_text_fits(panel)
+    assert_has_content(screenshot(panel, "garments-tryon-waiting"))
+
+    app.window.set_current_area(AreaKey.HISTORY)
+    history = app.window.area(AreaKey.HISTORY)
+    qtbot.waitUntil(lambda: history_row(app, job_id) >= 0, timeout=10_000)
+    assert history_data(app, job_id, Role.PROGRESS_MESSAGE) == WAITING_FOR_ENGINE
+    assert_has_content(screenshot(history, "history-tryon-waiting"))
+
+    # A second try-on from Mia's card, canceled while it waits.
+    app.window.set_current_area(AreaKey.PROFILES)
+    panel.cancel_tryon_button.click()
+    qtbot.waitUntil(lambda: panel.pack_status.text() == "Try-on canceled.", timeout=10_000)
+    assert panel.tryon_job_id is None and not panel.cancel_tryon_button.isVisible()
+    canceled = await_on_loop(qtbot, services.history.job(job_id)).job
+    assert canceled.status == JobStatus.CANCELED
+    menu = card_menu(app, mia)
+    action = next(a for a in menu.actions() if a.text() == "Try on the garment")
+    assert action.isEnabled()
+    action.trigger()
+    menu.deleteLater()
+    qtbot.waitUntil(lambda: panel.tryon_job_id is not None, timeout=10_000)
+    waiting_id = panel.tryon_job_id
+    assert panel.profile_combo.currentData() == mia.id
+    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_ENGINE, timeout=10_000)
+
+    # Restart: the waiting try-on is still there, still waiting.
+    close_app(qtbot, app)
+    app.window.close()
+    app = open_app(qtbot, data_dirs)
+    app.window.set_current_area(AreaKey.HISTORY)
+    qtbot.waitUntil(lambda: history_row(app, waiting_id) >= 0, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: history_data(app, waiting_id, Role.PROGRESS_MESSAGE) == WAITING_FOR_ENGINE,
+        timeout=10_000,
+    )
+    assert history_data(app, waiting_id, Role.STATUS) == JobStatus.QUEUED
+    assert fake_api.requests_to("POST", "/api/generate-image") == []
+
+    # Signed in and online: it runs, with progress, and its image is in the history.
+    progress: list[float] = []
+    app.services.jobs.job_progress.connect(
+        lambda p: progress.append(p.fraction) if p.job_id == waiting_id else None
+    )
+    client = sign_in_engine(app, fake_api)
+    try:
+        qtbot.waitUntil(
+            lambda: history_data(app, waiting_id, Role.STATUS) == JobStatus.SUCCEEDED,
+            timeout=30_000,
+        )
+        assert progress and max(progress) == 1.0 and 0 < min(p for p in progress if p > 0) < 1
+        sent = fake_api.requests_to("POST", "/api/generate-image")
+        assert len(sent) == 1 and sent[0].json["jobId"] == waiting_id
+        assert sent[0].json["profileId"] == mia.id and sent[0].json["type"] == "tryon"
+        detail = await_on_loop(qtbot, app.services.history.job(waiting_id))
+        assert len(detail.outputs) == 1 and detail.outputs[0].local_path is not None
+        history = app.window.area(AreaKey.HISTORY)
+        output = detail.outputs[0].output
+        px = history.model.device_pixels
+        qtbot.waitUntil(
+            lambda: history.loader.get(output, px).state is ThumbState.READY, timeout=20_000
+        )
+        assert_has_content(screenshot(history, "history-tryon-done"))
+
+        # It opens in Magic Canvas: a creation whose image is the try-on's output.
+        with qtbot.waitSignal(history.open_creation_requested, timeout=20_000) as opened:
+            history.open_in_canvas(waiting_id)
+        thread_id = opened.args[0]
+        qtbot.waitUntil(lambda: app.window.current_area_key is AreaKey.CANVAS, timeout=20_000)
+        view = await_on_loop(qtbot, app.services.canvas.open_creation(thread_id))
+        assert [a.asset.current_storage_path for a in view.assets] == [output.storage_path]
+    finally:
+        await_on_loop(qtbot, client.aclose())
