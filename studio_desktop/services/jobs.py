@@ -14,12 +14,12 @@ Events (emitted on the event loop's thread; ``ui/`` re-emits them as Qt signals)
 - ``job_progress: Event[JobProgress]`` progress of a running job (0..1 and a sentence)
 - ``job_finished: Event[JobOutcome]``  a run ended (succeeded, failed or canceled)
 
-**Retry keeps the same row.** DESIGN.md's rule is "one job, one row": a job is one thing the
-designer asked for, and the history feed shows it once. A retry puts the *same* row back to
-``queued`` (error and ``provider_operation_id`` cleared, ``input_json.attempt`` + 1), so the
-feed does not grow a duplicate, the canvas message that points at the job stays linked, and the
-remote API gets a new idempotency key (job id + attempt) and therefore a new operation. Nothing
-of the failed attempt has to be cleaned up: outputs are only ever recorded with ``succeeded``.
+**Retry keeps the same row.** The app's rule is "one job, one row" (docs/architecture.md): a job is
+one thing the designer asked for, and the history feed shows it once. A retry puts the *same* row
+back to ``queued`` (error and ``provider_operation_id`` cleared, ``input_json.attempt`` + 1), so
+the feed does not grow a duplicate, the canvas message that points at the job stays linked, and the
+remote API gets a new idempotency key (job id + attempt) and therefore a new operation. Nothing of
+the failed attempt has to be cleaned up: outputs are only ever recorded with ``succeeded``.
 
 **Waiting for an engine.** A job submitted with ``wait_for_engine`` (a try-on: only the studio's
 engine can run it) is stored and shown at once even when its engine is not there (no account,

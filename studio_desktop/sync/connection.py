@@ -1,6 +1,7 @@
 """The connection to one Supabase project: supabase-py's async client on ONE shared HTTP client.
 
-Why it is built this way (``FACTS.md``, "supabase-py pitfalls"):
+Why it is built this way (supabase-py's pitfalls, measured against its source and a logging
+server):
 
 - One ``httpx.AsyncClient`` with explicit connect/read/write/pool timeouts is handed to
   supabase-py (``AsyncClientOptions(httpx_client=...)``), so Auth, PostgREST and Storage share

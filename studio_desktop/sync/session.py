@@ -5,8 +5,8 @@ through :class:`~studio_desktop.sync.secrets.SecretStore`, as OUR record (:class
 under the service name of the project URL. supabase-py is given a storage adapter
 (:class:`SessionStorage`) that reads and writes that same record, but its ``remove_item`` only
 hides the session from supabase-py: it never deletes our copy. That matters because supabase-py
-drops a stored session when a refresh fails for a network reason (``FACTS.md``); here a network
-failure keeps the user "signed in, offline", and only two things end a session:
+drops a stored session when a refresh fails for a network reason (seen in its source); here a
+network failure keeps the user "signed in, offline", and only two things end a session:
 
 - :meth:`SessionManager.sign_out` (the user asked), and
 - a refresh the server refuses (``invalid_grant`` and friends): the session is removed and

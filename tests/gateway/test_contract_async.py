@@ -1,5 +1,5 @@
-"""The real supabase-py async client (``acreate_client``) against the gateway: every row of
-FACTS.md's table, each test driving its own event loop."""
+"""The real supabase-py async client (``acreate_client``) against the gateway: every request
+listed in ``tests/stack/SUPABASE_ANSWERS.md``, each test driving its own event loop."""
 
 from __future__ import annotations
 

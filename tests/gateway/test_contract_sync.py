@@ -1,5 +1,6 @@
-"""The real supabase-py (sync ``create_client``) against the gateway: every row of FACTS.md's
-table, with what landed in Postgres checked through a superuser connection."""
+"""The real supabase-py (sync ``create_client``) against the gateway: every request listed
+in ``tests/stack/SUPABASE_ANSWERS.md``, with what landed in Postgres checked through a superuser
+connection."""
 
 from __future__ import annotations
 

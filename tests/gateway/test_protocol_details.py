@@ -1,5 +1,6 @@
-"""Protocol details a Supabase user relies on beyond FACTS.md's table: ranges and counts,
-statuses of writes, Prefer options, RPC over GET, storage extras and logout scopes."""
+"""Protocol details a Supabase user relies on beyond the requests of
+``tests/stack/SUPABASE_ANSWERS.md``: ranges and counts, statuses of writes, Prefer options, RPC
+over GET, storage extras and logout scopes."""
 
 from __future__ import annotations
 

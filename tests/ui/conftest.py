@@ -4,7 +4,8 @@ window, screenshots in both palettes, and drag-and-drop helpers.
 - ``qloop`` (autouse): one ``qasync.QEventLoop(qapp, already_running=True)`` for the session, made
   the running loop for each test (so ``run_op``/``asyncSlot`` work and asyncio tasks run whenever
   Qt processes events, e.g. inside ``qtbot.waitUntil``) and unset afterwards, so non-UI tests
-  that call ``asyncio.run`` are unaffected. Never ``loop.stop()`` (FACTS.md).
+  that call ``asyncio.run`` are unaffected. Never ``loop.stop()``: it
+  calls ``QApplication.exit()`` and later tests' qtbot waits stop running asyncio work.
 - ``qt_settings`` (autouse): every ``QSettings()`` of the test is an INI file under ``tmp_path``.
 - ``scheme``: parametrises a test over the light and dark palettes.
 - ``main_window``: a shown ``MainWindow`` on a fresh data root.

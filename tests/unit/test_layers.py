@@ -1,5 +1,5 @@
-"""DESIGN.md's layer rule, checked two ways: the import-linter contracts, and a fresh interpreter
-that imports every non-UI module and proves Qt was never loaded."""
+"""The layer rule (docs/architecture.md), checked two ways: the import-linter contracts, and a
+fresh interpreter that imports every non-UI module and proves Qt was never loaded."""
 
 from __future__ import annotations
 
