@@ -15,7 +15,8 @@ measured on the same cases in the same run:
   L* before and after inside the object.
 - **removal**: :func:`~studio_desktop.imaging.inpaint.remove_object` through the refined mask
   against OpenCV's Telea inpainting through the painted mask, compared with the clean
-  background: band-pass energy of the fill over the truth's (texture kept), seam (gradient
+  background: band-pass energy of the fill over the truth's (texture kept; both floored at
+  :data:`TEXTURE_FLOOR`, so a smooth sky asks for a smooth fill), seam (gradient
   magnitude on the hole's edge over the truth's), PSNR and low-pass PSNR (Gaussian sigma 4) over
   the object's area.
 
