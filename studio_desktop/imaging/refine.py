@@ -65,8 +65,6 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 from studio_desktop.domain.errors import BugError
 from studio_desktop.imaging.errors import MaskSizeError, RefinementCancelledError
@@ -418,7 +416,11 @@ def _min_cut(
     pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
 ) -> np.ndarray:
     """The source side of the minimum s-t cut of a grid graph (SciPy's Dinic max-flow on
-    integer capacities, then the pixels still reachable from the source in the residual)."""
+    integer capacities, then the pixels still reachable from the source in the residual).
+    SciPy is imported here: opening the canvas does not wait for it."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import breadth_first_order, maximum_flow
+
     shape = to_source.shape
     count = to_source.size
     source, sink = count, count + 1
