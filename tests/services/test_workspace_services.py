@@ -28,12 +28,13 @@ def test_open_run_a_job_and_close(data_root: Path) -> None:
         store = open_local_store(dirs)
         services = WorkspaceServices.open(store, thumbnails_dir=dirs.workspace().thumbs)
         await services.start()
-        request = JobRequest(
-            CanvasEditInput(ImageInput.from_bytes(_png((200, 30, 30)), "photo"), "grayscale")
-        )
+        # A plain picture has no main subject: with nothing painted the edit must name the
+        # whole image (a bare "grayscale" is for the subject, and is refused here).
+        photo = ImageInput.from_bytes(_png((200, 30, 30)), "photo")
+        request = JobRequest(CanvasEditInput(photo, "make the whole image grayscale"))
         job = await services.jobs.submit(request)
         outcome = await services.jobs.wait(job.id)
-        assert outcome.job.status == JobStatus.SUCCEEDED
+        assert outcome.job.status == JobStatus.SUCCEEDED, outcome.job.error
         page = await services.history.feed_page()
         assert [item.job.id for item in page.items] == [job.id]
         await services.aclose()
