@@ -192,6 +192,22 @@ def test_cancelled_operations_show_nothing(qtbot, main_window: MainWindow) -> No
     assert main_window.message_bar.isHidden()
 
 
+def test_an_operation_cancelled_before_it_starts_is_over_when_its_task_is(
+    qtbot, qapp: QApplication, main_window: MainWindow
+) -> None:
+    # Cancelled before the loop ever ran it: the moment the task says it is done, nothing is
+    # left showing (the indicator and cursor are not waiting for a later done callback).
+    work = asyncio.sleep(30)
+    task = run_op(main_window, work, progress="Waiting…")
+    task.cancel()
+    while not task.done():
+        qapp.processEvents()
+    assert task.cancelled()
+    assert main_window.busy_indicator.isHidden()
+    assert QApplication.overrideCursor() is None
+    assert main_window.message_bar.isHidden()
+
+
 def test_a_window_closed_mid_work_gives_the_busy_cursor_back(
     qtbot, qapp: QApplication, data_dirs
 ) -> None:
