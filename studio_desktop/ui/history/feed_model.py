@@ -121,6 +121,11 @@ class FeedRow:
         return len(self._outputs)
 
 
+def _has_ended(status: str) -> bool:
+    """Succeeded, failed or canceled (an unknown status from a newer server counts as not)."""
+    return status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
+
+
 def _key(packed_job: tuple[Any, ...]) -> tuple[datetime, str]:
     return (packed_job[6], packed_job[0])
 
@@ -487,6 +492,9 @@ class FeedModel(QAbstractListModel):
         self._apply_progress(progress.job_id, progress.fraction, progress.message)
 
     def _apply_progress(self, job_id: str, fraction: float | None, message: str) -> None:
+        row = self._row_of.get(job_id)
+        if fraction is not None and row is not None and _has_ended(FeedRow(self._rows[row]).status):
+            return  # a late report of a run the row already shows as ended
         if fraction is None:
             if self._progress.pop(job_id, None) is None:
                 return
@@ -494,7 +502,6 @@ class FeedModel(QAbstractListModel):
             return
         else:
             self._progress[job_id] = (fraction, message)
-        row = self._row_of.get(job_id)
         if row is None:
             return
         index = self.index(row, 0)
@@ -506,7 +513,10 @@ class FeedModel(QAbstractListModel):
         self.event_reads += 1
 
     def _place_or_update(self, job: Job, outputs: tuple[JobOutput, ...] | None) -> None:
-        """Update a shown job, or insert a new one where it belongs (see the module docstring)."""
+        """Update a shown job, or insert a new one where it belongs (see the module docstring).
+
+        Progress is only for jobs still running: a job that has ended loses it here, whether the
+        store's change (a read) or the job service's ``job_changed`` said so first."""
         if self._reloading or not self._loaded_once:
             self._early[job.id] = job  # placed again once the first page is in
         row = self._row_of.get(job.id)
@@ -514,6 +524,8 @@ class FeedModel(QAbstractListModel):
             entry = FeedRow(self._rows[row])
             if job.updated_at < entry.updated_at:
                 job = entry.job  # an older read than what is shown: keep the job's fields
+            if _has_ended(job.status):
+                self._progress.pop(job.id, None)  # the dataChanged below repaints it
             if not matches(self._filter, job):
                 self._remove_jobs([job.id])
                 return
@@ -534,6 +546,8 @@ class FeedModel(QAbstractListModel):
             return
         if not self._in_loaded_range(job):
             return  # it comes with a later page
+        if _has_ended(job.status):
+            self._progress.pop(job.id, None)
         position = self._insert_position(job)
         self.beginInsertRows(QModelIndex(), position, position)
         self._rows.insert(position, pack_row(job, outputs or ()))

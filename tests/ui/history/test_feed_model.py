@@ -184,6 +184,36 @@ def test_updates_arrive_from_events_without_a_reload(
     assert resets == [], "nothing was re-read wholesale"
 
 
+def test_a_finished_job_shows_no_progress_whichever_news_comes_first(
+    qtbot: Any, services: WorkspaceServices, make: Maker
+) -> None:
+    """When a job ends, the store's change (read by the feed) and the job service's last
+    progress and status events race each other. Whichever arrives first, a row whose job has
+    ended shows no progress, and a progress report arriving after that is not shown on it."""
+    running, other = make.seed(2, outputs=1, status=JobStatus.RUNNING)
+    model = build_model(services)
+    wait_first_page(qtbot, model)
+    row = model.row_of(running.id)
+    services.jobs.job_progress.emit(JobProgress(running.id, 0.85, "Saving the new version"))
+    qtbot.waitUntil(lambda: model.index(row, 0).data(Role.PROGRESS) == 0.85, timeout=WAIT_MS)
+
+    # The store says it succeeded before the job service does (its read won the race).
+    services.store.rows.save(replace(running, status=JobStatus.SUCCEEDED, updated_at=utc_now()))
+    qtbot.waitUntil(
+        lambda: model.index(row, 0).data(Role.STATUS) == JobStatus.SUCCEEDED, timeout=WAIT_MS
+    )
+    assert model.index(row, 0).data(Role.PROGRESS) is None
+    assert model.index(row, 0).data(Role.PROGRESS_MESSAGE) == ""
+
+    # Then the run's last report arrives: the finished row does not take it. (The other row's
+    # progress, emitted after it, is the sign that it was delivered: events arrive in order.)
+    services.jobs.job_progress.emit(JobProgress(running.id, 1.0, "Done"))
+    services.jobs.job_progress.emit(JobProgress(other.id, 0.4, "Editing"))
+    other_row = model.row_of(other.id)
+    qtbot.waitUntil(lambda: model.index(other_row, 0).data(Role.PROGRESS) == 0.4, timeout=WAIT_MS)
+    assert model.index(row, 0).data(Role.PROGRESS) is None
+
+
 def test_new_jobs_respect_the_filter_and_the_loaded_range(
     qtbot: Any, services: WorkspaceServices, make: Maker
 ) -> None:
