@@ -120,15 +120,14 @@ def run_op(
 ) -> asyncio.Task[T | None]:
     """Run ``work`` off the GUI thread with a busy indicator; see the module docstring."""
     host = find_host(parent)
-    token = host.begin_busy(progress or "Working…") if host is not None else None
-
-    def end_busy() -> None:
-        # Idempotent: called when the work ends (so the indicator is gone by the time the task
-        # is done) and again from the task's done callback (a task cancelled before it ran).
-        if host is not None and token is not None and _alive(host):  # type: ignore[arg-type]
-            host.end_busy(token)
 
     async def operation() -> T | None:
+        # The indicator is shown from the operation's first step, inside the ``try`` whose
+        # ``finally`` ends it: so it is gone by the time the task is done, however it ends. (A
+        # task cancelled before its first step never enters the coroutine: it shows nothing.)
+        token = None
+        if host is not None and _alive(host):  # type: ignore[arg-type]
+            token = host.begin_busy(progress or "Working…")
         try:
             result = await _execute(work)
         except asyncio.CancelledError:
@@ -154,7 +153,8 @@ def run_op(
             report_crash(error, parent if _alive(parent) else None)
             return None
         finally:
-            end_busy()
+            if token is not None and _alive(host):  # type: ignore[arg-type]
+                host.end_busy(token)  # type: ignore[union-attr]
             _running.discard(asyncio.current_task())  # type: ignore[arg-type]
         if on_success is not None and _alive(parent):
             _guarded(parent, on_success, result)
@@ -162,7 +162,6 @@ def run_op(
 
     def finished(task: asyncio.Task[T | None]) -> None:
         _running.discard(task)
-        end_busy()
         if task.cancelled() and inspect.iscoroutine(work):
             work.close()  # never started: no "coroutine was never awaited" warning
 

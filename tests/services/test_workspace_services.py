@@ -37,7 +37,7 @@ def test_open_run_a_job_and_close(data_root: Path) -> None:
         )
         job = await services.jobs.submit(request)
         outcome = await services.jobs.wait(job.id)
-        assert outcome.job.status == JobStatus.SUCCEEDED
+        assert outcome.job.status == JobStatus.SUCCEEDED, outcome.job.error
         page = await services.history.feed_page()
         assert [item.job.id for item in page.items] == [job.id]
         await services.aclose()

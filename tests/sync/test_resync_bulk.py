@@ -145,11 +145,29 @@ def test_a_child_listed_before_its_parent_is_held_then_stored(
     # does that itself (a table waits for the tables its foreign keys point to), but a child
     # listed without its parent still happens: a parent created on the server after its
     # table was listed and before the child's was. Here a "forgotten" foreign key stands in.
+    # The listing lanes run side by side, so which of the two tables is complete first is up
+    # to the server; the order the test needs is made explicit: the outputs are stored only
+    # after the creations (as if they pointed at them), and the creations' listing is held
+    # until the outputs' is in, the order in which a real sync would otherwise store the
+    # outputs first and hold nothing.
     order = ("profiles", "jobs", "canvas_threads", "canvas_assets", "job_outputs")
     monkeypatch.setattr(pull, "TABLES", (*order, *(t for t in TABLES if t not in order)))
     parents = dict(pull.PARENT_TABLES)
     parents["canvas_assets"] = parents["canvas_assets"] - {"job_outputs"}
+    parents["job_outputs"] = parents["job_outputs"] | {"canvas_assets"}
     monkeypatch.setattr(pull, "PARENT_TABLES", parents)
+    outputs_listed = asyncio.Event()
+    list_page = pull.Puller._list_page
+
+    async def outputs_listed_first(self: Any, table: str, *args: Any) -> Any:
+        if table == "canvas_assets":
+            await outputs_listed.wait()
+        rows = await list_page(self, table, *args)
+        if table == "job_outputs":
+            outputs_listed.set()
+        return rows
+
+    monkeypatch.setattr(pull.Puller, "_list_page", outputs_listed_first)
 
     async def body() -> None:
         device = await open_device(tmp_path / "d", gateway.url, anon_key, user)

@@ -16,6 +16,7 @@ window, screenshots in both palettes, and drag-and-drop helpers.
   item views).
 - ``expect_crash``: a test that provokes the crash dialog asks for it; any other test fails if a
   crash dialog is left open.
+- every test fails if it leaves the application's override (busy) cursor set.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -111,6 +112,21 @@ def _no_unexpected_crash(request: pytest.FixtureRequest, qapp: QApplication) -> 
         qapp.processEvents()
         if "expect_crash" not in request.fixturenames:
             pytest.fail(f"a crash dialog was left open: {summary}")
+
+
+# ------------------------------------------------------------------------------ the busy cursor
+@pytest.fixture(autouse=True)
+def _no_busy_cursor_left(qapp: QApplication) -> Iterator[None]:
+    """The override (busy) cursor is application-wide: a test that leaves it set would fail a
+    later test that checks it. Fail the test that left it, once its closed windows are gone."""
+    yield
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # pytest-qt's deleteLater
+    left = 0
+    while QApplication.overrideCursor() is not None:
+        QApplication.restoreOverrideCursor()
+        left += 1
+    if left:
+        pytest.fail(f"the test left the application's override cursor set ({left} deep)")
 
 
 # ------------------------------------------------------------------------------ the window

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -189,6 +190,43 @@ def test_cancelled_operations_show_nothing(qtbot, main_window: MainWindow) -> No
     assert task.cancelled()
     assert main_window.busy_indicator.isHidden()
     assert main_window.message_bar.isHidden()
+
+
+def test_an_operation_cancelled_before_it_starts_is_over_when_its_task_is(
+    qtbot, qapp: QApplication, main_window: MainWindow
+) -> None:
+    # Cancelled before the loop ever ran it: the moment the task says it is done, nothing is
+    # left showing (the indicator and cursor are not waiting for a later done callback).
+    work = asyncio.sleep(30)
+    task = run_op(main_window, work, progress="Waiting…")
+    task.cancel()
+    while not task.done():
+        qapp.processEvents()
+    assert task.cancelled()
+    assert main_window.busy_indicator.isHidden()
+    assert QApplication.overrideCursor() is None
+    assert main_window.message_bar.isHidden()
+
+
+def test_a_window_closed_mid_work_gives_the_busy_cursor_back(
+    qtbot, qapp: QApplication, data_dirs
+) -> None:
+    # The busy cursor belongs to the whole application: a window destroyed while its operation
+    # still runs must not leave it set for every other window (and every later test).
+    window = MainWindow(data_dirs)
+    with qtbot.waitSignal(window.area_changed):
+        window.show()
+    release = threading.Event()
+    task = run_op(window, lambda: release.wait(5), progress="Importing…")
+    qtbot.waitUntil(window.busy_indicator.isVisible)
+    assert QApplication.overrideCursor() is not None
+    window.close()
+    window.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(window))
+    assert QApplication.overrideCursor() is None
+    release.set()
+    qtbot.waitUntil(task.done)
+    assert QApplication.overrideCursor() is None
 
 
 def test_callbacks_are_skipped_when_the_parent_is_gone(qtbot, main_window: MainWindow) -> None:

@@ -121,6 +121,11 @@ class FeedRow:
         return len(self._outputs)
 
 
+def _has_ended(status: str) -> bool:
+    """Succeeded, failed or canceled (an unknown status from a newer server counts as not)."""
+    return status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
+
+
 def _key(packed_job: tuple[Any, ...]) -> tuple[datetime, str]:
     return (packed_job[6], packed_job[0])
 
@@ -241,6 +246,11 @@ class FeedModel(QAbstractListModel):
         self._loading_page = False
         self._reloading = False
         self._early: dict[str, Job] = {}  # jobs that arrived by event while a first page loaded
+        #: Job deletions seen so far, and when each job went (id -> that count). A read records
+        #: the count when it starts; what it read of a job deleted after that is stale and is
+        #: dropped (see :meth:`_live`). Forgotten once no read is in flight.
+        self._deletions = 0
+        self._deleted_at: dict[str, int] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
         self._profile_names: dict[str, str] = {}
         #: Progress of the jobs running in this session (job id -> fraction, message).
@@ -423,11 +433,13 @@ class FeedModel(QAbstractListModel):
         self._loading_page = True
         self.loading_changed.emit(True)
         work = self.history.feed_page(self._filter, cursor, self.page_size)
-        self._spawn(work, lambda page: self._apply_page(page, reset, generation), generation)
+        since = self._deletions
+        self._spawn(work, lambda page: self._apply_page(page, reset, generation, since), generation)
 
-    def _apply_page(self, page: FeedPage, reset: bool, generation: int) -> None:
+    def _apply_page(self, page: FeedPage, reset: bool, generation: int, since: int) -> None:
         if generation != self._generation:
             return  # a newer filter or reload won
+        items = self._live(page.items, since)
         self._loading_page = False
         self._loaded_once = True
         self._cursor = page.next_cursor
@@ -438,13 +450,13 @@ class FeedModel(QAbstractListModel):
             self._rows = []
             self._row_of = {}
             self._job_of_output = {}
-            self._append_rows(page.items)
+            self._append_rows(items)
             self.endResetModel()
             early, self._early = self._early, {}
             for job in early.values():
                 self._place_or_update(job, None)
         else:
-            fresh = [item for item in page.items if item.job.id not in self._row_of]
+            fresh = [item for item in items if item.job.id not in self._row_of]
             if fresh:
                 first = len(self._rows)
                 self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
@@ -465,16 +477,15 @@ class FeedModel(QAbstractListModel):
     def _on_rows_changed(self, change: ChangeSet) -> None:
         if change.table == "jobs":
             if change.kind == "delete":
+                self._note_deleted(change.ids)
                 self._remove_jobs(change.ids)
             else:
-                ids = list(change.ids)
-                self._spawn(self._read(self._read_jobs, ids), self._apply_items)
+                self._read_items(self._read_jobs, list(change.ids))
         elif change.table == "job_outputs":
             if change.kind == "delete":
                 self._remove_outputs(change.ids)
             else:
-                ids = list(change.ids)
-                self._spawn(self._read(self._read_jobs_of_outputs, ids), self._apply_items)
+                self._read_items(self._read_jobs_of_outputs, list(change.ids))
         elif change.table == "profiles":
             self._spawn(self._read(self.store.queries.profiles), self._apply_profiles)
 
@@ -487,6 +498,9 @@ class FeedModel(QAbstractListModel):
         self._apply_progress(progress.job_id, progress.fraction, progress.message)
 
     def _apply_progress(self, job_id: str, fraction: float | None, message: str) -> None:
+        row = self._row_of.get(job_id)
+        if fraction is not None and row is not None and _has_ended(FeedRow(self._rows[row]).status):
+            return  # a late report of a run the row already shows as ended
         if fraction is None:
             if self._progress.pop(job_id, None) is None:
                 return
@@ -494,19 +508,40 @@ class FeedModel(QAbstractListModel):
             return
         else:
             self._progress[job_id] = (fraction, message)
-        row = self._row_of.get(job_id)
         if row is None:
             return
         index = self.index(row, 0)
         self.dataChanged.emit(index, index, [int(Role.PROGRESS), int(Role.PROGRESS_MESSAGE)])
 
-    def _apply_items(self, items: list[FeedItem]) -> None:
-        for item in items:
+    def _read_items(self, read: Callable[[list[str]], list[FeedItem]], ids: list[str]) -> None:
+        """Read these jobs off the GUI thread and show what was read (unless deleted meanwhile)."""
+        since = self._deletions
+        self._spawn(self._read(read, ids), lambda items: self._apply_items(items, since))
+
+    def _apply_items(self, items: list[FeedItem], since: int) -> None:
+        for item in self._live(items, since):
             self._place_or_update(item.job, item.outputs)
         self.event_reads += 1
 
+    def _note_deleted(self, job_ids: Sequence[str]) -> None:
+        self._deletions += 1
+        for job_id in job_ids:
+            self._deleted_at[job_id] = self._deletions
+            self._early.pop(job_id, None)
+
+    def _live(self, items: Iterable[FeedItem], since: int) -> list[FeedItem]:
+        """``items`` read by a read that started after ``since`` deletions, without the jobs
+        deleted after it started: the read saw them before they went, and must not bring a
+        deleted job back."""
+        if not self._deleted_at:
+            return list(items)
+        return [item for item in items if self._deleted_at.get(item.job.id, 0) <= since]
+
     def _place_or_update(self, job: Job, outputs: tuple[JobOutput, ...] | None) -> None:
-        """Update a shown job, or insert a new one where it belongs (see the module docstring)."""
+        """Update a shown job, or insert a new one where it belongs (see the module docstring).
+
+        Progress is only for jobs still running: a job that has ended loses it here, whether the
+        store's change (a read) or the job service's ``job_changed`` said so first."""
         if self._reloading or not self._loaded_once:
             self._early[job.id] = job  # placed again once the first page is in
         row = self._row_of.get(job.id)
@@ -514,6 +549,8 @@ class FeedModel(QAbstractListModel):
             entry = FeedRow(self._rows[row])
             if job.updated_at < entry.updated_at:
                 job = entry.job  # an older read than what is shown: keep the job's fields
+            if _has_ended(job.status):
+                self._progress.pop(job.id, None)  # the dataChanged below repaints it
             if not matches(self._filter, job):
                 self._remove_jobs([job.id])
                 return
@@ -534,6 +571,8 @@ class FeedModel(QAbstractListModel):
             return
         if not self._in_loaded_range(job):
             return  # it comes with a later page
+        if _has_ended(job.status):
+            self._progress.pop(job.id, None)
         position = self._insert_position(job)
         self.beginInsertRows(QModelIndex(), position, position)
         self._rows.insert(position, pack_row(job, outputs or ()))
@@ -543,7 +582,7 @@ class FeedModel(QAbstractListModel):
         self.endInsertRows()
         if outputs is None:
             # From job_changed: the outputs (if any already) come from the store.
-            self._spawn(self._read(self._read_jobs, [job.id]), self._apply_items)
+            self._read_items(self._read_jobs, [job.id])
 
     def _in_loaded_range(self, job: Job) -> bool:
         if self._exhausted or not self._rows:
@@ -651,8 +690,18 @@ class FeedModel(QAbstractListModel):
         self._tasks.add(task)
 
         def done(task: asyncio.Future[Any]) -> None:
-            self._tasks.discard(task)
-            if not shiboken6.isValid(self) or task.cancelled():
+            if not shiboken6.isValid(self):
+                self._tasks.discard(task)
+                return
+            try:
+                finish(task)
+            finally:
+                self._tasks.discard(task)
+                if not self._tasks:
+                    self._deleted_at.clear()  # no read from before those deletions is left
+
+        def finish(task: asyncio.Future[Any]) -> None:
+            if task.cancelled():
                 return
             if generation is not None and generation != self._generation:
                 return

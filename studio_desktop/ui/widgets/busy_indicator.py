@@ -3,10 +3,13 @@
 ``ui/operations.py`` calls :meth:`begin` when an operation starts and :meth:`end` with the token
 when it finishes; several can overlap (the latest label is shown, the count in the tooltip). While
 anything runs the cursor is Qt's *busy* cursor (an arrow with a spinner: the window stays usable).
+The cursor belongs to the whole application, so an indicator destroyed while operations still run
+(its window closed mid-work) gives it back: it never outlives the window that asked for it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import count
 
 from PySide6.QtCore import Qt
@@ -40,6 +43,7 @@ class BusyIndicator(QWidget):
         layout.addWidget(self.label)
         layout.addWidget(self.bar)
         self.hide()
+        self.destroyed.connect(_give_back_cursor(self._running))
 
     @property
     def running(self) -> list[str]:
@@ -69,3 +73,15 @@ class BusyIndicator(QWidget):
         self.label.setText(labels[-1])
         self.setToolTip("\n".join(labels))
         self.show()
+
+
+def _give_back_cursor(running: dict[int, str]) -> Callable[..., None]:
+    """A closure that needs no ``self`` (``destroyed`` fires when the Python side may be gone):
+    restores the busy cursor if operations were still running when the indicator went."""
+
+    def give_back(*_args: object) -> None:
+        if running:
+            running.clear()
+            QApplication.restoreOverrideCursor()
+
+    return give_back

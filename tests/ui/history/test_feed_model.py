@@ -4,7 +4,9 @@ reload."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -39,9 +41,18 @@ def _close_models(services: WorkspaceServices) -> Iterator[None]:
         model.loader.close()
 
 
-def build_model(services: WorkspaceServices, page_size: int = 20) -> FeedModel:
+def build_model(
+    services: WorkspaceServices, page_size: int = 20, executor: Executor | None = None
+) -> FeedModel:
     loader = ThumbnailLoader(services.store, services.thumbnails)
-    model = FeedModel(services.store, services.history, services.jobs, loader, page_size=page_size)
+    model = FeedModel(
+        services.store,
+        services.history,
+        services.jobs,
+        loader,
+        page_size=page_size,
+        executor=executor,
+    )
     loader.setParent(model)
     _built.append(model)
     return model
@@ -182,6 +193,87 @@ def test_updates_arrive_from_events_without_a_reload(
     )
     assert model.index(0, 0).data(Role.PROGRESS) is None
     assert resets == [], "nothing was re-read wholesale"
+
+
+def test_a_finished_job_shows_no_progress_whichever_news_comes_first(
+    qtbot: Any, services: WorkspaceServices, make: Maker
+) -> None:
+    """When a job ends, the store's change (read by the feed) and the job service's last
+    progress and status events race each other. Whichever arrives first, a row whose job has
+    ended shows no progress, and a progress report arriving after that is not shown on it."""
+    running, other = make.seed(2, outputs=1, status=JobStatus.RUNNING)
+    model = build_model(services)
+    wait_first_page(qtbot, model)
+    row = model.row_of(running.id)
+    services.jobs.job_progress.emit(JobProgress(running.id, 0.85, "Saving the new version"))
+    qtbot.waitUntil(lambda: model.index(row, 0).data(Role.PROGRESS) == 0.85, timeout=WAIT_MS)
+
+    # The store says it succeeded before the job service does (its read won the race).
+    services.store.rows.save(replace(running, status=JobStatus.SUCCEEDED, updated_at=utc_now()))
+    qtbot.waitUntil(
+        lambda: model.index(row, 0).data(Role.STATUS) == JobStatus.SUCCEEDED, timeout=WAIT_MS
+    )
+    assert model.index(row, 0).data(Role.PROGRESS) is None
+    assert model.index(row, 0).data(Role.PROGRESS_MESSAGE) == ""
+
+    # Then the run's last report arrives: the finished row does not take it. (The other row's
+    # progress, emitted after it, is the sign that it was delivered: events arrive in order.)
+    services.jobs.job_progress.emit(JobProgress(running.id, 1.0, "Done"))
+    services.jobs.job_progress.emit(JobProgress(other.id, 0.4, "Editing"))
+    other_row = model.row_of(other.id)
+    qtbot.waitUntil(lambda: model.index(other_row, 0).data(Role.PROGRESS) == 0.4, timeout=WAIT_MS)
+    assert model.index(row, 0).data(Role.PROGRESS) is None
+
+
+class HeldReads(ThreadPoolExecutor):
+    """The feed's reads, each held after it has read the store until ``release`` (while
+    ``armed``): a read that saw the store before a change and is applied after it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=2, thread_name_prefix="held-read")
+        self.armed = threading.Event()
+        self.held = threading.Event()
+        self.release = threading.Event()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        def read() -> Any:
+            result = fn(*args, **kwargs)
+            if self.armed.is_set():
+                self.held.set()
+                self.release.wait(WAIT_MS / 1000)
+            return result
+
+        return super().submit(read)
+
+
+@pytest.fixture
+def held_reads() -> Iterator[HeldReads]:
+    executor = HeldReads()
+    yield executor
+    executor.release.set()
+    executor.shutdown(wait=True)
+
+
+def test_a_read_from_before_a_delete_does_not_bring_the_job_back(
+    qtbot: Any, services: WorkspaceServices, make: Maker, held_reads: HeldReads
+) -> None:
+    seeded = make.seed(3, outputs=1)
+    model = build_model(services, executor=held_reads)
+    wait_first_page(qtbot, model)
+    target = seeded[1]
+    reads = model.event_reads
+    # A change to the job: the feed reads it (and sees it), but is slow to apply what it read.
+    held_reads.armed.set()
+    services.store.rows.save(replace(target, error="Changed here.", updated_at=utc_now()))
+    qtbot.waitUntil(held_reads.held.is_set, timeout=WAIT_MS)
+    # Meanwhile the job is deleted: its row goes.
+    with qtbot.waitSignal(model.rowsRemoved, timeout=WAIT_MS):
+        services.store.rows.delete("jobs", target.id)
+    assert target.id not in ids(model)
+    # The read from before the delete arrives: it must not put the deleted job back.
+    held_reads.release.set()
+    qtbot.waitUntil(lambda: model.event_reads > reads, timeout=WAIT_MS)
+    assert ids(model) == [seeded[0].id, seeded[2].id]
 
 
 def test_new_jobs_respect_the_filter_and_the_loaded_range(
