@@ -6,7 +6,7 @@ them in place, without reopening."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,7 +55,8 @@ def test_another_devices_message_and_version_show_in_the_open_creation(
         text="Recoloured to navy.",
         output_storage_bucket="outputs",
         output_storage_path=output_path,
-        created_at=now,
+        # The answer comes after the question (equal times would leave their order to the ids).
+        created_at=now + timedelta(seconds=2),
     )
     moved = dataclasses.replace(
         asset, current_storage_bucket="outputs", current_storage_path=output_path, updated_at=now
