@@ -101,6 +101,12 @@ def check_key(url: str, key: str, *, now: float | None = None) -> None:
             "anon_key",
         )
     role = claims.get("role")
+    if role is None:
+        raise ProjectCheckError(
+            "This key names no role: it is not a Supabase anon key. Copy the anon (public) key "
+            "from Project Settings → API.",
+            "anon_key",
+        )
     if role == "service_role":
         raise ProjectCheckError(
             "This is the service-role key. Paste the anon (public) key instead: the service key "

@@ -25,6 +25,9 @@ from functools import cache
 import cv2
 import numpy as np
 
+# The garment outlines the cutout tests draw (unit coordinates, x right, y down).
+from tests.imaging.garments import TROUSERS, TSHIRT
+
 SIDE = 512
 
 #: Photos and textures bundled in the scikit-image wheel (no pooch download needed).
@@ -41,32 +44,6 @@ BUNDLED = (
     "hubble_deep_field",
 )
 
-TSHIRT = [
-    (0.40, 0.08),
-    (0.45, 0.13),
-    (0.50, 0.14),
-    (0.55, 0.13),
-    (0.60, 0.08),
-    (0.76, 0.13),
-    (0.94, 0.34),
-    (0.83, 0.43),
-    (0.74, 0.33),
-    (0.75, 0.92),
-    (0.25, 0.92),
-    (0.26, 0.33),
-    (0.17, 0.43),
-    (0.06, 0.34),
-    (0.24, 0.13),
-]
-TROUSERS = [
-    (0.30, 0.06),
-    (0.70, 0.06),
-    (0.76, 0.95),
-    (0.56, 0.95),
-    (0.50, 0.38),
-    (0.44, 0.95),
-    (0.24, 0.95),
-]
 DRESS = [
     (0.42, 0.05),
     (0.46, 0.05),

@@ -10,7 +10,6 @@ import binascii
 import ipaddress
 import json
 import re
-import time
 from urllib.parse import urlsplit
 
 from studio_desktop.domain.errors import ValidationError
@@ -113,19 +112,17 @@ def validate_anon_key(text: str, *, now: float | None = None) -> str:
     Refuses service-role and secret keys: those bypass the database's row-level security and must
     never be on a desktop.
     """
+    # The project check (and its httpx) only when a key is typed: not at start-up.
+    from studio_desktop.sync.project_check import check_key
+
     key = "".join(text.split())  # keys copied from a web page often carry line breaks
     if not key:
         raise ValidationError(
             "Paste the project's anon (public) key, from Project Settings → API in Supabase.",
             "anon_key",
         )
-    if key.startswith("sb_secret_"):
-        raise ValidationError(
-            "This is a secret key. Paste the publishable (anon) key instead: a secret key gives "
-            "full access to the project and must never be stored on a desktop.",
-            "anon_key",
-        )
-    if key.startswith("sb_publishable_"):
+    if key.startswith(("sb_secret_", "sb_publishable_")):
+        check_key("", key, now=now)  # a secret key is refused, with why
         if not _NEW_KEY.match(key):
             raise ValidationError("This publishable key looks cut off; copy it again.", "anon_key")
         return key
@@ -138,29 +135,16 @@ def validate_anon_key(text: str, *, now: float | None = None) -> str:
         )
     try:
         header = _decode_segment(segments[0])
-        payload = _decode_segment(segments[1])
+        _decode_segment(segments[1])
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationError(
             "This key is damaged (it cannot be decoded); copy it again.", "anon_key"
         ) from None
     if "alg" not in header or not segments[2]:
         raise ValidationError("This key is incomplete; copy it again.", "anon_key")
-    role = payload.get("role")
-    if role == "service_role":
-        raise ValidationError(
-            "This is the service-role key. Paste the anon (public) key instead: the service key "
-            "bypasses all access rules and must never be stored on a desktop.",
-            "anon_key",
-        )
-    if role is not None and role != "anon":
-        raise ValidationError(
-            f"This key is for the role “{role}”; paste the project's anon (public) key.",
-            "anon_key",
-        )
-    expires = payload.get("exp")
-    current = time.time() if now is None else now
-    if isinstance(expires, int | float) and expires < current:
-        raise ValidationError("This key has expired; copy the current anon key.", "anon_key")
+    # The rules on what the key may be (never a secret or service-role key, not expired) are
+    # the project check's: the same ones run again, with the URL, before the project is saved.
+    check_key("", key, now=now)
     return key
 
 
