@@ -10,23 +10,20 @@ owns the open workspace's services and sync engine) and wires the main window to
 - ``workspace_switch_requested`` → ``account.switch``;
 - ``settings_changed`` → cache budget, engine (local / remote API);
 - ``dropped_files`` / ``import_requested`` → ``ImportService.start_creation``, then the new
-  creation opens in the Canvas area (its ``open_creation(thread_id)`` hook when it has one).
+  creation opens in the Canvas (``window.navigator.open_creation``);
+- ``garment_drop_requested`` / ``reference_drop_requested`` → the navigator's
+  ``cut_out_garments`` / ``take_reference`` (``ui/navigation.py``).
 
 Each workspace change rebuilds the three areas over the new services (built areas are replaced,
-the others get a new factory) and follows the new sync engine's ``status_changed`` through an
-:class:`EventBridge` into ``window.set_sync_status``.
-
-Area factories are looked up by name so the areas' authors plug in without touching this file:
-``make_history_area(services)`` in ``ui/history/area.py``, ``make_profiles_area(services)`` in
-``ui/profiles/area.py``, ``make_canvas_area(services)`` in ``ui/canvas/area.py``; an area module
-without one keeps its placeholder.
+the others get a new factory: :data:`AREA_MAKERS`, each importing its screen's module only when
+the screen is first shown), follows the new sync engine's ``status_changed`` through an
+:class:`EventBridge` into ``window.set_sync_status``, and hands each file the sync downloads to
+the built areas (``AreaWidget.notify_blob_available``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-import inspect
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -45,7 +42,9 @@ from studio_desktop.services.account import (
     describe_items,
 )
 from studio_desktop.services.imports import CreationResult
-from studio_desktop.ui.areas import AreaKey, AreaWidget, default_factory
+from studio_desktop.services.missing_files import BlobRequester
+from studio_desktop.services.workspace import WorkspaceServices
+from studio_desktop.ui.areas import AreaKey, AreaWidget
 from studio_desktop.ui.bridge import EventBridge
 from studio_desktop.ui.main_window import MainWindow
 from studio_desktop.ui.operations import event_loop, run_op, running_operations
@@ -65,34 +64,43 @@ log = logging.getLogger(__name__)
 #: waits for its job, which closing then stops).
 DRAIN_SECONDS = 2.0
 
-AREA_FACTORIES = {
-    AreaKey.HISTORY: ("studio_desktop.ui.history.area", "make_history_area"),
-    AreaKey.PROFILES: ("studio_desktop.ui.profiles.area", "make_profiles_area"),
-    AreaKey.CANVAS: ("studio_desktop.ui.canvas.area", "make_canvas_area"),
+#: Builds an area over a workspace's services and its blob requester.
+AreaMaker = Callable[[WorkspaceServices, BlobRequester], AreaWidget]
+
+
+# Each screen's module is imported when the screen is first shown, not when the workspace
+# opens: the Canvas (NumPy and its brush) costs a start-up that shows History nothing.
+def _make_history(services: WorkspaceServices, request_blob: BlobRequester) -> AreaWidget:
+    from studio_desktop.ui.history.area import make_history_area
+
+    return make_history_area(services, request_blob=request_blob)
+
+
+def _make_profiles(services: WorkspaceServices, request_blob: BlobRequester) -> AreaWidget:
+    from studio_desktop.ui.profiles.area import make_profiles_area
+
+    return make_profiles_area(services, request_blob=request_blob)
+
+
+def _make_canvas(services: WorkspaceServices, request_blob: BlobRequester) -> AreaWidget:
+    from studio_desktop.ui.canvas.area import make_canvas_area
+
+    return make_canvas_area(services, request_blob=request_blob)
+
+
+AREA_MAKERS: dict[AreaKey, AreaMaker] = {
+    AreaKey.HISTORY: _make_history,
+    AreaKey.PROFILES: _make_profiles,
+    AreaKey.CANVAS: _make_canvas,
 }
 
 
 def area_factory(key: AreaKey, workspace: OpenWorkspace) -> Callable[[], AreaWidget]:
-    """The factory of an area over ``workspace``'s services (the placeholder if none).
-
-    A factory that takes ``request_blob`` gets the workspace's (queue a download of an object
-    that is on screen but not on this computer)."""
-    module_name, function_name = AREA_FACTORIES[key]
+    """The factory of an area over ``workspace``'s services (called when it is first shown)."""
+    make = AREA_MAKERS[key]
     services = workspace.services
     request_blob = workspace.request_blob
-
-    def build() -> AreaWidget:
-        # The area's module is imported when the area is first shown, not when the workspace
-        # opens: the Canvas (NumPy and its brush) costs a start-up that shows History nothing.
-        module = importlib.import_module(module_name)
-        make = getattr(module, function_name, None)
-        if make is None:
-            return default_factory(key)()
-        if "request_blob" in inspect.signature(make).parameters:
-            return make(services, request_blob=request_blob)
-        return make(services)
-
-    return build
+    return lambda: make(services, request_blob)
 
 
 def closing_factory(key: AreaKey) -> Callable[[], AreaWidget]:
@@ -230,11 +238,8 @@ class AppController(QObject):
 
     def _blob_available(self, ref: tuple[str, str]) -> None:
         for key in AreaKey:
-            if not self.window.is_area_built(key):
-                continue
-            notify = getattr(self.window.area(key), "notify_blob_available", None)
-            if notify is not None:
-                notify(*ref)
+            if self.window.is_area_built(key):
+                self.window.area(key).notify_blob_available(*ref)
 
     def _drop_status_bridge(self) -> None:
         bridge, self._status_bridge = self._status_bridge, None
@@ -452,22 +457,13 @@ class AppController(QObject):
     def cut_out_garment(self, paths: list[Path]) -> None:
         """Photos dropped (or pasted) as "Cut out garment": the Profiles screen's garment
         panel cuts them out, the first as the front, a second as the back."""
-        if self.workspace is None or not paths:
-            return
-        self.window.set_current_area(AreaKey.PROFILES)
-        garments = getattr(self.window.profiles_area, "garments", None)
-        if garments is None:
-            return
-        for kind, path in zip(("front", "back"), paths, strict=False):
-            garments.extract(kind, path)
+        if self.workspace is not None and paths:
+            self.window.navigator.cut_out_garments(paths)
 
     def set_profile_reference(self, paths: list[Path]) -> None:
         """A photo dropped (or pasted) as "Set profile reference" for the selected profile."""
-        if self.workspace is None or not paths:
-            return
-        taker = getattr(self.window.profiles_area, "reference_from", None)
-        if callable(taker):
-            taker(paths)
+        if self.workspace is not None and paths:
+            self.window.navigator.take_reference(paths)
 
     def start_creation(self, paths: list[Path]) -> None:
         """Images dropped on the window (or imported): a new creation, shown in the Canvas."""
@@ -477,18 +473,11 @@ class AppController(QObject):
 
         def created(result: CreationResult) -> None:
             title = result.thread.title or "Untitled"
-            canvas = self.window.canvas_area
-            opener = getattr(canvas, "open_creation", None)
-            if callable(opener):
-                opener(result.thread.id)
-                self.window.set_current_area(AreaKey.CANVAS)
-                level = MessageLevel.WARNING if result.refused else MessageLevel.SUCCESS
+            level = MessageLevel.WARNING if result.refused else MessageLevel.SUCCESS
+            if self.window.navigator.open_creation(result.thread.id):
                 self.window.show_message(f"“{title}”: {result.message}", level=level)
-                return
-            self.window.show_message(
-                f"New creation “{title}”. {result.message}",
-                level=MessageLevel.WARNING if result.refused else MessageLevel.SUCCESS,
-            )
+            else:
+                self.window.show_message(f"New creation “{title}”. {result.message}", level=level)
 
         count = len(paths)
         run_op(

@@ -9,19 +9,23 @@ on first show, by a factory; the defaults are the empty-state placeholders in ``
     window.replace_area(AreaKey.HISTORY, HistoryArea(services))   # or swap later
 
 Each area owns a ``QUndoStack``; the window's Edit → Undo/Redo follow the current area's stack
-(``QUndoGroup``).
+(``QUndoGroup``). What the window asks of every area (a file became available, Edit ▸ Paste,
+save the session at close) are :class:`AreaWidget` methods with defaults; what an area asks of
+another goes through its :attr:`AreaWidget.navigator` (``ui/navigation.py``).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from studio_desktop.ui.navigation import Navigator
 
 
 class AreaKey(StrEnum):
@@ -71,22 +75,68 @@ class AreaWidget(QWidget):
         ``ui/drop_choices.py``); empty: a new Magic Canvas creation, the default."""
         return []
 
+    #: Whether Edit ▸ Paste (Ctrl+V) does something on this area (it overrides :meth:`paste`).
+    accepts_paste: ClassVar[bool] = False
+
+    def can_paste(self) -> bool:
+        """Whether a paste would do something now (default: the clipboard holds an image or
+        image files, on an area that accepts a paste)."""
+        if not self.accepts_paste:
+            return False
+        from studio_desktop.ui.drop_choices import clipboard_has_paste
+
+        return clipboard_has_paste()
+
+    def paste(self) -> object:
+        """Edit ▸ Paste (Ctrl+V) on this area."""
+        return None
+
+    def notify_blob_available(self, bucket: str, path: str) -> None:
+        """A file the sync fetched is in the blob cache now: show it where it was missing."""
+
+    def save_session(self) -> None:
+        """The window closes: keep what this area restores next time (``ui/session.py``)."""
+
+    @property
+    def navigator(self) -> Navigator:
+        """How this area reaches the others: its window's navigator (alone: one that reaches
+        nothing)."""
+        from studio_desktop.ui.main_window import main_window_of
+        from studio_desktop.ui.navigation import NO_NAVIGATION
+
+        window = main_window_of(self)
+        return window.navigator if window is not None else NO_NAVIGATION
+
 
 AreaFactory = Callable[[], AreaWidget]
 
-# The placeholders' import paths: imported only when the area is first shown (fast start-up).
-_DEFAULT_AREAS = {
-    AreaKey.HISTORY: "studio_desktop.ui.history.area:HistoryArea",
-    AreaKey.PROFILES: "studio_desktop.ui.profiles.area:ProfilesArea",
-    AreaKey.CANVAS: "studio_desktop.ui.canvas.area:CanvasArea",
+
+# The placeholders (the areas without a workspace): each module is imported only when its area
+# is first shown (fast start-up).
+def _history_placeholder() -> AreaWidget:
+    from studio_desktop.ui.history.area import HistoryArea
+
+    return HistoryArea()
+
+
+def _profiles_placeholder() -> AreaWidget:
+    from studio_desktop.ui.profiles.area import ProfilesArea
+
+    return ProfilesArea()
+
+
+def _canvas_placeholder() -> AreaWidget:
+    from studio_desktop.ui.canvas.area import CanvasArea
+
+    return CanvasArea()
+
+
+_DEFAULT_AREAS: dict[AreaKey, AreaFactory] = {
+    AreaKey.HISTORY: _history_placeholder,
+    AreaKey.PROFILES: _profiles_placeholder,
+    AreaKey.CANVAS: _canvas_placeholder,
 }
 
 
 def default_factory(key: AreaKey) -> AreaFactory:
-    module_name, _, class_name = _DEFAULT_AREAS[key].partition(":")
-
-    def build() -> AreaWidget:
-        cls = getattr(importlib.import_module(module_name), class_name)
-        return cls()
-
-    return build
+    return _DEFAULT_AREAS[key]

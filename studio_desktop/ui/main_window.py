@@ -51,9 +51,10 @@ from PySide6.QtWidgets import (
 
 from studio_desktop import APP_NAME
 from studio_desktop.domain.errors import ExternalError
-from studio_desktop.store.locations import LOCAL_WORKSPACE, DataDirs
+from studio_desktop.services.locations import LOCAL_WORKSPACE, DataDirs
 from studio_desktop.ui.areas import AreaFactory, AreaKey, AreaWidget, default_factory
 from studio_desktop.ui.icons import app_icon, icon
+from studio_desktop.ui.navigation import Navigator, ScreenNavigator
 from studio_desktop.ui.preferences import Preferences, SettingsValues, ThumbnailSize
 from studio_desktop.ui.sidebar import SideBar
 from studio_desktop.ui.theme import ThemeMode, theme_manager
@@ -148,6 +149,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._factories: dict[AreaKey, AreaFactory] = {k: default_factory(k) for k in AreaKey}
         self._factories.update(area_factories or {})
+        #: How the screens reach one another (the app controller asks it too).
+        self.navigator: Navigator = ScreenNavigator(self)
         self._areas: dict[AreaKey, AreaWidget] = {}
         self._current: AreaKey | None = None
         self._painted = False
@@ -436,26 +439,18 @@ class MainWindow(QMainWindow):
         self.area_actions[self.current_area_key].setChecked(True)
 
     # ================================================================ paste
-    def _area_paste(self) -> tuple[Any, bool]:
-        """The current area's paste (or None) and whether it can paste now."""
+    def _area_paste(self) -> tuple[AreaWidget | None, bool]:
+        """The current area if it accepts a paste (else None) and whether it can paste now."""
         area = self._areas.get(self.current_area_key)
-        if area is None:
+        if area is None or not area.accepts_paste:
             return None, False
-        paste = getattr(area, "paste", None) or getattr(area, "paste_image", None)
-        if not callable(paste):
-            return None, False
-        can = getattr(area, "can_paste", None)
-        if callable(can):
-            return paste, bool(can())
-        from studio_desktop.ui.drop_choices import clipboard_has_paste
-
-        return paste, clipboard_has_paste()
+        return area, area.can_paste()
 
     def update_paste_action(self) -> None:
         """Edit ▸ Paste is enabled where a paste would do something (the tooltip says why not)."""
-        paste, can = self._area_paste()
+        area, can = self._area_paste()
         self.action_paste.setEnabled(can)
-        if paste is None:
+        if area is None:
             tip = f"{self.current_area_key.label} has nothing to paste into"
         elif not can:
             tip = "The clipboard holds no image or image files"
@@ -465,9 +460,9 @@ class MainWindow(QMainWindow):
         self.action_paste.setStatusTip(tip)
 
     def paste_into_area(self) -> None:
-        paste, _can = self._area_paste()
-        if paste is not None:
-            paste()
+        area, _can = self._area_paste()
+        if area is not None:
+            area.paste()
 
     # ================================================================ view
     def set_theme_mode(self, mode: ThemeMode) -> None:
@@ -819,9 +814,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_window_state()
         for area in self._areas.values():  # where the designer was (ui/session.py)
-            save = getattr(area, "save_session", None)
-            if callable(save):
-                save()
+            area.save_session()
         for dialog in list(self._dialogs.values()):
             dialog.close()
         super().closeEvent(event)

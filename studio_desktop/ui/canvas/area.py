@@ -174,6 +174,7 @@ BlobRequester = Callable[[str, str], None]
 
 class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     area_key = AreaKey.CANVAS
+    accepts_paste = True
 
     #: A creation is shown (its id), after ``open_creation`` finished.
     creation_opened = Signal(str)
@@ -1446,7 +1447,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         self._pending_send = None
         conversation = None if self._conversation in (None, LOOSE) else self._conversation
         thread_id, asset_id = self.state.thread_id, self._asset_id
-        engine = getattr(self.services, "preferred_engine", "local")
+        engine = self.services.preferred_engine
         self._sending = True
 
         def sent(result: SendResult) -> None:
@@ -1749,6 +1750,9 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         dialog.filesSelected.connect(lambda files: then([Path(f) for f in files]))
         dialog.open()
         return dialog
+
+    def paste(self) -> None:  # (Edit ▸ Paste: the window asks every area the same way)
+        self.paste_image()
 
     def paste_image(self) -> None:
         """Ctrl+V: the clipboard's image (or image files) as a new image of the creation."""

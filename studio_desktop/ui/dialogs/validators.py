@@ -113,7 +113,7 @@ def validate_anon_key(text: str, *, now: float | None = None) -> str:
     never be on a desktop.
     """
     # The project check (and its httpx) only when a key is typed: not at start-up.
-    from studio_desktop.sync.project_check import check_key
+    from studio_desktop.services.project_keys import check_key
 
     key = "".join(text.split())  # keys copied from a web page often carry line breaks
     if not key:

@@ -6,12 +6,12 @@
     │ feed (one card row per job, newest first)               │ opened job (Enter)     │
     └─────────────────────────────────────────────────────────────────────────────────┘
 
-Built by the composition root with the workspace's services::
+Built by the app controller over the workspace's services and its blob requester::
 
-    window = MainWindow(dirs, area_factories={AreaKey.HISTORY: lambda: make_history_area(services)})
-    area.open_creation_requested.connect(canvas_area.open_creation)   # thread id
-    area.set_blob_requester(sync.want_blob)     # visible outputs not on this computer
-    area.notify_blob_available(bucket, path)    # when the sync has fetched one
+    area = make_history_area(services, request_blob=workspace.request_blob)
+    area.notify_blob_available(bucket, path)    # the controller, when the sync has fetched one
+
+"Open in Magic Canvas" asks the window's navigator (``ui/navigation.py``) to open the creation.
 
 Actions work on the selected jobs (several with Shift/Ctrl-click or Ctrl+A) and are in the
 context menu with their shortcuts: Open (Enter; the job beside the feed), Open in Magic Canvas
@@ -116,9 +116,8 @@ def make_history_area(
 
 class HistoryArea(AreaWidget):
     area_key = AreaKey.HISTORY
+    accepts_paste = True
 
-    #: "Open in Magic Canvas": the creation's thread id (made now or reopened).
-    open_creation_requested = Signal(str)
     #: How many jobs are selected (the window enables File ▸ Export from it).
     selection_changed = Signal(int)
     #: The feed's first page was painted (once per workspace; logged, for start-up figures).
@@ -675,23 +674,11 @@ class HistoryArea(AreaWidget):
         history = self.services.history
 
         def opened(thread_id: str) -> None:
-            window = self._window()
-            handled = self._signal_connected("open_creation_requested(QString)")
-            self.open_creation_requested.emit(thread_id)
-            if window is None:
-                return
-            window.set_current_area(AreaKey.CANVAS)
-            if not handled:  # nobody wired the signal: hand the creation to the canvas ourselves
-                opener = getattr(window.area(AreaKey.CANVAS), "open_creation", None)
-                if callable(opener):
-                    opener(thread_id)
+            self.navigator.open_creation(thread_id)
 
         run_op(self, history.open_in_canvas(job_id), on_success=opened, progress="Opening…")
 
     # ================================================================== retry / cancel
-    def _signal_connected(self, signature: str) -> bool:
-        meta = self.metaObject()
-        return self.isSignalConnected(meta.method(meta.indexOfSignal(signature)))
 
     def retry(self, job_ids: list[str]) -> None:
         if self.services is None:

@@ -7,10 +7,14 @@
     │ └────┘ └────┘ └────┘   (drop an image on a card)       │ (ui/garments)      │
     └────────────────────────────────────────────────────────────────────────────┘
 
-Built by :func:`make_profiles_area` over the open workspace's services. Every action is one
-service call through ``run_op`` (off the GUI thread; refusals in the message bar, or under the
-form's field for a :class:`ValidationError`); the cards follow the store's ``rows_changed``.
-Edits, creations, deletions and reference changes can be undone (Edit → Undo, Ctrl+Z).
+Built by :func:`make_profiles_area` over the open workspace's services. The list, the
+selection and the commands live in a Qt-free
+:class:`~studio_desktop.services.profiles_screen.ProfilesScreen` (``self.screen``); this widget
+holds the tool row, the cards (a :class:`ProfilesModel` over the screen), the dialogs, the undo
+stack and the Garments panel. Every action is one screen command through ``run_op`` (off the
+GUI thread; refusals in the message bar, or under the form's field for a
+:class:`ValidationError`). Edits, creations, deletions and reference changes can be undone
+(Edit → Undo, Ctrl+Z). "Show in History" goes through the window's navigator.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -37,12 +41,14 @@ from PySide6.QtWidgets import (
 
 from studio_desktop.domain.errors import ExternalError, ValidationError
 from studio_desktop.domain.models import Profile
+from studio_desktop.services.missing_files import BlobRequester
 from studio_desktop.services.profiles import ProfileFields
+from studio_desktop.services.profiles_screen import DeleteOutcome, ProfilesScreen, ReferenceOutcome
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.areas import AreaKey, AreaWidget
 from studio_desktop.ui.garments.panel import IMAGE_FILTER, GarmentPanel
 from studio_desktop.ui.icons import icon
-from studio_desktop.ui.operations import event_loop, run_op, show_external_error
+from studio_desktop.ui.operations import run_op, show_external_error
 from studio_desktop.ui.profiles.cards import ProfileGrid
 from studio_desktop.ui.profiles.commands import (
     CreateProfileCommand,
@@ -58,6 +64,9 @@ from studio_desktop.ui.profiles.thumbnails import ThumbnailLoader
 from studio_desktop.ui.widgets.empty_state import EmptyState
 from studio_desktop.ui.widgets.message_bar import MessageLevel
 from studio_desktop.ui.widgets.search_field import add_clear_action
+
+if TYPE_CHECKING:
+    from studio_desktop.ui.drop_choices import DropOption
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +84,18 @@ def _window_message(widget: QWidget, text: str, level: MessageLevel = MessageLev
 
 class ProfilesArea(AreaWidget):
     area_key = AreaKey.PROFILES
+    accepts_paste = True
 
     def __init__(
         self,
         services: WorkspaceServices | None = None,
         parent: QWidget | None = None,
         *,
-        request_blob: Callable[[str, str], None] | None = None,
+        request_blob: BlobRequester | None = None,
     ) -> None:
         super().__init__(parent)
         self.services = services
+        self.garments: GarmentPanel | None = None
         self.dialog: ProfileDialog | None = None
         self.confirm_box: QMessageBox | None = None
         self.ids = ProfileIds()
@@ -92,7 +103,7 @@ class ProfilesArea(AreaWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         if services is None:
-            self.model = None
+            self.model: ProfilesModel | None = None
             layout.addWidget(
                 EmptyState(
                     "profiles",
@@ -103,7 +114,8 @@ class ProfilesArea(AreaWidget):
             )
             return
         self.loader = ThumbnailLoader(services.thumbnails, services.executor, parent=self)
-        self.model = ProfilesModel(services, self.loader, self, request_blob=request_blob)
+        self.screen = ProfilesScreen(services.profiles, request_blob=request_blob)
+        self.model = ProfilesModel(self.screen, self.loader, self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -228,11 +240,6 @@ class ProfilesArea(AreaWidget):
         if self.model is not None:
             self.grid.setFocus()
 
-    def notify_blob_available(self, bucket: str, path: str) -> None:
-        """An object arrived in the blob cache (the sync fetched it): show it if it is ours."""
-        if self.model is not None:
-            self.model.notify_blob_available(bucket, path)
-
     def _update_empty(self, *_args: object) -> None:
         has = self.model is not None and self.model.rowCount() > 0
         self.cards.setCurrentWidget(self.grid if has else self.empty_state)
@@ -241,7 +248,8 @@ class ProfilesArea(AreaWidget):
     def _follow_selection_in_garments(self) -> None:
         """The garment panel's Profile box shows the selected card's profile."""
         profile = self.selected_profile()
-        if profile is not None:
+        self.screen.select(profile.id if profile is not None else None)
+        if profile is not None and self.garments is not None:
             self.garments.choose_profile(profile.id)
 
     def _update_actions(self, *_args: object) -> None:
@@ -325,19 +333,11 @@ class ProfilesArea(AreaWidget):
         def created(profile: Profile) -> None:
             dialog.finish()
             self.undo_stack.push(CreateProfileCommand(service, self._run, self.ids, profile))
-            if self.model is not None:
-                self.model.upsert(profile)
             self.select_profile(profile.id)
             _window_message(self, f"Profile “{profile.name}” created.")
 
         self._run(
-            service.create(
-                fields.name,
-                gender=fields.gender,
-                skin_tone=fields.skin_tone,
-                region=fields.region,
-                background=fields.background,
-            ),
+            self.screen.create(fields),
             on_success=created,
             on_failure=self._refusal_handler(dialog),
             progress="Creating the profile…",
@@ -361,19 +361,10 @@ class ProfilesArea(AreaWidget):
                         after=fields_of(updated),
                     )
                 )
-            if self.model is not None:
-                self.model.upsert(updated)
             _window_message(self, f"Profile “{updated.name}” saved.")
 
         self._run(
-            service.update(
-                self.ids.current(profile.id),
-                name=fields.name,
-                gender=fields.gender,
-                skin_tone=fields.skin_tone,
-                region=fields.region,
-                background=fields.background,
-            ),
+            self.screen.update(self.ids.current(profile.id), fields),
             on_success=saved,
             on_failure=self._refusal_handler(dialog),
             progress="Saving the profile…",
@@ -413,39 +404,27 @@ class ProfilesArea(AreaWidget):
 
     def _delete(self, profile: Profile) -> None:
         assert self.services is not None
-        services = self.services
-        target = self.ids.current(profile.id)
+        service = self.services.profiles
 
-        async def work() -> tuple[bool, Profile, bytes | None]:
-            # Undo restores what the store holds now, not the card's copy, which can lag behind
-            # an edit (or its undo/redo) that finished a moment ago.
-            current = await services.profiles.get(target)
-            file = services.profiles.reference_file(current)
-            reference = None
-            if file is not None:
-                reference = await event_loop().run_in_executor(
-                    services.executor, _read_or_none, file
-                )
-            return await services.profiles.delete(target), current, reference
-
-        def deleted(result: tuple[bool, Profile, bytes | None]) -> None:
-            gone, current, reference = result
-            if self.model is not None:
-                self.model.apply_delete(target)
-            if gone:
+        def deleted(outcome: DeleteOutcome) -> None:
+            if outcome.gone:
                 self.undo_stack.push(
                     DeleteProfileCommand(
-                        services.profiles,
+                        service,
                         self._run,
                         self.ids,
-                        current,
-                        reference,
+                        outcome.profile,
+                        outcome.reference,
                         notify=lambda text: _window_message(self, text),
                     )
                 )
             _window_message(self, f"Profile “{profile.name}” deleted. Undo with Ctrl+Z.")
 
-        self._run(work(), on_success=deleted, progress="Deleting the profile…")
+        self._run(
+            self.screen.delete(self.ids.current(profile.id)),
+            on_success=deleted,
+            progress="Deleting the profile…",
+        )
 
     # ------------------------------------------------------------------ reference image
     def choose_reference(self) -> QFileDialog | None:
@@ -463,51 +442,32 @@ class ProfilesArea(AreaWidget):
     def set_reference(self, profile_id: str, path: Path) -> None:
         """Use ``path`` as the profile's reference image (a bad file changes nothing)."""
         assert self.services is not None
-        services = self.services
-        target = self.ids.current(profile_id)
+        service = self.services.profiles
 
-        async def work() -> tuple[Profile, bytes | None, bytes | None]:
-            loop = event_loop()
-            profile = await services.profiles.get(target)
-            old_file = services.profiles.reference_file(profile)
-            before = (
-                await loop.run_in_executor(services.executor, _read_or_none, old_file)
-                if old_file is not None
-                else None
-            )
-            saved = await services.profiles.set_reference_image(target, path)
-            new_file = services.profiles.reference_file(saved)
-            after = (
-                await loop.run_in_executor(services.executor, _read_or_none, new_file)
-                if new_file is not None
-                else None
-            )
-            return saved, before, after
-
-        def done(result: tuple[Profile, bytes | None, bytes | None]) -> None:
-            saved, before, after = result
-            if self.model is not None:
-                self.model.upsert(saved)
-            if after is not None:
+        def done(outcome: ReferenceOutcome) -> None:
+            if outcome.after is not None:
                 self.undo_stack.push(
                     ReferenceCommand(
-                        services.profiles,
+                        service,
                         self._run,
                         self.ids,
-                        profile=saved,
-                        before=before,
-                        after=after,
+                        profile=outcome.profile,
+                        before=outcome.before,
+                        after=outcome.after,
                     )
                 )
-            _window_message(self, f"Reference image of “{saved.name}” set from “{path.name}”.")
+            name = outcome.profile.name
+            _window_message(self, f"Reference image of “{name}” set from “{path.name}”.")
 
-        self._run(work(), on_success=done, progress=f"Reading “{path.name}”…")
+        self._run(
+            self.screen.set_reference(self.ids.current(profile_id), path),
+            on_success=done,
+            progress=f"Reading “{path.name}”…",
+        )
 
     def clear_reference(self, profile: Profile) -> None:
-        assert self.services is not None
         self._run(
-            self.services.profiles.clear_reference_image(self.ids.current(profile.id)),
-            on_success=lambda saved: self.model.upsert(saved) if self.model else None,
+            self.screen.clear_reference(self.ids.current(profile.id)),
             progress="Removing the reference image…",
         )
 
@@ -527,17 +487,15 @@ class ProfilesArea(AreaWidget):
         menu.addAction(icon("image"), "Set reference image…", self.choose_reference)
         remove = menu.addAction("Remove reference image", lambda: self.clear_reference(profile))
         remove.setEnabled(bool(profile.reference_image_path))
+        garments = self.garments
+        assert garments is not None
         menu.addAction(
-            icon("garment"),
-            "Use for the next pack",
-            lambda: self.garments.choose_profile(profile.id),
+            icon("garment"), "Use for the next pack", lambda: garments.choose_profile(profile.id)
         )
         try_on = menu.addAction(
-            icon("profiles"),
-            "Try on the garment",
-            lambda: self.garments.try_on_profile(profile.id),
+            icon("profiles"), "Try on the garment", lambda: garments.try_on_profile(profile.id)
         )
-        try_on.setEnabled(self.garments.has_photo and self.garments.tryon_job_id is None)
+        try_on.setEnabled(garments.has_photo and garments.tryon_job_id is None)
         try_on.setToolTip(
             "Dress this profile's model in the garment of the Garments panel"
             if try_on.isEnabled()
@@ -552,18 +510,12 @@ class ProfilesArea(AreaWidget):
     def _show_history(self) -> None:
         """ "Show in History" after a pack: History with the new pack's job selected and
         scrolled to."""
-        from studio_desktop.ui.main_window import main_window_of
-
-        window = main_window_of(self)
-        if window is not None:
-            window.set_current_area(AreaKey.HISTORY)
-            job_id = self.garments.last_pack_job_id
-            reveal = getattr(window.history_area, "reveal_job", None)
-            if job_id is not None and callable(reveal):
-                reveal(job_id)
+        job_id = self.garments.last_pack_job_id if self.garments is not None else None
+        if job_id is not None:
+            self.navigator.reveal_job(job_id)
 
     # ------------------------------------------------------------------ drops and paste
-    def drop_options(self, paths: list[Path]) -> list[object]:
+    def drop_options(self, paths: list[Path]) -> list[DropOption]:
         from studio_desktop.ui.drop_choices import choices_for
 
         if self.services is None:
@@ -591,10 +543,8 @@ class ProfilesArea(AreaWidget):
     def paste(self) -> QMenu | None:
         """Ctrl+V: the clipboard's image(s) offered like a drop on this screen."""
         from studio_desktop.ui.drop_choices import choice_menu, clipboard_files
-        from studio_desktop.ui.main_window import main_window_of
 
-        window = main_window_of(self)
-        if self.services is None or window is None:
+        if self.services is None:
             return None
         try:
             paths = clipboard_files(self.services.store.dirs.root / "pasted")
@@ -612,24 +562,18 @@ class ProfilesArea(AreaWidget):
             )
             return None
         options = self.drop_options(paths)
+        navigator = self.navigator
         if len(options) == 1:
-            window.deliver_drop(options[0].choice.value, paths)  # type: ignore[attr-defined]
+            navigator.deliver(options[0].choice.value, paths)
             return None
-        menu = choice_menu(self, options, lambda choice: window.deliver_drop(choice, paths))  # type: ignore[arg-type]
+        menu = choice_menu(self, options, lambda choice: navigator.deliver(choice, paths))
         self.paste_menu = menu
         menu.popup(self.mapToGlobal(self.rect().center()))
         return menu
 
 
-def _read_or_none(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
 def make_profiles_area(
-    services: WorkspaceServices | None, *, request_blob: Callable[[str, str], None] | None = None
+    services: WorkspaceServices | None, *, request_blob: BlobRequester | None = None
 ) -> ProfilesArea:
     """The Profiles area over ``services`` (the window's factory for AreaKey.PROFILES);
     ``request_blob(bucket, path)`` asks the sync for a reference not on this computer."""

@@ -348,24 +348,35 @@ def window_with_area(qtbot: Any, main_window: MainWindow, area: HistoryArea) -> 
     return main_window
 
 
-def test_open_in_canvas_emits_the_creation_and_switches_area(
-    qtbot: Any, window_with_area: MainWindow, area: HistoryArea, make: Maker, run: Any
+def test_open_in_canvas_lands_the_creation_in_the_canvas_and_switches_area(
+    qtbot: Any,
+    window_with_area: MainWindow,
+    area: HistoryArea,
+    make: Maker,
+    services: WorkspaceServices,
 ) -> None:
+    from studio_desktop.ui.canvas.area import make_canvas_area
+
     edit = make.canvas_edit("make it grayscale")
     wait_rows(qtbot, area, 1)
     area.select_jobs([edit.id])
-    with qtbot.waitSignal(area.open_creation_requested, timeout=WAIT_MS) as opened:
+    canvas = make_canvas_area(services)
+    window_with_area.replace_area(AreaKey.CANVAS, canvas)
+    with qtbot.waitSignal(canvas.creation_opened, timeout=WAIT_MS) as opened:
         area.action_open_canvas.trigger()
     thread_id = opened.args[0]
     assert window_with_area.current_area_key is AreaKey.CANVAS
-    # One creation per job: opening again reopens the same one.
+    assert canvas.current_thread_id == thread_id
+    # One creation per job: opening again shows the same one (already open in the canvas).
     window_with_area.set_current_area(AreaKey.HISTORY)
-    with qtbot.waitSignal(area.open_creation_requested, timeout=WAIT_MS) as again:
-        area.open_in_canvas(edit.id)
-    assert again.args[0] == thread_id
+    area.open_in_canvas(edit.id)
+    qtbot.waitUntil(lambda: window_with_area.current_area_key is AreaKey.CANVAS, timeout=WAIT_MS)
+    assert canvas.current_thread_id == thread_id
+    creation = services.store.queries.thread_for_job(edit.id)
+    assert creation is not None and creation.id == thread_id
 
 
-def test_open_in_canvas_hands_the_creation_to_the_canvas_area_when_unwired(
+def test_open_in_canvas_hands_the_creation_to_the_canvas_through_the_navigator(
     qtbot: Any, window_with_area: MainWindow, area: HistoryArea, make: Maker
 ) -> None:
     edit = make.canvas_edit("make it grayscale")

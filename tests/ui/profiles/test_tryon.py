@@ -186,8 +186,10 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
         )
         assert_has_content(screenshot(history, "history-tryon-done"))
 
-        # It opens in Magic Canvas: a creation whose image is the try-on's output.
-        with qtbot.waitSignal(history.open_creation_requested, timeout=20_000) as opened:
+        # It opens in Magic Canvas (through the window's navigator): a creation whose image is
+        # the try-on's output, shown by the canvas.
+        canvas = app.window.area(AreaKey.CANVAS)
+        with qtbot.waitSignal(canvas.creation_opened, timeout=20_000) as opened:
             history.open_in_canvas(waiting_id)
         thread_id = opened.args[0]
         qtbot.waitUntil(lambda: app.window.current_area_key is AreaKey.CANVAS, timeout=20_000)
