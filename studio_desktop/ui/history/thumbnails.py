@@ -42,6 +42,7 @@ from studio_desktop.domain.enums import OutputKind
 from studio_desktop.domain.errors import ExternalError
 from studio_desktop.domain.models import JobOutput
 from studio_desktop.services.common import output_ref
+from studio_desktop.services.missing_files import MissingFiles
 from studio_desktop.store.workspace import Store
 from studio_desktop.ui.history.roles import BlobRequester, no_blob_requests
 
@@ -202,7 +203,12 @@ class ThumbnailLoader(QObject):
         self._served_paint = 0
         #: A paint that found the loader idle (a new screen): its first tile is made alone.
         self._head_start = 0
-        self._requested_blobs: OrderedDict[tuple[str, str], None] = OrderedDict()
+        #: Objects already handed to the blob hook (looked up at each ask: the area may set
+        #: ``request_blob`` after the loader is made).
+        self._missing = MissingFiles(
+            lambda b, p: self.request_blob(b, p),  # noqa: PLW0108
+            limit=MAX_REQUESTED,
+        )
         self._sizes: set[int] = set()  # tile sizes asked for (keys are (output id, size))
         self._pins: dict[str, bool] = {}  # "keep offline" changes made in this session
         self._closed = False
@@ -400,20 +406,14 @@ class ThumbnailLoader(QObject):
             )
             while len(self._states) > MAX_STATES:
                 self._states.popitem(last=False)
-            if loaded.missing_ref is not None and loaded.missing_ref not in self._requested_blobs:
-                self._requested_blobs[loaded.missing_ref] = None
-                while len(self._requested_blobs) > MAX_REQUESTED:
-                    self._requested_blobs.popitem(last=False)
-                try:
-                    self.request_blob(*loaded.missing_ref)
-                except Exception:
-                    log.exception("the blob request hook failed for %s", loaded.missing_ref)
+            if loaded.missing_ref is not None:
+                self._missing.ask(*loaded.missing_ref)
         self.ready.emit(key[0])
         self._pump()
 
     def forget_blob_request(self, bucket: str, path: str) -> None:
         """Ask the hook again next time (the object arrived, or the network came back)."""
-        self._requested_blobs.pop((bucket, path), None)
+        self._missing.forget(bucket, path)
 
     def _put_lru(self, key: tuple[str, int], thumb: Thumb) -> None:
         self._drop_lru(key)

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio_desktop.imaging.framing import Focus, frame_box
+from studio_desktop.services.portraits import Focus, frame_box
 from studio_desktop.ui.drop import accept_copy, classify_urls, has_droppable_urls
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.profiles.model import ProfileRole, ThumbState

@@ -6,7 +6,7 @@
     loader.request(key, path)              # make it in the executor (once per key)
 
 The work (decode, scale, cache on disk, then ``QImage`` from the cached PNG, and where the
-person in it is: :func:`~studio_desktop.imaging.framing.subject_focus`, kept in the image's
+person in it is: :func:`~studio_desktop.services.portraits.subject_focus`, kept in the image's
 ``FOCUS_KEY`` text for the card to frame it from the head, not the centre) runs in the
 executor; the signal is emitted on the GUI thread when it is done. A source that is not a usable
 image emits ``failed(key, message)`` (the imaging error's sentence).
@@ -26,8 +26,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from studio_desktop.domain.errors import StudioError
-from studio_desktop.imaging.framing import Focus, subject_focus
-from studio_desktop.imaging.thumbnails import SMALL, ThumbnailCache
+from studio_desktop.services.portraits import SMALL, Focus, ThumbnailCache, subject_focus
 from studio_desktop.ui.crash import report_crash
 from studio_desktop.ui.operations import event_loop
 
