@@ -154,10 +154,7 @@ class ProfilesArea(AreaWidget):
         self.grid.doubleClicked.connect(lambda _index: self.edit_selected())
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.grid.customContextMenuRequested.connect(self._context_menu)
-        self.grid.selectionModel().selectionChanged.connect(self._update_actions)
-        self.grid.selectionModel().selectionChanged.connect(
-            lambda *_a: self._follow_selection_in_garments()
-        )
+        self.grid.selectionModel().selectionChanged.connect(self._grid_selection_changed)
         delete_action = QAction("Delete the selected profile", self.grid)
         delete_action.setShortcuts([QKeySequence.StandardKey.Delete, QKeySequence("Backspace")])
         delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -245,10 +242,13 @@ class ProfilesArea(AreaWidget):
         self.cards.setCurrentWidget(self.grid if has else self.empty_state)
         self.search.setVisible(has)
 
-    def _follow_selection_in_garments(self) -> None:
-        """The garment panel's Profile box shows the selected card's profile."""
-        profile = self.selected_profile()
+    def _grid_selection_changed(self, *_args: object) -> None:
+        """The card chosen becomes the screen's selection; the tools follow, and the garment
+        panel's Profile box shows it."""
+        indexes = self.grid.selectionModel().selectedIndexes()
+        profile: Profile | None = indexes[0].data(ProfileRole.PROFILE) if indexes else None
         self.screen.select(profile.id if profile is not None else None)
+        self._update_actions()
         if profile is not None and self.garments is not None:
             self.garments.choose_profile(profile.id)
 
@@ -258,12 +258,8 @@ class ProfilesArea(AreaWidget):
             button.setEnabled(chosen)
 
     def selected_profile(self) -> Profile | None:
-        if self.model is None:
-            return None
-        indexes = self.grid.selectionModel().selectedIndexes()
-        if not indexes:
-            return None
-        return indexes[0].data(ProfileRole.PROFILE)
+        """The selected profile, as stored now (the screen's selection)."""
+        return self.screen.selected if self.model is not None else None
 
     def select_profile(self, profile_id: str) -> bool:
         if self.model is None:
