@@ -100,6 +100,17 @@ def detail_line(profile: Profile) -> str:
     return " · ".join(p for p in (profile.gender, profile.skin_tone, profile.region) if p)
 
 
+def matches(profile: Profile, search: str) -> bool:
+    """Whether ``profile`` is shown for the search text: every word of it is found (ignoring
+    case) in the name, the gender, skin tone, region or background; empty text shows all."""
+    words = search.casefold().split()
+    if not words:
+        return True
+    fields = (profile.name, profile.gender, profile.skin_tone, profile.region, profile.background)
+    text = " ".join(f for f in fields if f).casefold()
+    return all(word in text for word in words)
+
+
 def _read_or_none(path: Path | None) -> bytes | None:
     if path is None:
         return None
@@ -121,6 +132,7 @@ class ProfilesScreen:
         self._rows: list[Profile] = []
         self._files: dict[str, Path | None] = {}
         self._selected: str | None = None
+        self._search = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loaded = False
         self._closed = False
@@ -136,6 +148,7 @@ class ProfilesScreen:
         self.profile_updated: Event[int] = Event("profiles.profile_updated")
         self.reference_changed: Event[str] = Event("profiles.reference_changed")
         self.selection_changed: Event[Profile | None] = Event("profiles.selection_changed")
+        self.search_changed: Event[str] = Event("profiles.search_changed")
         self.loaded: Event[int] = Event("profiles.loaded")
 
     # ------------------------------------------------------------------ reading
@@ -174,6 +187,24 @@ class ProfilesScreen:
         if file is None:
             self.missing.ask(PROFILES_BUCKET, key)
         return ReferenceFile(known=True, file=file)
+
+    # ------------------------------------------------------------------ search
+    @property
+    def search(self) -> str:
+        return self._search
+
+    def set_search(self, text: str) -> None:
+        """Show only the profiles :func:`matches` keeps (the list itself keeps them all)."""
+        if text != self._search:
+            self._search = text
+            self.search_changed.emit(text)
+
+    def is_shown(self, row: int) -> bool:
+        """Whether the profile at ``row`` passes the search."""
+        return matches(self._rows[row], self._search)
+
+    def shown(self) -> list[Profile]:
+        return [p for p in self._rows if matches(p, self._search)]
 
     # ------------------------------------------------------------------ selection
     @property

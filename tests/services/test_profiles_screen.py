@@ -18,7 +18,7 @@ from studio_desktop.domain.paths import profile_reference_ref
 from studio_desktop.imaging.errors import EmptyFileError, ImageError, NotAnImageError
 from studio_desktop.services.common import NotFoundError
 from studio_desktop.services.profiles import ProfileFields, ProfileService
-from studio_desktop.services.profiles_screen import ProfilesScreen, RowsChange
+from studio_desktop.services.profiles_screen import ProfilesScreen, RowsChange, matches
 from studio_desktop.store.workspace import Store
 from tests.services.conftest import PDF_BYTES, png_bytes, studio_scene, write
 
@@ -268,5 +268,43 @@ def test_changes_before_the_list_is_read_are_kept_and_nothing_comes_after_close(
         await asyncio.sleep(0.1)
         assert screen.row_of(other.id) is None
         assert (len(store.rows.rows_changed), len(store.blobs.available)) == listeners
+
+    scenario(store, body)
+
+
+def test_search_keeps_profiles_whose_fields_hold_every_word(store: Store) -> None:
+    ana = Profile(
+        id=new_id(),
+        user_id=store.user_id,
+        name="Ana Sousa",
+        gender="female",
+        skin_tone="medium",
+        region="Southern Europe",
+        background="warm beige sweep",
+    )
+    assert matches(ana, "")
+    assert matches(ana, "   ")
+    assert matches(ana, "ANA")
+    assert matches(ana, "female south")  # words from different fields
+    assert matches(ana, "beige")
+    assert not matches(ana, "male north")
+    assert not matches(ana, "drop")  # the card's hint is not a field
+
+    async def body(service: ProfileService) -> None:
+        screen = ProfilesScreen(service)
+        await screen.load()
+        await screen.create(ProfileFields("Ana Sousa", gender="female", region="Southern Europe"))
+        await screen.create(ProfileFields("Kenji Mori", gender="male", region="East Asia"))
+        said: list[str] = []
+        screen.search_changed.connect(said.append)
+        screen.set_search("east")
+        screen.set_search("east")  # the same text again says nothing
+        assert said == ["east"]
+        assert [p.name for p in screen.shown()] == ["Kenji Mori"]
+        assert [screen.is_shown(r) for r in range(len(screen))] == [False, True]
+        assert len(screen) == 2  # the list keeps every profile
+        screen.set_search("")
+        assert len(screen.shown()) == 2
+        screen.close()
 
     scenario(store, body)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -59,7 +59,7 @@ from studio_desktop.ui.profiles.commands import (
     fields_of,
 )
 from studio_desktop.ui.profiles.form import ProfileDialog
-from studio_desktop.ui.profiles.model import ProfileRole, ProfilesModel
+from studio_desktop.ui.profiles.model import ProfileRole, ProfilesFilter, ProfilesModel
 from studio_desktop.ui.profiles.thumbnails import ThumbnailLoader
 from studio_desktop.ui.widgets.empty_state import EmptyState
 from studio_desktop.ui.widgets.message_bar import MessageLevel
@@ -116,10 +116,7 @@ class ProfilesArea(AreaWidget):
         self.loader = ThumbnailLoader(services.thumbnails, services.executor, parent=self)
         self.screen = ProfilesScreen(services.profiles, request_blob=request_blob)
         self.model = ProfilesModel(self.screen, self.loader, self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.proxy.setFilterRole(Qt.ItemDataRole.ToolTipRole)
+        self.proxy = ProfilesFilter(self.model, self)
 
         # ---- tool row
         self.new_button = self._tool("add", "New profile", self.new_profile, "Ctrl+N")
@@ -134,7 +131,7 @@ class ProfilesArea(AreaWidget):
             icon("search", tone="muted"), QLineEdit.ActionPosition.LeadingPosition
         )
         self.search.setMaximumWidth(260)
-        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        self.search.textChanged.connect(self.proxy.set_search)
         tools = QHBoxLayout()
         tools.setContentsMargins(16, 12, 16, 8)
         tools.setSpacing(6)

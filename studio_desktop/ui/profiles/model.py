@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QSortFilterProxyModel,
     Qt,
 )
 from PySide6.QtWidgets import QWidget
@@ -171,3 +172,22 @@ class ProfilesModel(QAbstractListModel):
             if profile.reference_image_path == key:
                 index = self.index(row)
                 self.dataChanged.emit(index, index, _THUMB_ROLES)
+
+
+class ProfilesFilter(QSortFilterProxyModel):
+    """The cards the search shows: the rule is the screen's (``ProfilesScreen.is_shown``),
+    this proxy only applies it."""
+
+    def __init__(self, model: ProfilesModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSourceModel(model)
+        self.screen = model.screen
+
+    def set_search(self, text: str) -> None:
+        """The search field's text: the screen's search, with the cards filtered again."""
+        self.beginFilterChange()
+        self.screen.set_search(text)
+        self.endFilterChange()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        return not source_parent.isValid() and self.screen.is_shown(source_row)

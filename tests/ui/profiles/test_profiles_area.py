@@ -208,3 +208,23 @@ def test_set_the_reference_by_dropping_an_image_on_a_card(qtbot, app: App, tmp_p
     drop_files(viewport, [photo], empty_spot)
     assert "on a profile card" in app.window.message_bar.text()
     assert app.services.store.queries.profile(bea.id).reference_image_path is None
+
+
+def test_the_search_field_shows_the_cards_the_screen_keeps(qtbot, app: App) -> None:
+    area = app.profiles_area
+    ana = create(qtbot, app, "Ana Sousa", gender="female", region="Southern Europe")
+    create(qtbot, app, "Kenji Mori", gender="male", region="East Asia")
+    create(qtbot, app, "Lena Berg", gender="female", region="Northern Europe")
+    assert area.proxy.rowCount() == 3
+    qtbot.keyClicks(area.search, "female south")
+    assert area.screen.search == "female south"
+    assert area.proxy.rowCount() == 1
+    assert area.proxy.index(0, 0).data(ProfileRole.PROFILE).id == ana.id
+    # A profile renamed elsewhere into the search shows up without retyping.
+    kenji = next(p for p in stored(app) if p.name == "Kenji Mori")
+    await_on_loop(
+        qtbot, app.services.profiles.update(kenji.id, region="Southern Europe", gender="female")
+    )
+    qtbot.waitUntil(lambda: area.proxy.rowCount() == 2)
+    area.search.clear()
+    assert area.proxy.rowCount() == 3
