@@ -52,6 +52,7 @@ from studio_desktop.ui.preferences import EngineChoice, SettingsValues
 from studio_desktop.ui.welcome import WelcomePanel, should_show_welcome
 from studio_desktop.ui.widgets.empty_state import EmptyState
 from studio_desktop.ui.widgets.message_bar import MessageLevel
+from studio_desktop.ui.widgets.message_box import MESSAGE_BOX_WIDTH
 
 if TYPE_CHECKING:
     from studio_desktop.services.samples import SamplesResult
@@ -331,8 +332,6 @@ class AppController(QObject):
         box.addButton("Keep them local", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(move)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        from studio_desktop.ui.profiles.area import MESSAGE_BOX_WIDTH  # not needed at start
-
         box.setStyleSheet(MESSAGE_BOX_WIDTH)
 
         def answered(button: object) -> None:

@@ -63,15 +63,13 @@ from studio_desktop.ui.profiles.model import ProfileRole, ProfilesFilter, Profil
 from studio_desktop.ui.profiles.thumbnails import ThumbnailLoader
 from studio_desktop.ui.widgets.empty_state import EmptyState
 from studio_desktop.ui.widgets.message_bar import MessageLevel
+from studio_desktop.ui.widgets.message_box import MESSAGE_BOX_WIDTH
 from studio_desktop.ui.widgets.search_field import add_clear_action
 
 if TYPE_CHECKING:
     from studio_desktop.ui.drop_choices import DropOption
 
 log = logging.getLogger(__name__)
-
-#: Message boxes wrap their text at a comfortable measure instead of a narrow column.
-MESSAGE_BOX_WIDTH = "QLabel#qt_msgbox_informativelabel { min-width: 400px; }"
 
 
 def _window_message(widget: QWidget, text: str, level: MessageLevel = MessageLevel.SUCCESS) -> None:
