@@ -141,6 +141,9 @@ class ProfilesScreen:
         #: started before n.
         self._change = 0
         self._removed_at: dict[str, int] = {}
+        #: The change whose read last updated each profile: an older read finishing later
+        #: (reads run in a pool) does not put older fields back.
+        self._read_at: dict[str, int] = {}
         self._links: list[tuple[Event[Any], Callable[[Any], None]]] = []
 
         self.rows_changing: Event[RowsChange] = Event("profiles.rows_changing")
@@ -317,6 +320,9 @@ class ProfilesScreen:
         for profile, file in task.result():
             if self._removed_at.get(profile.id, -1) > number:
                 continue  # deleted after this read started
+            if self._read_at.get(profile.id, -1) > number:
+                continue  # a newer read already showed it
+            self._read_at[profile.id] = number
             self._upsert(profile, file)
 
     def _arrived(self, path: str) -> None:

@@ -5,6 +5,7 @@ events a list view follows, over a real SQLite store with its outbox and blob ca
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -306,5 +307,58 @@ def test_search_keeps_profiles_whose_fields_hold_every_word(store: Store) -> Non
         screen.set_search("")
         assert len(screen.shown()) == 2
         screen.close()
+
+    scenario(store, body)
+
+
+class LateFirstRead(ProfilesScreen):
+    """The first read of changed rows reads at once but finishes late (a slow disk, a busy
+    pool): later reads overtake it."""
+
+    def __init__(self, service: ProfileService) -> None:
+        super().__init__(service)
+        self.gate = threading.Event()
+        self.reads = 0
+
+    def _read_rows(self, ids: list[str]) -> list[tuple[Profile, Path | None]]:
+        self.reads += 1
+        found = super()._read_rows(ids)
+        if self.reads == 1:
+            self.gate.wait(5)
+        return found
+
+
+def test_a_read_overtaken_by_newer_changes_does_not_bring_back_old_fields_or_deleted_rows(
+    store: Store,
+) -> None:
+    async def body(service: ProfileService) -> None:
+        bea = Profile(id=new_id(), user_id=store.user_id, name="Bea")
+        await elsewhere(lambda: pulled(store, bea))
+        screen = LateFirstRead(service)
+        await screen.load()
+
+        # Renamed twice elsewhere: the first rename's read finishes after the second's.
+        await elsewhere(lambda: pulled(store, replace(bea, name="Bea One")))
+        await until(lambda: screen.reads == 1)
+        await elsewhere(lambda: pulled(store, replace(bea, name="Bea Two")))
+        await until(lambda: names(screen) == ["Bea Two"])
+        screen.gate.set()
+        await until(lambda: screen.reads == 2)
+        await asyncio.sleep(0.2)
+        assert names(screen) == ["Bea Two"]
+
+        # A row pulled, its read slow, then deleted elsewhere: it stays deleted.
+        late = LateFirstRead(service)
+        await late.load()
+        cid = Profile(id=new_id(), user_id=store.user_id, name="Cid")
+        await elsewhere(lambda: pulled(store, cid))
+        await until(lambda: late.reads == 1)
+        await elsewhere(lambda: store.rows.apply_remote_deletes("profiles", [cid.id]))
+        await asyncio.sleep(0.1)
+        late.gate.set()
+        await asyncio.sleep(0.2)
+        assert late.row_of(cid.id) is None
+        screen.close()
+        late.close()
 
     scenario(store, body)
