@@ -16,8 +16,8 @@ defaults, so the window calls them on any area without asking whether it has the
 
 :class:`ScreenNavigator` is the implementation over a :class:`MainWindow`'s screens; it imports
 a screen's class only when that screen is asked for (the screens are built lazily, the Canvas
-costs NumPy and its brush). A request for a screen that is not there (a workspace is being
-switched and the placeholder shows) returns ``False`` and does nothing else.
+costs NumPy and its brush). A request for a screen that is not there (no workspace is open,
+or one is being switched and a placeholder shows) returns ``False`` and does nothing else.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class ScreenNavigator:
         from studio_desktop.ui.canvas.area import CanvasArea
 
         canvas = self.window.area(AreaKey.CANVAS)
-        if not isinstance(canvas, CanvasArea):
+        if not isinstance(canvas, CanvasArea) or canvas.services is None:
             return False
         canvas.open_creation(thread_id)
         self.window.set_current_area(AreaKey.CANVAS)
@@ -104,7 +104,7 @@ class ScreenNavigator:
         from studio_desktop.ui.history.area import HistoryArea
 
         history = self.window.area(AreaKey.HISTORY)
-        if not isinstance(history, HistoryArea):
+        if not isinstance(history, HistoryArea) or history.services is None:
             return False
         self.window.set_current_area(AreaKey.HISTORY)
         history.reveal_job(job_id)
@@ -132,7 +132,7 @@ class ScreenNavigator:
         from studio_desktop.ui.profiles.area import ProfilesArea
 
         profiles = self.window.area(AreaKey.PROFILES)
-        if not isinstance(profiles, ProfilesArea):
+        if not isinstance(profiles, ProfilesArea) or profiles.services is None:
             return None
         if show:
             self.window.set_current_area(AreaKey.PROFILES)

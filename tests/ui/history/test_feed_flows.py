@@ -377,13 +377,23 @@ def test_open_in_canvas_lands_the_creation_in_the_canvas_and_switches_area(
 
 
 def test_open_in_canvas_hands_the_creation_to_the_canvas_through_the_navigator(
-    qtbot: Any, window_with_area: MainWindow, area: HistoryArea, make: Maker
+    qtbot: Any,
+    window_with_area: MainWindow,
+    area: HistoryArea,
+    make: Maker,
+    services: WorkspaceServices,
 ) -> None:
+    from studio_desktop.ui.canvas.area import make_canvas_area
+
     edit = make.canvas_edit("make it grayscale")
     wait_rows(qtbot, area, 1)
+    # Without a workspace in the Canvas (its placeholder), nothing is handed over.
+    assert window_with_area.navigator.open_creation("a-thread-id") is False
+    assert window_with_area.current_area_key is AreaKey.HISTORY
     opened: list[str] = []
-    canvas = window_with_area.area(AreaKey.CANVAS)
-    canvas.open_creation = opened.append  # type: ignore[attr-defined]
+    canvas = make_canvas_area(services)
+    window_with_area.replace_area(AreaKey.CANVAS, canvas)
+    canvas.open_creation = opened.append  # type: ignore[method-assign]
     area.open_in_canvas(edit.id)
     qtbot.waitUntil(lambda: bool(opened), timeout=WAIT_MS)
     assert window_with_area.current_area_key is AreaKey.CANVAS
