@@ -50,6 +50,7 @@ import dataclasses
 import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
@@ -250,6 +251,11 @@ class CanvasService(BlockingWork):
     async def asset_views(self, asset_ids: tuple[str, ...]) -> dict[str, AssetView]:
         """These images with their versions, as stored now (an image deleted is left out)."""
         return await self.io(self._asset_views, asset_ids)
+
+    def local_file(self, bucket: str, path: str) -> Path | None:
+        """The file of a stored object on this computer, or None (blocking: off the GUI
+        thread)."""
+        return self.store.blobs.get_path(bucket, path)
 
     def running(self, thread_id: str | None = None) -> tuple[CanvasProgress, ...]:
         """Edits running now (of one creation, or all)."""

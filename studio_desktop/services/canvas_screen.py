@@ -296,6 +296,7 @@ class CanvasScreen:
         self._closed = False
         self._dirty_assets: set[str] = set()
         self._reading: asyncio.Task[None] | None = None
+        self._delivering: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.asset_id: str | None = None
         self.conversation_id: str | None = self._default_conversation()
@@ -657,10 +658,33 @@ class CanvasScreen:
             )
         if self.conversation_id != selected_before:
             self.conversations_changed.emit(self.conversation_id)
+        if outputs or (self._delivering is not None and not self._delivering.done()):
+            # A reply with a new version is told together with that version (read first), and
+            # later messages wait their turn so the chat keeps their order.
+            self._delivering = self._spawn(self._deliver_later(self._delivering, shown, outputs))
+        else:
+            self._deliver(shown)
+
+    async def _deliver_later(
+        self,
+        previous: asyncio.Task[None] | None,
+        shown: list[CanvasMessage],
+        outputs: set[str],
+    ) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        if outputs:
+            try:
+                await self._read_assets_now(outputs)
+            except Exception:
+                log.exception("canvas screen: the new versions could not be read")
+        self._deliver(shown)
+
+    def _deliver(self, shown: list[CanvasMessage]) -> None:
+        if self._closed:
+            return
         if shown:
             self.messages_added.emit(tuple(shown))
-        if outputs:
-            self._mark_assets(outputs)
         self.progress_changed.emit(self.progress)
 
     def _threads_arrived(self, threads: list[CanvasThread]) -> None:

@@ -743,7 +743,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     def _locate(self, key: ObjectKey) -> Path | None:
         if self.services is None:
             return None
-        return self.services.store.blobs.get_path(*key)
+        return self.services.canvas.local_file(*key)
 
     def _ask_for_blob(self, key: ObjectKey) -> None:
         """An object on screen is not on this computer: ask the sync for it (once)."""
