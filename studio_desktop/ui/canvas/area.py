@@ -120,6 +120,7 @@ from studio_desktop.services.canvas_screen import (
 from studio_desktop.services.canvas_tools import selection
 from studio_desktop.services.imports import CreationResult
 from studio_desktop.services.mask_refinement import MaskRefiner
+from studio_desktop.services.missing_files import BlobRequester, MissingFiles
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.areas import AreaKey, AreaWidget
 from studio_desktop.ui.bridge import EventBridge
@@ -165,8 +166,6 @@ MASK_PNG_FILTER = "Masks (*.png *.jpg *.jpeg *.webp);;All files (*)"
 DEFAULT_MODIFY_PX = 4
 
 
-BlobRequester = Callable[[str, str], None]
-"""(bucket, path): an object on screen is not on this computer; queue its download."""
 
 
 class CanvasArea(MaskAssist, ExportOut, AreaWidget):
@@ -190,8 +189,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     ) -> None:
         super().__init__(parent)
         self.services = services
-        self._request_blob = request_blob
-        self._asked: set[ObjectKey] = set()
+        self.missing_files = MissingFiles(request_blob)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self.bridge = EventBridge(self)
         self._model: CanvasScreen | None = None
@@ -747,14 +745,12 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
 
     def _ask_for_blob(self, key: ObjectKey) -> None:
         """An object on screen is not on this computer: ask the sync for it (once)."""
-        if self._request_blob is not None and key not in self._asked:
-            self._asked.add(key)
-            self._request_blob(*key)
+        self.missing_files.ask(*key)
 
     def notify_blob_available(self, bucket: str, path: str) -> None:
         """An object arrived in the blob cache (the sync fetched it): show it where it is due."""
         key = (bucket, path)
-        self._asked.discard(key)
+        self.missing_files.arrived(bucket, path)
         self.thumbnails.forget(key)
         if self._model is None:
             return
