@@ -326,12 +326,15 @@ class CanvasScreen:
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(ValueError):
-            self.canvas.message_added.disconnect(self._on_message_added)
-            self.canvas.asset_changed.disconnect(self._on_asset_changed)
-            self.canvas.job_progress.disconnect(self._on_progress)
-            self.canvas.running_changed.disconnect(self._on_running_changed)
-            self.services.store.rows.rows_changed.disconnect(self._on_rows_changed)
+        for event, callback in (
+            (self.canvas.message_added, self._on_message_added),
+            (self.canvas.asset_changed, self._on_asset_changed),
+            (self.canvas.job_progress, self._on_progress),
+            (self.canvas.running_changed, self._on_running_changed),
+            (self.services.store.rows.rows_changed, self._on_rows_changed),
+        ):
+            with contextlib.suppress(ValueError):  # already disconnected
+                event.disconnect(callback)
         for task in list(self._tasks):
             task.cancel()
 

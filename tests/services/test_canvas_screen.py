@@ -240,6 +240,7 @@ def test_send_shows_progress_then_the_reply_and_the_new_version(
 
         await eventually(lambda: len(screen.asset.versions) == 2)  # type: ignore[union-attr]
         await eventually(lambda: len(screen.messages()) == 2)
+        await screen.settled()  # the reply is told once its version is read
         reply = screen.messages()[-1]
         assert reply.role == MessageRole.ASSISTANT and reply.output_storage_path
         assert [m.id for ms in heard.of("messages_added") for m in ms][-1] == reply.id

@@ -166,8 +166,6 @@ MASK_PNG_FILTER = "Masks (*.png *.jpg *.jpeg *.webp);;All files (*)"
 DEFAULT_MODIFY_PX = 4
 
 
-
-
 class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     area_key = AreaKey.CANVAS
 
