@@ -53,7 +53,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -128,15 +127,14 @@ from studio_desktop.ui.canvas.chat import ChatPanel
 from studio_desktop.ui.canvas.commands import UNDO_LIMIT, DeleteConversationCommand, MaskCommand
 from studio_desktop.ui.canvas.compare_key import CompareKeyFilter
 from studio_desktop.ui.canvas.creations import PANEL_WIDTH, CreationsPanel
+from studio_desktop.ui.canvas.display_cache import DisplayCache
 from studio_desktop.ui.canvas.drop_rules import DropPlan, DropTarget, plan_drop
 from studio_desktop.ui.canvas.export_out import DRAG_AHEAD_MS, ExportOut
 from studio_desktop.ui.canvas.images import (
-    NOT_HERE,
     DisplayImage,
     NotHereError,
     ObjectKey,
     ThumbnailLoader,
-    load_display_image,
 )
 from studio_desktop.ui.canvas.mask_assist import (
     REFINE_DELAY_MS,
@@ -161,7 +159,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHAT_WIDTH = 340
-DISPLAY_CACHE_BYTES = 512 * 1024 * 1024
 MASK_PNG_FILTER = "Masks (*.png *.jpg *.jpeg *.webp);;All files (*)"
 DEFAULT_MODIFY_PX = 4
 
@@ -194,8 +191,6 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         self._model_links: list[tuple[Event[Any], Callable[[Any], object]]] = []
         self.creation_list: CreationList | None = None
         self._layers: dict[str, MaskLayer] = {}
-        self._display: OrderedDict[ObjectKey, DisplayImage] = OrderedDict()
-        self._loading: dict[ObjectKey, asyncio.Future[DisplayImage]] = {}
         self._shown_key: ObjectKey | None = None
         self._sending = False
         self._creations_loaded = False
@@ -223,6 +218,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         self.thumbnails = ThumbnailLoader(
             self._locate, self._make_thumbnail, self, missing=self._ask_for_blob
         )
+        self.displays = DisplayCache(self, self._locate)
         self._build()
         # Where the designer was (restored once the services are here; see ui/session.py).
         self.session = SessionMemory(services.store.dirs.root) if services is not None else None
@@ -1102,7 +1098,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
             if self._model is model and model.asset_id == asset_id and model.other_index == index:
                 self.canvas.set_other(display, label(index), label(shown), before=index < shown)
 
-        self._display_image(key, ready, None)
+        self.displays.get(key, ready)
 
     def _version_selected(self, row: int) -> None:
         """A click on a version shows it large (the current version does not change; Revert
@@ -1176,53 +1172,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
                 self.canvas.set_placeholder("This image could not be shown.")
                 log.error("could not show %s", key, exc_info=error)
 
-        self._display_image(key, ready, failed)
-
-    def _display_image(
-        self,
-        key: ObjectKey,
-        ready: Callable[[DisplayImage], None],
-        failed: Callable[[BaseException], None] | None,
-    ) -> None:
-        cached = self._display.get(key)
-        if cached is not None:
-            self._display.move_to_end(key)
-            ready(cached)
-            return
-        pending = self._loading.get(key)
-        if pending is None:
-            pending = event_loop().run_in_executor(None, self._load_display, key)
-            self._loading[key] = pending
-
-        def done(future: asyncio.Future[DisplayImage]) -> None:
-            self._loading.pop(key, None)
-            if future.cancelled() or not shiboken6.isValid(self):
-                return
-            error = future.exception()
-            if error is not None:
-                if failed is not None:
-                    failed(error)
-                return
-            display = future.result()
-            self._remember_display(display)
-            ready(display)
-
-        pending.add_done_callback(done)
-
-    def _load_display(self, key: ObjectKey) -> DisplayImage:
-        path = self._locate(key)
-        if path is None:
-            raise NotHereError(NOT_HERE)
-        return load_display_image(path, key)
-
-    def _remember_display(self, display: DisplayImage) -> None:
-        if display.key is None:
-            return
-        self._display[display.key] = display
-        total = sum(d.image.sizeInBytes() * 4 // 3 for d in self._display.values())
-        while total > DISPLAY_CACHE_BYTES and len(self._display) > 2:
-            _key, dropped = self._display.popitem(last=False)
-            total -= dropped.image.sizeInBytes() * 4 // 3
+        self.displays.get(key, ready, failed)
 
     def _refresh_busy(self) -> None:
         if self._model is not None:

@@ -121,7 +121,8 @@ def test_the_area_without_services_is_its_empty_state(qtbot) -> None:
 def test_an_image_not_downloaded_yet_is_asked_for_and_shown_when_it_arrives(
     qtbot, services, window, tmp_path
 ) -> None:
-    from studio_desktop.ui.canvas.area import NOT_HERE, make_canvas_area
+    from studio_desktop.ui.canvas.area import make_canvas_area
+    from studio_desktop.ui.canvas.images import NOT_HERE
 
     thread = make_creation(services, tmp_path, "remote", 1)
     asset = run_async(services.canvas.open_creation(thread.id)).assets[0].asset
