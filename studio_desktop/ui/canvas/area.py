@@ -666,6 +666,13 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         return call
 
     @property
+    def selected(self) -> tuple[CanvasScreen, AssetState] | None:
+        """The bound model and its selected image (None: no creation, or no image in it)."""
+        model = self._model
+        asset = model.asset if model is not None else None
+        return None if model is None or asset is None else (model, asset)
+
+    @property
     def state(self) -> CreationState | None:
         """The open creation's rows (read-only; the model owns them)."""
         return self._model.state if self._model is not None else None
@@ -1048,12 +1055,13 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         self._refresh_mask_hint()
 
     def _refresh_versions(self, *, load_other: bool = True) -> None:
-        asset = self._model.asset if self._model else None
-        if self._model is None or asset is None:
+        bound = self.selected
+        if bound is None:
             self.version_strip.set_versions([], -1)
             self.revert_button.setEnabled(False)
             return
-        selected = self._model.shown_index
+        model, asset = bound
+        selected = model.shown_index
         self.version_strip.set_versions(
             [
                 (version_label(i), version_key(v), v.is_current)
@@ -1067,9 +1075,9 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
             self._load_other()
 
     def _refresh_view_note(self) -> None:
-        model = self._model
-        asset = model.asset if model else None
-        if model is not None and asset is not None and model.viewing_other:
+        bound = self.selected
+        if bound is not None and bound[0].viewing_other:
+            model, asset = bound
             self.canvas.set_note(
                 f"Viewing {version_label(model.shown_index)}: edits apply to the current version "
                 f"({version_label(asset.current_index)}). Revert makes this one current."
@@ -1078,14 +1086,14 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
             self.canvas.set_note("")
 
     def _load_other(self) -> None:
-        model = self._model
-        asset = model.asset if model else None
-        index = model.other_index if model else None
-        if model is None or asset is None or index is None:
+        bound = self.selected
+        index = bound[0].other_index if bound is not None else None
+        if bound is None or index is None:
             self.canvas.set_other(None)
             self.action_compare.setEnabled(False)
             return
         self.action_compare.setEnabled(True)
+        model, asset = bound
         key = version_key(asset.versions[index])
         shown = model.shown_index
 
@@ -1103,11 +1111,12 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     def _version_selected(self, row: int) -> None:
         """A click on a version shows it large (the current version does not change; Revert
         does that)."""
-        asset = self._model.asset if self._model else None
-        if self._model is None or asset is None or not 0 <= row < len(asset.versions):
+        bound = self.selected
+        if bound is None or not 0 <= row < len(bound[1].versions):
             return
+        model, asset = bound
         self.revert_button.setEnabled(row != asset.current_index)
-        self._model.show_version(row)
+        model.show_version(row)
 
     def _on_version_shown(self, _row: int) -> None:
         self._refresh_view_note()
@@ -1119,13 +1128,13 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
 
     def _show_current_image(self, *, keep_view: bool) -> None:
         """Show the shown version (the current one unless another was clicked)."""
-        model = self._model
-        asset = model.asset if model else None
-        key = model.shown_key if model else None
-        if model is None or asset is None or key is None:
+        bound = self.selected
+        key = bound[0].shown_key if bound is not None else None
+        if bound is None or key is None:
             self.canvas.set_image(None, None)
             self.canvas.set_placeholder("This image has no picture yet.")
             return
+        model, asset = bound
         if self.canvas.image is None:
             self.canvas.set_placeholder("Loading…")
         asset_id = asset.asset.id

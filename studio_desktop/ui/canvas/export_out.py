@@ -44,10 +44,10 @@ DRAG_AHEAD_MS = 1500
 class ExportOut:
     # ================================================================ export and drag out
     def _shown_version(self) -> tuple[int, ObjectKey] | None:
-        model = self.model
-        asset = model.asset if model else None
-        if model is None or asset is None or not asset.versions:
+        bound = self.selected
+        if bound is None or not bound[1].versions:
             return None
+        model, asset = bound
         index = model.shown_index
         return index, version_key(asset.versions[index])
 
