@@ -172,6 +172,10 @@ class CreationState:
     def has_loose(self) -> bool:
         return bool(self.messages.get(LOOSE))
 
+    def add_message_would(self, message: CanvasMessage) -> bool:
+        """Whether :meth:`add_message` would take ``message`` (this creation's, not known)."""
+        return message.thread_id == self.thread.id and message.id not in self._message_ids
+
     def add_message(self, message: CanvasMessage) -> bool:
         """Apply a new message; False when it is not this creation's or already known."""
         if message.thread_id != self.thread.id or message.id in self._message_ids:
@@ -297,6 +301,8 @@ class CanvasScreen:
         self._dirty_assets: set[str] = set()
         self._reading: asyncio.Task[None] | None = None
         self._delivering: asyncio.Task[None] | None = None
+        #: Messages heard but not applied yet (waiting for their version to be read).
+        self._waiting: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.asset_id: str | None = None
         self.conversation_id: str | None = self._default_conversation()
@@ -633,13 +639,56 @@ class CanvasScreen:
             self._spawn(self._read_rows(CanvasMessage, ids, self._apply_messages))
 
     def _apply_messages(self, messages: list[CanvasMessage]) -> None:
+        """New messages (sent, answered, or pulled). A reply that made a version is applied
+        together with that version (read first); messages after it wait their turn, so the
+        chat keeps their order and a chat switched meanwhile gets only its own."""
+        if self._closed:
+            return
+        fresh = [
+            m
+            for m in sorted(messages, key=lambda m: (m.created_at, m.id))
+            if m.thread_id == self.thread_id
+            and m.id not in self._waiting
+            and self.state.add_message_would(m)
+        ]
+        if not fresh:
+            return
+        outputs = {
+            m.asset_id
+            for m in fresh
+            if m.role == MessageRole.ASSISTANT and m.output_storage_path and m.asset_id
+        }
+        if outputs or (self._delivering is not None and not self._delivering.done()):
+            self._waiting.update(m.id for m in fresh)
+            self._delivering = self._spawn(self._apply_later(self._delivering, fresh, outputs))
+        else:
+            self._apply_now(fresh)
+
+    async def _apply_later(
+        self,
+        previous: asyncio.Task[None] | None,
+        messages: list[CanvasMessage],
+        outputs: set[str],
+    ) -> None:
+        try:
+            if previous is not None:
+                await asyncio.wait([previous])
+            if outputs:
+                try:
+                    await self._read_assets_now(outputs)
+                except Exception:
+                    log.exception("canvas screen: the new versions could not be read")
+        finally:
+            self._waiting.difference_update(m.id for m in messages)
+        self._apply_now(messages)
+
+    def _apply_now(self, messages: list[CanvasMessage]) -> None:
         if self._closed:
             return
         shown: list[CanvasMessage] = []
-        outputs: set[str] = set()
         missing: set[str] = set()
         selected_before = self.conversation_id
-        for message in sorted(messages, key=lambda m: (m.created_at, m.id)):
+        for message in messages:
             if not self.state.add_message(message):
                 continue
             key = message.conversation_id or LOOSE
@@ -649,43 +698,12 @@ class CanvasScreen:
                 self.conversation_id = key
             if key == (self.conversation_id or LOOSE):
                 shown.append(message)
-            if (
-                message.role == MessageRole.ASSISTANT
-                and message.output_storage_path
-                and message.asset_id
-            ):
-                outputs.add(message.asset_id)
         if missing:
             self._spawn(
                 self._read_rows(CanvasConversation, tuple(missing), self._conversations_arrived)
             )
         if self.conversation_id != selected_before:
             self.conversations_changed.emit(self.conversation_id)
-        if outputs or (self._delivering is not None and not self._delivering.done()):
-            # A reply with a new version is told together with that version (read first), and
-            # later messages wait their turn so the chat keeps their order.
-            self._delivering = self._spawn(self._deliver_later(self._delivering, shown, outputs))
-        else:
-            self._deliver(shown)
-
-    async def _deliver_later(
-        self,
-        previous: asyncio.Task[None] | None,
-        shown: list[CanvasMessage],
-        outputs: set[str],
-    ) -> None:
-        if previous is not None:
-            await asyncio.wait([previous])
-        if outputs:
-            try:
-                await self._read_assets_now(outputs)
-            except Exception:
-                log.exception("canvas screen: the new versions could not be read")
-        self._deliver(shown)
-
-    def _deliver(self, shown: list[CanvasMessage]) -> None:
-        if self._closed:
-            return
         if shown:
             self.messages_added.emit(tuple(shown))
         self.progress_changed.emit(self.progress)

@@ -636,3 +636,23 @@ def test_a_closed_screen_hears_nothing(store: Store, tmp_path: Path) -> None:
         other.close()
 
     screen_run(store, tmp_path, scenario)
+
+
+def test_a_reply_in_a_chat_not_shown_stays_in_its_chat(store: Store, tmp_path: Path) -> None:
+    async def scenario(s: WorkspaceServices) -> None:
+        made = await new_creation(s, tmp_path)
+        assert made.conversation is not None
+        screen = await CanvasScreen.open(s, made.thread.id)
+        second = await screen.new_conversation()
+        await screen.send("make it navy")  # in the second chat
+        heard = Heard(screen)
+        screen.select_conversation(made.conversation.id)  # switched before the reply came
+        await eventually(lambda: len(screen.state.messages_of(second.id)) == 2)
+        await screen.settled()
+        assert heard.of("messages_added") == []  # nothing of the second chat in the first
+        assert screen.messages() == []
+        screen.select_conversation(second.id)
+        assert [m.role for m in screen.messages()] == ["user", "assistant"]
+        screen.close()
+
+    screen_run(store, tmp_path, scenario)
