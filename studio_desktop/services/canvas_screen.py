@@ -14,8 +14,8 @@ The screen owns what the canvas shows of a creation and what is selected in it:
   date from events, never re-read whole: the service's own events (a message sent or answered,
   an asset's current version moved) and the store's change sets (rows added, renamed or deleted
   here or by a sync), which it turns into the events below. An image's versions are always
-  re-read through ``store/queries.py`` (:meth:`CanvasService.asset_view`), the one place they
-  are derived;
+  re-read through ``store/queries.py`` (:meth:`CanvasService.asset_views`), the one place they
+  are derived, and a reply that made a version is applied together with that version;
 - the selection: the image, the conversation, and the version shown large when it is not the
   current one (the compared version follows from it: :attr:`other_index`);
 - nothing about running edits: :meth:`running` and :attr:`busy_assets` read
