@@ -37,6 +37,8 @@ Events (emitted on the event loop's thread):
 - ``message_added: Event[CanvasMessage]``   a user message sent, an assistant reply written
 - ``asset_changed: Event[CanvasAsset]``      a current pointer moved (new version, revert)
 - ``job_progress: Event[CanvasProgress]``    progress of a running edit, with where it belongs
+- ``running_changed: Event[str]``            an edit of this creation (thread id) started or ended;
+  :meth:`CanvasService.running` is the one list of running edits
 
 Other changes (conversations, titles, deletes) are reported by the store's ``rows_changed``.
 """
@@ -48,6 +50,7 @@ import dataclasses
 import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
@@ -216,6 +219,8 @@ class CanvasService(BlockingWork):
         self.message_added: Event[CanvasMessage] = Event("message_added")
         self.asset_changed: Event[CanvasAsset] = Event("asset_changed")
         self.job_progress: Event[CanvasProgress] = Event("canvas_job_progress")
+        #: A creation's running edits changed (one started or ended): its thread id.
+        self.running_changed: Event[str] = Event("canvas_running_changed")
         #: Running edits by job id (sent here, retried from the history, or resumed).
         self._running: dict[str, CanvasProgress] = {}
         #: Assets with an edit in flight -> its job id ("" while the send is being written).
@@ -242,6 +247,15 @@ class CanvasService(BlockingWork):
     async def versions(self, asset_id: str) -> tuple[Version, ...]:
         """The asset's versions: its base first, then each assistant output for it, in order."""
         return (await self.io(self._asset_view, asset_id)).versions
+
+    async def asset_views(self, asset_ids: tuple[str, ...]) -> dict[str, AssetView]:
+        """These images with their versions, as stored now (an image deleted is left out)."""
+        return await self.io(self._asset_views, asset_ids)
+
+    def local_file(self, bucket: str, path: str) -> Path | None:
+        """The file of a stored object on this computer, or None (blocking: off the GUI
+        thread)."""
+        return self.store.blobs.get_path(bucket, path)
 
     def running(self, thread_id: str | None = None) -> tuple[CanvasProgress, ...]:
         """Edits running now (of one creation, or all)."""
@@ -348,6 +362,8 @@ class CanvasService(BlockingWork):
             self._busy.pop(asset_id, None)
             raise
         self._busy[asset_id] = job.id
+        # (Normally known already: the job service's job_changed for the queued row.)
+        known = job.id in self._running
         self._running.setdefault(
             job.id,
             CanvasProgress(
@@ -361,6 +377,8 @@ class CanvasService(BlockingWork):
             ),
         )
         self.message_added.emit(message)
+        if not known:
+            self.running_changed.emit(thread_id)
         return SendResult(message, job, prepared.mask_resized_from)
 
     async def cancel(self, job_id: str) -> bool:
@@ -437,6 +455,7 @@ class CanvasService(BlockingWork):
         )
         if context.asset_id and context.asset_id not in self._busy:
             self._busy[context.asset_id] = job.id
+        self.running_changed.emit(context.thread_id)
 
     def _on_job_progress(self, progress: JobProgress) -> None:
         running = self._running.get(progress.job_id)
@@ -450,9 +469,11 @@ class CanvasService(BlockingWork):
         context = _Context.of(outcome.job)
         if context is None:
             return
-        self._running.pop(outcome.job.id, None)
+        ended = self._running.pop(outcome.job.id, None) is not None
         if context.asset_id and self._busy.get(context.asset_id) == outcome.job.id:
             del self._busy[context.asset_id]
+        if ended:
+            self.running_changed.emit(context.thread_id)
         task = asyncio.get_running_loop().create_task(self._post_reply(outcome, context))
         self._replies[outcome.job.id] = task
 
@@ -494,16 +515,18 @@ class CanvasService(BlockingWork):
         return creation
 
     def _asset_view(self, asset_id: str) -> AssetView:
-        asset: CanvasAsset = self._require(CanvasAsset, asset_id, "image")
-        creation = self.store.queries.creation(asset.thread_id)
-        view = (
-            None
-            if creation is None
-            else next((a for a in creation.assets if a.asset.id == asset_id), None)
-        )
+        view = self.store.queries.asset_view(asset_id)
         if view is None:
             raise NotFoundError("This image no longer exists (it may have been deleted).")
         return view
+
+    def _asset_views(self, asset_ids: tuple[str, ...]) -> dict[str, AssetView]:
+        views = {}
+        for asset_id in asset_ids:
+            view = self.store.queries.asset_view(asset_id)
+            if view is not None:
+                views[asset_id] = view
+        return views
 
     def _new_conversation(self, thread_id: str, title: str | None) -> CanvasConversation:
         with self.store.transaction():

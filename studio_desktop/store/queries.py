@@ -284,6 +284,25 @@ class Queries:
             loose_messages=tuple(by_conversation.get(None, ())),
         )
 
+    def asset_view(self, asset_id: str) -> AssetView | None:
+        """One canvas asset with its versions (as :meth:`creation` derives them), or None."""
+        with self.db.read():
+            row = self.db.query_one(
+                f"SELECT {_cols(CanvasAsset)} FROM canvas_assets WHERE id = ?", (asset_id,)
+            )
+            if row is None:
+                return None
+            messages = [
+                model_from_sql(CanvasMessage, r)
+                for r in self.db.query(
+                    f"SELECT {_cols(CanvasMessage)} FROM canvas_messages WHERE asset_id = ? "
+                    "AND role = ? AND output_storage_path IS NOT NULL ORDER BY created_at, id",
+                    (asset_id, MessageRole.ASSISTANT.value),
+                )
+            ]
+        asset = model_from_sql(CanvasAsset, row)
+        return AssetView(asset, _versions(asset, messages))
+
     # ------------------------------------------------------------------ cutouts
     def garment_cutout(
         self, user_id: str, source_hash: str, source_kind: str
@@ -327,4 +346,17 @@ def _versions(asset: CanvasAsset, messages: list[CanvasMessage]) -> tuple[Versio
                     message.output_storage_path == asset.current_storage_path,
                 )
             )
+    if asset.current_storage_path and all(v.path != asset.current_storage_path for v in versions):
+        # The current pointer synced ahead of the reply that made it: shown as the newest
+        # version until that message arrives.
+        versions.append(
+            Version(
+                asset.current_storage_bucket or "outputs",
+                asset.current_storage_path,
+                asset.updated_at,
+                None,
+                False,
+                True,
+            )
+        )
     return tuple(versions)

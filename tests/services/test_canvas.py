@@ -432,3 +432,28 @@ def test_canvas_works_offline_in_the_local_workspace(local_store: Store, tmp_pat
         assert local_store.outbox.all() == []
 
     run(local_store, scenario)
+
+
+def test_running_edits_are_one_list_and_say_when_it_changes(store: Store, tmp_path: Path) -> None:
+    """``running()`` is the one list of running edits (the canvas screen reads it); every start
+    and end is told with ``running_changed`` (the creation's id), progress with ``job_progress``."""
+
+    async def scenario(w: World) -> None:
+        made = await creation(w, tmp_path)
+        other = await creation(w, tmp_path / "other")
+        changed: list[tuple[str, tuple[str, ...]]] = []
+        w.canvas.running_changed.connect(
+            lambda thread_id: changed.append(
+                (thread_id, tuple(p.job_id for p in w.canvas.running(thread_id)))
+            )
+        )
+        (asset,) = made.assets
+        sent = await w.canvas.send_instruction(made.thread.id, None, asset.id, "make it navy")
+        assert changed == [(made.thread.id, (sent.job.id,))]  # known once queued
+        assert [p.job_id for p in w.canvas.running(made.thread.id)] == [sent.job.id]
+        assert w.canvas.running(other.thread.id) == ()
+        await w.canvas.wait_reply(sent.job.id)
+        assert changed[-1] == (made.thread.id, ())
+        assert len(changed) == 2 and w.canvas.running() == ()
+
+    run(store, scenario)

@@ -3,6 +3,7 @@ profiles, a creation with its versions, threads by job, cutouts."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import timedelta
 
@@ -275,6 +276,31 @@ def test_creation_with_versions_conversations_and_messages(store: Store, user_id
     assert store.queries.thread_for_job(job.id) is not None
     assert store.queries.thread_for_job(new_id()) is None
     assert [t.id for t in store.queries.creations()] == [thread.id]
+    # One asset alone: the same versions as the whole creation derives (one derivation).
+    one = store.queries.asset_view(asset.id)
+    assert one is not None and one.versions == versions and one.asset == creation.assets[0].asset
+    assert store.queries.asset_view(other_asset.id).versions == ()  # type: ignore[union-attr]
+    assert store.queries.asset_view(new_id()) is None
+
+    # A current pointer that synced before the reply that made it: the newest version, marked
+    # current, until that message arrives (then it is that message's version).
+    ahead = canvas_object_ref(user_id, thread.id)
+    store.rows.save(
+        dataclasses.replace(asset, current_storage_path=ahead.path, updated_at=T0 + timedelta(1))
+    )
+    pending = store.queries.asset_view(asset.id)
+    assert pending is not None
+    assert [(v.path, v.is_current, v.message_id) for v in pending.versions][-1] == (
+        ahead.path,
+        True,
+        None,
+    )
+    assert sum(v.is_current for v in pending.versions) == 1
+    reply = message(6, "assistant", 1, ahead.path)
+    store.rows.save(reply)
+    arrived = store.queries.asset_view(asset.id)
+    assert arrived is not None and len(arrived.versions) == 4
+    assert arrived.versions[-1].message_id == reply.id and arrived.versions[-1].is_current
 
 
 def test_garment_cutout_lookup(store: Store, user_id: str) -> None:

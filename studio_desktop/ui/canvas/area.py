@@ -13,10 +13,12 @@
 shows a creation (the history area asks for it; the composition root connects the two).
 Without services (the window's default factory) it shows its empty state only.
 
-The area keeps a :class:`CreationState` built once when a creation opens and updated from the
-services' events (a message added, an asset's current version moved, progress, job ends) and the
-store's change events (assets, conversations, creations added, renamed or deleted, also by a
-sync), never by re-reading the creation.
+The open creation, its selection (image, chat, shown version) and its commands live in a
+Qt-free :class:`~studio_desktop.services.canvas_screen.CanvasScreen` (one per open creation),
+which keeps itself up to date from the services' events and the store's changes and says what
+happened in domain events. The area binds to it through one property, :attr:`CanvasArea.model`,
+whose setter disconnects the old screen and connects the new one; the area keeps the widgets,
+actions, the brush canvas with its masks, the undo stack, drag and drop and the dialogs.
 
 Each image of the open creation has its own mask (kept while switching between images, and
 across new versions of the same size); strokes, the selection tools, grow/shrink/feather, clear,
@@ -51,7 +53,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -100,36 +101,40 @@ from PySide6.QtWidgets import (
 
 from studio_desktop.domain.enums import MessageRole
 from studio_desktop.domain.errors import ExternalError, ValidationError
-from studio_desktop.domain.models import (
-    CanvasAsset,
-    CanvasConversation,
-    CanvasMessage,
-    CanvasThread,
+from studio_desktop.domain.events import Event
+from studio_desktop.domain.models import CanvasMessage
+from studio_desktop.services.canvas import CanvasProgress, SendResult
+from studio_desktop.services.canvas_screen import (
+    LOOSE,
+    AssetSelected,
+    AssetState,
+    CanvasScreen,
+    CreationList,
+    CreationState,
+    ImportedMask,
+    current_key,
+    version_key,
+    version_label,
 )
-from studio_desktop.engine.runner import JobOutcome
-from studio_desktop.imaging import selection
-from studio_desktop.imaging.decode import probe_image, read_source
-from studio_desktop.imaging.masks import mask_from_png, to_array
-from studio_desktop.services.canvas import CanvasProgress, CreationView, SendResult
+from studio_desktop.services.canvas_tools import selection
 from studio_desktop.services.imports import CreationResult
 from studio_desktop.services.mask_refinement import MaskRefiner
+from studio_desktop.services.missing_files import BlobRequester, MissingFiles
 from studio_desktop.services.workspace import WorkspaceServices
-from studio_desktop.store.repository import ChangeSet
 from studio_desktop.ui.areas import AreaKey, AreaWidget
 from studio_desktop.ui.bridge import EventBridge
 from studio_desktop.ui.canvas.chat import ChatPanel
 from studio_desktop.ui.canvas.commands import UNDO_LIMIT, DeleteConversationCommand, MaskCommand
 from studio_desktop.ui.canvas.compare_key import CompareKeyFilter
 from studio_desktop.ui.canvas.creations import PANEL_WIDTH, CreationsPanel
+from studio_desktop.ui.canvas.display_cache import DisplayCache
 from studio_desktop.ui.canvas.drop_rules import DropPlan, DropTarget, plan_drop
 from studio_desktop.ui.canvas.export_out import DRAG_AHEAD_MS, ExportOut
 from studio_desktop.ui.canvas.images import (
-    NOT_HERE,
     DisplayImage,
     NotHereError,
     ObjectKey,
     ThumbnailLoader,
-    load_display_image,
 )
 from studio_desktop.ui.canvas.mask_assist import (
     REFINE_DELAY_MS,
@@ -138,14 +143,6 @@ from studio_desktop.ui.canvas.mask_assist import (
     snap_setting,
 )
 from studio_desktop.ui.canvas.mask_layer import MAX_BRUSH, MIN_BRUSH, MaskDiff, MaskLayer
-from studio_desktop.ui.canvas.state import (
-    LOOSE,
-    AssetState,
-    CreationState,
-    current_key,
-    version_key,
-    version_label,
-)
 from studio_desktop.ui.canvas.strips import AssetStrip, VersionStrip
 from studio_desktop.ui.canvas.view import CompareMode, MaskCanvas, Tool
 from studio_desktop.ui.drop import accept_copy
@@ -162,14 +159,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHAT_WIDTH = 340
-DISPLAY_CACHE_BYTES = 512 * 1024 * 1024
-CANVAS_TABLES = ("canvas_threads", "canvas_assets", "canvas_conversations", "canvas_messages")
 MASK_PNG_FILTER = "Masks (*.png *.jpg *.jpeg *.webp);;All files (*)"
 DEFAULT_MODIFY_PX = 4
-
-
-BlobRequester = Callable[[str, str], None]
-"""(bucket, path): an object on screen is not on this computer; queue its download."""
 
 
 class CanvasArea(MaskAssist, ExportOut, AreaWidget):
@@ -194,21 +185,17 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     ) -> None:
         super().__init__(parent)
         self.services = services
-        self._request_blob = request_blob
-        self._asked: set[ObjectKey] = set()
+        self.missing_files = MissingFiles(request_blob)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self.bridge = EventBridge(self)
-        self.state: CreationState | None = None
-        self._asset_id: str | None = None
-        self._conversation: str | None = None
+        self._model: CanvasScreen | None = None
+        self._model_links: list[tuple[Event[Any], Callable[[Any], object]]] = []
+        self.creation_list: CreationList | None = None
         self._layers: dict[str, MaskLayer] = {}
-        self._display: OrderedDict[ObjectKey, DisplayImage] = OrderedDict()
-        self._loading: dict[ObjectKey, asyncio.Future[DisplayImage]] = {}
         self._shown_key: ObjectKey | None = None
         self._sending = False
         self._creations_loaded = False
         self._last_asset: dict[str, str] = {}
-        self._view_row: int | None = None  # the version shown when it is not the current one
         self._selecting: threading.Event | None = None
         self._rgb_cache: tuple[DisplayImage, np.ndarray] | None = None
         self._pending_send: str | None = None
@@ -232,6 +219,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         self.thumbnails = ThumbnailLoader(
             self._locate, self._make_thumbnail, self, missing=self._ask_for_blob
         )
+        self.displays = DisplayCache(self, self._locate)
         self._build()
         # Where the designer was (restored once the services are here; see ui/session.py).
         self.session = SessionMemory(services.store.dirs.root) if services is not None else None
@@ -629,20 +617,73 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         return box
 
     def _connect_services(self, services: WorkspaceServices) -> None:
-        canvas = services.canvas
-        self.bridge.connect_event(canvas.message_added, self._on_message_added)
-        self.bridge.connect_event(canvas.asset_changed, self._on_asset_changed)
-        self.bridge.connect_event(canvas.job_progress, self._on_progress)
-        self.bridge.connect_event(services.jobs.job_finished, self._on_job_finished)
-        self.bridge.connect_event(services.store.rows.rows_changed, self._on_rows_changed)
+        self.creation_list = CreationList(services)
+        self.bridge.connect_event(self.creation_list.creation_changed, self.creations.upsert)
+        self.bridge.connect_event(self.creation_list.creation_removed, self.creations.remove)
+        self.destroyed.connect(self.creation_list.close)
         QTimer.singleShot(0, self, self._restore_session)
+
+    # ================================================================ the model
+    @property
+    def model(self) -> CanvasScreen | None:
+        """The open creation's screen model (None: the empty state is shown)."""
+        return self._model
+
+    @model.setter
+    def model(self, model: CanvasScreen | None) -> None:
+        """Bind to ``model``: the old one is disconnected and closed (the area owns the screen
+        it shows), the new one connected. Its events arrive on the GUI thread (the loop's)."""
+        if model is self._model:
+            return
+        for event, slot in self._model_links:
+            event.disconnect(slot)
+        self._model_links.clear()
+        if self._model is not None:
+            self._model.close()
+        self._model = model
+        if model is None:
+            return
+        for event, slot in (
+            (model.asset_selected, self._on_asset_selected),
+            (model.version_shown, self._on_version_shown),
+            (model.asset_changed, self._on_asset_changed),
+            (model.asset_removed, self._on_asset_removed),
+            (model.conversations_changed, self._fill_conversations),
+            (model.conversation_selected, self._on_conversation_selected),
+            (model.messages_added, self._on_messages_added),
+            (model.progress_changed, self._on_progress),
+            (model.creation_changed, self.creations.upsert),
+            (model.creation_removed, self._on_creation_removed),
+        ):
+            guarded = self._alive_only(slot)
+            event.connect(guarded)
+            self._model_links.append((event, guarded))
+
+    def _alive_only(self, slot: Callable[[T], object]) -> Callable[[T], None]:
+        def call(value: T) -> None:
+            if shiboken6.isValid(self):
+                slot(value)
+
+        return call
+
+    @property
+    def selected(self) -> tuple[CanvasScreen, AssetState] | None:
+        """The bound model and its selected image (None: no creation, or no image in it)."""
+        model = self._model
+        asset = model.asset if model is not None else None
+        return None if model is None or asset is None else (model, asset)
+
+    @property
+    def state(self) -> CreationState | None:
+        """The open creation's rows (read-only; the model owns them)."""
+        return self._model.state if self._model is not None else None
 
     # ================================================================ the last session
     def _restore_session(self) -> None:
         """Reopen the creation open at the last moment (without bringing the Canvas forward);
         one deleted since is forgotten quietly."""
         session, services = self.session, self.services
-        if session is None or services is None or self.state is not None:
+        if session is None or services is None or self._model is not None:
             return
         thread_id, asset_id = session.creation()
         if thread_id is None:
@@ -654,10 +695,16 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
             log.info("last creation not reopened: %s", error.message)
             session.remember_creation(None)
 
+        def opened(screen: CanvasScreen) -> None:
+            if self._model is None:
+                self._opened(screen)
+            else:
+                screen.close()
+
         run_op(
             self,
-            services.canvas.open_creation(thread_id),
-            on_success=lambda view: self._opened(view) if self.state is None else None,
+            CanvasScreen.open(services, thread_id, asset_id=self._last_asset.get(thread_id)),
+            on_success=opened,
             on_failure=gone,
             progress="Reopening your last creation…",
         )
@@ -696,22 +743,20 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     def _locate(self, key: ObjectKey) -> Path | None:
         if self.services is None:
             return None
-        return self.services.store.blobs.get_path(*key)
+        return self.services.canvas.local_file(*key)
 
     def _ask_for_blob(self, key: ObjectKey) -> None:
         """An object on screen is not on this computer: ask the sync for it (once)."""
-        if self._request_blob is not None and key not in self._asked:
-            self._asked.add(key)
-            self._request_blob(*key)
+        self.missing_files.ask(*key)
 
     def notify_blob_available(self, bucket: str, path: str) -> None:
         """An object arrived in the blob cache (the sync fetched it): show it where it is due."""
         key = (bucket, path)
-        self._asked.discard(key)
+        self.missing_files.arrived(bucket, path)
         self.thumbnails.forget(key)
-        if self.state is None:
+        if self._model is None:
             return
-        if key == self._current_key() and self._shown_key != key:
+        if key == self._model.shown_key and self._shown_key != key:
             self._show_current_image(keep_view=True)
         else:
             self._load_other()
@@ -769,25 +814,26 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
 
     @property
     def current_thread_id(self) -> str | None:
-        return self.state.thread_id if self.state else None
+        return self._model.thread_id if self._model else None
 
     @property
     def current_asset_id(self) -> str | None:
-        return self._asset_id
+        return self._model.asset_id if self._model else None
 
     @property
     def current_conversation_id(self) -> str | None:
-        return self._conversation
+        return self._model.conversation_id if self._model else None
 
     @property
     def current_layer(self) -> MaskLayer | None:
-        return self._layers.get(self._asset_id) if self._asset_id else None
+        asset_id = self.current_asset_id
+        return self._layers.get(asset_id) if asset_id else None
 
     # ================================================================ area life
     def area_activated(self) -> None:
         if self.services is not None and not self._creations_loaded:
             self.reload_creations()
-        if self.state is not None:
+        if self._model is not None:
             self.canvas.setFocus()
         self._active = True
         window = main_window_of(self)
@@ -805,7 +851,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
 
     def _refresh_export(self) -> None:
         """File ▸ Export (Ctrl+E) exports the shown version while the canvas shows one."""
-        can = self.canvas.image is not None and self.state is not None
+        can = self.canvas.image is not None and self._model is not None
         self.action_export.setEnabled(can)
         window = main_window_of(self)
         if window is not None and self._active:
@@ -847,148 +893,110 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
 
     def reload_creations(self) -> None:
         """Fill the creations list (the most recently changed first)."""
-        if self.services is None:
+        if self.creation_list is None:
             return
         self._creations_loaded = True
         self._background(
-            self.services.store.queries.creations,
+            self.creation_list.read,
             on_done=lambda threads: self.creations.set_creations(threads, self.current_thread_id),
         )
 
     # ================================================================ opening
-    def open_creation(self, thread_id: str) -> asyncio.Task[CreationView | None] | None:
+    def open_creation(self, thread_id: str) -> asyncio.Task[CanvasScreen | None] | None:
         """Show a creation (brings the Canvas area forward)."""
         if self.services is None:
             return None
         window = main_window_of(self)
         if window is not None and window.current_area_key is not AreaKey.CANVAS:
             window.set_current_area(AreaKey.CANVAS)
-        if self.state is not None and self.state.thread_id == thread_id:
-            return None  # already shown, and kept up to date by the events
+        if self._model is not None and self._model.thread_id == thread_id:
+            return None  # already shown, and kept up to date by its model
         return run_op(
             self,
-            self.services.canvas.open_creation(thread_id),
+            CanvasScreen.open(self.services, thread_id, asset_id=self._last_asset.get(thread_id)),
             on_success=self._opened,
             progress="Opening the creation…",
         )
 
-    def _opened(self, view: CreationView) -> None:
-        if self.state is not None and self.state.thread_id != view.thread.id:
+    def _opened(self, screen: CanvasScreen) -> None:
+        if self._model is not None and self._model.thread_id != screen.thread_id:
             self.undo_stack.clear()  # the masks it changes belong to the creation left
             self._layers.clear()
-        self.state = CreationState(view)
+        self.model = screen
+        thread = screen.thread
         self.canvas.set_compare(CompareMode.OFF)
         # The first image has the executor to itself; thumbnails follow once it is shown.
         self.thumbnails.hold()
-        if view.thread.id not in self.creations.ids():
-            self.creations.upsert(view.thread)
-        self.creations.select(view.thread.id)
+        if thread.id not in self.creations.ids():
+            self.creations.upsert(thread)
+        self.creations.select(thread.id)
         if self.session is not None:
-            self.session.remember_creation(view.thread.id, self._last_asset.get(view.thread.id))
+            self.session.remember_creation(thread.id, screen.asset_id)
         self._show_editor(True)
-        self._fill_conversations(self._default_conversation())
-        assets = self.state.assets
-        wanted = self._last_asset.get(view.thread.id)
-        first = wanted if self.state.asset(wanted) else (assets[0].asset.id if assets else None)
+        self._fill_conversations(screen.conversation_id)
         self.asset_strip.set_assets(
-            [(a.asset.id, self._asset_label(a), current_key(a.asset)) for a in assets], first
+            [
+                (a.asset.id, screen.asset_label(a), current_key(a.asset))
+                for a in screen.state.assets
+            ],
+            screen.asset_id,
         )
         self._refresh_busy()
-        self._asset_id = None
-        if first is not None:
-            self.select_asset(first)
-        else:
-            self.thumbnails.release()
-            self.canvas.set_image(None, None)
-            self.canvas.set_placeholder("This creation has no images yet. Drop images here.")
-            self.version_strip.set_versions([], -1)
-        self.creation_opened.emit(view.thread.id)
-
-    def _asset_label(self, asset: AssetState) -> str:
-        if asset.asset.label:
-            return asset.asset.label
-        assert self.state is not None
-        return f"Image {self.state.asset_index(asset.asset.id) + 1}"
-
-    def _default_conversation(self) -> str | None:
-        assert self.state is not None
-        if self.state.conversations:
-            return self.state.conversations[-1].id
-        return LOOSE if self.state.has_loose() else None
+        self._on_asset_selected(AssetSelected(screen.asset_id, True))
+        self.creation_opened.emit(thread.id)
 
     # ================================================================ conversations
     def _fill_conversations(self, current: str | None) -> None:
-        assert self.state is not None
-        items = [(c.id, c.title or "Untitled chat") for c in self.state.conversations]
-        if self.state.has_loose():
-            items.insert(0, (LOOSE, "Earlier messages"))
-        self.chat.set_conversations(items, current)
-        self._conversation = current
-        self.chat.set_messages(self.state.messages_of(current) if current is not None else [])
-        self._refresh_progress()
+        model = self._model
+        if model is None:
+            return
+        self.chat.set_conversations(model.conversation_items(), current)
+        self.chat.set_messages(model.messages())
+        self._on_progress(model.progress)
 
     def select_conversation(self, conversation_id: str) -> None:
-        if self.state is None:
-            return
-        self._conversation = conversation_id
-        self.chat.set_messages(self.state.messages_of(conversation_id))
-        self._refresh_progress()
+        if self._model is not None:
+            self._model.select_conversation(conversation_id)
+
+    def _on_conversation_selected(self, _conversation_id: str | None) -> None:
+        if self._model is not None:
+            self.chat.set_messages(self._model.messages())
 
     def new_conversation(self) -> None:
-        if self.services is None or self.state is None:
+        if self._model is None:
             return
-        thread_id = self.state.thread_id
-
-        def made(conversation: CanvasConversation) -> None:
-            if self.state is not None and self.state.thread_id == thread_id:
-                self.state.update_conversation(conversation)
-                self._fill_conversations(conversation.id)
-                self.chat.input.setFocus()
-
         run_op(
             self,
-            self.services.canvas.new_conversation(thread_id),
-            on_success=made,
+            self._model.new_conversation(),
+            on_success=lambda _c: self.chat.input.setFocus(),
             progress="Starting a new chat…",
         )
 
     def rename_conversation(self, conversation_id: str, title: str) -> None:
-        if self.services is None or not conversation_id or conversation_id == LOOSE:
+        if self._model is None or not conversation_id or conversation_id == LOOSE:
             return
-
-        def renamed(conversation: CanvasConversation) -> None:
-            if self.state is not None and self.state.update_conversation(conversation):
-                self._fill_conversations(self._conversation)
-
         run_op(
             self,
-            self.services.canvas.rename_conversation(conversation_id, title),
-            on_success=renamed,
+            self._model.rename_conversation(conversation_id, title),
             progress="Renaming the chat…",
         )
 
     def delete_conversation(self, conversation_id: str) -> None:
         """Delete a chat with its messages; Ctrl+Z brings it back (a command on the area's
         undo stack), and the message bar says which."""
-        if self.services is None or not conversation_id or conversation_id == LOOSE:
+        model = self._model
+        if model is None or not conversation_id or conversation_id == LOOSE:
             return
-        canvas = self.services.canvas
         title = self.chat.conversation_combo.currentText() or "Untitled chat"
 
         def restore(deleted: Any, then: Callable[[str], None]) -> None:
-            def done(result: tuple[CanvasConversation, tuple[CanvasMessage, ...]]) -> None:
-                conversation, messages = result
+            def done(conversation: Any) -> None:
                 then(conversation.id)
-                if self.state is not None and self.state.thread_id == conversation.thread_id:
-                    self.state.update_conversation(conversation)
-                    for message in messages:
-                        self.state.add_message(message)
-                    self._fill_conversations(conversation.id)
                 self._message(f"Chat “{title}” restored.", MessageLevel.SUCCESS)
 
             run_op(
                 self,
-                canvas.restore_conversation(deleted),
+                model.restore_conversation(deleted),
                 on_success=done,
                 progress="Restoring the chat…",
             )
@@ -996,60 +1004,65 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         def delete(target: str, then: Callable[[Any], None]) -> None:
             def done(deleted: Any) -> None:
                 then(deleted)
-                self._conversation_removed(target)
                 self._message(f"Chat “{title}” deleted. Undo with Ctrl+Z.", MessageLevel.SUCCESS)
 
             run_op(
                 self,
-                canvas.delete_conversation_keeping(target),
+                model.delete_conversation(target),
                 on_success=done,
                 progress="Deleting the chat…",
             )
 
         def deleted(snapshot: Any) -> None:
-            self._conversation_removed(conversation_id)
             self.undo_stack.push(DeleteConversationCommand(title, snapshot, restore, delete))
             self._message(f"Chat “{title}” deleted. Undo with Ctrl+Z.", MessageLevel.SUCCESS)
 
         run_op(
             self,
-            canvas.delete_conversation_keeping(conversation_id),
+            model.delete_conversation(conversation_id),
             on_success=deleted,
             progress="Deleting the chat…",
         )
 
     # ================================================================ assets and images
     def select_asset(self, asset_id: str) -> None:
-        if self.state is None:
+        if self._model is not None:
+            self._model.select_asset(asset_id)
+
+    def _on_asset_selected(self, selected: AssetSelected) -> None:
+        model = self._model
+        if model is None:
             return
-        asset = self.state.asset(asset_id)
-        if asset is None:
+        asset_id = selected.asset_id
+        if asset_id is None:
+            self.thumbnails.release()
+            self.canvas.set_image(None, None)
+            self.canvas.set_other(None)
+            self.canvas.set_placeholder("This creation has no images yet. Drop images here.")
+            self.version_strip.set_versions([], -1)
+            self.revert_button.setEnabled(False)
+            self._refresh_mask_hint()
             return
-        changed = asset_id != self._asset_id
-        self._asset_id = asset_id
-        self._last_asset[self.state.thread_id] = asset_id
+        self._last_asset[model.thread_id] = asset_id
         if self.session is not None:
-            self.session.remember_creation(self.state.thread_id, asset_id)
+            self.session.remember_creation(model.thread_id, asset_id)
         self.asset_strip.select(asset_id)
-        if changed:
-            self._view_row = None
+        if selected.changed:
             self.canvas.set_compare(CompareMode.OFF)
             self._drop_pending_send()
         # The shown image first: the version to compare with is decoded once it is on screen.
-        self._show_current_image(keep_view=not changed)
+        self._show_current_image(keep_view=not selected.changed)
         self._refresh_versions(load_other=False)
         self._refresh_mask_hint()
 
     def _refresh_versions(self, *, load_other: bool = True) -> None:
-        asset = self.state.asset(self._asset_id) if self.state else None
-        if asset is None:
+        bound = self.selected
+        if bound is None:
             self.version_strip.set_versions([], -1)
             self.revert_button.setEnabled(False)
             return
-        current = asset.current_index
-        if self._view_row is not None and not 0 <= self._view_row < len(asset.versions):
-            self._view_row = None
-        selected = self._shown_index(asset)
+        model, asset = bound
+        selected = model.shown_index
         self.version_strip.set_versions(
             [
                 (version_label(i), version_key(v), v.is_current)
@@ -1057,49 +1070,33 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
             ],
             selected,
         )
-        self.revert_button.setEnabled(selected != current and selected >= 0)
-        self._refresh_view_note(asset)
+        self.revert_button.setEnabled(selected != asset.current_index and selected >= 0)
+        self._refresh_view_note()
         if load_other:
             self._load_other()
 
-    def _shown_index(self, asset: AssetState) -> int:
-        """The version on the canvas: the one clicked in the strip, else the current one."""
-        if self._view_row is not None and 0 <= self._view_row < len(asset.versions):
-            return self._view_row
-        return asset.current_index
-
-    def _refresh_view_note(self, asset: AssetState) -> None:
-        shown = self._shown_index(asset)
-        if shown != asset.current_index and shown >= 0:
+    def _refresh_view_note(self) -> None:
+        bound = self.selected
+        if bound is not None and bound[0].viewing_other:
+            model, asset = bound
             self.canvas.set_note(
-                f"Viewing {version_label(shown)}: edits apply to the current version "
+                f"Viewing {version_label(model.shown_index)}: edits apply to the current version "
                 f"({version_label(asset.current_index)}). Revert makes this one current."
             )
         else:
             self.canvas.set_note("")
 
-    def _other_index(self) -> int | None:
-        """The version compared with the shown one: the current one while another is viewed,
-        else the one before the current."""
-        asset = self.state.asset(self._asset_id) if self.state else None
-        if asset is None:
-            return None
-        current = asset.current_index
-        shown = self._shown_index(asset)
-        if shown != current:
-            return current
-        return current - 1 if current > 0 else None
-
     def _load_other(self) -> None:
-        asset = self.state.asset(self._asset_id) if self.state else None
-        index = self._other_index()
-        if asset is None or index is None:
+        bound = self.selected
+        index = bound[0].other_index if bound is not None else None
+        if bound is None or index is None:
             self.canvas.set_other(None)
             self.action_compare.setEnabled(False)
             return
         self.action_compare.setEnabled(True)
+        model, asset = bound
         key = version_key(asset.versions[index])
-        shown = self._shown_index(asset)
+        shown = model.shown_index
 
         def label(i: int) -> str:
             return f"{version_label(i)} (current)" if i == asset.current_index else version_label(i)
@@ -1107,23 +1104,23 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         asset_id = asset.asset.id
 
         def ready(display: DisplayImage) -> None:
-            if self._asset_id == asset_id and self._other_index() == index:
+            if self._model is model and model.asset_id == asset_id and model.other_index == index:
                 self.canvas.set_other(display, label(index), label(shown), before=index < shown)
 
-        self._display_image(key, ready, None)
+        self.displays.get(key, ready)
 
     def _version_selected(self, row: int) -> None:
         """A click on a version shows it large (the current version does not change; Revert
         does that)."""
-        asset = self.state.asset(self._asset_id) if self.state else None
-        if asset is None or not 0 <= row < len(asset.versions):
+        bound = self.selected
+        if bound is None or not 0 <= row < len(bound[1].versions):
             return
-        wanted = row if row != asset.current_index else None
+        model, asset = bound
         self.revert_button.setEnabled(row != asset.current_index)
-        if wanted == self._view_row:
-            return
-        self._view_row = wanted
-        self._refresh_view_note(asset)
+        model.show_version(row)
+
+    def _on_version_shown(self, _row: int) -> None:
+        self._refresh_view_note()
         self._show_current_image(keep_view=True)
 
     def show_version(self, row: int) -> None:
@@ -1132,19 +1129,20 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
 
     def _show_current_image(self, *, keep_view: bool) -> None:
         """Show the shown version (the current one unless another was clicked)."""
-        asset = self.state.asset(self._asset_id) if self.state else None
-        key = self._current_key()
-        if asset is None or key is None:
+        bound = self.selected
+        key = bound[0].shown_key if bound is not None else None
+        if bound is None or key is None:
             self.canvas.set_image(None, None)
             self.canvas.set_placeholder("This image has no picture yet.")
             return
+        model, asset = bound
         if self.canvas.image is None:
             self.canvas.set_placeholder("Loading…")
         asset_id = asset.asset.id
 
         def ready(display: DisplayImage) -> None:
             self.thumbnails.release()
-            if self._asset_id != asset_id or self._current_key() != key:
+            if self._model is not model or model.asset_id != asset_id or model.shown_key != key:
                 return
             layer = self._layers.get(asset_id)
             if layer is None or layer.size != (display.width, display.height):
@@ -1172,7 +1170,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
 
         def failed(error: BaseException) -> None:
             self.thumbnails.release()
-            if self._asset_id != asset_id:
+            if self._model is not model or model.asset_id != asset_id:
                 return
             self.canvas.set_image(None, None)
             self._shown_key = None
@@ -1184,73 +1182,17 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
                 self.canvas.set_placeholder("This image could not be shown.")
                 log.error("could not show %s", key, exc_info=error)
 
-        self._display_image(key, ready, failed)
-
-    def _current_key(self) -> ObjectKey | None:
-        """The key of the version on the canvas (the viewed one, or the current one)."""
-        asset = self.state.asset(self._asset_id) if self.state else None
-        if asset is None:
-            return None
-        if self._view_row is not None and 0 <= self._view_row < len(asset.versions):
-            return version_key(asset.versions[self._view_row])
-        return current_key(asset.asset)
-
-    def _display_image(
-        self,
-        key: ObjectKey,
-        ready: Callable[[DisplayImage], None],
-        failed: Callable[[BaseException], None] | None,
-    ) -> None:
-        cached = self._display.get(key)
-        if cached is not None:
-            self._display.move_to_end(key)
-            ready(cached)
-            return
-        pending = self._loading.get(key)
-        if pending is None:
-            pending = event_loop().run_in_executor(None, self._load_display, key)
-            self._loading[key] = pending
-
-        def done(future: asyncio.Future[DisplayImage]) -> None:
-            self._loading.pop(key, None)
-            if future.cancelled() or not shiboken6.isValid(self):
-                return
-            error = future.exception()
-            if error is not None:
-                if failed is not None:
-                    failed(error)
-                return
-            display = future.result()
-            self._remember_display(display)
-            ready(display)
-
-        pending.add_done_callback(done)
-
-    def _load_display(self, key: ObjectKey) -> DisplayImage:
-        path = self._locate(key)
-        if path is None:
-            raise NotHereError(NOT_HERE)
-        return load_display_image(path, key)
-
-    def _remember_display(self, display: DisplayImage) -> None:
-        if display.key is None:
-            return
-        self._display[display.key] = display
-        total = sum(d.image.sizeInBytes() * 4 // 3 for d in self._display.values())
-        while total > DISPLAY_CACHE_BYTES and len(self._display) > 2:
-            _key, dropped = self._display.popitem(last=False)
-            total -= dropped.image.sizeInBytes() * 4 // 3
+        self.displays.get(key, ready, failed)
 
     def _refresh_busy(self) -> None:
-        if self.state is None:
-            return
-        self.asset_strip.set_busy({p.asset_id for p in self.state.running.values() if p.asset_id})
+        if self._model is not None:
+            self.asset_strip.set_busy(self._model.busy_assets)
 
     # ================================================================ mask
     def _layer_changed(self, layer: MaskLayer, rect: QRect) -> None:
         """After undo/redo: repaint, showing the image the mask belongs to."""
         asset_id = next((a for a, known in self._layers.items() if known is layer), None)
-        if asset_id is not None and asset_id != self._asset_id:
+        if asset_id is not None and asset_id != self.current_asset_id:
             self.select_asset(asset_id)
         if self.canvas.layer is layer:
             self.canvas.image_rect_changed(rect)
@@ -1346,31 +1288,24 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     def import_mask(self, path: Path) -> None:
         """Use the image at ``path`` as the mask of the shown image (undoable)."""
         layer = self.current_layer
-        asset_id = self._asset_id
-        if layer is None or self.canvas.image is None or asset_id is None:
+        asset_id = self.current_asset_id
+        model = self._model
+        if model is None or layer is None or self.canvas.image is None or asset_id is None:
             self._message("Open an image first, then drop its mask on it.", MessageLevel.WARNING)
             return
-        size = layer.size
 
-        def read() -> tuple[Any, tuple[int, int]]:
-            data, name = read_source(path)
-            original = probe_image(data, name=name).size
-            return to_array(mask_from_png(data, size, name=name)), original
-
-        def loaded(result: tuple[Any, tuple[int, int]]) -> None:
-            array, original = result
+        def loaded(mask: ImportedMask) -> None:
             if self._layers.get(asset_id) is not layer:
                 return
-            self._push("Import mask", layer.replace(array), layer)
+            self._push("Import mask", layer.replace(mask.array), layer)
             self._keep_mask(asset_id, layer)
-            note = (
-                f" (resized from {original[0]} x {original[1]} to {size[0]} x {size[1]})"
-                if original != size
-                else ""
-            )
+            (w, h), (ow, oh) = mask.size, mask.original_size
+            note = f" (resized from {ow} x {oh} to {w} x {h})" if mask.resized else ""
             self._message(f"Mask imported from “{path.name}”{note}.", MessageLevel.SUCCESS)
 
-        run_op(self, read, on_success=loaded, progress="Reading the mask…")
+        run_op(
+            self, model.read_mask(path, layer.size), on_success=loaded, progress="Reading the mask…"
+        )
 
     def choose_mask_file(self) -> QFileDialog:
         dialog = QFileDialog(self, "Import a mask", str(Path.home()), MASK_PNG_FILTER)
@@ -1399,19 +1334,14 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     # ================================================================ versions
     def revert_to(self, row: int) -> None:
         """Make version ``row`` (0 = the original) the current one."""
-        if self.services is None or self._asset_id is None or row < 0:
+        if self._model is None or self._model.asset_id is None or row < 0:
             return
-        asset_id = self._asset_id
-
-        def reverted(asset: CanvasAsset) -> None:
-            self._view_row = None
-            self._on_asset_changed(asset)
-            self._message(f"Reverted to {version_label(row).lower()}.", MessageLevel.SUCCESS)
-
         run_op(
             self,
-            self.services.canvas.revert(asset_id, row),
-            on_success=reverted,
+            self._model.revert(row),
+            on_success=lambda _asset: self._message(
+                f"Reverted to {version_label(row).lower()}.", MessageLevel.SUCCESS
+            ),
             progress="Reverting…",
         )
 
@@ -1420,20 +1350,14 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         """Send ``text`` about the shown image with its mask: refined to the edges when Snap to
         edges is on (waiting for the refinement when it is not ready yet), exactly as painted
         when it is off (or ``snap=False``)."""
-        if self.services is None or self.state is None:
+        model = self._model
+        if model is None or self._sending:
             return
-        if self._asset_id is None:
-            self.chat.show_validation("Add an image to this creation first.")
-            return
-        if self._sending:
+        refusal = model.send_refusal()
+        if refusal is not None:
+            self.chat.show_validation(refusal)
             return
         layer = self.current_layer
-        running = self.state.running_for_asset(self._asset_id)
-        if running is not None:
-            self.chat.show_validation(
-                "An edit of this image is still running; wait for its answer or cancel it."
-            )
-            return
         snapping = self.snap_to_edges if snap is None else snap
         mask = None
         if layer is not None and not layer.is_empty():
@@ -1445,9 +1369,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
                 self.refine_now()
                 return
         self._pending_send = None
-        conversation = None if self._conversation in (None, LOOSE) else self._conversation
-        thread_id, asset_id = self.state.thread_id, self._asset_id
-        engine = self.services.preferred_engine
+        asset_id = model.asset_id
         self._sending = True
 
         def sent(result: SendResult) -> None:
@@ -1455,22 +1377,6 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
             self.chat.clear_input()
             if mask is not None and layer is not None and self._layers.get(asset_id) is layer:
                 self._push("Clear mask (sent)", layer.clear(), layer)
-            if self.state is None or self.state.thread_id != thread_id:
-                return
-            self.state.job_sent(
-                CanvasProgress(
-                    result.job.id,
-                    thread_id,
-                    result.message.conversation_id,
-                    asset_id,
-                    result.message.id,
-                    0.0,
-                    "Waiting for the engine",
-                )
-            )
-            self._on_message_added(result.message)
-            self._refresh_progress()
-            self._refresh_busy()
             if result.mask_resized_from is not None:
                 w, h = result.mask_resized_from
                 self._message(f"The mask was resized from {w} x {h} to fit the image.")
@@ -1484,9 +1390,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
 
         task = run_op(
             self,
-            self.services.canvas.send_instruction(
-                thread_id, conversation, asset_id, text, mask, engine=engine
-            ),
+            model.send(text, mask),
             on_success=sent,
             on_failure=failed,
             progress="Sending the instruction…",
@@ -1494,169 +1398,45 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         task.add_done_callback(lambda _t: setattr(self, "_sending", False))
 
     def cancel_job(self, job_id: str) -> None:
-        if self.services is not None:
-            run_op(self, self.services.canvas.cancel(job_id), progress="Canceling the edit…")
+        if self._model is not None:
+            run_op(self, self._model.cancel(job_id), progress="Canceling the edit…")
 
-    # ================================================================ events
-    def _on_message_added(self, message: CanvasMessage) -> None:
-        if self.state is None or not self.state.add_message(message):
-            return
-        key = message.conversation_id or LOOSE
-        if self.state.conversation(message.conversation_id) is None and key != LOOSE:
-            # A conversation made by the service (the first send in a creation without one).
-            self._background(
-                lambda: (
-                    self.services.store.rows.get(CanvasConversation, key)  # type: ignore[union-attr]
-                    if self.services
-                    else None
-                ),
-                on_done=self._conversation_arrived,
-            )
-        if key == (self._conversation or LOOSE) or (
-            self._conversation is None and message.role == MessageRole.USER
-        ):
-            self._conversation = key
+    # ================================================================ model events
+    def _on_messages_added(self, messages: tuple[CanvasMessage, ...]) -> None:
+        for message in messages:
             self.chat.append_message(message, follow=message.role == MessageRole.USER)
-        if message.role == MessageRole.ASSISTANT and message.asset_id == self._asset_id:
-            if message.output_storage_path and self._view_row is not None:
-                # A new version came: show it (an older one was being viewed).
-                self._view_row = None
-                self._refresh_versions()
-                self._show_current_image(keep_view=True)
-            else:
-                self._refresh_versions()
-        self._refresh_progress()
         self._refresh_busy()
 
-    def _conversation_arrived(self, conversation: CanvasConversation | None) -> None:
-        if (
-            conversation is not None
-            and self.state is not None
-            and self.state.update_conversation(conversation)
-        ):
-            self._fill_conversations(self._conversation)
-
-    def _on_asset_changed(self, asset: CanvasAsset) -> None:
-        if self.state is None:
+    def _on_asset_changed(self, asset: AssetState) -> None:
+        model = self._model
+        if model is None:
             return
-        state = self.state.update_asset(asset)
-        if state is None:
-            return
-        self.asset_strip.update_asset(asset.id, self._asset_label(state), current_key(asset))
-        if asset.id == self._asset_id:
+        self.asset_strip.update_asset(
+            asset.asset.id, model.asset_label(asset), current_key(asset.asset)
+        )
+        if asset.asset.id == model.asset_id:
             self._refresh_versions()
             self._show_current_image(keep_view=True)
-        elif self._asset_id is None:
-            self.select_asset(asset.id)
 
-    def _on_progress(self, progress: CanvasProgress) -> None:
-        if self.state is not None and self.state.set_progress(progress):
-            self._refresh_progress()
-
-    def _on_job_finished(self, outcome: JobOutcome) -> None:
-        if self.state is not None and self.state.job_ended(outcome.job.id):
-            self._refresh_progress()
-            self._refresh_busy()
-
-    def _refresh_progress(self) -> None:
-        if self.state is None:
-            self.chat.set_progress(None)
-            return
-        key = None if self._conversation == LOOSE else self._conversation
-        running = self.state.running_for(key)
-        self.chat.set_progress(running[-1] if running else None)
-
-    def _on_rows_changed(self, change: ChangeSet) -> None:
-        if self.services is None or change.table not in CANVAS_TABLES:
-            return
-        if change.table == "canvas_threads":
-            if change.kind == "delete":
-                for thread_id in change.ids:
-                    self.creations.remove(thread_id)
-                    if self.current_thread_id == thread_id:
-                        self.close_creation()
-                return
-            self._fetch(CanvasThread, change.ids, self._threads_arrived)
-            return
-        if self.state is None:
-            return
-        if change.kind == "delete":
-            for row_id in change.ids:
-                if change.table == "canvas_assets":
-                    self._asset_removed(row_id)
-                elif change.table == "canvas_conversations":
-                    self._conversation_removed(row_id)
-            return
-        if change.table == "canvas_assets":
-            self._fetch(CanvasAsset, change.ids, self._assets_arrived)
-        elif change.table == "canvas_conversations":
-            self._fetch(CanvasConversation, change.ids, self._conversations_arrived)
-        elif change.table == "canvas_messages" and change.origin == "remote":
-            self._fetch(CanvasMessage, change.ids, self._messages_arrived)
-
-    def _fetch(self, model: type[T], ids: tuple[str, ...], done: Callable[[list[T]], None]) -> None:
-        store = self.services.store if self.services else None
-        if store is None:
-            return
-
-        def read() -> list[T]:
-            rows = (store.rows.get(model, row_id) for row_id in ids)  # type: ignore[type-var]
-            return [row for row in rows if row is not None]
-
-        self._background(read, on_done=done)
-
-    def _threads_arrived(self, threads: list[CanvasThread]) -> None:
-        for thread in threads:
-            self.creations.upsert(thread)
-            if self.state is not None and self.state.thread_id == thread.id:
-                self.state.thread = thread
-
-    def _assets_arrived(self, assets: list[CanvasAsset]) -> None:
-        for asset in assets:
-            self._on_asset_changed(asset)
-
-    def _conversations_arrived(self, conversations: list[CanvasConversation]) -> None:
-        if self.state is None:
-            return
-        changed = [c for c in conversations if self.state.update_conversation(c)]
-        if changed:
-            current = self._conversation if self._conversation is not None else changed[-1].id
-            self._fill_conversations(current)
-
-    def _messages_arrived(self, messages: list[CanvasMessage]) -> None:
-        for message in sorted(messages, key=lambda m: (m.created_at, m.id)):
-            self._on_message_added(message)
-
-    def _asset_removed(self, asset_id: str) -> None:
-        if self.state is None or not self.state.remove_asset(asset_id):
-            return
+    def _on_asset_removed(self, asset_id: str) -> None:
         self.asset_strip.remove_asset(asset_id)
         self._layers.pop(asset_id, None)
-        if asset_id == self._asset_id:
-            self._asset_id = None
-            if self.state.assets:
-                self.select_asset(self.state.assets[0].asset.id)
-            else:
-                self.canvas.set_image(None, None)
-                self.canvas.set_placeholder("This creation has no images yet. Drop images here.")
-                self.version_strip.set_versions([], -1)
 
-    def _conversation_removed(self, conversation_id: str) -> None:
-        if self.state is None or not self.state.remove_conversation(conversation_id):
-            return
-        current = self._conversation
-        if current == conversation_id:
-            current = self.state.conversations[-1].id if self.state.conversations else None
-        self._fill_conversations(current)
+    def _on_progress(self, progress: CanvasProgress | None) -> None:
+        self.chat.set_progress(progress)
+        self._refresh_busy()
+
+    def _on_creation_removed(self, thread_id: str) -> None:
+        self.creations.remove(thread_id)
+        if self.current_thread_id == thread_id:
+            self.close_creation()
 
     def close_creation(self) -> None:
         """Show the empty state (the creation was deleted)."""
         if self.session is not None:
             self.session.remember_creation(None)
         self._drop_pending_send()
-        self.state = None
-        self._asset_id = None
-        self._conversation = None
+        self.model = None
         self._layers.clear()
         self.undo_stack.clear()
         self.canvas.set_image(None, None)
@@ -1667,7 +1447,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         self._refresh_export()
 
     def _message_activated(self, message: CanvasMessage) -> None:
-        if message.asset_id and self.state and self.state.asset(message.asset_id):
+        if message.asset_id:
             self.select_asset(message.asset_id)
 
     # ================================================================ drops and paste
@@ -1680,7 +1460,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         return plan_drop(
             paths,
             (image.width, image.height) if image is not None and self.current_layer else None,
-            creation_open=self.state is not None,
+            creation_open=self._model is not None,
             alt=alt,
             shift=shift,
             on_mask_band=on_band,
@@ -1699,29 +1479,24 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
     def _add_files(self, paths: list[Path]) -> None:
         if self.services is None:
             return
-        if self.state is None:
+        if self._model is None:
             self.start_creation(paths)
             return
         run_op(
             self,
-            self.services.imports.add_assets(self.state.thread_id, paths),
+            self._model.add_files(paths),
             on_success=self._assets_added,
             progress="Adding the images…",
         )
 
     def _assets_added(self, result: CreationResult) -> None:
+        """The model has the new images (the first is selected): say what became of each."""
         level = MessageLevel.WARNING if result.refused else MessageLevel.SUCCESS
         self._message(result.message, level)
-        if self.state is None or self.state.thread_id != result.thread.id:
-            return
-        for asset in result.assets:
-            self._on_asset_changed(asset)
-        if result.assets:
-            self.select_asset(result.assets[0].id)
 
     def start_creation(self, paths: list[Path]) -> None:
         """A new creation from image files, opened when made."""
-        if self.services is None:
+        if self.creation_list is None:
             return
 
         def made(result: CreationResult) -> None:
@@ -1732,7 +1507,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
 
         run_op(
             self,
-            self.services.imports.start_creation(paths),
+            self.creation_list.start_creation(paths),
             on_success=made,
             progress="Starting a creation…",
         )
@@ -1768,17 +1543,17 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         if image.isNull():
             self._message("The clipboard holds no image to paste.", MessageLevel.WARNING)
             return
-        imports = self.services.imports
-        thread_id = self.state.thread_id if self.state else None
+        model, creations = self._model, self.creation_list
 
         async def paste() -> CreationResult:
             data = await event_loop().run_in_executor(None, png_bytes, image)
-            if thread_id is None:
-                return await imports.start_creation_from_bytes(data)
-            return await imports.add_image_bytes(thread_id, data)
+            if model is not None:
+                return await model.add_image_bytes(data)
+            assert creations is not None
+            return await creations.start_creation_from_bytes(data)
 
         def pasted(result: CreationResult) -> None:
-            if thread_id is None:
+            if model is None:
                 self.creations.upsert(result.thread)
                 self.open_creation(result.thread.id)
             else:
@@ -1800,7 +1575,7 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         on_list = target is not None and (
             target is self.creations or self.creations.isAncestorOf(target)
         )
-        return plan_drop(paths, None, creation_open=self.state is not None and not on_list)
+        return plan_drop(paths, None, creation_open=self._model is not None and not on_list)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         plan = self._area_plan(event)
@@ -1844,15 +1619,12 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
             lambda text: run_op(
                 self,
                 services.canvas.rename_creation(thread_id, text),
-                on_success=self._threads_arrived_one,
+                on_success=self.creations.upsert,
                 progress="Renaming…",
             )
         )
         dialog.open()
         return dialog
-
-    def _threads_arrived_one(self, thread: CanvasThread) -> None:
-        self._threads_arrived([thread])
 
     def delete_creation(self, thread_id: str) -> QMessageBox | None:
         if self.services is None:
@@ -1883,35 +1655,30 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         return box
 
     def rename_asset(self, asset_id: str) -> QInputDialog | None:
-        if self.services is None or self.state is None:
+        model = self._model
+        if model is None:
             return None
-        services = self.services
-        state = self.state.asset(asset_id)
+        state = model.state.asset(asset_id)
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Rename image")
         dialog.setLabelText("Name of this image:")
         if state is not None:
-            dialog.setTextValue(self._asset_label(state))
+            dialog.setTextValue(model.asset_label(state))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.textValueSelected.connect(
-            lambda text: run_op(
-                self,
-                services.canvas.rename_asset(asset_id, text),
-                on_success=self._on_asset_changed,
-                progress="Renaming…",
-            )
+            lambda text: run_op(self, model.rename_asset(asset_id, text), progress="Renaming…")
         )
         dialog.open()
         return dialog
 
     def delete_asset(self, asset_id: str) -> QMessageBox | None:
-        if self.services is None:
+        model = self._model
+        if model is None:
             return None
-        services = self.services
         return self._confirm_delete(
             "Delete image",
             "Remove this image and its versions from the creation? The chat stays.",
-            lambda: services.canvas.delete_asset(asset_id),
+            lambda: model.delete_asset(asset_id),
         )
 
 

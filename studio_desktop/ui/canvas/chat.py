@@ -60,8 +60,8 @@ from PySide6.QtWidgets import (
 from studio_desktop.domain.enums import MessageRole
 from studio_desktop.domain.models import CanvasMessage
 from studio_desktop.services.canvas import CANCELED_REPLY, CanvasProgress
+from studio_desktop.services.canvas_screen import mask_key, output_key
 from studio_desktop.ui.canvas.images import ObjectKey, ThumbnailLoader
-from studio_desktop.ui.canvas.state import mask_key, output_key
 from studio_desktop.ui.canvas.view import OVERLAY_COLOUR
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.theme import current_tones, scaled_font

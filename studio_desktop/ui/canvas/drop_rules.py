@@ -12,25 +12,22 @@ The rule (shown in the drop overlay while dragging, so nothing is a surprise):
    PNGs, several files) is added as new images.
 4. With no creation open, dropped images start a new creation.
 
-Only one header is read per file and drag: the verdict on a file is remembered under its path,
-size and modification time, so the drag-enter reads the header and every drag-move after it
-(dozens a second, on the GUI thread) only looks the verdict up (one ``stat``).
+Only one header is read per file and drag (``services/canvas_tools.py``): the verdict on a file
+is remembered under its path, size and modification time, so the drag-enter reads the header and
+every drag-move after it (dozens a second, on the GUI thread) only looks the verdict up (one
+``stat``).
 """
 
 from __future__ import annotations
 
-import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from PIL import Image
+from studio_desktop.services.canvas_tools import is_grey_png, looks_like_mask
 
-from studio_desktop.imaging.masks import aspect_matches
-
-GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "F"})
+__all__ = ["DropPlan", "DropTarget", "is_grey_png", "looks_like_mask", "plan_drop"]
 
 
 class DropTarget(StrEnum):
@@ -45,42 +42,6 @@ class DropPlan:
     target: DropTarget
     text: str
     paths: tuple[Path, ...]
-
-
-#: Verdicts of ``is_grey_png`` by (path, size, mtime): a drag reads each file's header once.
-_VERDICTS: dict[tuple[str, int, int], tuple[int, int] | None] = {}
-_MAX_VERDICTS = 256
-
-
-def _read_grey_png(path: Path) -> tuple[int, int] | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path, formats=["PNG"]) as image:  # lazy: the header only
-                mode, size = image.mode, image.size
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
-    return size if mode in GREY_MODES else None
-
-
-def is_grey_png(path: Path) -> tuple[int, int] | None:
-    """The size of ``path`` when it is a greyscale PNG (header only), else None; the header is
-    read once per version of the file (see the module docstring)."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _VERDICTS:
-        if len(_VERDICTS) >= _MAX_VERDICTS:
-            _VERDICTS.clear()
-        _VERDICTS[key] = _read_grey_png(path) if stat.st_size else None
-    return _VERDICTS[key]
-
-
-def looks_like_mask(path: Path, image_size: tuple[int, int]) -> bool:
-    size = is_grey_png(path)
-    return size is not None and aspect_matches(size, image_size)
 
 
 def _count(n: int) -> str:

@@ -27,9 +27,9 @@ from studio_desktop.services.canvas_export import (
     export_file_name,
     export_version_png,
 )
+from studio_desktop.services.canvas_screen import version_key, version_label
 from studio_desktop.ui.canvas.images import NOT_HERE, NotHereError, ObjectKey
 from studio_desktop.ui.canvas.mask_assist import busy_cursor
-from studio_desktop.ui.canvas.state import version_key, version_label
 from studio_desktop.ui.history.drag_out import FOLDER_NAME as DRAG_FOLDER
 from studio_desktop.ui.operations import run_op
 from studio_desktop.ui.widgets.message_bar import MessageLevel
@@ -44,30 +44,26 @@ DRAG_AHEAD_MS = 1500
 class ExportOut:
     # ================================================================ export and drag out
     def _shown_version(self) -> tuple[int, ObjectKey] | None:
-        asset = self.state.asset(self._asset_id) if self.state else None
-        if asset is None or not asset.versions:
+        bound = self.selected
+        if bound is None or not bound[1].versions:
             return None
-        index = self._shown_index(asset)
+        model, asset = bound
+        index = model.shown_index
         return index, version_key(asset.versions[index])
 
     def _export_plan(self, asset_id: str | None = None, row: int | None = None):
         """(version key, original key, file name) of a version; the shown one by default."""
-        if self.state is None:
+        model = self.model
+        if model is None:
             return None
-        asset = self.state.asset(asset_id or self._asset_id)
+        asset = model.state.asset(asset_id or model.asset_id)
         if asset is None or not asset.versions:
             return None
         if row is None:
-            row = (
-                self._shown_index(asset)
-                if asset.asset.id == self._asset_id
-                else asset.current_index
-            )
+            row = model.shown_index if asset.asset.id == model.asset_id else asset.current_index
         if not 0 <= row < len(asset.versions):
             return None
-        name = export_file_name(
-            self.state.thread.title, self._asset_label(asset), version_label(row)
-        )
+        name = export_file_name(model.thread.title, model.asset_label(asset), version_label(row))
         return version_key(asset.versions[row]), version_key(asset.versions[0]), name
 
     def export_shown(

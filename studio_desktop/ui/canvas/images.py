@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from studio_desktop.domain.errors import ExternalError
-from studio_desktop.imaging.decode import decode_image
+from studio_desktop.services.canvas_tools import decode_image
 from studio_desktop.ui.operations import event_loop
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication
 
-from studio_desktop.imaging import selection
-from studio_desktop.imaging.errors import OperationCancelledError
+from studio_desktop.services.canvas_tools import OperationCancelledError, selection
 from studio_desktop.services.mask_refinement import RefineRun, outline
 from studio_desktop.ui.canvas.images import DisplayImage, rgb_array
 from studio_desktop.ui.canvas.view import SelectionRequest, Tool
@@ -77,7 +76,7 @@ class MaskAssist:
         the GUI thread, then added to (or, with Alt, taken from) the mask as one undo step."""
         layer = self.current_layer
         display = self.canvas.image
-        asset_id = self._asset_id
+        asset_id = self.current_asset_id
         if layer is None or display is None or asset_id is None:
             return
         tool = request.tool

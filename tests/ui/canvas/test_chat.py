@@ -14,8 +14,8 @@ from PySide6.QtTest import QTest
 from studio_desktop.domain.enums import MessageRole
 from studio_desktop.domain.models import CanvasMessage
 from studio_desktop.services.canvas import CANCELED_REPLY
+from studio_desktop.services.canvas_screen import current_key, mask_key, output_key
 from studio_desktop.ui.canvas.chat import THUMB_SIZE
-from studio_desktop.ui.canvas.state import current_key, mask_key, output_key
 from tests.gates import Gate
 from tests.ui.canvas.conftest import (
     blob_array,
@@ -58,7 +58,7 @@ def wait_reply(qtbot, area, count: int = 2) -> CanvasMessage:
 def test_send_with_a_mask_gets_a_new_version_and_keeps_the_rest(qtbot, services, opened) -> None:
     area = opened
     asset_id = area.current_asset_id
-    before_key = area._current_key()
+    before_key = area.model.shown_key
     before = blob_array(services, before_key)
     area.canvas.set_brush_size(40)
     image_stroke(area, [(60, 60), (100, 70)])
@@ -85,7 +85,7 @@ def test_send_with_a_mask_gets_a_new_version_and_keeps_the_rest(qtbot, services,
     reply = wait_reply(qtbot, area)
     assert output_key(reply) is not None
     assert reply.text.startswith("Done")
-    qtbot.waitUntil(lambda: area._current_key() == output_key(reply), timeout=10_000)
+    qtbot.waitUntil(lambda: area.model.shown_key == output_key(reply), timeout=10_000)
     qtbot.waitUntil(lambda: area._shown_key == output_key(reply), timeout=10_000)
     assert not area.chat.progress_box.isVisible()
     after = blob_array(services, output_key(reply))

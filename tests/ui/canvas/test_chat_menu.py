@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton
 
-from studio_desktop.ui.canvas.state import mask_key, output_key
+from studio_desktop.services.canvas_screen import mask_key, output_key
 from tests.ui.canvas.conftest import blob_array, image_stroke, open_creation_from, scene, write_png
 from tests.ui.canvas.test_chat import messages, type_and_send, wait_reply
 

@@ -121,7 +121,8 @@ def test_the_area_without_services_is_its_empty_state(qtbot) -> None:
 def test_an_image_not_downloaded_yet_is_asked_for_and_shown_when_it_arrives(
     qtbot, services, window, tmp_path
 ) -> None:
-    from studio_desktop.ui.canvas.area import NOT_HERE, make_canvas_area
+    from studio_desktop.ui.canvas.area import make_canvas_area
+    from studio_desktop.ui.canvas.images import NOT_HERE
 
     thread = make_creation(services, tmp_path, "remote", 1)
     asset = run_async(services.canvas.open_creation(thread.id)).assets[0].asset
@@ -142,3 +143,28 @@ def test_an_image_not_downloaded_yet_is_asked_for_and_shown_when_it_arrives(
     qtbot.waitUntil(lambda: area.canvas.image is not None, timeout=10_000)
     image_stroke(area, [(60, 60)])
     assert area.current_layer.array[60, 60] == 255
+
+
+def test_the_area_binds_to_one_screen_model_at_a_time(qtbot, services, window, tmp_path) -> None:
+    """Opening another creation unbinds the old model (disconnected and closed: its late events
+    reach no widget) and binds the new one; closing the creation binds none."""
+    first = make_creation(services, tmp_path, "first")
+    second = make_creation(services, tmp_path, "second", 2)
+    area = window.canvas_area
+    area.open_creation(first.id)
+    qtbot.waitUntil(lambda: area.current_thread_id == first.id and area.canvas.image is not None)
+    old = area.model
+    assert old is not None and len(old.asset_selected) == 1 and len(old.messages_added) == 1
+    area.open_creation(second.id)
+    qtbot.waitUntil(lambda: area.current_thread_id == second.id and area.canvas.image is not None)
+    new = area.model
+    assert new is not None and new is not old
+    assert old.closed and not new.closed
+    assert len(old.asset_selected) == 0 and len(old.messages_added) == 0
+    assert len(new.asset_selected) == 1
+    # The strip follows the new model only: a selection made on the old one changes nothing.
+    old.select_asset(old.state.assets[0].asset.id)
+    assert area.current_asset_id == new.asset_id
+    area.close_creation()
+    assert area.model is None and new.closed and len(new.asset_selected) == 0
+    assert area.center.currentWidget() is area.empty_page

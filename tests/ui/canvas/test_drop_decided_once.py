@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from studio_desktop.ui.canvas import drop_rules
+from studio_desktop.services import canvas_tools
 from tests.ui.canvas.conftest import open_creation_from, scene, write_png
 from tests.ui.conftest import file_mime
 
@@ -35,13 +35,13 @@ def test_a_drag_reads_the_file_header_once_not_per_move(
     mask = Image.new("L", (400, 300), 0)
     path = write_png(tmp_path / "masks", "mask.png", mask)
     opens: list[str] = []
-    real_open = drop_rules.Image.open
+    real_open = canvas_tools.Image.open
 
     def counting_open(fp, *args, **kwargs):
         opens.append(str(fp))
         return real_open(fp, *args, **kwargs)
 
-    monkeypatch.setattr(drop_rules.Image, "open", counting_open)
+    monkeypatch.setattr(canvas_tools.Image, "open", counting_open)
     view = opened.canvas
     mime = file_mime([path])
     button = Qt.MouseButton.LeftButton

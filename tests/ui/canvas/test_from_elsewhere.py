@@ -31,7 +31,7 @@ def test_another_devices_message_and_version_show_in_the_open_creation(
     strip = area.version_strip
     versions_before = strip.count()
     # The conversation the designer has open (the other device wrote into the same one).
-    conversation_id = area._conversation or None
+    conversation_id = area.current_conversation_id or None
 
     now = datetime.now(UTC)
     output_path = f"{store.user_id}/canvas/{asset.thread_id}/{new_id()}.png"

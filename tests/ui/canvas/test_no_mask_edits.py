@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from PySide6.QtCore import Qt
 
 from studio_desktop.domain.enums import MessageRole
-from studio_desktop.ui.canvas.state import output_key
+from studio_desktop.services.canvas_screen import output_key
 from tests.ui.canvas.conftest import blob_array, open_creation_from, scene, write_png
 from tests.ui.canvas.test_chat import messages, type_and_send, wait_reply
 from tests.ui.test_screenshots import assert_has_content, assert_text_fits
@@ -61,7 +61,7 @@ def test_make_it_navy_with_nothing_painted_recolours_the_subject_only(
     area = opened
     assert area.current_layer.is_empty()
     assert area.chat.mask_hint.text() == "No mask: edits the main subject"
-    before = blob_array(services, area._current_key()).astype(int)
+    before = blob_array(services, area.model.shown_key).astype(int)
 
     type_and_send(qtbot, area, "make it navy")
     reply = wait_reply(qtbot, area)
@@ -91,7 +91,7 @@ def test_make_it_navy_with_nothing_painted_recolours_the_subject_only(
 
 def test_make_the_background_white_changes_the_backdrop_only(qtbot, services, opened) -> None:
     area = opened
-    before = blob_array(services, area._current_key()).astype(int)
+    before = blob_array(services, area.model.shown_key).astype(int)
 
     type_and_send(qtbot, area, "make the background white")
     reply = wait_reply(qtbot, area)

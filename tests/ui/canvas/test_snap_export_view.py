@@ -16,9 +16,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 
 from studio_desktop.domain.models import CanvasAsset
+from studio_desktop.services.canvas_screen import current_key, mask_key, version_key
 from studio_desktop.ui.canvas.area import CanvasArea
 from studio_desktop.ui.canvas.mask_assist import SNAP_SETTING
-from studio_desktop.ui.canvas.state import current_key, mask_key, version_key
 from studio_desktop.ui.canvas.view import CompareMode
 from tests.imaging.photo_scene import iou, photo_scene
 from tests.ui.canvas.conftest import image_stroke, open_creation_from, scene, write_png

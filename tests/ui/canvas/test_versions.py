@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 
 from studio_desktop.domain.models import CanvasAsset
-from studio_desktop.ui.canvas.state import current_key, output_key
+from studio_desktop.services.canvas_screen import current_key, output_key
 from studio_desktop.ui.canvas.view import CompareMode
 from tests.ui.canvas.conftest import drag, open_creation_from, scene, write_png
 from tests.ui.canvas.test_chat import messages, type_and_send, wait_reply
