@@ -3,7 +3,7 @@
 A designer drops a garment photo (its cutout is made by the local engine), chooses a profile and
 clicks "Try on" beside "Build product pack" (or picks "Try on the garment" on a profile card).
 With no studio engine (local workspace, no account, no network) the job is in the history at
-once, queued, saying "Waiting for the studio's engine — runs when you're signed in and online";
+once, queued, saying "Waiting for the studio's engine: sign in to run it";
 it can be canceled like any job, and it is still there, waiting, after a restart. When the
 studio's engine is there (what signing in with the API's address set does), it runs with
 progress, its image shows in the panel and in the history, and it opens in Magic Canvas.
@@ -21,7 +21,7 @@ from studio_desktop.domain.enums import JobStatus, JobType
 from studio_desktop.domain.models import Profile
 from studio_desktop.engine.remote import RemoteEngine
 from studio_desktop.engine.remote_api import GenerationApiClient, RetryPolicy
-from studio_desktop.services.jobs import WAITING_FOR_ENGINE
+from studio_desktop.services.jobs import WAITING_FOR_SIGN_IN
 from studio_desktop.store.locations import DataDirs
 from studio_desktop.ui.areas import AreaKey
 from studio_desktop.ui.history.roles import Role
@@ -116,7 +116,7 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     panel.tryon_button.click()
     qtbot.waitUntil(lambda: panel.tryon_job_id is not None, timeout=10_000)
     job_id = panel.tryon_job_id
-    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_ENGINE, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_SIGN_IN, timeout=10_000)
     assert panel.cancel_tryon_button.isVisible() and not panel.tryon_button.isEnabled()
     job = await_on_loop(qtbot, services.history.job(job_id)).job
     assert (job.type, job.status) == (JobType.TRYON_IMAGE.value, JobStatus.QUEUED)
@@ -128,7 +128,7 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     app.window.set_current_area(AreaKey.HISTORY)
     history = app.window.area(AreaKey.HISTORY)
     qtbot.waitUntil(lambda: history_row(app, job_id) >= 0, timeout=10_000)
-    assert history_data(app, job_id, Role.PROGRESS_MESSAGE) == WAITING_FOR_ENGINE
+    assert history_data(app, job_id, Role.PROGRESS_MESSAGE) == WAITING_FOR_SIGN_IN
     assert_has_content(screenshot(history, "history-tryon-waiting"))
 
     # A second try-on from Mia's card, canceled while it waits.
@@ -146,7 +146,7 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     qtbot.waitUntil(lambda: panel.tryon_job_id is not None, timeout=10_000)
     waiting_id = panel.tryon_job_id
     assert panel.profile_combo.currentData() == mia.id
-    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_ENGINE, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_SIGN_IN, timeout=10_000)
 
     # Restart: the waiting try-on is still there, still waiting.
     close_app(qtbot, app)
@@ -155,7 +155,7 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     app.window.set_current_area(AreaKey.HISTORY)
     qtbot.waitUntil(lambda: history_row(app, waiting_id) >= 0, timeout=10_000)
     qtbot.waitUntil(
-        lambda: history_data(app, waiting_id, Role.PROGRESS_MESSAGE) == WAITING_FOR_ENGINE,
+        lambda: history_data(app, waiting_id, Role.PROGRESS_MESSAGE) == WAITING_FOR_SIGN_IN,
         timeout=10_000,
     )
     assert history_data(app, waiting_id, Role.STATUS) == JobStatus.QUEUED
