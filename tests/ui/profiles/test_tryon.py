@@ -160,6 +160,12 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     )
     assert history_data(app, waiting_id, Role.STATUS) == JobStatus.QUEUED
     assert fake_api.requests_to("POST", "/api/generate-image") == []
+    # The garment panel shows it again too, waiting, with its cancel.
+    panel = app.profiles_area.garments
+    qtbot.waitUntil(lambda: panel.tryon_job_id == waiting_id, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_SIGN_IN, timeout=10_000)
+    assert not panel.cancel_tryon_button.isHidden() and panel.pack_progress.isHidden()
+    assert not panel.tryon_button.isEnabled()
 
     # Signed in and online: it runs, with progress, and its image is in the history.
     progress: list[float] = []
@@ -173,6 +179,11 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
             timeout=30_000,
         )
         assert progress and max(progress) == 1.0 and 0 < min(p for p in progress if p > 0) < 1
+        qtbot.waitUntil(
+            lambda: panel.pack_status.text() == "Try-on ready, also in History.", timeout=10_000
+        )
+        qtbot.waitUntil(lambda: panel.result_count() == 1, timeout=10_000)
+        assert panel.cancel_tryon_button.isHidden() and panel.tryon_job_id is None
         sent = fake_api.requests_to("POST", "/api/generate-image")
         assert len(sent) == 1 and sent[0].json["jobId"] == waiting_id
         assert sent[0].json["profileId"] == mia.id and sent[0].json["type"] == "tryon"
