@@ -283,6 +283,10 @@ class GarmentsScreen:
             if self.sides.get(side.kind) is side:
                 self._fail_side(side, f"“{path.name}” could not be read ({error.strerror}).")
             raise ExternalError(f"“{path.name}” could not be read ({error.strerror}).") from error
+        except Exception:  # a bug: the side must not stay busy for ever (the crash dialog tells)
+            if self.sides.get(side.kind) is side:
+                self._fail_side(side, "The cutout could not be made (an internal error).")
+            raise
         if self.sides.get(side.kind) is not side:
             return side  # replaced by a newer drop meanwhile
         if outcome.job.status != JobStatus.SUCCEEDED or not files:
