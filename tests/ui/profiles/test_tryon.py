@@ -206,3 +206,44 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
         assert [a.asset.current_storage_path for a in view.assets] == [output.storage_path]
     finally:
         await_on_loop(qtbot, client.aclose())
+
+
+def test_canceling_a_tryon_on_the_panel_cancels_the_operation_on_the_studios_engine(
+    qtbot, *, data_dirs: DataDirs, tmp_path: Path
+) -> None:
+    """Cancel through the panel while the studio's engine renders: the job ends canceled here
+    and the operation is canceled on the server (the contract's cancel), nothing is kept."""
+    api = FakeGenerationApi(steps=500, poll_after_ms=20).start()
+    app = open_app(qtbot, data_dirs)
+    client = sign_in_engine(app, api)
+    try:
+        app.window.set_current_area(AreaKey.PROFILES)
+        services = app.services
+        ana = await_on_loop(qtbot, services.profiles.create("Ana"))
+        api.add_profile(services.store.user_id, "Ana", profile_id=ana.id)
+        panel = app.profiles_area.garments
+        qtbot.waitUntil(lambda: panel.profile_combo.findData(ana.id) >= 0)
+        front, _back = garment_photos(tmp_path)
+        assert drop_files(panel.slots["front"], [front]).dropped
+        qtbot.waitUntil(lambda: panel.slots["front"].has_cutout, timeout=30_000)
+        panel.choose_profile(ana.id)
+        panel.tryon_button.click()
+        qtbot.waitUntil(lambda: bool(api.requests_to("GET", "/api/operations/")), timeout=20_000)
+        rendering = "Rendering, step"
+        qtbot.waitUntil(lambda: panel.pack_status.text().startswith(rendering), timeout=10_000)
+        assert panel.pack_progress.isVisible() and 0 < panel.pack_progress.value() < 100
+        job_id = panel.tryon_job_id
+        assert job_id is not None and panel.cancel_tryon_button.isVisible()
+        panel.cancel_tryon_button.click()
+        qtbot.waitUntil(lambda: panel.pack_status.text() == "Try-on canceled.", timeout=20_000)
+        assert not panel.pack_progress.isVisible() and not panel.cancel_tryon_button.isVisible()
+        assert panel.tryon_button.isEnabled()
+        (operation,) = api.operations.values()
+        assert operation.status == "canceled" and operation.cancel_requests == 1
+        job = await_on_loop(qtbot, services.history.job(job_id)).job
+        assert job.status == JobStatus.CANCELED
+        assert job.provider_operation_id == operation.id
+        assert not await_on_loop(qtbot, services.history.job(job_id)).outputs
+    finally:
+        await_on_loop(qtbot, client.aclose())
+        api.stop()
