@@ -124,7 +124,8 @@ class Activity:
     text: str = ""
     #: 0..1, or None when there is no bar to show (idle, waiting for the engine, ended).
     progress: float | None = None
-    #: A try-on is under way and can be canceled.
+    #: A try-on is under way and can be canceled (also while a pack's progress is shown: a
+    #: try-on may wait for hours; its cancel never goes away with another job's line).
     can_cancel: bool = False
 
 
@@ -467,9 +468,9 @@ class GarmentsScreen:
         self.tryon_job_id = job.id
         entry = next((e for e in jobs.queue() if e.job.id == job.id), None)
         if entry is not None and jobs.is_waiting(job.id):
-            self._set_activity(Activity(entry.message, None, can_cancel=True))
+            self._set_activity(Activity(entry.message, None))
         else:
-            self._set_activity(replace(self.activity, can_cancel=True))
+            self._set_activity(self.activity)
         return job
 
     async def cancel_try_on(self) -> bool:
@@ -491,9 +492,7 @@ class GarmentsScreen:
         entry = entries[-1]
         self.tryon_job_id = entry.job.id
         waiting = jobs.is_waiting(entry.job.id)
-        self._set_activity(
-            Activity(entry.message, None if waiting else entry.progress, can_cancel=True)
-        )
+        self._set_activity(Activity(entry.message, None if waiting else entry.progress))
         self.readiness_changed.emit(None)
 
     # ------------------------------------------------------------------ following jobs
@@ -502,7 +501,7 @@ class GarmentsScreen:
             # While it waits for the engine there is no progress to show: the sentence says why.
             waiting = self.services.jobs.is_waiting(progress.job_id)
             fraction = None if waiting else progress.fraction
-            self._set_activity(Activity(progress.message, fraction, can_cancel=True))
+            self._set_activity(Activity(progress.message, fraction))
         elif progress.job_id == self.pack_job_id:
             self._set_activity(Activity(progress.message, progress.fraction))
 
@@ -553,6 +552,7 @@ class GarmentsScreen:
 
     # ------------------------------------------------------------------ helpers
     def _set_activity(self, activity: Activity) -> None:
+        activity = replace(activity, can_cancel=bool(self.tryon_job_id))
         if activity != self.activity:
             self.activity = activity
             self.activity_changed.emit(activity)

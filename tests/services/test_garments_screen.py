@@ -358,3 +358,33 @@ def test_a_tryon_on_the_studios_engine_shows_progress_and_its_image(
         assert image.size == (600, 800)
     (sent,) = api.requests_to("POST", "/api/generate-image")
     assert sent.json["type"] == "tryon" and sent.json["garment"]["kind"] == "front"
+
+
+def test_a_waiting_tryon_keeps_its_cancel_while_a_pack_is_built_beside_it(
+    local: Store, tmp_path: Path
+) -> None:
+    tee = scene_file(tmp_path, "tee.png", studio_sweep())
+
+    async def scenario(screen: GarmentsScreen, services: WorkspaceServices) -> list[Activity]:
+        seen = Seen(screen)
+        await screen.extract("front", tee)
+        ana = await services.profiles.create("Ana")
+        tryon = await screen.try_on(ana.id)
+        await until(lambda: screen.activity.text == WAITING_FOR_SIGN_IN)
+        finished: asyncio.Future[JobOutcome] = asyncio.get_running_loop().create_future()
+        screen.pack_finished.connect(finished.set_result)
+        await screen.build_pack()
+        assert (await asyncio.wait_for(finished, 60)).succeeded
+        await until(lambda: screen.activity.text.startswith("Product pack ready"))
+        assert screen.tryon_job_id == tryon.id and services.jobs.is_waiting(tryon.id)
+        assert screen.tryon_blocker() == "A try-on is under way"
+        assert await screen.cancel_try_on()
+        await until(lambda: screen.activity.text == "Try-on canceled.")
+        return seen.activities
+
+    activities = run(local, scenario)
+    assert activities[0] == Activity("Starting the try-on…", 0.0)  # not submitted yet
+    ended = next(i for i, a in enumerate(activities) if a.text == "Try-on canceled.")
+    assert any(a.text == "Starting the pack…" for a in activities[1:ended])
+    assert all(a.can_cancel for a in activities[1:ended])  # the pack's lines too
+    assert not activities[ended].can_cancel
