@@ -30,6 +30,7 @@ from studio_desktop.store.blobcache import BlobCache
 from studio_desktop.store.db import Database
 from studio_desktop.store.queries import Queries
 from studio_desktop.store.repository import Repository, model_from_sql
+from studio_desktop.store.sync_state import SyncState
 
 _TRANSITIONS: dict[str, frozenset[str]] = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELED, JobStatus.FAILED}),
@@ -48,6 +49,9 @@ _TRANSITIONS: dict[str, frozenset[str]] = {
     JobStatus.SUCCEEDED: frozenset(),
 }
 _UNSET: Any = object()
+#: ``sync_state`` key: operations of canceled jobs the studio's engine has not confirmed
+#: canceling yet (operation id -> engine name), kept across restarts.
+PENDING_CANCELS = "pending_operation_cancels"
 
 
 class JobGoneError(ExternalError):
@@ -145,6 +149,21 @@ class JobStore:
                 f"({reason.rstrip('.')}). Fix it in the sync status, or cancel this job."
             )
         return f"Waiting for the profile {name} to reach the studio — it goes with the next sync"
+
+    def pending_cancels(self) -> dict[str, str]:
+        """Operations still to cancel on their engine's server (operation id -> engine)."""
+        value = SyncState(self.db).get(PENDING_CANCELS, {})
+        if not isinstance(value, dict):
+            return {}
+        return {str(k): str(v) for k, v in value.items()}
+
+    def save_pending_cancels(self, cancels: dict[str, str]) -> None:
+        state = SyncState(self.db)
+        with self.db.transaction():
+            if cancels:
+                state.set(PENDING_CANCELS, dict(cancels))
+            else:
+                state.delete(PENDING_CANCELS)
 
     # ------------------------------------------------------------------ writing jobs
     def create_job(self, job: Job, inputs: Sequence[tuple[ObjectRef, bytes, str]] = ()) -> Job:

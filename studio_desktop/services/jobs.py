@@ -329,7 +329,12 @@ class JobService:
         return sorted(entries, key=lambda e: (e.job.created_at, e.job.id))
 
     async def resume_unfinished(self) -> list[Job]:
-        """Start again the jobs an earlier session left queued or running (this user's)."""
+        """Start again the jobs an earlier session left queued or running (this user's), and
+        send the cancels of operations it could not reach the server with."""
+        self._loop = asyncio.get_running_loop()
+        self._pending_cancels.update(await self._io(self.store.pending_cancels))
+        if self._pending_cancels:
+            self._spawn(self._send_pending_cancels())
         resumed = []
         for job in await self._io(self.store.unfinished_jobs):
             if job.user_id != self.user_id or job.id in self._live:
@@ -410,20 +415,27 @@ class JobService:
 
     # ------------------------------------------------------------------ remote cancels
     def _cancel_operation_of(self, job: Job) -> None:
-        """A canceled job whose operation the studio's engine had started: cancel it there."""
+        """A canceled job whose operation the studio's engine had started: cancel it there
+        (kept in the store until the server answered, so a restart does not forget it)."""
         operation_id = job.provider_operation_id
         if not operation_id:
             return
         self._pending_cancels[operation_id] = str(job.input_json.get("engine", "remote"))
-        self._spawn(self._send_pending_cancels())
+        self._spawn(self._send_pending_cancels(save=True))
 
-    async def _send_pending_cancels(self) -> None:
+    async def _send_pending_cancels(self, *, save: bool = False) -> None:
+        if save:
+            await self._io(self.store.save_pending_cancels, dict(self._pending_cancels))
+        sent = False
         for operation_id, name in list(self._pending_cancels.items()):
             engine = self.engines.get(name)
             if not isinstance(engine, OperationCanceler):
                 continue  # not there (signed out, no account): sent when it is
             if await engine.cancel_operation(operation_id):
                 self._pending_cancels.pop(operation_id, None)
+                sent = True
+        if sent:
+            await self._io(self.store.save_pending_cancels, dict(self._pending_cancels))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -561,3 +561,41 @@ def test_a_tryon_in_the_local_workspace_waits_readably_for_a_sign_in(
 
     assert asyncio.run(again()) == ("queued", WAITING_FOR_SIGN_IN)
     assert fake_api.requests == []
+
+
+def test_a_cancel_the_server_could_not_hear_survives_a_restart(
+    job_store: JobStore, store: Store, fake_api: FakeGenerationApi
+) -> None:
+    """Canceled while signed out, then the app quits: the next start still owes the server
+    its cancel, and sends it once the studio's engine is there."""
+    profile = synced_profile(store, fake_api)
+
+    async def first(
+        garments: GarmentService, jobs: JobService, clients: list[GenerationApiClient]
+    ) -> Job:
+        job = await _waiting_with_an_operation(garments, jobs, clients, fake_api, profile)
+        jobs.set_engine("remote", None)  # signed out
+        assert await jobs.cancel(job.id)
+        await jobs.wait(job.id)
+        await until(lambda: bool(job_store.pending_cancels()))
+        return job
+
+    job = run(job_store, store, first)
+    (operation,) = fake_api.operations.values()
+    assert operation.status != "canceled"
+    assert job_store.pending_cancels() == {operation.id: "remote"}
+
+    async def second(
+        _garments: GarmentService, jobs: JobService, clients: list[GenerationApiClient]
+    ) -> None:
+        assert await jobs.resume_unfinished() == []  # nothing to run: it was canceled
+        engine, client = remote(fake_api.base_url)
+        clients.append(client)
+        jobs.set_engine("remote", engine)  # signed in again
+        await until(lambda: operation.status == "canceled")
+        await until(lambda: not job_store.pending_cancels())
+
+    run(job_store, store, second)
+    assert operation.cancel_requests == 1
+    canceled = job_store.job(job.id)
+    assert canceled is not None and canceled.status == JobStatus.CANCELED
