@@ -169,7 +169,7 @@ class JobService:
         cancels the studio's engine has not confirmed yet are sent again."""
         changed, self._engines_changed = self._engines_changed, asyncio.Event()
         changed.set()
-        if self._pending_cancels:
+        if self._pending_cancels and _loop_running():
             self._spawn(self._send_pending_cancels())
 
     def rows_synced(self) -> None:
@@ -518,3 +518,11 @@ class JobService:
             self._live.pop(job_id, None)
         self.job_finished.emit(outcome)
         return outcome
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
