@@ -94,6 +94,15 @@ class RemoteEngine:
                     retryable=exc.retryable,
                     code=exc.code,
                 ) from exc
+            if exc.code == "unknown_profile":
+                # A profile made here that the sync has not pushed yet (try-ons wait for it
+                # before sending, see services/jobs.py; other jobs say what to do).
+                raise JobFailedError(
+                    f"{exc.message} Once the sync has sent the profile to the studio (see the "
+                    "status bar), retry this job.",
+                    retryable=True,
+                    code=exc.code,
+                ) from exc
             raise JobFailedError(exc.message, retryable=exc.retryable, code=exc.code) from exc
 
     async def _run(self, job_input: JobInput, ctx: JobContext) -> JobResult:

@@ -317,8 +317,11 @@ def test_the_servers_refusals_and_failures_end_the_tryon_readably(
         return first, await jobs.wait(failing.id)
 
     unknown, failing = run(job_store, store, scenario)
-    assert unknown.job.status == JobStatus.FAILED
+    assert unknown.job.status == JobStatus.FAILED and unknown.retryable
     assert "has it been synced" in (unknown.job.error or "")
+    assert (unknown.job.error or "").endswith(
+        "Once the sync has sent the profile to the studio (see the status bar), retry this job."
+    )
     assert failing.job.status == JobStatus.FAILED and failing.retryable
     assert "the model could not be dressed" in (failing.job.error or "")
 
