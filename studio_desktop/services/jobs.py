@@ -148,6 +148,8 @@ class JobService:
         self._pending_cancels: dict[str, str] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._followed: dict[int, Callable[[], None]] = {}
+        self._sending_cancels = False
+        self._send_again = self._save_again = False
 
     async def _io(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         loop = asyncio.get_running_loop()
@@ -424,18 +426,32 @@ class JobService:
         self._spawn(self._send_pending_cancels(save=True))
 
     async def _send_pending_cancels(self, *, save: bool = False) -> None:
-        if save:
-            await self._io(self.store.save_pending_cancels, dict(self._pending_cancels))
-        sent = False
-        for operation_id, name in list(self._pending_cancels.items()):
-            engine = self.engines.get(name)
-            if not isinstance(engine, OperationCanceler):
-                continue  # not there (signed out, no account): sent when it is
-            if await engine.cancel_operation(operation_id):
-                self._pending_cancels.pop(operation_id, None)
-                sent = True
-        if sent:
-            await self._io(self.store.save_pending_cancels, dict(self._pending_cancels))
+        """Send the owed cancels, one pass at a time: asked again while a pass runs, that pass
+        makes one more round when it ends (never two sends of the same cancel at once)."""
+        if self._sending_cancels:
+            self._send_again = True
+            self._save_again = self._save_again or save
+            return
+        self._sending_cancels = True
+        try:
+            again = True
+            while again:
+                if save:
+                    await self._io(self.store.save_pending_cancels, dict(self._pending_cancels))
+                sent = False
+                for operation_id, name in list(self._pending_cancels.items()):
+                    engine = self.engines.get(name)
+                    if not isinstance(engine, OperationCanceler):
+                        continue  # not there (signed out, no account): sent when it is
+                    if await engine.cancel_operation(operation_id):
+                        self._pending_cancels.pop(operation_id, None)
+                        sent = True
+                if sent:
+                    await self._io(self.store.save_pending_cancels, dict(self._pending_cancels))
+                again, save = self._send_again, self._save_again
+                self._send_again = self._save_again = False
+        finally:
+            self._sending_cancels = False
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

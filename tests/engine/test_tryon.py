@@ -483,6 +483,7 @@ def test_a_cancel_the_server_could_not_hear_is_sent_when_the_engine_is_back(
         jobs.set_engine("remote", None)  # signed out meanwhile
         assert await jobs.cancel(job.id)  # in the same loop turn as the wake-up: never lost
         assert (await asyncio.wait_for(jobs.wait(job.id), 5)).job.status == JobStatus.CANCELED
+        await until(lambda: bool(jobs.store.pending_cancels()))  # owed, and kept
         (operation,) = fake_api.operations.values()
         # Offline when it comes back: the cancel cannot be heard yet, and is kept.
         fake_api.drop_next("POST", "/api/operations/", times=2)
