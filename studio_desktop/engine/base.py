@@ -19,7 +19,7 @@ import enum
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from studio_desktop.domain.enums import OutputKind
 from studio_desktop.domain.models import Job
@@ -126,3 +126,14 @@ class Engine(Protocol):
     name: str
 
     async def run(self, job_input: JobInput, ctx: JobContext) -> JobResult: ...
+
+
+@runtime_checkable
+class OperationCanceler(Protocol):
+    """An engine whose jobs run as operations on a server (the remote engine): it can cancel
+    one by id after its job ended here (a job canceled while it waited for the network)."""
+
+    async def cancel_operation(self, operation_id: str) -> bool:
+        """True when the server answered (the operation is canceled, or had already ended);
+        False when it could not be reached (the caller tries again later)."""
+        ...

@@ -23,13 +23,14 @@ from PIL import Image
 
 from studio_desktop.domain.enums import JobStatus
 from studio_desktop.domain.errors import BugError, ExternalError
-from studio_desktop.domain.models import GarmentCutout, Job, JobOutput, new_id
+from studio_desktop.domain.models import GarmentCutout, Job, JobOutput, Profile, new_id
 from studio_desktop.domain.paths import ObjectRef, job_output_ref
 from studio_desktop.engine.base import BlobState, ProducedOutput
 from studio_desktop.store.blobcache import BlobCache
 from studio_desktop.store.db import Database
 from studio_desktop.store.queries import Queries
 from studio_desktop.store.repository import Repository, model_from_sql
+from studio_desktop.store.sync_state import SyncState
 
 _TRANSITIONS: dict[str, frozenset[str]] = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELED, JobStatus.FAILED}),
@@ -48,6 +49,9 @@ _TRANSITIONS: dict[str, frozenset[str]] = {
     JobStatus.SUCCEEDED: frozenset(),
 }
 _UNSET: Any = object()
+#: ``sync_state`` key: operations of canceled jobs the studio's engine has not confirmed
+#: canceling yet (operation id -> engine name), kept across restarts.
+PENDING_CANCELS = "pending_operation_cancels"
 
 
 class JobGoneError(ExternalError):
@@ -122,6 +126,44 @@ class JobStore:
             return path.read_bytes()
         except FileNotFoundError:
             return None
+
+    def unsynced_profile(self, job: Job) -> str | None:
+        """Why the studio's engine may not know the profile this job names yet (its row still
+        has changes in the outbox, which the sync has not pushed), as a sentence; else None."""
+        profile_id = job.input_json.get("profileId")
+        outbox = self.repository.outbox
+        if not isinstance(profile_id, str) or not outbox.enabled:
+            return None
+        if not outbox.has_entries_for("profiles", profile_id):
+            return None
+        profile = self.repository.get(Profile, profile_id)
+        name = f"“{profile.name}”" if profile is not None else "of this job"
+        refused = next(
+            (e for e in outbox.parked() if e.table == "profiles" and e.row_id == profile_id),
+            None,
+        )
+        if refused is not None:
+            reason = refused.parked_reason or refused.last_error or "refused"
+            return (
+                f"Waiting for the profile {name} to reach the studio: the server refused it "
+                f"({reason.rstrip('.')}). Fix it in the sync status, or cancel this job."
+            )
+        return f"Waiting for the profile {name} to reach the studio — it goes with the next sync"
+
+    def pending_cancels(self) -> dict[str, str]:
+        """Operations still to cancel on their engine's server (operation id -> engine)."""
+        value = SyncState(self.db).get(PENDING_CANCELS, {})
+        if not isinstance(value, dict):
+            return {}
+        return {str(k): str(v) for k, v in value.items()}
+
+    def save_pending_cancels(self, cancels: dict[str, str]) -> None:
+        state = SyncState(self.db)
+        with self.db.transaction():
+            if cancels:
+                state.set(PENDING_CANCELS, dict(cancels))
+            else:
+                state.delete(PENDING_CANCELS)
 
     # ------------------------------------------------------------------ writing jobs
     def create_job(self, job: Job, inputs: Sequence[tuple[ObjectRef, bytes, str]] = ()) -> Job:

@@ -94,6 +94,15 @@ class RemoteEngine:
                     retryable=exc.retryable,
                     code=exc.code,
                 ) from exc
+            if exc.code == "unknown_profile":
+                # A profile made here that the sync has not pushed yet (try-ons wait for it
+                # before sending, see services/jobs.py; other jobs say what to do).
+                raise JobFailedError(
+                    f"{exc.message} Once the sync has sent the profile to the studio (see the "
+                    "status bar), retry this job.",
+                    retryable=True,
+                    code=exc.code,
+                ) from exc
             raise JobFailedError(exc.message, retryable=exc.retryable, code=exc.code) from exc
 
     async def _run(self, job_input: JobInput, ctx: JobContext) -> JobResult:
@@ -187,6 +196,29 @@ class RemoteEngine:
                 code="bad_output_path",
             )
         return ObjectRef(bucket, path)
+
+    async def cancel_operation(self, operation_id: str) -> bool:
+        """Cancel an operation of a job that already ended here (canceled while it waited for
+        the network). True when the server answered: canceled, already final, or unknown to it
+        (``404``: nothing left to cancel); False when it could not be reached or refused the
+        session (the caller tries again later)."""
+        try:
+            await asyncio.wait_for(
+                self.client.cancel_operation(operation_id), timeout=self.cancel_timeout
+            )
+        except RemoteAuthError as exc:
+            log.info("operation %s not canceled yet (%s)", operation_id, exc.message)
+            return False
+        except RemoteApiError as exc:
+            if exc.code in UNREACHABLE_CODES or exc.retryable:
+                log.info("operation %s not canceled yet (%s)", operation_id, exc.message)
+                return False
+            log.warning("operation %s could not be canceled: %s", operation_id, exc.message)
+            return True
+        except TimeoutError:
+            log.info("operation %s not canceled yet (no answer in time)", operation_id)
+            return False
+        return True
 
     async def _cancel_remote(self, operation_id: str) -> None:
         """Best effort: the job is canceled here whatever the server answers."""

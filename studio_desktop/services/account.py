@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from studio_desktop.domain.errors import ExternalError, ValidationError
 from studio_desktop.domain.status import SyncState, SyncStatus
-from studio_desktop.services.jobs import WAITING_FOR_ENGINE
+from studio_desktop.services.jobs import WAITING_FOR_ENGINE, WAITING_FOR_SIGN_IN
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.store.blobcache import DEFAULT_BUDGET_BYTES
 from studio_desktop.store.locations import (
@@ -594,6 +594,8 @@ class AccountService:
         workspace.not_syncing_reason = None
         # Also when new jobs prefer the local engine: a try-on only runs on the studio's.
         self._add_remote_engine(workspace)
+        # Back online: a try-on waiting for the network is tried at once, not in 30 s.
+        workspace.services.jobs.follow_network(engine.status_changed)
         engine.start()
         engine.sync_now()
 
@@ -604,7 +606,7 @@ class AccountService:
         session = workspace.session
         jobs = workspace.services.jobs
         if workspace.is_local or session is None or not session.signed_in:
-            jobs.waiting_message = WAITING_FOR_ENGINE
+            jobs.waiting_message = WAITING_FOR_SIGN_IN if workspace.is_local else WAITING_FOR_ENGINE
             return (
                 "The studio's generation service needs a signed-in account; new jobs use the "
                 "local engine meanwhile."

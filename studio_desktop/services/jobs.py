@@ -23,10 +23,20 @@ the failed attempt has to be cleaned up: outputs are only ever recorded with ``s
 
 **Waiting for an engine.** A job submitted with ``wait_for_engine`` (a try-on: only the studio's
 engine can run it) is stored and shown at once even when its engine is not there (no account,
-signed out, no network). It stays ``queued``, its progress message :data:`WAITING_FOR_ENGINE`,
-until :meth:`set_engine` adds the engine (a sign-in) or, when the engine could not be reached,
-until it is tried again a little later; then it runs like any job. It survives a restart (it is
-still ``queued``) and can be canceled while it waits.
+signed out, no network). It stays ``queued``, its progress message :attr:`waiting_message`
+(:data:`WAITING_FOR_ENGINE`; in the local workspace :data:`WAITING_FOR_SIGN_IN`), until
+:meth:`set_engine` adds the engine (a sign-in) or, when the engine could not be reached, until
+it is tried again: after ``retry_after`` seconds, or at once when the network is back
+(:meth:`follow_network` listens to the sync's status; :meth:`wake` is the same by hand). Then it
+runs like any job. It survives a restart (it is still ``queued``) and can be canceled while it
+waits: an operation the studio's engine had already started for it (its
+``provider_operation_id``) is canceled there too, now or, when the service cannot be reached,
+as soon as it can.
+
+**Waiting for its profile.** The studio's engine only knows profiles the sync has pushed (it
+answers ``422 unknown_profile`` otherwise), so a waiting job whose profile still has changes in
+the outbox waits for them, saying so, and is looked at again whenever the outbox changes
+(:meth:`rows_synced`).
 
 Engines run at most ``limits[engine]`` jobs at once (the local engine one at a time by default:
 the machine's cores are better spent finishing one edit than slowing down two); the others wait
@@ -41,17 +51,18 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from studio_desktop.domain.enums import JobStatus
 from studio_desktop.domain.errors import ValidationError
 from studio_desktop.domain.events import Event
 from studio_desktop.domain.models import Job, new_id, utc_now
 from studio_desktop.domain.paths import ObjectRef, ext_for_mime
-from studio_desktop.engine.base import Engine, JobProgress, StepHook
+from studio_desktop.domain.status import SyncState, SyncStatus
+from studio_desktop.engine.base import Engine, JobProgress, OperationCanceler, StepHook
 from studio_desktop.engine.cancel import CancelToken
 from studio_desktop.engine.inputs import (
     ENGINES,
@@ -69,6 +80,16 @@ T = TypeVar("T")
 DEFAULT_LIMITS = {"local": 1, "remote": 4}
 #: What the queue and the history say about a job waiting for the studio's engine.
 WAITING_FOR_ENGINE = "Waiting for the studio's engine — runs when you're signed in and online"
+#: The same in the local workspace, which has no account: only a sign-in can run it.
+WAITING_FOR_SIGN_IN = "Waiting for the studio's engine: sign in to run it"
+#: The same when the engine is set up but could not be reached.
+WAITING_FOR_NETWORK = (
+    "Waiting for the studio's engine — it cannot be reached; tried again when you're back online"
+)
+#: Sync states in which the network (and so the studio's engine) is reachable again.
+_ONLINE = frozenset({SyncState.SYNCING, SyncState.UP_TO_DATE})
+#: How often a job waiting for its profile's sync looks again without being told to.
+SYNC_RECHECK_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +141,15 @@ class JobService:
         #: more precisely what is missing, e.g. the service's address).
         self.waiting_message = WAITING_FOR_ENGINE
         self._engines_changed = asyncio.Event()
+        self._rows_synced = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: Operations of canceled jobs the studio's engine has not confirmed canceling yet
+        #: (operation id -> engine name): sent again at the next wake.
+        self._pending_cancels: dict[str, str] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._followed: dict[int, Callable[[], None]] = {}
+        self._sending_cancels = False
+        self._send_again = self._save_again = False
 
     async def _io(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         loop = asyncio.get_running_loop()
@@ -137,13 +167,64 @@ class JobService:
         self.wake()
 
     def wake(self) -> None:
-        """Jobs waiting for an engine look again now (the engine came back, the network is up)."""
+        """Jobs waiting for an engine look again now (the engine came back, the network is up);
+        cancels the studio's engine has not confirmed yet are sent again."""
         changed, self._engines_changed = self._engines_changed, asyncio.Event()
         changed.set()
+        if self._pending_cancels and _loop_running():
+            self._spawn(self._send_pending_cancels())
+
+    def rows_synced(self) -> None:
+        """The outbox changed (a push was accepted): jobs waiting for a row to sync look again."""
+        synced, self._rows_synced = self._rows_synced, asyncio.Event()
+        synced.set()
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` (:meth:`wake`, :meth:`rows_synced`) on the service's event loop, from any
+        thread (the sync engine's events come from its worker)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            fn()
+        else:
+            loop.call_soon_threadsafe(fn)
+
+    def follow_network(self, changed: Event[SyncStatus]) -> Callable[[], None]:
+        """Wake the waiting jobs as soon as the sync says the network is back (its state goes
+        from offline or "sign in" to syncing or up to date). Returns the disconnect. Following
+        the same event again (a new sign-in of the same workspace) changes nothing."""
+        if id(changed) in self._followed:
+            return self._followed[id(changed)]
+        last: list[SyncState | None] = [None]
+
+        def on_status(status: SyncStatus) -> None:
+            before, last[0] = last[0], status.state
+            if status.state in _ONLINE and before is not None and before not in _ONLINE:
+                log.info("back online: waiting jobs look for their engine again")
+                self.call_soon(self.wake)
+
+        def disconnect() -> None:
+            self._followed.pop(id(changed), None)
+            with contextlib.suppress(ValueError):
+                changed.disconnect(on_status)
+
+        changed.connect(on_status)
+        self._followed[id(changed)] = disconnect
+        return disconnect
 
     def waiting(self) -> list[Job]:
         """Jobs of this session waiting for their engine."""
         return [v.job for v in self._live.values() if v.waiting]
+
+    def is_waiting(self, job_id: str) -> bool:
+        """Whether this job waits (for its engine, the network or its profile's sync)."""
+        live = self._live.get(job_id)
+        return live is not None and live.waiting
 
     # ------------------------------------------------------------------ use cases
     async def submit(self, request: JobRequest) -> Job:
@@ -196,6 +277,7 @@ class JobService:
             return False
         job = await self._io(self.store.update_job, job_id, status=JobStatus.CANCELED, error=None)
         self.job_changed.emit(job)
+        self._cancel_operation_of(job)
         # It ended like any run does: listeners of job_finished (the canvas's reply) hear it too.
         self.job_finished.emit(JobOutcome(job, retryable=True))
         return True
@@ -249,7 +331,12 @@ class JobService:
         return sorted(entries, key=lambda e: (e.job.created_at, e.job.id))
 
     async def resume_unfinished(self) -> list[Job]:
-        """Start again the jobs an earlier session left queued or running (this user's)."""
+        """Start again the jobs an earlier session left queued or running (this user's), and
+        send the cancels of operations it could not reach the server with."""
+        self._loop = asyncio.get_running_loop()
+        self._pending_cancels.update(await self._io(self.store.pending_cancels))
+        if self._pending_cancels:
+            self._spawn(self._send_pending_cancels())
         resumed = []
         for job in await self._io(self.store.unfinished_jobs):
             if job.user_id != self.user_id or job.id in self._live:
@@ -260,7 +347,10 @@ class JobService:
 
     async def aclose(self) -> None:
         """Stop every run without changing its row (it is resumed at the next start)."""
-        tasks = [live.task for live in self._live.values() if live.task is not None]
+        tasks: list[asyncio.Task[Any]] = [
+            live.task for live in self._live.values() if live.task is not None
+        ]
+        tasks += list(self._background)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -283,19 +373,90 @@ class JobService:
         until ``retry_after`` seconds passed or the engines changed (``-1``: until they change).
         A cancel of the job ends the wait (the task is canceled)."""
         live.waiting = True
-        live.progress, live.message = 0.0, self.waiting_message
+        unreachable = retry_after is not None and retry_after >= 0 and engine in self.engines
+        message = WAITING_FOR_NETWORK if unreachable else self.waiting_message
+        live.progress, live.message = 0.0, message
         self.job_progress.emit(JobProgress(live.job.id, 0.0, live.message))
         try:
             if retry_after is not None:
-                changed = self._engines_changed
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        changed.wait(), timeout=None if retry_after < 0 else retry_after
-                    )
+                timeout = None if retry_after < 0 else retry_after
+                await self._until(live, self._engines_changed, timeout=timeout)
             while engine not in self.engines:
-                await self._engines_changed.wait()
+                await self._until(live, self._engines_changed)
         finally:
             live.waiting = False
+
+    async def _until(
+        self, live: _Live, *events: asyncio.Event, timeout: float | None = None
+    ) -> None:
+        """Until one of ``events`` is set, ``timeout`` passed, or the job is canceled (then
+        ``CancelledError``: a cancel must never be lost, even when it lands in the same loop
+        turn as a wake-up, which ``asyncio.wait_for`` before Python 3.12 may swallow)."""
+        waiters = [asyncio.ensure_future(e.wait()) for e in events]
+        waiters.append(asyncio.ensure_future(live.cancel.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        if live.cancel.canceled:
+            raise asyncio.CancelledError
+
+    async def _wait_for_sync(self, live: _Live, reason: str) -> None:
+        """Until the outbox changes or the engines change (or a while passed): then the caller
+        looks again whether the job's rows reached the server."""
+        live.waiting = True
+        live.progress, live.message = 0.0, reason
+        self.job_progress.emit(JobProgress(live.job.id, 0.0, reason))
+        try:
+            await self._until(
+                live, self._rows_synced, self._engines_changed, timeout=SYNC_RECHECK_SECONDS
+            )
+        finally:
+            live.waiting = False
+
+    # ------------------------------------------------------------------ remote cancels
+    def _cancel_operation_of(self, job: Job) -> None:
+        """A canceled job whose operation the studio's engine had started: cancel it there
+        (kept in the store until the server answered, so a restart does not forget it)."""
+        operation_id = job.provider_operation_id
+        if not operation_id:
+            return
+        self._pending_cancels[operation_id] = str(job.input_json.get("engine", "remote"))
+        self._spawn(self._send_pending_cancels(save=True))
+
+    async def _send_pending_cancels(self, *, save: bool = False) -> None:
+        """Send the owed cancels, one pass at a time: asked again while a pass runs, that pass
+        makes one more round when it ends (never two sends of the same cancel at once)."""
+        if self._sending_cancels:
+            self._send_again = True
+            self._save_again = self._save_again or save
+            return
+        self._sending_cancels = True
+        try:
+            again = True
+            while again:
+                if save:
+                    await self._io(self.store.save_pending_cancels, dict(self._pending_cancels))
+                sent = False
+                for operation_id, name in list(self._pending_cancels.items()):
+                    engine = self.engines.get(name)
+                    if not isinstance(engine, OperationCanceler):
+                        continue  # not there (signed out, no account): sent when it is
+                    if await engine.cancel_operation(operation_id):
+                        self._pending_cancels.pop(operation_id, None)
+                        sent = True
+                if sent:
+                    await self._io(self.store.save_pending_cancels, dict(self._pending_cancels))
+                again, save = self._send_again, self._save_again
+                self._send_again = self._save_again = False
+        finally:
+            self._sending_cancels = False
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _slot(self, engine: str) -> asyncio.Semaphore:
         if engine not in self._slots:
@@ -303,6 +464,7 @@ class JobService:
         return self._slots[engine]
 
     def _start(self, job: Job) -> None:
+        self._loop = asyncio.get_running_loop()
         live = _Live(job)
         self._live[job.id] = live
         live.task = asyncio.get_running_loop().create_task(self._run(live), name=f"job-{job.id}")
@@ -330,6 +492,11 @@ class JobService:
                     if waits and (engine not in self.engines or retry_after is not None):
                         await self._wait_for_engine(live, engine, retry_after)
                         retry_after = None
+                    if waits and engine in self.engines:
+                        unsynced = await self._io(self.store.unsynced_profile, live.job)
+                        if unsynced is not None:
+                            await self._wait_for_sync(live, unsynced)
+                            continue
                     async with self._slot(engine):
                         live.started = True
                         outcome = await self.runner.run(job_id, live.cancel, hooks)
@@ -346,6 +513,7 @@ class JobService:
                     self.store.update_job, job_id, status=JobStatus.CANCELED, error=None
                 )
                 on_change(job)
+                self._cancel_operation_of(job)
                 outcome = JobOutcome(job)
         except asyncio.CancelledError:
             raise
@@ -366,3 +534,11 @@ class JobService:
             self._live.pop(job_id, None)
         self.job_finished.emit(outcome)
         return outcome
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

@@ -33,7 +33,7 @@ from studio_desktop.services.canvas import CanvasService
 from studio_desktop.services.garments import GarmentService
 from studio_desktop.services.history import HistoryService
 from studio_desktop.services.imports import ImportService
-from studio_desktop.services.jobs import JobService
+from studio_desktop.services.jobs import WAITING_FOR_SIGN_IN, JobService
 from studio_desktop.services.profiles import ProfileService
 from studio_desktop.store.workspace import Store
 
@@ -70,6 +70,11 @@ class WorkspaceServices:
         engines: dict[str, Engine] = {"local": LocalEngine(job_store)}
         engines.update(extra_engines or {})
         jobs = JobService(job_store, engines, user_id=store.user_id, executor=executor)
+        if store.outbox.enabled:
+            # A try-on waiting for its profile to reach the server looks again after a push.
+            store.outbox.changed.connect(lambda _counts: jobs.call_soon(jobs.rows_synced))
+        else:
+            jobs.waiting_message = WAITING_FOR_SIGN_IN  # no account here: only a sign-in helps
         garments = GarmentService(jobs, store.queries)
         return cls(
             store=store,

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from studio_desktop.engine.remote import RemoteEngine
 from studio_desktop.engine.remote_api import (
     GenerationApiClient,
     Operation,
@@ -373,6 +374,52 @@ def test_cancel_ends_a_running_operation(fake_api: FakeGenerationApi) -> None:
 
     canceled, later = run(scenario)
     assert canceled.status == "canceled" and later.status == "canceled" and later.outputs == ()
+
+
+def test_cancel_is_idempotent_and_leaves_an_ended_operation_as_it_ended(
+    fake_api: FakeGenerationApi,
+) -> None:
+    """The contract: cancel answers 202 with the operation; one that had already ended keeps
+    its final status (and its outputs); a second cancel changes nothing."""
+
+    async def scenario() -> tuple[Operation, Operation, Operation]:
+        async with client(fake_api, Recorder()) as c:
+            op, _ = await c.start_generation(extract_body())
+            done, _ = await finish(c, op)
+            after_end = await c.cancel_operation(done.id)
+            running, _ = await c.start_generation(extract_body())
+            first = await c.cancel_operation(running.id)
+            second = await c.cancel_operation(running.id)
+            assert first.status == "canceled"
+            return done, after_end, second
+
+    done, after_end, second = run(scenario)
+    assert done.status == after_end.status == "succeeded"
+    assert len(after_end.outputs) == len(done.outputs) == 1
+    assert second.status == "canceled" and second.outputs == ()
+    cancels = fake_api.requests_to("POST", "/api/operations/")
+    assert len(cancels) == 3 and all(r.authorization == f"Bearer {TOKEN}" for r in cancels)
+
+
+def test_the_remote_engine_cancels_an_ended_jobs_operation_and_says_when_it_could_not(
+    fake_api: FakeGenerationApi,
+) -> None:
+    """``RemoteEngine.cancel_operation`` (a job canceled while it waited for the network):
+    True when the server answered, also for an operation it does not know (404: nothing left
+    to cancel); False when it could not be reached, so the caller tries again later."""
+
+    async def scenario() -> tuple[bool, bool, bool, str]:
+        async with client(fake_api, Recorder()) as c:
+            engine = RemoteEngine(c)
+            op, _ = await c.start_generation(extract_body())
+            fake_api.drop_next("POST", "/api/operations/", times=4)
+            unreachable = await engine.cancel_operation(op.id)
+            heard = await engine.cancel_operation(op.id)
+            unknown = await engine.cancel_operation("op_unknown")
+            return unreachable, heard, unknown, (await c.get_operation(op.id)).status
+
+    unreachable, heard, unknown, status = run(scenario)
+    assert (unreachable, heard, unknown, status) == (False, True, True, "canceled")
 
 
 def test_an_unknown_operation_is_404(fake_api: FakeGenerationApi) -> None:

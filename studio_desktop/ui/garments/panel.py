@@ -10,27 +10,24 @@
     │ result thumbnails…      [Show in History] │
     └───────────────────────────────────────────┘
 
-Dropping a photo on a side (or choosing one with its button) runs
-``ImportService.garment_photo_dropped``: the photo is checked (a PDF or a damaged file gets the
-imaging error's message and nothing is stored), an ``extract_garment`` job is queued (it is in
-the history at once) and its cutout is shown when it ends; the cutout cache means the same photo
-is never cut twice ("from cache" under the preview). "Build product pack" calls
-``GarmentService.build_pack`` with the chosen profile and the photos; its progress follows the
-job's events and its images show here when it ends (they are in the history like any job).
-"Try on" calls ``GarmentService.try_on`` with the chosen profile and the front photo (the back
-one when there is no front): only the studio's engine can make it, so without an account or a
-network the job waits, queued, and the panel says so; it can be canceled meanwhile, its
-progress shows here and in the history, and its image shows here when it is made.
+The panel is widgets bound to a Qt-free :class:`~studio_desktop.services.garments_screen.
+GarmentsScreen`, which owns the state (the Front/Back sides, the pair's verdict, the chosen
+profile, the running pack and try-on with their progress and results) and the use cases:
+dropping a photo on a side (or choosing one with its button) cuts it out (a PDF or a damaged
+file is refused with the decoder's sentence; the same photo is never cut twice: "from cache");
+"Build product pack" builds one on the chosen profile; "Try on" dresses the profile's model in
+the front photo (the back one when there is no front) on the studio's engine, which waits,
+queued, saying why, without an account or a network, and can be canceled meanwhile. The panel
+starts those commands, shows the screen's events, and keeps the widgets' own business: drag and
+drop, the file dialog, thumbnails and the look.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -58,18 +55,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio_desktop.domain.enums import JobStatus, SourceKind
+from studio_desktop.domain.enums import SourceKind
 from studio_desktop.domain.errors import ExternalError
-from studio_desktop.domain.models import Job
-from studio_desktop.engine.base import JobProgress
-from studio_desktop.imaging.decode import decode_image
-from studio_desktop.imaging.garment_pair import PairVerdict, compare_pair, garment_signature
-from studio_desktop.services.common import output_ref
+from studio_desktop.services.garments_screen import (
+    TRYON_READY_TIP,
+    Activity,
+    GarmentSide,
+    GarmentsScreen,
+    PairVerdict,
+    Results,
+    SavedSide,
+)
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.bridge import EventBridge
 from studio_desktop.ui.drop import accept_copy, classify_urls, has_droppable_urls
 from studio_desktop.ui.icons import icon
-from studio_desktop.ui.operations import event_loop, run_op, show_external_error
+from studio_desktop.ui.operations import run_op, show_external_error
 from studio_desktop.ui.profiles.cards import refusal_for_single_image
 from studio_desktop.ui.profiles.model import ProfileRole, ProfilesModel
 from studio_desktop.ui.profiles.thumbnails import ThumbnailLoader
@@ -82,17 +83,6 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All
 PREVIEW = QSize(132, 150)
 RESULT_SIZE = 76
 PANEL_WIDTH = 340
-
-
-@dataclass
-class SideState:
-    path: Path | None = None
-    photo: bytes | None = None
-    job_id: str | None = None
-    cutout_key: str | None = None
-    cutout_file: Path | None = None
-    from_cache: bool = False
-    busy: bool = False
 
 
 def checkerboard(size: QSize, dark: bool) -> QPixmap:
@@ -116,8 +106,26 @@ def checkerboard(size: QSize, dark: bool) -> QPixmap:
     return pixmap
 
 
-def _check_photo(path: Path) -> None:
-    decode_image(path, name=path.name)
+class SessionSides:
+    """The screen's :class:`~studio_desktop.services.garments_screen.SideMemory` over the
+    session's settings (where the Front/Back photos were, for the next start)."""
+
+    def __init__(self, session: SessionMemory) -> None:
+        self.session = session
+
+    def load(self, kind: str) -> SavedSide | None:
+        side = self.session.garment_side(kind)
+        if side is None:
+            return None
+        return SavedSide(side.path, side.bucket, side.key, side.from_cache)
+
+    def save(self, kind: str, side: SavedSide | None) -> None:
+        remembered = (
+            None
+            if side is None
+            else RememberedSide(side.path, side.bucket, side.key, side.from_cache)
+        )
+        self.session.remember_garment_side(kind, remembered)
 
 
 class GarmentSlot(QFrame):
@@ -293,7 +301,8 @@ class GarmentSlot(QFrame):
 
 
 class GarmentPanel(QFrame):
-    """Cutouts of a garment's photos and product packs on a profile."""
+    """Cutouts of a garment's photos, product packs and try-ons on a profile: widgets bound to
+    a :class:`GarmentsScreen` (see the module docstring)."""
 
     cutout_ready = Signal(str)  # kind
     pack_finished = Signal(object)  # JobOutcome
@@ -312,12 +321,10 @@ class GarmentPanel(QFrame):
         self.services = services
         self.profiles = profiles
         self.loader = loader
-        self.sides = {kind.value: SideState() for kind in SourceKind}
-        self.pack_job_id: str | None = None
-        #: The last pack built here ("Show in History" selects it).
-        self.last_pack_job_id: str | None = None
-        self.tryon_job_id: str | None = None
-        self._pack_keys: list[str] = []
+        self.session = SessionMemory(services.store.dirs.root)
+        self.model = GarmentsScreen(services, SessionSides(self.session))
+        model = self.model
+        self.destroyed.connect(lambda *_args: model.close())
         self.setMinimumWidth(PANEL_WIDTH)
         self.setMaximumWidth(PANEL_WIDTH + 120)
 
@@ -365,8 +372,6 @@ class GarmentPanel(QFrame):
         warning_layout.addLayout(warning_row)
         warning_layout.addWidget(self.pair_override_button, 0, Qt.AlignmentFlag.AlignRight)
         self.pair_warning.hide()
-        self.pair_verdict: PairVerdict | None = None
-        self._pair_overridden = False
 
         self.profile_combo = QComboBox(self)
         self.profile_combo.setObjectName("pack_profile")
@@ -436,9 +441,17 @@ class GarmentPanel(QFrame):
         layout.addStretch(1)
 
         self.bridge = EventBridge(self)
-        self.bridge.connect_event(services.jobs.job_progress, self._on_progress)
-        self.bridge.connect_event(services.jobs.job_changed, self._on_job_changed)
-        self.profile_combo.currentIndexChanged.connect(lambda _i: self._update_tryon_button())
+        self.bridge.connect_event(model.side_changed, self._show_side)
+        self.bridge.connect_event(model.pair_changed, self._show_pair)
+        self.bridge.connect_event(model.readiness_changed, lambda _none: self._update_buttons())
+        self.bridge.connect_event(model.activity_changed, self._show_activity)
+        self.bridge.connect_event(model.results_changed, lambda _r: self._show_results())
+        self.bridge.connect_event(model.pack_finished, self._pack_finished)
+        self.bridge.connect_event(model.tryon_finished, self.tryon_finished.emit)
+        self.bridge.connect_event(model.problem, self._refused)
+        self.profile_combo.currentIndexChanged.connect(
+            lambda _i: model.choose_profile(self.profile_combo.currentData())
+        )
         for signal in (
             profiles.modelReset,
             profiles.rowsInserted,
@@ -449,54 +462,41 @@ class GarmentPanel(QFrame):
             signal.connect(self._refill_profiles)
         loader.loaded.connect(self._thumbnail_loaded)
         self._refill_profiles()
-        self._update_build_button()
-        self.session = SessionMemory(services.store.dirs.root)
-        self._restore_sides()
+        self._update_buttons()
+        run_op(self, model.restore(), progress="Restoring the garment photos…")
 
-    # ------------------------------------------------------------------ the last session
-    def _restore_sides(self) -> None:
-        """The Front/Back photos of the last session, with their stored cutouts (no new job);
-        a photo moved or a cutout gone since is forgotten quietly."""
-        remembered = {k: self.session.garment_side(k) for k in self.slots}
-        remembered = {k: r for k, r in remembered.items() if r is not None}
-        if not remembered:
-            return
-        blobs = self.services.store.blobs
+    # ------------------------------------------------------------------ the screen's state
+    @property
+    def sides(self) -> dict[str, GarmentSide]:
+        return self.model.sides
 
-        def read() -> dict[str, tuple[bytes, Path] | None]:
-            found: dict[str, tuple[bytes, Path] | None] = {}
-            for kind, side in remembered.items():
-                file = blobs.get_path(side.bucket, side.key)
-                try:
-                    found[kind] = (side.path.read_bytes(), file) if file is not None else None
-                except OSError:
-                    found[kind] = None
-            return found
+    @property
+    def has_photo(self) -> bool:
+        """Whether a garment photo is ready to try on (or to build a pack from)."""
+        return self.model.has_photo
 
-        def done(found: dict[str, tuple[bytes, Path] | None]) -> None:
-            for kind, side in remembered.items():
-                got = found.get(kind)
-                if got is None or self.sides[kind].path is not None:
-                    if got is None:
-                        self.session.remember_garment_side(kind, None)
-                    continue
-                photo, file = got
-                self.sides[kind] = SideState(
-                    path=side.path,
-                    photo=photo,
-                    cutout_key=side.key,
-                    cutout_file=file,
-                    from_cache=side.from_cache,
-                )
-                self.slots[kind].show_busy("Loading the cutout…")
-                image = self.loader.image(side.key)
-                if image is not None:
-                    self._show_cutout(kind, image)
-                else:
-                    self.loader.request(side.key, file)
-            self._update_build_button()
+    @property
+    def tryon_job_id(self) -> str | None:
+        """The try-on under way (None when there is none, or while it is being submitted)."""
+        return self.model.tryon_job_id or None
 
-        run_op(self, read, on_success=done, progress="Restoring the garment photos…")
+    @property
+    def pack_job_id(self) -> str | None:
+        return self.model.pack_job_id or None
+
+    @property
+    def last_pack_job_id(self) -> str | None:
+        """The last pack built here ("Show in History" selects it)."""
+        return self.model.last_pack_job_id
+
+    @property
+    def pair_verdict(self) -> PairVerdict | None:
+        return self.model.pair_verdict
+
+    @property
+    def pair_blocks_pack(self) -> bool:
+        """A mismatched pair the designer has not chosen to use anyway."""
+        return self.model.pair_blocks_pack
 
     # ------------------------------------------------------------------ profiles
     def _refill_profiles(self, *_args: object) -> None:
@@ -510,13 +510,16 @@ class GarmentPanel(QFrame):
         index = self.profile_combo.findData(chosen) if chosen else -1
         self.profile_combo.setCurrentIndex(max(index, 1 if self.profiles.rowCount() else 0))
         self.profile_combo.blockSignals(False)
+        self.model.choose_profile(self.profile_combo.currentData())
 
     def choose_profile(self, profile_id: str | None) -> None:
         index = self.profile_combo.findData(profile_id) if profile_id else 0
         if index >= 0:
             self.profile_combo.setCurrentIndex(index)
+        self.model.choose_profile(self.profile_combo.currentData())
+        self._update_buttons()
 
-    # ------------------------------------------------------------------ cutouts
+    # ------------------------------------------------------------------ sides
     def choose_photo(self, kind: str) -> None:
         dialog = QFileDialog(self, f"Choose the {kind} photo", str(Path.home()), IMAGE_FILTER)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
@@ -525,281 +528,73 @@ class GarmentPanel(QFrame):
         dialog.open()
 
     def clear_side(self, kind: str) -> None:
-        self.sides[kind] = SideState()
-        self.session.remember_garment_side(kind, None)
-        self.slots[kind].show_empty()
-        self._forget_pair()
-        self._update_build_button()
+        self.model.clear(kind)
+        self._show_side(kind)
+        self._show_pair(None)
+        self._update_buttons()
 
     def extract(self, kind: str, path: Path) -> None:
         """Cut out the garment of ``path`` (front or back); the preview follows."""
-        side = SideState(path=path, busy=True)
-        self.sides[kind] = side
-        self._forget_pair()
+        work = self.model.extract(kind, Path(path))
+        # The screen changed at once: show it now, not when its events arrive.
+        self._show_side(kind)
+        self._show_pair(self.model.pair_verdict)
+        self._update_buttons()
+        run_op(self, work, progress=f"Cutting out the {kind} of the garment…")
+
+    def _show_side(self, kind: str) -> None:
+        side = self.model.sides[kind]
         slot = self.slots[kind]
-        slot.show_busy(f"Cutting out “{path.name}”…")
-        self._update_build_button()
-        services = self.services
-
-        async def work() -> tuple[Job, bytes, object]:
-            # Decoded once up front, so a damaged photo is refused here with the decoder's
-            # sentence instead of becoming a failed job in the history.
-            await event_loop().run_in_executor(services.executor, _check_photo, path)
-            job = await services.imports.garment_photo_dropped(path, kind)
-            side.job_id = job.id
-            outcome = await services.jobs.wait(job.id)
-            loop = event_loop()
-            photo = await loop.run_in_executor(services.executor, path.read_bytes)
-            files = []
-            for output in outcome.outputs:
-                ref = output_ref(output)
-                if ref is not None:
-                    file = await loop.run_in_executor(
-                        services.executor, services.store.blobs.get_path, ref.bucket, ref.path
-                    )
-                    files.append((ref.path, file))
-            return job, photo, (outcome, files)
-
-        def done(result: tuple[Job, bytes, object]) -> None:
-            if self.sides.get(kind) is not side:
-                return  # replaced by a newer drop meanwhile
-            _job, photo, (outcome, files) = result  # type: ignore[misc]
-            side.busy = False
-            if outcome.job.status != JobStatus.SUCCEEDED or not files or files[0][1] is None:
-                reason = outcome.job.error or "The cutout could not be made."
-                slot.show_error(reason)
-                self._update_build_button()
-                return
-            side.photo = photo
-            side.from_cache = outcome.cache_hits > 0
-            key, file = files[0]
-            side.cutout_key = key
-            side.cutout_file = file
-            ref = output_ref(outcome.outputs[0])
-            if ref is not None and side.path is not None:
-                self.session.remember_garment_side(
-                    kind, RememberedSide(side.path, ref.bucket, ref.path, side.from_cache)
-                )
-            slot.show_busy("Loading the cutout…")
-            image = self.loader.image(key)
+        if side.empty:
+            slot.show_empty()
+        elif side.error is not None:
+            slot.show_error(side.error)
+        elif side.busy or side.cutout_key is None or side.cutout_file is None:
+            slot.show_busy(side.note)
+        else:
+            image = self.loader.image(side.cutout_key)
             if image is not None:
-                self._show_cutout(kind, image)
+                slot.show_cutout(image, side.note)
+                self.cutout_ready.emit(kind)
             else:
-                self.loader.request(key, file)
-            self._update_build_button()
+                slot.show_busy("Loading the cutout…")
+                self.loader.request(side.cutout_key, side.cutout_file)
 
-        def failed(error: ExternalError) -> None:
-            if self.sides.get(kind) is side:
-                self.sides[kind] = SideState()
-                slot.show_error(error.message)
-                self._update_build_button()
-            show_external_error(self, error)
-
-        run_op(
-            self,
-            work(),
-            on_success=done,
-            on_failure=failed,
-            progress=f"Cutting out the {kind} of the garment…",
-        )
-
-    def _show_cutout(self, kind: str, image: QImage) -> None:
-        side = self.sides[kind]
-        note = "Cutout ready · from cache" if side.from_cache else "Cutout ready"
-        self.slots[kind].show_cutout(image, note)
-        self.cutout_ready.emit(kind)
-        self._update_build_button()
-        self._check_pair()
-
-    # ------------------------------------------------------------------ the pair
-    def _forget_pair(self) -> None:
-        self.pair_verdict = None
-        self._pair_overridden = False
-        self.pair_warning.hide()
-
-    def _check_pair(self) -> None:
-        """With both cutouts: do they look like one garment? (off the GUI thread)"""
-        front = self.sides[SourceKind.FRONT.value]
-        back = self.sides[SourceKind.BACK.value]
-        files = (front.cutout_file, back.cutout_file)
-        if None in files or self.pair_verdict is not None:
-            return
-
-        def verdict() -> PairVerdict | None:
-            signatures = []
-            try:
-                for file in files:
-                    with Image.open(file) as image:  # type: ignore[arg-type]
-                        signatures.append(garment_signature(np.asarray(image.convert("RGBA"))))
-            except (OSError, ValueError) as error:  # a cutout gone or empty: nothing to say
-                log.info("garment pair not compared: %s", error)
-                return None
-            return compare_pair(*signatures)
-
-        def done(result: PairVerdict | None) -> None:
-            if result is None:
-                return
-            if (
-                (front.cutout_file, back.cutout_file) != files
-                or self.sides[SourceKind.FRONT.value] is not front
-                or self.sides[SourceKind.BACK.value] is not back
-            ):
-                return  # a side changed meanwhile
-            self.pair_verdict = result
-            self.pair_warning_label.setText(result.message)
-            self.pair_warning.setVisible(not result.matches)
-            self._update_build_button()
-
-        def failed(error: ExternalError) -> None:
-            log.info("garment pair not compared: %s", error.message)
-
-        run_op(
-            self,
-            verdict,
-            on_success=done,
-            on_failure=failed,
-            progress="Comparing the front and the back…",
-        )
-
-    @property
-    def pair_blocks_pack(self) -> bool:
-        """A mismatched pair the designer has not chosen to use anyway."""
-        return (
-            self.pair_verdict is not None
-            and not self.pair_verdict.matches
-            and not self._pair_overridden
-        )
-
-    def override_pair(self) -> None:
-        """ "Use them together anyway": the warning goes, the pack can be built."""
-        self._pair_overridden = True
-        self.pair_warning.hide()
-        self._update_build_button()
-
-    def _thumbnail_loaded(self, key: str, image: QImage) -> None:
-        for kind, side in self.sides.items():
-            if side.cutout_key == key:
-                self._show_cutout(kind, image)
-        if key in self._pack_keys:
+    def _thumbnail_loaded(self, key: str, _image: QImage) -> None:
+        for kind, side in self.model.sides.items():
+            if side.cutout_key == key and not side.busy:
+                self._show_side(kind)
+        results = self.model.results
+        if results is not None and any(k == key for k, _file in results.files):
             self._show_results()
 
     def _refused(self, message: str) -> None:
         show_external_error(self, ExternalError(message))
 
-    # ------------------------------------------------------------------ packs
-    def _update_build_button(self) -> None:
-        ready = any(side.photo is not None for side in self.sides.values())
-        busy = any(side.busy for side in self.sides.values()) or self.pack_job_id is not None
-        blocked = self.pair_blocks_pack
-        self.build_button.setEnabled(ready and not busy and not blocked)
-        if not ready:
-            tip = "Drop a photo of the garment's front or back first"
-        elif blocked:
-            tip = "The front and back may not be one garment: see the warning above"
-        else:
-            tip = ""
-        self.build_button.setToolTip(tip)
-        self._update_tryon_button()
+    # ------------------------------------------------------------------ the pair
+    def _show_pair(self, verdict: PairVerdict | None) -> None:
+        if verdict is not None:
+            self.pair_warning_label.setText(verdict.message)
+        self.pair_warning.setVisible(self.model.pair_blocks_pack)
+
+    def override_pair(self) -> None:
+        """ "Use them together anyway": the warning goes, the pack can be built."""
+        self.model.override_pair()
+        self._show_pair(self.model.pair_verdict)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ packs and try-ons
+    def _update_buttons(self) -> None:
+        model = self.model
+        reason = model.pack_blocker()
+        self.build_button.setEnabled(reason is None)
+        self.build_button.setToolTip(reason or "")
+        reason = model.tryon_blocker()
+        self.tryon_button.setEnabled(reason is None)
+        self.tryon_button.setToolTip(reason or TRYON_READY_TIP)
 
     def build_pack(self) -> None:
-        front = self.sides[SourceKind.FRONT.value].photo
-        back = self.sides[SourceKind.BACK.value].photo
-        profile_id = self.profile_combo.currentData()
-        services = self.services
-        self.pack_progress.setValue(0)
-        self.pack_progress.show()
-        self.pack_status.setText("Starting the pack…")
-        self.pack_status.show()
-        self._clear_results()
-
-        async def work() -> tuple[object, list[tuple[str, Path | None]]]:
-            job = await services.garments.build_pack(
-                profile_id, front=front, back=back, engine=services.preferred_engine
-            )
-            self.pack_job_id = job.id
-            self._update_build_button()
-            outcome = await services.jobs.wait(job.id)
-            loop = event_loop()
-            files = []
-            for output in outcome.outputs:
-                ref = output_ref(output)
-                if ref is not None:
-                    file = await loop.run_in_executor(
-                        services.executor, services.store.blobs.get_path, ref.bucket, ref.path
-                    )
-                    files.append((ref.path, file))
-            return outcome, files
-
-        def done(result: tuple[object, list[tuple[str, Path | None]]]) -> None:
-            outcome, files = result
-            self.pack_job_id = None
-            self.pack_progress.hide()
-            self._update_build_button()
-            job = outcome.job  # type: ignore[attr-defined]
-            self.last_pack_job_id = job.id
-            self.pack_finished.emit(outcome)
-            if job.status != JobStatus.SUCCEEDED:
-                text = job.error or "The pack could not be made."
-                self.pack_status.setText(f"The pack failed: {text}")
-                show_external_error(self, ExternalError(f"The product pack failed: {text}"))
-                return
-            count = len(files)
-            self.pack_status.setText(
-                f"Product pack ready: {count} image{'s' if count != 1 else ''}, also in History."
-            )
-            self._pack_keys = [key for key, file in files if file is not None]
-            for key, file in files:
-                if file is not None:
-                    self.loader.request(key, file)
-            self._show_results()
-            self.history_button.show()
-
-        def failed(error: ExternalError) -> None:
-            self.pack_job_id = None
-            self.pack_progress.hide()
-            self.pack_status.setText(error.message)
-            self._update_build_button()
-            show_external_error(self, error)
-
-        run_op(self, work(), on_success=done, on_failure=failed, progress="Building the pack…")
-
-    def _on_progress(self, progress: JobProgress) -> None:
-        if progress.job_id == self.tryon_job_id:
-            self._tryon_progress(progress)
-            return
-        if progress.job_id != self.pack_job_id:
-            return
-        self.pack_progress.setValue(round(progress.fraction * 100))
-        self.pack_status.setText(progress.message)
-
-    # ------------------------------------------------------------------ try-on
-    @property
-    def has_photo(self) -> bool:
-        """Whether a garment photo is ready to try on (or to build a pack from)."""
-        return any(side.photo is not None for side in self.sides.values())
-
-    def _tryon_photo(self) -> tuple[str, bytes] | None:
-        for kind in (SourceKind.FRONT.value, SourceKind.BACK.value):
-            photo = self.sides[kind].photo
-            if photo is not None:
-                return kind, photo
-        return None
-
-    def _update_tryon_button(self) -> None:
-        busy = any(side.busy for side in self.sides.values()) or self.tryon_job_id is not None
-        profile_id = self.profile_combo.currentData()
-        if self._tryon_photo() is None:
-            reason = "Drop a photo of the garment's front or back first"
-        elif not profile_id:
-            reason = "Choose a profile: the try-on dresses its model"
-        elif self.tryon_job_id is not None:
-            reason = "A try-on is under way"
-        else:
-            reason = ""
-        self.tryon_button.setEnabled(not reason and not busy)
-        self.tryon_button.setToolTip(
-            reason or "Dress the chosen profile's model in this garment (the studio's engine)"
-        )
+        self._start(self.model.build_pack, "Starting the pack…")
 
     def try_on_profile(self, profile_id: str) -> None:
         """A profile card's "Try on the garment": that profile, the garment shown here."""
@@ -808,109 +603,33 @@ class GarmentPanel(QFrame):
 
     def try_on(self) -> None:
         """Start a try-on of the garment on the chosen profile (see the module docstring)."""
-        chosen = self._tryon_photo()
-        profile_id = self.profile_combo.currentData()
-        if chosen is None or not profile_id or self.tryon_job_id is not None:
-            self._update_tryon_button()
-            reason = self.tryon_button.toolTip()
-            show_external_error(self, ExternalError(f"{reason}."))
-            return
-        kind, photo = chosen
-        services = self.services
-        self._clear_results()
-        self.pack_progress.setValue(0)
-        self.pack_progress.show()
-        self.pack_status.setText("Starting the try-on…")
-        self.pack_status.show()
+        self._start(self.model.try_on, "Starting the try-on…")
 
-        def started(job: Job) -> None:
-            self.tryon_job_id = job.id
-            self.cancel_tryon_button.show()
-            self._update_tryon_button()
-            entry = next((e for e in services.jobs.queue() if e.job.id == job.id), None)
-            if entry is not None and entry.message == services.jobs.waiting_message:
-                self.pack_progress.hide()
-                self.pack_status.setText(entry.message)
-
-        def failed(error: ExternalError) -> None:
-            self.pack_progress.hide()
-            self.pack_status.setText(error.message)
-            self._update_tryon_button()
+    def _start(self, command: Callable[[], Awaitable[object]], progress: str) -> None:
+        try:
+            work = command()
+        except ExternalError as error:  # it cannot start: the buttons say why, and so do we
+            self._update_buttons()
             show_external_error(self, error)
-
-        run_op(
-            self,
-            services.garments.try_on(profile_id, photo, kind),
-            on_success=started,
-            on_failure=failed,
-            progress="Starting the try-on…",
-        )
+            return
+        self._show_activity(self.model.activity)
+        self._show_results()
+        self._update_buttons()
+        run_op(self, work, progress=progress)
 
     def cancel_try_on(self) -> None:
-        job_id = self.tryon_job_id
-        if job_id is not None:
-            run_op(self, self.services.jobs.cancel(job_id), progress="Canceling the try-on…")
+        run_op(self, self.model.cancel_try_on(), progress="Canceling the try-on…")
 
-    def _tryon_progress(self, progress: JobProgress) -> None:
-        # While it waits for the engine there is no progress to show: the sentence says why.
-        waiting = progress.message == self.services.jobs.waiting_message
-        self.pack_progress.setVisible(not waiting)
-        self.pack_progress.setValue(round(progress.fraction * 100))
-        self.pack_status.setText(progress.message)
+    def _show_activity(self, activity: Activity) -> None:
+        self.pack_progress.setVisible(activity.progress is not None)
+        if activity.progress is not None:
+            self.pack_progress.setValue(round(activity.progress * 100))
+        self.pack_status.setText(activity.text)
+        self.pack_status.setVisible(bool(activity.text))
+        self.cancel_tryon_button.setVisible(activity.can_cancel)
 
-    def _on_job_changed(self, job: Job) -> None:
-        if job.id != self.tryon_job_id or job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
-            return
-        self.tryon_job_id = None
-        self.cancel_tryon_button.hide()
-        self.pack_progress.hide()
-        self._update_tryon_button()
-        services = self.services
-
-        async def results() -> tuple[object, list[tuple[str, Path | None]]]:
-            outcome = await services.jobs.wait(job.id)
-            loop = event_loop()
-            files = []
-            for output in outcome.outputs:
-                ref = output_ref(output)
-                if ref is not None:
-                    file = await loop.run_in_executor(
-                        services.executor, services.store.blobs.get_path, ref.bucket, ref.path
-                    )
-                    files.append((ref.path, file))
-            return outcome, files
-
-        def shown(result: tuple[object, list[tuple[str, Path | None]]]) -> None:
-            outcome, files = result
-            self.tryon_finished.emit(outcome)
-            ended = outcome.job  # type: ignore[attr-defined]
-            if ended.status == JobStatus.CANCELED:
-                self.pack_status.setText("Try-on canceled.")
-                return
-            if ended.status != JobStatus.SUCCEEDED:
-                text = ended.error or "The try-on could not be made."
-                self.pack_status.setText(f"The try-on failed: {text}")
-                show_external_error(self, ExternalError(f"The try-on failed: {text}"))
-                return
-            self.pack_status.setText("Try-on ready, also in History.")
-            self._pack_keys = [key for key, file in files if file is not None]
-            for key, file in files:
-                if file is not None:
-                    self.loader.request(key, file)
-            self._show_results()
-            self.history_button.show()
-
-        run_op(self, results(), on_success=shown, progress="Loading the try-on…")
-
-    def _clear_results(self) -> None:
-        self._pack_keys = []
-        while self.results_row.count() > 1:
-            item = self.results_row.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        self.results.hide()
-        self.history_button.hide()
+    def _pack_finished(self, outcome: object) -> None:
+        self.pack_finished.emit(outcome)
 
     def _show_results(self) -> None:
         while self.results_row.count() > 1:
@@ -918,10 +637,13 @@ class GarmentPanel(QFrame):
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
+        results: Results | None = self.model.results
+        self.history_button.setVisible(results is not None)
         shown = 0
-        for key in self._pack_keys:
+        for key, file in results.files if results is not None else ():
             image = self.loader.image(key)
             if image is None:
+                self.loader.request(key, file)
                 continue
             label = QLabel(self.results)
             label.setObjectName("pack_result")

@@ -1,7 +1,7 @@
 """A try-on made before signing in runs once the account is there, through the whole app.
 
 The designer tries a garment on a profile in the local workspace (no account): the job waits,
-"Waiting for the studio's engine — runs when you're signed in and online". They sign in to the
+"Waiting for the studio's engine: sign in to run it". They sign in to the
 studio's Supabase project (the test gateway) with the generation API's address set but the
 local engine still chosen for everything else, and move their local work into the account: the
 profile reaches the project, and the same try-on job runs on the studio's engine (the fake API,
@@ -17,7 +17,7 @@ import pytest
 
 from studio_desktop.domain.enums import JobStatus
 from studio_desktop.engine.inputs import ENGINE_LOCAL
-from studio_desktop.services.jobs import WAITING_FOR_ENGINE
+from studio_desktop.services.jobs import WAITING_FOR_SIGN_IN
 from studio_desktop.ui.areas import AreaKey
 from tests.stack.fake_generation_api import FakeGenerationApi
 from tests.stack.gateway import JWT_SECRET
@@ -63,7 +63,7 @@ def test_a_tryon_made_offline_runs_after_signing_in_and_moving_local_work(
     qtbot.waitUntil(lambda: panel.slots["front"].has_cutout, timeout=30_000)
     panel.choose_profile(lena.id)
     panel.tryon_button.click()
-    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_ENGINE, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_SIGN_IN, timeout=10_000)
     job_id = panel.tryon_job_id
     assert job_id is not None
     assert studio_api.requests == []

@@ -3,7 +3,7 @@
 A designer drops a garment photo (its cutout is made by the local engine), chooses a profile and
 clicks "Try on" beside "Build product pack" (or picks "Try on the garment" on a profile card).
 With no studio engine (local workspace, no account, no network) the job is in the history at
-once, queued, saying "Waiting for the studio's engine — runs when you're signed in and online";
+once, queued, saying "Waiting for the studio's engine: sign in to run it";
 it can be canceled like any job, and it is still there, waiting, after a restart. When the
 studio's engine is there (what signing in with the API's address set does), it runs with
 progress, its image shows in the panel and in the history, and it opens in Magic Canvas.
@@ -21,7 +21,7 @@ from studio_desktop.domain.enums import JobStatus, JobType
 from studio_desktop.domain.models import Profile
 from studio_desktop.engine.remote import RemoteEngine
 from studio_desktop.engine.remote_api import GenerationApiClient, RetryPolicy
-from studio_desktop.services.jobs import WAITING_FOR_ENGINE
+from studio_desktop.services.jobs import WAITING_FOR_SIGN_IN
 from studio_desktop.store.locations import DataDirs
 from studio_desktop.ui.areas import AreaKey
 from studio_desktop.ui.history.roles import Role
@@ -116,7 +116,7 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     panel.tryon_button.click()
     qtbot.waitUntil(lambda: panel.tryon_job_id is not None, timeout=10_000)
     job_id = panel.tryon_job_id
-    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_ENGINE, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_SIGN_IN, timeout=10_000)
     assert panel.cancel_tryon_button.isVisible() and not panel.tryon_button.isEnabled()
     job = await_on_loop(qtbot, services.history.job(job_id)).job
     assert (job.type, job.status) == (JobType.TRYON_IMAGE.value, JobStatus.QUEUED)
@@ -128,7 +128,7 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     app.window.set_current_area(AreaKey.HISTORY)
     history = app.window.area(AreaKey.HISTORY)
     qtbot.waitUntil(lambda: history_row(app, job_id) >= 0, timeout=10_000)
-    assert history_data(app, job_id, Role.PROGRESS_MESSAGE) == WAITING_FOR_ENGINE
+    assert history_data(app, job_id, Role.PROGRESS_MESSAGE) == WAITING_FOR_SIGN_IN
     assert_has_content(screenshot(history, "history-tryon-waiting"))
 
     # A second try-on from Mia's card, canceled while it waits.
@@ -146,7 +146,7 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     qtbot.waitUntil(lambda: panel.tryon_job_id is not None, timeout=10_000)
     waiting_id = panel.tryon_job_id
     assert panel.profile_combo.currentData() == mia.id
-    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_ENGINE, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_SIGN_IN, timeout=10_000)
 
     # Restart: the waiting try-on is still there, still waiting.
     close_app(qtbot, app)
@@ -155,11 +155,17 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     app.window.set_current_area(AreaKey.HISTORY)
     qtbot.waitUntil(lambda: history_row(app, waiting_id) >= 0, timeout=10_000)
     qtbot.waitUntil(
-        lambda: history_data(app, waiting_id, Role.PROGRESS_MESSAGE) == WAITING_FOR_ENGINE,
+        lambda: history_data(app, waiting_id, Role.PROGRESS_MESSAGE) == WAITING_FOR_SIGN_IN,
         timeout=10_000,
     )
     assert history_data(app, waiting_id, Role.STATUS) == JobStatus.QUEUED
     assert fake_api.requests_to("POST", "/api/generate-image") == []
+    # The garment panel shows it again too, waiting, with its cancel.
+    panel = app.profiles_area.garments
+    qtbot.waitUntil(lambda: panel.tryon_job_id == waiting_id, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_SIGN_IN, timeout=10_000)
+    assert not panel.cancel_tryon_button.isHidden() and panel.pack_progress.isHidden()
+    assert not panel.tryon_button.isEnabled()
 
     # Signed in and online: it runs, with progress, and its image is in the history.
     progress: list[float] = []
@@ -173,6 +179,11 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
             timeout=30_000,
         )
         assert progress and max(progress) == 1.0 and 0 < min(p for p in progress if p > 0) < 1
+        qtbot.waitUntil(
+            lambda: panel.pack_status.text() == "Try-on ready, also in History.", timeout=10_000
+        )
+        qtbot.waitUntil(lambda: panel.result_count() == 1, timeout=10_000)
+        assert panel.cancel_tryon_button.isHidden() and panel.tryon_job_id is None
         sent = fake_api.requests_to("POST", "/api/generate-image")
         assert len(sent) == 1 and sent[0].json["jobId"] == waiting_id
         assert sent[0].json["profileId"] == mia.id and sent[0].json["type"] == "tryon"
@@ -197,3 +208,44 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
         assert [a.asset.current_storage_path for a in view.assets] == [output.storage_path]
     finally:
         await_on_loop(qtbot, client.aclose())
+
+
+def test_canceling_a_tryon_on_the_panel_cancels_the_operation_on_the_studios_engine(
+    qtbot, *, data_dirs: DataDirs, tmp_path: Path
+) -> None:
+    """Cancel through the panel while the studio's engine renders: the job ends canceled here
+    and the operation is canceled on the server (the contract's cancel), nothing is kept."""
+    api = FakeGenerationApi(steps=500, poll_after_ms=20).start()
+    app = open_app(qtbot, data_dirs)
+    client = sign_in_engine(app, api)
+    try:
+        app.window.set_current_area(AreaKey.PROFILES)
+        services = app.services
+        ana = await_on_loop(qtbot, services.profiles.create("Ana"))
+        api.add_profile(services.store.user_id, "Ana", profile_id=ana.id)
+        panel = app.profiles_area.garments
+        qtbot.waitUntil(lambda: panel.profile_combo.findData(ana.id) >= 0)
+        front, _back = garment_photos(tmp_path)
+        assert drop_files(panel.slots["front"], [front]).dropped
+        qtbot.waitUntil(lambda: panel.slots["front"].has_cutout, timeout=30_000)
+        panel.choose_profile(ana.id)
+        panel.tryon_button.click()
+        qtbot.waitUntil(lambda: bool(api.requests_to("GET", "/api/operations/")), timeout=20_000)
+        rendering = "Rendering, step"
+        qtbot.waitUntil(lambda: panel.pack_status.text().startswith(rendering), timeout=10_000)
+        assert panel.pack_progress.isVisible() and 0 < panel.pack_progress.value() < 100
+        job_id = panel.tryon_job_id
+        assert job_id is not None and panel.cancel_tryon_button.isVisible()
+        panel.cancel_tryon_button.click()
+        qtbot.waitUntil(lambda: panel.pack_status.text() == "Try-on canceled.", timeout=20_000)
+        assert not panel.pack_progress.isVisible() and not panel.cancel_tryon_button.isVisible()
+        assert panel.tryon_button.isEnabled()
+        (operation,) = api.operations.values()
+        assert operation.status == "canceled" and operation.cancel_requests == 1
+        job = await_on_loop(qtbot, services.history.job(job_id)).job
+        assert job.status == JobStatus.CANCELED
+        assert job.provider_operation_id == operation.id
+        assert not await_on_loop(qtbot, services.history.job(job_id)).outputs
+    finally:
+        await_on_loop(qtbot, client.aclose())
+        api.stop()

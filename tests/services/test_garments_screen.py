@@ -1,0 +1,390 @@
+"""The Garments screen without a display: ``GarmentsScreen`` over the real services (a real
+SQLite store in the test's data dir, the local engine cutting real photos, the fake generation
+API where the studio's engine is needed). What the garment panel shows is asserted here, on the
+model; the widget tests only check the wiring and the look."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from studio_desktop.domain.enums import JobStatus, JobType
+from studio_desktop.domain.errors import ExternalError, ValidationError
+from studio_desktop.engine.remote import RemoteEngine
+from studio_desktop.engine.remote_api import GenerationApiClient, RetryPolicy
+from studio_desktop.services.garments_screen import (
+    Activity,
+    GarmentsScreen,
+    JobOutcome,
+    PairVerdict,
+    Results,
+    SavedSide,
+)
+from studio_desktop.services.jobs import WAITING_FOR_SIGN_IN
+from studio_desktop.services.workspace import WorkspaceServices
+from studio_desktop.store.locations import DataDirs
+from studio_desktop.store.workspace import Store, open_local_store
+from tests.imaging.garments import coloured_sweep, studio_sweep
+from tests.services.conftest import PDF_BYTES
+from tests.stack.fake_generation_api import FakeGenerationApi
+
+T = TypeVar("T")
+TOKEN = "designer-token"
+
+
+class Memory:
+    """A SideMemory kept in a dict (the app's keeps the same values in its settings)."""
+
+    def __init__(self) -> None:
+        self.sides: dict[str, SavedSide] = {}
+
+    def load(self, kind: str) -> SavedSide | None:
+        return self.sides.get(kind)
+
+    def save(self, kind: str, side: SavedSide | None) -> None:
+        if side is None:
+            self.sides.pop(kind, None)
+        else:
+            self.sides[kind] = side
+
+
+class Seen:
+    """Every event of a screen, in order."""
+
+    def __init__(self, screen: GarmentsScreen) -> None:
+        self.events: list[tuple[str, object]] = []
+        for name in (
+            "side_changed",
+            "pair_changed",
+            "activity_changed",
+            "results_changed",
+            "pack_finished",
+            "tryon_finished",
+            "problem",
+        ):
+            getattr(screen, name).connect(
+                lambda value, name=name: self.events.append((name, value))
+            )
+
+    def of(self, name: str) -> list[object]:
+        return [value for event, value in self.events if event == name]
+
+    @property
+    def activities(self) -> list[Activity]:
+        return [a for a in self.of("activity_changed") if isinstance(a, Activity)]
+
+
+@pytest.fixture
+def local(data_root: Path) -> Iterator[Store]:
+    opened = open_local_store(DataDirs(data_root).ensure())
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def scene_file(folder: Path, name: str, scene: object) -> Path:
+    path = folder / name
+    Image.fromarray(scene.photo).save(path)  # type: ignore[attr-defined]
+    return path
+
+
+def run(
+    store: Store,
+    scenario: Callable[[GarmentsScreen, WorkspaceServices], Awaitable[T]],
+    memory: Memory | None = None,
+) -> T:
+    async def main() -> T:
+        services = WorkspaceServices.open(store, thumbnails_dir=store.dirs.thumbs)
+        screen = GarmentsScreen(services, memory)
+        try:
+            return await scenario(screen, services)
+        finally:
+            screen.close()
+            await services.jobs.aclose()
+            await services.canvas.aclose()
+
+    return asyncio.run(main())
+
+
+async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "the condition never came true"
+        await asyncio.sleep(0.01)
+
+
+def test_drop_front_and_back_cutouts_from_cache_and_remembered(
+    local: Store, tmp_path: Path
+) -> None:
+    front = scene_file(tmp_path, "tee front.png", studio_sweep((288, 360)))
+    back = scene_file(tmp_path, "tee back.png", studio_sweep((288, 360), seed=7))
+    memory = Memory()
+
+    async def scenario(screen: GarmentsScreen, services: WorkspaceServices) -> Seen:
+        seen = Seen(screen)
+        assert screen.pack_blocker() == "Drop a photo of the garment's front or back first"
+        work = screen.extract("front", front)
+        # At once, before any work ran: the side is busy and says what it does.
+        side = screen.sides["front"]
+        assert side.busy and side.note == "Cutting out “tee front.png”…"
+        assert screen.pack_blocker() == "Drop a photo of the garment's front or back first"
+        done = await work
+        assert done.has_cutout and done.note == "Cutout ready" and not done.from_cache
+        assert done.cutout_file is not None and done.cutout_file.is_file()
+        with Image.open(done.cutout_file) as image:
+            alpha = np.asarray(image.convert("RGBA"))[..., 3]
+        assert alpha[0, 0] == 0 and alpha[alpha.shape[0] // 2, alpha.shape[1] // 2] == 255
+        await screen.extract("back", back)
+        await until(lambda: screen.pair_verdict is not None)
+        assert screen.pair_verdict is not None and screen.pair_verdict.matches
+        assert screen.pack_blocker() is None
+
+        # The same photo again: from the cache, not cut twice.
+        screen.clear("front")
+        assert screen.sides["front"].empty and "front" not in memory.sides
+        assert screen.pair_verdict is None
+        again = await screen.extract("front", front)
+        assert again.from_cache and again.note == "Cutout ready · from cache"
+        assert services.store.db.scalar("SELECT count(*) FROM garment_cutouts") == 2
+        return seen
+
+    seen = run(local, scenario, memory)
+    assert seen.of("side_changed")[:2] == ["front", "front"]  # busy, then ready
+    assert sorted(memory.sides) == ["back", "front"]
+    assert memory.sides["front"].path == front and memory.sides["front"].from_cache
+    assert memory.sides["front"].bucket == "extractions"
+    rows = local.db.query("SELECT status FROM jobs WHERE type = 'extract_garment'")
+    assert [r["status"] for r in rows] == ["succeeded"] * 3
+
+
+def test_bad_photos_are_refused_readably_and_store_nothing(local: Store, tmp_path: Path) -> None:
+    pdf = tmp_path / "lookbook.png"
+    pdf.write_bytes(PDF_BYTES)
+    damaged = tmp_path / "damaged.jpg"
+    damaged.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 40)
+    missing = tmp_path / "gone.png"
+
+    async def scenario(screen: GarmentsScreen, _services: WorkspaceServices) -> list[str]:
+        problems = []
+        for path in (pdf, damaged, missing):
+            with pytest.raises(ExternalError) as refused:
+                await screen.extract("front", path)
+            side = screen.sides["front"]
+            assert side.error == refused.value.message and side.note == side.error
+            assert not side.busy and not side.has_cutout and side.photo is None
+            assert screen.pack_blocker() == "Drop a photo of the garment's front or back first"
+            problems.append(refused.value.message)
+        with pytest.raises(ValidationError, match="front or its back, not 'left'"):
+            screen.extract("left", pdf)
+        return problems
+
+    problems = run(local, scenario)
+    assert "PDF" in problems[0]
+    assert "damaged.jpg" in problems[1]
+    assert "gone.png" in problems[2]
+    assert all(p.endswith(".") and ".." not in p for p in problems)
+    assert local.rows.count("jobs") == 0
+
+
+def test_a_newer_drop_on_the_same_side_wins(local: Store, tmp_path: Path) -> None:
+    first = scene_file(tmp_path, "first.png", studio_sweep((240, 300)))
+    second = scene_file(tmp_path, "second.png", studio_sweep((240, 300), seed=9))
+
+    async def scenario(screen: GarmentsScreen, _services: WorkspaceServices) -> None:
+        older = screen.extract("front", first)
+        newer = screen.extract("front", second)
+        await asyncio.gather(older, newer)
+        side = screen.sides["front"]
+        assert side.path == second and side.has_cutout
+
+    run(local, scenario)
+
+
+def test_a_mismatched_pair_blocks_the_pack_until_overridden_then_the_pack_is_built(
+    local: Store, tmp_path: Path
+) -> None:
+    tee = scene_file(tmp_path, "tee.png", studio_sweep())
+    jeans = scene_file(tmp_path, "jeans.png", coloured_sweep())
+
+    async def scenario(
+        screen: GarmentsScreen, services: WorkspaceServices
+    ) -> tuple[Seen, JobOutcome, str]:
+        seen = Seen(screen)
+        ana = await services.profiles.create("Ana", background="light grey sweep")
+        screen.choose_profile(ana.id)
+        await asyncio.gather(screen.extract("front", tee), screen.extract("back", jeans))
+        await until(lambda: screen.pair_verdict is not None)
+        verdict = screen.pair_verdict
+        assert verdict is not None and not verdict.matches and "trousers" in verdict.message
+        blocker = screen.pack_blocker()
+        assert blocker is not None
+        with pytest.raises(ValidationError, match="may not be one garment"):
+            screen.build_pack()
+        screen.override_pair()
+        assert screen.pack_blocker() is None
+        finished: asyncio.Future[JobOutcome] = asyncio.get_running_loop().create_future()
+        screen.pack_finished.connect(finished.set_result)
+        job = await screen.build_pack()
+        assert screen.pack_job_id == job.id
+        assert screen.pack_blocker() == "A product pack is being built"
+        outcome = await asyncio.wait_for(finished, 60)
+        await until(lambda: screen.results is not None)
+        return seen, outcome, blocker
+
+    seen, outcome, blocker = run(local, scenario)
+    assert blocker == "The front and back may not be one garment: see the warning above"
+    assert outcome.job.status == JobStatus.SUCCEEDED and outcome.cache_hits == 2
+    verdicts = [v for v in seen.of("pair_changed") if isinstance(v, PairVerdict)]
+    assert verdicts and not verdicts[0].matches
+    activities = seen.activities
+    assert activities[0] == Activity("Starting the pack…", 0.0)
+    fractions = [a.progress for a in activities if a.progress is not None]
+    assert fractions == sorted(fractions) and max(fractions) > 0.5
+    assert activities[-1] == Activity("Product pack ready: 3 images, also in History.")
+    (results,) = [r for r in seen.of("results_changed") if isinstance(r, Results)]
+    assert results.kind == "pack" and results.job_id == outcome.job.id
+    assert len(results.files) == 3 and all(file.is_file() for _key, file in results.files)
+
+
+def test_tryon_reasons_then_it_waits_readably_in_the_local_workspace_and_is_canceled(
+    local: Store, tmp_path: Path
+) -> None:
+    tee = scene_file(tmp_path, "tee.png", studio_sweep())
+
+    async def scenario(screen: GarmentsScreen, services: WorkspaceServices) -> Seen:
+        seen = Seen(screen)
+        assert screen.tryon_blocker() == "Drop a photo of the garment's front or back first"
+        await screen.extract("front", tee)
+        assert screen.tryon_blocker() == "Choose a profile: the try-on dresses its model"
+        with pytest.raises(ValidationError, match="Choose a profile"):
+            screen.try_on()
+        ana = await services.profiles.create("Ana")
+        job = await screen.try_on(ana.id)
+        assert screen.profile_id == ana.id and screen.tryon_job_id == job.id
+        assert screen.tryon_blocker() == "A try-on is under way"
+        await until(lambda: screen.activity.text == WAITING_FOR_SIGN_IN)
+        assert screen.activity == Activity(WAITING_FOR_SIGN_IN, None, can_cancel=True)
+        assert await screen.cancel_try_on()
+        await until(lambda: screen.activity.text == "Try-on canceled.")
+        assert screen.tryon_job_id is None and not screen.activity.can_cancel
+        assert screen.tryon_blocker() is None
+        return seen
+
+    seen = run(local, scenario)
+    (canceled,) = seen.of("tryon_finished")
+    assert isinstance(canceled, JobOutcome) and canceled.job.status == JobStatus.CANCELED
+    assert seen.of("problem") == []  # a cancel is not a problem
+
+
+def test_a_restart_brings_back_the_sides_and_the_waiting_tryon(
+    local: Store, tmp_path: Path
+) -> None:
+    tee = scene_file(tmp_path, "tee.png", studio_sweep())
+    back = scene_file(tmp_path, "back.png", studio_sweep(seed=7))
+    memory = Memory()
+
+    async def first(screen: GarmentsScreen, services: WorkspaceServices) -> str:
+        await screen.extract("front", tee)
+        await screen.extract("back", back)
+        ana = await services.profiles.create("Ana")
+        job = await screen.try_on(ana.id)
+        await until(lambda: services.jobs.is_waiting(job.id))
+        return job.id
+
+    job_id = run(local, first, memory)
+    back.rename(tmp_path / "moved.png")  # the back's photo moved since
+
+    async def again(screen: GarmentsScreen, services: WorkspaceServices) -> None:
+        await services.start()
+        jobs_before = services.store.rows.count("jobs")
+        await screen.restore()
+        front = screen.sides["front"]
+        assert front.has_cutout and front.path == tee and front.photo == tee.read_bytes()
+        assert screen.sides["back"].empty  # forgotten quietly
+        assert "back" not in memory.sides
+        assert services.store.rows.count("jobs") == jobs_before  # nothing cut again
+        assert screen.tryon_job_id == job_id
+        await until(lambda: screen.activity.text == WAITING_FOR_SIGN_IN)
+        assert screen.activity.can_cancel and screen.activity.progress is None
+
+    run(local, again, memory)
+
+
+def test_a_tryon_on_the_studios_engine_shows_progress_and_its_image(
+    local: Store, tmp_path: Path
+) -> None:
+    tee = scene_file(tmp_path, "tee.png", studio_sweep())
+    api = FakeGenerationApi(steps=4, poll_after_ms=5).start()
+    api.grant(TOKEN, local.user_id)
+
+    async def scenario(
+        screen: GarmentsScreen, services: WorkspaceServices
+    ) -> tuple[Seen, JobOutcome]:
+        seen = Seen(screen)
+        client = GenerationApiClient(api.base_url, lambda: TOKEN, retry=RetryPolicy(attempts=2))
+        try:
+            services.set_remote_engine(RemoteEngine(client), preferred=False)
+            await screen.extract("front", tee)
+            mia = await services.profiles.create("Mia")
+            api.add_profile(local.user_id, "Mia", profile_id=mia.id, background="#e8dccb")
+            finished: asyncio.Future[JobOutcome] = asyncio.get_running_loop().create_future()
+            screen.tryon_finished.connect(finished.set_result)
+            await screen.try_on(mia.id)
+            outcome = await asyncio.wait_for(finished, 30)
+            await until(lambda: screen.results is not None)
+            return seen, outcome
+        finally:
+            await client.aclose()
+
+    try:
+        seen, outcome = run(local, scenario)
+    finally:
+        api.stop()
+    assert outcome.succeeded and outcome.job.type == JobType.TRYON_IMAGE.value
+    fractions = [a.progress for a in seen.activities if a.progress is not None]
+    assert fractions == sorted(fractions) and any(0 < f < 1 for f in fractions)
+    assert seen.activities[-1] == Activity("Try-on ready, also in History.")
+    (results,) = [r for r in seen.of("results_changed") if isinstance(r, Results)]
+    assert results.kind == "tryon" and len(results.files) == 1
+    with Image.open(results.files[0][1]) as image:
+        assert image.size == (600, 800)
+    (sent,) = api.requests_to("POST", "/api/generate-image")
+    assert sent.json["type"] == "tryon" and sent.json["garment"]["kind"] == "front"
+
+
+def test_a_waiting_tryon_keeps_its_cancel_while_a_pack_is_built_beside_it(
+    local: Store, tmp_path: Path
+) -> None:
+    tee = scene_file(tmp_path, "tee.png", studio_sweep())
+
+    async def scenario(screen: GarmentsScreen, services: WorkspaceServices) -> list[Activity]:
+        seen = Seen(screen)
+        await screen.extract("front", tee)
+        ana = await services.profiles.create("Ana")
+        tryon = await screen.try_on(ana.id)
+        await until(lambda: screen.activity.text == WAITING_FOR_SIGN_IN)
+        finished: asyncio.Future[JobOutcome] = asyncio.get_running_loop().create_future()
+        screen.pack_finished.connect(finished.set_result)
+        await screen.build_pack()
+        assert (await asyncio.wait_for(finished, 60)).succeeded
+        await until(lambda: screen.activity.text.startswith("Product pack ready"))
+        assert screen.tryon_job_id == tryon.id and services.jobs.is_waiting(tryon.id)
+        assert screen.tryon_blocker() == "A try-on is under way"
+        assert await screen.cancel_try_on()
+        await until(lambda: screen.activity.text == "Try-on canceled.")
+        return seen.activities
+
+    activities = run(local, scenario)
+    assert activities[0] == Activity("Starting the try-on…", 0.0)  # not submitted yet
+    ended = next(i for i, a in enumerate(activities) if a.text == "Try-on canceled.")
+    assert any(a.text == "Starting the pack…" for a in activities[1:ended])
+    assert all(a.can_cancel for a in activities[1:ended])  # the pack's lines too
+    assert not activities[ended].can_cancel
