@@ -93,6 +93,12 @@ TEXTURE_WEIGHT = 3.0
 #: the edge of the object found so far, on either side: a thin part's own edges (a 4 px bag
 #: handle on brick) make its local contrast look like a busy background's.
 TEXTURE_CLEARANCE = 2.5
+#: The strokes' deep core, whose colours are taken as the object's when the painted pixels are
+#: first sorted: where the distance inside the strokes is at least this share of its maximum.
+#: The strokes spill past the object's edge, so their outer part holds the surroundings' colours
+#: as much as the object's; their middle is the object (a close-colour blob on coffee spilled
+#: 4.8 % when the object's colours were learnt from all the strokes, 0.3 % from the core).
+CORE_SHARE = 0.5
 #: Final cuts, each after re-learning the colour models from the previous one.
 FINAL_ROUNDS = 2
 #: Unary costs and edge weights are scaled by this and rounded for the integer max-flow.
@@ -296,12 +302,14 @@ def _grabcut(
 
 
 def _looks_like_surroundings(rgb: np.ndarray, intent: np.ndarray) -> np.ndarray:
-    """True where a pixel's colour is more frequent outside the strokes than inside them
-    (smoothed 16-level-per-channel colour histograms)."""
+    """True where a painted pixel's colour is more frequent outside the strokes than in their
+    deep core (:data:`CORE_SHARE`; smoothed 16-level-per-channel colour histograms)."""
     bins = 16
     codes = (rgb // (256 // bins)).astype(np.int32)
     flat = (codes[..., 0] * bins + codes[..., 1]) * bins + codes[..., 2]
-    inside = np.bincount(flat[intent], minlength=bins**3).astype(np.float32)
+    depth = cv2.distanceTransform(intent.astype(np.uint8), cv2.DIST_L2, 5)
+    core = depth >= CORE_SHARE * float(depth.max())
+    inside = np.bincount(flat[core], minlength=bins**3).astype(np.float32)
     outside = np.bincount(flat[~intent], minlength=bins**3).astype(np.float32)
     inside = _smooth_hist(inside, bins) / max(float(inside.sum()), 1.0)
     outside = _smooth_hist(outside, bins) / max(float(outside.sum()), 1.0)
