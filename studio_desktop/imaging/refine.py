@@ -187,6 +187,27 @@ def refine_mask(
     return out
 
 
+def snap_alpha(image: np.ndarray, hard: np.ndarray, *, margin: int = 2) -> npt.NDArray[np.uint8]:
+    """A hard mask (bool, or uint8 with 255 = in) turned into a soft alpha whose edge follows the
+    image's edges (step 3 of the module doc, no graph cut): for a mask that is already on the
+    object's edge, such as the cutout's, whose own feathering reaches past the edge and would
+    tint the background beside the object. Never more than ``margin`` px past ``hard``."""
+    rgb = _as_rgb8(image)
+    inside = _as_mask8(hard, rgb.shape[:2]) >= 128
+    if not inside.any() or inside.all():
+        return inside.astype(np.uint8) * np.uint8(255)
+    height, width = inside.shape
+    x0, y0, box_w, box_h = cv2.boundingRect(inside.astype(np.uint8))
+    pad = 4 * max(2, margin)
+    y0, x0 = max(0, y0 - pad), max(0, x0 - pad)
+    y1, x1 = min(height, y0 + box_h + 2 * pad), min(width, x0 + box_w + 2 * pad)
+    roi_rgb, roi = rgb[y0:y1, x0:x1], inside[y0:y1, x0:x1]
+    mean_a, mean_b = _guided_coefficients(roi_rgb, roi, 2, GUIDE_EPS)
+    out = np.zeros((height, width), np.uint8)
+    out[y0:y1, x0:x1] = _apply_coefficients(roi_rgb, mean_a, mean_b, _allowed(roi, margin))
+    return out
+
+
 # ----------------------------------------------------------------------------- inputs
 
 

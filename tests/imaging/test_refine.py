@@ -14,7 +14,7 @@ from studio_desktop.domain.errors import BugError
 from studio_desktop.imaging import errors
 from studio_desktop.imaging.edits import recolor
 from studio_desktop.imaging.errors import MaskSizeError, RefinementCancelledError
-from studio_desktop.imaging.refine import margin_for, refine_mask
+from studio_desktop.imaging.refine import margin_for, refine_mask, snap_alpha
 from tests.bench import quality_scenes as qs
 
 
@@ -50,6 +50,23 @@ def test_the_refined_mask_follows_the_object_not_the_strokes(name: str) -> None:
     assert iou(refined, s.truth) >= 0.95, (iou(refined, s.truth), painted_iou)
     assert spill(refined, s.truth) <= 0.05
     assert spill(s.painted, s.truth) >= 0.3  # the strokes really were sloppy
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "blob-close-on-coffee",  # a colour close to the crema's, strokes over the spoon
+        "charcoal-from-10-on-astronaut",  # a camel dress whose straps frame the hair
+        "camel-from-7-on-motorcycle_left",  # a black shirt against a black seat
+    ],
+)
+def test_spill_onto_close_colours_is_cut_away(name: str) -> None:
+    """The object's colours are learnt from the strokes' core, not from the whole painted area
+    (whose outer part is spill): with all of it, these spilled 4.8 %, 7.9 % and 7.7 %."""
+    s = scene(name)
+    refined = refine_mask(s.photo, s.painted)
+    assert spill(refined, s.truth) <= 0.04
+    assert iou(refined, s.truth) >= 0.95
 
 
 def test_gaps_between_strokes_on_the_object_are_filled() -> None:
@@ -192,3 +209,19 @@ def test_cancel_stops_the_work_at_any_point(after: int) -> None:
     assert np.array_equal(painted, s.painted)  # the painted mask is untouched
     assert errors.RefinementCancelled is RefinementCancelledError
     assert isinstance(caught.value, errors.OperationCancelledError)
+
+
+def test_snap_alpha_puts_a_hard_outline_on_the_photo_s_edge() -> None:
+    """A mask already on the object (the cutout's), made soft where the photo's edge is."""
+    s = scene("shirt-red-on-coffee")
+    hard = s.truth >= 0.5
+    alpha = snap_alpha(s.photo, hard)
+    assert alpha.shape == hard.shape and alpha.dtype == np.uint8
+    assert iou(alpha, s.truth) >= 0.97
+    inside = cv2.erode(hard.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert np.median(alpha[inside]) == 255
+    outside = (~hard).astype(np.uint8)
+    distance = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    assert alpha[distance > 2].max(initial=0) == 0  # never more than 2 px past the outline
+    assert snap_alpha(s.photo, np.zeros_like(hard)).max() == 0
+    assert snap_alpha(s.photo, np.ones_like(hard)).min() == 255
