@@ -68,7 +68,9 @@ def test_an_older_version_viewed(scheme, qtbot, window, area, *, photo, screensh
     assert_text_fits(window)
 
 
-def test_select_object_running_with_its_cancel(scheme, qtbot, window, area, tmp_path, screenshot):
+def test_select_object_running_with_its_cancel(
+    scheme, qtbot, window, area, *, tmp_path, screenshot
+):
     """Select object on a 12 MP photo, while it runs: the Cancel button at the canvas's corner."""
     from PySide6.QtWidgets import QPushButton
 
