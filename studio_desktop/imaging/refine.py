@@ -103,6 +103,16 @@ TEXTURE_WEIGHT = 3.0
 #: the edge of the object found so far, on either side: a thin part's own edges (a 4 px bag
 #: handle on brick) make its local contrast look like a busy background's.
 TEXTURE_CLEARANCE = 2.5
+#: The strokes' deepest part, whose hues are surely the object's: where the distance inside the
+#: strokes is at least this share of its maximum. The strokes spill over the surroundings
+#: around the object and over its holes, so this must stay clear of them: at 0.7 the deepest
+#: part of the tan bag's strokes still reached into its handle's hole (crema).
+DEEP_SHARE = 0.8
+#: Bins along each of CIELAB's a* and b* for the hue/chroma histograms (8 units of 8-bit Lab).
+CHROMA_BINS = 32
+#: A hue is "absent" from the deepest part, or "present" in the surroundings, when its share of
+#: the (smoothed) histogram is below / above this times the share of a uniform spread.
+RARE_SHARE = 1.0
 #: Final cuts, each after re-learning the colour models from the previous one.
 FINAL_ROUNDS = 2
 #: Unary costs and edge weights are scaled by this and rounded for the integer max-flow.
@@ -327,8 +337,17 @@ def _grabcut(
 
 
 def _looks_like_surroundings(rgb: np.ndarray, intent: np.ndarray) -> np.ndarray:
-    """True where a pixel's colour is more frequent outside the strokes than inside them
-    (smoothed 16-level-per-channel colour histograms)."""
+    """True where a painted pixel looks like the spill rather than the object:
+
+    - its colour is more frequent outside the strokes than inside them (smoothed
+      16-level-per-channel RGB histograms), or
+    - its *hue* (CIELAB a*, b*) is absent from the strokes' deepest part (:data:`DEEP_SHARE`)
+      and present outside them. Hue alone, since shading changes a garment's lightness but not
+      its hue: a white bag whose deepest part is in shade keeps its white handle. This catches
+      what the designer covered almost entirely, so that it is rare outside the strokes and
+      the first rule cannot see it: the crema round a tan bag (its hue is 30 units of b* away
+      from the bag's), 34 % of the bag's area taken as bag without this rule, 0.6 % with it.
+    """
     bins = 16
     codes = (rgb // (256 // bins)).astype(np.int32)
     flat = (codes[..., 0] * bins + codes[..., 1]) * bins + codes[..., 2]
@@ -336,7 +355,27 @@ def _looks_like_surroundings(rgb: np.ndarray, intent: np.ndarray) -> np.ndarray:
     outside = np.bincount(flat[~intent], minlength=bins**3).astype(np.float32)
     inside = _smooth_hist(inside, bins) / max(float(inside.sum()), 1.0)
     outside = _smooth_hist(outside, bins) / max(float(outside.sum()), 1.0)
-    return (outside > inside)[flat]
+    by_colour = (outside > inside)[flat]
+
+    depth = cv2.distanceTransform(intent.astype(np.uint8), cv2.DIST_L2, 5)
+    deepest = depth >= DEEP_SHARE * float(depth.max())
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+    n = CHROMA_BINS
+    hue = ((lab[..., 1].astype(np.int32) * n) >> 8) * n + ((lab[..., 2].astype(np.int32) * n) >> 8)
+    hue_deep = np.bincount(hue[deepest], minlength=n * n).astype(np.float32)
+    hue_out = np.bincount(hue[~intent], minlength=n * n).astype(np.float32)
+    hue_deep = _smooth_2d(hue_deep, n) / max(float(hue_deep.sum()), 1.0)
+    hue_out = _smooth_2d(hue_out, n) / max(float(hue_out.sum()), 1.0)
+    uniform = RARE_SHARE / (n * n)
+    foreign = (hue_deep < uniform) & (hue_out > uniform)
+    return by_colour | foreign[hue]
+
+
+def _smooth_2d(hist: np.ndarray, n: int) -> np.ndarray:
+    square = hist.reshape(n, n)
+    for axis in range(2):
+        square = np.roll(square, 1, axis) * 0.25 + square * 0.5 + np.roll(square, -1, axis) * 0.25
+    return square.reshape(-1)
 
 
 def _smooth_hist(hist: np.ndarray, bins: int) -> np.ndarray:
