@@ -24,7 +24,7 @@ that follows the object:
    give the same mask.
 2b. **Final cut with texture.** Colour alone cannot tell a fur-textured red shirt from the
    glossy red saucer beside it. One more minimum cut (same colour models and edge-sensitive
-   smoothness as GrabCut, solved with SciPy's max-flow) adds a *texture* term: local contrast
+   smoothness as GrabCut, solved with PyMaxflow's max-flow) adds a *texture* term: local contrast
    of the lightness, its histogram learnt from the object found so far versus what lies
    outside the strokes, so it only counts where the two differ, and only away from the
    object's edge (:data:`TEXTURE_CLEARANCE`). Two rounds: the colour models are re-learnt from
