@@ -50,6 +50,8 @@ from tests.bench.harness import Bench
 
 OUT = Path.cwd() / "bench-output" / "quality"
 PICTURES_PER_FAMILY = 4
+#: Masks: the cases with the lowest IoU get pictures too (recolour: any spill above 3 %).
+WORST_PICTURES = 3
 
 # ----------------------------------------------------------------------------- metrics
 
@@ -269,8 +271,10 @@ def _summary(
 
 def masks_family(bench: Bench) -> None:
     ious, spills, misses, a_ious, a_spills, a_misses = [], [], [], [], [], []
+    refined_all = []
     for i, scene in enumerate(qs.mask_scenes()):
         refined = refine_mask(scene.photo, scene.painted)
+        refined_all.append(refined)
         iou, spill, missed = mask_figures(refined, scene.truth)
         a_iou, a_spill, a_missed = mask_figures(scene.painted, scene.truth)
         ious.append(iou), spills.append(spill * 100), misses.append(missed * 100)
@@ -282,6 +286,21 @@ def masks_family(bench: Bench) -> None:
         if i < PICTURES_PER_FAMILY:
             save_side_by_side(
                 f"masks-{scene.name}",
+                [
+                    (scene.photo, "original"),
+                    (painted_overlay(scene.photo, scene.painted), "painted"),
+                    (refined, "refined mask"),
+                    (painted_overlay(scene.photo, refined), "result (refined)"),
+                    ((scene.truth * 255).astype(np.uint8), "truth"),
+                ],
+            )
+    # The worst cases too (lowest IoU), whatever their place in the list.
+    scenes = qs.mask_scenes()
+    for k in sorted(range(len(scenes)), key=lambda k: ious[k])[:WORST_PICTURES]:
+        if k >= PICTURES_PER_FAMILY:
+            scene, refined = scenes[k], refined_all[k]
+            save_side_by_side(
+                f"masks-worst-{scene.name}",
                 [
                     (scene.photo, "original"),
                     (painted_overlay(scene.photo, scene.painted), "painted"),
@@ -352,7 +371,7 @@ def recolour_family(bench: Bench) -> None:
             f"    {name:<9} {colour.hex}  ΔE {de:5.2f} (old {a_de:5.2f})  shading {corr:.3f}"
             f" (old {a_corr:.3f})  IoU {iou:.3f}  spill {spill:.2%}"
         )
-        if i < PICTURES_PER_FAMILY or name in ("black", "white"):
+        if i < PICTURES_PER_FAMILY or name in ("black", "white") or spill > 0.03:
             swatch = np.zeros_like(scene.photo)
             swatch[:] = colour.rgb
             save_side_by_side(

@@ -233,7 +233,7 @@ def _near(bg_name: str, shape: np.ndarray, delta: tuple[int, int, int]) -> tuple
 
 @cache
 def mask_scenes() -> tuple[Scene, ...]:
-    """Rough strokes -> object: 14 scenes."""
+    """Rough strokes -> object: 17 scenes."""
     shirt = polygon(TSHIRT)
     trousers = polygon(TROUSERS, box=(0.25, 0.1, 0.75, 0.9))
     dress = polygon(DRESS, box=(0.2, 0.05, 0.8, 0.95))
@@ -339,6 +339,35 @@ def mask_scenes() -> tuple[Scene, ...]:
             (238, 236, 230),
             seed=14,
             note="thin handle",
+        ),
+        # Added with the hue rule of imaging/refine.py, to check it on cases it was not made on:
+        # close colours round a hole and along thin parts, on three other backgrounds.
+        _scene(
+            "bag-close-on-grass",
+            "grass",
+            bag((0.5, 0.5), (0.34, 0.24), handle=0.01),
+            "gravel",
+            _near("grass", bag((0.5, 0.5), (0.34, 0.24), handle=0.01), (16, -10, 6)),
+            seed=15,
+            note="close colour, thin handle",
+        ),
+        _scene(
+            "strap-brown-on-chelsea",
+            "chelsea",
+            strap(60, 0.022),
+            "grass",
+            (120, 85, 55),
+            seed=16,
+            note="thin, close colour",
+        ),
+        _scene(
+            "trousers-close-on-gravel",
+            "gravel",
+            polygon(TROUSERS, box=(0.25, 0.1, 0.75, 0.9)),
+            "coffee",
+            _near("gravel", polygon(TROUSERS, box=(0.25, 0.1, 0.75, 0.9)), (-18, -8, 10)),
+            seed=17,
+            note="hole, close colour",
         ),
     )
 

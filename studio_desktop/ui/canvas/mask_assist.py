@@ -3,8 +3,10 @@
 - Selection tools (magic wand, colour range, select object): the view reports a click or box
   (:class:`~studio_desktop.ui.canvas.view.SelectionRequest`); the region is found off the GUI
   thread by :mod:`studio_desktop.imaging.selection` (with the window's busy indicator) and
-  added to, or with Alt taken from, the mask as one undo step. Grow, shrink and feather change
-  the mask by the toolbar's amount.
+  added to, or with Alt taken from, the mask as one undo step. Select object takes a second
+  or two on a large photo: while it runs a Cancel button (and Esc) sits at the canvas's bottom
+  right, and cancelling leaves the mask as it was. Grow, shrink and feather change the mask by
+  the toolbar's amount.
 - Snap to edges: after the mask changes and a short pause, the mask is refined off the GUI
   thread (:class:`~studio_desktop.services.mask_refinement.MaskRefiner`; a new change cancels
   the running refinement); the refined edge is drawn over the painting, progress shows on the
@@ -23,13 +25,14 @@ from collections.abc import Iterator
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCursor
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QCursor, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from studio_desktop.services.canvas_tools import OperationCancelledError, selection
 from studio_desktop.services.mask_refinement import RefineRun, outline
 from studio_desktop.ui.canvas.images import DisplayImage, rgb_array
 from studio_desktop.ui.canvas.view import SelectionRequest, Tool
+from studio_desktop.ui.icons import icon
 from studio_desktop.ui.operations import event_loop, run_op
 from studio_desktop.ui.widgets.message_bar import MessageLevel
 
@@ -38,6 +41,8 @@ log = logging.getLogger(__name__)
 SNAP_SETTING = "canvas/snap_to_edges"
 REFINE_DELAY_MS = 350
 """How long after the mask last changed the refinement starts (a burst of strokes refines once)."""
+CANCEL_INSET = 12
+"""Distance (px) of the select-object Cancel button from the canvas's bottom-right corner."""
 TOOL_LABELS = {
     Tool.WAND: "Magic wand",
     Tool.COLOUR_RANGE: "Colour range",
@@ -96,17 +101,20 @@ class MaskAssist:
                 return selection.magic_wand(rgb, x, y, tolerance)
             if tool is Tool.COLOUR_RANGE:
                 return selection.colour_range(rgb, selection.colour_at(rgb, x, y), tolerance)
-            return selection.select_object(
-                rgb,
-                selection.Box(*box) if box is not None else None,
-                click=None if box is not None else (x, y),
-                is_cancelled=cancel.is_set,
-            )
+            try:
+                return selection.select_object(
+                    rgb,
+                    selection.Box(*box) if box is not None else None,
+                    click=None if box is not None else (x, y),
+                    is_cancelled=cancel.is_set,
+                )
+            except OperationCancelledError:
+                return None  # cancelled (Cancel, Esc or a newer pick): the mask stays as it was
 
-        def found(region: np.ndarray) -> None:
+        def found(region: np.ndarray | None) -> None:
             if self._selecting is cancel:
                 self._selecting = None
-            if cancel.is_set() or self._layers.get(asset_id) is not layer:
+            if region is None or cancel.is_set() or self._layers.get(asset_id) is not layer:
                 return
             if region.shape != layer.array.shape:
                 return  # the image changed size under the pick
@@ -117,7 +125,61 @@ class MaskAssist:
             self._push(f"{label} ({verb})", changed, layer)
 
         progress = "Selecting the object…" if tool is Tool.OBJECT else f"{label}…"
-        run_op(self, find, on_success=found, progress=progress)
+        task = run_op(self, find, on_success=found, progress=progress)
+        if tool is Tool.OBJECT:
+            self._show_object_cancel(cancel)
+            task.add_done_callback(lambda _task: self._hide_object_cancel(cancel))
+
+    def _object_cancel_button(self) -> QPushButton:
+        """The Cancel button shown on the canvas while Select object runs (made once)."""
+        button = getattr(self, "_object_cancel", None)
+        if button is None:
+            button = QPushButton(icon("cancel"), "Cancel", self.canvas)
+            button.setObjectName("CancelSelectObjectButton")
+            button.setToolTip("Stop selecting the object; the mask stays as it was (Esc)")
+            button.setCursor(Qt.CursorShape.ArrowCursor)
+            button.clicked.connect(self.cancel_select_object)
+            button.hide()
+            # Esc while the button shows (the canvas or its children focused); a QShortcut, so it
+            # is not typed anywhere and needs no change to the view's own key handling.
+            shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.canvas)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setEnabled(False)
+            shortcut.activated.connect(self.cancel_select_object)
+            self._object_cancel = button
+            self._object_cancel_key = shortcut
+        return button
+
+    def _show_object_cancel(self, cancel: threading.Event) -> None:
+        button = self._object_cancel_button()
+        button.adjustSize()
+        area = self.canvas.rect()
+        button.move(
+            max(0, area.right() - button.width() - CANCEL_INSET),
+            max(0, area.bottom() - button.height() - CANCEL_INSET),
+        )
+        button.setEnabled(True)
+        button.show()
+        button.raise_()
+        self._object_cancel_key.setEnabled(True)
+        self._object_cancel_for = cancel
+
+    def _hide_object_cancel(self, cancel: threading.Event) -> None:
+        """The run ``cancel`` belongs to ended: its button goes, unless a newer run owns it."""
+        if getattr(self, "_object_cancel_for", None) is not cancel:
+            return
+        self._object_cancel_for = None
+        self._object_cancel.hide()
+        self._object_cancel_key.setEnabled(False)
+
+    def cancel_select_object(self) -> None:
+        """Stop the running Select object (Cancel or Esc): nothing is added to the mask."""
+        cancel = getattr(self, "_object_cancel_for", None)
+        if cancel is None or cancel.is_set():
+            return
+        cancel.set()
+        self._object_cancel.setEnabled(False)
+        self._message("Select object cancelled; the mask is as it was.")
 
     def _rgb(self, display: DisplayImage) -> np.ndarray:
         """The shown image's pixels as RGB (one image cached; safe off the GUI thread)."""

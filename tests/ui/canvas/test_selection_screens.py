@@ -66,3 +66,29 @@ def test_an_older_version_viewed(scheme, qtbot, window, area, *, photo, screensh
     path = screenshot(window, "canvas-viewing-a-version")
     assert_has_content(path)
     assert_text_fits(window)
+
+
+def test_select_object_running_with_its_cancel(
+    scheme, qtbot, window, area, *, tmp_path, screenshot
+):
+    """Select object on a 12 MP photo, while it runs: the Cancel button at the canvas's corner."""
+    from PySide6.QtWidgets import QPushButton
+
+    scene = photo_scene(size=(4000, 3000))
+    path = tmp_path / "in" / "big.jpg"
+    path.parent.mkdir(parents=True)
+    Image.fromarray(scene.image).save(path, quality=92)
+    open_creation_from(qtbot, area, [path])
+    area.action_snap.setChecked(False)
+    area.action_object.trigger()
+    canvas = area.canvas
+    point = canvas.image_to_widget(QPointF(*scene.centre))
+    mouse(canvas, QMouseEvent.Type.MouseButtonPress, point)
+    mouse(canvas, QMouseEvent.Type.MouseButtonRelease, point)
+    button = canvas.findChild(QPushButton, "CancelSelectObjectButton")
+    qtbot.waitUntil(lambda: button is not None and button.isVisible(), timeout=5_000)
+    shot = screenshot(window, "canvas-select-object-cancel")
+    assert_has_content(shot)
+    assert_text_fits(window)
+    button.click()
+    qtbot.waitUntil(lambda: not button.isVisible(), timeout=15_000)

@@ -14,6 +14,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 
 from studio_desktop.ui.canvas.view import Tool
+from studio_desktop.ui.widgets.message_bar import MessageLevel
 from tests.imaging.photo_scene import iou, photo_scene
 from tests.ui.canvas.conftest import drag, image_stroke, mouse, open_creation_from
 
@@ -268,3 +269,49 @@ def test_select_object_on_12_mp_keeps_the_window_responsive(qtbot, window, area,
     assert len(ticks) >= 5  # the event loop ran while the object was being found
     assert iou(area.current_layer.array, scene.truth) >= 0.95
     qtbot.waitUntil(busy.isHidden, timeout=5_000)
+
+
+@pytest.fixture
+def big_photo(qtbot, area, tmp_path: Path):
+    """A 12 MP photo: Select object takes long enough on it to be cancelled by hand."""
+    scene = photo_scene(size=(4000, 3000))
+    path = tmp_path / "in" / "big.jpg"
+    path.parent.mkdir(parents=True)
+    Image.fromarray(scene.image).save(path, quality=92)
+    open_creation_from(qtbot, area, [path])
+    area.action_snap.setChecked(False)
+    area.canvas.setFocus()
+    return scene
+
+
+def cancel_button(area):
+    from PySide6.QtWidgets import QPushButton
+
+    return area.canvas.findChild(QPushButton, "CancelSelectObjectButton")
+
+
+@pytest.mark.parametrize("how", ["button", "escape"])
+def test_select_object_can_be_cancelled_and_the_mask_stays(qtbot, window, area, big_photo, how):
+    QTest.keyClick(area.canvas, Qt.Key.Key_O)
+    click(area, *big_photo.centre)
+    qtbot.waitUntil(lambda: cancel_button(area) is not None and cancel_button(area).isVisible())
+    button = cancel_button(area)
+    assert button.text() == "Cancel" and "Esc" in button.toolTip()
+    inside = area.canvas.rect()
+    assert inside.contains(button.geometry())  # on the canvas, not cut off
+    if how == "button":
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    else:
+        QTest.keyClick(area.canvas, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not button.isVisible(), timeout=15_000)
+    qtbot.waitUntil(window.busy_indicator.isHidden, timeout=15_000)
+    qtbot.wait(100)
+    assert area.undo_stack.count() == 0
+    assert not area.current_layer.array.any()
+    assert "cancelled" in window.message_bar.text().lower()
+    # The tool still works afterwards, and its button goes when it is done.
+    click(area, *big_photo.centre)
+    wait_steps(qtbot, area, 1)
+    assert iou(area.current_layer.array, big_photo.truth) >= 0.95
+    qtbot.waitUntil(lambda: not button.isVisible(), timeout=5_000)
+    assert window.message_bar.level is not MessageLevel.ERROR  # a cancel is not an error
