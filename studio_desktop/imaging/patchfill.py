@@ -38,7 +38,9 @@ harmonic weights (hard, area-preserving or soft) or by inpainting the labels (wo
 a split in the wrong place costs more than the blend of surfaces gains); EM voting at the
 coarse levels, a smooth first guess at the coarsest, more iterations, a bonus for coherent
 (propagated) matches, sources nearer or farther (all within the seed spread, or texture below
-0.8); clipping the copied detail (brick loses its mortar). With the truth's own broad light put
+0.8); a Criminisi-style filling order (confidence times isophote strength) to lay out the
+coarsest level (worst 9.7, coffee 0.6 dB lower, astronaut's texture 0.68); clipping the copied
+detail (brick loses its mortar). With the truth's own broad light put
 into these fills the scores would be PSNR median 15.4 / worst 13.2 and low-pass worst 18.4:
 what is missing in the worst cases (a badge and a helmet's rim under the removed object) is
 structure no continuation of the surroundings can know.
