@@ -265,18 +265,42 @@ class _Patches:
         self.own = np.stack([self.flat[base + dy * self.width + dx] for dy, dx in self.steps])
 
     def distance(
-        self, sy: np.ndarray, sx: np.ndarray, rows: np.ndarray | None = None
+        self,
+        sy: np.ndarray,
+        sx: np.ndarray,
+        rows: np.ndarray | None = None,
+        limit: np.ndarray | None = None,
     ) -> np.ndarray:
+        """Sum of squared differences between the ``rows``' own patches and the patches at
+        ``(sy, sx)``. With a ``limit`` (one per candidate), a candidate whose partial sum has
+        already reached its limit is dropped at a few checkpoints: its value is then that
+        partial sum, which is enough to know it does not beat the limit, and the others' sums
+        are computed exactly as without a limit."""
         base = (sy + self.pad) * self.width + (sx + self.pad)
         own = self.own if rows is None else self.own[:, rows]
         total = np.zeros(sy.shape, np.float32)
+        alive: np.ndarray | None = None  # positions in ``total`` still summed, None = all
+        partial = total
+        every = max(3, len(self.steps) // 4)
         for k, (dy, dx) in enumerate(self.steps):
             diff = self.flat[base + dy * self.width + dx] - own[k]
             if diff.ndim == 1:
                 diff *= diff
-                total += diff
+                partial += diff
             else:
-                total += np.einsum("nc,nc->n", diff, diff)
+                partial += np.einsum("nc,nc->n", diff, diff)
+            if limit is not None and (k + 1) % every == 0 and k + 1 < len(self.steps):
+                keep = partial < limit
+                if keep.all():
+                    continue
+                if alive is None:
+                    alive = np.arange(sy.size)
+                else:
+                    total[alive] = partial
+                alive, partial, limit = alive[keep], partial[keep], limit[keep]
+                base, own = base[keep], own[:, keep]
+        if alive is not None:
+            total[alive] = partial
         return total
 
 
@@ -323,11 +347,13 @@ def _try(
     than the best so far (``best`` = sources, distances; updated in place)."""
     best_src, best_d = best
     cy, cx = candidates
-    ok = _is_valid(level, cy, cx)
+    # A candidate that is already the row's best cannot beat it: where the matches are coherent
+    # (a neighbour's source shifted by one is the pixel's own), most propagated candidates are.
+    ok = _is_valid(level, cy, cx) & ((cy != best_src[rows, 0]) | (cx != best_src[rows, 1]))
     if not ok.any():
         return
     rows, cy, cx = rows[ok], cy[ok], cx[ok]
-    d = patches.distance(cy, cx, rows)
+    d = patches.distance(cy, cx, rows, best_d[rows])
     better = d < best_d[rows]
     rows = rows[better]
     best_src[rows, 0], best_src[rows, 1] = cy[better], cx[better]
