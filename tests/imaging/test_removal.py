@@ -161,3 +161,29 @@ def test_apply_plan_passes_progress_and_cancel_to_a_removal() -> None:
     assert any(0 < f < 0.5 for f in seen)  # reports from inside the fill (the first step)
     with pytest.raises(OperationCancelledError):
         apply_plan(s.photo, s.painted, plan, is_cancelled=lambda: True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_patch_distance_with_a_limit_is_exact_below_it(sparse: bool) -> None:
+    """The search stops summing a candidate's distance once it reaches the best so far: below
+    that limit the sums are the full sums, bit for bit; at or above it they stay there."""
+    from studio_desktop.imaging import patchfill
+
+    rng = np.random.default_rng(5)
+    image = rng.random((60, 60, 3), dtype=np.float32) * 255
+    hole = np.zeros((60, 60), bool)
+    hole[20:40, 20:40] = True
+    level = patchfill._Level(image, hole)
+    level.prepare(2)
+    patches = patchfill._Patches(image, level, sparse)
+    vy, vx = np.nonzero(level.valid)
+    pick = rng.integers(0, vy.size, level.ys.size)
+    sy, sx = vy[pick].astype(np.int32), vx[pick].astype(np.int32)
+    full = patches.distance(sy, sx)
+    limit = (np.median(full) * rng.uniform(0.5, 1.5, full.size)).astype(np.float32)
+    got = patches.distance(sy, sx, None, limit)
+    below = full < limit
+    assert below.any() and (~below).any()
+    np.testing.assert_array_equal(got[below], full[below])
+    assert (got[~below] >= limit[~below]).all()
+    assert (got <= full).all()
