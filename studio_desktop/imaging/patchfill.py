@@ -24,7 +24,8 @@ of the truth's), 15 s and 38 s (``INPAINT_SHIFTMAP``; 0.83), and 45 s at 512 x 5
 search takes about 0.3 s at 512 x 512 (texture 0.97) and 1-3 s at 2048 x 2048, with no extra
 dependency. ``cv2.inpaint`` (Telea, Navier-Stokes) is fast but diffuses: texture 0.34.
 
-Measured and not taken (the quality suite's ten removal scenes at 512 x 512, refined masks;
+Measured and not taken (the quality suite's ten removal scenes at 512 x 512, refined masks,
+before :data:`~.inpaint.RIM` was added;
 this design, i.e. :mod:`.inpaint`'s membrane plus the detail copied from these sources, scores
 PSNR median 14.3 / worst 9.7 dB, low-pass PSNR worst 12.0, texture worst 0.86, and other random
 seeds move the median by 0.2 dB and the worst by 0.4): copying the sources as they are (worst
