@@ -6,15 +6,15 @@ The fill continues what is around the hole, texture and structure included:
    every hole pixel is copied from a pixel outside the hole whose neighbourhood matches, so
    brick stays brick, grass stays grass, and lines (mortar, stripes, a horizon) are carried
    across by the matches' propagation.
-2. **No seam**: the synthesis also covers a thin ring just outside the hole; there the real
-   pixels and the synthesised ones both exist, and their (smoothed) difference is spread over
-   the hole as a *membrane* (the discrete Laplace equation, below), so the fill's brightness and
-   colour meet the surroundings all along the edge without touching its texture (Poisson image
-   editing with the copy's own gradients).
+2. **No seam**: the fill's broad light is a *membrane* (the discrete Laplace equation, below)
+   spanned by the pixels around the hole, so its brightness and colour meet the surroundings all
+   along the edge; the copied pixels bring only their detail (each minus its local mean), so
+   there is no patchwork of darker and lighter copies.
 3. **No bleed**: the hole is the mask grown by a few pixels (the removed object's soft rim never
    serves as a source), sources are pixels whose whole patch lies outside it, and every pixel
-   the mask touches is replaced outright (a soft mask is not blended here: blending would bring
-   back the object's rim). Pixels the mask does not touch are unchanged.
+   the mask touches, plus a :data:`RIM` of 1 px around it, is replaced outright (a soft mask is
+   not blended here, and the anti-aliased edge a tight mask leaves out is not kept: either would
+   bring back the object's outline). Pixels farther from the mask are unchanged.
 
 The membrane solver is coarse to fine on an image pyramid: the hole is filled on a small
 version first, and each finer level starts from the upsampled coarser answer and only needs a
@@ -53,6 +53,11 @@ COARSEST_SIDE = 24
 #: How far around the mask's box sources for the fill are looked for, as a share of the box's
 #: longer side (at least 16 px): near enough to be the same surface, far enough to choose from.
 SOURCE_REACH = 0.5
+#: Pixels just outside the mask that are replaced too: the removed object's anti-aliased edge,
+#: which a mask hugging the object leaves untouched and which would show as a faint outline of
+#: it (measured on the quality suite: 0.3-0.9 % of each object's area left, visibly off the
+#: background, with none; none left with 1 px, for 0.08 dB of PSNR).
+RIM = 1
 #: Scale (Gaussian sigma, px) of the local mean that separates the surroundings' detail
 #: (copied by the patch search) from their broad light (the membrane's).
 DETAIL_SIGMA = 10.0
@@ -131,23 +136,28 @@ def remove_region(
         raise OperationCancelledError()
     ys, xs, fill = _membrane_plus_detail(rgb, hole, sources)
     report(0.95)
-    # Only the mask's own box can change: write the fill there, blend and paste just that.
-    oy, ox = box.y0 - work.y0, box.x0 - work.x0
-    edited = rgb[oy : oy + box.height, ox : ox + box.width].copy()
-    inside = (ys >= oy) & (ys < oy + box.height) & (xs >= ox) & (xs < ox + box.width)
+    # Only the mask's box plus the rim can change: write the fill there, blend and paste that.
+    region = box.grow(RIM, width, height)
+    oy, ox = region.y0 - work.y0, region.x0 - work.x0
+    edited = rgb[oy : oy + region.height, ox : ox + region.width].copy()
+    inside = (ys >= oy) & (ys < oy + region.height) & (xs >= ox) & (xs < ox + region.width)
     values = np.clip(np.rint(fill[inside]), 0, 255).astype(np.uint8)
     edited[ys[inside] - oy, xs[inside] - ox] = values
-    original = pixels[oy : oy + box.height, ox : ox + box.width]
+    original = pixels[oy : oy + region.height, ox : ox + region.width]
     if original.shape[2] == 4:
         edited = np.dstack((edited, original[..., 3]))
-    # Every pixel the mask touches is replaced outright: blending the fill through a soft edge
-    # would bring back the removed object's rim as a faint outline. Pixels the mask does not
-    # touch (value 0) stay exactly as they were.
-    inner = weights[oy : oy + box.height, ox : ox + box.width]
-    touched = np.where(inner > 0, np.uint8(255), np.uint8(0))
-    blended = composite(original, edited, touched)
+    # Every pixel the mask touches, and the RIM px around it, is replaced outright: blending the
+    # fill through a soft edge, or keeping the anti-aliased edge a tight mask leaves out, would
+    # bring back the removed object's rim as a faint outline. Pixels farther out stay exactly as
+    # they were.
+    inner = (weights[oy : oy + region.height, ox : ox + region.width] > 0).astype(np.uint8)
+    if RIM > 0:
+        size = 2 * RIM + 1
+        inner = cv2.dilate(inner, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    inner &= hole[oy : oy + region.height, ox : ox + region.width]
+    blended = composite(original, edited, inner * np.uint8(255))
     out = image.copy()
-    out.paste(Image.fromarray(blended), (box.x0, box.y0))
+    out.paste(Image.fromarray(blended), (region.x0, region.y0))
     report(1.0)
     return out
 

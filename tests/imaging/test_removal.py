@@ -8,10 +8,17 @@ import numpy as np
 import pytest
 
 from studio_desktop.imaging.errors import OperationCancelledError
-from studio_desktop.imaging.inpaint import NothingToFillFromError, remove_object
+from studio_desktop.imaging.inpaint import RIM, NothingToFillFromError, remove_object
 from studio_desktop.imaging.patchfill import patch_fill
 from studio_desktop.imaging.refine import refine_mask
 from tests.bench import quality_scenes as qs
+
+
+def far_from(mask: np.ndarray) -> np.ndarray:
+    """Pixels farther than the removal's replaced rim (:data:`RIM` px) from the mask."""
+    size = 2 * RIM + 1
+    near = cv2.dilate((mask > 0).astype(np.uint8), np.ones((size, size), np.uint8))
+    return near == 0
 
 
 def removal_scene(name: str) -> qs.Scene:
@@ -67,11 +74,26 @@ def test_only_pixels_the_mask_touches_change_and_they_change_fully() -> None:
     s = removal_scene("bag-on-brick")
     mask = refine_mask(s.photo, s.painted)
     out = np.asarray(remove_object(s.photo, mask))
-    assert np.array_equal(out[mask == 0], s.photo[mask == 0])
+    far = far_from(mask)
+    assert np.array_equal(out[far], s.photo[far])
+    assert (out[(mask == 0) & ~far] != s.photo[(mask == 0) & ~far]).any()  # the rim is replaced
     rim = (mask > 0) & (mask < 128)  # the soft rim of the object is replaced, not blended
     assert rim.any()
     dark_rim = out[rim].mean()
     assert dark_rim > s.photo[rim].mean() + 10  # the navy bag's rim is gone (brick is lighter)
+
+
+@pytest.mark.parametrize("name", ["blob-on-grass", "bag-on-brick", "blob-on-astronaut"])
+def test_no_outline_of_the_object_stays_outside_a_tight_mask(name: str) -> None:
+    """A mask that hugs the object (its coverage >= 0.5) leaves out the object's anti-aliased
+    edge; the removal replaces that rim too, so no faint outline of the object stays."""
+    s = removal_scene(name)
+    tight = np.where(s.truth >= 0.5, 255, 0).astype(np.uint8)
+    edge = (s.truth > 0.02) & (s.truth < 0.5)
+    off = np.abs(s.photo.astype(int) - s.clean.astype(int)).max(axis=2) > 10
+    assert (edge & off).sum() > 100  # the edge does show the object before the removal
+    out = np.asarray(remove_object(s.photo, tight))
+    assert not (edge & (out == s.photo).all(axis=2) & off).any()
 
 
 def test_removal_is_deterministic() -> None:
@@ -107,7 +129,7 @@ def test_tiny_images_and_thin_strips(size: tuple[int, int]) -> None:
     mask[h // 3 : h // 3 + max(1, h // 4), w // 3 : w // 3 + max(1, w // 4)] = 255
     out = np.asarray(remove_object(image, mask))
     assert out.shape == image.shape
-    assert np.array_equal(out[mask == 0], image[mask == 0])
+    assert np.array_equal(out[far_from(mask)], image[far_from(mask)])
 
 
 def test_a_hole_leaving_only_a_thin_frame_still_fills() -> None:
@@ -161,3 +183,29 @@ def test_apply_plan_passes_progress_and_cancel_to_a_removal() -> None:
     assert any(0 < f < 0.5 for f in seen)  # reports from inside the fill (the first step)
     with pytest.raises(OperationCancelledError):
         apply_plan(s.photo, s.painted, plan, is_cancelled=lambda: True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_patch_distance_with_a_limit_is_exact_below_it(sparse: bool) -> None:
+    """The search stops summing a candidate's distance once it reaches the best so far: below
+    that limit the sums are the full sums, bit for bit; at or above it they stay there."""
+    from studio_desktop.imaging import patchfill
+
+    rng = np.random.default_rng(5)
+    image = rng.random((60, 60, 3), dtype=np.float32) * 255
+    hole = np.zeros((60, 60), bool)
+    hole[20:40, 20:40] = True
+    level = patchfill._Level(image, hole)
+    level.prepare(2)
+    patches = patchfill._Patches(image, level, sparse)
+    vy, vx = np.nonzero(level.valid)
+    pick = rng.integers(0, vy.size, level.ys.size)
+    sy, sx = vy[pick].astype(np.int32), vx[pick].astype(np.int32)
+    full = patches.distance(sy, sx)
+    limit = (np.median(full) * rng.uniform(0.5, 1.5, full.size)).astype(np.float32)
+    got = patches.distance(sy, sx, None, limit)
+    below = full < limit
+    assert below.any() and (~below).any()
+    np.testing.assert_array_equal(got[below], full[below])
+    assert (got[~below] >= limit[~below]).all()
+    assert (got <= full).all()
