@@ -8,8 +8,8 @@ import linecache
 import sys
 from pathlib import Path
 
-import pytest
 import PySide6.QtCore  # noqa: F401  (loads PySide's import hook)
+import pytest
 
 from studio_desktop import app
 
