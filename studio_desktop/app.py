@@ -383,7 +383,8 @@ async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any
     (:func:`~studio_desktop.store.recovery.precheck`). The garbage collector stays off until the
     workspace is shown. When the
     workspace is open, the objects made so far are frozen out of the garbage collector's full
-    collections: walking them cost 50-70 ms pauses while scrolling the feed.
+    collections, and so are the survivors of each later one (:mod:`studio_desktop.ui.collector`):
+    walking them cost 60-140 ms pauses while scrolling the feed.
     """
     import asyncio
     import importlib
@@ -415,8 +416,12 @@ async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any
             report_crash(error, window)
         await checking
         # No collection first (it cost ~25 ms before the first page): start-up makes little
-        # garbage, and what there is stays frozen with the rest.
-        gc.freeze()
+        # garbage, and what there is stays frozen with the rest (until a deep collection).
+        from PySide6.QtWidgets import QApplication
+
+        from studio_desktop.ui.collector import Collector
+
+        Collector(QApplication.instance()).install()
         return controller
     finally:
         # Off since the start (the import and the first page only add objects); on from here.
