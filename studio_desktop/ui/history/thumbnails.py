@@ -6,9 +6,7 @@ are served by paint: the tiles of the newest paint first (what the user looks at
 within one paint in the order it asked for them (top row first, left to right), so the first
 visible tile is the first one made. Loads run on the loader's own pool, one thread per core
 (:func:`default_workers`): decoding, resampling and encoding in Pillow release the GIL, so a
-screen of new photos is made on every core while the GUI thread stays free; until the first
-tile of a new screen is made, only one load per core runs (the first tile has a core of its
-own). A request nobody
+screen of new photos is made on every core while the GUI thread stays free. A request nobody
 painted for :data:`STALE_SECONDS` (scrolled past) is dropped. A load, in a worker thread:
 
 1. finds the output's object in the blob cache (``store.blobs``: a read, never a write lock);
@@ -184,9 +182,6 @@ class ThumbnailLoader(QObject):
         #: Where loads run: the given executor, else the loader's own pool (made at first use).
         self.executor = executor
         self.workers = workers or default_workers()
-        #: Loads under way while a new screen's first tile is made: one per core (the pool has
-        #: one thread more than cores, see :func:`default_workers`).
-        self.head_start_loads = max(1, self.workers - 1)
         self._own_pool: ThreadPoolExecutor | None = None
         self.request_blob: BlobRequester = request_blob or no_blob_requests
         self.budget_bytes = budget_bytes
@@ -204,8 +199,7 @@ class ThumbnailLoader(QObject):
         #: Loads under way: key -> the paint that asked for it.
         self._in_flight: dict[tuple[str, int], int] = {}
         #: The newest paint of which a load has finished (its first tile is on screen).
-        #: The first tile of the newest new screen, while it is being made.
-        self._head_key: tuple[str, int] | None = None
+        self._served_paint = 0
         #: A paint that found the loader idle (a new screen): its first tile is made alone.
         self._head_start = 0
         self._requested_blobs: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -308,7 +302,6 @@ class ThumbnailLoader(QObject):
             self._paint_open = True
             if not self._pending and not self._in_flight:
                 self._head_start = self._paint
-                self._head_key = None
             asyncio.get_event_loop().call_soon(self._end_paint)
         self._order += 1
         self._pending[key] = (output, time.monotonic(), self._paint, self._order)
@@ -344,13 +337,11 @@ class ThumbnailLoader(QObject):
             paint = self._pending[key][2]
             if (
                 paint == self._head_start
-                and self._head_key in self._in_flight
-                and sum(1 for p in self._in_flight.values() if p == paint) >= self.head_start_loads
+                and paint > self._served_paint
+                and paint in self._in_flight.values()
             ):
-                # Until the first tile of a new screen is made, no more loads run than there
-                # are cores: it has a core of its own, so it shows as soon as it can, and the
-                # other cores already work on the next tiles; then the rest of the screen
-                # follows on every thread.
+                # The first tile of a new screen is made alone, on a free core, so it shows as
+                # soon as it can; the rest of the screen follows on every core.
                 break
             heapq.heappop(self._queue)
             output, wanted_at, _paint, _order = self._pending.pop(key)
@@ -359,8 +350,6 @@ class ThumbnailLoader(QObject):
                     stale.append(key[0])  # asked by the last paint: may still be on screen
                 continue  # asked only by older paints: scrolled past
             self._in_flight[key] = paint
-            if paint == self._head_start and self._head_key is None:
-                self._head_key = key
             self._start(key, output)
         if stale:
             # A request of the last paint that waited too long (a slow machine, not a scroll):
@@ -389,7 +378,7 @@ class ThumbnailLoader(QObject):
     def _finished(self, key: tuple[str, int], future: asyncio.Future[_Loaded]) -> None:
         if not shiboken6.isValid(self) or self._closed:
             return
-        self._in_flight.pop(key, None)
+        self._served_paint = max(self._served_paint, self._in_flight.pop(key, 0))
         self.loads += 1
         if future.cancelled():
             self._pump()
