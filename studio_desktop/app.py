@@ -201,6 +201,8 @@ def run(argv: Sequence[str]) -> int:
 
     # ---- 1. the window, painted: only what the first frame needs is imported before it.
     from PySide6.QtCore import QSettings, QTimer, qInstallMessageHandler
+
+    lighten_pyside_import_hook()
     from PySide6.QtWidgets import QApplication
 
     from studio_desktop.ui.icons import app_icon
@@ -322,6 +324,39 @@ def run(argv: Sequence[str]) -> int:
     return 0
 
 
+def lighten_pyside_import_hook() -> bool:
+    """Make PySide6's check of every module imported after it cheaper; True if it was found.
+
+    Once PySide6 is loaded, its import hook asks of each newly imported module whether its
+    source mentions "PySide6" (for PySide's ``__feature__`` switching), through
+    ``inspect.getsource``: the file is read, decoded, split into lines and kept in
+    ``linecache`` for the rest of the run. That was 13 % of the start-up's import time (~250
+    modules are imported after PySide6). The same question is answered here from the file's
+    bytes, read once and dropped. Modules without a ``.py`` source (built-in, extension,
+    frozen) keep PySide's own check.
+    """
+    feature = sys.modules.get("shibokensupport.feature")
+    original = getattr(feature, "_mod_uses_pyside", None)
+    if feature is None or original is None or getattr(original, "_lightened", False):
+        return False
+
+    def mod_uses_pyside(module: Any) -> bool:
+        spec = getattr(module, "__spec__", None)
+        origin = getattr(spec, "origin", None)
+        if not isinstance(origin, str) or not origin.endswith(".py"):
+            return bool(original(module))
+        try:
+            with open(origin, "rb") as source:
+                return b"PySide6" in source.read()
+        except OSError:
+            return False
+
+    mod_uses_pyside._lightened = True  # type: ignore[attr-defined]
+    mod_uses_pyside.original = original  # type: ignore[attr-defined]
+    feature._mod_uses_pyside = mod_uses_pyside
+    return True
+
+
 def wait_for_first_paint(window: Any, timeout_ms: int) -> bool:
     """Run Qt's events (a plain Qt loop, no asyncio yet) until ``window`` emits
     ``first_painted`` or ``timeout_ms`` passed (a window restored minimised may not paint);
@@ -348,7 +383,8 @@ async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any
     (:func:`~studio_desktop.store.recovery.precheck`). The garbage collector stays off until the
     workspace is shown. When the
     workspace is open, the objects made so far are frozen out of the garbage collector's full
-    collections: walking them cost 50-70 ms pauses while scrolling the feed.
+    collections, and so are the survivors of each later one (:mod:`studio_desktop.ui.collector`):
+    walking them cost 60-140 ms pauses while scrolling the feed.
     """
     import asyncio
     import importlib
@@ -380,8 +416,12 @@ async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any
             report_crash(error, window)
         await checking
         # No collection first (it cost ~25 ms before the first page): start-up makes little
-        # garbage, and what there is stays frozen with the rest.
-        gc.freeze()
+        # garbage, and what there is stays frozen with the rest (until a deep collection).
+        from PySide6.QtWidgets import QApplication
+
+        from studio_desktop.ui.collector import Collector
+
+        Collector(QApplication.instance()).install()
         return controller
     finally:
         # Off since the start (the import and the first page only add objects); on from here.

@@ -76,6 +76,14 @@ def image_size(data: bytes) -> tuple[int, int]:
         return image.size
 
 
+#: Every start asks this: through the status index it reads only the few unfinished rows (the
+#: planner's own choice walked all jobs in feed order to skip a sort: 2-10 ms at 10,000 jobs).
+UNFINISHED_JOBS_FROM = (
+    "FROM jobs INDEXED BY jobs_status_feed "
+    "WHERE status IN ('queued', 'running') ORDER BY created_at, id"
+)
+
+
 class JobStore:
     """The store operations of jobs, outputs and cutouts (the store's parts, not a copy)."""
 
@@ -112,10 +120,7 @@ class JobStore:
 
     def unfinished_jobs(self) -> list[Job]:
         """Jobs left ``queued`` or ``running`` (by an earlier run of the app), oldest first."""
-        rows = self.db.query(
-            f"SELECT {', '.join(Job.columns())} FROM jobs "
-            "WHERE status IN ('queued', 'running') ORDER BY created_at, id"
-        )
+        rows = self.db.query(f"SELECT {', '.join(Job.columns())} {UNFINISHED_JOBS_FROM}")
         return [model_from_sql(Job, row) for row in rows]
 
     def read_blob(self, ref: ObjectRef) -> bytes | None:

@@ -43,3 +43,59 @@ def test_open_run_a_job_and_close(data_root: Path) -> None:
         await services.aclose()
 
     asyncio.run(scenario())
+
+
+def test_the_local_engine_is_imported_by_its_first_job_not_by_the_open(data_root: Path) -> None:
+    """Opening a workspace (what the start-up does before the History shows) leaves the local
+    engine's module, its instruction parser and cutout cache unimported; the first job brings
+    them, and a second job reuses the same engine."""
+    code = f"""
+import asyncio, io, sys
+from pathlib import Path
+from PIL import Image
+from studio_desktop.domain.enums import JobStatus
+from studio_desktop.engine.inputs import CanvasEditInput, ImageInput, JobRequest
+from studio_desktop.services.workspace import WorkspaceServices
+from studio_desktop.store.locations import DataDirs
+from studio_desktop.store.workspace import open_local_store
+
+HEAVY = ("studio_desktop.engine.local", "studio_desktop.imaging.instructions",
+         "studio_desktop.engine.cutout_cache")
+
+def png():
+    buf = io.BytesIO(); Image.new("RGB", (64, 48), (20, 90, 200)).save(buf, "PNG")
+    return buf.getvalue()
+
+async def main():
+    dirs = DataDirs(Path({str(data_root)!r})).ensure()
+    store = open_local_store(dirs)
+    services = WorkspaceServices.open(store, thumbnails_dir=dirs.workspace().thumbs)
+    await services.start()
+    await services.history.feed_page()
+    print("after open:", sorted(m for m in HEAVY if m in sys.modules))
+    on_demand = services.jobs.engines["local"]
+    engines = []
+    for instruction in ("make the whole image grayscale", "make the whole image brighter"):
+        request = JobRequest(CanvasEditInput(ImageInput.from_bytes(png(), "photo"), instruction))
+        job = await services.jobs.submit(request)
+        outcome = await services.jobs.wait(job.id)
+        assert outcome.job.status == JobStatus.SUCCEEDED, outcome.job.error
+        engines.append(await on_demand.engine())
+    print("after jobs:", sorted(m for m in HEAVY if m in sys.modules))
+    print("one engine:", engines[0] is engines[1], type(engines[0]).__name__)
+    await services.aclose()
+
+asyncio.run(main())
+"""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.splitlines()
+    assert out == [
+        "after open: []",
+        "after jobs: ['studio_desktop.engine.cutout_cache', 'studio_desktop.engine.local', "
+        "'studio_desktop.imaging.instructions']",
+        "one engine: True LocalEngine",
+    ]
