@@ -67,7 +67,6 @@ from studio_desktop.ui.history.drag_out import (
     clear_drag_folder,
     prepare_drag_files,
 )
-from studio_desktop.ui.history.matching import is_filtered
 from studio_desktop.ui.history.roles import BlobRequester, Role, no_blob_requests
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.operations import find_host, run_op
@@ -255,14 +254,7 @@ class HistoryArea(AreaWidget):
             parent=self,
         )
         old = self.model
-        self.model = FeedModel(
-            services.store,
-            services.history,
-            services.jobs,
-            self.loader,
-            executor=services.executor,
-            parent=self,
-        )
+        self.model = FeedModel(services.history.open_feed(), self.loader, parent=self)
         self.view.setModel(self.model)
         if old is not None:
             old.deleteLater()
@@ -526,7 +518,7 @@ class HistoryArea(AreaWidget):
             return
         if self._try_reveal():
             return
-        if is_filtered(self.model.filters):
+        if self.model.filters.is_filtered:
             self.filter_bar.clear()
         elif not self.model.is_loading:
             self.model.reload()
@@ -970,7 +962,7 @@ class HistoryArea(AreaWidget):
             self.feed_stack.setCurrentWidget(self.view)
         elif self.model.is_loading or self.model.has_more:
             return
-        elif is_filtered(self.model.filters):
+        elif self.model.filters.is_filtered:
             self.pages.setCurrentWidget(self.feed_page)
             self.feed_stack.setCurrentWidget(self.no_results)
         else:
