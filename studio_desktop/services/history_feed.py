@@ -57,7 +57,6 @@ from studio_desktop.domain.errors import ExternalError
 from studio_desktop.domain.events import Event
 from studio_desktop.domain.models import Job, JobOutput
 from studio_desktop.engine.base import JobProgress
-from studio_desktop.services.common import BlockingWork
 from studio_desktop.services.history import HistoryFilter, job_profile_id
 from studio_desktop.store.queries import FeedCursor, FeedItem, FeedPage
 from studio_desktop.store.repository import ChangeSet
@@ -240,7 +239,7 @@ def _current_loop() -> asyncio.AbstractEventLoop:
 
 
 # ====================================================================== the feed
-class HistoryFeed(BlockingWork):
+class HistoryFeed:
     """See the module docstring."""
 
     def __init__(
@@ -381,7 +380,7 @@ class HistoryFeed(BlockingWork):
         self._dirty_jobs.clear()  # the new first page reads them as they are now
         self._dirty_outputs.clear()
         self._read_page(reset=True)
-        self._spawn(self.io(self.store.queries.profiles), self._apply_profiles)
+        self._spawn(self._submit(self.store.queries.profiles), self._apply_profiles)
         for entry in self.jobs.queue():  # jobs already running when the feed opens
             self._apply_progress(entry.job.id, entry.progress, entry.message)
 
@@ -438,7 +437,7 @@ class HistoryFeed(BlockingWork):
             else:
                 self._mark_changed(outputs=change.ids)
         elif change.table == "profiles":
-            self._spawn(self.io(self.store.queries.profiles), self._apply_profiles)
+            self._spawn(self._submit(self.store.queries.profiles), self._apply_profiles)
 
     def _on_job_changed(self, job: Job) -> None:
         if job.status != JobStatus.RUNNING:
@@ -489,7 +488,7 @@ class HistoryFeed(BlockingWork):
         cursor = None if reset else self._cursor
         self._reading = "page"
         self.loading_changed.emit(True)
-        work = self.io(
+        work = self._submit(
             self.store.queries.feed_page, self._filter.to_feed_filter(), cursor, self.page_size
         )
         since = self._deletions
@@ -511,7 +510,7 @@ class HistoryFeed(BlockingWork):
         self._reading = "changes"
         since = self._deletions
         self._spawn(
-            self.io(read),
+            self._submit(read),
             lambda result: self._apply_changes(*result, since),
             self._generation,
             failed=self._failed,
@@ -683,16 +682,21 @@ class HistoryFeed(BlockingWork):
             self.rows_changed.emit(RowsChanged(0, len(self._rows) - 1, Aspect.PROFILE))
 
     # ================================================================== tasks
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        """``fn(*args)`` in the executor, handed over now (not when the loop next runs), so
+        a first page is read while the screen's widgets are still being built."""
+        return self._loop.run_in_executor(self.executor, fn, *args)
+
     def _spawn(
         self,
-        work: Any,
+        work: asyncio.Future[Any],
         on_success: Callable[[Any], None],
         generation: int | None = None,
         *,
         failed: Callable[[], None] | None = None,
     ) -> None:
-        """Run ``work`` on the loop; apply its result unless a newer first page superseded it."""
-        task = self._loop.create_task(work) if asyncio.iscoroutine(work) else work
+        """Apply ``work``'s result on the loop, unless a newer first page superseded it."""
+        task = work
         self._tasks.add(task)
 
         def done(task: asyncio.Future[Any]) -> None:

@@ -231,6 +231,12 @@ class HistoryArea(AreaWidget):
     # ================================================================== wiring
     def set_services(self, services: WorkspaceServices) -> None:
         """Show the feed of this workspace (the previous one's model is closed)."""
+        # The first page is read on a worker thread while the widgets below are built.
+        feed = services.history.open_feed()
+        if self._built:
+            feed.set_filter(self.filter_bar.current_filter())
+        else:
+            feed.reload()  # the filter bar starts with no filter
         from studio_desktop.ui.history.detail_panel import JobDetailPanel
         from studio_desktop.ui.history.feed_model import FeedModel
         from studio_desktop.ui.history.thumbnails import ThumbnailLoader
@@ -254,7 +260,7 @@ class HistoryArea(AreaWidget):
             parent=self,
         )
         old = self.model
-        self.model = FeedModel(services.history.open_feed(), self.loader, parent=self)
+        self.model = FeedModel(feed, self.loader, parent=self)
         self.view.setModel(self.model)
         if old is not None:
             old.deleteLater()
@@ -287,7 +293,6 @@ class HistoryArea(AreaWidget):
         self.model.profiles_changed.connect(self._sync_profiles)
         self._awaiting_first_paint = True
         self._opened_at = time.perf_counter()
-        self.model.set_filter(self.filter_bar.current_filter())
 
     def set_blob_requester(self, request_blob: BlobRequester | None) -> None:
         """The sync layer's hook for outputs that are on screen but not on this computer."""
