@@ -57,6 +57,7 @@ from studio_desktop.domain.errors import ExternalError
 from studio_desktop.domain.events import Event
 from studio_desktop.domain.models import Job, JobOutput
 from studio_desktop.engine.base import JobProgress
+from studio_desktop.services.common import output_ref
 from studio_desktop.services.history import HistoryFilter, job_profile_id
 from studio_desktop.store.queries import FeedCursor, FeedItem, FeedPage
 from studio_desktop.store.repository import ChangeSet
@@ -326,6 +327,17 @@ class HistoryFeed:
 
     def job_ids(self) -> list[str]:
         return [r[0][0] for r in self._rows]
+
+    def outputs_stored_at(self, bucket: str, path: str) -> list[str]:
+        """The shown outputs whose file is this object (a download just brought it)."""
+        found = []
+        for packed_job, packed_outputs in self._rows:
+            for packed in packed_outputs:
+                if packed[4] == path:  # compared on the packed rows: no objects made
+                    ref = output_ref(_unpack_output(packed_job[0], packed))
+                    if ref is not None and ref.bucket == bucket:
+                        found.append(packed[0])
+        return found
 
     @property
     def filters(self) -> HistoryFilter:

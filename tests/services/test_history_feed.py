@@ -19,6 +19,7 @@ from studio_desktop.domain.enums import JobStatus, JobType
 from studio_desktop.domain.models import Job, JobOutput, new_id, utc_now
 from studio_desktop.engine.base import JobProgress
 from studio_desktop.engine.inputs import CanvasEditInput, ImageInput, JobRequest
+from studio_desktop.services.common import output_ref
 from studio_desktop.services.history import HistoryFilter
 from studio_desktop.services.history_feed import Aspect, HistoryFeed, RowsChanged, RowSpan
 from studio_desktop.store.workspace import Store
@@ -401,6 +402,23 @@ def test_a_shown_row_that_changes_is_said_for_that_row_only(store: Store) -> Non
         assert feed.row_of_output(added.id) == -1
         assert not heard.of("resetting", "rows_removing", "rows_inserting")
         check(feed)
+        feed.close()
+
+    run(store, scenario)
+
+
+def test_the_outputs_a_downloaded_file_belongs_to(store: Store) -> None:
+    jobs = seed(store, 5, outputs=3)
+
+    async def scenario(w: World) -> None:
+        feed = await opened(w)
+        target = feed.row(3).outputs[1]
+        ref = output_ref(target)
+        assert ref is not None
+        assert feed.outputs_stored_at(ref.bucket, ref.path) == [target.id]
+        assert feed.outputs_stored_at("another-bucket", ref.path) == []
+        assert feed.outputs_stored_at(ref.bucket, f"{store.user_id}/jobs/none.png") == []
+        assert feed.row_of_output(target.id) == feed.row_of(jobs[3].id) == 3
         feed.close()
 
     run(store, scenario)

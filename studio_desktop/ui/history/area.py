@@ -302,16 +302,11 @@ class HistoryArea(AreaWidget):
 
     def notify_blob_available(self, bucket: str, path: str) -> None:
         """An object arrived in the blob cache (the sync fetched it): show it."""
-        from studio_desktop.services.common import output_ref
-
         if self.model is None or self.loader is None:
             return
         self.loader.forget_blob_request(bucket, path)
-        for row in range(self.model.rowCount()):
-            for output in self.model.feed_row(row).outputs:
-                ref = output_ref(output)
-                if ref is not None and (ref.bucket, ref.path) == (bucket, path):
-                    self.model.refresh_output(output.id)
+        for output_id in self.model.feed.outputs_stored_at(bucket, path):
+            self.model.refresh_output(output_id)
 
     def _sync_profiles(self) -> None:
         if self.model is not None:
@@ -427,8 +422,13 @@ class HistoryArea(AreaWidget):
         self.action_first = make("First job", None, self.go_first, "Home")
         self.action_last = make("Last job", None, self.go_last, "End")
         self.action_paste = make(
-            "Paste image", "import", self.paste, QKeySequence(QKeySequence.StandardKey.Paste)
+            "Paste image",
+            "import",
+            self.paste,
+            QKeySequence(QKeySequence.StandardKey.Paste),
+            on_view=False,
         )
+        self.addAction(self.action_paste)  # the empty state (no view shown) pastes too
         self.action_paste.setToolTip(
             "Paste an image: cut out a garment, or edit it in Magic Canvas (Ctrl+V)"
         )
