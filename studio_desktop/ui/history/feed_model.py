@@ -42,7 +42,8 @@ from studio_desktop.services.history import (
     job_type_label,
     status_label,
 )
-from studio_desktop.services.history_feed import Aspect, FeedRow, HistoryFeed, RowsChanged
+from studio_desktop.services.history_feed import Aspect, HistoryFeed, RowsChanged
+from studio_desktop.services.history_rows import FeedRow
 from studio_desktop.ui.crash import report_crash
 from studio_desktop.ui.history.roles import Role
 from studio_desktop.ui.history.thumbnails import LOADING, Thumb, ThumbnailLoader
