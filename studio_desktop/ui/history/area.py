@@ -22,7 +22,8 @@ a garment or edit in Magic Canvas), and Ctrl+F for the search. Images drag out a
 :meth:`HistoryArea.reveal_job` selects a job and scrolls to it ("Show in History"), waiting for
 it to arrive in the feed when it is not there yet.
 Every service call runs through ``run_op`` (off the GUI thread, readable errors in the message
-bar); the feed itself updates from the store's events, not from the calls' results.
+bar); the feed itself updates from its Qt-free model's events (``services/history_feed.py``:
+filters, search, pages and live updates live there), not from the calls' results.
 """
 
 from __future__ import annotations
