@@ -11,7 +11,9 @@ cancel, and "open in Magic Canvas".
     thread_id = await history.open_in_canvas(job_id)      # reopens the creation made before
 
 Events: none of its own. The store's ``rows_changed`` reports deletes and new creations; the
-job service's ``job_changed`` / ``job_progress`` report retries and cancels.
+job service's ``job_changed`` / ``job_progress`` report retries and cancels. The History
+screen's feed (its rows, filter, pages and live updates) is :meth:`HistoryService.open_feed`
+(:mod:`studio_desktop.services.history_feed`).
 
 Export names are ``<job type>-<date>-<angle>-<n>.<ext>`` (``product-pack-2024-05-01-front-1.jpg``;
 the angle is left out when an output has none; ``n`` is the output's place in its job; the date
@@ -31,6 +33,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from io import BufferedWriter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studio_desktop.domain.enums import JobStatus, JobType, OutputKind, parse_enum
 from studio_desktop.domain.errors import ExternalError, ValidationError
@@ -42,6 +45,9 @@ from studio_desktop.services.creations import NewAsset, creation_rows
 from studio_desktop.services.jobs import JobService
 from studio_desktop.store.queries import DEFAULT_PAGE_SIZE, FeedCursor, FeedFilter, FeedPage
 from studio_desktop.store.workspace import Store
+
+if TYPE_CHECKING:
+    from studio_desktop.services.history_feed import HistoryFeed
 
 JOB_TYPE_LABELS: dict[str, str] = {
     JobType.PRODUCT_PACK: "Product pack",
@@ -59,6 +65,42 @@ def job_type_label(job_type: str) -> str:
     return JOB_TYPE_LABELS.get(job_type, job_type.replace("_", " ").capitalize())
 
 
+_STATUS_LABELS = {
+    JobStatus.QUEUED: "Queued",
+    JobStatus.RUNNING: "Running",
+    JobStatus.SUCCEEDED: "Done",
+    JobStatus.FAILED: "Failed",
+    JobStatus.CANCELED: "Canceled",
+}
+
+
+def status_label(status: str) -> str:
+    """ "Done" for ``succeeded``; an unknown status from a newer server as it is."""
+    for known, label in _STATUS_LABELS.items():
+        if status == known.value:
+            return label
+    return status.replace("_", " ").capitalize()
+
+
+def job_prompt(job: Job) -> str | None:
+    """The text the designer typed, for display (a prompt or a canvas instruction), on one
+    line."""
+    for key in ("prompt", "instruction"):
+        value = job.input_json.get(key)
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+def job_profile_id(job: Job) -> str | None:
+    """The profile a job was made for (the app writes ``profileId``; older rows ``profile_id``)."""
+    for key in ("profileId", "profile_id"):
+        value = job.input_json.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryFilter:
     """What the feed shows. Empty tuples / ``None`` mean "any"; several values are
@@ -68,6 +110,11 @@ class HistoryFilter:
     statuses: tuple[JobStatus | str, ...] = ()
     profile_id: str | None = None
     search: str | None = None
+
+    @property
+    def is_filtered(self) -> bool:
+        """Anything chosen or typed (an empty feed then says "No jobs match")."""
+        return bool(self.types or self.statuses or self.profile_id or (self.search or "").strip())
 
     def to_feed_filter(self) -> FeedFilter:
         search = " ".join((self.search or "").split()) or None
@@ -215,6 +262,20 @@ class HistoryService(BlockingWork):
         """One page of jobs, newest first, each with its outputs; pass ``next_cursor`` back."""
         feed_filter = (filters or HistoryFilter()).to_feed_filter()
         return await self.io(self.store.queries.feed_page, feed_filter, cursor, limit)
+
+    def open_feed(
+        self, *, page_size: int | None = None, executor: Executor | None = None
+    ) -> HistoryFeed:
+        """The History screen's feed over this workspace (rows, filter, pages, live updates);
+        see :mod:`studio_desktop.services.history_feed`. Close it when the screen goes."""
+        from studio_desktop.services.history_feed import PAGE_SIZE, HistoryFeed
+
+        return HistoryFeed(
+            self.store,
+            self.jobs,
+            executor=executor or self.executor,
+            page_size=page_size or PAGE_SIZE,
+        )
 
     async def job(self, job_id: str) -> JobDetail:
         return await self.io(self._detail, job_id)

@@ -9,6 +9,10 @@ when rows are added meanwhile or many jobs share a timestamp.
 
     page = store.queries.feed_page(FeedFilter(types=("product_pack",), search="red dress"))
     more = store.queries.feed_page(FeedFilter(...), cursor=page.next_cursor)
+    again = store.queries.feed_items(FeedFilter(...), changed_ids, down_to=more.next_cursor)
+
+``feed_items`` is the same query for a few jobs (those that changed since a feed read them): the
+feed's filter is written once, in :meth:`Queries._feed_where`.
 
 Search looks at ``input_json.prompt`` and ``input_json.instruction``: every word typed must
 appear, as a word or a word prefix, case- and accent-insensitively ("dres" finds "Dress").
@@ -17,6 +21,7 @@ appear, as a word or a word prefix, case- and accent-insensitively ("dres" finds
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +43,8 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 #: Below this many search matches, the feed sorts the matches; above, it walks the time index.
 SEARCH_SORT_LIMIT = 400
+#: Ids per ``IN (...)`` list (far below SQLite's limit on parameters).
+_ID_CHUNK = 500
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -130,31 +137,8 @@ class Queries:
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> FeedPage:
         """One page of jobs, newest first, each with its outputs (oldest output first)."""
-        filters = filters or FeedFilter()
         limit = max(1, min(int(limit), MAX_PAGE_SIZE))
-        where: list[str] = []
-        params: list[Any] = []
-        if filters.types:
-            where.append(f"type IN ({', '.join('?' * len(filters.types))})")
-            params.extend(filters.types)
-        if filters.statuses:
-            where.append(f"status IN ({', '.join('?' * len(filters.statuses))})")
-            params.extend(filters.statuses)
-        if filters.profile_id:
-            where.append("profile_id = ?")
-            params.append(filters.profile_id)
-        expression = search_expression(filters.search)
-        if expression is not None:
-            # Few matches: look them up and sort them. Many: walk the feed index newest first
-            # and stop at the page's end ("+rowid" stops SQLite from choosing the first plan).
-            many = self.db.scalar(
-                "SELECT count(*) FROM (SELECT rowid FROM jobs_search "
-                "WHERE jobs_search MATCH ? LIMIT ?)",
-                (expression, SEARCH_SORT_LIMIT),
-            )
-            rowid = "+rowid" if many >= SEARCH_SORT_LIMIT else "rowid"
-            where.append(f"{rowid} IN (SELECT rowid FROM jobs_search WHERE jobs_search MATCH ?)")
-            params.append(expression)
+        where, params = self._feed_where(filters or FeedFilter(), plan_search=True)
         if cursor is not None:
             where.append("(created_at, id) < (?, ?)")
             params.extend((cursor.created_at, cursor.id))
@@ -173,6 +157,88 @@ class Queries:
         )
         next_cursor = FeedCursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
         return FeedPage(items, next_cursor)
+
+    def feed_items(
+        self,
+        filters: FeedFilter | None,
+        job_ids: Sequence[str],
+        *,
+        down_to: FeedCursor | None = None,
+    ) -> tuple[FeedItem, ...]:
+        """The feed's query again, for these jobs only: those of ``job_ids`` that pass
+        ``filters`` and, with ``down_to``, are not older than that cursor's job (the part of the
+        feed already read), newest first, with their outputs. A job that is missing here was
+        deleted, does not pass the filter, or belongs to a page not read yet. This is how a feed
+        places jobs that changed after it read them: by the same SQL, never by a copy of it."""
+        ids = list(dict.fromkeys(job_ids))
+        if not ids:
+            return ()
+        filters = filters or FeedFilter()
+        rows: list[Any] = []
+        with self.db.read():
+            for start in range(0, len(ids), _ID_CHUNK):
+                chunk = ids[start : start + _ID_CHUNK]
+                where, params = self._feed_where(filters, plan_search=False)
+                where.append(f"id IN ({', '.join('?' * len(chunk))})")
+                params.extend(chunk)
+                if down_to is not None:
+                    where.append("(created_at, id) >= (?, ?)")
+                    params.extend((down_to.created_at, down_to.id))
+                rows += self.db.query(
+                    f"SELECT {_cols(Job)} FROM jobs WHERE {' AND '.join(where)}", params
+                )
+            rows.sort(key=lambda r: (r["created_at"], r["id"]), reverse=True)
+            outputs = self._outputs_of([r["id"] for r in rows])
+        return tuple(
+            FeedItem(model_from_sql(Job, r), tuple(outputs.get(r["id"], ()))) for r in rows
+        )
+
+    def jobs_of_outputs(self, output_ids: Sequence[str]) -> list[str]:
+        """The jobs these outputs belong to (outputs that no longer exist are left out)."""
+        found: dict[str, None] = {}
+        ids = list(dict.fromkeys(output_ids))
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.query(
+                f"SELECT DISTINCT job_id FROM job_outputs WHERE id IN ({marks})", chunk
+            ):
+                found[row["job_id"]] = None
+        return list(found)
+
+    def _feed_where(self, filters: FeedFilter, *, plan_search: bool) -> tuple[list[str], list[Any]]:
+        """The feed filter's SQL conditions and their parameters: the one place it is written.
+
+        ``plan_search``: for a page walked in time order, first count the search's matches and,
+        when there are many, keep SQLite from starting at the full-text index (a page then
+        stops early on the time index). A lookup by ids needs no such plan."""
+        where: list[str] = []
+        params: list[Any] = []
+        if filters.types:
+            where.append(f"type IN ({', '.join('?' * len(filters.types))})")
+            params.extend(filters.types)
+        if filters.statuses:
+            where.append(f"status IN ({', '.join('?' * len(filters.statuses))})")
+            params.extend(filters.statuses)
+        if filters.profile_id:
+            where.append("profile_id = ?")
+            params.append(filters.profile_id)
+        expression = search_expression(filters.search)
+        if expression is not None:
+            rowid = "rowid"
+            if plan_search:
+                # Few matches: look them up and sort them. Many: walk the feed index newest
+                # first and stop at the page's end ("+rowid" stops SQLite from choosing the
+                # first plan).
+                many = self.db.scalar(
+                    "SELECT count(*) FROM (SELECT rowid FROM jobs_search "
+                    "WHERE jobs_search MATCH ? LIMIT ?)",
+                    (expression, SEARCH_SORT_LIMIT),
+                )
+                rowid = "+rowid" if many >= SEARCH_SORT_LIMIT else "rowid"
+            where.append(f"{rowid} IN (SELECT rowid FROM jobs_search WHERE jobs_search MATCH ?)")
+            params.append(expression)
+        return where, params
 
     def _outputs_of(self, job_ids: list[str]) -> dict[str, list[JobOutput]]:
         by_job: dict[str, list[JobOutput]] = {}

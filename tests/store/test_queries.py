@@ -168,6 +168,53 @@ def test_search_that_matches_nothing_and_search_syntax(store: Store, feed: list[
     assert len(store.queries.feed_page(FeedFilter(search="..."), limit=500).items) == len(feed)
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        FeedFilter(),
+        FeedFilter(types=("canvas_edit", "product_pack")),
+        FeedFilter(statuses=("failed",), profile_id="p1"),
+        FeedFilter(search="red dres"),
+        FeedFilter(search="robe", types=("tryon_image", "extract_garment")),
+        FeedFilter(search='AND OR "NEAR('),
+    ],
+)
+def test_feed_items_is_the_feed_query_for_a_few_jobs(
+    store: Store, feed: list[Job], filters: FeedFilter, search_plan: str
+) -> None:
+    """What a feed re-reads for jobs that changed is exactly what its pages hold: the same
+    filter (written once), the same order, and ``down_to`` keeps to the pages already read."""
+    pages = _all_pages(store, filters, 9)
+    every = [i for page in pages for i in page]
+    asked = [j.id for j in feed[::3]] + ["no-such-job"]
+    found = store.queries.feed_items(filters, asked)
+    assert [i.job.id for i in found] == [i for i in every if i in set(asked)]
+    if len(pages) > 2:
+        page = store.queries.feed_page(filters, limit=9)
+        page = store.queries.feed_page(filters, page.next_cursor, limit=9)
+        read = every[:18]  # two pages read: the last one's cursor bounds the re-read
+        found = store.queries.feed_items(filters, asked, down_to=page.next_cursor)
+        assert [i.job.id for i in found] == [i for i in read if i in set(asked)]
+    for item in found:
+        assert len(item.outputs) == hash(item.job.id) % 4
+    assert store.queries.feed_items(filters, []) == ()
+
+
+def test_feed_items_reads_many_ids_and_jobs_of_outputs(store: Store, feed: list[Job]) -> None:
+    ids = [j.id for j in feed] * 8  # more ids than one IN list takes, repeated
+    assert [i.job.id for i in store.queries.feed_items(None, ids)] == _expected(feed)
+    with_outputs = [j for j in feed if hash(j.id) % 4][:5]
+    output_ids = [
+        o.id
+        for j in with_outputs
+        for o in store.queries.job(j.id).outputs  # type: ignore[union-attr]
+    ]
+    assert sorted(store.queries.jobs_of_outputs([*output_ids, "gone"])) == sorted(
+        j.id for j in with_outputs
+    )
+    assert store.queries.jobs_of_outputs([]) == []
+
+
 def test_search_follows_edits_and_deletes(store: Store, user_id: str) -> None:
     job = make_job(user_id, input_json={"prompt": "green coat"})
     store.rows.save(job)

@@ -22,7 +22,8 @@ a garment or edit in Magic Canvas), and Ctrl+F for the search. Images drag out a
 :meth:`HistoryArea.reveal_job` selects a job and scrolls to it ("Show in History"), waiting for
 it to arrive in the feed when it is not there yet.
 Every service call runs through ``run_op`` (off the GUI thread, readable errors in the message
-bar); the feed itself updates from the store's events, not from the calls' results.
+bar); the feed itself updates from its Qt-free model's events (``services/history_feed.py``:
+filters, search, pages and live updates live there), not from the calls' results.
 """
 
 from __future__ import annotations
@@ -67,7 +68,6 @@ from studio_desktop.ui.history.drag_out import (
     clear_drag_folder,
     prepare_drag_files,
 )
-from studio_desktop.ui.history.matching import is_filtered
 from studio_desktop.ui.history.roles import BlobRequester, Role, no_blob_requests
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.operations import find_host, run_op
@@ -231,6 +231,12 @@ class HistoryArea(AreaWidget):
     # ================================================================== wiring
     def set_services(self, services: WorkspaceServices) -> None:
         """Show the feed of this workspace (the previous one's model is closed)."""
+        # The first page is read on a worker thread while the widgets below are built.
+        feed = services.history.open_feed()
+        if self._built:
+            feed.set_filter(self.filter_bar.current_filter())
+        else:
+            feed.reload()  # the filter bar starts with no filter
         from studio_desktop.ui.history.detail_panel import JobDetailPanel
         from studio_desktop.ui.history.feed_model import FeedModel
         from studio_desktop.ui.history.thumbnails import ThumbnailLoader
@@ -254,14 +260,7 @@ class HistoryArea(AreaWidget):
             parent=self,
         )
         old = self.model
-        self.model = FeedModel(
-            services.store,
-            services.history,
-            services.jobs,
-            self.loader,
-            executor=services.executor,
-            parent=self,
-        )
+        self.model = FeedModel(feed, self.loader, parent=self)
         self.view.setModel(self.model)
         if old is not None:
             old.deleteLater()
@@ -294,7 +293,6 @@ class HistoryArea(AreaWidget):
         self.model.profiles_changed.connect(self._sync_profiles)
         self._awaiting_first_paint = True
         self._opened_at = time.perf_counter()
-        self.model.set_filter(self.filter_bar.current_filter())
 
     def set_blob_requester(self, request_blob: BlobRequester | None) -> None:
         """The sync layer's hook for outputs that are on screen but not on this computer."""
@@ -304,16 +302,11 @@ class HistoryArea(AreaWidget):
 
     def notify_blob_available(self, bucket: str, path: str) -> None:
         """An object arrived in the blob cache (the sync fetched it): show it."""
-        from studio_desktop.services.common import output_ref
-
         if self.model is None or self.loader is None:
             return
         self.loader.forget_blob_request(bucket, path)
-        for row in range(self.model.rowCount()):
-            for output in self.model.feed_row(row).outputs:
-                ref = output_ref(output)
-                if ref is not None and (ref.bucket, ref.path) == (bucket, path):
-                    self.model.refresh_output(output.id)
+        for output_id in self.model.feed.outputs_stored_at(bucket, path):
+            self.model.refresh_output(output_id)
 
     def _sync_profiles(self) -> None:
         if self.model is not None:
@@ -429,8 +422,13 @@ class HistoryArea(AreaWidget):
         self.action_first = make("First job", None, self.go_first, "Home")
         self.action_last = make("Last job", None, self.go_last, "End")
         self.action_paste = make(
-            "Paste image", "import", self.paste, QKeySequence(QKeySequence.StandardKey.Paste)
+            "Paste image",
+            "import",
+            self.paste,
+            QKeySequence(QKeySequence.StandardKey.Paste),
+            on_view=False,
         )
+        self.addAction(self.action_paste)  # the empty state (no view shown) pastes too
         self.action_paste.setToolTip(
             "Paste an image: cut out a garment, or edit it in Magic Canvas (Ctrl+V)"
         )
@@ -525,7 +523,7 @@ class HistoryArea(AreaWidget):
             return
         if self._try_reveal():
             return
-        if is_filtered(self.model.filters):
+        if self.model.filters.is_filtered:
             self.filter_bar.clear()
         elif not self.model.is_loading:
             self.model.reload()
@@ -957,7 +955,7 @@ class HistoryArea(AreaWidget):
             self.feed_stack.setCurrentWidget(self.view)
         elif self.model.is_loading or self.model.has_more:
             return
-        elif is_filtered(self.model.filters):
+        elif self.model.filters.is_filtered:
             self.pages.setCurrentWidget(self.feed_page)
             self.feed_stack.setCurrentWidget(self.no_results)
         else:

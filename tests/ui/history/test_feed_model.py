@@ -1,12 +1,15 @@
-"""The feed model over a real store: pytest-qt's model tester, lazy pages, and updates that
-arrive from events (rows inserted, updated and deleted elsewhere; job progress) without a
-reload."""
+"""The Qt feed model over a real store: pytest-qt's model tester, and how the feed's events
+become Qt's (pages as row inserts, a new filter as one reset, a changed row as ``dataChanged``
+for that row, a deleted one as a removal, progress in its roles), without a reload.
+
+What the feed does (filters, search, paging, placing jobs from elsewhere, deletions, stale
+reads, progress races) is tested without a display on the Qt-free model, in
+``tests/services/test_history_feed.py``."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +17,7 @@ import pytest
 from PySide6.QtCore import QModelIndex
 
 from studio_desktop.domain.enums import JobStatus, JobType
-from studio_desktop.domain.models import Job, JobOutput, new_id, utc_now
+from studio_desktop.domain.models import JobOutput, new_id, utc_now
 from studio_desktop.engine.base import JobProgress
 from studio_desktop.services.history import HistoryFilter
 from studio_desktop.services.workspace import WorkspaceServices
@@ -45,14 +48,7 @@ def build_model(
     services: WorkspaceServices, page_size: int = 20, executor: Executor | None = None
 ) -> FeedModel:
     loader = ThumbnailLoader(services.store, services.thumbnails)
-    model = FeedModel(
-        services.store,
-        services.history,
-        services.jobs,
-        loader,
-        page_size=page_size,
-        executor=executor,
-    )
+    model = FeedModel(services.history.open_feed(page_size=page_size, executor=executor), loader)
     loader.setParent(model)
     _built.append(model)
     return model
@@ -193,119 +189,3 @@ def test_updates_arrive_from_events_without_a_reload(
     )
     assert model.index(0, 0).data(Role.PROGRESS) is None
     assert resets == [], "nothing was re-read wholesale"
-
-
-def test_a_finished_job_shows_no_progress_whichever_news_comes_first(
-    qtbot: Any, services: WorkspaceServices, make: Maker
-) -> None:
-    """When a job ends, the store's change (read by the feed) and the job service's last
-    progress and status events race each other. Whichever arrives first, a row whose job has
-    ended shows no progress, and a progress report arriving after that is not shown on it."""
-    running, other = make.seed(2, outputs=1, status=JobStatus.RUNNING)
-    model = build_model(services)
-    wait_first_page(qtbot, model)
-    row = model.row_of(running.id)
-    services.jobs.job_progress.emit(JobProgress(running.id, 0.85, "Saving the new version"))
-    qtbot.waitUntil(lambda: model.index(row, 0).data(Role.PROGRESS) == 0.85, timeout=WAIT_MS)
-
-    # The store says it succeeded before the job service does (its read won the race).
-    services.store.rows.save(replace(running, status=JobStatus.SUCCEEDED, updated_at=utc_now()))
-    qtbot.waitUntil(
-        lambda: model.index(row, 0).data(Role.STATUS) == JobStatus.SUCCEEDED, timeout=WAIT_MS
-    )
-    assert model.index(row, 0).data(Role.PROGRESS) is None
-    assert model.index(row, 0).data(Role.PROGRESS_MESSAGE) == ""
-
-    # Then the run's last report arrives: the finished row does not take it. (The other row's
-    # progress, emitted after it, is the sign that it was delivered: events arrive in order.)
-    services.jobs.job_progress.emit(JobProgress(running.id, 1.0, "Done"))
-    services.jobs.job_progress.emit(JobProgress(other.id, 0.4, "Editing"))
-    other_row = model.row_of(other.id)
-    qtbot.waitUntil(lambda: model.index(other_row, 0).data(Role.PROGRESS) == 0.4, timeout=WAIT_MS)
-    assert model.index(row, 0).data(Role.PROGRESS) is None
-
-
-class HeldReads(ThreadPoolExecutor):
-    """The feed's reads, each held after it has read the store until ``release`` (while
-    ``armed``): a read that saw the store before a change and is applied after it."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=2, thread_name_prefix="held-read")
-        self.armed = threading.Event()
-        self.held = threading.Event()
-        self.release = threading.Event()
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        def read() -> Any:
-            result = fn(*args, **kwargs)
-            if self.armed.is_set():
-                self.held.set()
-                self.release.wait(WAIT_MS / 1000)
-            return result
-
-        return super().submit(read)
-
-
-@pytest.fixture
-def held_reads() -> Iterator[HeldReads]:
-    executor = HeldReads()
-    yield executor
-    executor.release.set()
-    executor.shutdown(wait=True)
-
-
-def test_a_read_from_before_a_delete_does_not_bring_the_job_back(
-    qtbot: Any, services: WorkspaceServices, make: Maker, held_reads: HeldReads
-) -> None:
-    seeded = make.seed(3, outputs=1)
-    model = build_model(services, executor=held_reads)
-    wait_first_page(qtbot, model)
-    target = seeded[1]
-    reads = model.event_reads
-    # A change to the job: the feed reads it (and sees it), but is slow to apply what it read.
-    held_reads.armed.set()
-    services.store.rows.save(replace(target, error="Changed here.", updated_at=utc_now()))
-    qtbot.waitUntil(held_reads.held.is_set, timeout=WAIT_MS)
-    # Meanwhile the job is deleted: its row goes.
-    with qtbot.waitSignal(model.rowsRemoved, timeout=WAIT_MS):
-        services.store.rows.delete("jobs", target.id)
-    assert target.id not in ids(model)
-    # The read from before the delete arrives: it must not put the deleted job back.
-    held_reads.release.set()
-    qtbot.waitUntil(lambda: model.event_reads > reads, timeout=WAIT_MS)
-    assert ids(model) == [seeded[0].id, seeded[2].id]
-
-
-def test_new_jobs_respect_the_filter_and_the_loaded_range(
-    qtbot: Any, services: WorkspaceServices, make: Maker
-) -> None:
-    make.seed(30, outputs=1, prompt="Cotton tee")
-    model = build_model(services, page_size=10)
-    model.set_filter(HistoryFilter(search="cotton"))
-    qtbot.waitUntil(lambda: model.loaded_once and not model.is_loading, timeout=WAIT_MS)
-    assert model.rowCount() == 10
-    # Newer but not matching: not shown. Newer and matching: at the top.
-    store = services.store
-    other = Job(
-        id=new_id(),
-        user_id=store.user_id,
-        type="canvas_edit",
-        input_json={"instruction": "blur the background"},
-    )
-    matching = Job(
-        id=new_id(),
-        user_id=store.user_id,
-        type="canvas_edit",
-        input_json={"instruction": "Cotton collar sharpen"},
-    )
-    store.rows.save_many([other, matching])
-    qtbot.waitUntil(lambda: model.rowCount() == 11, timeout=WAIT_MS)
-    assert ids(model)[0] == matching.id and other.id not in ids(model)
-    # Older than the loaded range: it comes with its page, not now.
-    reads = model.event_reads
-    old = make.seed(1, outputs=1, prompt="Cotton vintage")[0]
-    qtbot.waitUntil(lambda: model.event_reads >= reads + 2, timeout=WAIT_MS)  # job + output
-    assert old.id not in ids(model)
-    # A shown job that stops matching leaves.
-    store.rows.save(replace(matching, input_json={"instruction": "sharpen the collar"}))
-    qtbot.waitUntil(lambda: matching.id not in ids(model), timeout=WAIT_MS)
