@@ -7,13 +7,11 @@ within one paint in the order it asked for them (top row first, left to right), 
 visible tile is the first one made. Loads run on the loader's own pool, one thread per core
 (:func:`default_workers`): decoding, resampling and encoding in Pillow release the GIL, so a
 screen of new photos is made on every core while the GUI thread stays free. A request nobody
-painted for :data:`STALE_SECONDS` (scrolled past) is dropped. A load, in a worker thread:
-
-1. finds the output's object in the blob cache (``store.blobs``: a read, never a write lock);
-2. not on this computer: the state is :attr:`ThumbState.MISSING` ("Not downloaded — available
-   when online"), and the :data:`BlobRequester` hook is told once, so the sync layer can fetch it;
-3. else makes (or finds) the cached thumbnail file (``ThumbnailCache.get_or_make``) and decodes
-   it into a ``QImage`` already scaled to the tile, so the GUI thread only wraps it in a pixmap.
+painted for :data:`STALE_SECONDS` (scrolled past) is dropped. A load, in a worker thread,
+runs ``services.output_tiles.find_tile`` (the blob cache, the cached thumbnail, scaled to the
+tile) and turns its picture into a ``QImage``, so the GUI thread only wraps it in a pixmap. An
+object not on this computer (:attr:`ThumbState.MISSING`, "Not downloaded — available when
+online") is handed to the :data:`BlobRequester` hook once, so the sync layer can fetch it.
 
 When a load ends, :attr:`ThumbnailLoader.ready` carries the output's id; the model turns that
 into ``dataChanged`` for the one row that shows it.
@@ -29,25 +27,19 @@ import time
 from collections import OrderedDict
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import shiboken6
 from PIL import Image as PILImage
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from studio_desktop.domain.enums import OutputKind
-from studio_desktop.domain.errors import ExternalError
 from studio_desktop.domain.models import JobOutput
-from studio_desktop.services.common import output_ref
 from studio_desktop.services.missing_files import MissingFiles
-from studio_desktop.store.workspace import Store
+from studio_desktop.services.output_tiles import Store, ThumbnailCache, ThumbState, find_tile
 from studio_desktop.ui.history.roles import BlobRequester, no_blob_requests
 
-if TYPE_CHECKING:
-    from studio_desktop.imaging.thumbnails import ThumbnailCache
+__all__ = ["LOADING", "Thumb", "ThumbState", "ThumbnailLoader", "load_thumbnail", "qimage_of"]
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +51,6 @@ DEFAULT_BUDGET_BYTES = 96 * 1024**2
 MAX_STATES = 4000
 #: Objects already handed to the blob hook (asked again once forgotten: the hook is idempotent).
 MAX_REQUESTED = 20000
-_PREVIEW_KINDS = (OutputKind.IMAGE.value, OutputKind.CUTOUT.value, OutputKind.MASK.value)
-
-
-class ThumbState(StrEnum):
-    LOADING = "loading"  # queued or being made
-    READY = "ready"  # the pixmap is there
-    MISSING = "missing"  # not on this computer (yet): "Not downloaded — available when online"
-    NO_PREVIEW = "no_preview"  # a zip, a video, an output without a file
-    FAILED = "failed"  # the file is there but is not a readable image
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,47 +90,13 @@ def default_workers() -> int:
     return max(3, min(MAX_WORKERS, cores + 1))
 
 
-def source_size(device_pixels: int) -> int:
-    """The cached thumbnail size to scale a tile of ``device_pixels`` from."""
-    from studio_desktop.imaging.thumbnails import LARGE, SMALL
-
-    return SMALL if device_pixels <= SMALL else LARGE
-
-
 def load_thumbnail(
     store: Store, cache: ThumbnailCache, output: JobOutput, device_pixels: int
 ) -> _Loaded:
     """The blocking part of a load (runs in a worker thread; see the module docstring)."""
-    ref = output_ref(output)
-    if ref is None:
-        return _Loaded(ThumbState.NO_PREVIEW, None, None, False, "This output has no file.")
-    info = store.blobs.info(ref.bucket, ref.path)
-    pinned = bool(info and info.pinned)
-    path = store.blobs.get_path(ref.bucket, ref.path)
-    if path is None:
-        return _Loaded(
-            ThumbState.MISSING,
-            None,
-            None,
-            pinned,
-            "Not downloaded — available when online",
-            missing_ref=(ref.bucket, ref.path),
-        )
-    if output.kind not in _PREVIEW_KINDS:
-        return _Loaded(ThumbState.NO_PREVIEW, None, path, pinned, f"{output.kind} file")
-    try:
-        _thumb, picture = cache.get_or_make_image(
-            path, source_size(device_pixels), sha256=info.sha256 if info else None
-        )
-    except ExternalError as exc:
-        return _Loaded(ThumbState.FAILED, None, path, pinned, exc.message)
-    except OSError:
-        return _Loaded(ThumbState.FAILED, None, path, pinned, "The preview could not be read.")
-    if max(picture.size) > device_pixels:
-        # Pillow resamples with the GIL released: tiles of one screen scale on every core.
-        picture = picture.copy()
-        picture.thumbnail((device_pixels, device_pixels), PILImage.Resampling.LANCZOS)
-    return _Loaded(ThumbState.READY, qimage_of(picture), path, pinned)
+    tile = find_tile(store, cache, output, device_pixels)
+    image = qimage_of(tile.picture) if tile.picture is not None else None
+    return _Loaded(tile.state, image, tile.local_path, tile.pinned, tile.message, tile.missing_ref)
 
 
 def qimage_of(picture: PILImage.Image) -> QImage:

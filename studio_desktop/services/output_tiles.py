@@ -1,0 +1,94 @@
+"""What a History tile shows for one job output: found and made off the GUI thread, Qt-free.
+
+:func:`find_tile` is the blocking part of a tile's load (``ui/history/thumbnails.py`` runs it
+in its worker pool and only turns the picture into a ``QImage``):
+
+1. finds the output's object in the blob cache (``store.blobs``: a read, never a write lock);
+2. not on this computer: :attr:`ThumbState.MISSING` ("Not downloaded — available when
+   online") with the object's ``(bucket, path)``, so the caller can ask the sync for it once;
+3. not an image (a zip, a video): :attr:`ThumbState.NO_PREVIEW`;
+4. else makes (or finds) the cached thumbnail (``ThumbnailCache.get_or_make_image``) and scales
+   it to the tile with Lanczos (Pillow releases the GIL: tiles of a screen scale on every core).
+
+The store and the thumbnail cache types are re-exported for the UI's annotations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from PIL import Image
+
+from studio_desktop.domain.enums import OutputKind
+from studio_desktop.domain.errors import ExternalError
+from studio_desktop.domain.models import JobOutput
+from studio_desktop.imaging.thumbnails import LARGE, SMALL, ThumbnailCache
+from studio_desktop.services.common import output_ref
+from studio_desktop.store.workspace import Store
+
+__all__ = ["Store", "ThumbState", "ThumbnailCache", "TilePicture", "find_tile", "source_size"]
+
+_PREVIEW_KINDS = (OutputKind.IMAGE.value, OutputKind.CUTOUT.value, OutputKind.MASK.value)
+
+
+class ThumbState(StrEnum):
+    LOADING = "loading"  # queued or being made
+    READY = "ready"  # the picture is there
+    MISSING = "missing"  # not on this computer (yet): "Not downloaded — available when online"
+    NO_PREVIEW = "no_preview"  # a zip, a video, an output without a file
+    FAILED = "failed"  # the file is there but is not a readable image
+
+
+@dataclass(frozen=True, slots=True)
+class TilePicture:
+    """The outcome of one tile's load; ``picture`` is set when ``state`` is READY."""
+
+    state: ThumbState
+    picture: Image.Image | None
+    local_path: Path | None
+    pinned: bool
+    message: str = ""
+    #: ``(bucket, path)`` of an object that is not on this computer.
+    missing_ref: tuple[str, str] | None = None
+
+
+def source_size(device_pixels: int) -> int:
+    """The cached thumbnail size to scale a tile of ``device_pixels`` from."""
+    return SMALL if device_pixels <= SMALL else LARGE
+
+
+def find_tile(
+    store: Store, cache: ThumbnailCache, output: JobOutput, device_pixels: int
+) -> TilePicture:
+    """What the tile of ``output`` shows at ``device_pixels`` (blocking; see the module doc)."""
+    ref = output_ref(output)
+    if ref is None:
+        return TilePicture(ThumbState.NO_PREVIEW, None, None, False, "This output has no file.")
+    info = store.blobs.info(ref.bucket, ref.path)
+    pinned = bool(info and info.pinned)
+    path = store.blobs.get_path(ref.bucket, ref.path)
+    if path is None:
+        return TilePicture(
+            ThumbState.MISSING,
+            None,
+            None,
+            pinned,
+            "Not downloaded — available when online",
+            missing_ref=(ref.bucket, ref.path),
+        )
+    if output.kind not in _PREVIEW_KINDS:
+        return TilePicture(ThumbState.NO_PREVIEW, None, path, pinned, f"{output.kind} file")
+    try:
+        _thumb, picture = cache.get_or_make_image(
+            path, source_size(device_pixels), sha256=info.sha256 if info else None
+        )
+    except ExternalError as exc:
+        return TilePicture(ThumbState.FAILED, None, path, pinned, exc.message)
+    except OSError:
+        return TilePicture(ThumbState.FAILED, None, path, pinned, "The preview could not be read.")
+    if max(picture.size) > device_pixels:
+        picture = picture.copy()
+        picture.thumbnail((device_pixels, device_pixels), Image.Resampling.LANCZOS)
+    return TilePicture(ThumbState.READY, picture, path, pinned)
