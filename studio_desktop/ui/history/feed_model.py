@@ -29,6 +29,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QPixmap
@@ -107,6 +108,14 @@ class FeedModel(QAbstractListModel):
         for event, slot in self._links:
             event.connect(slot)
         loader.ready.connect(self._on_thumbnail_ready)
+        #: Outputs whose tile changed since the last flush: one ``dataChanged`` per event-loop
+        #: turn for all of them (a screen of "Not downloaded" tiles answers in one burst, and a
+        #: signal per tile made every one of them a full repaint of the view).
+        self._thumbs_changed: set[str] = set()
+        self._thumbs_flush = QTimer(self)
+        self._thumbs_flush.setSingleShot(True)
+        self._thumbs_flush.setInterval(0)
+        self._thumbs_flush.timeout.connect(self._flush_thumbnails)
 
     # ================================================================== Qt model API
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -268,11 +277,19 @@ class FeedModel(QAbstractListModel):
             self.loader.forget(output_id)
 
     def _on_thumbnail_ready(self, output_id: str) -> None:
-        row = self.feed.row_of_output(output_id)
-        if row < 0:
+        self._thumbs_changed.add(output_id)
+        if not self._thumbs_flush.isActive():
+            self._thumbs_flush.start()
+
+    def _flush_thumbnails(self) -> None:
+        """One ``dataChanged`` over the rows whose tiles changed since the last turn."""
+        rows = [self.feed.row_of_output(output_id) for output_id in self._thumbs_changed]
+        self._thumbs_changed.clear()
+        rows = [row for row in rows if row >= 0]
+        if not rows:
             return
-        index = self.index(row, 0)
-        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, int(Role.THUMBS)])
+        roles = [Qt.ItemDataRole.DecorationRole, int(Role.THUMBS)]
+        self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), 0), roles)
 
 
 def _tooltip(row: FeedRow, job: Job, profile: str | None) -> str:
