@@ -146,6 +146,7 @@ class ThumbnailLoader(QObject):
         self._paint = 0  # numbers the paints: requests made in one event-loop turn share one
         self._paint_open = False
         self._order = 0
+        self._swept_at = time.monotonic()
         #: Loads under way: key -> the paint that asked for it.
         self._in_flight: dict[tuple[str, int], int] = {}
         #: The newest paint of which a load has finished (its first tile is on screen).
@@ -268,6 +269,26 @@ class ThumbnailLoader(QObject):
 
     def _end_paint(self) -> None:
         self._paint_open = False
+        now = time.monotonic()
+        if now - self._swept_at > STALE_SECONDS:
+            self._swept_at = now
+            self._sweep(now)
+
+    def _sweep(self, now: float) -> None:
+        """Drop requests only older paints made that waited past :data:`STALE_SECONDS` (rows
+        scrolled past). Served newest paint first, they would otherwise stay queued while the
+        designer keeps scrolling: tens of thousands of entries after a long scroll, each one
+        walked by every full garbage collection."""
+        old = [
+            key
+            for key, (_output, wanted_at, paint, _order) in self._pending.items()
+            if paint != self._paint and now - wanted_at > STALE_SECONDS
+        ]
+        for key in old:
+            del self._pending[key]
+        if old:
+            self._queue = [(-p, o, k) for k, (_out, _t, p, o) in self._pending.items()]
+            heapq.heapify(self._queue)
 
     def _next(self) -> tuple[str, int] | None:
         """The request to serve next: of the newest paint, the one it asked for first."""

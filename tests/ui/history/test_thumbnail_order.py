@@ -128,6 +128,37 @@ def test_a_request_that_waited_too_long_repaints_its_row_instead(
         loader.close()
 
 
+def test_requests_of_rows_scrolled_past_are_dropped_while_scrolling_goes_on(
+    qtbot: Any,
+    services: WorkspaceServices,
+    outputs: list[JobOutput],
+    recorded: tuple[list[str], threading.Event],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Newest paint first means an old paint's requests never reach the head of the queue
+    while the designer keeps scrolling: they must be swept, not kept (a long scroll left tens
+    of thousands queued, each walked by every full garbage collection)."""
+    order, gate = recorded
+    loader = ThumbnailLoader(services.store, services.thumbnails, workers=1)
+    try:
+        a, b, c, d = outputs[:4]
+        for output in (a, b, c):  # a screen: a is being made (held), b and c wait
+            loader.get(output, PX)
+        qtbot.wait(20)
+        assert set(loader._pending) == {(b.id, PX), (c.id, PX)}
+        monkeypatch.setattr(thumbnails, "STALE_SECONDS", 0.0)  # b and c have waited too long
+        loader.get(d, PX)  # the next screen, scrolled to
+        qtbot.wait(20)  # its paint ends: the sweep runs
+        assert set(loader._pending) == {(d.id, PX)}
+        monkeypatch.setattr(thumbnails, "STALE_SECONDS", 2.0)
+        gate.set()
+        qtbot.waitUntil(lambda: loader.peek(d.id, PX).state is ThumbState.READY, timeout=WAIT_MS)
+        assert order == [a.id, d.id]  # b and c were never made
+        assert loader.peek(b.id, PX).state is ThumbState.LOADING  # asked again if seen again
+    finally:
+        loader.close()
+
+
 def test_loads_run_on_the_loaders_own_threads_which_close_with_it(
     qtbot: Any, services: WorkspaceServices, outputs: list[JobOutput]
 ) -> None:
