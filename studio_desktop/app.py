@@ -16,10 +16,13 @@ Start-up order (:func:`run`; the window must be on screen fast, see issue 5's co
    collector is off until then (``__main__`` turns it off before this module is imported).
 2. Right after that paint the window fills its menus and builds its restored area (a
    zero-timer in the window).
-3. Then the collector goes back on, the rotating log handler replaces the plain one, and
-   asyncio, qasync and the worker threads come: the one ``QEventLoop``, the crash hooks, and
-   :func:`open_workspace`, which imports the service/sync/engine stack on a worker thread and
-   opens the last used workspace behind the painted window.
+3. Then asyncio, qasync and the worker threads come: the one ``QEventLoop``, the crash
+   hooks, and :func:`open_workspace`, which imports what opening the workspace needs on a
+   worker thread (the account, the store, the jobs: each other service is built on first use,
+   see ``services/workspace.py``) and shows the last used workspace: the History's first page
+   comes first. Right after it the app controller imports and builds the rest of the
+   services (Canvas, imports, garments, profiles) behind it; then the rotating log handler
+   replaces the plain one and the collector goes back on.
 
 Files dropped before the workspace's controller exists (step 3) are not opened.
 """
@@ -262,7 +265,6 @@ def run(argv: Sequence[str]) -> int:
     wait_for_first_paint(window, FIRST_PAINT_WAIT_MS)
 
     # ---- 2. the event loop, behind the painted window.
-    rotate_log_file()
     import asyncio
     import contextlib
     from concurrent.futures import ThreadPoolExecutor
@@ -415,6 +417,7 @@ async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any
         except Exception as error:
             report_crash(error, window)
         await checking
+        rotate_log_file()  # (logging.handlers: not before the first page)
         # No collection first (it cost ~25 ms before the first page): start-up makes little
         # garbage, and what there is stays frozen with the rest (until a deep collection).
         from PySide6.QtWidgets import QApplication

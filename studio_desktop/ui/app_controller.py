@@ -41,7 +41,6 @@ from studio_desktop.services.account import (
     SignInOutcome,
     describe_items,
 )
-from studio_desktop.services.imports import CreationResult
 from studio_desktop.services.missing_files import BlobRequester
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.areas import AreaKey, AreaWidget
@@ -55,6 +54,7 @@ from studio_desktop.ui.widgets.message_bar import MessageLevel
 from studio_desktop.ui.widgets.message_box import MESSAGE_BOX_WIDTH
 
 if TYPE_CHECKING:
+    from studio_desktop.services.imports import CreationResult
     from studio_desktop.services.samples import SamplesResult
     from studio_desktop.ui.dialogs.connect_dialog import ProjectConnection
     from studio_desktop.ui.dialogs.sign_in_dialog import Credentials
@@ -64,6 +64,10 @@ log = logging.getLogger(__name__)
 #: How long closing a workspace waits for operations its screens started (a running pack
 #: waits for its job, which closing then stops).
 DRAIN_SECONDS = 2.0
+
+#: How long the rest of a workspace's services wait for the History's first page before they
+#: are built anyway (an empty or hidden feed may paint no page).
+FIRST_PAGE_WAIT_SECONDS = 1.0
 
 #: Builds an area over a workspace's services and its blob requester.
 AreaMaker = Callable[[WorkspaceServices, BlobRequester], AreaWidget]
@@ -147,6 +151,7 @@ class AppController(QObject):
         self.move_box: QMessageBox | None = None
         self._status_bridge: EventBridge | None = None
         self._blob_bridge: EventBridge | None = None
+        self._completing: asyncio.Task[None] | None = None
         window.connect_requested.connect(self.connect_project)
         window.project_checker = account.check_project
         window.sign_in_requested.connect(self.sign_in)
@@ -175,6 +180,7 @@ class AppController(QObject):
     async def aclose(self) -> None:
         """Stop following the sync status, then close the workspace, sync and sessions."""
         self._drop_bridges()
+        self._stop_completing()
         await self.account.aclose(before_close=self._releaser(own=0))
         self.workspace = None
 
@@ -216,7 +222,51 @@ class AppController(QObject):
         if workspace.store.recovery is not None:
             window.show_message(workspace.store.recovery.message, level=MessageLevel.WARNING)
         log.info("showing workspace %s", workspace.key)
+        self._complete_later(workspace)
         self.workspace_changed.emit(workspace)
+
+    # ------------------------------------------------------------------ the rest, behind
+    def _complete_later(self, workspace: OpenWorkspace) -> None:
+        """After the History's first page (or at once, when another area is shown): import
+        the rest of the workspace's services on a worker thread, then build them (Canvas,
+        imports, garments, profiles...), so the first use of another screen does not wait."""
+        self._stop_completing()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # (no event loop: a test building the controller by hand)
+            return
+        self._completing = loop.create_task(self._complete(workspace))
+
+    def _stop_completing(self) -> None:
+        task, self._completing = self._completing, None
+        if task is not None and not task.done():
+            task.cancel()
+
+    async def _complete(self, workspace: OpenWorkspace) -> None:
+        window = self.window
+        if window.current_area_key is AreaKey.HISTORY and window.is_area_built(AreaKey.HISTORY):
+            painted = asyncio.get_running_loop().create_future()
+            area = window.area(AreaKey.HISTORY)
+            signal = getattr(area, "first_page_painted", None)
+            if signal is not None:
+
+                def done() -> None:
+                    if not painted.done():
+                        painted.set_result(None)
+
+                signal.connect(done)
+                try:
+                    await asyncio.wait_for(painted, FIRST_PAGE_WAIT_SECONDS)
+                except TimeoutError:
+                    log.debug("no first page of the feed yet: building the rest anyway")
+                finally:
+                    if shiboken6.isValid(area):
+                        signal.disconnect(done)
+        services = workspace.services
+        await asyncio.get_running_loop().run_in_executor(services.executor, services.import_all)
+        if self.workspace is workspace and not workspace.store.db.closed:
+            services.build_all()
+            log.info("workspace %s: every service is ready", workspace.key)
 
     def _follow_status(self, workspace: OpenWorkspace) -> None:
         """Show the workspace's sync status now, then every change its engine publishes."""
