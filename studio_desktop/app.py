@@ -36,7 +36,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -265,9 +265,14 @@ def run(argv: Sequence[str]) -> int:
     wait_for_first_paint(window, FIRST_PAINT_WAIT_MS)
 
     # ---- 2. the event loop, behind the painted window.
+    from concurrent.futures import ThreadPoolExecutor
+
+    executor = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="worker")
+    # The last workspace's integrity check (SQLite, the GIL released; ~60 ms with 10k jobs)
+    # starts now, beside the imports of the event loop and of the workspace's stack.
+    checking = executor.submit(_precheck_last_workspace, dirs)
     import asyncio
     import contextlib
-    from concurrent.futures import ThreadPoolExecutor
 
     import qasync
 
@@ -276,7 +281,6 @@ def run(argv: Sequence[str]) -> int:
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    executor = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="worker")
     loop.set_default_executor(executor)
 
     def on_loop_exception(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -302,7 +306,9 @@ def run(argv: Sequence[str]) -> int:
         window.first_painted.connect(quit_later)
 
     async def main() -> None:
-        opening = asyncio.ensure_future(open_workspace(window, dirs, executor))
+        opening = asyncio.ensure_future(
+            open_workspace(window, dirs, executor, checking=asyncio.wrap_future(checking))
+        )
         await closing.closed.wait()
         if not opening.done():
             opening.cancel()
@@ -375,33 +381,41 @@ def wait_for_first_paint(window: Any, timeout_ms: int) -> bool:
     return bool(window.has_painted)
 
 
-async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any:
-    """Behind the already painted window: load the account, sync and engine stack, then open
-    the last used workspace. Returns the app controller (``None`` if it could not be built).
+async def open_workspace(
+    window: Any,
+    dirs: DataDirs,
+    executor: Executor,
+    *,
+    checking: Awaitable[None] | None = None,
+) -> Any:
+    """Behind the already painted window: open the last used workspace, its History's first
+    page first. Returns the app controller (``None`` if it could not be built).
 
-    The services' stack is imported on a worker thread, so the window stays responsive
-    meanwhile (supabase-py, httpx, OpenCV and NumPy are not part of it: the modules that need
-    them import them on first use), while another worker checks the last workspace's database
-    (:func:`~studio_desktop.store.recovery.precheck`). The garbage collector stays off until the
-    workspace is shown. When the
-    workspace is open, the objects made so far are frozen out of the garbage collector's full
-    collections, and so are the survivors of each later one (:mod:`studio_desktop.ui.collector`):
-    walking them cost 60-140 ms pauses while scrolling the feed.
+    What opening needs is imported on a worker thread, so the window stays responsive
+    meanwhile: the app controller, the account service, the store and the jobs (supabase-py,
+    httpx, OpenCV and NumPy are not part of it: the modules that need them import them on first
+    use; the other services are built on first use, see ``services/workspace.py``), and the
+    modules of the screen the window shows first (:func:`~studio_desktop.ui.app_controller.
+    import_screen`). Meanwhile another worker checks the last workspace's database
+    (:func:`~studio_desktop.store.recovery.precheck`; ``checking``, started by :func:`run`
+    before asyncio was imported, else here). The garbage collector stays off until the
+    workspace is shown. When the workspace is open, the objects made so far are frozen out of
+    the garbage collector's full collections, and so are the survivors of each later one
+    (:mod:`studio_desktop.ui.collector`): walking them cost 60-140 ms pauses while scrolling
+    the feed.
     """
     import asyncio
-    import importlib
 
     from studio_desktop.domain.errors import ExternalError
     from studio_desktop.ui.crash import report_crash
 
     loop = asyncio.get_running_loop()
-    # The last workspace's integrity check (SQLite, GIL released) runs beside the import.
-    checking = loop.run_in_executor(executor, _precheck_last_workspace, dirs)
+    if checking is None:
+        checking = loop.run_in_executor(executor, _precheck_last_workspace, dirs)
+    first_screen = window.current_area_key
     try:
         try:
-            module = await loop.run_in_executor(
-                executor, importlib.import_module, "studio_desktop.ui.app_controller"
-            )
+            module = await loop.run_in_executor(executor, _import_controller, first_screen)
             from studio_desktop.services.account import AccountService
 
             controller = module.AppController(window, AccountService(dirs, executor=executor))
@@ -429,6 +443,16 @@ async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any
     finally:
         # Off since the start (the import and the first page only add objects); on from here.
         gc.enable()
+
+
+def _import_controller(first_screen: Any) -> Any:
+    """The app controller's module, with the modules of the screen shown first (a worker's
+    job: they are imported while the integrity check runs, not when the screen is built)."""
+    import importlib
+
+    module = importlib.import_module("studio_desktop.ui.app_controller")
+    module.import_screen(first_screen)
+    return module
 
 
 def _precheck_last_workspace(dirs: DataDirs) -> None:

@@ -24,6 +24,7 @@ the built areas (``AreaWidget.notify_blob_available``).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -98,6 +99,40 @@ AREA_MAKERS: dict[AreaKey, AreaMaker] = {
     AreaKey.PROFILES: _make_profiles,
     AreaKey.CANVAS: _make_canvas,
 }
+
+
+#: The modules each screen imports when it is first built over a workspace (its area's own
+#: lazy imports and the services it uses first), imported ahead on a worker thread for the
+#: screen the window starts on (:func:`import_screen`).
+SCREEN_MODULES: dict[AreaKey, tuple[str, ...]] = {
+    AreaKey.HISTORY: (
+        "studio_desktop.ui.history.area",
+        "studio_desktop.services.history",
+        "studio_desktop.imaging.thumbnails",
+        "studio_desktop.ui.history.thumbnails",
+        "studio_desktop.ui.history.feed_model",
+        "studio_desktop.ui.history.delegate",
+        "studio_desktop.ui.history.feed_view",
+        "studio_desktop.ui.history.filter_bar",
+        "studio_desktop.ui.history.detail_panel",
+    ),
+    AreaKey.PROFILES: (
+        "studio_desktop.services.profiles",
+        "studio_desktop.imaging.thumbnails",
+        "studio_desktop.ui.profiles.area",
+    ),
+    AreaKey.CANVAS: ("studio_desktop.services.canvas", "studio_desktop.ui.canvas.area"),
+}
+
+
+def import_screen(key: AreaKey) -> None:
+    """Import the modules of ``key``'s screen (safe on a worker thread: it builds nothing).
+
+    The start-up calls it on a worker for the screen the window shows first, while the last
+    workspace's database is checked, so that building the screen (on the GUI thread) does not
+    import them."""
+    for name in SCREEN_MODULES[key]:
+        importlib.import_module(name)
 
 
 def area_factory(key: AreaKey, workspace: OpenWorkspace) -> Callable[[], AreaWidget]:
