@@ -206,7 +206,8 @@ class AppController(QObject):
         self.account.cache_budget_bytes = values.cache_budget_bytes
         self.account.engine_choice = values.engine.value
         self.account.remote_api_url = values.remote_api_url
-        workspace = await self.account.open_initial()
+        # An account's sync engine is attached after the first page (see _complete).
+        workspace = await self.account.open_initial(sync_later=True)
         self._show(workspace)
         if should_show_welcome(is_local=workspace.is_local):
             self.window.show_welcome()
@@ -262,9 +263,10 @@ class AppController(QObject):
 
     # ------------------------------------------------------------------ the rest, behind
     def _complete_later(self, workspace: OpenWorkspace) -> None:
-        """After the History's first page (or at once, when another area is shown): import
-        the rest of the workspace's services on a worker thread, then build them (Canvas,
-        imports, garments, profiles...), so the first use of another screen does not wait."""
+        """After the History's first page (or at once, when another area is shown): start an
+        account's sync (left out by ``open_initial(sync_later=True)``), then import the rest of
+        the workspace's services on a worker thread and build them (Canvas, imports, garments,
+        profiles...), so the first use of another screen does not wait."""
         self._stop_completing()
         try:
             loop = asyncio.get_running_loop()
@@ -297,6 +299,10 @@ class AppController(QObject):
                 finally:
                     if shiboken6.isValid(area):
                         signal.disconnect(done)
+        if workspace.sync_pending:
+            await self.account.start_deferred_sync(workspace)
+            if self.workspace is workspace:
+                self._follow_status(workspace)
         services = workspace.services
         await asyncio.get_running_loop().run_in_executor(services.executor, services.import_all)
         if self.workspace is workspace and not workspace.store.db.closed:
