@@ -431,6 +431,8 @@ async def open_workspace(
         except Exception as error:
             report_crash(error, window)
         await checking
+        # The History's first page, then the rest of the workspace (its sync, its services).
+        await controller.settled()
         rotate_log_file()  # (logging.handlers: not before the first page)
         # No collection first (it cost ~25 ms before the first page): start-up makes little
         # garbage, and what there is stays frozen with the rest (until a deep collection).

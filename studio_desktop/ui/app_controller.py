@@ -24,6 +24,7 @@ the built areas (``AreaWidget.notify_blob_available``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 from collections.abc import Callable
@@ -46,6 +47,7 @@ from studio_desktop.services.missing_files import BlobRequester
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.areas import AreaKey, AreaWidget
 from studio_desktop.ui.bridge import EventBridge
+from studio_desktop.ui.crash import report_crash
 from studio_desktop.ui.main_window import MainWindow
 from studio_desktop.ui.operations import event_loop, run_op, running_operations
 from studio_desktop.ui.preferences import EngineChoice, SettingsValues
@@ -274,12 +276,27 @@ class AppController(QObject):
             return
         self._completing = loop.create_task(self._complete(workspace))
 
+    async def settled(self) -> None:
+        """Wait until the shown workspace's rest is built (see :meth:`_complete_later`)."""
+        task = self._completing
+        if task is not None and not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(task)
+
     def _stop_completing(self) -> None:
         task, self._completing = self._completing, None
         if task is not None and not task.done():
             task.cancel()
 
     async def _complete(self, workspace: OpenWorkspace) -> None:
+        try:
+            await self._complete_workspace(workspace)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            report_crash(error, self.window)
+
+    async def _complete_workspace(self, workspace: OpenWorkspace) -> None:
         window = self.window
         if window.current_area_key is AreaKey.HISTORY and window.is_area_built(AreaKey.HISTORY):
             painted = asyncio.get_running_loop().create_future()
