@@ -321,6 +321,8 @@ def run(argv: Sequence[str]) -> int:
             await controller.aclose()
         except Exception:
             log.exception("closing the workspace failed")
+        for settling in list(_settling):  # (closed before it settled)
+            settling.cancel()
 
     # From here on an unexpected exception shows the crash dialog and the app keeps running;
     # before, a failing start-up prints its traceback and exits non-zero.
@@ -399,7 +401,7 @@ async def open_workspace(
     import_screen`). Meanwhile another worker checks the last workspace's database
     (:func:`~studio_desktop.store.recovery.precheck`; ``checking``, started by :func:`run`
     before asyncio was imported, else here). The garbage collector stays off until the
-    workspace is shown. When the workspace is open, the objects made so far are frozen out of
+    workspace has settled (:func:`_settle`). Then the objects made so far are frozen out of
     the garbage collector's full collections, and so are the survivors of each later one
     (:mod:`studio_desktop.ui.collector`): walking them cost 60-140 ms pauses while scrolling
     the feed.
@@ -414,24 +416,39 @@ async def open_workspace(
         checking = loop.run_in_executor(executor, _precheck_last_workspace, dirs)
     first_screen = window.current_area_key
     try:
-        try:
-            module = await loop.run_in_executor(executor, _import_controller, first_screen)
-            from studio_desktop.services.account import AccountService
+        module = await loop.run_in_executor(executor, _import_controller, first_screen)
+        from studio_desktop.services.account import AccountService
 
-            controller = module.AppController(window, AccountService(dirs, executor=executor))
-        except Exception as error:
-            report_crash(error, window)
-            return None
-        try:
-            await controller.start()
-            log.info("the workspace is open")
-        except ExternalError as error:
-            log.warning("the workspace could not be opened: %s", error.message)
-            window.show_external_error(error)
-        except Exception as error:
-            report_crash(error, window)
+        controller = module.AppController(window, AccountService(dirs, executor=executor))
+    except Exception as error:
+        report_crash(error, window)
+        gc.enable()
+        return None
+    try:
+        await controller.start()
+        log.info("the workspace is open")
+    except ExternalError as error:
+        log.warning("the workspace could not be opened: %s", error.message)
+        window.show_external_error(error)
+    except Exception as error:
+        report_crash(error, window)
+    # The controller is returned now (closing the window closes its workspace, whatever
+    # happens next); the rest settles behind the first page.
+    settling = asyncio.ensure_future(_settle(controller, checking))
+    _settling.add(settling)
+    settling.add_done_callback(_settling.discard)
+    return controller
+
+
+#: The :func:`_settle` task of the start-up (referenced while it runs).
+_settling: set[Any] = set()
+
+
+async def _settle(controller: Any, checking: Awaitable[None]) -> None:
+    """After the History's first page and the rest of the workspace (its sync, its other
+    services: ``AppController.settled``): the rotating log handler and the collector."""
+    try:
         await checking
-        # The History's first page, then the rest of the workspace (its sync, its services).
         await controller.settled()
         rotate_log_file()  # (logging.handlers: not before the first page)
         # No collection first (it cost ~25 ms before the first page): start-up makes little
@@ -441,7 +458,6 @@ async def open_workspace(
         from studio_desktop.ui.collector import Collector
 
         Collector(QApplication.instance()).install()
-        return controller
     finally:
         # Off since the start (the import and the first page only add objects); on from here.
         gc.enable()
