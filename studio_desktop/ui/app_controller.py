@@ -251,7 +251,7 @@ class AppController(QObject):
         for key in AreaKey:
             factory = area_factory(key, workspace)
             window.set_area_factory(key, factory)
-            if window.is_area_built(key):
+            if window.is_area_built(key) and not self._adopt_placeholder(key, workspace):
                 window.replace_area(key, factory())
         window.set_account(workspace.account.email if workspace.account else None)
         window.set_workspaces(self.account.workspaces(), workspace.key)
@@ -325,6 +325,22 @@ class AppController(QObject):
         if self.workspace is workspace and not workspace.store.db.closed:
             services.build_all()
             log.info("workspace %s: every service is ready", workspace.key)
+
+    def _adopt_placeholder(self, key: AreaKey, workspace: OpenWorkspace) -> bool:
+        """The History's placeholder (built at start, before any workspace) shows the first
+        workspace's feed itself (``HistoryArea.set_services``) rather than being replaced by a
+        new area: one area less to build before the first page. True if it did."""
+        if key is not AreaKey.HISTORY:
+            return False
+        area = self.window.area(key)
+        set_services = getattr(area, "set_services", None)
+        if set_services is None or getattr(area, "services", True) is not None:
+            return False
+        area.set_blob_requester(workspace.request_blob)  # type: ignore[attr-defined]
+        set_services(workspace.services)
+        if self.window.current_area_key is key:
+            area.area_activated()
+        return True
 
     def _follow_status(self, workspace: OpenWorkspace) -> None:
         """Show the workspace's sync status now, then every change its engine publishes."""
