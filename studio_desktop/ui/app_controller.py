@@ -189,6 +189,8 @@ class AppController(QObject):
         self._status_bridge: EventBridge | None = None
         self._blob_bridge: EventBridge | None = None
         self._completing: asyncio.Task[None] | None = None
+        #: The welcome waits for the History's first page (see start).
+        self._welcome_pending = False
         window.connect_requested.connect(self.connect_project)
         window.project_checker = account.check_project
         window.sign_in_requested.connect(self.sign_in)
@@ -210,10 +212,23 @@ class AppController(QObject):
         self.account.remote_api_url = values.remote_api_url
         # An account's sync engine is attached after the first page (see _complete).
         workspace = await self.account.open_initial(sync_later=True)
+        # The welcome's panel covers the History: shown after the jobs' first page (by
+        # _complete), at once when there are no jobs to show.
+        self._welcome_pending = should_show_welcome(is_local=workspace.is_local)
         self._show(workspace)
-        if should_show_welcome(is_local=workspace.is_local):
+        if self._welcome_pending and (
+            self._completing is None or not await self._has_jobs(workspace)
+        ):
+            self._welcome_pending = False
             self.window.show_welcome()
         return workspace
+
+    async def _has_jobs(self, workspace: OpenWorkspace) -> bool:
+        loop = asyncio.get_running_loop()
+        count = await loop.run_in_executor(
+            workspace.services.executor, workspace.store.rows.count, "jobs"
+        )
+        return count > 0
 
     async def aclose(self) -> None:
         """Stop following the sync status, then close the workspace, sync and sessions."""
@@ -316,6 +331,10 @@ class AppController(QObject):
                 finally:
                     if shiboken6.isValid(area):
                         signal.disconnect(done)
+        if self._welcome_pending and self.workspace is workspace:
+            self._welcome_pending = False
+            if self.window.welcome is None:
+                self.window.show_welcome()
         if workspace.sync_pending:
             await self.account.start_deferred_sync(workspace)
             if self.workspace is workspace:
