@@ -20,9 +20,10 @@ Start-up order (:func:`run`; the window must be on screen fast, see issue 5's co
    hooks, and :func:`open_workspace`, which imports what opening the workspace needs on a
    worker thread (the account, the store, the jobs: each other service is built on first use,
    see ``services/workspace.py``) and shows the last used workspace: the History's first page
-   comes first. Right after it the app controller imports and builds the rest of the
-   services (Canvas, imports, garments, profiles) behind it; then the rotating log handler
-   replaces the plain one and the collector goes back on.
+   comes first. Right after it the app controller opens the welcome (if it is on), starts an
+   account's sync and imports and builds the rest of the services (Canvas, imports,
+   garments, profiles) behind it; then the rotating log handler replaces the plain one and
+   the collector goes back on.
 
 Files dropped before the workspace's controller exists (step 3) are not opened.
 """
