@@ -16,10 +16,14 @@ Start-up order (:func:`run`; the window must be on screen fast, see issue 5's co
    collector is off until then (``__main__`` turns it off before this module is imported).
 2. Right after that paint the window fills its menus and builds its restored area (a
    zero-timer in the window).
-3. Then the collector goes back on, the rotating log handler replaces the plain one, and
-   asyncio, qasync and the worker threads come: the one ``QEventLoop``, the crash hooks, and
-   :func:`open_workspace`, which imports the service/sync/engine stack on a worker thread and
-   opens the last used workspace behind the painted window.
+3. Then asyncio, qasync and the worker threads come: the one ``QEventLoop``, the crash
+   hooks, and :func:`open_workspace`, which imports what opening the workspace needs on a
+   worker thread (the account, the store, the jobs: each other service is built on first use,
+   see ``services/workspace.py``) and shows the last used workspace: the History's first page
+   comes first. Right after it the app controller opens the welcome (if it is on), starts an
+   account's sync and imports and builds the rest of the services (Canvas, imports,
+   garments, profiles) behind it; then the rotating log handler replaces the plain one and
+   the collector goes back on.
 
 Files dropped before the workspace's controller exists (step 3) are not opened.
 """
@@ -33,7 +37,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -262,10 +266,14 @@ def run(argv: Sequence[str]) -> int:
     wait_for_first_paint(window, FIRST_PAINT_WAIT_MS)
 
     # ---- 2. the event loop, behind the painted window.
-    rotate_log_file()
+    from concurrent.futures import ThreadPoolExecutor
+
+    executor = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="worker")
+    # The last workspace's integrity check (SQLite, the GIL released; ~60 ms with 10k jobs)
+    # starts now, beside the imports of the event loop and of the workspace's stack.
+    checking = executor.submit(_precheck_last_workspace, dirs)
     import asyncio
     import contextlib
-    from concurrent.futures import ThreadPoolExecutor
 
     import qasync
 
@@ -274,7 +282,6 @@ def run(argv: Sequence[str]) -> int:
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    executor = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="worker")
     loop.set_default_executor(executor)
 
     def on_loop_exception(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -300,7 +307,9 @@ def run(argv: Sequence[str]) -> int:
         window.first_painted.connect(quit_later)
 
     async def main() -> None:
-        opening = asyncio.ensure_future(open_workspace(window, dirs, executor))
+        opening = asyncio.ensure_future(
+            open_workspace(window, dirs, executor, checking=asyncio.wrap_future(checking))
+        )
         await closing.closed.wait()
         if not opening.done():
             opening.cancel()
@@ -313,6 +322,8 @@ def run(argv: Sequence[str]) -> int:
             await controller.aclose()
         except Exception:
             log.exception("closing the workspace failed")
+        for settling in list(_settling):  # (closed before it settled)
+            settling.cancel()
 
     # From here on an unexpected exception shows the crash dialog and the app keeps running;
     # before, a failing start-up prints its traceback and exits non-zero.
@@ -373,48 +384,74 @@ def wait_for_first_paint(window: Any, timeout_ms: int) -> bool:
     return bool(window.has_painted)
 
 
-async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any:
-    """Behind the already painted window: load the account, sync and engine stack, then open
-    the last used workspace. Returns the app controller (``None`` if it could not be built).
+async def open_workspace(
+    window: Any,
+    dirs: DataDirs,
+    executor: Executor,
+    *,
+    checking: Awaitable[None] | None = None,
+) -> Any:
+    """Behind the already painted window: open the last used workspace, its History's first
+    page first. Returns the app controller (``None`` if it could not be built).
 
-    The services' stack is imported on a worker thread, so the window stays responsive
-    meanwhile (supabase-py, httpx, OpenCV and NumPy are not part of it: the modules that need
-    them import them on first use), while another worker checks the last workspace's database
-    (:func:`~studio_desktop.store.recovery.precheck`). The garbage collector stays off until the
-    workspace is shown. When the
-    workspace is open, the objects made so far are frozen out of the garbage collector's full
-    collections, and so are the survivors of each later one (:mod:`studio_desktop.ui.collector`):
-    walking them cost 60-140 ms pauses while scrolling the feed.
+    What opening needs is imported on a worker thread, so the window stays responsive
+    meanwhile: the app controller, the account service, the store and the jobs (supabase-py,
+    httpx, OpenCV and NumPy are not part of it: the modules that need them import them on first
+    use; the other services are built on first use, see ``services/workspace.py``), and the
+    modules of the screen the window shows first (:func:`~studio_desktop.ui.app_controller.
+    import_screen`). Meanwhile another worker checks the last workspace's database
+    (:func:`~studio_desktop.store.recovery.precheck`; ``checking``, started by :func:`run`
+    before asyncio was imported, else here). The garbage collector stays off until the
+    workspace has settled (:func:`_settle`). Then the objects made so far are frozen out of
+    the garbage collector's full collections, and so are the survivors of each later one
+    (:mod:`studio_desktop.ui.collector`): walking them cost 60-140 ms pauses while scrolling
+    the feed.
     """
     import asyncio
-    import importlib
 
     from studio_desktop.domain.errors import ExternalError
     from studio_desktop.ui.crash import report_crash
 
     loop = asyncio.get_running_loop()
-    # The last workspace's integrity check (SQLite, GIL released) runs beside the import.
-    checking = loop.run_in_executor(executor, _precheck_last_workspace, dirs)
+    if checking is None:
+        checking = loop.run_in_executor(executor, _precheck_last_workspace, dirs)
+    first_screen = window.current_area_key
     try:
-        try:
-            module = await loop.run_in_executor(
-                executor, importlib.import_module, "studio_desktop.ui.app_controller"
-            )
-            from studio_desktop.services.account import AccountService
+        module = await loop.run_in_executor(executor, _import_controller, first_screen)
+        from studio_desktop.services.account import AccountService
 
-            controller = module.AppController(window, AccountService(dirs, executor=executor))
-        except Exception as error:
-            report_crash(error, window)
-            return None
-        try:
-            await controller.start()
-            log.info("the workspace is open")
-        except ExternalError as error:
-            log.warning("the workspace could not be opened: %s", error.message)
-            window.show_external_error(error)
-        except Exception as error:
-            report_crash(error, window)
+        controller = module.AppController(window, AccountService(dirs, executor=executor))
+    except Exception as error:
+        report_crash(error, window)
+        gc.enable()
+        return None
+    try:
+        await controller.start()
+        log.info("the workspace is open")
+    except ExternalError as error:
+        log.warning("the workspace could not be opened: %s", error.message)
+        window.show_external_error(error)
+    except Exception as error:
+        report_crash(error, window)
+    # The controller is returned now (closing the window closes its workspace, whatever
+    # happens next); the rest settles behind the first page.
+    settling = asyncio.ensure_future(_settle(controller, checking))
+    _settling.add(settling)
+    settling.add_done_callback(_settling.discard)
+    return controller
+
+
+#: The :func:`_settle` task of the start-up (referenced while it runs).
+_settling: set[Any] = set()
+
+
+async def _settle(controller: Any, checking: Awaitable[None]) -> None:
+    """After the History's first page and the rest of the workspace (its sync, its other
+    services: ``AppController.settled``): the rotating log handler and the collector."""
+    try:
         await checking
+        await controller.settled()
+        rotate_log_file()  # (logging.handlers: not before the first page)
         # No collection first (it cost ~25 ms before the first page): start-up makes little
         # garbage, and what there is stays frozen with the rest (until a deep collection).
         from PySide6.QtWidgets import QApplication
@@ -422,10 +459,19 @@ async def open_workspace(window: Any, dirs: DataDirs, executor: Executor) -> Any
         from studio_desktop.ui.collector import Collector
 
         Collector(QApplication.instance()).install()
-        return controller
     finally:
         # Off since the start (the import and the first page only add objects); on from here.
         gc.enable()
+
+
+def _import_controller(first_screen: Any) -> Any:
+    """The app controller's module, with the modules of the screen shown first (a worker's
+    job: they are imported while the integrity check runs, not when the screen is built)."""
+    import importlib
+
+    module = importlib.import_module("studio_desktop.ui.app_controller")
+    module.import_screen(first_screen)
+    return module
 
 
 def _precheck_last_workspace(dirs: DataDirs) -> None:

@@ -186,6 +186,9 @@ class OpenWorkspace:
     api_client: GenerationApiClient | None = None
     #: Why the sync engine is not running although this is an account (None when it runs).
     not_syncing_reason: str | None = None
+    #: The sync engine is attached after the first screen (:meth:`AccountService.open_initial`
+    #: with ``sync_later``; then :meth:`AccountService.start_deferred_sync`).
+    sync_pending: bool = False
     _blob_requests: set[asyncio.Future[None]] = field(default_factory=set, repr=False)
 
     @property
@@ -201,6 +204,10 @@ class OpenWorkspace:
         """The sync status to show now (then follow ``engine.status_changed``)."""
         if self.account is None:
             return SyncStatus.local_workspace()
+        if self.sync_pending and self.engine is None:
+            return SyncStatus(
+                state=SyncState.SYNCING, account=self.account.email, detail="Starting the sync…"
+            )
         if self.engine is None or self.not_syncing_reason:
             return SyncStatus(
                 state=SyncState.NEEDS_SIGN_IN,
@@ -311,16 +318,40 @@ class AccountService:
         return self._sessions.get(project_url.rstrip("/"))
 
     # ------------------------------------------------------------------ opening
-    async def open_initial(self) -> OpenWorkspace:
-        """The workspace used last (an account's opens offline if need be), else the local one."""
+    async def open_initial(self, *, sync_later: bool = False) -> OpenWorkspace:
+        """The workspace used last (an account's opens offline if need be), else the local one.
+
+        With ``sync_later`` an account's sync engine (supabase-py, httpx: a few hundred
+        milliseconds of imports) is not attached yet: the caller shows the workspace first,
+        then calls :meth:`start_deferred_sync`."""
         async with self._lock:
             key = self.registry.last
             if key != LOCAL_WORKSPACE:
                 try:
-                    return await self._open(key)
+                    return await self._open(key, sync_later=sync_later)
                 except ExternalError as exc:
                     log.warning("the last workspace could not be opened: %s", exc.message)
             return await self._open(LOCAL_WORKSPACE)
+
+    async def start_deferred_sync(self, workspace: OpenWorkspace) -> bool:
+        """Attach and start the sync engine :meth:`open_initial` left out (``sync_later``);
+        True if it did. A workspace closed or switched meanwhile is left alone; a failure is
+        logged and kept as the workspace's ``not_syncing_reason`` (it stays browsable)."""
+        async with self._lock:
+            if (
+                not workspace.sync_pending
+                or workspace is not self.current
+                or workspace.store.db.closed
+            ):
+                return False
+            try:
+                await self._attach_sync(workspace)
+            except ExternalError as exc:
+                log.warning("the sync could not be started: %s", exc.message)
+                workspace.not_syncing_reason = exc.message
+            finally:
+                workspace.sync_pending = False
+            return workspace.engine is not None
 
     async def switch(self, key: str, *, before_close: BeforeClose | None = None) -> OpenWorkspace:
         """Close the current workspace and open ``key`` (``"local"`` or an account key).
@@ -527,7 +558,7 @@ class AccountService:
             await self._open(LOCAL_WORKSPACE)
             raise
 
-    async def _open(self, key: str) -> OpenWorkspace:
+    async def _open(self, key: str, *, sync_later: bool = False) -> OpenWorkspace:
         if key == LOCAL_WORKSPACE:
             store = await self._io(
                 lambda: open_local_store(self.dirs, blob_budget_bytes=self.cache_budget_bytes)
@@ -548,7 +579,10 @@ class AccountService:
         try:
             await workspace.services.start()
             if workspace.account is not None:
-                await self._attach_sync(workspace)
+                if sync_later:
+                    workspace.sync_pending = True
+                else:
+                    await self._attach_sync(workspace)
         except BaseException:
             await workspace.aclose()
             raise
@@ -566,6 +600,7 @@ class AccountService:
     async def _attach_sync(self, workspace: OpenWorkspace) -> None:
         account = workspace.account
         assert account is not None
+        workspace.sync_pending = False  # (attached now, whoever asked first)
         if account.project_url not in self.registry.projects:
             workspace.not_syncing_reason = (
                 "Connect to this account's Supabase project again to sync."

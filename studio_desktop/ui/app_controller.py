@@ -24,6 +24,8 @@ the built areas (``AreaWidget.notify_blob_available``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -41,11 +43,11 @@ from studio_desktop.services.account import (
     SignInOutcome,
     describe_items,
 )
-from studio_desktop.services.imports import CreationResult
 from studio_desktop.services.missing_files import BlobRequester
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.areas import AreaKey, AreaWidget
 from studio_desktop.ui.bridge import EventBridge
+from studio_desktop.ui.crash import report_crash
 from studio_desktop.ui.main_window import MainWindow
 from studio_desktop.ui.operations import event_loop, run_op, running_operations
 from studio_desktop.ui.preferences import EngineChoice, SettingsValues
@@ -55,6 +57,7 @@ from studio_desktop.ui.widgets.message_bar import MessageLevel
 from studio_desktop.ui.widgets.message_box import MESSAGE_BOX_WIDTH
 
 if TYPE_CHECKING:
+    from studio_desktop.services.imports import CreationResult
     from studio_desktop.services.samples import SamplesResult
     from studio_desktop.ui.dialogs.connect_dialog import ProjectConnection
     from studio_desktop.ui.dialogs.sign_in_dialog import Credentials
@@ -64,6 +67,10 @@ log = logging.getLogger(__name__)
 #: How long closing a workspace waits for operations its screens started (a running pack
 #: waits for its job, which closing then stops).
 DRAIN_SECONDS = 2.0
+
+#: How long the rest of a workspace's services wait for the History's first page before they
+#: are built anyway (an empty or hidden feed may paint no page).
+FIRST_PAGE_WAIT_SECONDS = 1.0
 
 #: Builds an area over a workspace's services and its blob requester.
 AreaMaker = Callable[[WorkspaceServices, BlobRequester], AreaWidget]
@@ -94,6 +101,40 @@ AREA_MAKERS: dict[AreaKey, AreaMaker] = {
     AreaKey.PROFILES: _make_profiles,
     AreaKey.CANVAS: _make_canvas,
 }
+
+
+#: The modules each screen imports when it is first built over a workspace (its area's own
+#: lazy imports and the services it uses first), imported ahead on a worker thread for the
+#: screen the window starts on (:func:`import_screen`).
+SCREEN_MODULES: dict[AreaKey, tuple[str, ...]] = {
+    AreaKey.HISTORY: (
+        "studio_desktop.ui.history.area",
+        "studio_desktop.services.history",
+        "studio_desktop.imaging.thumbnails",
+        "studio_desktop.ui.history.thumbnails",
+        "studio_desktop.ui.history.feed_model",
+        "studio_desktop.ui.history.delegate",
+        "studio_desktop.ui.history.feed_view",
+        "studio_desktop.ui.history.filter_bar",
+        "studio_desktop.ui.history.detail_panel",
+    ),
+    AreaKey.PROFILES: (
+        "studio_desktop.services.profiles",
+        "studio_desktop.imaging.thumbnails",
+        "studio_desktop.ui.profiles.area",
+    ),
+    AreaKey.CANVAS: ("studio_desktop.services.canvas", "studio_desktop.ui.canvas.area"),
+}
+
+
+def import_screen(key: AreaKey) -> None:
+    """Import the modules of ``key``'s screen (safe on a worker thread: it builds nothing).
+
+    The start-up calls it on a worker for the screen the window shows first, while the last
+    workspace's database is checked, so that building the screen (on the GUI thread) does not
+    import them."""
+    for name in SCREEN_MODULES[key]:
+        importlib.import_module(name)
 
 
 def area_factory(key: AreaKey, workspace: OpenWorkspace) -> Callable[[], AreaWidget]:
@@ -147,6 +188,9 @@ class AppController(QObject):
         self.move_box: QMessageBox | None = None
         self._status_bridge: EventBridge | None = None
         self._blob_bridge: EventBridge | None = None
+        self._completing: asyncio.Task[None] | None = None
+        #: The welcome waits for the History's first page (see start).
+        self._welcome_pending = False
         window.connect_requested.connect(self.connect_project)
         window.project_checker = account.check_project
         window.sign_in_requested.connect(self.sign_in)
@@ -166,15 +210,30 @@ class AppController(QObject):
         self.account.cache_budget_bytes = values.cache_budget_bytes
         self.account.engine_choice = values.engine.value
         self.account.remote_api_url = values.remote_api_url
-        workspace = await self.account.open_initial()
+        # An account's sync engine is attached after the first page (see _complete).
+        workspace = await self.account.open_initial(sync_later=True)
+        # The welcome's panel covers the History: shown after the jobs' first page (by
+        # _complete), at once when there are no jobs to show.
+        self._welcome_pending = should_show_welcome(is_local=workspace.is_local)
         self._show(workspace)
-        if should_show_welcome(is_local=workspace.is_local):
+        if self._welcome_pending and (
+            self._completing is None or not await self._has_jobs(workspace)
+        ):
+            self._welcome_pending = False
             self.window.show_welcome()
         return workspace
+
+    async def _has_jobs(self, workspace: OpenWorkspace) -> bool:
+        loop = asyncio.get_running_loop()
+        count = await loop.run_in_executor(
+            workspace.services.executor, workspace.store.rows.count, "jobs"
+        )
+        return count > 0
 
     async def aclose(self) -> None:
         """Stop following the sync status, then close the workspace, sync and sessions."""
         self._drop_bridges()
+        self._stop_completing()
         await self.account.aclose(before_close=self._releaser(own=0))
         self.workspace = None
 
@@ -207,7 +266,7 @@ class AppController(QObject):
         for key in AreaKey:
             factory = area_factory(key, workspace)
             window.set_area_factory(key, factory)
-            if window.is_area_built(key):
+            if window.is_area_built(key) and not self._adopt_placeholder(key, workspace):
                 window.replace_area(key, factory())
         window.set_account(workspace.account.email if workspace.account else None)
         window.set_workspaces(self.account.workspaces(), workspace.key)
@@ -216,7 +275,91 @@ class AppController(QObject):
         if workspace.store.recovery is not None:
             window.show_message(workspace.store.recovery.message, level=MessageLevel.WARNING)
         log.info("showing workspace %s", workspace.key)
+        self._complete_later(workspace)
         self.workspace_changed.emit(workspace)
+
+    # ------------------------------------------------------------------ the rest, behind
+    def _complete_later(self, workspace: OpenWorkspace) -> None:
+        """After the History's first page (or at once, when another area is shown): start an
+        account's sync (left out by ``open_initial(sync_later=True)``), then import the rest of
+        the workspace's services on a worker thread and build them (Canvas, imports, garments,
+        profiles...), so the first use of another screen does not wait."""
+        self._stop_completing()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # (no event loop: a test building the controller by hand)
+            return
+        self._completing = loop.create_task(self._complete(workspace))
+
+    async def settled(self) -> None:
+        """Wait until the shown workspace's rest is built (see :meth:`_complete_later`)."""
+        task = self._completing
+        if task is not None and not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(task)
+
+    def _stop_completing(self) -> None:
+        task, self._completing = self._completing, None
+        if task is not None and not task.done():
+            task.cancel()
+
+    async def _complete(self, workspace: OpenWorkspace) -> None:
+        try:
+            await self._complete_workspace(workspace)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            report_crash(error, self.window)
+
+    async def _complete_workspace(self, workspace: OpenWorkspace) -> None:
+        window = self.window
+        if window.current_area_key is AreaKey.HISTORY and window.is_area_built(AreaKey.HISTORY):
+            painted = asyncio.get_running_loop().create_future()
+            area = window.area(AreaKey.HISTORY)
+            signal = getattr(area, "first_page_painted", None)
+            if signal is not None:
+
+                def done() -> None:
+                    if not painted.done():
+                        painted.set_result(None)
+
+                signal.connect(done)
+                try:
+                    await asyncio.wait_for(painted, FIRST_PAGE_WAIT_SECONDS)
+                except TimeoutError:
+                    log.debug("no first page of the feed yet: building the rest anyway")
+                finally:
+                    if shiboken6.isValid(area):
+                        signal.disconnect(done)
+        if self._welcome_pending and self.workspace is workspace:
+            self._welcome_pending = False
+            if self.window.welcome is None:
+                self.window.show_welcome()
+        if workspace.sync_pending:
+            await self.account.start_deferred_sync(workspace)
+            if self.workspace is workspace:
+                self._follow_status(workspace)
+        services = workspace.services
+        await asyncio.get_running_loop().run_in_executor(services.executor, services.import_all)
+        if self.workspace is workspace and not workspace.store.db.closed:
+            services.build_all()
+            log.info("workspace %s: every service is ready", workspace.key)
+
+    def _adopt_placeholder(self, key: AreaKey, workspace: OpenWorkspace) -> bool:
+        """The History's placeholder (built at start, before any workspace) shows the first
+        workspace's feed itself (``HistoryArea.set_services``) rather than being replaced by a
+        new area: one area less to build before the first page. True if it did."""
+        if key is not AreaKey.HISTORY:
+            return False
+        area = self.window.area(key)
+        set_services = getattr(area, "set_services", None)
+        if set_services is None or getattr(area, "services", True) is not None:
+            return False
+        area.set_blob_requester(workspace.request_blob)  # type: ignore[attr-defined]
+        set_services(workspace.services)
+        if self.window.current_area_key is key:
+            area.area_activated()
+        return True
 
     def _follow_status(self, workspace: OpenWorkspace) -> None:
         """Show the workspace's sync status now, then every change its engine publishes."""

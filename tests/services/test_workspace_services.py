@@ -99,3 +99,82 @@ asyncio.run(main())
         "'studio_desktop.imaging.instructions']",
         "one engine: True LocalEngine",
     ]
+
+
+LATER = (
+    "studio_desktop.services.canvas",
+    "studio_desktop.services.imports",
+    "studio_desktop.services.garments",
+    "studio_desktop.services.profiles",
+)
+
+
+def test_each_service_is_built_on_first_use(data_root: Path) -> None:
+    """In a fresh process: opening the services imports and builds none of the Canvas, imports,
+    garments or profiles services; the History's first page builds the jobs and the history
+    service only; ``build_all`` builds the rest, each once, over the same jobs."""
+    code = f"""
+import asyncio, sys
+from pathlib import Path
+from studio_desktop.services.workspace import SERVICE_NAMES, WorkspaceServices
+from studio_desktop.store.locations import DataDirs
+from studio_desktop.store.workspace import open_local_store
+
+LATER = {LATER!r}
+
+async def main():
+    dirs = DataDirs(Path({str(data_root)!r})).ensure()
+    store = open_local_store(dirs)
+    services = WorkspaceServices.open(store, thumbnails_dir=dirs.workspace().thumbs)
+    print("opened:", [n for n in SERVICE_NAMES if services.is_built(n)],
+          sorted(m for m in LATER if m in sys.modules))
+    await services.start()
+    page = await services.history.feed_page()
+    print("first page:", len(page.items), [n for n in SERVICE_NAMES if services.is_built(n)],
+          sorted(m for m in LATER if m in sys.modules))
+    jobs, history = services.jobs, services.history
+    services.import_all()
+    services.build_all()
+    print("all:", [n for n in SERVICE_NAMES if services.is_built(n)],
+          sorted(m for m in LATER if m in sys.modules))
+    print("same:", services.jobs is jobs, services.history is history,
+          services.canvas.jobs is jobs, services.imports is services.imports)
+    await services.aclose()
+    print("closed:", store.db.closed)
+
+asyncio.run(main())
+"""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.splitlines()
+    assert out == [
+        "opened: [] []",
+        "first page: 0 ['jobs', 'history'] []",
+        "all: ['jobs', 'history', 'thumbnails', 'profiles', 'garments', 'imports', 'canvas'] "
+        f"{sorted(LATER)!r}",
+        "same: True True True True",
+        "closed: True",
+    ]
+
+
+def test_services_given_are_used_and_a_partly_built_workspace_closes(data_root: Path) -> None:
+    """A service passed in is the one used (tests pass their own); closing a workspace whose
+    Canvas was never built stops the jobs and closes the store without building it."""
+    dirs = DataDirs(data_root).ensure()
+
+    async def scenario() -> None:
+        store = open_local_store(dirs)
+        first = WorkspaceServices.open(store, thumbnails_dir=dirs.workspace().thumbs)
+        jobs = first.jobs
+        services = WorkspaceServices(store, jobs=jobs)
+        assert services.jobs is jobs
+        assert services.history.jobs is jobs
+        assert services.thumbnails.folder == dirs.workspace().thumbs
+        await services.aclose()
+        assert not services.is_built("canvas")
+        assert store.db.closed
+
+    asyncio.run(scenario())

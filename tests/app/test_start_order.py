@@ -1,0 +1,119 @@
+"""The start-up's order (issue 14, "Content at once"): the History's first page of real rows
+comes before everything it does not need; the rest of the workspace follows right after.
+
+Each test starts the real app (``python -m studio_desktop`` semantics, through
+``studio_desktop.app.run``) in a fresh process, offscreen, over a seeded workspace, and reads
+what was imported when the feed logged its first painted page and when the controller logged
+that every service is ready.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from studio_desktop.store.locations import DataDirs
+from studio_desktop.store.workspace import open_local_store
+from tests.bench.bench_ui import seed_with_outputs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Not needed by the History's first page: built right after it.
+AFTER_FIRST_PAGE = (
+    "studio_desktop.services.canvas",
+    "studio_desktop.services.imports",
+    "studio_desktop.services.garments",
+    "studio_desktop.services.profiles",
+    "studio_desktop.ui.canvas.area",
+    "studio_desktop.ui.profiles.area",
+    "studio_desktop.sync.engine",
+    "logging.handlers",
+)
+
+#: What the first page is made of.
+BEFORE_FIRST_PAGE = (
+    "studio_desktop.store.workspace",
+    "studio_desktop.services.jobs",
+    "studio_desktop.services.history",
+    "studio_desktop.ui.history.feed_model",
+    "studio_desktop.ui.history.delegate",
+)
+
+RUNNER = """
+import json, logging, sys
+from studio_desktop import app
+
+moments = {}
+
+class Watch(logging.Handler):
+    def emit(self, record):
+        message = record.getMessage()
+        for key, text in (("page", "first page painted"), ("ready", "every service is ready")):
+            if text in message and key not in moments:
+                moments[key] = {"message": message, "modules": sorted(sys.modules)}
+
+# (Handlers on these two loggers survive the app's logging set-up, which replaces the root's.)
+for name in ("studio_desktop.ui.history.area", "studio_desktop.ui.app_controller"):
+    logging.getLogger(name).addHandler(Watch())
+code = app.run(sys.argv[2:])
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    json.dump({"code": code, "moments": moments}, out)
+"""
+
+
+def _seeded(tmp_path: Path, jobs: int = 300) -> Path:
+    data = tmp_path / "data"
+    store = open_local_store(DataDirs(data).ensure())
+    seed_with_outputs(store, jobs, jobs * 4)
+    store.close()
+    return data
+
+
+def _start(tmp_path: Path, data: Path, quit_after_ms: int = 2500) -> dict:
+    result = tmp_path / "moments.json"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            RUNNER,
+            str(result),
+            "--data-dir",
+            str(data),
+            "--quit-after-ms",
+            str(quit_after_ms),
+        ],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+    return json.loads(result.read_text(encoding="utf-8"))
+
+
+@pytest.mark.timeout(180)
+def test_the_history_first_page_comes_before_the_rest_of_the_workspace(tmp_path: Path) -> None:
+    data = _seeded(tmp_path)
+    run = _start(tmp_path, data)
+    assert run["code"] == 0
+    page, ready = run["moments"]["page"], run["moments"]["ready"]
+    # Real rows: a full first page of the seeded jobs.
+    assert "first page painted, 60 jobs" in page["message"]
+    at_page = set(page["modules"])
+    assert not at_page & set(AFTER_FIRST_PAGE), sorted(at_page & set(AFTER_FIRST_PAGE))
+    assert set(BEFORE_FIRST_PAGE) <= at_page
+    # Right after: every service is imported and built, the rotating log is on.
+    at_ready = set(ready["modules"])
+    later = set(AFTER_FIRST_PAGE) - {"studio_desktop.sync.engine", "logging.handlers"}
+    later -= {"studio_desktop.ui.canvas.area", "studio_desktop.ui.profiles.area"}
+    assert later <= at_ready, sorted(later - at_ready)
+    log = (data / "logs" / "studio-desktop.log").read_text(encoding="utf-8")
+    assert log.index("first page painted") < log.index("every service is ready")
+    assert "exited cleanly" in log
