@@ -467,11 +467,10 @@ async def _settle(controller: Any, checking: Awaitable[None]) -> None:
 def _import_controller(first_screen: Any) -> Any:
     """The app controller's module, with the modules of the screen shown first (a worker's
     job: they are imported while the integrity check runs, not when the screen is built)."""
-    import importlib
+    from studio_desktop.ui import app_controller
 
-    module = importlib.import_module("studio_desktop.ui.app_controller")
-    module.import_screen(first_screen)
-    return module
+    app_controller.import_screen(first_screen)
+    return app_controller
 
 
 def _precheck_last_workspace(dirs: DataDirs) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -103,27 +102,36 @@ AREA_MAKERS: dict[AreaKey, AreaMaker] = {
 }
 
 
-#: The modules each screen imports when it is first built over a workspace (its area's own
-#: lazy imports and the services it uses first), imported ahead on a worker thread for the
-#: screen the window starts on (:func:`import_screen`).
-SCREEN_MODULES: dict[AreaKey, tuple[str, ...]] = {
-    AreaKey.HISTORY: (
-        "studio_desktop.ui.history.area",
-        "studio_desktop.services.history",
-        "studio_desktop.imaging.thumbnails",
-        "studio_desktop.ui.history.thumbnails",
-        "studio_desktop.ui.history.feed_model",
-        "studio_desktop.ui.history.delegate",
-        "studio_desktop.ui.history.feed_view",
-        "studio_desktop.ui.history.filter_bar",
-        "studio_desktop.ui.history.detail_panel",
-    ),
-    AreaKey.PROFILES: (
-        "studio_desktop.services.profiles",
-        "studio_desktop.imaging.thumbnails",
-        "studio_desktop.ui.profiles.area",
-    ),
-    AreaKey.CANVAS: ("studio_desktop.services.canvas", "studio_desktop.ui.canvas.area"),
+def _import_history() -> None:
+    from studio_desktop.services import history_feed, output_tiles  # noqa: F401
+    from studio_desktop.ui.history import (  # noqa: F401
+        area,
+        delegate,
+        detail_panel,
+        feed_model,
+        feed_view,
+        filter_bar,
+        thumbnails,
+    )
+
+
+def _import_profiles() -> None:
+    from studio_desktop.services import profiles_screen  # noqa: F401
+    from studio_desktop.ui.profiles import area  # noqa: F401
+
+
+def _import_canvas() -> None:
+    from studio_desktop.services import canvas_screen  # noqa: F401
+    from studio_desktop.ui.canvas import area  # noqa: F401
+
+
+#: What each screen imports when it is first built over a workspace (its area's own lazy
+#: imports and the services it uses first), imported ahead on a worker thread for the screen
+#: the window starts on (:func:`import_screen`).
+SCREEN_IMPORTS: dict[AreaKey, Callable[[], None]] = {
+    AreaKey.HISTORY: _import_history,
+    AreaKey.PROFILES: _import_profiles,
+    AreaKey.CANVAS: _import_canvas,
 }
 
 
@@ -133,8 +141,7 @@ def import_screen(key: AreaKey) -> None:
     The start-up calls it on a worker for the screen the window shows first, while the last
     workspace's database is checked, so that building the screen (on the GUI thread) does not
     import them."""
-    for name in SCREEN_MODULES[key]:
-        importlib.import_module(name)
+    SCREEN_IMPORTS[key]()
 
 
 def area_factory(key: AreaKey, workspace: OpenWorkspace) -> Callable[[], AreaWidget]:
