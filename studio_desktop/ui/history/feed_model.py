@@ -107,6 +107,17 @@ class FeedModel(QAbstractListModel):
         ]
         for event, slot in self._links:
             event.connect(slot)
+        links = self._links
+
+        def unlink(*_args: object) -> None:  # (no ``self``: it may be gone by then)
+            """The model deleted without :meth:`close` (its parent went first): a read that
+            finishes later must not reach it."""
+            feed.close()
+            for event, slot in links:  # empty when close() ran first (it clears this list)
+                event.disconnect(slot)
+            links.clear()
+
+        self.destroyed.connect(unlink)
         loader.ready.connect(self._on_thumbnail_ready)
         #: Outputs whose tile changed since the last flush: one ``dataChanged`` per event-loop
         #: turn for all of them (a screen of "Not downloaded" tiles answers in one burst, and a
@@ -264,7 +275,7 @@ class FeedModel(QAbstractListModel):
                 event.disconnect(slot)
             except ValueError:
                 log.debug("history feed model: %s was already disconnected", event.name)
-        self._links = []
+        self._links.clear()
 
     # ================================================================== events
     def _on_rows_changed(self, change: RowsChanged) -> None:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QModelIndex
+from PySide6.QtCore import QModelIndex, QObject
 
 from studio_desktop.domain.enums import JobStatus, JobType
 from studio_desktop.domain.models import JobOutput, new_id, utc_now
@@ -189,3 +189,26 @@ def test_updates_arrive_from_events_without_a_reload(
     )
     assert model.index(0, 0).data(Role.PROGRESS) is None
     assert resets == [], "nothing was re-read wholesale"
+
+
+def test_a_model_deleted_with_its_parent_stops_listening_to_its_feed(
+    qtbot: Any, services: WorkspaceServices, make: Maker
+) -> None:
+    """A window closing deletes the model with its parent, without ``close()``: a job that
+    arrives afterwards must not reach the deleted C++ object (that ended in the crash dialog)."""
+    make.seed(3, outputs=1)
+    parent = QObject()
+    feed = services.history.open_feed(page_size=20)
+    loader = ThumbnailLoader(services.store, services.thumbnails)
+    model = FeedModel(feed, loader, parent=parent)
+    loader.setParent(model)
+    wait_first_page(qtbot, model)
+    assert len(feed.rows_inserting) == 1
+    with qtbot.waitSignal(model.destroyed):
+        parent.deleteLater()
+    assert len(feed.rows_inserting) == 0 and len(feed.rows_changed) == 0
+
+    witness = build_model(services)  # a live model: proves the new job's news went round
+    wait_first_page(qtbot, witness)
+    edit = make.canvas_edit("make it grayscale")
+    qtbot.waitUntil(lambda: edit.id in ids(witness), timeout=WAIT_MS)
