@@ -237,7 +237,6 @@ class HistoryArea(AreaWidget):
             feed.set_filter(self.filter_bar.current_filter())
         else:
             feed.reload()  # the filter bar starts with no filter
-        from studio_desktop.ui.history.detail_panel import JobDetailPanel
         from studio_desktop.ui.history.feed_model import FeedModel
         from studio_desktop.ui.history.thumbnails import ThumbnailLoader
 
@@ -273,20 +272,7 @@ class HistoryArea(AreaWidget):
         self.model.modelReset.connect(self._selection_changed)
         self.model.page_loaded.connect(lambda _reset: self._after_rows_arrived())
         self.model.rowsInserted.connect(lambda *_a: self._after_rows_arrived())
-        self.detail = JobDetailPanel(self.model, self)
-        self.detail.hide()
-        self.detail.closed.connect(self.view.setFocus)
-        self.detail.retry_requested.connect(lambda job_id: self.retry([job_id]))
-        self.detail.cancel_requested.connect(lambda job_id: self.cancel([job_id]))
-        self.detail.open_canvas_requested.connect(self.open_in_canvas)
-        self.detail.export_requested.connect(lambda job_id: self.export_jobs([job_id]))
-        self.detail.keep_offline_requested.connect(
-            lambda job_id, keep: self.keep_offline([job_id], keep)
-        )
-        self.detail.delete_requested.connect(lambda job_id: self.confirm_delete([job_id]))
-        self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 0)
         self.pages.setCurrentWidget(self.feed_page)
         self.feed_stack.setCurrentWidget(self.view)
         self._apply_thumb_px()
@@ -648,13 +634,35 @@ class HistoryArea(AreaWidget):
     def open_current(self) -> None:
         """Open the current job beside the feed (its images larger, its prompt, its actions)."""
         index = self.view.currentIndex()
-        if not index.isValid() or self.detail is None:
+        if not index.isValid() or self.model is None:
             return
-        self.detail.show_job(index.data(Role.JOB_ID))
-        if not self.detail.isVisible():
-            self.detail.show()
+        detail = self.detail or self._build_detail()
+        detail.show_job(index.data(Role.JOB_ID))
+        if not detail.isVisible():
+            detail.show()
             width = self.splitter.width()
             self.splitter.setSizes([max(300, width - 380), 380])
+
+    def _build_detail(self) -> JobDetailPanel:
+        """The job's panel beside the feed, built when a job is first opened (not at start-up,
+        where it cost the first page its construction)."""
+        from studio_desktop.ui.history.detail_panel import JobDetailPanel
+
+        assert self.model is not None
+        self.detail = detail = JobDetailPanel(self.model, self)
+        self.detail.hide()
+        self.detail.closed.connect(self.view.setFocus)
+        self.detail.retry_requested.connect(lambda job_id: self.retry([job_id]))
+        self.detail.cancel_requested.connect(lambda job_id: self.cancel([job_id]))
+        self.detail.open_canvas_requested.connect(self.open_in_canvas)
+        self.detail.export_requested.connect(lambda job_id: self.export_jobs([job_id]))
+        self.detail.keep_offline_requested.connect(
+            lambda job_id, keep: self.keep_offline([job_id], keep)
+        )
+        self.detail.delete_requested.connect(lambda job_id: self.confirm_delete([job_id]))
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(1, 0)
+        return detail
 
     def _close_panel(self) -> None:
         if self.detail is not None and self.detail.isVisible():
