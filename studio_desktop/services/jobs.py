@@ -34,9 +34,11 @@ waits: an operation the studio's engine had already started for it (its
 as soon as it can.
 
 **Waiting for its profile.** The studio's engine only knows profiles the sync has pushed (it
-answers ``422 unknown_profile`` otherwise), so a waiting job whose profile still has changes in
-the outbox waits for them, saying so, and is looked at again whenever the outbox changes
-(:meth:`rows_synced`).
+answers ``422 unknown_profile`` otherwise), so any job for the studio's engine (a try-on, a
+product pack) whose profile still has changes in the outbox waits for them, ``queued``, saying
+so, and is looked at again whenever the outbox changes (:meth:`rows_synced`); it survives a
+restart and can be canceled meanwhile like any waiting job. (A pack, which does not wait for its
+engine, fails readably if the engine goes away while it waits: signed out, nothing can sync.)
 
 Engines run at most ``limits[engine]`` jobs at once (the local engine one at a time by default:
 the machine's cores are better spent finishing one edit than slowing down two); the others wait
@@ -65,6 +67,7 @@ from studio_desktop.domain.status import SyncState, SyncStatus
 from studio_desktop.engine.base import Engine, JobProgress, OperationCanceler, StepHook
 from studio_desktop.engine.cancel import CancelToken
 from studio_desktop.engine.inputs import (
+    ENGINE_REMOTE,
     ENGINES,
     ImageInput,
     JobRequest,
@@ -492,7 +495,7 @@ class JobService:
                     if waits and (engine not in self.engines or retry_after is not None):
                         await self._wait_for_engine(live, engine, retry_after)
                         retry_after = None
-                    if waits and engine in self.engines:
+                    if (waits or engine == ENGINE_REMOTE) and engine in self.engines:
                         unsynced = await self._io(self.store.unsynced_profile, live.job)
                         if unsynced is not None:
                             await self._wait_for_sync(live, unsynced)
