@@ -24,7 +24,8 @@ the failed attempt has to be cleaned up: outputs are only ever recorded with ``s
 **Waiting for an engine.** A job submitted with ``wait_for_engine`` (a try-on: only the studio's
 engine can run it) is stored and shown at once even when its engine is not there (no account,
 signed out, no network). It stays ``queued``, its progress message :attr:`waiting_message`
-(:data:`WAITING_FOR_ENGINE`; in the local workspace :data:`WAITING_FOR_SIGN_IN`), until
+(:data:`WAITING_FOR_ENGINE`; in the local workspace :data:`WAITING_FOR_SIGN_IN`, or
+:data:`WAITING_FOR_MOVE` once an account is signed in), until
 :meth:`set_engine` adds the engine (a sign-in) or, when the engine could not be reached, until
 it is tried again: after ``retry_after`` seconds, or at once when the network is back
 (:meth:`follow_network` listens to the sync's status; :meth:`wake` is the same by hand). Then it
@@ -85,6 +86,12 @@ DEFAULT_LIMITS = {"local": 1, "remote": 4}
 WAITING_FOR_ENGINE = "Waiting for the studio's engine — runs when you're signed in and online"
 #: The same in the local workspace, which has no account: only a sign-in can run it.
 WAITING_FOR_SIGN_IN = "Waiting for the studio's engine: sign in to run it"
+#: The same in the local workspace while an account is signed in (the designer kept their local
+#: work out of it): the try-on's profile exists on this computer only, so only a move helps.
+WAITING_FOR_MOVE = (
+    "This try-on uses a profile kept on this computer only: move your local work into your "
+    "account to run it, or cancel it"
+)
 #: The same when the engine is set up but could not be reached.
 WAITING_FOR_NETWORK = (
     "Waiting for the studio's engine — it cannot be reached; tried again when you're back online"

@@ -187,7 +187,8 @@ class ProfilesArea(AreaWidget):
 
         # ---- garments
         self.garments = GarmentPanel(services, self.model, self.loader, self)
-        self.garments.show_history_requested.connect(self._show_history)
+        self.garments.reveal_job_requested.connect(self._reveal_job)
+        self.garments.open_job_requested.connect(self._open_job_in_canvas)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("ProfilesSplitter")
@@ -498,12 +499,22 @@ class ProfilesArea(AreaWidget):
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         return menu
 
-    def _show_history(self) -> None:
-        """ "Show in History" after a pack: History with the new pack's job selected and
-        scrolled to."""
-        job_id = self.garments.last_pack_job_id if self.garments is not None else None
-        if job_id is not None:
+    def _reveal_job(self, job_id: str) -> None:
+        """A garment job's "Show in History": History with that job selected and scrolled to."""
+        if job_id:
             self.navigator.reveal_job(job_id)
+
+    def _open_job_in_canvas(self, job_id: str) -> None:
+        """A garment job's "Open in Canvas": its creation (made on first open) in Magic Canvas."""
+        if not job_id or self.services is None:
+            return
+        navigator = self.navigator
+        run_op(
+            self,
+            self.services.history.open_in_canvas(job_id),
+            on_success=navigator.open_creation,
+            progress="Opening in Magic Canvas…",
+        )
 
     # ------------------------------------------------------------------ drops and paste
     def drop_options(self, paths: list[Path]) -> list[DropOption]:

@@ -25,6 +25,7 @@ from tests.ui.app.test_account_and_sync import sign_in
 from tests.ui.conftest import drop_files
 from tests.ui.profiles.helpers import App, await_on_loop, click_box_button
 from tests.ui.profiles.test_garments import garment_photos
+from tests.ui.profiles.test_tryon import row_text
 
 pytestmark = [pytest.mark.gui, pytest.mark.gateway, pytest.mark.pg]
 
@@ -63,7 +64,7 @@ def test_a_tryon_made_offline_runs_after_signing_in_and_moving_local_work(
     qtbot.waitUntil(lambda: panel.slots["front"].has_cutout, timeout=30_000)
     panel.choose_profile(lena.id)
     panel.tryon_button.click()
-    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_SIGN_IN, timeout=10_000)
+    qtbot.waitUntil(lambda: row_text(panel, "tryon") == WAITING_FOR_SIGN_IN, timeout=10_000)
     job_id = panel.tryon_job_id
     assert job_id is not None
     assert studio_api.requests == []
