@@ -205,16 +205,25 @@ class JobService:
             loop.call_soon_threadsafe(fn)
 
     def follow_network(self, changed: Event[SyncStatus]) -> Callable[[], None]:
-        """Wake the waiting jobs as soon as the sync says the network is back (its state goes
-        from offline or "sign in" to syncing or up to date). Returns the disconnect. Following
-        the same event again (a new sign-in of the same workspace) changes nothing."""
+        """Wake the waiting jobs as soon as the sync shows the server answering again after it
+        could not (offline, or "sign in"). Returns the disconnect. Following the same event
+        again (a new sign-in of the same workspace) changes nothing.
+
+        "Syncing" alone is no proof: the sync engine says it at the start of every attempt,
+        also each retry while offline (waking the jobs then would make them try the studio's
+        engine at every retry, and flicker between "reconnecting" and "waiting"). What proves
+        the network is back is a cycle that ended well (no error left), or one that already
+        pushed or downloaded something."""
         if id(changed) in self._followed:
             return self._followed[id(changed)]
-        last: list[SyncState | None] = [None]
+        last: list[bool | None] = [None]
 
         def on_status(status: SyncStatus) -> None:
-            before, last[0] = last[0], status.state
-            if status.state in _ONLINE and before is not None and before not in _ONLINE:
+            answered = status.state in _ONLINE and (
+                status.last_error is None or status.done > 0 or status.bytes_down > 0
+            )
+            before, last[0] = last[0], answered
+            if answered and before is False:
                 log.info("back online: waiting jobs look for their engine again")
                 self.call_soon(self.wake)
 

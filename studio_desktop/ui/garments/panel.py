@@ -37,7 +37,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -49,6 +49,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
     QPixmap,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -58,6 +59,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -540,6 +542,7 @@ class GarmentPanel(QFrame):
         self.tryon_button.clicked.connect(self.try_on)
         # One row per pack or try-on (see JobRow), in the order they were started.
         self.job_rows: dict[str, JobRow] = {}
+        self._to_reveal: JobRow | None = None
         self.lines_box = QVBoxLayout()
         self.lines_box.setContentsMargins(0, 0, 0, 0)
         self.lines_box.setSpacing(8)
@@ -758,6 +761,8 @@ class GarmentPanel(QFrame):
             gone.deleteLater()
         for index, line in enumerate(lines):
             row = self.job_rows.get(line.kind)
+            before = row.line if row is not None else None
+            shown = row.result_count() if row is not None else 0
             if row is None:
                 row = JobRow(line.kind, self)
                 row.cancel_requested.connect(self.cancel_job)
@@ -770,6 +775,32 @@ class GarmentPanel(QFrame):
                 self.lines_box.insertWidget(index, row)
             row.show_line(line, self.loader)
             row.show()
+            if (
+                before is None
+                or before.job_id != line.job_id
+                or before.active != line.active
+                or row.result_count() != shown
+            ):
+                self._reveal(row)  # a new job, one that ended, its images: in view
+
+    def _reveal(self, row: JobRow) -> None:
+        """Scroll the panel (when it is in a scroll area) so that ``row`` is in view, once the
+        layout has placed it: at the next turn of the event loop, and again when the panel
+        grows for it (the scroll area resizes the panel after its layout asked for room)."""
+        self._to_reveal = row
+        QTimer.singleShot(0, row, lambda: self._reveal_now(row))  # (not once the row is gone)
+
+    def _reveal_now(self, row: JobRow) -> None:
+        parent = self.parentWidget()
+        scroll = parent.parentWidget() if parent is not None else None
+        if isinstance(scroll, QScrollArea) and row.isVisible():
+            scroll.ensureWidgetVisible(row, 0, 12)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        row = self._to_reveal
+        if row is not None and self.job_rows.get(row.kind) is row:
+            QTimer.singleShot(0, row, lambda: self._reveal_now(row))
 
     def _pack_finished(self, outcome: object) -> None:
         self.pack_finished.emit(outcome)

@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -194,7 +196,18 @@ class ProfilesArea(AreaWidget):
         self.splitter.setObjectName("ProfilesSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(self.garments)
+        # The panel scrolls when its rows (packs, try-ons with their images) are taller than
+        # the window: at 1024×640 nothing is squeezed and the window never grows.
+        self.garments_scroll = QScrollArea(self)
+        self.garments_scroll.setObjectName("GarmentPanelScroll")
+        self.garments_scroll.setWidgetResizable(True)
+        self.garments_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.garments_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.garments_scroll.setWidget(self.garments)
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.garments_scroll.setMinimumWidth(self.garments.minimumWidth() + bar)
+        self.garments_scroll.setMaximumWidth(self.garments.maximumWidth() + bar)
+        self.splitter.addWidget(self.garments_scroll)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
         layout.addWidget(self.splitter)

@@ -28,6 +28,7 @@ from studio_desktop.ui.areas import AreaKey
 from studio_desktop.ui.garments.panel import GarmentPanel, JobRow
 from studio_desktop.ui.history.roles import Role
 from studio_desktop.ui.history.thumbnails import ThumbState
+from tests.gates import Gate
 from tests.stack.fake_generation_api import FakeGenerationApi
 from tests.ui.conftest import drop_files
 from tests.ui.profiles.helpers import App, await_on_loop, close_app, open_app
@@ -275,3 +276,83 @@ def test_canceling_a_tryon_on_the_panel_cancels_the_operation_on_the_studios_eng
     finally:
         await_on_loop(qtbot, client.aclose())
         api.stop()
+
+
+def test_a_waiting_tryon_and_a_running_pack_each_keep_their_own_row(
+    qtbot, *, data_dirs: DataDirs, scheme: str, screenshot: Shot, tmp_path: Path
+) -> None:
+    """Weak spot of issue 14: a waiting try-on's sentence was replaced by a pack's progress.
+    At 1024×640, a try-on waits (local workspace: no studio engine) while a pack runs: each has
+    its own row with its own sentence, bar and Cancel; the finished pack shows its images and
+    where they are; canceling the try-on leaves the pack's row alone."""
+    app = open_app(qtbot, data_dirs)
+    app.window.resize(1024, 640)
+    app.window.set_current_area(AreaKey.PROFILES)
+    services = app.services
+    ana = await_on_loop(qtbot, services.profiles.create("Ana", background="warm beige sweep"))
+    panel = app.profiles_area.garments
+    qtbot.waitUntil(lambda: panel.profile_combo.findData(ana.id) >= 0)
+    front, _back = garment_photos(tmp_path)
+    assert drop_files(panel.slots["front"], [front]).dropped
+    qtbot.waitUntil(lambda: panel.slots["front"].has_cutout, timeout=30_000)
+    panel.choose_profile(ana.id)
+    panel.tryon_button.click()
+    qtbot.waitUntil(lambda: row_text(panel, "tryon") == WAITING_FOR_SIGN_IN, timeout=10_000)
+    tryon = tryon_row(panel)
+
+    gate = Gate("render")  # the pack is held while it lays out its images
+    services.jobs.step_hook = gate
+    try:
+        panel.build_button.click()
+        qtbot.waitUntil(gate.reached.is_set, timeout=20_000)
+        pack = panel.row("pack")
+        assert pack is not None
+        qtbot.waitUntil(lambda: pack.status.text().startswith("Laying out"), timeout=10_000)
+        assert pack.title.text() == "Product pack · Ana"
+        assert pack.progress.isVisible() and pack.progress.value() == 60
+        assert pack.cancel_button.isVisible()
+        # The try-on's row is untouched: its sentence, no bar, its Cancel.
+        assert tryon.status.text() == WAITING_FOR_SIGN_IN and tryon.title.text() == "Try-on · Ana"
+        assert tryon.progress.isHidden() and tryon.cancel_button.isVisible()
+        assert panel.lines_box.indexOf(tryon) == 0 and panel.lines_box.indexOf(pack) == 1
+        assert_text_fits(app.window)
+        assert_has_content(screenshot(app.window, "garments-tryon-waiting-pack-running-1024"))
+    finally:
+        gate.release.set()
+        services.jobs.step_hook = None
+
+    qtbot.waitUntil(lambda: pack.result_count() == 2, timeout=60_000)
+    assert pack.status.text() == "Ready: 2 images in History; open them in Magic Canvas to edit."
+    assert pack.history_button.isVisible() and pack.canvas_button.isVisible()
+    assert pack.progress.isHidden() and pack.cancel_button.isHidden()
+    assert tryon.status.text() == WAITING_FOR_SIGN_IN and tryon.cancel_button.isVisible()
+    # At 1024×640 the panel scrolls (the window does not grow), to the row that just ended.
+    assert app.window.height() == 640
+    scroll = app.profiles_area.garments_scroll
+    qtbot.waitUntil(
+        lambda: scroll.viewport().rect().contains(
+            pack.mapTo(scroll.viewport(), pack.rect().bottomLeft())
+        ),
+        timeout=5_000,
+    )
+    assert_text_fits(app.window)
+    assert_has_content(screenshot(app.window, "garments-pack-done-tryon-waiting-1024"))
+    assert_has_content(screenshot(panel, "garments-pack-done-tryon-waiting-panel"))
+
+    # Canceling the try-on from its row leaves the pack's row as it was.
+    tryon.cancel_button.click()
+    qtbot.waitUntil(lambda: tryon.status.text() == CANCELED_TEXT, timeout=10_000)
+    assert pack.status.text().startswith("Ready: 2 images") and pack.result_count() == 2
+    assert tryon.dismiss_button.isVisible() and tryon.cancel_button.isHidden()
+    tryon.dismiss_button.click()  # hidden here; still in History
+    qtbot.waitUntil(lambda: panel.row("tryon") is None, timeout=5_000)
+    assert panel.row("pack") is pack
+
+    # The pack's "Open in Canvas": its two images in a creation in Magic Canvas.
+    canvas = app.window.area(AreaKey.CANVAS)
+    with qtbot.waitSignal(canvas.creation_opened, timeout=20_000) as opened:
+        pack.canvas_button.click()
+    qtbot.waitUntil(lambda: app.window.current_area_key is AreaKey.CANVAS, timeout=20_000)
+    view = await_on_loop(qtbot, services.canvas.open_creation(opened.args[0]))
+    assert len(view.assets) == 2
+    close_app(qtbot, app)
