@@ -191,6 +191,7 @@ class ProfilesArea(AreaWidget):
         self.garments = GarmentPanel(services, self.model, self.loader, self)
         self.garments.reveal_job_requested.connect(self._reveal_job)
         self.garments.open_job_requested.connect(self._open_job_in_canvas)
+        self.garments.move_local_work_requested.connect(self._move_local_work)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("ProfilesSplitter")
@@ -516,6 +517,14 @@ class ProfilesArea(AreaWidget):
         """A garment job's "Show in History": History with that job selected and scrolled to."""
         if job_id:
             self.navigator.reveal_job(job_id)
+
+    def _move_local_work(self) -> None:
+        """A waiting try-on's "Move local work…": the window's Account → Move local work."""
+        from studio_desktop.ui.main_window import main_window_of
+
+        window = main_window_of(self)
+        if window is not None:
+            window.move_local_work_requested.emit()
 
     def _open_job_in_canvas(self, job_id: str) -> None:
         """A garment job's "Open in Canvas": its creation (made on first open) in Magic Canvas."""
