@@ -494,3 +494,51 @@ def test_a_remote_pack_on_a_profile_not_synced_yet_waits_on_its_line_and_is_canc
         api.stop()
     assert ended.text == CANCELED_TEXT and not ended.can_cancel
     assert api.requests_to("POST", "/api/generate-image") == []
+
+
+def test_a_pack_or_tryon_that_cannot_be_submitted_says_why_on_its_line_and_stores_nothing(
+    local: Store, tmp_path: Path
+) -> None:
+    """Bad input on the jobs' lines: the chosen profile deleted meanwhile (say, on another
+    computer), unknown or ended job ids to cancel or dismiss. Each is refused readably, the
+    line says it, nothing is stored, and the next start works."""
+    tee = scene_file(tmp_path, "tee.png", studio_sweep())
+
+    async def scenario(screen: GarmentsScreen, services: WorkspaceServices) -> list[str]:
+        seen = Seen(screen)
+        await screen.extract("front", tee)
+        gone = await services.profiles.create("Gone")
+        screen.choose_profile(gone.id)
+        assert await services.profiles.delete(gone.id)
+        jobs_before = services.store.rows.count("jobs")
+        refusals = []
+        for kind, start in (("pack", screen.build_pack), ("tryon", screen.try_on)):
+            with pytest.raises(ValidationError) as refused:
+                await start()
+            line = screen.line(kind)
+            assert line is not None and line.state == "failed" and not line.can_cancel
+            assert line.text == refused.value.message and line.job_id == ""
+            refusals.append(line.text)
+        assert services.store.rows.count("jobs") == jobs_before
+        assert screen.pack_blocker() is None and screen.tryon_blocker() is None
+        # Nothing to cancel or hide: an unknown id, an empty one, a failed line's.
+        assert not await screen.cancel("no-such-job") and not await screen.cancel("")
+        lines = screen.lines
+        screen.dismiss("no-such-job")
+        assert screen.lines == lines
+        # The next pack (no profile: white studio) starts, and its running line cannot be
+        # dismissed.
+        screen.choose_profile(None)
+        finished: asyncio.Future[JobOutcome] = asyncio.get_running_loop().create_future()
+        screen.pack_finished.connect(finished.set_result)
+        job = await screen.build_pack()
+        screen.dismiss(job.id)
+        assert screen.line_of(job.id) is not None or finished.done()
+        assert (await asyncio.wait_for(finished, 60)).succeeded
+        await until(lambda: screen.line("pack").succeeded)  # type: ignore[union-attr]
+        assert screen.line("pack").title == "Product pack · white studio"  # type: ignore[union-attr]
+        assert seen.of("problem") == []  # refusals are raised to the caller, said once
+        return refusals
+
+    refusals = run(local, scenario)
+    assert refusals == ["This model profile no longer exists; choose another one."] * 2
