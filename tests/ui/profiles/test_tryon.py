@@ -330,8 +330,10 @@ def test_a_waiting_tryon_and_a_running_pack_each_keep_their_own_row(
     assert app.window.height() == 640
     scroll = app.profiles_area.garments_scroll
     qtbot.waitUntil(
-        lambda: scroll.viewport().rect().contains(
-            pack.mapTo(scroll.viewport(), pack.rect().bottomLeft())
+        lambda: (
+            scroll.viewport()
+            .rect()
+            .contains(pack.mapTo(scroll.viewport(), pack.rect().bottomLeft()))
         ),
         timeout=5_000,
     )
