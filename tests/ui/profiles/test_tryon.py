@@ -358,3 +358,37 @@ def test_a_waiting_tryon_and_a_running_pack_each_keep_their_own_row(
     view = await_on_loop(qtbot, services.canvas.open_creation(opened.args[0]))
     assert len(view.assets) == 2
     close_app(qtbot, app)
+
+
+def test_a_pack_is_canceled_from_its_row(qtbot, *, data_dirs: DataDirs, tmp_path: Path) -> None:
+    """A pack has its own Cancel, like every job: clicked mid-way, the pack ends canceled
+    (in History as canceled, no images), its row says so, and a new pack can start."""
+    app = open_app(qtbot, data_dirs)
+    app.window.set_current_area(AreaKey.PROFILES)
+    services = app.services
+    panel = app.profiles_area.garments
+    front, _back = garment_photos(tmp_path)
+    assert drop_files(panel.slots["front"], [front]).dropped
+    qtbot.waitUntil(lambda: panel.slots["front"].has_cutout, timeout=30_000)
+    gate = Gate("render")
+    services.jobs.step_hook = gate
+    try:
+        panel.build_button.click()
+        qtbot.waitUntil(gate.reached.is_set, timeout=20_000)
+        row = panel.row("pack")
+        assert row is not None
+        qtbot.waitUntil(row.cancel_button.isVisible, timeout=10_000)
+        job_id = panel.pack_job_id
+        assert job_id is not None and not panel.build_button.isEnabled()
+        row.cancel_button.click()
+        qtbot.waitUntil(lambda: row.status.text() == "Canceling the pack…", timeout=5_000)
+    finally:
+        gate.release.set()
+        services.jobs.step_hook = None
+    qtbot.waitUntil(lambda: row.status.text() == CANCELED_TEXT, timeout=20_000)
+    assert row.cancel_button.isHidden() and row.history_button.isHidden()
+    assert row.result_count() == 0 and row.dismiss_button.isVisible()
+    detail = await_on_loop(qtbot, services.history.job(job_id))
+    assert detail.job.status == JobStatus.CANCELED and not detail.outputs
+    assert panel.build_button.isEnabled()
+    close_app(qtbot, app)
