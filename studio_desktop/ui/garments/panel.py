@@ -37,7 +37,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -793,8 +793,15 @@ class GarmentPanel(QFrame):
     def _reveal_now(self, row: JobRow) -> None:
         parent = self.parentWidget()
         scroll = parent.parentWidget() if parent is not None else None
-        if isinstance(scroll, QScrollArea) and row.isVisible():
-            scroll.ensureWidgetVisible(row, 0, 12)
+        if not isinstance(scroll, QScrollArea) or not row.isVisible():
+            return
+        scroll.ensureWidgetVisible(row, 0, 12)
+        viewport = scroll.viewport()
+        shown = QRect(row.mapTo(viewport, QPoint(0, 0)), row.size())
+        whole = viewport.rect().contains(shown)
+        too_tall = shown.height() > viewport.height() and viewport.rect().contains(shown.topLeft())
+        if (whole or too_tall) and self._to_reveal is row:
+            self._to_reveal = None  # in view: a later resize (the window's) scrolls nothing
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
