@@ -95,8 +95,9 @@ class RemoteEngine:
                     code=exc.code,
                 ) from exc
             if exc.code == "unknown_profile":
-                # A profile made here that the sync has not pushed yet (try-ons wait for it
-                # before sending, see services/jobs.py; other jobs say what to do).
+                # A profile the server does not have although the outbox holds nothing for it
+                # (jobs wait for a profile's push before sending, see services/jobs.py): say
+                # what to do.
                 raise JobFailedError(
                     f"{exc.message} Once the sync has sent the profile to the studio (see the "
                     "status bar), retry this job.",

@@ -42,7 +42,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from studio_desktop.domain.errors import ExternalError, ValidationError
 from studio_desktop.domain.status import SyncState, SyncStatus
-from studio_desktop.services.jobs import WAITING_FOR_ENGINE, WAITING_FOR_SIGN_IN
+from studio_desktop.engine.inputs import waits_for_engine
+from studio_desktop.services.jobs import WAITING_FOR_ENGINE, WAITING_FOR_MOVE, WAITING_FOR_SIGN_IN
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.store.blobcache import DEFAULT_BUDGET_BYTES
 from studio_desktop.store.locations import (
@@ -256,6 +257,9 @@ class SignInOutcome:
     #: What the local workspace holds, when the sign-in came from it and it is not empty:
     #: the UI offers to move it into the account (:meth:`AccountService.move_local_items`).
     local_items: LocalItems | None
+    #: Jobs of the local workspace waiting for the studio's engine (try-ons): kept local, they
+    #: cannot run (their profile is on this computer only), which the UI says.
+    local_waiting: int = 0
 
 
 def describe_items(items: LocalItems) -> str:
@@ -429,13 +433,16 @@ class AccountService:
                 await self._start_sync(current)
                 await self._io(self.registry.save)
                 return SignInOutcome(current, None)
+            waiting = 0
             if current is not None and current.is_local:
                 move = await self._import("studio_desktop.sync.account_move")
                 found = await self._io(move.local_items, current.store)
                 items = None if found.empty else found
+                unfinished = await self._io(current.services.jobs.store.unfinished_jobs)
+                waiting = sum(1 for job in unfinished if waits_for_engine(job.input_json))
             await self._close_current(before_close)
             workspace = await self._open_or_local(key)
-            return SignInOutcome(workspace, items)
+            return SignInOutcome(workspace, items, waiting)
 
     async def _check_unchecked(self, url: str) -> None:
         """A project added offline: check it now (a refusal stops the sign-in with its
@@ -445,6 +452,28 @@ class AccountService:
         if result.checked:
             self.registry.unchecked.discard(url)
             await self._io(self.registry.save)
+
+    def signed_in_account(self) -> KnownAccount | None:
+        """The account signed in to the connected project in this run (its session loaded),
+        else None."""
+        url = self.registry.project_url
+        session = self._sessions.get(url) if url else None
+        if url is None or session is None or not session.signed_in or not session.user_id:
+            return None
+        return self.registry.accounts.get(account_key(url, session.user_id))
+
+    async def open_signed_in_account(
+        self, *, before_close: BeforeClose | None = None
+    ) -> OpenWorkspace:
+        """The signed-in account's workspace, opened (from the local one) so the local work
+        can be moved into it (:meth:`move_local_items`)."""
+        account = self.signed_in_account()
+        if account is None:
+            raise AccountError(
+                "Sign in to your studio account first (Account → Sign in); then your local "
+                "work can move into it."
+            )
+        return await self.switch(account.key, before_close=before_close)
 
     async def move_local_items(self) -> tuple[MoveReport, CycleReport | None]:
         """Move everything of the local workspace into the open account's workspace and push."""
@@ -564,6 +593,8 @@ class AccountService:
                 lambda: open_local_store(self.dirs, blob_budget_bytes=self.cache_budget_bytes)
             )
             workspace = OpenWorkspace(key, LOCAL_LABEL, self._services(store))
+            # Before its waiting try-ons are resumed: they say what would run them.
+            workspace.services.jobs.waiting_message = self._local_waiting_message()
         else:
             account = self.registry.accounts[key]
             store = await self._io(
@@ -591,6 +622,12 @@ class AccountService:
             self.registry.last = key
             await self._io(self.registry.save)
         return workspace
+
+    def _local_waiting_message(self) -> str:
+        """Why a try-on of the local workspace waits: no account yet (a sign-in runs it), or
+        an account signed in that the designer kept the local work out of (only a move of the
+        local work into it runs it: the try-on's profile is on this computer only)."""
+        return WAITING_FOR_MOVE if self.signed_in_account() is not None else WAITING_FOR_SIGN_IN
 
     def _services(self, store: Store) -> WorkspaceServices:
         return WorkspaceServices.open(
@@ -641,7 +678,9 @@ class AccountService:
         session = workspace.session
         jobs = workspace.services.jobs
         if workspace.is_local or session is None or not session.signed_in:
-            jobs.waiting_message = WAITING_FOR_SIGN_IN if workspace.is_local else WAITING_FOR_ENGINE
+            jobs.waiting_message = (
+                self._local_waiting_message() if workspace.is_local else WAITING_FOR_ENGINE
+            )
             return (
                 "The studio's generation service needs a signed-in account; new jobs use the "
                 "local engine meanwhile."

@@ -7,8 +7,10 @@ One :class:`GarmentsScreen` per open workspace owns everything the panel shows:
 - whether the front and the back look like **one garment** (:class:`PairVerdict`), and whether
   the designer chose to use a mismatched pair anyway;
 - the chosen **profile**;
-- the running **product pack** and **try-on**: their progress sentence, their result files, and
-  the try-on's cancel.
+- one **line per pack or try-on** started here (:class:`JobLine`): the last pack's and the last
+  try-on's, each with its own sentence (why it waits, what it does), progress, cancel, and once
+  it ended, its images and where they are (History; Magic Canvas opens them). A waiting try-on
+  and a running pack never share a line.
 
 Commands start synchronously (the state changes at once, so a screen never shows stale state)
 and return the rest of the work as a coroutine for the caller to run::
@@ -19,17 +21,17 @@ and return the rest of the work as a coroutine for the caller to run::
     screen.choose_profile(profile.id)
     job = await screen.build_pack()                    # submitted; results follow as events
     job = await screen.try_on()                        # may wait for the studio's engine
-    await screen.cancel_try_on()
+    await screen.cancel(job.id)
 
 Events (emitted on the event loop's thread) say what happened, never which table changed:
 ``side_changed``, ``pair_changed``, ``readiness_changed`` (what can be started now),
-``activity_changed`` (the pack/try-on line: sentence, progress, cancel), ``results_changed``
-(the image files of the last pack or try-on), ``pack_finished`` / ``tryon_finished``
-(:class:`JobOutcome`), ``problem`` (a sentence for the designer's message bar).
+``lines_changed`` (the jobs' lines, all of them, in order), ``pack_finished`` /
+``tryon_finished`` (:class:`JobOutcome`), ``problem`` (a sentence for the designer's message
+bar).
 
 Where the Front and Back photos were is kept between runs through a :class:`SideMemory` the UI
 gives (it keeps small values in the platform's settings): :meth:`restore` brings them back with
-their stored cutouts (no new job), and also picks up a try-on still waiting or running.
+their stored cutouts (no new job), and also picks up a pack or try-on still waiting or running.
 """
 
 from __future__ import annotations
@@ -54,15 +56,17 @@ from studio_desktop.engine.runner import JobOutcome
 from studio_desktop.imaging.decode import decode_image
 from studio_desktop.imaging.garment_pair import PairVerdict, compare_pair, garment_signature
 from studio_desktop.services.common import output_ref
+from studio_desktop.services.jobs import WAITING_FOR_MOVE, QueueEntry
 from studio_desktop.services.workspace import WorkspaceServices
 
 __all__ = [
-    "Activity",
+    "CANCELED_TEXT",
+    "MOVE_LOCAL_WORK",
     "GarmentSide",
     "GarmentsScreen",
+    "JobLine",
     "JobOutcome",
     "PairVerdict",
-    "Results",
     "SavedSide",
     "SideMemory",
 ]
@@ -71,6 +75,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 SIDES = (SourceKind.FRONT.value, SourceKind.BACK.value)
 TRYON_READY_TIP = "Dress the chosen profile's model in this garment (the studio's engine)"
+#: A line's action when its job waits for the local work to be moved into the account.
+MOVE_LOCAL_WORK = "move_local_work"
+CANCELED_TEXT = "Canceled; it stays in History."
+LineKind = Literal["pack", "tryon"]
+LineState = Literal["starting", "waiting", "running", "succeeded", "failed", "canceled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,24 +127,36 @@ class GarmentSide:
 
 
 @dataclass(frozen=True, slots=True)
-class Activity:
-    """The line under the buttons: what the pack or try-on is doing."""
+class JobLine:
+    """One pack or try-on started here, as its row in the panel shows it."""
 
-    text: str = ""
-    #: 0..1, or None when there is no bar to show (idle, waiting for the engine, ended).
-    progress: float | None = None
-    #: A try-on is under way and can be canceled (also while a pack's progress is shown: a
-    #: try-on may wait for hours; its cancel never goes away with another job's line).
-    can_cancel: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Results:
-    """The images of the last pack or try-on: (thumbnail key, file) each, in order."""
-
+    kind: LineKind
+    #: "" while the job is being submitted (or when it could not be).
     job_id: str
-    kind: Literal["pack", "tryon"]
-    files: tuple[tuple[str, Path], ...]
+    #: "Try-on · Ana", "Product pack · white studio".
+    title: str
+    #: Why it waits (and what to do), what it does, or how it ended and where its images are.
+    text: str
+    state: LineState
+    #: 0..1 while it runs; None when there is no bar to show (waiting: the text says why).
+    progress: float | None = None
+    #: Its images once it succeeded: (thumbnail key, file) each, in order.
+    files: tuple[tuple[str, Path], ...] = field(default=(), repr=False)
+    #: What the designer can do about a wait besides canceling (:data:`MOVE_LOCAL_WORK`).
+    action: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("starting", "waiting", "running")
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.active and bool(self.job_id)
+
+    @property
+    def succeeded(self) -> bool:
+        """Ended with images: they are in History and open in Magic Canvas."""
+        return self.state == "succeeded" and bool(self.job_id)
 
 
 class GarmentsScreen:
@@ -152,14 +173,13 @@ class GarmentsScreen:
         #: The last pack built here ("Show in History" selects it).
         self.last_pack_job_id: str | None = None
         self.tryon_job_id: str | None = None
-        self.activity = Activity()
-        self.results: Results | None = None
+        #: The lines of the jobs started here (the last pack's, the last try-on's), in order.
+        self.lines: tuple[JobLine, ...] = ()
 
         self.side_changed: Event[str] = Event("garments.side_changed")
         self.pair_changed: Event[PairVerdict | None] = Event("garments.pair_changed")
         self.readiness_changed: Event[None] = Event("garments.readiness_changed")
-        self.activity_changed: Event[Activity] = Event("garments.activity_changed")
-        self.results_changed: Event[Results | None] = Event("garments.results_changed")
+        self.lines_changed: Event[tuple[JobLine, ...]] = Event("garments.lines_changed")
         self.pack_finished: Event[JobOutcome] = Event("garments.pack_finished")
         self.tryon_finished: Event[JobOutcome] = Event("garments.tryon_finished")
         self.problem: Event[str] = Event("garments.problem")
@@ -316,7 +336,7 @@ class GarmentsScreen:
         """The Front/Back photos of the last run with their stored cutouts (no new job); a
         photo moved or a cutout gone since is forgotten quietly. A try-on of this workspace
         still waiting or running is shown again, with its cancel."""
-        self._pick_up_tryon()
+        self._pick_up_jobs()
         if self.memory is None:
             return
         remembered = {kind: self.memory.load(kind) for kind in SIDES}
@@ -408,16 +428,15 @@ class GarmentsScreen:
     def build_pack(self) -> Coroutine[Any, Any, Job]:
         """Build a product pack of the photos on the chosen profile. Raises ValidationError
         (at once) when it cannot start; the coroutine ends when the job is submitted, its
-        progress and images follow as events."""
+        progress and images follow as events (its line)."""
         reason = self.pack_blocker()
         if reason is not None:
             raise ValidationError(f"{reason}.")
         front = self.sides[SourceKind.FRONT.value].photo
         back = self.sides[SourceKind.BACK.value].photo
         profile_id = self.profile_id
-        self._set_results(None)
-        self._set_activity(Activity("Starting the pack…", 0.0))
         self.pack_job_id = ""  # reserved: no second pack until this one is submitted
+        self._put_line(JobLine("pack", "", "Product pack", "Starting the pack…", "starting", 0.0))
         self.readiness_changed.emit(None)
         return self._submit_pack(profile_id, front, back)
 
@@ -431,10 +450,11 @@ class GarmentsScreen:
             )
         except ExternalError as error:
             self.pack_job_id = None
-            self._set_activity(Activity(error.message))
+            self._put_line(JobLine("pack", "", "Product pack", error.message, "failed"))
             self.readiness_changed.emit(None)
             raise
         self.pack_job_id = job.id
+        await self._submitted("pack", job, profile_id)
         return job
 
     # ------------------------------------------------------------------ try-on
@@ -450,117 +470,170 @@ class GarmentsScreen:
         chosen = self.tryon_photo()
         assert chosen is not None and self.profile_id is not None
         kind, photo = chosen
-        self._set_results(None)
-        self._set_activity(Activity("Starting the try-on…", 0.0))
         self.tryon_job_id = ""  # reserved until submitted
+        self._put_line(JobLine("tryon", "", "Try-on", "Starting the try-on…", "starting", 0.0))
         self.readiness_changed.emit(None)
         return self._submit_tryon(self.profile_id, photo, kind)
 
     async def _submit_tryon(self, profile_id: str, photo: bytes, kind: str) -> Job:
-        jobs = self.services.jobs
         try:
             job = await self.services.garments.try_on(profile_id, photo, kind)
         except ExternalError as error:
             self.tryon_job_id = None
-            self._set_activity(Activity(error.message))
+            self._put_line(JobLine("tryon", "", "Try-on", error.message, "failed"))
             self.readiness_changed.emit(None)
             raise
         self.tryon_job_id = job.id
-        entry = next((e for e in jobs.queue() if e.job.id == job.id), None)
-        if entry is not None and jobs.is_waiting(job.id):
-            self._set_activity(Activity(entry.message, None))
-        else:
-            self._set_activity(self.activity)
+        await self._submitted("tryon", job, profile_id)
         return job
 
-    async def cancel_try_on(self) -> bool:
-        """Stop the try-on under way (it stays in the history as canceled; an operation the
-        studio's engine started is canceled there too)."""
-        job_id = self.tryon_job_id
-        if not job_id:
+    async def _submitted(self, kind: LineKind, job: Job, profile_id: str | None) -> None:
+        """The line of a job just stored: its id, its profile's name in the title, and what
+        it does now (it may already wait, or have ended)."""
+        title = await self._title(kind, profile_id)
+        line = self.line(kind)
+        if line is None or line.job_id not in ("", job.id):
+            return  # dismissed, or replaced meanwhile
+        entry = next((e for e in self.services.jobs.queue() if e.job.id == job.id), None)
+        if entry is None:  # it ended already: its outcome fills the line
+            self._put_line(replace(line, job_id=job.id, title=title))
+            return
+        self._put_line(self._following(replace(line, job_id=job.id, title=title), entry))
+
+    async def _title(self, kind: LineKind, profile_id: str | None) -> str:
+        label = "Product pack" if kind == "pack" else "Try-on"
+        if not profile_id:
+            return f"{label} · white studio" if kind == "pack" else label
+        profile = await self._io(self.services.store.queries.profile, profile_id)
+        return f"{label} · {profile.name}" if profile is not None else label
+
+    # ------------------------------------------------------------------ lines (any job)
+    def line(self, kind: LineKind) -> JobLine | None:
+        """The line of the last pack (``"pack"``) or try-on (``"tryon"``) started here."""
+        return next((line for line in self.lines if line.kind == kind), None)
+
+    def line_of(self, job_id: str) -> JobLine | None:
+        return next((line for line in self.lines if job_id and line.job_id == job_id), None)
+
+    async def cancel(self, job_id: str) -> bool:
+        """Stop a pack or try-on under way (it stays in the history as canceled; an operation
+        the studio's engine started is canceled there too). False if it had ended."""
+        line = self.line_of(job_id)
+        if line is None or not line.can_cancel:
             return False
-        self._set_activity(replace(self.activity, text="Canceling the try-on…"))
+        noun = "pack" if line.kind == "pack" else "try-on"
+        self._put_line(replace(line, text=f"Canceling the {noun}…", action=None))
         return await self.services.jobs.cancel(job_id)
 
-    def _pick_up_tryon(self) -> None:
-        if self.tryon_job_id:
+    async def cancel_try_on(self) -> bool:
+        """Stop the try-on under way (see :meth:`cancel`)."""
+        return await self.cancel(self.tryon_job_id or "")
+
+    def dismiss(self, job_id: str) -> None:
+        """Take an ended job's line away (the job stays in the history)."""
+        line = self.line_of(job_id)
+        if line is None or line.active:
             return
+        self.lines = tuple(other for other in self.lines if other is not line)
+        self.lines_changed.emit(self.lines)
+
+    def _pick_up_jobs(self) -> None:
+        """A pack or try-on of this workspace still waiting or running (a restart, or the
+        panel built again): its line, with its cancel."""
         jobs = self.services.jobs
-        entries = [e for e in jobs.queue() if e.job.type == JobType.TRYON_IMAGE.value]
-        if not entries:
-            return
-        entry = entries[-1]
-        self.tryon_job_id = entry.job.id
-        waiting = jobs.is_waiting(entry.job.id)
-        self._set_activity(Activity(entry.message, None if waiting else entry.progress))
+        for kind, job_type in (("pack", JobType.PRODUCT_PACK), ("tryon", JobType.TRYON_IMAGE)):
+            if self.line(kind) is not None:
+                continue
+            entries = [e for e in jobs.queue() if e.job.type == job_type.value]
+            if not entries:
+                continue
+            entry = entries[-1]
+            if kind == "pack":
+                self.pack_job_id = entry.job.id
+            else:
+                self.tryon_job_id = entry.job.id
+            profile_id = entry.job.input_json.get("profileId")
+            label = "Product pack" if kind == "pack" else "Try-on"
+            line = JobLine(kind, entry.job.id, label, entry.message, "running")
+            self._put_line(self._following(line, entry))
+            self._spawn(self._retitle(kind, entry.job.id, profile_id))
         self.readiness_changed.emit(None)
+
+    async def _retitle(self, kind: LineKind, job_id: str, profile_id: object) -> None:
+        title = await self._title(kind, profile_id if isinstance(profile_id, str) else None)
+        line = self.line_of(job_id)
+        if line is not None:
+            self._put_line(replace(line, title=title))
+
+    def _following(self, line: JobLine, progress: JobProgress | QueueEntry) -> JobLine:
+        """``line`` as the job's latest progress shows it: waiting (no bar: the sentence says
+        why, and what to do when the designer can do something) or running with its bar."""
+        if isinstance(progress, QueueEntry):
+            job_id, fraction, message = progress.job.id, progress.progress, progress.message
+        else:
+            job_id, fraction, message = progress.job_id, progress.fraction, progress.message
+        if self.services.jobs.is_waiting(job_id):
+            action = MOVE_LOCAL_WORK if message == WAITING_FOR_MOVE else None
+            return replace(line, text=message, state="waiting", progress=None, action=action)
+        return replace(line, text=message, state="running", progress=fraction, action=None)
 
     # ------------------------------------------------------------------ following jobs
     def _on_progress(self, progress: JobProgress) -> None:
-        if progress.job_id == self.tryon_job_id:
-            # While it waits for the engine there is no progress to show: the sentence says why.
-            waiting = self.services.jobs.is_waiting(progress.job_id)
-            fraction = None if waiting else progress.fraction
-            self._set_activity(Activity(progress.message, fraction))
-        elif progress.job_id == self.pack_job_id:
-            self._set_activity(Activity(progress.message, progress.fraction))
+        line = self.line_of(progress.job_id)
+        if line is not None and line.active:
+            self._put_line(self._following(line, progress))
 
     def _on_finished(self, outcome: JobOutcome) -> None:
         job_id = outcome.job.id
         if job_id == self.pack_job_id:
             self.pack_job_id = None
             self.last_pack_job_id = job_id
-            self._spawn(self._pack_done(outcome))
         elif job_id == self.tryon_job_id:
             self.tryon_job_id = None
-            self._spawn(self._tryon_done(outcome))
         else:
             return
+        self._spawn(self._job_done(outcome))
         self.readiness_changed.emit(None)
 
-    async def _pack_done(self, outcome: JobOutcome) -> None:
+    async def _job_done(self, outcome: JobOutcome) -> None:
         job = outcome.job
-        if job.status != JobStatus.SUCCEEDED:
-            text = job.error or "The pack could not be made."
-            self._set_activity(Activity(f"The pack failed: {text}"))
-            self.pack_finished.emit(outcome)
-            self.problem.emit(f"The product pack failed: {text}")
-            return
-        files = await self._files(outcome.outputs)
-        count = len(files)
-        plural = "s" if count != 1 else ""
-        self._set_activity(Activity(f"Product pack ready: {count} image{plural}, also in History."))
-        self._set_results(Results(job.id, "pack", tuple(files)))
-        self.pack_finished.emit(outcome)
-
-    async def _tryon_done(self, outcome: JobOutcome) -> None:
-        job = outcome.job
+        kind: LineKind = "pack" if job.type == JobType.PRODUCT_PACK.value else "tryon"
+        noun = "product pack" if kind == "pack" else "try-on"
+        finished = self.pack_finished if kind == "pack" else self.tryon_finished
+        line = self.line_of(job.id) or JobLine(kind, job.id, noun.capitalize(), "", "running")
         if job.status == JobStatus.CANCELED:
-            self._set_activity(Activity("Try-on canceled."))
-            self.tryon_finished.emit(outcome)
+            self._put_line(replace(line, text=CANCELED_TEXT, state="canceled", progress=None))
+            finished.emit(outcome)
             return
         if job.status != JobStatus.SUCCEEDED:
-            text = job.error or "The try-on could not be made."
-            self._set_activity(Activity(f"The try-on failed: {text}"))
-            self.tryon_finished.emit(outcome)
-            self.problem.emit(f"The try-on failed: {text}")
+            text = job.error or f"The {noun} could not be made."
+            self._put_line(replace(line, text=f"Failed: {text}", state="failed", progress=None))
+            finished.emit(outcome)
+            self.problem.emit(f"The {noun} failed: {text}")
             return
-        files = await self._files(outcome.outputs)
-        self._set_activity(Activity("Try-on ready, also in History."))
-        self._set_results(Results(job.id, "tryon", tuple(files)))
-        self.tryon_finished.emit(outcome)
+        files = tuple(await self._files(outcome.outputs))
+        count = len(files)
+        images = f"{count} image{'s' if count != 1 else ''}"
+        them = "them" if count != 1 else "it"
+        text = f"Ready: {images} in History; open {them} in Magic Canvas to edit."
+        self._put_line(
+            replace(line, text=text, state="succeeded", progress=None, files=files, action=None)
+        )
+        finished.emit(outcome)
 
     # ------------------------------------------------------------------ helpers
-    def _set_activity(self, activity: Activity) -> None:
-        activity = replace(activity, can_cancel=bool(self.tryon_job_id))
-        if activity != self.activity:
-            self.activity = activity
-            self.activity_changed.emit(activity)
-
-    def _set_results(self, results: Results | None) -> None:
-        if results != self.results:
-            self.results = results
-            self.results_changed.emit(results)
+    def _put_line(self, line: JobLine) -> None:
+        """Add or update the line of ``line.kind`` (a newer job of a kind takes its place)."""
+        lines = list(self.lines)
+        index = next((i for i, other in enumerate(lines) if other.kind == line.kind), None)
+        if index is None:
+            lines.append(line)
+        elif lines[index] == line:
+            return
+        else:
+            lines[index] = line
+        self.lines = tuple(lines)
+        self.lines_changed.emit(self.lines)
 
     def _remember(self, kind: str, side: SavedSide | None) -> None:
         if self.memory is not None:

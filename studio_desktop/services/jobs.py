@@ -24,7 +24,8 @@ the failed attempt has to be cleaned up: outputs are only ever recorded with ``s
 **Waiting for an engine.** A job submitted with ``wait_for_engine`` (a try-on: only the studio's
 engine can run it) is stored and shown at once even when its engine is not there (no account,
 signed out, no network). It stays ``queued``, its progress message :attr:`waiting_message`
-(:data:`WAITING_FOR_ENGINE`; in the local workspace :data:`WAITING_FOR_SIGN_IN`), until
+(:data:`WAITING_FOR_ENGINE`; in the local workspace :data:`WAITING_FOR_SIGN_IN`, or
+:data:`WAITING_FOR_MOVE` once an account is signed in), until
 :meth:`set_engine` adds the engine (a sign-in) or, when the engine could not be reached, until
 it is tried again: after ``retry_after`` seconds, or at once when the network is back
 (:meth:`follow_network` listens to the sync's status; :meth:`wake` is the same by hand). Then it
@@ -34,9 +35,11 @@ waits: an operation the studio's engine had already started for it (its
 as soon as it can.
 
 **Waiting for its profile.** The studio's engine only knows profiles the sync has pushed (it
-answers ``422 unknown_profile`` otherwise), so a waiting job whose profile still has changes in
-the outbox waits for them, saying so, and is looked at again whenever the outbox changes
-(:meth:`rows_synced`).
+answers ``422 unknown_profile`` otherwise), so any job for the studio's engine (a try-on, a
+product pack) whose profile still has changes in the outbox waits for them, ``queued``, saying
+so, and is looked at again whenever the outbox changes (:meth:`rows_synced`); it survives a
+restart and can be canceled meanwhile like any waiting job. (A pack, which does not wait for its
+engine, fails readably if the engine goes away while it waits: signed out, nothing can sync.)
 
 Engines run at most ``limits[engine]`` jobs at once (the local engine one at a time by default:
 the machine's cores are better spent finishing one edit than slowing down two); the others wait
@@ -65,6 +68,7 @@ from studio_desktop.domain.status import SyncState, SyncStatus
 from studio_desktop.engine.base import Engine, JobProgress, OperationCanceler, StepHook
 from studio_desktop.engine.cancel import CancelToken
 from studio_desktop.engine.inputs import (
+    ENGINE_REMOTE,
     ENGINES,
     ImageInput,
     JobRequest,
@@ -82,6 +86,12 @@ DEFAULT_LIMITS = {"local": 1, "remote": 4}
 WAITING_FOR_ENGINE = "Waiting for the studio's engine — runs when you're signed in and online"
 #: The same in the local workspace, which has no account: only a sign-in can run it.
 WAITING_FOR_SIGN_IN = "Waiting for the studio's engine: sign in to run it"
+#: The same in the local workspace while an account is signed in (the designer kept their local
+#: work out of it): the try-on's profile exists on this computer only, so only a move helps.
+WAITING_FOR_MOVE = (
+    "This try-on uses a profile kept on this computer only: move your local work into your "
+    "account to run it, or cancel it"
+)
 #: The same when the engine is set up but could not be reached.
 WAITING_FOR_NETWORK = (
     "Waiting for the studio's engine — it cannot be reached; tried again when you're back online"
@@ -195,16 +205,25 @@ class JobService:
             loop.call_soon_threadsafe(fn)
 
     def follow_network(self, changed: Event[SyncStatus]) -> Callable[[], None]:
-        """Wake the waiting jobs as soon as the sync says the network is back (its state goes
-        from offline or "sign in" to syncing or up to date). Returns the disconnect. Following
-        the same event again (a new sign-in of the same workspace) changes nothing."""
+        """Wake the waiting jobs as soon as the sync shows the server answering again after it
+        could not (offline, or "sign in"). Returns the disconnect. Following the same event
+        again (a new sign-in of the same workspace) changes nothing.
+
+        "Syncing" alone is no proof: the sync engine says it at the start of every attempt,
+        also each retry while offline (waking the jobs then would make them try the studio's
+        engine at every retry, and flicker between "reconnecting" and "waiting"). What proves
+        the network is back is a cycle that ended well (no error left), or one that already
+        pushed or downloaded something."""
         if id(changed) in self._followed:
             return self._followed[id(changed)]
-        last: list[SyncState | None] = [None]
+        last: list[bool | None] = [None]
 
         def on_status(status: SyncStatus) -> None:
-            before, last[0] = last[0], status.state
-            if status.state in _ONLINE and before is not None and before not in _ONLINE:
+            answered = status.state in _ONLINE and (
+                status.last_error is None or status.done > 0 or status.bytes_down > 0
+            )
+            before, last[0] = last[0], answered
+            if answered and before is False:
                 log.info("back online: waiting jobs look for their engine again")
                 self.call_soon(self.wake)
 
@@ -492,7 +511,7 @@ class JobService:
                     if waits and (engine not in self.engines or retry_after is not None):
                         await self._wait_for_engine(live, engine, retry_after)
                         retry_after = None
-                    if waits and engine in self.engines:
+                    if (waits or engine == ENGINE_REMOTE) and engine in self.engines:
                         unsynced = await self._io(self.store.unsynced_profile, live.job)
                         if unsynced is not None:
                             await self._wait_for_sync(live, unsynced)

@@ -203,6 +203,7 @@ class AppController(QObject):
         window.sign_in_requested.connect(self.sign_in)
         window.sign_out_requested.connect(self.sign_out)
         window.workspace_switch_requested.connect(self.switch_workspace)
+        window.move_local_work_requested.connect(self.move_local_work)
         window.settings_changed.connect(self.apply_settings)
         window.dropped_files.connect(self.start_creation)
         window.garment_drop_requested.connect(self.cut_out_garment)
@@ -448,7 +449,7 @@ class AppController(QObject):
                 level=MessageLevel.SUCCESS,
             )
             if outcome.local_items is not None:
-                self.ask_to_move(describe_items(outcome.local_items))
+                self.ask_to_move(describe_items(outcome.local_items), outcome.local_waiting)
 
         def failed(error: ExternalError) -> None:
             self._reshow_current()
@@ -466,8 +467,9 @@ class AppController(QObject):
         else:
             self._show(current)
 
-    def ask_to_move(self, what: str) -> QMessageBox:
-        """The question after the first sign-in from a local workspace with items."""
+    def ask_to_move(self, what: str, waiting: int = 0) -> QMessageBox:
+        """The question after the first sign-in from a local workspace with items (``waiting``
+        of them try-ons waiting for the studio's engine, which only a move lets run)."""
         box = QMessageBox(self.window)
         box.setObjectName("move_local_items")
         box.setIcon(QMessageBox.Icon.Question)
@@ -477,6 +479,7 @@ class AppController(QObject):
             f"The local workspace holds {what}. Moved into your account, they sync to the "
             "studio and are on your other computers too. If you keep them local, they stay "
             "in the local workspace (Account → Switch workspace)."
+            + (f" {_waiting_tryons(waiting)} runs only once moved." if waiting else "")
         )
         move = box.addButton("Move into my account", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Keep them local", QMessageBox.ButtonRole.RejectRole)
@@ -487,6 +490,14 @@ class AppController(QObject):
         def answered(button: object) -> None:
             if button is move:
                 self.move_local_items()
+            elif waiting:
+                # Kept local: say why the try-on keeps waiting, and how to run it later.
+                self.window.show_message(
+                    f"{_waiting_tryons(waiting)} keeps waiting in the local workspace: it "
+                    "uses a profile kept on this computer only. To run it, choose Account → "
+                    "Move local work into my account, or cancel it there.",
+                    level=MessageLevel.WARNING,
+                )
 
         box.buttonClicked.connect(answered)
         box.destroyed.connect(lambda *_a: setattr(self, "move_box", None))
@@ -494,6 +505,34 @@ class AppController(QObject):
         box.open()
         self.move_question_asked.emit(box)
         return box
+
+    def move_local_work(self) -> None:
+        """Account → Move local work into my account (also a waiting try-on's button): from
+        the local workspace, the signed-in account's workspace opens first."""
+        current = self.account.current
+        if current is not None and not current.is_local:
+            self.move_local_items()
+            return
+
+        async def work() -> OpenWorkspace:
+            self._detach()
+            return await self.account.open_signed_in_account(before_close=self._releaser(own=1))
+
+        def opened(workspace: OpenWorkspace) -> None:
+            self._show(workspace)
+            self.move_local_items()
+
+        def failed(error: ExternalError) -> None:
+            self._reshow_current()
+            self.window.show_external_error(error)
+
+        run_op(
+            self.window,
+            work(),
+            on_success=opened,
+            on_failure=failed,
+            progress="Opening your account's workspace…",
+        )
 
     def move_local_items(self) -> None:
         def moved(result: tuple[Any, Any]) -> None:
@@ -635,3 +674,8 @@ class AppController(QObject):
             on_success=created,
             progress=f"Checking {count} file{'s' if count != 1 else ''}…",
         )
+
+
+def _waiting_tryons(count: int) -> str:
+    """ "Your waiting try-on" / "Your 2 waiting try-ons" (the subject of a sentence)."""
+    return "Your waiting try-on" if count == 1 else f"Your {count} waiting try-ons"

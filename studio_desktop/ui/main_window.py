@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
     sign_in_requested = Signal(object)  # Credentials
     sign_out_requested = Signal()
     workspace_switch_requested = Signal(str)  # a workspace key ("local" or an account key)
+    move_local_work_requested = Signal()  # Account → Move local work into my account
     settings_changed = Signal(object)  # SettingsValues, already saved to QSettings
     thumbnail_size_changed = Signal(int)  # pixels
     area_changed = Signal(str)  # AreaKey value
@@ -412,6 +413,14 @@ class MainWindow(QMainWindow):
         self.action_sign_out = account_menu.addAction(icon("sign-out"), "Sign &out")
         self.action_sign_out.setEnabled(False)
         self.action_sign_out.triggered.connect(self.sign_out_requested)
+        self.action_move_local = account_menu.addAction(
+            icon("import"), "&Move local work into my account"
+        )
+        self.action_move_local.setToolTip(
+            "Move what the local workspace holds into the signed-in account, where it syncs "
+            "and where the studio's engine runs its waiting try-ons"
+        )
+        self.action_move_local.triggered.connect(self.move_local_work_requested)
         self.workspace_menu = account_menu.addMenu(icon("local"), "S&witch workspace")
         self._workspace_group = QActionGroup(self)
         self.set_workspaces([(LOCAL_WORKSPACE, "Local workspace")], LOCAL_WORKSPACE)

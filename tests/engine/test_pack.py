@@ -12,13 +12,17 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
+from studio_desktop.domain.enums import JobStatus
 from studio_desktop.domain.models import JobOutput, Profile, new_id
 from studio_desktop.engine.recorder import JobStore
+from studio_desktop.engine.remote_api import GenerationApiClient
 from studio_desktop.engine.runner import JobOutcome
 from studio_desktop.services.garments import GarmentService
 from studio_desktop.services.jobs import JobService
 from studio_desktop.store.workspace import Store
 from tests.engine.conftest import CountingCut, garment_photo, jpeg_bytes, make_local_engine
+from tests.engine.test_tryon import Seen, push_accepted, remote, until
+from tests.stack.fake_generation_api import FakeGenerationApi
 
 T = TypeVar("T")
 BACKGROUND = "#e6dccb"
@@ -143,3 +147,74 @@ def test_a_side_view_cannot_be_made_locally_and_says_so(job_store: JobStore, sto
     outcome = run_pack(job_store, store, CountingCut(), scenario)
     assert outcome.job.status == "failed"
     assert "cannot make a side view" in (outcome.job.error or "")
+
+
+def test_a_remote_pack_on_a_profile_not_synced_yet_waits_survives_a_restart_and_runs(
+    job_store: JobStore, store: Store, fake_api: FakeGenerationApi
+) -> None:
+    """Weak spot of issue 14: a pack for the studio's engine on a profile made a moment ago
+    (still in the outbox) was sent at once and failed with the server's 422 unknown_profile.
+    Like a try-on, it now waits, queued, saying so, sends nothing, can be canceled, survives a
+    restart, and runs as soon as the sync's push of the profile is accepted."""
+    lena = store.rows.save(Profile(id=new_id(), user_id=store.user_id, name="Lena"))
+    assert store.outbox.has_entries_for("profiles", lena.id)
+    waiting_text = "Waiting for the profile “Lena” to reach the studio — it goes with the next sync"
+    clients: list[GenerationApiClient] = []  # this run's (closed on its own loop)
+
+    def service() -> JobService:
+        engine, client = remote(fake_api.base_url)
+        clients[:] = [client]
+        jobs = JobService(
+            job_store,
+            {"local": make_local_engine(job_store), "remote": engine},
+            user_id=store.user_id,
+        )
+        # Wired as WorkspaceServices wires it: an outbox change wakes the waiting jobs.
+        store.outbox.changed.connect(lambda _counts: jobs.call_soon(jobs.rows_synced))
+        return jobs
+
+    async def first() -> tuple[str, list[str], JobStatus]:
+        jobs = service()
+        seen = Seen(jobs)
+        garments = GarmentService(jobs, store.queries)
+        try:
+            kept = await garments.build_pack(lena.id, front=FRONT, engine="remote")
+            dropped = await garments.build_pack(lena.id, back=BACK, engine="remote")
+            await until(lambda: jobs.is_waiting(kept.id) and jobs.is_waiting(dropped.id))
+            await asyncio.sleep(0.1)
+            assert {e.message for e in jobs.queue()} == {waiting_text}
+            assert await jobs.cancel(dropped.id)
+            canceled = await asyncio.wait_for(jobs.wait(dropped.id), 10)
+            # (The cancel changed the outbox: the other pack looked again, and waits again.)
+            await until(lambda: jobs.is_waiting(kept.id))
+            return kept.id, seen.messages, canceled.job.status
+        finally:
+            await jobs.aclose()
+            await clients[0].aclose()
+
+    async def after_restart(job_id: str) -> tuple[str, JobOutcome]:
+        jobs = service()
+        try:
+            assert [j.id for j in await jobs.resume_unfinished()] == [job_id]
+            await until(lambda: jobs.is_waiting(job_id))
+            (entry,) = jobs.queue()
+            # The sync pushes the profile: the server has it, the outbox lets go of it.
+            fake_api.add_profile(store.user_id, "Lena", profile_id=lena.id)
+            push_accepted(store, lena.id)
+            return entry.message, await asyncio.wait_for(jobs.wait(job_id), 20)
+        finally:
+            await jobs.aclose()
+            await clients[0].aclose()
+
+    job_id, messages, canceled = asyncio.run(first())
+    assert waiting_text in messages and canceled == JobStatus.CANCELED
+    assert fake_api.requests_to("POST", "/api/generate-image") == []
+    stored = job_store.job(job_id)
+    assert stored is not None and stored.status == JobStatus.QUEUED  # never lost
+    message, outcome = asyncio.run(after_restart(job_id))
+    assert message == waiting_text
+    assert outcome.succeeded, outcome.job.error
+    (sent,) = fake_api.requests_to("POST", "/api/generate-image")
+    assert sent.json["type"] == "pack" and sent.json["profileId"] == lena.id
+    assert sent.json["jobId"] == job_id
+    assert sorted(o.angle or "" for o in job_store.outputs(job_id)) == ["detail", "front"]

@@ -598,3 +598,76 @@ def test_a_tryon_repeated_as_another_type_is_a_conflict(fake_api: FakeGeneration
     with pytest.raises(RemoteApiError, match="another type") as info:
         run(scenario)
     assert (info.value.status, info.value.code) == (409, "conflict")
+
+
+def pack_body(profile_id: str | None, **extra: Any) -> dict[str, Any]:
+    return {
+        "jobId": str(uuid.uuid4()),
+        "attempt": 1,
+        "type": "pack",
+        "profileId": profile_id,
+        "background": None,
+        "angles": ["front", "detail"],
+        "useCutout": True,
+        "garments": [{"kind": "front", "image": image_data()}],
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("profile", ["unknown", "other user's"])
+def test_a_pack_on_a_profile_the_server_does_not_have_is_422_unknown_profile(
+    fake_api: FakeGenerationApi, profile: str
+) -> None:
+    """The contract: a pack's ``profileId``, when given, must exist on the server (a profile
+    made offline must be synced first): ``422 unknown_profile`` naming ``profileId``, not
+    retryable, no operation started."""
+    ids = {
+        "unknown": str(uuid.uuid4()),
+        "other user's": fake_api.add_profile("someone-else", "Bo")["id"],
+    }
+    body = pack_body(ids[profile])
+    sleep = Recorder()
+
+    async def scenario() -> None:
+        async with client(fake_api, sleep) as c:
+            await c.start_generation(body)
+
+    with pytest.raises(RemoteApiError, match="has it been synced") as info:
+        run(scenario)
+    assert (info.value.status, info.value.code, info.value.retryable) == (
+        422,
+        "unknown_profile",
+        False,
+    )
+    assert sleep.delays == [] and fake_api.operations == {}
+    raw = httpx.post(
+        f"{fake_api.base_url}/api/generate-image",
+        json=body,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert raw.status_code == 422
+    assert raw.json()["error"] == {
+        "code": "unknown_profile",
+        "message": "The profile does not exist on the server (has it been synced?).",
+        "field": "profileId",
+        "retryable": False,
+    }
+
+
+@pytest.mark.parametrize("profile", ["none", "synced"])
+def test_a_pack_without_a_profile_or_on_a_synced_one_starts(
+    fake_api: FakeGenerationApi, profile: str
+) -> None:
+    user = fake_api.tokens[TOKEN]
+    profile_id = None if profile == "none" else fake_api.add_profile(user, "Ana")["id"]
+
+    async def scenario() -> Operation:
+        async with client(fake_api, Recorder()) as c:
+            op, created = await c.start_generation(pack_body(profile_id))
+            assert created
+            op, _progress = await finish(c, op)
+            return op
+
+    op = run(scenario)
+    assert op.status == "succeeded" and op.type == "pack"
+    assert sorted(o.angle or "" for o in op.outputs) == ["detail", "front"]

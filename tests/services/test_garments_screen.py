@@ -19,11 +19,11 @@ from studio_desktop.domain.errors import ExternalError, ValidationError
 from studio_desktop.engine.remote import RemoteEngine
 from studio_desktop.engine.remote_api import GenerationApiClient, RetryPolicy
 from studio_desktop.services.garments_screen import (
-    Activity,
+    CANCELED_TEXT,
     GarmentsScreen,
+    JobLine,
     JobOutcome,
     PairVerdict,
-    Results,
     SavedSide,
 )
 from studio_desktop.services.jobs import WAITING_FOR_SIGN_IN
@@ -62,8 +62,7 @@ class Seen:
         for name in (
             "side_changed",
             "pair_changed",
-            "activity_changed",
-            "results_changed",
+            "lines_changed",
             "pack_finished",
             "tryon_finished",
             "problem",
@@ -75,9 +74,15 @@ class Seen:
     def of(self, name: str) -> list[object]:
         return [value for event, value in self.events if event == name]
 
-    @property
-    def activities(self) -> list[Activity]:
-        return [a for a in self.of("activity_changed") if isinstance(a, Activity)]
+    def lines(self, kind: str) -> list[JobLine]:
+        """Each new state of the ``kind`` line ("pack", "tryon"), in order."""
+        states: list[JobLine] = []
+        for lines in self.of("lines_changed"):
+            assert isinstance(lines, tuple)
+            line = next((x for x in lines if x.kind == kind), None)
+            if line is not None and (not states or states[-1] != line):
+                states.append(line)
+        return states
 
 
 @pytest.fixture
@@ -236,7 +241,7 @@ def test_a_mismatched_pair_blocks_the_pack_until_overridden_then_the_pack_is_bui
         assert screen.pack_job_id == job.id
         assert screen.pack_blocker() == "A product pack is being built"
         outcome = await asyncio.wait_for(finished, 60)
-        await until(lambda: screen.results is not None)
+        await until(lambda: bool(screen.lines) and screen.lines[-1].state == "succeeded")
         return seen, outcome, blocker
 
     seen, outcome, blocker = run(local, scenario)
@@ -244,14 +249,21 @@ def test_a_mismatched_pair_blocks_the_pack_until_overridden_then_the_pack_is_bui
     assert outcome.job.status == JobStatus.SUCCEEDED and outcome.cache_hits == 2
     verdicts = [v for v in seen.of("pair_changed") if isinstance(v, PairVerdict)]
     assert verdicts and not verdicts[0].matches
-    activities = seen.activities
-    assert activities[0] == Activity("Starting the pack…", 0.0)
-    fractions = [a.progress for a in activities if a.progress is not None]
+    lines = seen.lines("pack")
+    assert lines[0] == JobLine("pack", "", "Product pack", "Starting the pack…", "starting", 0.0)
+    assert lines[1].job_id == outcome.job.id and lines[1].title == "Product pack · Ana"
+    fractions = [line.progress for line in lines if line.progress is not None]
     assert fractions == sorted(fractions) and max(fractions) > 0.5
-    assert activities[-1] == Activity("Product pack ready: 3 images, also in History.")
-    (results,) = [r for r in seen.of("results_changed") if isinstance(r, Results)]
-    assert results.kind == "pack" and results.job_id == outcome.job.id
-    assert len(results.files) == 3 and all(file.is_file() for _key, file in results.files)
+    assert all(line.can_cancel for line in lines[1:-1])  # a pack can be canceled too
+    done = lines[-1]
+    assert (done.state, done.progress, done.can_cancel, done.succeeded) == (
+        "succeeded",
+        None,
+        False,
+        True,
+    )
+    assert done.text == "Ready: 3 images in History; open them in Magic Canvas to edit."
+    assert len(done.files) == 3 and all(file.is_file() for _key, file in done.files)
 
 
 def test_tryon_reasons_then_it_waits_readably_in_the_local_workspace_and_is_canceled(
@@ -270,12 +282,19 @@ def test_tryon_reasons_then_it_waits_readably_in_the_local_workspace_and_is_canc
         job = await screen.try_on(ana.id)
         assert screen.profile_id == ana.id and screen.tryon_job_id == job.id
         assert screen.tryon_blocker() == "A try-on is under way"
-        await until(lambda: screen.activity.text == WAITING_FOR_SIGN_IN)
-        assert screen.activity == Activity(WAITING_FOR_SIGN_IN, None, can_cancel=True)
-        assert await screen.cancel_try_on()
-        await until(lambda: screen.activity.text == "Try-on canceled.")
-        assert screen.tryon_job_id is None and not screen.activity.can_cancel
-        assert screen.tryon_blocker() is None
+        await until(lambda: tryon_text(screen) == WAITING_FOR_SIGN_IN)
+        assert screen.line("tryon") == JobLine(
+            "tryon", job.id, "Try-on · Ana", WAITING_FOR_SIGN_IN, "waiting"
+        )
+        assert screen.line("tryon").can_cancel  # type: ignore[union-attr]
+        assert await screen.cancel(job.id)
+        await until(lambda: tryon_text(screen) == CANCELED_TEXT)
+        line = screen.line("tryon")
+        assert line is not None and line.state == "canceled" and not line.can_cancel
+        assert screen.tryon_job_id is None and screen.tryon_blocker() is None
+        assert not await screen.cancel(job.id)  # ended: nothing to cancel
+        screen.dismiss(job.id)  # the designer hides the ended line (the job stays in History)
+        assert screen.lines == ()
         return seen
 
     seen = run(local, scenario)
@@ -312,8 +331,11 @@ def test_a_restart_brings_back_the_sides_and_the_waiting_tryon(
         assert "back" not in memory.sides
         assert services.store.rows.count("jobs") == jobs_before  # nothing cut again
         assert screen.tryon_job_id == job_id
-        await until(lambda: screen.activity.text == WAITING_FOR_SIGN_IN)
-        assert screen.activity.can_cancel and screen.activity.progress is None
+        await until(lambda: tryon_text(screen) == WAITING_FOR_SIGN_IN)
+        line = screen.line("tryon")
+        assert line is not None and line.can_cancel and line.progress is None
+        assert line.job_id == job_id and line.state == "waiting"
+        await until(lambda: screen.line("tryon").title == "Try-on · Ana")  # type: ignore[union-attr]
 
     run(local, again, memory)
 
@@ -339,7 +361,7 @@ def test_a_tryon_on_the_studios_engine_shows_progress_and_its_image(
             screen.tryon_finished.connect(finished.set_result)
             await screen.try_on(mia.id)
             outcome = await asyncio.wait_for(finished, 30)
-            await until(lambda: screen.results is not None)
+            await until(lambda: bool(screen.lines) and screen.lines[-1].state == "succeeded")
             return seen, outcome
         finally:
             await client.aclose()
@@ -349,42 +371,174 @@ def test_a_tryon_on_the_studios_engine_shows_progress_and_its_image(
     finally:
         api.stop()
     assert outcome.succeeded and outcome.job.type == JobType.TRYON_IMAGE.value
-    fractions = [a.progress for a in seen.activities if a.progress is not None]
+    lines = seen.lines("tryon")
+    fractions = [line.progress for line in lines if line.progress is not None]
     assert fractions == sorted(fractions) and any(0 < f < 1 for f in fractions)
-    assert seen.activities[-1] == Activity("Try-on ready, also in History.")
-    (results,) = [r for r in seen.of("results_changed") if isinstance(r, Results)]
-    assert results.kind == "tryon" and len(results.files) == 1
-    with Image.open(results.files[0][1]) as image:
+    done = lines[-1]
+    assert done.text == "Ready: 1 image in History; open it in Magic Canvas to edit."
+    assert done.succeeded and done.job_id == outcome.job.id and len(done.files) == 1
+    with Image.open(done.files[0][1]) as image:
         assert image.size == (600, 800)
     (sent,) = api.requests_to("POST", "/api/generate-image")
     assert sent.json["type"] == "tryon" and sent.json["garment"]["kind"] == "front"
 
 
-def test_a_waiting_tryon_keeps_its_cancel_while_a_pack_is_built_beside_it(
+def tryon_text(screen: GarmentsScreen) -> str:
+    line = screen.line("tryon")
+    return line.text if line is not None else ""
+
+
+def test_a_waiting_tryon_keeps_its_own_line_while_a_pack_runs_beside_it(
     local: Store, tmp_path: Path
 ) -> None:
+    """Weak spot of issue 14: a pack's progress used to replace the waiting try-on's sentence.
+    Each job has its own line: the try-on's says why it waits, with its cancel, all along; the
+    pack's has its progress and its own cancel, and ends saying where its images are."""
     tee = scene_file(tmp_path, "tee.png", studio_sweep())
 
-    async def scenario(screen: GarmentsScreen, services: WorkspaceServices) -> list[Activity]:
+    async def scenario(screen: GarmentsScreen, services: WorkspaceServices) -> tuple[Seen, str]:
         seen = Seen(screen)
         await screen.extract("front", tee)
         ana = await services.profiles.create("Ana")
         tryon = await screen.try_on(ana.id)
-        await until(lambda: screen.activity.text == WAITING_FOR_SIGN_IN)
+        await until(lambda: tryon_text(screen) == WAITING_FOR_SIGN_IN)
         finished: asyncio.Future[JobOutcome] = asyncio.get_running_loop().create_future()
         screen.pack_finished.connect(finished.set_result)
-        await screen.build_pack()
+        pack = await screen.build_pack()
         assert (await asyncio.wait_for(finished, 60)).succeeded
-        await until(lambda: screen.activity.text.startswith("Product pack ready"))
+        await until(lambda: screen.line("pack").succeeded)  # type: ignore[union-attr]
+        assert [line.kind for line in screen.lines] == ["tryon", "pack"]
         assert screen.tryon_job_id == tryon.id and services.jobs.is_waiting(tryon.id)
         assert screen.tryon_blocker() == "A try-on is under way"
-        assert await screen.cancel_try_on()
-        await until(lambda: screen.activity.text == "Try-on canceled.")
-        return seen.activities
+        assert screen.line("tryon") == JobLine(
+            "tryon", tryon.id, "Try-on · Ana", WAITING_FOR_SIGN_IN, "waiting"
+        )
+        assert await screen.cancel(tryon.id)
+        await until(lambda: tryon_text(screen) == CANCELED_TEXT)
+        return seen, pack.id
 
-    activities = run(local, scenario)
-    assert activities[0] == Activity("Starting the try-on…", 0.0)  # not submitted yet
-    ended = next(i for i, a in enumerate(activities) if a.text == "Try-on canceled.")
-    assert any(a.text == "Starting the pack…" for a in activities[1:ended])
-    assert all(a.can_cancel for a in activities[1:ended])  # the pack's lines too
-    assert not activities[ended].can_cancel
+    seen, pack_id = run(local, scenario)
+    # Every state the screen ever showed: once the try-on waited, its line never changed
+    # while the pack ran, and it always had its cancel.
+    snapshots = [lines for lines in seen.of("lines_changed") if isinstance(lines, tuple)]
+    waiting_from = next(
+        i
+        for i, lines in enumerate(snapshots)
+        if any(x.kind == "tryon" and x.text == WAITING_FOR_SIGN_IN for x in lines)
+    )
+    canceled_at = next(
+        i
+        for i, lines in enumerate(snapshots)
+        if any(x.kind == "tryon" and x.text == "Canceling the try-on…" for x in lines)
+    )
+    pack_done_at = next(
+        i
+        for i, lines in enumerate(snapshots)
+        if any(x.kind == "pack" and x.succeeded for x in lines)
+    )
+    assert waiting_from < pack_done_at < canceled_at  # the whole pack ran while it waited
+    tryon_lines = [
+        next(x for x in lines if x.kind == "tryon") for lines in snapshots[waiting_from:canceled_at]
+    ]
+    assert {(x.text, x.state, x.progress, x.can_cancel) for x in tryon_lines} == {
+        (WAITING_FOR_SIGN_IN, "waiting", None, True)
+    }
+    packs = seen.lines("pack")
+    assert any(x.state == "running" and x.progress and 0 < x.progress < 1 for x in packs)
+    assert all(x.can_cancel for x in packs if x.state == "running")
+    assert packs[-1].job_id == pack_id and packs[-1].succeeded
+    assert packs[-1].text == "Ready: 2 images in History; open them in Magic Canvas to edit."
+    tryons = seen.lines("tryon")
+    assert tryons[-2].text == "Canceling the try-on…"
+    assert tryons[-1].state == "canceled" and not tryons[-1].can_cancel
+
+
+def test_a_remote_pack_on_a_profile_not_synced_yet_waits_on_its_line_and_is_canceled(
+    store: Store, tmp_path: Path
+) -> None:
+    """A pack for the studio's engine on a profile still in the outbox: its line says it waits
+    for the profile's sync (no bar, its cancel), nothing is sent; a cancel ends it."""
+    tee = scene_file(tmp_path, "tee.png", studio_sweep())
+    api = FakeGenerationApi(steps=3, poll_after_ms=5).start()
+    api.grant(TOKEN, store.user_id)
+
+    async def scenario(screen: GarmentsScreen, services: WorkspaceServices) -> JobLine:
+        client = GenerationApiClient(api.base_url, lambda: TOKEN, retry=RetryPolicy(attempts=2))
+        try:
+            services.set_remote_engine(RemoteEngine(client), preferred=True)
+            await screen.extract("front", tee)
+            lena = await services.profiles.create("Lena")
+            screen.choose_profile(lena.id)
+            job = await screen.build_pack()
+            waiting = (
+                "Waiting for the profile “Lena” to reach the studio — it goes with the next sync"
+            )
+            await until(
+                lambda: (
+                    (screen.line("pack") or JobLine("pack", "", "", "", "starting")).text == waiting
+                )
+            )
+            line = screen.line("pack")
+            assert line is not None and (line.state, line.progress) == ("waiting", None)
+            assert line.can_cancel and line.job_id == job.id
+            assert await screen.cancel(job.id)
+            await until(lambda: screen.line("pack").state == "canceled")  # type: ignore[union-attr]
+            assert screen.pack_blocker() is None
+            return screen.line("pack")  # type: ignore[return-value]
+        finally:
+            await client.aclose()
+
+    try:
+        ended = run(store, scenario)
+    finally:
+        api.stop()
+    assert ended.text == CANCELED_TEXT and not ended.can_cancel
+    assert api.requests_to("POST", "/api/generate-image") == []
+
+
+def test_a_pack_or_tryon_that_cannot_be_submitted_says_why_on_its_line_and_stores_nothing(
+    local: Store, tmp_path: Path
+) -> None:
+    """Bad input on the jobs' lines: the chosen profile deleted meanwhile (say, on another
+    computer), unknown or ended job ids to cancel or dismiss. Each is refused readably, the
+    line says it, nothing is stored, and the next start works."""
+    tee = scene_file(tmp_path, "tee.png", studio_sweep())
+
+    async def scenario(screen: GarmentsScreen, services: WorkspaceServices) -> list[str]:
+        seen = Seen(screen)
+        await screen.extract("front", tee)
+        gone = await services.profiles.create("Gone")
+        screen.choose_profile(gone.id)
+        assert await services.profiles.delete(gone.id)
+        jobs_before = services.store.rows.count("jobs")
+        refusals = []
+        for kind, start in (("pack", screen.build_pack), ("tryon", screen.try_on)):
+            with pytest.raises(ValidationError) as refused:
+                await start()
+            line = screen.line(kind)
+            assert line is not None and line.state == "failed" and not line.can_cancel
+            assert line.text == refused.value.message and line.job_id == ""
+            refusals.append(line.text)
+        assert services.store.rows.count("jobs") == jobs_before
+        assert screen.pack_blocker() is None and screen.tryon_blocker() is None
+        # Nothing to cancel or hide: an unknown id, an empty one, a failed line's.
+        assert not await screen.cancel("no-such-job") and not await screen.cancel("")
+        lines = screen.lines
+        screen.dismiss("no-such-job")
+        assert screen.lines == lines
+        # The next pack (no profile: white studio) starts, and its running line cannot be
+        # dismissed.
+        screen.choose_profile(None)
+        finished: asyncio.Future[JobOutcome] = asyncio.get_running_loop().create_future()
+        screen.pack_finished.connect(finished.set_result)
+        job = await screen.build_pack()
+        screen.dismiss(job.id)
+        assert screen.line_of(job.id) is not None or finished.done()
+        assert (await asyncio.wait_for(finished, 60)).succeeded
+        await until(lambda: screen.line("pack").succeeded)  # type: ignore[union-attr]
+        assert screen.line("pack").title == "Product pack · white studio"  # type: ignore[union-attr]
+        assert seen.of("problem") == []  # refusals are raised to the caller, said once
+        return refusals
+
+    refusals = run(local, scenario)
+    assert refusals == ["This model profile no longer exists; choose another one."] * 2

@@ -6,18 +6,27 @@
     │ [ Front: drop zone / cutout ] [ Back … ] │
     │ Profile [ Ana ▾ ]                         │
     │ [ Build product pack ] [ Try on ]         │
-    │ ▓▓▓▓░░ Laying out              [Cancel]   │
-    │ result thumbnails…      [Show in History] │
+    │ ┌ Product pack · Ana ─────────────────┐   │
+    │ │ ▓▓▓▓░░ Laying out                    │   │  one row per job: its own sentence,
+    │ │ [Cancel]                             │   │  progress and Cancel; once ended, its
+    │ └──────────────────────────────────────┘   │  images, [Show in History] and
+    │ ┌ Try-on · Mia ───────────────────────┐   │  [Open in Canvas]
+    │ │ Waiting for the studio's engine…     │   │
+    │ │ [Cancel]                             │   │
+    │ └──────────────────────────────────────┘   │
     └───────────────────────────────────────────┘
 
 The panel is widgets bound to a Qt-free :class:`~studio_desktop.services.garments_screen.
 GarmentsScreen`, which owns the state (the Front/Back sides, the pair's verdict, the chosen
-profile, the running pack and try-on with their progress and results) and the use cases:
+profile, a line per pack and try-on with its progress and results) and the use cases:
 dropping a photo on a side (or choosing one with its button) cuts it out (a PDF or a damaged
 file is refused with the decoder's sentence; the same photo is never cut twice: "from cache");
 "Build product pack" builds one on the chosen profile; "Try on" dresses the profile's model in
 the front photo (the back one when there is no front) on the studio's engine, which waits,
-queued, saying why, without an account or a network, and can be canceled meanwhile. The panel
+queued, saying why, without an account or a network, and can be canceled meanwhile. Each pack
+and try-on has its own row (a :class:`JobRow`): a try-on waiting for hours keeps its sentence and
+its Cancel while a pack runs beside it, and a finished one shows its images and where they are
+(History, Magic Canvas). The panel
 starts those commands, shows the screen's events, and keeps the widgets' own business: drag and
 drop, the file dialog, thumbnails and the look.
 """
@@ -28,7 +37,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -40,6 +49,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
     QPixmap,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -49,6 +59,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -58,12 +69,12 @@ from PySide6.QtWidgets import (
 from studio_desktop.domain.enums import SourceKind
 from studio_desktop.domain.errors import ExternalError
 from studio_desktop.services.garments_screen import (
+    MOVE_LOCAL_WORK,
     TRYON_READY_TIP,
-    Activity,
     GarmentSide,
     GarmentsScreen,
+    JobLine,
     PairVerdict,
-    Results,
     SavedSide,
 )
 from studio_desktop.services.workspace import WorkspaceServices
@@ -81,7 +92,7 @@ log = logging.getLogger(__name__)
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
 PREVIEW = QSize(132, 150)
-RESULT_SIZE = 76
+RESULT_SIZE = 64
 PANEL_WIDTH = 340
 
 
@@ -300,6 +311,141 @@ class GarmentSlot(QFrame):
         self.file_dropped.emit(self.kind.value, items.local[0])
 
 
+class JobRow(QFrame):
+    """One pack or try-on of the panel: title, progress, sentence, its buttons; once it
+    succeeded, its images with "Show in History" and "Open in Canvas"."""
+
+    cancel_requested = Signal(str)  # job id
+    dismiss_requested = Signal(str)
+    reveal_requested = Signal(str)
+    open_requested = Signal(str)
+    move_requested = Signal()
+
+    def __init__(self, kind: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.line: JobLine | None = None
+        self.setObjectName(f"job_row_{kind}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        noun = "pack" if kind == "pack" else "try-on"
+        self.title = QLabel(self)
+        self.title.setObjectName(f"job_title_{kind}")
+        self.title.setFont(scaled_font(self.font(), 1.0, bold=True))
+        self.dismiss_button = QToolButton(self)
+        self.dismiss_button.setObjectName(f"job_dismiss_{kind}")
+        self.dismiss_button.setIcon(icon("close"))
+        self.dismiss_button.setAutoRaise(True)
+        self.dismiss_button.setToolTip(f"Hide this {noun} here (it stays in History)")
+        keep = self.dismiss_button.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.dismiss_button.setSizePolicy(keep)
+        self.progress = QProgressBar(self)
+        self.progress.setObjectName(f"job_progress_{kind}")
+        self.progress.setRange(0, 100)
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(6)
+        self.status = QLabel(self)
+        self.status.setObjectName(f"job_status_{kind}")
+        self.status.setWordWrap(True)
+        self.status.setProperty("muted", True)
+        self.results = QWidget(self)
+        self.results_row = QHBoxLayout(self.results)
+        self.results_row.setContentsMargins(0, 0, 0, 0)
+        self.results_row.setSpacing(6)
+        self.results_row.addStretch(1)
+        self.cancel_button = QPushButton(icon("cancel"), "Cancel", self)
+        self.cancel_button.setObjectName(f"job_cancel_{kind}")
+        self.cancel_button.setToolTip(f"Stop the {noun} (it stays in History as canceled)")
+        self.move_button = QPushButton(icon("sign-in"), "Move local work…", self)
+        self.move_button.setObjectName(f"job_move_{kind}")
+        self.move_button.setToolTip(
+            "Move the local workspace's work into your account, where the studio's engine "
+            "can run this try-on"
+        )
+        self.history_button = QPushButton(icon("history"), "Show in History", self)
+        self.history_button.setObjectName(f"job_history_{kind}")
+        self.history_button.setToolTip(f"Show the {noun} in History, selected")
+        self.canvas_button = QPushButton(icon("canvas"), "Open in Canvas", self)
+        self.canvas_button.setObjectName(f"job_canvas_{kind}")
+        self.canvas_button.setToolTip(f"Open the {noun}'s images in Magic Canvas to edit them")
+
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.title, 1)
+        header.addWidget(self.dismiss_button)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.setSpacing(6)
+        for button in (self.cancel_button, self.move_button, self.history_button):
+            buttons.addWidget(button)
+        buttons.addWidget(self.canvas_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 8, 8)
+        layout.setSpacing(5)
+        layout.addLayout(header)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.results)
+        layout.addLayout(buttons)
+
+        def job_id() -> str:
+            return self.line.job_id if self.line is not None else ""
+
+        self.cancel_button.clicked.connect(lambda: self.cancel_requested.emit(job_id()))
+        self.dismiss_button.clicked.connect(lambda: self.dismiss_requested.emit(job_id()))
+        self.history_button.clicked.connect(lambda: self.reveal_requested.emit(job_id()))
+        self.canvas_button.clicked.connect(lambda: self.open_requested.emit(job_id()))
+        self.move_button.clicked.connect(self.move_requested)
+
+    def show_line(self, line: JobLine, loader: ThumbnailLoader) -> None:
+        self.line = line
+        self.title.setText(line.title)
+        self.dismiss_button.setVisible(not line.active)
+        self.progress.setVisible(line.progress is not None)
+        if line.progress is not None:
+            self.progress.setValue(round(line.progress * 100))
+        self.status.setText(line.text)
+        self.status.setVisible(bool(line.text))
+        self.cancel_button.setVisible(line.can_cancel)
+        self.move_button.setVisible(line.can_cancel and line.action == MOVE_LOCAL_WORK)
+        self.history_button.setVisible(line.succeeded)
+        self.canvas_button.setVisible(line.succeeded and bool(line.files))
+        self._show_results(line, loader)
+
+    def _show_results(self, line: JobLine, loader: ThumbnailLoader) -> None:
+        while self.results_row.count() > 1:
+            item = self.results_row.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        shown = 0
+        for key, file in line.files:
+            image = loader.image(key)
+            if image is None:
+                loader.request(key, file)
+                continue
+            label = QLabel(self.results)
+            label.setObjectName("job_result")
+            label.setFixedSize(RESULT_SIZE, RESULT_SIZE)
+            label.setPixmap(
+                QPixmap.fromImage(image).scaled(
+                    RESULT_SIZE,
+                    RESULT_SIZE,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.results_row.insertWidget(shown, label)
+            shown += 1
+        self.results.setVisible(shown > 0)
+
+    def result_count(self) -> int:
+        """How many of the job's images are shown."""
+        return self.results_row.count() - 1
+
+
 class GarmentPanel(QFrame):
     """Cutouts of a garment's photos, product packs and try-ons on a profile: widgets bound to
     a :class:`GarmentsScreen` (see the module docstring)."""
@@ -307,7 +453,9 @@ class GarmentPanel(QFrame):
     cutout_ready = Signal(str)  # kind
     pack_finished = Signal(object)  # JobOutcome
     tryon_finished = Signal(object)  # JobOutcome
-    show_history_requested = Signal()
+    reveal_job_requested = Signal(str)  # a job id: History, that job selected
+    open_job_requested = Signal(str)  # a job id: its images in Magic Canvas
+    move_local_work_requested = Signal()  # a try-on waits for the local work's move
 
     def __init__(
         self,
@@ -392,32 +540,12 @@ class GarmentPanel(QFrame):
         self.tryon_button = QPushButton(icon("profiles"), "Try on", self)
         self.tryon_button.setObjectName("try_on")
         self.tryon_button.clicked.connect(self.try_on)
-        self.cancel_tryon_button = QPushButton(icon("cancel"), "Cancel try-on", self)
-        self.cancel_tryon_button.setObjectName("cancel_try_on")
-        self.cancel_tryon_button.setToolTip("Stop the try-on (it stays in History as canceled)")
-        self.cancel_tryon_button.clicked.connect(self.cancel_try_on)
-        self.cancel_tryon_button.hide()
-        self.pack_progress = QProgressBar(self)
-        self.pack_progress.setObjectName("pack_progress")
-        self.pack_progress.setRange(0, 100)
-        self.pack_progress.setTextVisible(False)
-        self.pack_progress.setFixedHeight(6)
-        self.pack_progress.hide()
-        self.pack_status = QLabel(self)
-        self.pack_status.setObjectName("pack_status")
-        self.pack_status.setWordWrap(True)
-        self.pack_status.setProperty("muted", True)
-        self.pack_status.hide()
-        self.results = QWidget(self)
-        self.results_row = QHBoxLayout(self.results)
-        self.results_row.setContentsMargins(0, 0, 0, 0)
-        self.results_row.setSpacing(6)
-        self.results_row.addStretch(1)
-        self.results.hide()
-        self.history_button = QPushButton(icon("history"), "Show in History", self)
-        self.history_button.setObjectName("show_in_history")
-        self.history_button.clicked.connect(self.show_history_requested)
-        self.history_button.hide()
+        # One row per pack or try-on (see JobRow), in the order they were started.
+        self.job_rows: dict[str, JobRow] = {}
+        self._to_reveal: JobRow | None = None
+        self.lines_box = QVBoxLayout()
+        self.lines_box.setContentsMargins(0, 0, 0, 0)
+        self.lines_box.setSpacing(8)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 14)
@@ -433,19 +561,14 @@ class GarmentPanel(QFrame):
         actions_row.addWidget(self.build_button, 1)
         actions_row.addWidget(self.tryon_button)
         layout.addLayout(actions_row)
-        layout.addWidget(self.pack_progress)
-        layout.addWidget(self.pack_status)
-        layout.addWidget(self.cancel_tryon_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.results)
-        layout.addWidget(self.history_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addLayout(self.lines_box)
         layout.addStretch(1)
 
         self.bridge = EventBridge(self)
         self.bridge.connect_event(model.side_changed, self._show_side)
         self.bridge.connect_event(model.pair_changed, self._show_pair)
         self.bridge.connect_event(model.readiness_changed, lambda _none: self._update_buttons())
-        self.bridge.connect_event(model.activity_changed, self._show_activity)
-        self.bridge.connect_event(model.results_changed, lambda _r: self._show_results())
+        self.bridge.connect_event(model.lines_changed, lambda _lines: self._show_lines())
         self.bridge.connect_event(model.pack_finished, self._pack_finished)
         self.bridge.connect_event(model.tryon_finished, self.tryon_finished.emit)
         self.bridge.connect_event(model.problem, self._refused)
@@ -564,9 +687,10 @@ class GarmentPanel(QFrame):
         for kind, side in self.model.sides.items():
             if side.cutout_key == key and not side.busy:
                 self._show_side(kind)
-        results = self.model.results
-        if results is not None and any(k == key for k, _file in results.files):
-            self._show_results()
+        for line in self.model.lines:
+            if any(k == key for k, _file in line.files):
+                self._show_lines()
+                return
 
     def _refused(self, message: str) -> None:
         show_external_error(self, ExternalError(message))
@@ -612,55 +736,78 @@ class GarmentPanel(QFrame):
             self._update_buttons()
             show_external_error(self, error)
             return
-        self._show_activity(self.model.activity)
-        self._show_results()
+        self._show_lines()
         self._update_buttons()
         run_op(self, work, progress=progress)
 
-    def cancel_try_on(self) -> None:
-        run_op(self, self.model.cancel_try_on(), progress="Canceling the try-on…")
+    def cancel_job(self, job_id: str) -> None:
+        """A row's Cancel: that job stops (it stays in History as canceled)."""
+        if job_id:
+            run_op(self, self.model.cancel(job_id), progress="Canceling…")
 
-    def _show_activity(self, activity: Activity) -> None:
-        self.pack_progress.setVisible(activity.progress is not None)
-        if activity.progress is not None:
-            self.pack_progress.setValue(round(activity.progress * 100))
-        self.pack_status.setText(activity.text)
-        self.pack_status.setVisible(bool(activity.text))
-        self.cancel_tryon_button.setVisible(activity.can_cancel)
+    def cancel_try_on(self) -> None:
+        self.cancel_job(self.model.tryon_job_id or "")
+
+    def row(self, kind: str) -> JobRow | None:
+        """The row of the last pack (``"pack"``) or try-on (``"tryon"``), if shown."""
+        return self.job_rows.get(kind)
+
+    def _show_lines(self) -> None:
+        lines = self.model.lines
+        kinds = {line.kind for line in lines}
+        for kind in [k for k in self.job_rows if k not in kinds]:
+            gone = self.job_rows.pop(kind)
+            self.lines_box.removeWidget(gone)
+            gone.deleteLater()
+        for index, line in enumerate(lines):
+            row = self.job_rows.get(line.kind)
+            before = row.line if row is not None else None
+            shown = row.result_count() if row is not None else 0
+            if row is None:
+                row = JobRow(line.kind, self)
+                row.cancel_requested.connect(self.cancel_job)
+                row.dismiss_requested.connect(self.model.dismiss)
+                row.reveal_requested.connect(self.reveal_job_requested)
+                row.open_requested.connect(self.open_job_requested)
+                row.move_requested.connect(self.move_local_work_requested)
+                self.job_rows[line.kind] = row
+            if self.lines_box.indexOf(row) != index:
+                self.lines_box.insertWidget(index, row)
+            row.show_line(line, self.loader)
+            row.show()
+            if (
+                before is None
+                or before.job_id != line.job_id
+                or before.active != line.active
+                or row.result_count() != shown
+            ):
+                self._reveal(row)  # a new job, one that ended, its images: in view
+
+    def _reveal(self, row: JobRow) -> None:
+        """Scroll the panel (when it is in a scroll area) so that ``row`` is in view, once the
+        layout has placed it: at the next turn of the event loop, and again when the panel
+        grows for it (the scroll area resizes the panel after its layout asked for room)."""
+        self._to_reveal = row
+        QTimer.singleShot(0, row, lambda: self._reveal_now(row))  # (not once the row is gone)
+
+    def _reveal_now(self, row: JobRow) -> None:
+        parent = self.parentWidget()
+        scroll = parent.parentWidget() if parent is not None else None
+        if not isinstance(scroll, QScrollArea) or not row.isVisible():
+            return
+        scroll.ensureWidgetVisible(row, 0, 12)
+        viewport = scroll.viewport()
+        shown = QRect(row.mapTo(viewport, QPoint(0, 0)), row.size())
+        whole = viewport.rect().contains(shown)
+        too_tall = shown.height() > viewport.height() and viewport.rect().contains(shown.topLeft())
+        if (whole or too_tall) and self._to_reveal is row:
+            self._to_reveal = None  # in view: a later resize (the window's) scrolls nothing
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        row = self._to_reveal
+        if row is not None and self.job_rows.get(row.kind) is row:
+            QTimer.singleShot(0, row, lambda: self._reveal_now(row))
 
     def _pack_finished(self, outcome: object) -> None:
         self.pack_finished.emit(outcome)
-
-    def _show_results(self) -> None:
-        while self.results_row.count() > 1:
-            item = self.results_row.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        results: Results | None = self.model.results
-        self.history_button.setVisible(results is not None)
-        shown = 0
-        for key, file in results.files if results is not None else ():
-            image = self.loader.image(key)
-            if image is None:
-                self.loader.request(key, file)
-                continue
-            label = QLabel(self.results)
-            label.setObjectName("pack_result")
-            label.setFixedSize(RESULT_SIZE, RESULT_SIZE)
-            label.setPixmap(
-                QPixmap.fromImage(image).scaled(
-                    RESULT_SIZE,
-                    RESULT_SIZE,
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-            )
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            self.results_row.insertWidget(shown, label)
-            shown += 1
-        self.results.setVisible(shown > 0)
-
-    def result_count(self) -> int:
-        """How many pack images are shown."""
-        return self.results_row.count() - 1

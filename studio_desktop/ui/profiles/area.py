@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -187,13 +189,26 @@ class ProfilesArea(AreaWidget):
 
         # ---- garments
         self.garments = GarmentPanel(services, self.model, self.loader, self)
-        self.garments.show_history_requested.connect(self._show_history)
+        self.garments.reveal_job_requested.connect(self._reveal_job)
+        self.garments.open_job_requested.connect(self._open_job_in_canvas)
+        self.garments.move_local_work_requested.connect(self._move_local_work)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("ProfilesSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(self.garments)
+        # The panel scrolls when its rows (packs, try-ons with their images) are taller than
+        # the window: at 1024×640 nothing is squeezed and the window never grows.
+        self.garments_scroll = QScrollArea(self)
+        self.garments_scroll.setObjectName("GarmentPanelScroll")
+        self.garments_scroll.setWidgetResizable(True)
+        self.garments_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.garments_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.garments_scroll.setWidget(self.garments)
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.garments_scroll.setMinimumWidth(self.garments.minimumWidth() + bar)
+        self.garments_scroll.setMaximumWidth(self.garments.maximumWidth() + bar)
+        self.splitter.addWidget(self.garments_scroll)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
         layout.addWidget(self.splitter)
@@ -498,12 +513,30 @@ class ProfilesArea(AreaWidget):
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         return menu
 
-    def _show_history(self) -> None:
-        """ "Show in History" after a pack: History with the new pack's job selected and
-        scrolled to."""
-        job_id = self.garments.last_pack_job_id if self.garments is not None else None
-        if job_id is not None:
+    def _reveal_job(self, job_id: str) -> None:
+        """A garment job's "Show in History": History with that job selected and scrolled to."""
+        if job_id:
             self.navigator.reveal_job(job_id)
+
+    def _move_local_work(self) -> None:
+        """A waiting try-on's "Move local work…": the window's Account → Move local work."""
+        from studio_desktop.ui.main_window import main_window_of
+
+        window = main_window_of(self)
+        if window is not None:
+            window.move_local_work_requested.emit()
+
+    def _open_job_in_canvas(self, job_id: str) -> None:
+        """A garment job's "Open in Canvas": its creation (made on first open) in Magic Canvas."""
+        if not job_id or self.services is None:
+            return
+        navigator = self.navigator
+        run_op(
+            self,
+            self.services.history.open_in_canvas(job_id),
+            on_success=navigator.open_creation,
+            progress="Opening in Magic Canvas…",
+        )
 
     # ------------------------------------------------------------------ drops and paste
     def drop_options(self, paths: list[Path]) -> list[DropOption]:

@@ -411,6 +411,10 @@ class Gateway:
             return json_response({"message": exc.reason, "code": str(exc.status)}, exc.status)
         except asyncio.CancelledError:
             raise
+        except ConnectionResetError:
+            # The connection was lost while the request was read (the client went away, or
+            # the test stopped the gateway mid-request): nothing the gateway did wrong.
+            raise
         except Exception:
             self.internal_errors.append(
                 InternalError(request.method, request.path, traceback.format_exc())

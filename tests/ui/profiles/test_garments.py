@@ -78,9 +78,12 @@ def test_extract_cutouts_by_drop_and_build_a_pack(qtbot, app: App, tmp_path: Pat
     panel.choose_profile(profile.id)
     assert panel.build_button.isEnabled()
     seen_progress: list[int] = []
-    panel.pack_progress.valueChanged.connect(seen_progress.append)
     panel.build_button.click()
-    assert panel.pack_progress.isVisible()
+    row = panel.row("pack")
+    assert row is not None and row.progress.isVisible() and row.title.text() == "Product pack"
+    row.progress.valueChanged.connect(seen_progress.append)
+    assert row.cancel_button.isHidden()  # not submitted yet: nothing to cancel
+    qtbot.waitUntil(row.cancel_button.isVisible, timeout=10_000)  # a pack can be canceled
     with qtbot.waitSignal(panel.pack_finished, timeout=60_000) as finished:
         pass
     pack = finished.args[0]
@@ -88,9 +91,11 @@ def test_extract_cutouts_by_drop_and_build_a_pack(qtbot, app: App, tmp_path: Pat
     assert pack.job.input_json.get("profileId") == profile.id
     assert pack.cache_hits == 2  # both cutouts reused
     assert seen_progress and max(seen_progress) > 0
-    assert not panel.pack_progress.isVisible()
-    assert "Product pack ready: 3 images" in panel.pack_status.text()
-    qtbot.waitUntil(lambda: panel.result_count() == 3)
+    assert not row.progress.isVisible() and not row.cancel_button.isVisible()
+    assert row.title.text() == f"Product pack · {profile.name}"
+    assert row.status.text() == "Ready: 3 images in History; open them in Magic Canvas to edit."
+    assert row.history_button.isVisible() and row.canvas_button.isVisible()
+    qtbot.waitUntil(lambda: row.result_count() == 3)
 
     # The job and its outputs are in the store, the files on disk; the history lists it.
     packs = jobs_of(app, JobType.PRODUCT_PACK)
@@ -106,5 +111,5 @@ def test_extract_cutouts_by_drop_and_build_a_pack(qtbot, app: App, tmp_path: Pat
     page = await_on_loop(qtbot, app.services.history.feed_page())
     assert page.items[0].job.id == pack.job.id
 
-    panel.history_button.click()
+    row.history_button.click()
     assert app.window.current_area_key.value == "history"

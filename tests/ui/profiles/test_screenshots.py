@@ -124,7 +124,7 @@ def test_garment_panel(qtbot, app: App, scheme: str, screenshot: Shot, tmp_path:
     screenshot(panel, "garments-cutouts")
     with qtbot.waitSignal(panel.pack_finished, timeout=60_000):
         panel.build_button.click()
-    qtbot.waitUntil(lambda: panel.result_count() == 3)
+    qtbot.waitUntil(lambda: panel.row("pack") is not None and panel.row("pack").result_count() == 3)
     qtbot.wait(20)
     assert_text_fits(app.window)
     path = screenshot(app.window, "profiles-area-with-pack")

@@ -21,11 +21,14 @@ from studio_desktop.domain.enums import JobStatus, JobType
 from studio_desktop.domain.models import Profile
 from studio_desktop.engine.remote import RemoteEngine
 from studio_desktop.engine.remote_api import GenerationApiClient, RetryPolicy
+from studio_desktop.services.garments_screen import CANCELED_TEXT
 from studio_desktop.services.jobs import WAITING_FOR_SIGN_IN
 from studio_desktop.store.locations import DataDirs
 from studio_desktop.ui.areas import AreaKey
+from studio_desktop.ui.garments.panel import GarmentPanel, JobRow
 from studio_desktop.ui.history.roles import Role
 from studio_desktop.ui.history.thumbnails import ThumbState
+from tests.gates import Gate
 from tests.stack.fake_generation_api import FakeGenerationApi
 from tests.ui.conftest import drop_files
 from tests.ui.profiles.helpers import App, await_on_loop, close_app, open_app
@@ -67,6 +70,21 @@ def history_row(app: App, job_id: str) -> int:
 def history_data(app: App, job_id: str, role: Role) -> object:
     model = app.window.area(AreaKey.HISTORY).model
     return model.index(history_row(app, job_id), 0).data(role)
+
+
+TRYON_READY = "Ready: 1 image in History; open it in Magic Canvas to edit."
+
+
+def row_text(panel: GarmentPanel, kind: str) -> str:
+    """The sentence of the panel's pack or try-on row ("" when there is none)."""
+    row = panel.row(kind)
+    return row.status.text() if row is not None else ""
+
+
+def tryon_row(panel: GarmentPanel) -> JobRow:
+    row = panel.row("tryon")
+    assert row is not None
+    return row
 
 
 def card_menu(app: App, profile: Profile) -> QMenu:
@@ -116,8 +134,10 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     panel.tryon_button.click()
     qtbot.waitUntil(lambda: panel.tryon_job_id is not None, timeout=10_000)
     job_id = panel.tryon_job_id
-    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_SIGN_IN, timeout=10_000)
-    assert panel.cancel_tryon_button.isVisible() and not panel.tryon_button.isEnabled()
+    qtbot.waitUntil(lambda: row_text(panel, "tryon") == WAITING_FOR_SIGN_IN, timeout=10_000)
+    assert tryon_row(panel).cancel_button.isVisible() and not panel.tryon_button.isEnabled()
+    assert tryon_row(panel).title.text() == "Try-on · Ana"
+    assert tryon_row(panel).progress.isHidden()  # waiting: the sentence says why, no bar
     job = await_on_loop(qtbot, services.history.job(job_id)).job
     assert (job.type, job.status) == (JobType.TRYON_IMAGE.value, JobStatus.QUEUED)
     assert job.input_json["profileId"] == ana.id and job.input_json["engine"] == "remote"
@@ -133,9 +153,9 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
 
     # A second try-on from Mia's card, canceled while it waits.
     app.window.set_current_area(AreaKey.PROFILES)
-    panel.cancel_tryon_button.click()
-    qtbot.waitUntil(lambda: panel.pack_status.text() == "Try-on canceled.", timeout=10_000)
-    assert panel.tryon_job_id is None and not panel.cancel_tryon_button.isVisible()
+    tryon_row(panel).cancel_button.click()
+    qtbot.waitUntil(lambda: row_text(panel, "tryon") == CANCELED_TEXT, timeout=10_000)
+    assert panel.tryon_job_id is None and not tryon_row(panel).cancel_button.isVisible()
     canceled = await_on_loop(qtbot, services.history.job(job_id)).job
     assert canceled.status == JobStatus.CANCELED
     menu = card_menu(app, mia)
@@ -146,7 +166,7 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     qtbot.waitUntil(lambda: panel.tryon_job_id is not None, timeout=10_000)
     waiting_id = panel.tryon_job_id
     assert panel.profile_combo.currentData() == mia.id
-    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_SIGN_IN, timeout=10_000)
+    qtbot.waitUntil(lambda: row_text(panel, "tryon") == WAITING_FOR_SIGN_IN, timeout=10_000)
 
     # Restart: the waiting try-on is still there, still waiting.
     close_app(qtbot, app)
@@ -163,8 +183,9 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     # The garment panel shows it again too, waiting, with its cancel.
     panel = app.profiles_area.garments
     qtbot.waitUntil(lambda: panel.tryon_job_id == waiting_id, timeout=10_000)
-    qtbot.waitUntil(lambda: panel.pack_status.text() == WAITING_FOR_SIGN_IN, timeout=10_000)
-    assert not panel.cancel_tryon_button.isHidden() and panel.pack_progress.isHidden()
+    qtbot.waitUntil(lambda: row_text(panel, "tryon") == WAITING_FOR_SIGN_IN, timeout=10_000)
+    assert not tryon_row(panel).cancel_button.isHidden() and tryon_row(panel).progress.isHidden()
+    qtbot.waitUntil(lambda: tryon_row(panel).title.text() == "Try-on · Mia", timeout=10_000)
     assert not panel.tryon_button.isEnabled()
 
     # Signed in and online: it runs, with progress, and its image is in the history.
@@ -179,11 +200,11 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
             timeout=30_000,
         )
         assert progress and max(progress) == 1.0 and 0 < min(p for p in progress if p > 0) < 1
-        qtbot.waitUntil(
-            lambda: panel.pack_status.text() == "Try-on ready, also in History.", timeout=10_000
-        )
-        qtbot.waitUntil(lambda: panel.result_count() == 1, timeout=10_000)
-        assert panel.cancel_tryon_button.isHidden() and panel.tryon_job_id is None
+        qtbot.waitUntil(lambda: row_text(panel, "tryon") == TRYON_READY, timeout=10_000)
+        row = tryon_row(panel)
+        qtbot.waitUntil(lambda: row.result_count() == 1, timeout=10_000)
+        assert row.cancel_button.isHidden() and panel.tryon_job_id is None
+        assert not row.history_button.isHidden() and not row.canvas_button.isHidden()
         sent = fake_api.requests_to("POST", "/api/generate-image")
         assert len(sent) == 1 and sent[0].json["jobId"] == waiting_id
         assert sent[0].json["profileId"] == mia.id and sent[0].json["type"] == "tryon"
@@ -197,11 +218,16 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
         )
         assert_has_content(screenshot(history, "history-tryon-done"))
 
-        # It opens in Magic Canvas (through the window's navigator): a creation whose image is
-        # the try-on's output, shown by the canvas.
+        # Its row's "Show in History" selects it there; "Open in Canvas" opens it in Magic
+        # Canvas: a creation whose image is the try-on's output, shown by the canvas.
+        app.window.set_current_area(AreaKey.PROFILES)
+        row.history_button.click()
+        assert app.window.current_area_key is AreaKey.HISTORY
+        qtbot.waitUntil(lambda: history.selected_job_ids() == [waiting_id], timeout=10_000)
+        app.window.set_current_area(AreaKey.PROFILES)
         canvas = app.window.area(AreaKey.CANVAS)
         with qtbot.waitSignal(canvas.creation_opened, timeout=20_000) as opened:
-            history.open_in_canvas(waiting_id)
+            row.canvas_button.click()
         thread_id = opened.args[0]
         qtbot.waitUntil(lambda: app.window.current_area_key is AreaKey.CANVAS, timeout=20_000)
         view = await_on_loop(qtbot, app.services.canvas.open_creation(thread_id))
@@ -232,13 +258,14 @@ def test_canceling_a_tryon_on_the_panel_cancels_the_operation_on_the_studios_eng
         panel.tryon_button.click()
         qtbot.waitUntil(lambda: bool(api.requests_to("GET", "/api/operations/")), timeout=20_000)
         rendering = "Rendering, step"
-        qtbot.waitUntil(lambda: panel.pack_status.text().startswith(rendering), timeout=10_000)
-        assert panel.pack_progress.isVisible() and 0 < panel.pack_progress.value() < 100
+        qtbot.waitUntil(lambda: row_text(panel, "tryon").startswith(rendering), timeout=10_000)
+        row = tryon_row(panel)
+        assert row.progress.isVisible() and 0 < row.progress.value() < 100
         job_id = panel.tryon_job_id
-        assert job_id is not None and panel.cancel_tryon_button.isVisible()
-        panel.cancel_tryon_button.click()
-        qtbot.waitUntil(lambda: panel.pack_status.text() == "Try-on canceled.", timeout=20_000)
-        assert not panel.pack_progress.isVisible() and not panel.cancel_tryon_button.isVisible()
+        assert job_id is not None and row.cancel_button.isVisible()
+        row.cancel_button.click()
+        qtbot.waitUntil(lambda: row_text(panel, "tryon") == CANCELED_TEXT, timeout=20_000)
+        assert not row.progress.isVisible() and not row.cancel_button.isVisible()
         assert panel.tryon_button.isEnabled()
         (operation,) = api.operations.values()
         assert operation.status == "canceled" and operation.cancel_requests == 1
@@ -249,3 +276,119 @@ def test_canceling_a_tryon_on_the_panel_cancels_the_operation_on_the_studios_eng
     finally:
         await_on_loop(qtbot, client.aclose())
         api.stop()
+
+
+def test_a_waiting_tryon_and_a_running_pack_each_keep_their_own_row(
+    qtbot, *, data_dirs: DataDirs, scheme: str, screenshot: Shot, tmp_path: Path
+) -> None:
+    """Weak spot of issue 14: a waiting try-on's sentence was replaced by a pack's progress.
+    At 1024×640, a try-on waits (local workspace: no studio engine) while a pack runs: each has
+    its own row with its own sentence, bar and Cancel; the finished pack shows its images and
+    where they are; canceling the try-on leaves the pack's row alone."""
+    app = open_app(qtbot, data_dirs)
+    app.window.resize(1024, 640)
+    app.window.set_current_area(AreaKey.PROFILES)
+    services = app.services
+    ana = await_on_loop(qtbot, services.profiles.create("Ana", background="warm beige sweep"))
+    panel = app.profiles_area.garments
+    qtbot.waitUntil(lambda: panel.profile_combo.findData(ana.id) >= 0)
+    front, _back = garment_photos(tmp_path)
+    assert drop_files(panel.slots["front"], [front]).dropped
+    qtbot.waitUntil(lambda: panel.slots["front"].has_cutout, timeout=30_000)
+    panel.choose_profile(ana.id)
+    panel.tryon_button.click()
+    qtbot.waitUntil(lambda: row_text(panel, "tryon") == WAITING_FOR_SIGN_IN, timeout=10_000)
+    tryon = tryon_row(panel)
+
+    gate = Gate("render")  # the pack is held while it lays out its images
+    services.jobs.step_hook = gate
+    try:
+        panel.build_button.click()
+        qtbot.waitUntil(gate.reached.is_set, timeout=20_000)
+        pack = panel.row("pack")
+        assert pack is not None
+        qtbot.waitUntil(lambda: pack.status.text().startswith("Laying out"), timeout=10_000)
+        assert pack.title.text() == "Product pack · Ana"
+        assert pack.progress.isVisible() and pack.progress.value() == 60
+        assert pack.cancel_button.isVisible()
+        # The try-on's row is untouched: its sentence, no bar, its Cancel.
+        assert tryon.status.text() == WAITING_FOR_SIGN_IN and tryon.title.text() == "Try-on · Ana"
+        assert tryon.progress.isHidden() and tryon.cancel_button.isVisible()
+        assert panel.lines_box.indexOf(tryon) == 0 and panel.lines_box.indexOf(pack) == 1
+        assert_text_fits(app.window)
+        assert_has_content(screenshot(app.window, "garments-tryon-waiting-pack-running-1024"))
+    finally:
+        gate.release.set()
+        services.jobs.step_hook = None
+
+    qtbot.waitUntil(lambda: pack.result_count() == 2, timeout=60_000)
+    assert pack.status.text() == "Ready: 2 images in History; open them in Magic Canvas to edit."
+    assert pack.history_button.isVisible() and pack.canvas_button.isVisible()
+    assert pack.progress.isHidden() and pack.cancel_button.isHidden()
+    assert tryon.status.text() == WAITING_FOR_SIGN_IN and tryon.cancel_button.isVisible()
+    # At 1024×640 the panel scrolls (the window does not grow), to the row that just ended.
+    assert app.window.height() == 640
+    scroll = app.profiles_area.garments_scroll
+    qtbot.waitUntil(
+        lambda: (
+            scroll.viewport()
+            .rect()
+            .contains(pack.mapTo(scroll.viewport(), pack.rect().bottomLeft()))
+        ),
+        timeout=5_000,
+    )
+    assert_text_fits(app.window)
+    assert_has_content(screenshot(app.window, "garments-pack-done-tryon-waiting-1024"))
+    assert_has_content(screenshot(panel, "garments-pack-done-tryon-waiting-panel"))
+
+    # Canceling the try-on from its row leaves the pack's row as it was.
+    tryon.cancel_button.click()
+    qtbot.waitUntil(lambda: tryon.status.text() == CANCELED_TEXT, timeout=10_000)
+    assert pack.status.text().startswith("Ready: 2 images") and pack.result_count() == 2
+    assert tryon.dismiss_button.isVisible() and tryon.cancel_button.isHidden()
+    tryon.dismiss_button.click()  # hidden here; still in History
+    qtbot.waitUntil(lambda: panel.row("tryon") is None, timeout=5_000)
+    assert panel.row("pack") is pack
+
+    # The pack's "Open in Canvas": its two images in a creation in Magic Canvas.
+    canvas = app.window.area(AreaKey.CANVAS)
+    with qtbot.waitSignal(canvas.creation_opened, timeout=20_000) as opened:
+        pack.canvas_button.click()
+    qtbot.waitUntil(lambda: app.window.current_area_key is AreaKey.CANVAS, timeout=20_000)
+    view = await_on_loop(qtbot, services.canvas.open_creation(opened.args[0]))
+    assert len(view.assets) == 2
+    close_app(qtbot, app)
+
+
+def test_a_pack_is_canceled_from_its_row(qtbot, *, data_dirs: DataDirs, tmp_path: Path) -> None:
+    """A pack has its own Cancel, like every job: clicked mid-way, the pack ends canceled
+    (in History as canceled, no images), its row says so, and a new pack can start."""
+    app = open_app(qtbot, data_dirs)
+    app.window.set_current_area(AreaKey.PROFILES)
+    services = app.services
+    panel = app.profiles_area.garments
+    front, _back = garment_photos(tmp_path)
+    assert drop_files(panel.slots["front"], [front]).dropped
+    qtbot.waitUntil(lambda: panel.slots["front"].has_cutout, timeout=30_000)
+    gate = Gate("render")
+    services.jobs.step_hook = gate
+    try:
+        panel.build_button.click()
+        qtbot.waitUntil(gate.reached.is_set, timeout=20_000)
+        row = panel.row("pack")
+        assert row is not None
+        qtbot.waitUntil(row.cancel_button.isVisible, timeout=10_000)
+        job_id = panel.pack_job_id
+        assert job_id is not None and not panel.build_button.isEnabled()
+        row.cancel_button.click()
+        qtbot.waitUntil(lambda: row.status.text() == "Canceling the pack…", timeout=5_000)
+    finally:
+        gate.release.set()
+        services.jobs.step_hook = None
+    qtbot.waitUntil(lambda: row.status.text() == CANCELED_TEXT, timeout=20_000)
+    assert row.cancel_button.isHidden() and row.history_button.isHidden()
+    assert row.result_count() == 0 and row.dismiss_button.isVisible()
+    detail = await_on_loop(qtbot, services.history.job(job_id))
+    assert detail.job.status == JobStatus.CANCELED and not detail.outputs
+    assert panel.build_button.isEnabled()
+    close_app(qtbot, app)

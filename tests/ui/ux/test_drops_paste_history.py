@@ -270,8 +270,10 @@ def test_show_in_history_selects_the_new_pack_and_scrolls_to_it(
     with qtbot.waitSignal(panel.pack_finished, timeout=60_000) as finished:
         panel.build_button.click()
     pack_id = finished.args[0].job.id
-    qtbot.waitUntil(panel.history_button.isVisible)
-    panel.history_button.click()
+    row = panel.row("pack")
+    assert row is not None
+    qtbot.waitUntil(row.history_button.isVisible)
+    row.history_button.click()
     assert app.window.current_area_key is AreaKey.HISTORY
     qtbot.waitUntil(lambda: history.selected_job_ids() == [pack_id], timeout=10_000)
     index = history.model.index_of(pack_id)
@@ -290,7 +292,7 @@ def test_show_in_history_clears_filters_that_hide_the_pack(qtbot, app: App, tmp_
     qtbot.waitUntil(lambda: panel.slots["front"].has_cutout, timeout=30_000)
     with qtbot.waitSignal(panel.pack_finished, timeout=60_000) as finished:
         panel.build_button.click()
-    panel.history_button.click()
+    panel.row("pack").history_button.click()  # type: ignore[union-attr]
     pack_id = finished.args[0].job.id
     qtbot.waitUntil(lambda: history.selected_job_ids() == [pack_id], timeout=10_000)
     assert history.filter_bar.search.text() == ""
