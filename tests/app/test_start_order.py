@@ -55,7 +55,14 @@ class Watch(logging.Handler):
         message = record.getMessage()
         for key, text in (("page", "first page painted"), ("ready", "every service is ready")):
             if text in message and key not in moments:
-                moments[key] = {"message": message, "modules": sorted(sys.modules)}
+                widgets = sys.modules["PySide6.QtWidgets"].__dict__
+                moments[key] = {
+                    "message": message,
+                    "modules": sorted(sys.modules),
+                    # PySide builds a Qt class's Python type when it is first used: QWizard
+                    # (never used here) built means PySide tried every QWidget subclass.
+                    "all_widget_types_built": "QWizard" in widgets,
+                }
 
 # (Handlers on these two loggers survive the app's logging set-up, which replaces the root's.)
 for name in ("studio_desktop.ui.history.area", "studio_desktop.ui.app_controller"):
@@ -109,6 +116,11 @@ def test_the_history_first_page_comes_before_the_rest_of_the_workspace(tmp_path:
     at_page = set(page["modules"])
     assert not at_page & set(AFTER_FIRST_PAGE), sorted(at_page & set(AFTER_FIRST_PAGE))
     assert set(BEFORE_FIRST_PAGE) <= at_page
+    # A chosen data root needs no platform folders (platformdirs brings tempfile, shutil, bz2).
+    assert "platformdirs" not in at_page
+    # No widget Qt made was met as a plain QWidget before the page (the feed's viewport is
+    # made by the view itself): PySide did not build every QWidget subclass's type for it.
+    assert page["all_widget_types_built"] is False
     # Right after: every service is imported and built, the rotating log is on.
     at_ready = set(ready["modules"])
     later = set(AFTER_FIRST_PAGE) - {"studio_desktop.sync.engine", "logging.handlers"}
