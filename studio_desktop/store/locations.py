@@ -21,7 +21,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-
 ENV_DATA_DIR = "STUDIO_DESKTOP_DATA_DIR"
 LOCAL_WORKSPACE = "local"
 #: The projects, accounts and last used workspace (written by ``services/account.py``).
