@@ -201,9 +201,6 @@ def run(argv: Sequence[str]) -> int:
         print(problem, file=sys.stderr)
         return 2
     dirs = data_dirs_for(args.data_dir).ensure()
-    # The last workspace's integrity check (SQLite, the GIL released; ~50 ms with 10k jobs)
-    # runs on another core while this thread imports Qt and paints the window.
-    checking = start_precheck(dirs)
     log_path = configure_logging(dirs.logs, verbose=args.verbose, rotate=False)
 
     # ---- 1. the window, painted: only what the first frame needs is imported before it.
@@ -269,6 +266,10 @@ def run(argv: Sequence[str]) -> int:
     wait_for_first_paint(window, FIRST_PAINT_WAIT_MS)
 
     # ---- 2. the event loop, behind the painted window.
+    # The last workspace's integrity check (SQLite, the GIL released; ~50 ms with 10k jobs)
+    # runs on another core while this thread imports the event loop and the workspace's stack.
+    # (Not before the paint: on a busy machine its thread took CPU from the window's.)
+    checking = start_precheck(dirs)
     from concurrent.futures import ThreadPoolExecutor
 
     executor = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="worker")
@@ -476,9 +477,10 @@ def _import_controller(first_screen: Any) -> Any:
 def start_precheck(dirs: DataDirs) -> Future[None]:
     """Check the last used workspace's database on a thread of its own, now (see
     :mod:`~studio_desktop.store.precheck`: its open then skips the check); the future is done
-    when the check is. Started first thing, before Qt is imported: the check reads the whole
-    file in SQLite (the GIL released), on another core than the one painting the window, and
-    its thread imports nothing heavier than ``sqlite3``."""
+    when the check is. The check reads the whole file in SQLite (the GIL released), and its
+    thread imports nothing heavier than ``sqlite3``: it holds the GIL for a few milliseconds
+    only, where importing the store's stack first (as it did) took ~35 ms of it from the
+    History's first page."""
     import threading
     from concurrent.futures import Future
 

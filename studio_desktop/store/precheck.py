@@ -2,12 +2,13 @@
 
 :func:`~studio_desktop.store.recovery.open_database` runs ``PRAGMA quick_check`` on every open;
 it reads the whole file (about 50 ms at 10,000 jobs). The app runs that check here first, on a
-thread of its own from the very start of the process (SQLite releases the GIL, so it runs on
-another core while the GUI thread imports Qt and paints the window), and the open skips its own
-check when the file is unchanged since (:func:`prechecked`).
+thread of its own right after the window's first paint (SQLite releases the GIL, so it runs on
+another core while the GUI thread imports the event loop and the workspace's stack), and the
+open skips its own check when the file is unchanged since (:func:`prechecked`).
 
-This module imports nothing of the project and nothing heavier than ``sqlite3``: it is imported
-on that thread before the window is shown, where every import slows the first paint.
+This module imports nothing of the project and nothing heavier than ``sqlite3``: the check's
+thread holds the GIL for a few milliseconds only, not for the store's imports, which the GUI
+thread's own work would wait for.
 """
 
 from __future__ import annotations

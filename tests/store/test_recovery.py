@@ -230,8 +230,8 @@ def test_precheck_of_a_missing_file_is_a_no(tmp_path: Path) -> None:
 
 
 def test_the_app_s_early_check_spares_the_open_its_check(data_dirs: DataDirs) -> None:
-    """The app starts the last workspace's check on a thread of its own before it imports Qt
-    (``app.start_precheck``); the open that follows does not read the file again."""
+    """The app starts the last workspace's check on a thread of its own right after the first
+    paint (``app.start_precheck``); the open that follows does not read the file again."""
     from studio_desktop import app
     from studio_desktop.store import recovery
 
@@ -259,8 +259,8 @@ def test_the_app_s_early_check_spares_the_open_its_check(data_dirs: DataDirs) ->
 
 
 def test_the_early_check_imports_nothing_of_the_store_stack() -> None:
-    """What the early check's thread imports before the window is painted: ``sqlite3``, not
-    the store (its models, dataclasses, migrations), which the GUI thread would wait for."""
+    """What the early check's thread imports: ``sqlite3``, not the store (its models,
+    dataclasses, migrations), whose imports would hold the GIL the GUI thread needs."""
     code = (
         "import sys; before = set(sys.modules); "
         "import studio_desktop.store.precheck; "
