@@ -230,8 +230,8 @@ def test_precheck_of_a_missing_file_is_a_no(tmp_path: Path) -> None:
 
 
 def test_the_app_s_early_check_spares_the_open_its_check(data_dirs: DataDirs) -> None:
-    """The app starts the last workspace's check on a thread of its own right after the first
-    paint (``app.start_precheck``); the open that follows does not read the file again."""
+    """The app checks the last workspace on a worker right after the first paint
+    (``app.precheck_last_workspace``); the open that follows does not read the file again."""
     from studio_desktop import app
     from studio_desktop.store import recovery
 
@@ -246,11 +246,11 @@ def test_the_app_s_early_check_spares_the_open_its_check(data_dirs: DataDirs) ->
 
     recovery._check_integrity = counting  # type: ignore[assignment]
     try:
-        app.start_precheck(data_dirs).result(timeout=30)
+        app.precheck_last_workspace(data_dirs)
         with open_local_store(data_dirs) as again:
             assert again.recovery is None
             assert again.rows.count("jobs") == 414
-        assert checks == []  # checked once, by the early thread
+        assert checks == []  # checked once, by the early check
         with open_local_store(data_dirs):
             pass
         assert len(checks) == 1  # without an early check, the open checks as before
