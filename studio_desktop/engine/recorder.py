@@ -19,8 +19,6 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from PIL import Image
-
 from studio_desktop.domain.enums import JobStatus
 from studio_desktop.domain.errors import BugError, ExternalError
 from studio_desktop.domain.models import GarmentCutout, Job, JobOutput, Profile, new_id
@@ -72,6 +70,8 @@ def can_move(current: str, new: str) -> bool:
 
 def image_size(data: bytes) -> tuple[int, int]:
     """Width and height from an image's header, without decoding its pixels."""
+    from PIL import Image  # (here: opening a workspace, which imports this module, needs none)
+
     with Image.open(io.BytesIO(data)) as image:
         return image.size
 

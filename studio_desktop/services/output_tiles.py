@@ -10,7 +10,9 @@ in its worker pool and only turns the picture into a ``QImage``):
 4. else makes (or finds) the cached thumbnail (``ThumbnailCache.get_or_make_image``) and scales
    it to the tile with Lanczos (Pillow releases the GIL: tiles of a screen scale on every core).
 
-The store and the thumbnail cache types are re-exported for the UI's annotations.
+The store and the thumbnail cache types are re-exported for the UI's annotations. Pillow and
+the thumbnail cache's module (the decoders: ~25 ms of imports) are imported by the first tile's
+load, on a worker thread, not with this module: the History's first page needs neither.
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from studio_desktop.domain.enums import OutputKind
 from studio_desktop.domain.errors import ExternalError
 from studio_desktop.domain.models import JobOutput
-from studio_desktop.imaging.thumbnails import LARGE, SMALL, ThumbnailCache
 from studio_desktop.services.common import output_ref
 from studio_desktop.store.workspace import Store
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from studio_desktop.imaging.thumbnails import ThumbnailCache
 
 __all__ = ["Store", "ThumbState", "ThumbnailCache", "TilePicture", "find_tile", "source_size"]
 
@@ -56,6 +61,8 @@ class TilePicture:
 
 def source_size(device_pixels: int) -> int:
     """The cached thumbnail size to scale a tile of ``device_pixels`` from."""
+    from studio_desktop.imaging.thumbnails import LARGE, SMALL
+
     return SMALL if device_pixels <= SMALL else LARGE
 
 
@@ -89,6 +96,8 @@ def find_tile(
     except OSError:
         return TilePicture(ThumbState.FAILED, None, path, pinned, "The preview could not be read.")
     if max(picture.size) > device_pixels:
+        from PIL import Image
+
         picture = picture.copy()
         picture.thumbnail((device_pixels, device_pixels), Image.Resampling.LANCZOS)
     return TilePicture(ThumbState.READY, picture, path, pinned)

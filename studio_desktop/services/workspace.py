@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from studio_desktop.engine.inputs import ENGINE_LOCAL, ENGINE_REMOTE, JobInput
 from studio_desktop.store.workspace import Store
@@ -89,6 +89,24 @@ class LocalEngineOnDemand:
     async def run(self, job_input: JobInput, ctx: JobContext) -> JobResult:
         engine = await self.engine()
         return await engine.run(job_input, ctx)
+
+
+class ThumbnailsOnFirstUse:
+    """The workspace's :class:`~studio_desktop.imaging.thumbnails.ThumbnailCache`, built when
+    one of its methods is first called, on whichever thread calls it.
+
+    Building the cache imports Pillow and the decoders (~25 ms): a screen that hands the cache
+    to its tile loader before its first page (the History) holds this instead, and the first
+    tile's load, on a worker thread, builds it (:attr:`WorkspaceServices.thumbnails`, built
+    once however many threads ask at the same moment)."""
+
+    def __init__(self, services: WorkspaceServices) -> None:
+        self._services = services
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_services":  # (copy, pickle: not a cache's)
+            raise AttributeError(name)
+        return getattr(self._services.thumbnails, name)
 
 
 class WorkspaceServices:
@@ -188,6 +206,14 @@ class WorkspaceServices:
             return ThumbnailCache(self._thumbnails_dir)
 
         return self._get("thumbnails", build)
+
+    @property
+    def thumbnails_on_first_use(self) -> ThumbnailCache:
+        """:attr:`thumbnails`, built by its first use rather than now (see
+        :class:`ThumbnailsOnFirstUse`)."""
+        if self.is_built("thumbnails"):
+            return self.thumbnails
+        return cast("ThumbnailCache", ThumbnailsOnFirstUse(self))
 
     @property
     def jobs(self) -> JobService:

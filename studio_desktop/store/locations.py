@@ -21,8 +21,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 ENV_DATA_DIR = "STUDIO_DESKTOP_DATA_DIR"
 LOCAL_WORKSPACE = "local"
 #: The projects, accounts and last used workspace (written by ``services/account.py``).
@@ -36,6 +34,8 @@ def resolve_data_root(cli_value: str | os.PathLike[str] | None = None) -> Path:
     env_value = os.environ.get(ENV_DATA_DIR)
     if env_value:
         return Path(env_value).expanduser().resolve()
+    import platformdirs  # (here: it imports tempfile, shutil, bz2… and a chosen root needs none)
+
     return Path(platformdirs.user_data_dir("studio-desktop", "Studio"))
 
 
@@ -117,5 +117,7 @@ def data_dirs_for(cli_value: str | os.PathLike[str] | None = None) -> DataDirs:
     second profile stay self-contained; the default root logs to the platform's log directory."""
     root = resolve_data_root(cli_value)
     if is_default_root(cli_value):
+        import platformdirs
+
         return DataDirs(root, Path(platformdirs.user_log_dir("studio-desktop", "Studio")))
     return DataDirs(root)

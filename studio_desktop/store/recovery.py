@@ -22,7 +22,6 @@ import logging
 import shutil
 import sqlite3
 import tempfile
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from studio_desktop.domain.models import MODELS
+from studio_desktop.store import precheck as _precheck
 from studio_desktop.store import sync_state as keys
 from studio_desktop.store.db import DEFAULT_BUSY_TIMEOUT_MS, Database
 from studio_desktop.store.errors import StoreCorruptError, StoreEnvironmentError
@@ -101,74 +101,9 @@ class RecoveryReport:
 
 
 # ---------------------------------------------------------------------------- the check, ahead
-#: Files found sound by :func:`precheck`, with their (database, WAL) size and mtime then.
-_sound: dict[Path, tuple[object, ...]] = {}
-#: Prechecks still running, so :func:`open_database` waits for one instead of checking twice.
-_running: dict[Path, threading.Event] = {}
-_precheck_lock = threading.Lock()
-
-
-def _signature(path: Path) -> tuple[object, ...]:
-    """What changes when anything writes the database: its and its WAL's size and mtime (an
-    empty WAL, which a read-only connection leaves behind, counts as none)."""
-    out: list[object] = []
-    for file in (path, path.with_name(path.name + "-wal")):
-        try:
-            stat = file.stat()
-        except FileNotFoundError:
-            out.append(None)
-        else:
-            out.append((stat.st_size, stat.st_mtime_ns) if stat.st_size else None)
-    return tuple(out)
-
-
-def precheck(path: Path) -> bool:
-    """Run :func:`open_database`'s integrity check now, on a read-only connection; True if the
-    file was found sound. ``open_database`` then skips its own check when the file has not
-    changed since. The check reads the whole file (about 50 ms at 10,000 jobs); the app runs it
-    on a worker thread while it imports the rest of itself (SQLite releases the GIL), instead of
-    after. A missing, damaged or unreadable file records nothing: the open checks (and repairs)
-    as usual."""
-    path = Path(path).resolve()
-    with _precheck_lock:
-        if path in _running:
-            return False
-        done = _running[path] = threading.Event()
-    try:
-        before = _signature(path)
-        if before[0] is None:
-            return False
-        try:
-            conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=0.5)
-        except sqlite3.Error:
-            return False
-        try:
-            rows = conn.execute("PRAGMA quick_check").fetchall()
-        except sqlite3.Error:
-            return False
-        finally:
-            conn.close()
-        sound = all(str(r[0]).lower() == "ok" for r in rows)
-        if sound and _signature(path) == before:
-            with _precheck_lock:
-                _sound[path] = before
-        return sound
-    finally:
-        with _precheck_lock:
-            _running.pop(path, None)
-        done.set()
-
-
-def _prechecked(path: Path) -> bool:
-    """True if a :func:`precheck` found ``path`` sound and it is unchanged since (used once)."""
-    path = Path(path).resolve()
-    with _precheck_lock:
-        running = _running.get(path)
-    if running is not None:
-        running.wait()
-    with _precheck_lock:
-        signature = _sound.pop(path, None)
-    return signature is not None and signature == _signature(path)
+# (In a module of its own, stdlib only: the app starts it before anything else is imported.)
+precheck = _precheck.precheck
+_prechecked = _precheck.prechecked
 
 
 def _check_integrity(db: Database) -> None:

@@ -308,7 +308,9 @@ class MainWindow(QMainWindow):
         self.area_changed.emit(key.value)
 
     def _show_page(self, key: AreaKey) -> None:
-        self.stack.setCurrentWidget(self._pages[key])
+        self.stack.setCurrentWidget(self._pages[key])  # (raises the page over its siblings)
+        if self._welcome is not None:  # the welcome card stays over every screen
+            self._welcome.raise_()
         self.sidebar.set_current(key)
         if self._menus_filled:  # (else _fill_menus checks it)
             self.area_actions[key].setChecked(True)

@@ -112,7 +112,8 @@ LATER = (
 def test_each_service_is_built_on_first_use(data_root: Path) -> None:
     """In a fresh process: opening the services imports and builds none of the Canvas, imports,
     garments or profiles services; the History's first page builds the jobs and the history
-    service only; ``build_all`` builds the rest, each once, over the same jobs."""
+    service only, and imports no Pillow; ``build_all`` builds the rest, each once, over the
+    same jobs."""
     code = f"""
 import asyncio, sys
 from pathlib import Path
@@ -131,7 +132,7 @@ async def main():
     await services.start()
     page = await services.history.feed_page()
     print("first page:", len(page.items), [n for n in SERVICE_NAMES if services.is_built(n)],
-          sorted(m for m in LATER if m in sys.modules))
+          sorted(m for m in LATER if m in sys.modules), "PIL" in sys.modules)
     jobs, history = services.jobs, services.history
     services.import_all()
     services.build_all()
@@ -152,7 +153,7 @@ asyncio.run(main())
     ).stdout.splitlines()
     assert out == [
         "opened: [] []",
-        "first page: 0 ['jobs', 'history'] []",
+        "first page: 0 ['jobs', 'history'] [] False",  # (no Pillow: no image was read)
         "all: ['jobs', 'history', 'thumbnails', 'profiles', 'garments', 'imports', 'canvas'] "
         f"{sorted(LATER)!r}",
         "same: True True True True",
@@ -178,3 +179,34 @@ def test_services_given_are_used_and_a_partly_built_workspace_closes(data_root: 
         assert store.db.closed
 
     asyncio.run(scenario())
+
+
+def test_the_thumbnail_cache_on_first_use_is_built_by_its_first_call(data_root: Path) -> None:
+    """``thumbnails_on_first_use`` builds nothing until a method of the cache is called, then
+    the one cache of the workspace, once, whichever threads ask at the same moment; what it
+    makes is the real cache's thumbnail."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from studio_desktop.imaging.thumbnails import SMALL, ThumbnailCache
+
+    dirs = DataDirs(data_root).ensure()
+    store = open_local_store(dirs)
+    try:
+        services = WorkspaceServices.open(store, thumbnails_dir=dirs.workspace().thumbs)
+        lazy = services.thumbnails_on_first_use
+        assert not services.is_built("thumbnails")
+        photo = data_root / "photo.png"
+        photo.write_bytes(_png((30, 120, 200)))
+        with ThreadPoolExecutor(4) as pool:
+            made = list(pool.map(lambda _n: lazy.get_or_make_image(photo, SMALL), range(4)))
+        assert services.is_built("thumbnails")
+        assert isinstance(services.thumbnails, ThumbnailCache)
+        assert services.thumbnails_on_first_use is services.thumbnails  # built: the cache
+        paths = {path for path, _picture in made}
+        assert len(paths) == 1 and next(iter(paths)).is_file()
+        assert made[0][1].size == (64, 48)  # never larger than its source
+        for _path, picture in made:  # (a call that found it cached read back its JPEG)
+            pixel = picture.getpixel((10, 10))[:3]
+            assert all(abs(a - b) <= 3 for a, b in zip(pixel, (30, 120, 200), strict=True))
+    finally:
+        store.close()

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from studio_desktop.domain.models import Job, new_id
 from studio_desktop.store import sync_state as keys
+from studio_desktop.store.locations import DataDirs
 from studio_desktop.store.outbox import OutboxEntry
 from studio_desktop.store.recovery import read_rows
-from studio_desktop.store.workspace import Store, open_store
+from studio_desktop.store.workspace import Store, open_local_store, open_store
 
 from .conftest import make_job, make_output
 
@@ -224,3 +227,49 @@ def test_precheck_of_a_missing_file_is_a_no(tmp_path: Path) -> None:
 
     assert recovery.precheck(tmp_path / "nothing.sqlite3") is False
     assert not (tmp_path / "nothing.sqlite3").exists()
+
+
+def test_the_app_s_early_check_spares_the_open_its_check(data_dirs: DataDirs) -> None:
+    """The app checks the last workspace on a worker right after the first paint
+    (``app.precheck_last_workspace``); the open that follows does not read the file again."""
+    from studio_desktop import app
+    from studio_desktop.store import recovery
+
+    with open_local_store(data_dirs) as local:
+        _fill(local, local.user_id)
+    checks: list[Path] = []
+    real_check = recovery._check_integrity
+
+    def counting(db: object) -> None:
+        checks.append(db.path)  # type: ignore[attr-defined]
+        real_check(db)  # type: ignore[arg-type]
+
+    recovery._check_integrity = counting  # type: ignore[assignment]
+    try:
+        app.precheck_last_workspace(data_dirs)
+        with open_local_store(data_dirs) as again:
+            assert again.recovery is None
+            assert again.rows.count("jobs") == 414
+        assert checks == []  # checked once, by the early check
+        with open_local_store(data_dirs):
+            pass
+        assert len(checks) == 1  # without an early check, the open checks as before
+    finally:
+        recovery._check_integrity = real_check  # type: ignore[assignment]
+
+
+def test_the_early_check_imports_nothing_of_the_store_stack() -> None:
+    """What the early check's thread imports: ``sqlite3``, not the store (its models,
+    dataclasses, migrations), whose imports would hold the GIL the GUI thread needs."""
+    code = (
+        "import sys; before = set(sys.modules); "
+        "import studio_desktop.store.precheck; "
+        "print(' '.join(sorted(set(sys.modules) - before)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    ours = {m for m in out if m.startswith("studio_desktop")}
+    assert ours <= {"studio_desktop", "studio_desktop.store", "studio_desktop.store.precheck"}
+    assert "dataclasses" not in out
+    assert "sqlite3" in out

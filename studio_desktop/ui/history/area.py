@@ -254,7 +254,7 @@ class HistoryArea(AreaWidget):
         clear_drag_folder(services.store.dirs.root)
         self.loader = ThumbnailLoader(  # on its own pool: one thread per core
             services.store,
-            services.thumbnails,
+            services.thumbnails_on_first_use,  # (Pillow: imported by the first load)
             request_blob=self._request_blob,
             parent=self,
         )

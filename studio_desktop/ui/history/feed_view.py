@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QPoint, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QMouseEvent, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView, QWidget
 
 DragHandler = Callable[[QPoint], None]
@@ -29,6 +29,14 @@ DragHandler = Callable[[QPoint], None]
 class FeedView(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # The viewport is made here, not by Qt: the first time PySide meets a plain QWidget
+        # that Qt made (``viewport()`` of a view built by Qt), it tries every QWidget subclass
+        # it knows to find its Python type, which builds all of them (~10 ms, once per
+        # process) — before the History's first page, as it was. Same role and fill as Qt's.
+        viewport = QWidget(self)
+        viewport.setBackgroundRole(QPalette.ColorRole.Base)
+        viewport.setAutoFillBackground(True)
+        self.setViewport(viewport)
         self.setObjectName("HistoryFeed")
         self.setAccessibleName("History feed")
         self.horizontalHeader().hide()

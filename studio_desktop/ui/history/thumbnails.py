@@ -28,16 +28,21 @@ from collections import OrderedDict
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shiboken6
-from PIL import Image as PILImage
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from studio_desktop.domain.models import JobOutput
 from studio_desktop.services.missing_files import MissingFiles
-from studio_desktop.services.output_tiles import Store, ThumbnailCache, ThumbState, find_tile
+from studio_desktop.services.output_tiles import Store, ThumbState, find_tile
 from studio_desktop.ui.history.roles import BlobRequester, no_blob_requests
+
+if TYPE_CHECKING:  # (Pillow is imported by the first load, on a worker thread)
+    from PIL import Image as PILImage
+
+    from studio_desktop.services.output_tiles import ThumbnailCache
 
 __all__ = ["LOADING", "Thumb", "ThumbState", "ThumbnailLoader", "load_thumbnail", "qimage_of"]
 
