@@ -5,8 +5,10 @@ screen is ever loaded. A miss returns a placeholder state at once and queues a l
 are served by paint: the tiles of the newest paint first (what the user looks at now), and
 within one paint in the order it asked for them (top row first, left to right), so the first
 visible tile is the first one made. Loads run on the loader's own pool, one thread per core
-(:func:`default_workers`): decoding, resampling and encoding in Pillow release the GIL, so a
-screen of new photos is made on every core while the GUI thread stays free. A request nobody
+and one more (:func:`default_workers`): decoding, resampling and encoding in Pillow release the
+GIL, so a screen of new photos is made on every core while the GUI thread stays free. A new
+screen starts one load per core (the first visible tile among them, none of them sharing a core);
+the extra thread joins once its first tile is made. A request nobody
 painted for :data:`STALE_SECONDS` (scrolled past) is dropped. A load, in a worker thread,
 runs ``services.output_tiles.find_tile`` (the blob cache, the cached thumbnail, scaled to the
 tile) and turns its picture into a ``QImage``, so the GUI thread only wraps it in a pixmap. An
@@ -78,16 +80,20 @@ class _Loaded:
     missing_ref: tuple[str, str] | None = None
 
 
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 2
+
+
 def default_workers() -> int:
     """Threads for thumbnail loads: one per core this process may use, and one more (a load
     spends part of its time in Python, holding the GIL: the extra thread keeps every core
     decoding meanwhile). Measured with 24 new 12 MP photos on 2 cores: 3 or 4 threads made the
     screen 1.7-1.8x faster than 2."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 2
-    return max(3, min(MAX_WORKERS, cores + 1))
+    return max(3, min(MAX_WORKERS, usable_cores() + 1))
 
 
 def load_thumbnail(
@@ -122,6 +128,7 @@ class ThumbnailLoader(QObject):
         *,
         executor: Executor | None = None,
         workers: int | None = None,
+        cores: int | None = None,
         request_blob: BlobRequester | None = None,
         budget_bytes: int = DEFAULT_BUDGET_BYTES,
         parent: QObject | None = None,
@@ -132,6 +139,9 @@ class ThumbnailLoader(QObject):
         #: Where loads run: the given executor, else the loader's own pool (made at first use).
         self.executor = executor
         self.workers = workers or default_workers()
+        #: Loads a new screen starts at once (one per core, so none of them, the first visible
+        #: tile among them, waits for a core); the rest of the pool joins after its first tile.
+        self.head_start_loads = max(1, min(self.workers, cores or usable_cores()))
         self._own_pool: ThreadPoolExecutor | None = None
         self.request_blob: BlobRequester = request_blob or no_blob_requests
         self.budget_bytes = budget_bytes
@@ -151,7 +161,8 @@ class ThumbnailLoader(QObject):
         self._in_flight: dict[tuple[str, int], int] = {}
         #: The newest paint of which a load has finished (its first tile is on screen).
         self._served_paint = 0
-        #: A paint that found the loader idle (a new screen): its first tile is made alone.
+        #: A paint that found the loader idle (a new screen): until its first tile is made,
+        #: at most :attr:`head_start_loads` loads run.
         self._head_start = 0
         #: Objects already handed to the blob hook (looked up at each ask: the area may set
         #: ``request_blob`` after the loader is made).
@@ -314,10 +325,12 @@ class ThumbnailLoader(QObject):
             if (
                 paint == self._head_start
                 and paint > self._served_paint
-                and paint in self._in_flight.values()
+                and len(self._in_flight) >= self.head_start_loads
             ):
-                # The first tile of a new screen is made alone, on a free core, so it shows as
-                # soon as it can; the rest of the screen follows on every core.
+                # A new screen: one load per core until its first tile is made, so the first
+                # visible tile never shares a core and shows as soon as it can; then the extra
+                # thread joins (measured on 2 cores: making the first tile alone left one core
+                # idle for a whole tile, some 4 % of a screen of 24 new photos).
                 break
             heapq.heappop(self._queue)
             output, wanted_at, _paint, _order = self._pending.pop(key)
