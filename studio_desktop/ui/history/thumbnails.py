@@ -329,8 +329,8 @@ class ThumbnailLoader(QObject):
             ):
                 # A new screen: one load per core until its first tile is made, so the first
                 # visible tile never shares a core and shows as soon as it can; then the extra
-                # thread joins (measured on 2 cores: making the first tile alone left one core
-                # idle for a whole tile, some 4 % of a screen of 24 new photos).
+                # thread joins (making the first tile alone left the other cores idle for a
+                # whole tile: on 2 cores, half a tile of the 12 a screen of 24 costs each core).
                 break
             heapq.heappop(self._queue)
             output, wanted_at, _paint, _order = self._pending.pop(key)
