@@ -263,9 +263,9 @@ def test_a_new_screen_leaves_a_core_to_its_first_tile_then_every_thread_joins(
     held: tuple[list[str], threading.Event],
     case: tuple[int, int],
 ) -> None:
-    """A screen of new tiles on an idle loader: the first visible tile starts with one core
-    left to it (alone on 1 or 2 cores, with one more load on 3), the rest of the pool only after
-    the first tile is made; the rest of the screen then follows in order."""
+    """A screen of new tiles on an idle loader: one load fewer than the cores starts, the first
+    visible tile among them (alone on 1 or 2 cores, with one more on 3); the rest of the pool
+    only after the first tile is made; the rest of the screen then follows in order."""
     cores, at_once = case  # the cores, the loads that start at once
     started, gate = held
     loader = ThumbnailLoader(services.store, services.thumbnails, workers=3, cores=cores)
