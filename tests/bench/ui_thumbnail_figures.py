@@ -9,9 +9,14 @@ on disk). Two times are taken from the request: the **first visible tile** (the 
 ready, and the **whole screen** ready.
 
 Anchor, measured in the same run and interleaved with it: plain Pillow in one thread, ``open`` +
-full ``load`` + ``thumbnail((256, 256))`` of the same 24 files. Each round uses a fresh thumbnail
-folder (so nothing is cached) and the medians of the rounds are compared. Goals: the screen at
-least 4x faster than the anchor, the first tile within 60 ms.
+full ``load`` + ``thumbnail((256, 256))`` of the same 24 files. Each round (the anchor, then the
+History's screen) uses a fresh thumbnail folder (so nothing is cached); the ratio is the median
+of the rounds' own ratios, which a busy spell of the shared machine shifts less than it shifts
+either median. Goals: the screen at least 4x faster than the anchor, the first tile within 60 ms.
+
+The machine is shared: the CPU time other processes used while the rounds ran is printed beside
+the figures (they slow a screen made on every core more than the one-thread anchor: measured
+here, a ratio of 0.29 with 0.1 core busy elsewhere became 0.4-0.6 with 1-1.6 cores busy).
 """
 
 from __future__ import annotations
@@ -64,6 +69,36 @@ def _variant(base: Image.Image, n: int) -> Image.Image:
     # One pixel in 64 nudged by one level: the file differs everywhere, the bit rate does not.
     nudge = (rng.random(pixels.shape[:2]) < 1 / 64).astype(np.int16)[..., None]
     return Image.fromarray(np.clip(pixels + tint + nudge, 0, 255).astype(np.uint8))
+
+
+class _OtherLoad:
+    """CPU time the machine spent on other processes since this was made, from ``/proc/stat``
+    (Linux; None elsewhere): how noisy the shared machine was while a figure ran."""
+
+    def __init__(self) -> None:
+        self._start = (self._machine(), self._own(), time.perf_counter())
+
+    def cores(self) -> float | None:
+        machine, own, wall = self._start
+        now = self._machine()
+        if now is None or machine is None:
+            return None
+        return ((now - machine) - (self._own() - own)) / (time.perf_counter() - wall)
+
+    @staticmethod
+    def _machine() -> float | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as fh:
+                fields = [int(x) for x in fh.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        busy = sum(fields[:3]) + sum(fields[5:8])  # user nice system, irq softirq steal
+        return busy / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _own() -> float:
+        times = os.times()
+        return times.user + times.system
 
 
 def _plain_pillow(paths: list[Path]) -> float:
@@ -172,13 +207,18 @@ def bench_screen_of_new_images(bench: Bench) -> None:
                 screens.append(screen)
             return firsts, screens, anchors
 
+        others = _OtherLoad()
         with loop:
             firsts, screens, anchors = loop.run_until_complete(scenario())
+        busy = others.cores()
         store.close()
 
     screen = statistics.median(screens)
     anchor = statistics.median(anchors)
     first = statistics.median(firsts)
+    ratio = statistics.median(s / a for s, a in zip(screens, anchors, strict=True))
+    if busy is not None:
+        print(f"  (other processes used {busy:.2f} of the machine's cores during the rounds)")
     bench.record(
         f"{SCREEN} new 12 MP JPEGs: screen of tiles",
         screen * 1000,
@@ -186,7 +226,8 @@ def bench_screen_of_new_images(bench: Bench) -> None:
         anchor="plain Pillow open+load+thumbnail, 1 thread",
         anchor_value=anchor * 1000,
         goal=f">= {SPEEDUP_GOAL:g}x faster (ratio <= {1 / SPEEDUP_GOAL:.2f})",
-        ok=anchor / screen >= SPEEDUP_GOAL,
+        ok=ratio <= 1 / SPEEDUP_GOAL,
+        ratio=ratio,
     )
     bench.record(
         f"{SCREEN} new 12 MP JPEGs: first visible tile",

@@ -238,24 +238,62 @@ def test_a_tile_matches_a_high_quality_reference(
     assert _ssim(tile, expected) >= 0.99
 
 
-def test_the_first_tile_of_a_new_screen_is_made_alone_then_every_core_joins(
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], threading.Event]]:
+    """The loads that started, each held at the gate until the test opens it."""
+    started: list[str] = []
+    gate = threading.Event()
+    real = thumbnails.load_thumbnail
+
+    def load(store: Any, cache: Any, output: JobOutput, px: int) -> Any:
+        started.append(output.id)
+        assert gate.wait(10), "the test never opened the gate"
+        return real(store, cache, output, px)
+
+    monkeypatch.setattr(thumbnails, "load_thumbnail", load)
+    yield started, gate
+    gate.set()
+
+
+@pytest.mark.parametrize("case", [(1, 1), (2, 1), (3, 2)], ids=["1 core", "2 cores", "3 cores"])
+def test_a_new_screen_leaves_a_core_to_its_first_tile_then_every_thread_joins(
     qtbot: Any,
     services: WorkspaceServices,
     outputs: list[JobOutput],
-    recorded: tuple[list[str], threading.Event],
+    held: tuple[list[str], threading.Event],
+    case: tuple[int, int],
 ) -> None:
-    order, gate = recorded
-    loader = ThumbnailLoader(services.store, services.thumbnails, workers=3)
+    """A screen of new tiles on an idle loader: one load fewer than the cores starts, the first
+    visible tile among them (alone on 1 or 2 cores, with one more on 3); the rest of the pool
+    only after the first tile is made; the rest of the screen then follows in order."""
+    cores, at_once = case  # the cores, the loads that start at once
+    started, gate = held
+    loader = ThumbnailLoader(services.store, services.thumbnails, workers=3, cores=cores)
+    assert loader.head_start_loads == at_once
     try:
         for output in outputs:  # one paint of an idle loader: a new screen
             loader.get(output, PX)
-        qtbot.wait(100)
-        assert order == [outputs[0].id]  # the others wait for the first tile
+        qtbot.waitUntil(lambda: len(started) == at_once, timeout=WAIT_MS)
+        qtbot.wait(100)  # nothing more starts while no tile of the screen is made
+        assert started == [o.id for o in outputs[:at_once]]
         gate.set()
         qtbot.waitUntil(
             lambda: all(loader.peek(o.id, PX).state is ThumbState.READY for o in outputs),
             timeout=WAIT_MS,
         )
-        assert order[0] == outputs[0].id and sorted(order) == sorted(o.id for o in outputs)
+        assert started[0] == outputs[0].id and sorted(started) == sorted(o.id for o in outputs)
+    finally:
+        loader.close()
+
+
+def test_the_head_start_never_exceeds_the_pool(services: WorkspaceServices) -> None:
+    loader = ThumbnailLoader(services.store, services.thumbnails, workers=2, cores=16)
+    try:
+        assert loader.head_start_loads == 2
+        assert thumbnails.usable_cores() >= 1
+        default = ThumbnailLoader(services.store, services.thumbnails)
+        expected = max(1, min(default.workers, thumbnails.usable_cores() - 1))
+        assert default.head_start_loads == expected
+        default.close()
     finally:
         loader.close()
