@@ -119,6 +119,9 @@ CHROMA_BINS = 32
 RARE_SHARE = 1.0
 #: Final cuts, each after re-learning the colour models from the previous one.
 FINAL_ROUNDS = 2
+CORE_SHARE = 0.5
+CORE_QUICK = 1.0
+EDGE_BAND = 2.0
 #: The cut is trusted when the share of the painted area it keeps is at least this many times
 #: the share of the surroundings (outside the grown strokes) that looks like what it kept
 #: (:func:`_trusted`).
@@ -201,6 +204,10 @@ def refine_mask(
     small_intent = _resize_bool(_close(roi_hard, margin), small_size)
     small_allowed = _resize_bool(allowed, small_size)
     cut = _grabcut(small_rgb, small_intent, small_allowed, check)
+    if cut is not None and CORE_SHARE > 0:
+        core_cut = _grabcut(small_rgb, small_intent, small_allowed, lambda _f: None, CORE_SHARE)
+        if core_cut is not None:
+            cut = cut & ~_spill_reaching_the_edge(cut & ~core_cut, small_intent)
     if cut is None:
         report(1.0)
         return mask
@@ -308,6 +315,7 @@ def _grabcut(
     intent: np.ndarray,
     allowed: np.ndarray,
     check: Callable[[float], None],
+    core: float | None = None,
 ) -> np.ndarray | None:
     """GrabCut seeded by the strokes; the object as a bool array, or None if it cannot run."""
     seeds = np.full(intent.shape, cv2.GC_BGD, np.uint8)
@@ -316,7 +324,7 @@ def _grabcut(
     # Start the painted pixels whose colour is more typical of the surroundings than of the
     # strokes as probable background: the object's model then learns from the object, not
     # from the spill (GrabCut keeps what its first models say too faithfully otherwise).
-    surroundings = _looks_like_surroundings(rgb, intent)
+    surroundings = _looks_like_surroundings(rgb, intent, core)
     seeds[intent & surroundings] = cv2.GC_PR_BGD
     if not (seeds == cv2.GC_BGD).any() or not (seeds == cv2.GC_PR_FGD).any():
         return None
@@ -336,6 +344,8 @@ def _grabcut(
         return None
     found = seeds == cv2.GC_PR_FGD
     hard_bg = seeds == cv2.GC_BGD
+    if core is not None and CORE_QUICK:
+        return found
     for round_ in range(FINAL_ROUNDS):
         if round_:
             # Re-learn the colour models from the last cut (one GC_EVAL step learns from the
@@ -393,7 +403,23 @@ def _thin_parts(
     return keep[labels]
 
 
-def _looks_like_surroundings(rgb: np.ndarray, intent: np.ndarray) -> np.ndarray:
+def _spill_reaching_the_edge(contested: np.ndarray, intent: np.ndarray) -> np.ndarray:
+    """The parts of ``contested`` (kept by the cut whose object colours come from all the
+    strokes, dropped by the one whose come from their core) that reach the strokes' edge."""
+    depth = cv2.distanceTransform(intent.astype(np.uint8), cv2.DIST_L2, 5)
+    edge = intent & (depth <= EDGE_BAND)
+    count, labels = cv2.connectedComponents(contested.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return np.zeros_like(contested)
+    reach = np.zeros(count, bool)
+    reach[np.unique(labels[edge & contested])] = True
+    reach[0] = False
+    return reach[labels]
+
+
+def _looks_like_surroundings(
+    rgb: np.ndarray, intent: np.ndarray, core: float | None = None
+) -> np.ndarray:
     """True where a painted pixel looks like the spill rather than the object:
 
     - its colour is more frequent outside the strokes than inside them (smoothed
@@ -408,7 +434,11 @@ def _looks_like_surroundings(rgb: np.ndarray, intent: np.ndarray) -> np.ndarray:
     bins = 16
     codes = (rgb // (256 // bins)).astype(np.int32)
     flat = (codes[..., 0] * bins + codes[..., 1]) * bins + codes[..., 2]
-    inside = np.bincount(flat[intent], minlength=bins**3).astype(np.float32)
+    source = intent
+    if core is not None:
+        depth = cv2.distanceTransform(intent.astype(np.uint8), cv2.DIST_L2, 5)
+        source = depth >= core * float(depth.max())
+    inside = np.bincount(flat[source], minlength=bins**3).astype(np.float32)
     outside = np.bincount(flat[~intent], minlength=bins**3).astype(np.float32)
     inside = _smooth_hist(inside, bins) / max(float(inside.sum()), 1.0)
     outside = _smooth_hist(outside, bins) / max(float(outside.sum()), 1.0)
