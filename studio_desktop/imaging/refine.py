@@ -120,6 +120,7 @@ RARE_SHARE = 1.0
 #: Final cuts, each after re-learning the colour models from the previous one.
 FINAL_ROUNDS = 2
 CORE_SHARE = 0.5
+WEAK_SHARE = 0.5
 CORE_QUICK = 1.0
 EDGE_BAND = 2.0
 #: The cut is trusted when the share of the painted area it keeps is at least this many times
@@ -346,7 +347,12 @@ def _grabcut(
     hard_bg = seeds == cv2.GC_BGD
     if core is not None and CORE_QUICK:
         return found
+    evidence = None
     for round_ in range(FINAL_ROUNDS):
+        if round_ and evidence is not None and WEAK_SHARE > 0:
+            strong = float(np.median(evidence[found])) if found.any() else 0.0
+            weak = found & (evidence < WEAK_SHARE * strong)
+            found = found & ~_spill_reaching_the_edge(weak, intent)
         if round_:
             # Re-learn the colour models from the last cut (one GC_EVAL step learns from the
             # labels it is given before cutting; its own cut is discarded).
