@@ -99,8 +99,12 @@ handle's loop over a white collar takes the collar inside the loop (the colours 
 and it does not reach the strokes' edge: 5.5 % spill, recoloured black with the bag), and
 the thin-part cut can add a thin piece of the surroundings inside the strokes (a helmet's rim
 beside a blob: 2.3 % -> 2.5 % spill). About 1 s of CPU for a 2048 x 2048 image (0.85 s
-before steps 2c-2e), about 1.7 s and 0.5 GB (whole process) for 6000 x 4000 (measured before
-steps 2c-2e).
+before steps 2c-2e), about 1.9 s and 0.42 GB (whole process) for 6000 x 4000. Steps 2c-2e
+work at the cut's reduced scale, so their cost does not grow with the image. The trust test
+was checked on the same strokes over the same photos without the object (39 cases): with
+the object the ratio of step 2e is 12 or more, without it 0-8.6; the four above 5 hold a real
+object (the crema in a cup, the rocket), whose cut is kept. Every figure of the suite is the
+same for any :data:`MIN_ENRICHMENT` from 1 to 12.
 
 If the cut cannot be trusted (step 2e: the strokes are on a plain area or a texture with no
 object in it, or object and surroundings cannot be told apart), the painted mask is returned as
