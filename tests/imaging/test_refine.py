@@ -73,6 +73,55 @@ def test_a_light_handle_on_a_light_wall_is_not_taken_for_the_wall() -> None:
     assert missed <= 0.03
 
 
+def missed(alpha: np.ndarray, truth: np.ndarray) -> float:
+    a = alpha.astype(np.float64) / 255.0
+    return float(np.clip(truth - a, 0, None).sum() / truth.sum())
+
+
+def test_a_thin_object_in_thick_strokes_is_kept_though_it_is_little_of_them() -> None:
+    """A brown strap with a buckle on the cat's fur: the strap is a quarter of the painted
+    area, and the smoothness weight alone cut most of it away (an area-share floor then gave
+    back the painted band: IoU 0.24)."""
+    s = scene("strap-brown-on-chelsea")
+    refined = refine_mask(s.photo, s.painted)
+    assert iou(refined, s.truth) >= 0.85
+    assert spill(refined, s.truth) <= 0.05
+    assert (s.truth >= 0.5).sum() < 0.3 * (s.painted > 0).sum()
+
+
+@pytest.mark.parametrize("name", ["bag-on-gravel", "strap-brown-on-chelsea"])
+def test_thin_parts_are_not_cut_away(name: str) -> None:
+    """A light bag's handle on gravel (6.9 % of the bag missed without the thin-part cut)."""
+    s = scene(name)
+    assert missed(refine_mask(s.photo, s.painted), s.truth) <= 0.07
+
+
+@pytest.mark.parametrize(
+    "name", ["bag-on-brick", "camel-from-7-on-motorcycle_left", "black-from-1-on-astronaut"]
+)
+def test_strokes_over_surroundings_with_no_object_are_kept_as_painted(name: str) -> None:
+    """The same strokes on the same photo without the object: what the cut would keep looks
+    as common outside the strokes as inside them, so it is not trusted."""
+    s = scene(name)
+    assert np.array_equal(refine_mask(s.clean, s.painted), s.painted)
+
+
+@pytest.mark.parametrize(
+    ("name", "most"),
+    [("charcoal-from-10-on-astronaut", 0.02), ("camel-from-7-on-motorcycle_left", 0.04)],
+)
+def test_close_coloured_surroundings_running_out_of_the_strokes_are_cut_away(
+    name: str, most: float
+) -> None:
+    """Hair between a dress's straps (7.9 % spill before), a black seat beside a black shirt
+    (7.8 %): the colour models only half believe them, and they run on past the strokes'
+    edge, which the object does not. The straps' tops, which lie on the hair, stay."""
+    s = scene(name)
+    refined = refine_mask(s.photo, s.painted)
+    assert spill(refined, s.truth) <= most
+    assert missed(refined, s.truth) <= 0.02
+
+
 def test_gaps_between_strokes_on_the_object_are_filled() -> None:
     s = scene("shirt-red-on-coffee")
     gaps = (s.truth >= 0.99) & (s.painted == 0)
