@@ -77,6 +77,25 @@ FINE_ITERATIONS = (0, 1)
 #: Random-search samples per iteration.
 RANDOM_SAMPLES = 4
 
+#: Offset statistics (see :func:`dominant_offsets`): at most this many shifts (labels), found
+#: on the pyramid level whose long side is at most OFFSET_ANALYSIS_SIDE, scored on a ring of
+#: OFFSET_RING px of known pixels around the hole; shifts shorter than OFFSET_MIN px, that
+#: leave less than OFFSET_OVERLAP of the ring over known pixels, or within OFFSET_SEPARATION px
+#: of a better one, are not taken.
+OFFSET_LABELS = 24
+OFFSET_ANALYSIS_SIDE = 256
+OFFSET_RING = 6
+OFFSET_MIN = 4
+OFFSET_OVERLAP = 0.3
+OFFSET_SEPARATION = 3
+#: The best shifts whose multiples are labels too.
+OFFSET_MULTIPLIED = 4
+#: The labelling (:func:`label_shifts`): belief-propagation rounds; the cost of a shift that
+#: lands in the hole (forbidden) and of one whose copy of a known neighbour lands in the hole.
+LABEL_ROUNDS = 40
+LABEL_FORBIDDEN = 1e9
+LABEL_UNKNOWN_NEIGHBOUR = 1e5
+
 Progress = Callable[[float], None]
 Cancelled = Callable[[], bool]
 
@@ -151,6 +170,22 @@ def patch_sources(
         levels.append(_Level(small, small_hole > 0))
     levels.reverse()
 
+    # The shifts under which the surroundings repeat, found at the level nearest
+    # OFFSET_ANALYSIS_SIDE and carried to every level (one label = one shift at every level).
+    analysis = next(
+        (i for i, lv in enumerate(levels) if max(lv.height, lv.width) > OFFSET_ANALYSIS_SIDE),
+        len(levels),
+    )
+    analysis = max(0, analysis - 1)
+    base = levels[analysis]
+    base_image = base.image.astype(np.float32, copy=False)
+    if base_image.ndim == 2:
+        base_image = base_image[..., None]
+    shifts = dominant_offsets(base_image, base.hole)
+    label_map = label_shifts(base_image, base.hole, shifts) if shifts.size else None
+    level_shifts: np.ndarray | None = None
+    labels: np.ndarray | None = None
+
     offsets: np.ndarray | None = None
     total = len(levels)
     for index, level in enumerate(levels):
@@ -169,9 +204,18 @@ def patch_sources(
         if not level.valid.any():
             level.prepare(1)
         if not level.valid.any():
-            offsets = None
+            offsets, labels = None, None
             continue
+        if shifts.size:
+            if index <= analysis or level_shifts is None:
+                # From the analysis level's shifts, so that short ones survive the coarse levels.
+                guess = np.rint(shifts * 2.0 ** (index - analysis)).astype(np.int32)
+            else:
+                guess = 2 * level_shifts
+            level_shifts = _level_offsets(level, guess)
         offsets = _init_offsets(level, offsets, levels[index - 1] if index else None, rng)
+        if level_shifts is not None and label_map is not None:
+            labels = _take_labels(level, offsets, label_map, index - analysis, level_shifts)
         if index > 0:
             levels[index - 1].image = levels[index - 1].image[:0]  # done with it: free it
         if iterations:
@@ -180,11 +224,238 @@ def patch_sources(
             for _ in range(iterations):
                 if cancelled():
                     raise OperationCancelledError()
-                offsets = _iterate(filled, level, offsets, rng, sparse)
+                offsets = _iterate(filled, level, offsets, rng, sparse, labels)
                 _copy(filled, level, offsets)
             level.image = filled
         report((index + 1) / total)
     return offsets
+
+
+# ----------------------------------------------------------------------------- offset statistics
+
+
+def dominant_offsets(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The shifts (``K x 2``: dy, dx; K <= :data:`OFFSET_LABELS`) under which the surroundings
+    of the hole repeat best, best first, in pixels of ``image`` (``H x W x C`` float32).
+
+    A shift ``d`` is scored by how well the ring of known pixels around the hole (the pixels
+    the fill must continue) matches the image moved by ``d``: the mean squared difference
+    ``E(d)`` over the ring pixels ``p`` whose ``p + d`` is known too, computed for every shift at
+    once with FFT correlations. The labels are the deepest local minima of ``E`` (a brick wall's
+    period and its multiples, the step along a line or a stripe); shifts shorter than
+    :data:`OFFSET_MIN` px or that overlap too little of the ring are not considered."""
+    height, width = hole.shape
+    known = ~hole
+    if not known.any() or not hole.any():
+        return np.zeros((0, 2), np.int32)
+    dist = cv2.distanceTransform(known.astype(np.uint8), cv2.DIST_L2, 3)
+    ring = (known & (dist <= OFFSET_RING)).astype(np.float32)
+    fh, fw = cv2.getOptimalDFTSize(2 * height), cv2.getOptimalDFTSize(2 * width)
+
+    def spectrum(a: np.ndarray) -> np.ndarray:
+        return np.fft.rfft2(a, (fh, fw))
+
+    def correlate(fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
+        # sum_p a(p) b(p + d), for every shift d (negative shifts wrap to the far end).
+        return np.fft.irfft2(np.conj(fa) * fb, (fh, fw))
+
+    valid = known.astype(np.float32)
+    f_ring, f_valid = spectrum(ring), spectrum(valid)
+    count = correlate(f_ring, f_valid)
+    total = np.zeros((fh, fw))
+    values = image if image.ndim == 3 else image[..., None]
+    for c in range(values.shape[2]):
+        v = values[..., c].astype(np.float64)
+        total += correlate(spectrum(ring * v * v), f_valid)
+        total += correlate(f_ring, spectrum(valid * v * v))
+        total -= 2 * correlate(spectrum(ring * v), spectrum(valid * v))
+    dy = np.fft.fftfreq(fh, 1 / fh).round().astype(np.int32)[:, None]
+    dx = np.fft.fftfreq(fw, 1 / fw).round().astype(np.int32)[None, :]
+    enough = count >= OFFSET_OVERLAP * float(ring.sum())
+    enough &= np.hypot(dy, dx) >= OFFSET_MIN
+    cost = np.where(enough, total / np.maximum(count, 1.0), np.inf).astype(np.float32)
+    finite = np.isfinite(cost)
+    if not finite.any():
+        return np.zeros((0, 2), np.int32)
+    capped = np.where(finite, cost, np.float32(3e38))
+    size = 2 * OFFSET_SEPARATION + 1
+    minima = finite & (capped <= cv2.erode(capped, np.ones((size, size), np.uint8)))
+    rows, cols = np.nonzero(minima)
+    order = np.argsort(cost[rows, cols], kind="stable")[:OFFSET_LABELS]
+    found = [(int(dy[r, 0]), int(dx[0, c])) for r, c in zip(rows[order], cols[order], strict=True)]
+    # A period's multiples repeat too, and only they reach the middle of a hole wider than the
+    # period: add them for the best shifts (each at the deepest cost within a pixel or two of
+    # k times the shift, so a period that is not a whole number of pixels does not drift).
+    hy, hx = np.nonzero(hole)
+    extent = max(int(np.ptp(hy)), int(np.ptp(hx))) + 1
+    multiples: list[tuple[int, int]] = []
+    for sy, sx in found[:OFFSET_MULTIPLIED]:
+        length = float(np.hypot(sy, sx))
+        for times in range(2, int(extent / max(length, 1.0)) + 2):
+            ty, tx = times * sy, times * sx
+            best: tuple[float, int, int] | None = None
+            for ey in range(ty - 2, ty + 3):
+                for ex in range(tx - 2, tx + 3):
+                    value = float(cost[ey % fh, ex % fw])
+                    if abs(ey) < fh // 2 and abs(ex) < fw // 2 and np.isfinite(value):
+                        if best is None or value < best[0]:
+                            best = (value, ey, ex)
+            if best is None:
+                break
+            multiples.append((best[1], best[2]))
+    chosen: list[tuple[int, int]] = []
+    for shift in found[: OFFSET_LABELS // 2] + multiples + found[OFFSET_LABELS // 2 :]:
+        if shift not in chosen and len(chosen) < OFFSET_LABELS:
+            chosen.append(shift)
+    return np.array(chosen, np.int32).reshape(-1, 2)
+
+
+def _ring_cost(level: _Level, ring: tuple[np.ndarray, np.ndarray], dy: int, dx: int) -> float:
+    """Mean squared difference between the ring pixels and the pixels ``(dy, dx)`` away that
+    are known; inf when fewer than half of them are."""
+    ry, rx = ring
+    sy, sx = ry + dy, rx + dx
+    inside = (sy >= 0) & (sy < level.height) & (sx >= 0) & (sx < level.width)
+    ok = np.zeros(ry.shape, bool)
+    ok[inside] = ~level.hole[sy[inside], sx[inside]]
+    if ok.sum() < 0.5 * ry.size or not ok.any():
+        return float("inf")
+    a = level.image[ry[ok], rx[ok]].astype(np.float32)
+    b = level.image[sy[ok], sx[ok]].astype(np.float32)
+    return float(np.mean((a - b) ** 2))
+
+
+def _level_offsets(level: _Level, guess: np.ndarray) -> np.ndarray:
+    """``guess`` (offsets scaled to this level) each moved by up to one pixel to where the ring
+    around this level's hole matches best: scaling rounds, and a period is rarely a whole
+    number of pixels at every level."""
+    known = ~level.hole
+    dist = cv2.distanceTransform(known.astype(np.uint8), cv2.DIST_L2, 3)
+    ring = np.nonzero(known & (dist <= OFFSET_RING))
+    out = guess.copy()
+    for k, (gy, gx) in enumerate(guess):
+        best, best_cost = (int(gy), int(gx)), float("inf")
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                cost = _ring_cost(level, ring, int(gy) + dy, int(gx) + dx)
+                if cost < best_cost:
+                    best, best_cost = (int(gy) + dy, int(gx) + dx), cost
+        out[k] = best
+    return out
+
+
+def _take_labels(
+    level: _Level, sources: np.ndarray, label_map: np.ndarray, steps: int, shifts: np.ndarray
+) -> np.ndarray:
+    """Each hole pixel's label at this level, read from ``label_map`` (the analysis level's,
+    ``steps`` levels coarser when negative, finer when positive), -1 where it has none or its
+    shift does not land on a known pixel here; ``sources`` of the labelled pixels are set to
+    where their shift points (in place)."""
+    height, width = label_map.shape
+    if steps <= 0:
+        my = np.minimum(level.ys.astype(np.int64) << -steps, height - 1)
+        mx = np.minimum(level.xs.astype(np.int64) << -steps, width - 1)
+    else:
+        my = np.minimum(level.ys >> steps, height - 1)
+        mx = np.minimum(level.xs >> steps, width - 1)
+    labels = label_map[my, mx].astype(np.int32)
+    has = labels >= 0
+    safe = np.maximum(labels, 0)
+    sy = level.ys + shifts[safe, 0]
+    sx = level.xs + shifts[safe, 1]
+    inside = (sy >= 0) & (sy < level.height) & (sx >= 0) & (sx < level.width)
+    ok = has & inside
+    ok[ok] = ~level.hole[sy[ok], sx[ok]]
+    labels[~ok] = -1
+    sources[ok, 0], sources[ok, 1] = sy[ok], sx[ok]
+    return labels
+
+
+def label_shifts(image: np.ndarray, hole: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Which of ``shifts`` each hole pixel is copied with: an ``H x W`` map of labels (-1 outside
+    the hole, and where no shift lands on a known pixel).
+
+    The labelling of He and Sun ("Statistics of Patch Offsets for Image Completion", ECCV 2012):
+    a pixel may only take a shift that lands on a known pixel; two neighbours with different
+    shifts pay for how much their two copies differ at both pixels (so the copies change where
+    they agree: along a mortar line, not across a brick), and a pixel next to the known
+    surroundings pays for how well its shift reproduces that known neighbour (so the copies line
+    up with what is around the hole). The energy is minimised by min-sum loopy belief
+    propagation (:data:`LABEL_ROUNDS` rounds) on the 4-connected hole pixels."""
+    height, width = hole.shape
+    ys, xs = np.nonzero(hole)
+    n, k = ys.size, shifts.shape[0]
+    out = np.full((height, width), -1, np.int32)
+    if n == 0 or k == 0:
+        return out
+    values = image.reshape(height, width, -1).astype(np.float32, copy=False)
+    # The copy each shift gives each hole pixel, and whether it lands on a known pixel.
+    sy = ys[:, None] + shifts[None, :, 0]
+    sx = xs[:, None] + shifts[None, :, 1]
+    inside = (sy >= 0) & (sy < height) & (sx >= 0) & (sx < width)
+    cy, cx = np.where(inside, sy, 0), np.where(inside, sx, 0)
+    lands = inside & ~hole[cy, cx]
+    copies = values[cy, cx]  # n x k x C
+    unary = np.where(lands, 0.0, LABEL_FORBIDDEN).astype(np.float32)
+    index = np.full((height, width), -1, np.int64)
+    index[ys, xs] = np.arange(n)
+    edges_a: list[np.ndarray] = []
+    edges_b: list[np.ndarray] = []
+    for dy, dx in ((0, 1), (1, 0), (0, -1), (-1, 0)):
+        ny, nx = ys + dy, xs + dx
+        inside_n = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
+        rows = np.nonzero(inside_n)[0]
+        ny, nx = ny[rows], nx[rows]
+        other = index[ny, nx]
+        # A known neighbour q: the shift should reproduce it, |I(q + d) - I(q)|^2.
+        known = other < 0
+        if known.any():
+            r, qy, qx = rows[known], ny[known], nx[known]
+            ty, tx = qy[:, None] + shifts[None, :, 0], qx[:, None] + shifts[None, :, 1]
+            ok = (ty >= 0) & (ty < height) & (tx >= 0) & (tx < width)
+            ty, tx = np.where(ok, ty, 0), np.where(ok, tx, 0)
+            ok &= ~hole[ty, tx]
+            diff = values[ty, tx] - values[qy, qx][:, None, :]
+            cost = np.einsum("nkc,nkc->nk", diff, diff)
+            np.add.at(unary, r, np.where(ok, cost, LABEL_UNKNOWN_NEIGHBOUR))
+        if dy > 0 or dx > 0:  # each pair of hole pixels once
+            inner = ~known
+            edges_a.append(rows[inner])
+            edges_b.append(other[inner])
+    a = np.concatenate(edges_a) if edges_a else np.zeros(0, np.int64)
+    b = np.concatenate(edges_b) if edges_b else np.zeros(0, np.int64)
+    scale = float(np.median(unary[unary < LABEL_UNKNOWN_NEIGHBOUR])) if (unary > 0).any() else 1.0
+    scale = max(scale, 1.0)
+    # Pairwise costs, V[e, la, lb] = |I(a+la) - I(a+lb)|^2 + |I(b+la) - I(b+lb)|^2.
+    pair = np.zeros((a.size, k, k), np.float32)
+    for ends in (a, b):
+        c = copies[ends]
+        sq = np.einsum("nkc,nkc->nk", c, c)
+        pair += sq[:, :, None] + sq[:, None, :] - 2 * np.einsum("nkc,nlc->nkl", c, c)
+    np.maximum(pair, 0, out=pair)
+    unary /= scale
+    pair /= scale
+    # Min-sum belief propagation: messages a->b and b->a along every edge.
+    to_b = np.zeros((a.size, k), np.float32)
+    to_a = np.zeros((a.size, k), np.float32)
+    pair_t = np.ascontiguousarray(pair.transpose(0, 2, 1))
+    for _ in range(LABEL_ROUNDS):
+        belief = unary.copy()
+        np.add.at(belief, b, to_b)
+        np.add.at(belief, a, to_a)
+        new_b = ((belief[a] - to_a)[:, :, None] + pair).min(axis=1)
+        new_a = ((belief[b] - to_b)[:, :, None] + pair_t).min(axis=1)
+        new_b -= new_b.min(axis=1, keepdims=True)
+        new_a -= new_a.min(axis=1, keepdims=True)
+        to_b = 0.5 * to_b + 0.5 * new_b
+        to_a = 0.5 * to_a + 0.5 * new_a
+    belief = unary.copy()
+    np.add.at(belief, b, to_b)
+    np.add.at(belief, a, to_a)
+    best = belief.argmin(axis=1).astype(np.int32)
+    best[~lands[np.arange(n), best]] = -1
+    out[ys, xs] = best
+    return out
 
 
 # ----------------------------------------------------------------------------- offsets
@@ -306,11 +577,24 @@ class _Patches:
 
 
 def _iterate(
-    filled: np.ndarray, level: _Level, sources: np.ndarray, rng: np.random.Generator, sparse: bool
+    filled: np.ndarray,
+    level: _Level,
+    sources: np.ndarray,
+    rng: np.random.Generator,
+    sparse: bool,
+    labels: np.ndarray | None = None,
 ) -> np.ndarray:
+    """One PatchMatch iteration. With ``labels``, the labelled pixels (>= 0) keep their shifted
+    copies and only the others search."""
     patches = _Patches(filled, level, sparse)
     best = sources.copy()
     best_d = patches.distance(best[:, 0], best[:, 1])
+    state = (best, best_d)
+    free = None
+    if labels is not None:
+        free = labels < 0
+        if not free.any():
+            return best
     # Where each hole pixel's neighbours are in the hole-pixel list (-1 if not a hole pixel).
     index = np.full((level.height, level.width), -1, np.int32)
     index[level.ys, level.xs] = np.arange(level.ys.size, dtype=np.int32)
@@ -319,20 +603,23 @@ def _iterate(
         inside = (ny >= 0) & (ny < level.height) & (nx >= 0) & (nx < level.width)
         neighbour = np.full(level.ys.size, -1, np.int32)
         neighbour[inside] = index[ny[inside], nx[inside]]
-        rows = np.nonzero(neighbour >= 0)[0]
+        take = neighbour >= 0
+        if free is not None:
+            take &= free
+        rows = np.nonzero(take)[0]
         if rows.size == 0:
             continue
         cy = best[neighbour[rows], 0] + dy
         cx = best[neighbour[rows], 1] + dx
-        _try(patches, level, (best, best_d), rows, (cy, cx))
+        _try(patches, level, state, rows, (cy, cx))
     radius = max(level.height, level.width)
+    searched = np.arange(level.ys.size) if free is None else np.nonzero(free)[0]
     for _ in range(RANDOM_SAMPLES):
         if radius < 1:
             break
-        rows = np.arange(level.ys.size)
-        cy = best[:, 0] + rng.integers(-radius, radius + 1, rows.size)
-        cx = best[:, 1] + rng.integers(-radius, radius + 1, rows.size)
-        _try(patches, level, (best, best_d), rows, (cy, cx))
+        cy = best[searched, 0] + rng.integers(-radius, radius + 1, searched.size)
+        cx = best[searched, 1] + rng.integers(-radius, radius + 1, searched.size)
+        _try(patches, level, state, searched, (cy, cx))
         radius //= 4
     return best
 
@@ -343,19 +630,21 @@ def _try(
     best: tuple[np.ndarray, np.ndarray],
     rows: np.ndarray,
     candidates: tuple[np.ndarray, np.ndarray],
-) -> None:
+) -> np.ndarray:
     """Keep, for each of ``rows``, the candidate source ``(cy, cx)`` if it is valid and closer
-    than the best so far (``best`` = sources, distances; updated in place)."""
+    than the best so far (``best`` = sources, distances; updated in place). Returns the rows
+    that took their candidate."""
     best_src, best_d = best
     cy, cx = candidates
     # A candidate that is already the row's best cannot beat it: where the matches are coherent
     # (a neighbour's source shifted by one is the pixel's own), most propagated candidates are.
     ok = _is_valid(level, cy, cx) & ((cy != best_src[rows, 0]) | (cx != best_src[rows, 1]))
     if not ok.any():
-        return
+        return rows[:0]
     rows, cy, cx = rows[ok], cy[ok], cx[ok]
     d = patches.distance(cy, cx, rows, best_d[rows])
     better = d < best_d[rows]
     rows = rows[better]
     best_src[rows, 0], best_src[rows, 1] = cy[better], cx[better]
     best_d[rows] = d[better]
+    return rows
