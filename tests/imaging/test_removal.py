@@ -209,3 +209,43 @@ def test_patch_distance_with_a_limit_is_exact_below_it(sparse: bool) -> None:
     np.testing.assert_array_equal(got[below], full[below])
     assert (got[~below] >= limit[~below]).all()
     assert (got <= full).all()
+
+
+def periodic_wall(period: tuple[int, int] = (37, 23), side: int = 256) -> np.ndarray:
+    """A wall that repeats exactly: one period of the real brick photo tiled (whole-pixel
+    period, so the truth under any hole is known)."""
+    py, px = period
+    tile = qs.photo("brick")[200 : 200 + py, 180 : 180 + px]
+    reps = (side // py + 1, side // px + 1, 1)
+    return np.ascontiguousarray(np.tile(tile, reps)[:side, :side])
+
+
+def test_offset_statistics_find_the_period_of_a_repeating_surface() -> None:
+    from studio_desktop.imaging.patchfill import dominant_offsets, regularity
+
+    wall = periodic_wall().astype(np.float32)
+    hole = np.zeros(wall.shape[:2], bool)
+    hole[90:170, 80:180] = True
+    shifts = dominant_offsets(wall, hole)
+    found = {(int(y), int(x)) for y, x in shifts}
+    assert all(y % 37 == 0 and x % 23 == 0 for y, x in found), found  # periods only
+    assert found & {(0, 23), (0, -23)} and found & {(37, 0), (-37, 0)}, found
+    assert regularity(wall, hole, shifts) < 0.05  # an exact repeat costs nothing
+    grass = qs.photo("grass", 256).astype(np.float32)
+    assert regularity(grass, hole, dominant_offsets(grass, hole)) > 0.3  # no period in grass
+
+
+def test_a_repeating_surface_is_continued_exactly() -> None:
+    """Remove an object from a wall that repeats exactly: the fill puts every mortar line and
+    brick back where the truth has them (the shifted copies are the truth), where a fill of
+    independent patches would break them."""
+    wall = periodic_wall()
+    shape = qs.blob((0.5, 0.5), 0.2, seed=3, side=wall.shape[0])
+    mask = np.where(shape > 0, 255, 0).astype(np.uint8)
+    photo = wall.copy()
+    photo[mask > 0] = (30, 40, 90)
+    out = np.asarray(remove_object(photo, mask)).astype(np.float64)
+    hole = mask > 0
+    mse = float(np.mean((out[hole] - wall[hole].astype(np.float64)) ** 2))
+    psnr = 10 * np.log10(255.0**2 / max(mse, 1e-9))
+    assert psnr > 30, psnr  # independent patches (the fill before offset statistics): 16 dB
