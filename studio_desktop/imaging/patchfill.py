@@ -88,17 +88,21 @@ OFFSET_RING = 6
 OFFSET_MIN = 4
 OFFSET_OVERLAP = 0.3
 OFFSET_SEPARATION = 3
+#: Ring pixels (at most, evenly taken) that score a shift on the finer levels.
+OFFSET_RING_SAMPLES = 4000
 #: The best shifts whose multiples are labels too.
 OFFSET_MULTIPLIED = 4
 #: Shifted copies are used where :func:`regularity` is at most this; PatchMatch elsewhere.
 OFFSET_REGULAR = 0.3
 #: The labelling (:func:`label_shifts`): belief-propagation rounds; the cost of a shift that
 #: lands in the hole (forbidden) and of one whose copy of a known neighbour lands in the hole.
-LABEL_ROUNDS = 40
+LABEL_ROUNDS = 20
 LABEL_FORBIDDEN = 1e9
 LABEL_UNKNOWN_NEIGHBOUR = 1e5
 #: Weight of a shift's match of the whole ring around the hole, per pixel.
 LABEL_RING_WEIGHT = 1.0
+#: Reach of that match, as a share of the hole's size (Gaussian sigma).
+LABEL_NEAR = 0.25
 
 Progress = Callable[[float], None]
 Cancelled = Callable[[], bool]
@@ -343,6 +347,39 @@ def _ring_costs(values: np.ndarray, hole: np.ndarray, shifts: np.ndarray) -> np.
     return cost
 
 
+def _near_ring_costs(
+    values: np.ndarray, hole: np.ndarray, shifts: np.ndarray, ys: np.ndarray, xs: np.ndarray
+) -> np.ndarray:
+    """``N x K``: for each hole pixel ``(ys, xs)`` and shift, the squared misfit of the ring
+    around the hole under that shift, averaged over the ring with Gaussian weights centred on
+    the pixel (ring pixels whose shifted copy is unknown left out; none left: a high cost)."""
+    height, width = hole.shape
+    known = ~hole
+    near = cv2.distanceTransform(known.astype(np.uint8), cv2.DIST_L2, 3) <= OFFSET_RING
+    ring = known & near
+    ring_y, ring_x = np.nonzero(ring)
+    out = np.full((ys.size, shifts.shape[0]), LABEL_UNKNOWN_NEIGHBOUR, np.float32)
+    if ring_y.size == 0:
+        return out
+    extent = max(int(np.ptp(ys)), int(np.ptp(xs))) + 1
+    sigma = max(3.0, LABEL_NEAR * extent)
+    for k, (dy, dx) in enumerate(shifts):
+        ty, tx = ring_y + dy, ring_x + dx
+        ok = (ty >= 0) & (ty < height) & (tx >= 0) & (tx < width)
+        ok[ok] = known[ty[ok], tx[ok]]
+        diff = values[ty[ok], tx[ok]] - values[ring_y[ok], ring_x[ok]]
+        misfit = np.zeros((height, width), np.float32)
+        weight = np.zeros((height, width), np.float32)
+        misfit[ring_y[ok], ring_x[ok]] = np.einsum("nc,nc->n", diff, diff)
+        weight[ring_y[ok], ring_x[ok]] = 1.0
+        misfit = cv2.GaussianBlur(misfit, (0, 0), sigma)
+        weight = cv2.GaussianBlur(weight, (0, 0), sigma)
+        w = weight[ys, xs]
+        have = w > 1e-3
+        out[have, k] = misfit[ys, xs][have] / w[have]
+    return np.minimum(out, LABEL_UNKNOWN_NEIGHBOUR)
+
+
 def regularity(values: np.ndarray, hole: np.ndarray, shifts: np.ndarray) -> float:
     """How well the best shift repeats the ring around the hole, against the ring's own detail
     (its difference from a local mean, Gaussian sigma 5): twice the detail's energy is what a
@@ -383,7 +420,9 @@ def _level_offsets(level: _Level, guess: np.ndarray) -> np.ndarray:
     number of pixels at every level."""
     known = ~level.hole
     dist = cv2.distanceTransform(known.astype(np.uint8), cv2.DIST_L2, 3)
-    ring = np.nonzero(known & (dist <= OFFSET_RING))
+    ring_y, ring_x = np.nonzero(known & (dist <= OFFSET_RING))
+    step = max(1, ring_y.size // OFFSET_RING_SAMPLES)  # a few thousand pixels tell a shift
+    ring = (ring_y[::step], ring_x[::step])
     out = guess.copy()
     for k, (gy, gx) in enumerate(guess):
         best, best_cost = (int(gy), int(gx)), float("inf")
@@ -494,11 +533,14 @@ def label_shifts(image: np.ndarray, hole: np.ndarray, shifts: np.ndarray) -> np.
             inner = ~known
             edges_a.append(rows[inner])
             edges_b.append(other[inner])
-    # Every pixel also pays for how well its shift reproduces the whole ring around the hole:
-    # in the middle of a large hole, where no known neighbour says which copy lines up, the
-    # shifts that repeat the surroundings best (a wall's periods) win over ones that only
-    # agree with each other (brick face copied over brick face, the mortar lost).
-    ring_cost = np.minimum(_ring_costs(values, hole, shifts), LABEL_UNKNOWN_NEIGHBOUR)
+    # Every pixel also pays for how well its shift reproduces the ring of known pixels around
+    # the hole near it (the ring's misfit under that shift, averaged with Gaussian weights of
+    # LABEL_NEAR x the hole's size): in the middle of a large hole, where no known neighbour
+    # says which copy lines up, the shifts that repeat the nearby surroundings win over ones
+    # that only agree with each other (brick face copied over brick face, the mortar lost), and
+    # on a wall in perspective the period that holds on this side of the hole wins there.
+    near_cost = _near_ring_costs(values, hole, shifts, ys, xs)
+    split = edges_a[0].size if edges_a else 0
     a = np.concatenate(edges_a) if edges_a else np.zeros(0, np.int64)
     b = np.concatenate(edges_b) if edges_b else np.zeros(0, np.int64)
     scale = float(np.median(unary[unary < LABEL_UNKNOWN_NEIGHBOUR])) if (unary > 0).any() else 1.0
@@ -510,27 +552,33 @@ def label_shifts(image: np.ndarray, hole: np.ndarray, shifts: np.ndarray) -> np.
         sq = np.einsum("nkc,nkc->nk", c, c)
         pair += sq[:, :, None] + sq[:, None, :] - 2 * np.einsum("nkc,nlc->nkl", c, c)
     np.maximum(pair, 0, out=pair)
-    unary += LABEL_RING_WEIGHT * ring_cost.astype(np.float32)[None, :]
+    unary += LABEL_RING_WEIGHT * near_cost
     unary /= scale
     pair /= scale
     # Min-sum belief propagation: messages a->b and b->a along every edge.
     to_b = np.zeros((a.size, k), np.float32)
     to_a = np.zeros((a.size, k), np.float32)
     pair_t = np.ascontiguousarray(pair.transpose(0, 2, 1))
+    # Within one direction (all right-hand pairs, then all lower pairs) a pixel is at most
+    # once the first and once the second end: plain indexed adds, no np.add.at.
+    parts = (slice(0, split), slice(split, None))
+
+    def beliefs() -> np.ndarray:
+        total = unary.copy()
+        for part in parts:
+            total[b[part]] += to_b[part]
+            total[a[part]] += to_a[part]
+        return total
+
     for _ in range(LABEL_ROUNDS):
-        belief = unary.copy()
-        np.add.at(belief, b, to_b)
-        np.add.at(belief, a, to_a)
+        belief = beliefs()
         new_b = ((belief[a] - to_a)[:, :, None] + pair).min(axis=1)
         new_a = ((belief[b] - to_b)[:, :, None] + pair_t).min(axis=1)
         new_b -= new_b.min(axis=1, keepdims=True)
         new_a -= new_a.min(axis=1, keepdims=True)
         to_b = 0.5 * to_b + 0.5 * new_b
         to_a = 0.5 * to_a + 0.5 * new_a
-    belief = unary.copy()
-    np.add.at(belief, b, to_b)
-    np.add.at(belief, a, to_a)
-    best = belief.argmin(axis=1).astype(np.int32)
+    best = beliefs().argmin(axis=1).astype(np.int32)
     best[~lands[np.arange(n), best]] = -1
     out[ys, xs] = best
     return out
