@@ -389,14 +389,19 @@ def regularity(values: np.ndarray, hole: np.ndarray, shifts: np.ndarray) -> floa
     costs = _ring_costs(values, hole, shifts)
     if not np.isfinite(costs).any():
         return float("inf")
+    return float(costs[np.isfinite(costs)].min()) / max(2.0 * _ring_detail(values, hole), 1e-6)
+
+
+def _ring_detail(values: np.ndarray, hole: np.ndarray) -> float:
+    """Mean squared difference of the ring's pixels from their local mean (known pixels only,
+    Gaussian sigma 5): the energy of the surroundings' detail."""
     known = ~hole
     near = cv2.distanceTransform(known.astype(np.uint8), cv2.DIST_L2, 3) <= OFFSET_RING
     ring = known & near
     weight = cv2.GaussianBlur(known.astype(np.float32), (0, 0), 5.0)
     local = cv2.GaussianBlur(values * known[..., None], (0, 0), 5.0)
     local = local.reshape(values.shape) / np.maximum(weight, 1e-4)[..., None]
-    detail = float(((values - local)[ring] ** 2).sum(axis=1).mean())
-    return float(costs[np.isfinite(costs)].min()) / max(2.0 * detail, 1e-6)
+    return float(((values - local)[ring] ** 2).sum(axis=1).mean())
 
 
 def _ring_cost(level: _Level, ring: tuple[np.ndarray, np.ndarray], dy: int, dx: int) -> float:
@@ -580,6 +585,10 @@ def label_shifts(image: np.ndarray, hole: np.ndarray, shifts: np.ndarray) -> np.
         to_a = 0.5 * to_a + 0.5 * new_a
     best = beliefs().argmin(axis=1).astype(np.int32)
     best[~lands[np.arange(n), best]] = -1
+    # Where even the chosen shift does not repeat the nearby ring (handwriting on ruled paper,
+    # a photo's one-off detail beside a regular part), the pixel is left to the patch search.
+    limit = OFFSET_REGULAR * 2.0 * _ring_detail(values, hole)
+    best[near_cost[np.arange(n), np.maximum(best, 0)] > limit] = -1
     out[ys, xs] = best
     return out
 
