@@ -218,11 +218,11 @@ def patch_sources(
             continue
         if label_map is not None:
             if index <= analysis or level_shifts is None:
-                # From the analysis level's shifts, so that short ones survive the coarse levels.
-                guess = np.rint(shifts * 2.0 ** (index - analysis)).astype(np.int32)
+                # From the analysis level's shifts, so that short ones survive the coarse levels
+                # (which only lay out the search of the pixels no shift fits).
+                level_shifts = np.rint(shifts * 2.0 ** (index - analysis)).astype(np.int32)
             else:
-                guess = 2 * level_shifts
-            level_shifts = _level_offsets(level, guess)
+                level_shifts = _level_offsets(level, 2 * level_shifts)
         offsets = _init_offsets(level, offsets, levels[index - 1] if index else None, rng)
         if level_shifts is not None and label_map is not None:
             labels = _take_labels(level, offsets, label_map, index - analysis, level_shifts)
@@ -404,40 +404,33 @@ def _ring_detail(values: np.ndarray, hole: np.ndarray) -> float:
     return float(((values - local)[ring] ** 2).sum(axis=1).mean())
 
 
-def _ring_cost(level: _Level, ring: tuple[np.ndarray, np.ndarray], dy: int, dx: int) -> float:
-    """Mean squared difference between the ring pixels and the pixels ``(dy, dx)`` away that
-    are known; inf when fewer than half of them are."""
-    ry, rx = ring
-    sy, sx = ry + dy, rx + dx
-    inside = (sy >= 0) & (sy < level.height) & (sx >= 0) & (sx < level.width)
-    ok = np.zeros(ry.shape, bool)
-    ok[inside] = ~level.hole[sy[inside], sx[inside]]
-    if ok.sum() < 0.5 * ry.size or not ok.any():
-        return float("inf")
-    a = level.image[ry[ok], rx[ok]].astype(np.float32)
-    b = level.image[sy[ok], sx[ok]].astype(np.float32)
-    return float(np.mean((a - b) ** 2))
-
-
 def _level_offsets(level: _Level, guess: np.ndarray) -> np.ndarray:
-    """``guess`` (offsets scaled to this level) each moved by up to one pixel to where the ring
-    around this level's hole matches best: scaling rounds, and a period is rarely a whole
-    number of pixels at every level."""
+    """``guess`` (shifts doubled from the coarser level) each moved by up to one pixel to where
+    the ring around this level's hole (at most :data:`OFFSET_RING_SAMPLES` of its pixels, evenly
+    taken) repeats best: a period is rarely a whole number of pixels at every level."""
     known = ~level.hole
     dist = cv2.distanceTransform(known.astype(np.uint8), cv2.DIST_L2, 3)
     ring_y, ring_x = np.nonzero(known & (dist <= OFFSET_RING))
-    step = max(1, ring_y.size // OFFSET_RING_SAMPLES)  # a few thousand pixels tell a shift
-    ring = (ring_y[::step], ring_x[::step])
-    out = guess.copy()
-    for k, (gy, gx) in enumerate(guess):
-        best, best_cost = (int(gy), int(gx)), float("inf")
-        for dy in (-1, 0, 1):
-            for dx in (-1, 0, 1):
-                cost = _ring_cost(level, ring, int(gy) + dy, int(gx) + dx)
-                if cost < best_cost:
-                    best, best_cost = (int(gy) + dy, int(gx) + dx), cost
-        out[k] = best
-    return out
+    step = max(1, ring_y.size // OFFSET_RING_SAMPLES)
+    ring_y, ring_x = ring_y[::step], ring_x[::step]
+    if ring_y.size == 0 or guess.size == 0:
+        return guess.copy()
+    moves = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)], np.int32)
+    trials = (guess[:, None, :] + moves[None, :, :]).reshape(-1, 2)  # K * 9 candidates
+    ty = ring_y[:, None] + trials[None, :, 0]
+    tx = ring_x[:, None] + trials[None, :, 1]
+    ok = (ty >= 0) & (ty < level.height) & (tx >= 0) & (tx < level.width)
+    ty, tx = np.where(ok, ty, 0), np.where(ok, tx, 0)
+    ok &= known[ty, tx]
+    values = level.image.reshape(level.height, level.width, -1)
+    diff = values[ty, tx].astype(np.float32) - values[ring_y, ring_x][:, None, :]
+    sq = np.where(ok, np.einsum("nkc,nkc->nk", diff, diff), 0.0)
+    count = ok.sum(axis=0)
+    cost = np.where(count >= 0.5 * ring_y.size, sq.sum(axis=0) / np.maximum(count, 1), np.inf)
+    cost = cost.reshape(guess.shape[0], moves.shape[0])
+    # Ties (an unusable guess: all inf) keep the guess itself, the middle of the nine.
+    cost[:, 4] = np.where(np.isfinite(cost).any(axis=1), cost[:, 4], -1.0)
+    return trials.reshape(guess.shape[0], -1, 2)[np.arange(guess.shape[0]), cost.argmin(axis=1)]
 
 
 def _take_labels(
