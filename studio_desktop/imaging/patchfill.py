@@ -83,11 +83,12 @@ for the lines; the labelling on the full-resolution level of a 512 px picture (9
 2048, no better); 15-40 rounds of belief propagation (the same scores: the near-ring term
 decides); iterated conditional modes moving the seams on each finer level, or handing a band
 around them to the patch search (the staircase of coarse label blocks, 8 px at 2048 x 2048,
-hardly moves; the band: brick -0.1 to -0.7 dB; the sweeps: +1.5 s at 2048 x 2048); copying the shifted pixels as they are
-instead of through the membrane (-0.1 to -0.9 dB); a regularity limit of 0.35 (the text page
-and the cat photo would take shifts) or no limit at all (the cat photo -1.7 dB, the astronaut
--0.4, the coffee cup +1.4); all pixels of a regular surface kept on their shift even where it does not repeat the
-ring near them (handwriting on ruled paper copied in fragments, 22.0 -> 20.8 dB).
+hardly moves; the band: brick -0.1 to -0.7 dB; the sweeps: +1.5 s at 2048 x 2048); copying the
+shifted pixels as they are instead of through the membrane (-0.1 to -0.9 dB); a regularity limit
+of 0.35 (the text page and the cat photo would take shifts) or no limit at all (the cat photo
+-1.7 dB, the astronaut -0.4, the coffee cup +1.4); all pixels of a regular surface kept on their
+shift even where it does not repeat the ring near them (handwriting on ruled paper copied in
+fragments, 22.0 -> 20.8 dB).
 
 ``progress(fraction)`` is called after every level; ``is_cancelled()`` is checked between
 iterations and raises :class:`~studio_desktop.imaging.errors.OperationCancelledError`.
