@@ -68,29 +68,30 @@ surfaces were added to check the gain on cases it was not tuned on), same run, b
 brick with the bag 18.6 -> 19.3 dB (low-pass 26.8 -> 27.1), brick with a strap 20.9 -> 21.0,
 brick with a blob further left 16.7 -> 18.8 (low-pass 24.5 -> 27.5, texture 0.82 -> 0.92), ruled
 paper with handwriting 22.0 -> 22.1; grass, gravel, the photos and the text page do not repeat
-closely enough (regularity above the limit) and are filled exactly as before. By eye, the wall's vertical mortar lines now
-run through the hole instead of bending and breaking; where two copies meet the joints can still
-step by a few pixels (the wall is in perspective: its period changes across the picture). At
-2048 x 2048 with a 5 % mask the removal takes 1.5-1.8 times as long as before (medians of three,
-five runs on the shared machine: e.g. 1.94 s against 1.08 s, Telea 0.88 s; 2.8 s in the suite's
-run under heavier load, Telea 0.84 s). Tried and not kept: each pixel choosing among the shifts
-by its patch distance inside PatchMatch (no smoothness: a patchwork of copies, brick 18.1 dB);
-the labelling anchored only by the known neighbours of the hole's edge (brick 20.6 dB, strap
-22.4, but the middle of the hole takes copies of plain brick face: the mortar lines stop at the
-edge); the near-ring term reaching as far as the hole is wide (``LABEL_NEAR`` 1.0, or the whole
-ring): bag 20.4 dB, strap 22.7, but the blob further left 18.0, and by eye again more plain
-brick face where mortar lines should run (PSNR prefers a missing line to a line a pixel off):
-0.25 is kept for the lines; the labelling on the full-resolution level of a 512 px picture (9 s
-at 2048 x 2048, no better); 15-40 rounds of belief propagation (the same scores: the near-ring
-term decides); iterated conditional modes moving the seams on each finer level, or handing a
-band around them to the patch search (the staircase of coarse label blocks, 8 px at 2048 x 2048,
-hardly moves; the band: brick -0.1 to -0.7 dB; the sweeps: +1.5 s at 2048 x 2048); 16 labels
-instead of 24 (1.3 times the old time; strap +1.6 dB but the blob further left -1.1: fewer
-multiples reach the middle of the hole); copying the shifted pixels as they are instead of
-through the membrane (-0.1 to -0.9 dB); a regularity limit of 0.35 (the text page and the cat
-photo would take shifts) or no limit at all (the cat photo -1.7 dB, the astronaut -0.4, the
-coffee cup +1.4); all pixels of a regular surface kept on their shift even where it does not
-repeat the ring near them (handwriting on ruled paper copied in fragments, 22.0 -> 20.8 dB).
+closely enough (regularity above the limit) and are filled exactly as before. By eye, the wall's
+vertical mortar lines now run through the hole instead of bending and breaking; where two copies
+meet the joints can still step by a few pixels (the wall is in perspective: its period changes
+across the picture). At 2048 x 2048 with a 5 % mask the removal takes 1.5-1.8 times as long as
+before (medians of three, five runs on the shared machine: e.g. 1.94 s against 1.08 s, Telea
+0.88 s; 2.8 s in the suite's run under heavier load, Telea 0.84 s). Tried and not kept: each
+pixel choosing among the shifts by its patch distance inside PatchMatch (no smoothness: a
+patchwork of copies, brick 18.1 dB); the labelling anchored only by the known neighbours of the
+hole's edge (brick 20.6 dB, strap 22.4, but the middle of the hole takes copies of plain brick
+face: the mortar lines stop at the edge); the near-ring term reaching as far as the hole is wide
+(``LABEL_NEAR`` 1.0, or the whole ring): bag 20.4 dB, strap 22.7, but the blob further left
+18.0, and by eye again more plain brick face where mortar lines should run (PSNR prefers a
+missing line to a line a pixel off): 0.25 is kept for the lines; the labelling on the full-
+resolution level of a 512 px picture (9 s at 2048 x 2048, no better); 15-40 rounds of belief
+propagation (the same scores: the near-ring term decides); iterated conditional modes moving the
+seams on each finer level, or handing a band around them to the patch search (the staircase of
+coarse label blocks, 8 px at 2048 x 2048, hardly moves; the band: brick -0.1 to -0.7 dB; the
+sweeps: +1.5 s at 2048 x 2048); 16 labels instead of 24 (1.3 times the old time; strap +1.6 dB
+but the blob further left -1.1: fewer multiples reach the middle of the hole); copying the
+shifted pixels as they are instead of through the membrane (-0.1 to -0.9 dB); a regularity limit
+of 0.35 (the text page and the cat photo would take shifts) or no limit at all (the cat photo
+-1.7 dB, the astronaut -0.4, the coffee cup +1.4); all pixels of a regular surface kept on their
+shift even where it does not repeat the ring near them (handwriting on ruled paper copied in
+fragments, 22.0 -> 20.8 dB).
 
 ``progress(fraction)`` is called after every level; ``is_cancelled()`` is checked between
 iterations and raises :class:`~studio_desktop.imaging.errors.OperationCancelledError`.
