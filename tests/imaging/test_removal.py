@@ -96,8 +96,10 @@ def test_no_outline_of_the_object_stays_outside_a_tight_mask(name: str) -> None:
     assert not (edge & (out == s.photo).all(axis=2) & off).any()
 
 
-def test_removal_is_deterministic() -> None:
-    s = removal_scene("blob-on-gravel")
+@pytest.mark.parametrize("name", ["blob-on-gravel", "bag-on-brick"])
+def test_removal_is_deterministic(name: str) -> None:
+    """Both paths: the patch search (gravel) and the shifted copies (brick)."""
+    s = removal_scene(name)
     a = np.asarray(remove_object(s.photo, s.painted))
     b = np.asarray(remove_object(s.photo, s.painted))
     assert np.array_equal(a, b)
