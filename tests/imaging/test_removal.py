@@ -105,8 +105,9 @@ def test_removal_is_deterministic(name: str) -> None:
     assert np.array_equal(a, b)
 
 
-def test_progress_and_cancel() -> None:
-    s = removal_scene("bag-on-grass")
+@pytest.mark.parametrize("name", ["bag-on-grass", "bag-on-brick"])
+def test_progress_and_cancel(name: str) -> None:
+    s = removal_scene(name)
     seen: list[float] = []
     remove_object(s.photo, s.painted, progress=seen.append)
     assert seen[-1] == 1.0 and seen == sorted(seen) and len(seen) >= 4
