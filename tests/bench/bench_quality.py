@@ -496,7 +496,7 @@ def removal_family(bench: Bench) -> None:
             f"  low-pass {fig[3]:.1f} ({a_fig[3]:.1f})  object left {left[-1]:.2f} %"
             f"  {scene.note}"
         )
-        # Every removal case (ten): the worst are the ones to look at.
+        # Every removal case: the worst are the ones to look at.
         save_side_by_side(
             f"removal-{scene.name}",
             [

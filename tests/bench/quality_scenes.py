@@ -42,6 +42,8 @@ BUNDLED = (
     "gravel",
     "retina",
     "hubble_deep_field",
+    "page",
+    "text",
 )
 
 DRESS = [
@@ -466,7 +468,7 @@ def recolour_scenes() -> tuple[Scene, ...]:
 
 @cache
 def removal_scenes() -> tuple[Scene, ...]:
-    """Objects to remove from real textures and photos (10); holes about 5-7 % of the image."""
+    """Objects to remove from real textures and photos (13); holes about 3-7 % of the image."""
     b = blob(seed=21, radius=0.13)
     small_bag = bag((0.5, 0.55), (0.26, 0.18))
     return (
@@ -535,5 +537,35 @@ def removal_scenes() -> tuple[Scene, ...]:
             "grass",
             (60, 160, 60),
             seed=30,
+        ),
+        # Added with the offset statistics of imaging/patchfill.py, to check on regular surfaces
+        # it was not tuned on: brick at another place with another shape, lines of printed text
+        # (a striped surface), handwriting on ruled paper (diagonal lines).
+        _scene(
+            "blob-on-brick-left",
+            "brick",
+            blob((0.32, 0.38), 0.12, seed=31),
+            "grass",
+            (200, 160, 60),
+            seed=31,
+            note="regular",
+        ),
+        _scene(
+            "bag-on-page",
+            "page",
+            bag((0.5, 0.55), (0.26, 0.18)),
+            "chelsea",
+            (40, 50, 80),
+            seed=32,
+            note="text lines",
+        ),
+        _scene(
+            "blob-on-ruled-paper",
+            "text",
+            blob((0.5, 0.5), 0.12, seed=34),
+            "grass",
+            (200, 60, 60),
+            seed=34,
+            note="ruled lines",
         ),
     )

@@ -96,15 +96,18 @@ def test_no_outline_of_the_object_stays_outside_a_tight_mask(name: str) -> None:
     assert not (edge & (out == s.photo).all(axis=2) & off).any()
 
 
-def test_removal_is_deterministic() -> None:
-    s = removal_scene("blob-on-gravel")
+@pytest.mark.parametrize("name", ["blob-on-gravel", "bag-on-brick"])
+def test_removal_is_deterministic(name: str) -> None:
+    """Both paths: the patch search (gravel) and the shifted copies (brick)."""
+    s = removal_scene(name)
     a = np.asarray(remove_object(s.photo, s.painted))
     b = np.asarray(remove_object(s.photo, s.painted))
     assert np.array_equal(a, b)
 
 
-def test_progress_and_cancel() -> None:
-    s = removal_scene("bag-on-grass")
+@pytest.mark.parametrize("name", ["bag-on-grass", "bag-on-brick"])
+def test_progress_and_cancel(name: str) -> None:
+    s = removal_scene(name)
     seen: list[float] = []
     remove_object(s.photo, s.painted, progress=seen.append)
     assert seen[-1] == 1.0 and seen == sorted(seen) and len(seen) >= 4
@@ -209,3 +212,43 @@ def test_patch_distance_with_a_limit_is_exact_below_it(sparse: bool) -> None:
     np.testing.assert_array_equal(got[below], full[below])
     assert (got[~below] >= limit[~below]).all()
     assert (got <= full).all()
+
+
+def periodic_wall(period: tuple[int, int] = (37, 23), side: int = 256) -> np.ndarray:
+    """A wall that repeats exactly: one period of the real brick photo tiled (whole-pixel
+    period, so the truth under any hole is known)."""
+    py, px = period
+    tile = qs.photo("brick")[200 : 200 + py, 180 : 180 + px]
+    reps = (side // py + 1, side // px + 1, 1)
+    return np.ascontiguousarray(np.tile(tile, reps)[:side, :side])
+
+
+def test_offset_statistics_find_the_period_of_a_repeating_surface() -> None:
+    from studio_desktop.imaging.patchfill import dominant_offsets, regularity
+
+    wall = periodic_wall().astype(np.float32)
+    hole = np.zeros(wall.shape[:2], bool)
+    hole[90:170, 80:180] = True
+    shifts = dominant_offsets(wall, hole)
+    found = {(int(y), int(x)) for y, x in shifts}
+    assert all(y % 37 == 0 and x % 23 == 0 for y, x in found), found  # periods only
+    assert found & {(0, 23), (0, -23)} and found & {(37, 0), (-37, 0)}, found
+    assert regularity(wall, hole, shifts) < 0.05  # an exact repeat costs nothing
+    grass = qs.photo("grass", 256).astype(np.float32)
+    assert regularity(grass, hole, dominant_offsets(grass, hole)) > 0.3  # no period in grass
+
+
+def test_a_repeating_surface_is_continued_exactly() -> None:
+    """Remove an object from a wall that repeats exactly: the fill puts every mortar line and
+    brick back where the truth has them (the shifted copies are the truth), where a fill of
+    independent patches would break them."""
+    wall = periodic_wall()
+    shape = qs.blob((0.5, 0.5), 0.2, seed=3, side=wall.shape[0])
+    mask = np.where(shape > 0, 255, 0).astype(np.uint8)
+    photo = wall.copy()
+    photo[mask > 0] = (30, 40, 90)
+    out = np.asarray(remove_object(photo, mask)).astype(np.float64)
+    hole = mask > 0
+    mse = float(np.mean((out[hole] - wall[hole].astype(np.float64)) ** 2))
+    psnr = 10 * np.log10(255.0**2 / max(mse, 1e-9))
+    assert psnr > 30, psnr  # independent patches (the fill before offset statistics): 16 dB
