@@ -165,6 +165,16 @@ FINAL_ROUNDS = 2
 WEAK_SHARE = 0.5
 #: The strokes' edge: pixels (at the cut's reduced scale) at most this far inside them.
 EDGE_BAND = 2.0
+#: Step 2c': a weak piece touching a hole of the object is compared with the object and the
+#: surroundings within this many px of it (at the cut's reduced scale)...
+HOLE_NEIGHBOURHOOD = 12.0
+#: ... the surroundings being what lies at most this many px outside the object ...
+HOLE_RING = 3.0
+#: ... and it counts only if it is at least this wide (px): the 1-2 px blend along the object's
+#: edge next to a hole is not a piece of the surroundings.
+HOLE_PIECE_WIDTH = 4.0
+#: Variance (CIELAB units squared) added to the local colour models' covariances.
+HOLE_COLOUR_FLOOR = 4.0
 #: The cut is trusted when the share of the painted area it keeps is at least this many times
 #: the share of the surroundings (outside the grown strokes) that looks like what it kept
 #: (:func:`_trusted`).
@@ -401,6 +411,9 @@ def _grabcut(
     strong = float(np.median(evidence[found])) if found.any() else 0.0
     found = found & ~_spill_reaching_the_edge(found & (evidence < WEAK_SHARE * strong), intent)
     found = found | _thin_parts(bgr, found, unaries)
+    # Step 2f: weak pieces that hold the surroundings seen through the object's holes (the
+    # thin parts just added may be what closes a handle's loop).
+    found = found & ~_seen_through_holes(rgb, found, found & (evidence < WEAK_SHARE * strong))
     if not _trusted(found, intent, hard_bg, evidence):
         return None
     return found
@@ -454,6 +467,61 @@ def _spill_reaching_the_edge(part: np.ndarray, intent: np.ndarray) -> np.ndarray
     reach[np.unique(labels[edge & part])] = True
     reach[0] = False
     return reach[labels]
+
+
+def _seen_through_holes(rgb: np.ndarray, found: np.ndarray, weak: np.ndarray) -> np.ndarray:
+    """The weak pieces of the object that are the surroundings seen through one of its holes
+    (step 2c' of the module doc): a piece of ``weak`` (connected, at least
+    :data:`HOLE_PIECE_WIDTH` wide) that touches a hole of ``found`` (a part of what is not
+    the object that does not reach the working area's border) and whose colours are more
+    likely under a Gaussian of the surroundings just outside the object (:data:`HOLE_RING`)
+    than under one of the object's confident pixels, both taken within
+    :data:`HOLE_NEIGHBOURHOOD` px of the piece."""
+    none = np.zeros_like(found)
+    count, labels = cv2.connectedComponents((~found).astype(np.uint8), connectivity=4)
+    border = np.unique(np.r_[labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    open_ = np.zeros(count, bool)
+    open_[border] = True
+    open_[labels[found]] = True  # label 0, the object itself
+    holes = ~open_[labels]
+    if not holes.any() or not weak.any():
+        return none
+    outside = ~found & ~holes
+    ring = outside & (cv2.distanceTransform((~found).astype(np.uint8), cv2.DIST_L2, 5) <= HOLE_RING)
+    count, pieces = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
+    near_hole = cv2.dilate(holes.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    half_width = cv2.distanceTransform(weak.astype(np.uint8), cv2.DIST_L2, 5)
+    widest = np.zeros(count, np.float32)
+    np.maximum.at(widest, pieces.ravel(), half_width.ravel())
+    candidates = np.unique(pieces[near_hole & weak])
+    candidates = candidates[(candidates > 0) & (2.0 * widest[candidates] >= HOLE_PIECE_WIDTH)]
+    if candidates.size == 0:
+        return none
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).astype(np.float64)
+    confident = found & ~weak
+    reach = _disk(int(round(HOLE_NEIGHBOURHOOD)))
+    drop = none.copy()
+    for index in candidates:
+        piece = pieces == index
+        near = cv2.dilate(piece.astype(np.uint8), reach).astype(bool)
+        own, beyond = lab[near & confident], lab[near & ring]
+        if len(own) < 4 or len(beyond) < 4:
+            continue
+        colours = lab[piece]
+        ratio = _gauss_log_likelihood(beyond, colours) - _gauss_log_likelihood(own, colours)
+        if float(ratio.mean()) > 0.0:
+            drop |= piece
+    return drop
+
+
+def _gauss_log_likelihood(sample: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Log-likelihood of each row of ``values`` under one Gaussian fitted to ``sample`` (rows
+    of CIELAB colours; :data:`HOLE_COLOUR_FLOOR` added to the covariance's diagonal)."""
+    mean = sample.mean(axis=0)
+    cov = np.cov(sample.T) + np.eye(3) * HOLE_COLOUR_FLOOR
+    d = values - mean
+    q = np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d)
+    return -0.5 * q - 0.5 * float(np.log(np.linalg.det(cov)))
 
 
 def _looks_like_surroundings(rgb: np.ndarray, intent: np.ndarray) -> np.ndarray:
