@@ -499,7 +499,7 @@ def _seen_through_holes(rgb: np.ndarray, found: np.ndarray, weak: np.ndarray) ->
         return none
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).astype(np.float64)
     confident = found & ~weak
-    reach = _disk(int(round(HOLE_NEIGHBOURHOOD)))
+    reach = _disk(round(HOLE_NEIGHBOURHOOD))
     drop = none.copy()
     for index in candidates:
         piece = pieces == index
@@ -510,7 +510,9 @@ def _seen_through_holes(rgb: np.ndarray, found: np.ndarray, weak: np.ndarray) ->
         colours = lab[piece]
         ratio = _gauss_log_likelihood(beyond, colours) - _gauss_log_likelihood(own, colours)
         if float(ratio.mean()) > 0.0:
-            drop |= piece
+            # Only its pixels that look like the surroundings: the piece often takes in the
+            # blended inner edge of the handle round it, which stays.
+            drop[piece] = ratio > 0.0
     return drop
 
 
