@@ -133,8 +133,9 @@ inside a white handle's loop). With step 2f: spill worst 2.7 % (a black strap on
 and 2.4 % (camel on the motorcycle), every goal met. Still weak: the thin-part cut can add a
 thin piece of the surroundings inside the strokes (a helmet's rim beside a blob: 2.3 % ->
 2.5 % spill). About 1 s of CPU for a 2048 x 2048 image (0.85 s
-before steps 2c-2e), about 1.9 s and 0.42 GB (whole process) for 6000 x 4000. Steps 2c-2e
-work at the cut's reduced scale, so their cost does not grow with the image. The trust test
+before steps 2c-2e), about 1.9 s and 0.42 GB (whole process) for 6000 x 4000. Steps 2c-2f
+work at the cut's reduced scale, so their cost does not grow with the image (step 2f: at most
+16 ms over the 29 scenes, none where the object has no hole). The trust test
 was checked on the same strokes over the same photos without the object (39 cases): with
 the object the ratio of step 2e is 12 or more, without it 0-8.6; the four above 5 hold a real
 object (the crema in a cup, the rocket), whose cut is kept. Every figure of the suite is the
