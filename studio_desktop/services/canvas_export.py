@@ -71,9 +71,13 @@ def _cannot_write(target: Path, error: OSError) -> str:
 
 
 def export_file_name(creation: str | None, image: str | None, version: str) -> str:
-    """``<creation>-<image>-<version>.png`` in lower-case words joined by dashes."""
+    """``<creation>-<image>-<version>.png`` in lower-case words joined by dashes. A creation
+    made from one photo is named after it: the name is then said once, not twice
+    (``bag-edit-1.png``, not ``bag-bag-edit-1.png``)."""
     words = [creation or "creation", image or "image", version]
     parts = [re.sub(r"[^a-z0-9]+", "-", w.lower()).strip("-") for w in words]
+    if parts[0] == parts[1]:
+        del parts[1]
     return "-".join(p for p in parts if p) + ".png"
 
 

@@ -235,7 +235,7 @@ def test_export_from_the_image_menu_and_drag_out_of_both_places(
     export.trigger()
     dialog = area.findChild(QFileDialog)
     assert dialog is not None and dialog.isVisible()
-    assert Path(dialog.selectedFiles()[0]).name == "rocket-bag-rocket-bag-original.png"
+    assert Path(dialog.selectedFiles()[0]).name == "rocket-bag-original.png"
     dialog.close()
     # Dragging out: a file URL to a PNG of the shown version.
     drags: list[QDrag] = []
