@@ -6,6 +6,7 @@ is first shown; the current version is framed in the accent colour.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -195,19 +196,44 @@ class AssetStrip(_Strip):
             self.setCurrentItem(item)
         self.blockSignals(False)
 
-    def _add(self, asset_id: str, label: str, key: ObjectKey | None) -> QListWidgetItem:
+    def _add(
+        self, asset_id: str, label: str, key: ObjectKey | None, row: int | None = None
+    ) -> QListWidgetItem:
         item = QListWidgetItem(self._item_icon(key), label)
         item.setData(ID_ROLE, asset_id)
         item.setData(KEY_ROLE, key)
         item.setToolTip(label)
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self.addItem(item)
+        if row is None or row >= self.count():
+            self.addItem(item)
+        else:
+            self.insertItem(row, item)
         return item
 
-    def update_asset(self, asset_id: str, label: str, key: ObjectKey | None) -> None:
+    def update_asset(
+        self,
+        asset_id: str,
+        label: str,
+        key: ObjectKey | None,
+        order: Sequence[str] = (),
+    ) -> None:
+        """Show an image as changed, or add a new one at its place in ``order`` (the creation's
+        image ids in order): images added together arrive in any order."""
         item = self.item_by_id(asset_id)
         if item is None:
-            self._add(asset_id, label, key)
+            rank = {other: n for n, other in enumerate(order)}
+            mine = rank.get(asset_id)
+            row = None
+            if mine is not None:
+                row = next(
+                    (
+                        r
+                        for r in range(self.count())
+                        if rank.get(self.item(r).data(ID_ROLE), -1) > mine
+                    ),
+                    None,
+                )
+            self._add(asset_id, label, key, row)
             return
         item.setText(label)
         item.setToolTip(label)
