@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -29,6 +30,9 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPen,
+    QResizeEvent,
+    QShowEvent,
+    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -146,6 +150,41 @@ class _Strip(QListWidget):
         self.setFixedHeight(self.gridSize().height() + 2 * self.frameWidth() + bar + 2)
         self._placeholder = icon("image", tone="muted")
         thumbnails.ready.connect(self._thumbnail_ready)
+        #: The selected item kept in view while the strip is laid out and resized (it is filled
+        #: before the window has its final layout at start-up, when scrolling to it once is
+        #: undone by the next layout), until the designer scrolls the strip by hand.
+        self._reveal: QListWidgetItem | None = None
+        self.horizontalScrollBar().actionTriggered.connect(self._scrolled_by_hand)
+
+    def reveal_current(self) -> None:
+        """Scroll the selected item into view, now and after each layout, until the designer
+        scrolls the strip or selects another item."""
+        self._reveal = self.currentItem()
+        self._follow_reveal()
+
+    def _scrolled_by_hand(self, _action: int = 0) -> None:
+        self._reveal = None
+
+    def _follow_reveal(self) -> None:
+        item = self._reveal
+        if item is None or item is not self.currentItem():
+            self._reveal = None
+            return
+        self.scrollToItem(item)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self._scrolled_by_hand()
+        super().wheelEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._reveal is not None:
+            QTimer.singleShot(0, self, self._follow_reveal)  # after the items are laid out again
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._reveal is not None:
+            QTimer.singleShot(0, self, self._follow_reveal)
 
     def _item_icon(self, key: ObjectKey | None) -> QIcon:
         pixmap = self._thumbnails.pixmap(key, THUMB)
@@ -195,6 +234,7 @@ class AssetStrip(_Strip):
         if item is not None:
             self.setCurrentItem(item)
         self.blockSignals(False)
+        self.reveal_current()
 
     def _add(
         self, asset_id: str, label: str, key: ObjectKey | None, row: int | None = None
@@ -256,6 +296,7 @@ class AssetStrip(_Strip):
         item = self.item_by_id(asset_id)
         if item is not None and item is not self.currentItem():
             self.setCurrentItem(item)
+            self.reveal_current()
 
     @property
     def current_id(self) -> str | None:
