@@ -120,7 +120,7 @@ class _ThumbDelegate(QStyledItemDelegate):
         painter.drawText(
             label,
             int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter),
-            QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, label.width()),
+            QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideMiddle, label.width()),
         )
         painter.restore()
 
@@ -142,7 +142,7 @@ class _Strip(QListWidget):
         self.setGridSize(QSize(icon_size + 26, icon_size + line + 16))
         self.setUniformItemSizes(True)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names often share a start
         self.setSpacing(0)
         self.setItemDelegate(_ThumbDelegate(self))
         self.setMouseTracking(True)
