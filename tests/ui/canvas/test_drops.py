@@ -267,3 +267,14 @@ def test_many_images_dropped_at_once_keep_their_order_in_the_strip(qtbot, opened
     assert shown == ["bag"] + [p.stem for p in paths]
     stored = [area.model.asset_label(a) for a in area.state.assets]
     assert shown == stored
+
+
+def test_several_files_are_not_offered_as_the_mask(qtbot, opened, tmp_path) -> None:
+    """Dragging four photos over the canvas says they will be added, without "Hold Alt to use
+    a file as the mask" (only one file can be the mask: Alt would then refuse the drop)."""
+    area = opened
+    paths = [write_png(tmp_path / "four", f"p{n}.png", scene((200, 150))) for n in range(4)]
+    text = drop_with(area.canvas, paths)
+    assert text == "Drop to add 4 images"
+    one = drop_with(area.canvas, [write_png(tmp_path / "one", "p.png", scene((200, 150)))])
+    assert one == "Drop to add 1 image\nHold Alt to use a file as the mask"
