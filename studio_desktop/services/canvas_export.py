@@ -71,10 +71,36 @@ def _cannot_write(target: Path, error: OSError) -> str:
 
 
 def export_file_name(creation: str | None, image: str | None, version: str) -> str:
-    """``<creation>-<image>-<version>.png`` in lower-case words joined by dashes."""
+    """``<creation>-<image>-<version>.png`` in lower-case words joined by dashes. A creation
+    made from one photo is named after it: the name is then said once, not twice
+    (``bag-edit-1.png``, not ``bag-bag-edit-1.png``)."""
     words = [creation or "creation", image or "image", version]
     parts = [re.sub(r"[^a-z0-9]+", "-", w.lower()).strip("-") for w in words]
+    if parts[0] == parts[1]:
+        del parts[1]
     return "-".join(p for p in parts if p) + ".png"
+
+
+def _file_mode(target: Path) -> int:
+    """The permissions a file written at ``target`` should have: those of the file it replaces,
+    else what the process's umask gives a new file (a temporary file is created 0600, which
+    would leave an export in a shared folder unreadable to everyone else)."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        pass
+    umask = None
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                umask = int(line.split()[1], 8)
+                break
+    except (OSError, ValueError):
+        pass
+    if umask is None:  # not Linux: read it by setting it (then set it back at once)
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _read_meta(original: Path) -> _OriginalMeta:
@@ -178,6 +204,8 @@ def export_version_png(
     try:
         with os.fdopen(handle, "wb") as out:
             pixels.save(out, "PNG", **options)
+        if os.name == "posix":
+            os.chmod(temp, _file_mode(target))
         os.replace(temp, target)
     except OSError as error:
         Path(temp).unlink(missing_ok=True)

@@ -385,6 +385,11 @@ class MainWindow(QMainWindow):
             areas.addAction(action)
             self.area_actions[key] = action
         view_menu.addSeparator()
+        self.action_full_screen = view_menu.addAction("&Full screen")
+        self.action_full_screen.setCheckable(True)
+        self.action_full_screen.setShortcut(QKeySequence(QKeySequence.StandardKey.FullScreen))
+        self.action_full_screen.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.action_full_screen.toggled.connect(self.set_full_screen)
         theme_menu = view_menu.addMenu(icon("theme"), "&Appearance")
         self.theme_actions: dict[ThemeMode, QAction] = {}
         themes = QActionGroup(self)
@@ -476,6 +481,25 @@ class MainWindow(QMainWindow):
             area.paste()
 
     # ================================================================ view
+    def set_full_screen(self, on: bool) -> None:
+        """View ▸ Full screen (F11; Ctrl+Cmd+F on macOS): the window over the whole screen and
+        back, keeping whatever runs (an edit, a pack) and the open work as they are."""
+        state = self.windowState()
+        if on:
+            self.setWindowState(state | Qt.WindowState.WindowFullScreen)
+        else:
+            self.setWindowState(state & ~Qt.WindowState.WindowFullScreen)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange:  # (also when the desktop does it)
+            action = getattr(self, "action_full_screen", None)  # (menus are built after)
+            if action is None:
+                return
+            action.blockSignals(True)
+            action.setChecked(self.isFullScreen())
+            action.blockSignals(False)
+
     def set_theme_mode(self, mode: ThemeMode) -> None:
         self.preferences.theme = mode
         self.theme_actions[mode].setChecked(True)

@@ -157,6 +157,8 @@ def test_export_file_names() -> None:
         "autumn-line-hero-7-bag-front-edit-2.png"
     )
     assert export_file_name(None, None, "Original") == "creation-image-original.png"
+    # A creation named after its photo says the name once.
+    assert export_file_name("Rocket bag", "rocket-bag", "Edit 1") == "rocket-bag-edit-1.png"
 
 
 # ---------------------------------------------------------------------------- refinement

@@ -1412,7 +1412,10 @@ class CanvasArea(MaskAssist, ExportOut, AreaWidget):
         if model is None:
             return
         self.asset_strip.update_asset(
-            asset.asset.id, model.asset_label(asset), current_key(asset.asset)
+            asset.asset.id,
+            model.asset_label(asset),
+            current_key(asset.asset),
+            [a.asset.id for a in model.state.assets],
         )
         if asset.asset.id == model.asset_id:
             self._refresh_versions()

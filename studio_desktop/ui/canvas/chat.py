@@ -65,6 +65,7 @@ from studio_desktop.ui.canvas.images import ObjectKey, ThumbnailLoader
 from studio_desktop.ui.canvas.view import OVERLAY_COLOUR
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.theme import current_tones, scaled_font
+from studio_desktop.ui.widgets.undo_keys import pass_undo_keys_through
 
 THUMB_SIZE = 256
 MASK_BOX = 44
@@ -377,6 +378,7 @@ class InstructionEdit(QPlainTextEdit):
         self.setTabChangesFocus(True)
         line = self.fontMetrics().lineSpacing()
         self.setFixedHeight(line * 3 + 14)
+        pass_undo_keys_through(self)  # an emptied box lets Ctrl+Z undo a deleted chat
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (

@@ -82,6 +82,8 @@ def plan_drop(
             f"Drop to use “{files[0].name}” as the mask\nHold Shift to add it as an image",
             files,
         )
+    if len(files) > 1:  # (only one file can be the mask: no Alt hint)
+        return DropPlan(DropTarget.ASSETS, f"Drop to add {_count(len(files))}", files)
     return DropPlan(
         DropTarget.ASSETS,
         f"Drop to add {_count(len(files))}\nHold Alt to use a file as the mask",

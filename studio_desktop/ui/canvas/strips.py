@@ -6,6 +6,7 @@ is first shown; the current version is framed in the accent colour.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -16,6 +17,7 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -28,6 +30,9 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPen,
+    QResizeEvent,
+    QShowEvent,
+    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -115,7 +120,7 @@ class _ThumbDelegate(QStyledItemDelegate):
         painter.drawText(
             label,
             int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter),
-            QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, label.width()),
+            QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideMiddle, label.width()),
         )
         painter.restore()
 
@@ -137,7 +142,7 @@ class _Strip(QListWidget):
         self.setGridSize(QSize(icon_size + 26, icon_size + line + 16))
         self.setUniformItemSizes(True)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names often share a start
         self.setSpacing(0)
         self.setItemDelegate(_ThumbDelegate(self))
         self.setMouseTracking(True)
@@ -145,6 +150,41 @@ class _Strip(QListWidget):
         self.setFixedHeight(self.gridSize().height() + 2 * self.frameWidth() + bar + 2)
         self._placeholder = icon("image", tone="muted")
         thumbnails.ready.connect(self._thumbnail_ready)
+        #: The selected item kept in view while the strip is laid out and resized (it is filled
+        #: before the window has its final layout at start-up, when scrolling to it once is
+        #: undone by the next layout), until the designer scrolls the strip by hand.
+        self._reveal: QListWidgetItem | None = None
+        self.horizontalScrollBar().actionTriggered.connect(self._scrolled_by_hand)
+
+    def reveal_current(self) -> None:
+        """Scroll the selected item into view, now and after each layout, until the designer
+        scrolls the strip or selects another item."""
+        self._reveal = self.currentItem()
+        self._follow_reveal()
+
+    def _scrolled_by_hand(self, _action: int = 0) -> None:
+        self._reveal = None
+
+    def _follow_reveal(self) -> None:
+        item = self._reveal
+        if item is None or item is not self.currentItem():
+            self._reveal = None
+            return
+        self.scrollToItem(item)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self._scrolled_by_hand()
+        super().wheelEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._reveal is not None:
+            QTimer.singleShot(0, self, self._follow_reveal)  # after the items are laid out again
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._reveal is not None:
+            QTimer.singleShot(0, self, self._follow_reveal)
 
     def _item_icon(self, key: ObjectKey | None) -> QIcon:
         pixmap = self._thumbnails.pixmap(key, THUMB)
@@ -194,20 +234,46 @@ class AssetStrip(_Strip):
         if item is not None:
             self.setCurrentItem(item)
         self.blockSignals(False)
+        self.reveal_current()
 
-    def _add(self, asset_id: str, label: str, key: ObjectKey | None) -> QListWidgetItem:
+    def _add(
+        self, asset_id: str, label: str, key: ObjectKey | None, row: int | None = None
+    ) -> QListWidgetItem:
         item = QListWidgetItem(self._item_icon(key), label)
         item.setData(ID_ROLE, asset_id)
         item.setData(KEY_ROLE, key)
         item.setToolTip(label)
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self.addItem(item)
+        if row is None or row >= self.count():
+            self.addItem(item)
+        else:
+            self.insertItem(row, item)
         return item
 
-    def update_asset(self, asset_id: str, label: str, key: ObjectKey | None) -> None:
+    def update_asset(
+        self,
+        asset_id: str,
+        label: str,
+        key: ObjectKey | None,
+        order: Sequence[str] = (),
+    ) -> None:
+        """Show an image as changed, or add a new one at its place in ``order`` (the creation's
+        image ids in order): images added together arrive in any order."""
         item = self.item_by_id(asset_id)
         if item is None:
-            self._add(asset_id, label, key)
+            rank = {other: n for n, other in enumerate(order)}
+            mine = rank.get(asset_id)
+            row = None
+            if mine is not None:
+                row = next(
+                    (
+                        r
+                        for r in range(self.count())
+                        if rank.get(self.item(r).data(ID_ROLE), -1) > mine
+                    ),
+                    None,
+                )
+            self._add(asset_id, label, key, row)
             return
         item.setText(label)
         item.setToolTip(label)
@@ -230,6 +296,7 @@ class AssetStrip(_Strip):
         item = self.item_by_id(asset_id)
         if item is not None and item is not self.currentItem():
             self.setCurrentItem(item)
+            self.reveal_current()
 
     @property
     def current_id(self) -> str | None:

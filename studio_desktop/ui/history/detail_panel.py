@@ -294,9 +294,17 @@ class JobDetailPanel(QFrame):
             percent = f"{round((fraction or 0.0) * 100)}% · " if fraction is not None else ""
             self.progress_text.setText(percent + message)
         count = len(outputs)
-        self.outputs_label.setText(
-            f"{count} image{'s' if count != 1 else ''}" if count else "No images yet"
-        )
+        if count:
+            outputs_text = f"{count} image{'s' if count != 1 else ''}"
+        elif job.status == JobStatus.FAILED:
+            outputs_text = "No images: the job failed"
+        elif job.status == JobStatus.CANCELED:
+            outputs_text = "No images: the job was canceled"
+        elif running:
+            outputs_text = "No images yet"
+        else:
+            outputs_text = "No images"
+        self.outputs_label.setText(outputs_text)
         self.outputs_label.show()
         self._set_outputs(outputs)
         has_images = count > 0

@@ -95,3 +95,45 @@ def test_restart_brings_back_the_creation_mask_brush_and_garments(
     assert third.window.message_bar.isHidden(), third.window.message_bar.text()
     assert canvas.session.creation() == (None, None)
     assert canvas.session.garment_side("front") is None
+
+
+def test_after_a_restart_the_strip_shows_the_image_that_was_open(
+    qtbot, launch: Callable[[], App], tmp_path: Path
+) -> None:
+    """A creation of twelve images reopened on its last one: the Images strip shows that
+    image (it was selected but out of sight, the strip being filled before it was shown)."""
+    app = launch()
+    paths = []
+    for n in range(12):
+        path = tmp_path / f"look{n:02d}.png"
+        scene((200, 150), (20 * n, 90, 200 - 10 * n)).save(path)
+        paths.append(path)
+    result = await_on_loop(qtbot, app.services.imports.start_creation(paths))
+    last = result.assets[-1].id
+    canvas = app.window.canvas_area
+    app.window.set_current_area(AreaKey.CANVAS)
+    canvas.open_creation(result.thread.id)
+    qtbot.waitUntil(lambda: canvas.current_thread_id == result.thread.id, timeout=20_000)
+    canvas.select_asset(last)
+    qtbot.waitUntil(lambda: canvas.current_asset_id == last, timeout=20_000)
+    quit_app(qtbot, app)
+
+    again = launch()
+    canvas = again.window.canvas_area
+    qtbot.waitUntil(lambda: canvas.current_asset_id == last, timeout=20_000)
+    strip = canvas.asset_strip
+    item = strip.item_by_id(last)
+    assert item is not None and strip.currentItem() is item
+
+    def in_view() -> bool:  # (Qt's own scrolling may leave a pixel of it out)
+        rect = strip.visualItemRect(item)
+        return strip.viewport().rect().intersected(rect).width() >= rect.width() - 2
+
+    qtbot.waitUntil(in_view, timeout=5_000)
+    # Scrolled back by hand, the strip stays where the designer put it through a resize.
+    bar = strip.horizontalScrollBar()
+    bar.triggerAction(bar.SliderAction.SliderToMinimum)
+    assert bar.value() == 0
+    again.window.resize(again.window.width() - 100, again.window.height())
+    qtbot.wait(50)
+    assert bar.value() == 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QToolButton
 
 from studio_desktop.services.canvas_screen import mask_key, output_key
@@ -102,3 +103,35 @@ def test_chat_menu_screenshot(qtbot, opened, scheme: str, screenshot) -> None:
     screenshot(menu, "ux-chat-menu")
     screenshot(chat, "ux-chat-panel")
     menu.close()
+
+
+def test_ctrl_z_in_the_emptied_instruction_box_brings_a_deleted_chat_back(
+    qtbot, window, opened
+) -> None:
+    """The real sequence: an instruction typed and sent (the box is emptied and keeps the
+    focus), the chat deleted from its menu, then Ctrl+Z as the message bar says, without
+    clicking anywhere first. The box had claimed Ctrl+Z with nothing to undo: nothing came
+    back. Typing in the box is still undone by Ctrl+Z as before."""
+    area = opened
+    chat = area.chat
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    chat.input.setFocus()
+    QTest.keyClicks(chat.input, "make it navy")
+    QTest.keyClick(chat.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    wait_reply(qtbot, area)
+    assert chat.input.toPlainText() == ""
+    chat.input.setFocus()
+    qtbot.waitUntil(chat.input.hasFocus)
+    chat.action_delete.trigger()
+    qtbot.waitUntil(lambda: area.undo_stack.undoText().startswith("Delete chat"), timeout=10_000)
+    chat.input.setFocus()
+    QTest.keyClick(chat.input, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.message_bar.text() == "Chat “Chat 1” restored.", timeout=10_000)
+    assert chat.conversation_combo.currentText() == "Chat 1"
+    assert [m.text for m in messages(area)][:1] == ["make it navy"]
+    # Typing is the box's own to undo.
+    QTest.keyClicks(chat.input, "blur")
+    QTest.keyClick(chat.input, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert chat.input.toPlainText() == ""
+    assert chat.conversation_combo.count() == 1

@@ -168,3 +168,36 @@ def test_the_area_binds_to_one_screen_model_at_a_time(qtbot, services, window, t
     area.close_creation()
     assert area.model is None and new.closed and len(new.asset_selected) == 0
     assert area.center.currentWidget() is area.empty_page
+
+
+def test_images_whose_names_start_alike_are_told_apart_in_the_strip(qtbot, area, tmp_path) -> None:
+    """ "Sample - leather bag" and "Sample - T-shirt" both read "Sample …" under their
+    thumbnails (cut at the end); cut in the middle, each keeps its own ending."""
+    from tests.ui.canvas.conftest import open_creation_from, scene, write_png
+
+    paths = [
+        write_png(tmp_path / "in", "Sample - leather bag.png", scene((300, 200))),
+        write_png(tmp_path / "in", "Sample - T-shirt.png", scene((300, 200), (30, 60, 140))),
+    ]
+    open_creation_from(qtbot, area, paths)
+    strip = area.asset_strip
+    qtbot.waitUntil(lambda: strip.count() == 2, timeout=10_000)
+    strip.blockSignals(True)  # (both drawn alike: neither selected)
+    strip.setCurrentItem(None)
+    strip.clearSelection()
+    strip.blockSignals(False)
+    picture = strip.viewport().grab().toImage()
+    from tests.ui.conftest import SCREENSHOTS
+
+    (SCREENSHOTS / "light").mkdir(parents=True, exist_ok=True)
+    picture.save(str(SCREENSHOTS / "light" / "canvas-strip-similar-names.png"))
+
+    def label(row: int):
+        rect = strip.visualItemRect(strip.item(row))
+        # The label line under the thumbnail (the thumbnails differ; the words must too).
+        line = rect.adjusted(0, rect.height() - strip.fontMetrics().height() - 6, 0, 0)
+        return picture.copy(line)
+
+    first, second = label(0), label(1)
+    assert first.size() == second.size()
+    assert first != second

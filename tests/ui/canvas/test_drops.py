@@ -247,3 +247,34 @@ def test_drops_on_the_chat_join_the_creation_and_on_the_list_start_one(
     qtbot.waitUntil(lambda: area.current_thread_id not in (None, first_thread), timeout=10_000)
     assert area.state.thread.title == "other-look"
     assert services.store.rows.count("canvas_threads") == 2
+
+
+def test_many_images_dropped_at_once_keep_their_order_in_the_strip(qtbot, opened, tmp_path) -> None:
+    """Twelve shots dropped together appear in the Images strip in the order they were dropped
+    (as the creation stores them), not in the order their reads happened to finish: the strip
+    appended each as it arrived (a walk through the app dropped cat00…cat29 and saw cat18,
+    cat06, cat29, cat27, cat00, cat28…)."""
+    area = opened
+    folder = tmp_path / "shoot"
+    paths = [
+        write_png(folder, f"look{n:02d}.png", scene((160 + 8 * n, 120), (20 * n, 90, 200 - 10 * n)))
+        for n in range(12)
+    ]
+    drop_with(area.canvas, paths)
+    strip = area.asset_strip
+    qtbot.waitUntil(lambda: strip.count() == 13, timeout=20_000)
+    shown = [strip.item(row).text() for row in range(strip.count())]
+    assert shown == ["bag"] + [p.stem for p in paths]
+    stored = [area.model.asset_label(a) for a in area.state.assets]
+    assert shown == stored
+
+
+def test_several_files_are_not_offered_as_the_mask(qtbot, opened, tmp_path) -> None:
+    """Dragging four photos over the canvas says they will be added, without "Hold Alt to use
+    a file as the mask" (only one file can be the mask: Alt would then refuse the drop)."""
+    area = opened
+    paths = [write_png(tmp_path / "four", f"p{n}.png", scene((200, 150))) for n in range(4)]
+    text = drop_with(area.canvas, paths)
+    assert text == "Drop to add 4 images"
+    one = drop_with(area.canvas, [write_png(tmp_path / "one", "p.png", scene((200, 150)))])
+    assert one == "Drop to add 1 image\nHold Alt to use a file as the mask"

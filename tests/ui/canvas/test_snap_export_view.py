@@ -5,6 +5,8 @@ the compare key held while the chat has focus."""
 from __future__ import annotations
 
 import io
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -193,6 +195,33 @@ def test_export_the_shown_version_from_the_file_menu(
         assert np.array_equal(np.asarray(image.convert("RGB")), photo.image)
 
 
+def test_an_export_is_readable_by_others_as_any_new_file_is(
+    qtbot, window, area, photo, tmp_path
+) -> None:
+    """An export written to a shared folder gets the permissions the umask gives any new file
+    (it was 0600, the temporary file's, so nobody else could open it); a file it replaces
+    keeps its own."""
+    old_umask = os.umask(0o022)
+    try:
+        folder = tmp_path / "shared"
+        folder.mkdir()
+        window.action_export.trigger()
+        dialog = window.findChild(QFileDialog)
+        with qtbot.waitSignal(area.exported, timeout=15_000) as done:
+            dialog.fileSelected.emit(str(folder / "bag.png"))
+            dialog.close()
+        assert stat.S_IMODE(done.args[0].path.stat().st_mode) == 0o644
+        (folder / "bag.png").chmod(0o640)
+        window.action_export.trigger()
+        dialog = window.findChild(QFileDialog)
+        with qtbot.waitSignal(area.exported, timeout=15_000) as done:
+            dialog.fileSelected.emit(str(folder / "bag.png"))
+            dialog.close()
+        assert stat.S_IMODE(done.args[0].path.stat().st_mode) == 0o640
+    finally:
+        os.umask(old_umask)
+
+
 def test_export_from_the_image_menu_and_drag_out_of_both_places(
     qtbot, area, photo, monkeypatch
 ) -> None:
@@ -206,7 +235,7 @@ def test_export_from_the_image_menu_and_drag_out_of_both_places(
     export.trigger()
     dialog = area.findChild(QFileDialog)
     assert dialog is not None and dialog.isVisible()
-    assert Path(dialog.selectedFiles()[0]).name == "rocket-bag-rocket-bag-original.png"
+    assert Path(dialog.selectedFiles()[0]).name == "rocket-bag-original.png"
     dialog.close()
     # Dragging out: a file URL to a PNG of the shown version.
     drags: list[QDrag] = []

@@ -475,3 +475,16 @@ def test_a_job_submitted_elsewhere_appears_at_the_top_and_the_empty_state_goes(
     assert not area.showing_empty_state
     second = make.canvas_edit("blur it")
     qtbot.waitUntil(lambda: shown_ids(area) == [second.id, edit.id], timeout=WAIT_MS)
+
+
+def test_a_failed_job_opened_does_not_promise_images(
+    qtbot: Any, area: HistoryArea, make: Maker
+) -> None:
+    """A failed job's panel said "No images yet", as if they were still coming; it says it
+    made none (a running or waiting job still says "yet")."""
+    failed = make.failed_tryon(make.profile("Ana"))
+    wait_rows(qtbot, area, 1)
+    area.select_jobs([failed.id])
+    area.open_current()
+    assert area.detail is not None and area.detail.isVisible()
+    assert area.detail.outputs_label.text() == "No images: the job failed"

@@ -146,3 +146,30 @@ def test_end_reads_the_remaining_pages_and_goes_to_the_oldest_job(
     assert area.view.viewport().rect().intersects(area.view.visualRect(index))
     qtbot.keyClick(area.view, Qt.Key.Key_Home)
     assert area.view.currentIndex().row() == 0
+
+
+def test_escape_in_the_search_field_clears_the_search(
+    qtbot: Any, area: HistoryArea, make: Maker
+) -> None:
+    """Esc in a search field with text empties it and the feed shows every job again (it did
+    nothing: the search stayed on "No jobs match"); on an empty field Esc is still the screen's
+    (History: close the opened job)."""
+    make.seed(2, prompt="Wool coat archive")
+    qtbot.waitUntil(lambda: area.model.rowCount() == 2, timeout=WAIT_MS)
+    field = area.filter_bar.search
+    area.window().show()
+    area.window().activateWindow()
+    qtbot.waitUntil(area.window().isActiveWindow)
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    qtbot.keyClicks(field, "linen")
+    qtbot.waitUntil(lambda: area.model.rowCount() == 0, timeout=WAIT_MS)
+    qtbot.keyClick(field, Qt.Key.Key_Escape)
+    assert field.text() == ""
+    assert not clear_button_visible(field)
+    qtbot.waitUntil(lambda: area.model.rowCount() == 2, timeout=WAIT_MS)
+    # An empty field keeps Esc for the screen: History's "close the opened job".
+    closed: list[bool] = []
+    area.action_close_panel.triggered.connect(lambda *_a: closed.append(True))
+    qtbot.keyClick(field, Qt.Key.Key_Escape)
+    assert closed == [True]
