@@ -136,6 +136,7 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     job_id = panel.tryon_job_id
     qtbot.waitUntil(lambda: row_text(panel, "tryon") == WAITING_FOR_SIGN_IN, timeout=10_000)
     assert tryon_row(panel).cancel_button.isVisible() and not panel.tryon_button.isEnabled()
+    qtbot.waitUntil(lambda: tryon_row(panel).title.text() == "Try-on · Ana", timeout=10_000)
     assert "already being tried on Ana" in panel.tryon_button.toolTip()
     assert tryon_row(panel).title.text() == "Try-on · Ana"
     assert tryon_row(panel).progress.isHidden()  # waiting: the sentence says why, no bar
