@@ -153,7 +153,7 @@ def test_three_tryons_and_a_pack_at_once_each_its_own_row_at_1024x640(
     for row in panel.rows():
         scroll.ensureWidgetVisible(row, 0, 12)
         qtbot.waitUntil(lambda row=row: shown_in(scroll, row), timeout=5_000)
-    assert_text_fits(app.window)
+    qtbot.waitUntil(lambda: assert_text_fits(app.window), timeout=5_000)  # laid out
     assert_has_content(screenshot(app.window, "garments-three-tryons-and-a-pack-1024"))
     assert_has_content(screenshot(panel, "garments-three-tryons-and-a-pack-panel"))
 
@@ -180,7 +180,7 @@ def test_three_tryons_and_a_pack_at_once_each_its_own_row_at_1024x640(
         sent = fake_api.requests_to("POST", "/api/generate-image")
         assert sorted(r.json["profileId"] for r in sent) == sorted([ana.id, lena.id])
         panel.choose_profile(ana.id)
-        assert_text_fits(app.window)
+        qtbot.waitUntil(lambda: assert_text_fits(app.window), timeout=5_000)  # laid out
         assert_has_content(screenshot(app.window, "garments-tryons-ended-1024"))
 
         # Lena's "Show in History": History, her job selected.
