@@ -188,6 +188,9 @@ class GarmentsScreen:
         #: A line per pack or try-on started here (or picked up at a restart), in order.
         self.lines: tuple[JobLine, ...] = ()
         self._keys = itertools.count(1)
+        #: Profiles' names by id as last seen (the UI's list, or a lookup for a title): a new
+        #: line and a refusal name the profile at once instead of after a lookup.
+        self.profile_names: dict[str, str] = {}
 
         self.side_changed: Event[str] = Event("garments.side_changed")
         self.pair_changed: Event[PairVerdict | None] = Event("garments.pair_changed")
@@ -277,7 +280,7 @@ class GarmentsScreen:
             return "Wait for the cutout to be ready"
         same = self._same(self._tryon_subject(profile_id))
         if same is not None:
-            on = _profile_of(same) or "this profile"
+            on = _profile_of(same) or self.profile_names.get(profile_id) or "this profile"
             return f"This garment is already being tried on {on}: see its row below"
         return None
 
@@ -313,6 +316,10 @@ class GarmentsScreen:
         return None
 
     # ------------------------------------------------------------------ the profile
+    def know_profiles(self, names: dict[str, str]) -> None:
+        """The profiles' names by id, as the UI lists them (see :attr:`profile_names`)."""
+        self.profile_names.update(names)
+
     def choose_profile(self, profile_id: str | None) -> None:
         if profile_id == self.profile_id:
             return
@@ -497,7 +504,7 @@ class GarmentsScreen:
         front = self.sides[SourceKind.FRONT.value].photo
         back = self.sides[SourceKind.BACK.value].photo
         profile_id = self.profile_id
-        line = self._new_line("pack", "Product pack", self._pack_subject(profile_id))
+        line = self._new_line("pack", profile_id, self._pack_subject(profile_id))
         return self._submit_pack(line, profile_id, front, back)
 
     async def _submit_pack(
@@ -529,7 +536,7 @@ class GarmentsScreen:
         assert chosen is not None and self.profile_id is not None
         kind, photo = chosen
         profile_id = self.profile_id
-        line = self._new_line("tryon", "Try-on", self._tryon_subject(profile_id))
+        line = self._new_line("tryon", profile_id, self._tryon_subject(profile_id))
         return self._submit_tryon(line, profile_id, photo, kind)
 
     async def _submit_tryon(self, line: JobLine, profile_id: str, photo: bytes, kind: str) -> Job:
@@ -541,9 +548,16 @@ class GarmentsScreen:
         await self._submitted(line, job, profile_id)
         return job
 
-    def _new_line(self, kind: LineKind, title: str, subject: tuple[str, ...] | None) -> JobLine:
-        """The line of a job about to be submitted, shown at once ("Starting…")."""
+    def _new_line(
+        self, kind: LineKind, profile_id: str | None, subject: tuple[str, ...] | None
+    ) -> JobLine:
+        """The line of a job about to be submitted, shown at once ("Starting…"), named for its
+        profile when its name is known already."""
         noun = "pack" if kind == "pack" else "try-on"
+        title = "Product pack" if kind == "pack" else "Try-on"
+        name = self.profile_names.get(profile_id or "")
+        if name:
+            title = f"{title} · {name}"
         line = JobLine(
             kind,
             "",
@@ -586,7 +600,10 @@ class GarmentsScreen:
         if not profile_id:
             return f"{label} · white studio" if kind == "pack" else label
         profile = await self._io(self.services.store.queries.profile, profile_id)
-        return f"{label} · {profile.name}" if profile is not None else label
+        if profile is None:
+            return label
+        self.profile_names[profile_id] = profile.name
+        return f"{label} · {profile.name}"
 
     # ------------------------------------------------------------------ lines (any job)
     def line(self, kind: LineKind) -> JobLine | None:

@@ -640,9 +640,12 @@ class GarmentPanel(QFrame):
         self.profile_combo.blockSignals(True)
         self.profile_combo.clear()
         self.profile_combo.addItem("No profile (white studio)", None)
+        names = {}
         for row in range(self.profiles.rowCount()):
             profile = self.profiles.index(row).data(ProfileRole.PROFILE)
             self.profile_combo.addItem(icon("profiles"), profile.name, profile.id)
+            names[profile.id] = profile.name
+        self.model.know_profiles(names)
         index = self.profile_combo.findData(chosen) if chosen else -1
         self.profile_combo.setCurrentIndex(max(index, 1 if self.profiles.rowCount() else 0))
         self.profile_combo.blockSignals(False)
