@@ -7,10 +7,13 @@ One :class:`GarmentsScreen` per open workspace owns everything the panel shows:
 - whether the front and the back look like **one garment** (:class:`PairVerdict`), and whether
   the designer chose to use a mismatched pair anyway;
 - the chosen **profile**;
-- one **line per pack or try-on** started here (:class:`JobLine`): the last pack's and the last
-  try-on's, each with its own sentence (why it waits, what it does), progress, cancel, and once
-  it ended, its images and where they are (History; Magic Canvas opens them). A waiting try-on
-  and a running pack never share a line.
+- one **line per pack or try-on** started here (:class:`JobLine`), as many as the designer
+  starts (the same garment on three profiles, then a pack), each with its own sentence (why it
+  waits, what it does), progress, cancel, and once it ended, its images and where they are
+  (History; Magic Canvas opens them) until the designer dismisses it. A waiting try-on never
+  holds back another one. The same garment on the same profile while a try-on of it is still
+  waiting or running is refused with a sentence saying so (its line is there already), and so
+  is the same pack twice.
 
 Commands start synchronously (the state changes at once, so a screen never shows stale state)
 and return the rest of the work as a coroutine for the caller to run::
@@ -31,13 +34,15 @@ bar).
 
 Where the Front and Back photos were is kept between runs through a :class:`SideMemory` the UI
 gives (it keeps small values in the platform's settings): :meth:`restore` brings them back with
-their stored cutouts (no new job), and also picks up a pack or try-on still waiting or running.
+their stored cutouts (no new job), and also picks up every pack and try-on still waiting or
+running (each gets its line again, in the order they were started).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
@@ -52,6 +57,7 @@ from studio_desktop.domain.errors import ExternalError, ValidationError
 from studio_desktop.domain.events import Event
 from studio_desktop.domain.models import Job, JobOutput
 from studio_desktop.engine.base import JobProgress
+from studio_desktop.engine.inputs import sha256_hex
 from studio_desktop.engine.runner import JobOutcome
 from studio_desktop.imaging.decode import decode_image
 from studio_desktop.imaging.garment_pair import PairVerdict, compare_pair, garment_signature
@@ -116,6 +122,8 @@ class GarmentSide:
     #: The sentence under the preview: what is happening, or why there is no cutout.
     note: str = ""
     error: str | None = None
+    #: The photo's SHA-256 (what a job's input records): tells a second copy of a job.
+    photo_sha: str | None = field(default=None, repr=False)
 
     @property
     def empty(self) -> bool:
@@ -144,6 +152,12 @@ class JobLine:
     files: tuple[tuple[str, Path], ...] = field(default=(), repr=False)
     #: What the designer can do about a wait besides canceling (:data:`MOVE_LOCAL_WORK`).
     action: str | None = None
+    #: The line's own name, stable for its whole life (the job's id is not known while it is
+    #: being submitted): what :meth:`GarmentsScreen.dismiss` and the panel's rows go by.
+    key: str = field(default="", compare=False)
+    #: What the job makes: its kind, profile and photos' hashes. Two active lines never share
+    #: one (a second copy of a job is refused, see :meth:`GarmentsScreen.tryon_blocker`).
+    subject: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def active(self) -> bool:
@@ -169,12 +183,14 @@ class GarmentsScreen:
         self.profile_id: str | None = None
         self.pair_verdict: PairVerdict | None = None
         self.pair_overridden = False
-        self.pack_job_id: str | None = None
         #: The last pack built here ("Show in History" selects it).
         self.last_pack_job_id: str | None = None
-        self.tryon_job_id: str | None = None
-        #: The lines of the jobs started here (the last pack's, the last try-on's), in order.
+        #: A line per pack or try-on started here (or picked up at a restart), in order.
         self.lines: tuple[JobLine, ...] = ()
+        self._keys = itertools.count(1)
+        #: Profiles' names by id as last seen (the UI's list, or a lookup for a title): a new
+        #: line and a refusal name the profile at once instead of after a lookup.
+        self.profile_names: dict[str, str] = {}
 
         self.side_changed: Event[str] = Event("garments.side_changed")
         self.pair_changed: Event[PairVerdict | None] = Event("garments.pair_changed")
@@ -214,6 +230,20 @@ class GarmentsScreen:
         return any(side.busy for side in self.sides.values())
 
     @property
+    def pack_job_id(self) -> str | None:
+        """The newest pack still waiting or running ("" while it is being submitted)."""
+        return self._active_id("pack")
+
+    @property
+    def tryon_job_id(self) -> str | None:
+        """The newest try-on still waiting or running ("" while it is being submitted)."""
+        return self._active_id("tryon")
+
+    def _active_id(self, kind: LineKind) -> str | None:
+        active = [line for line in self.lines if line.kind == kind and line.active]
+        return active[-1].job_id if active else None
+
+    @property
     def pair_blocks_pack(self) -> bool:
         """A mismatched pair the designer has not chosen to use anyway."""
         return (
@@ -230,21 +260,52 @@ class GarmentsScreen:
             return "The front and back may not be one garment: see the warning above"
         if self.busy:
             return "Wait for the cutout to be ready"
-        if self.pack_job_id is not None:
-            return "A product pack is being built"
+        same = self._same(self._pack_subject(self.profile_id))
+        if same is not None:
+            on = _profile_of(same)
+            where = f" on {on}" if on else ""
+            return f"This product pack{where} is already being built: see its row below"
         return None
 
-    def tryon_blocker(self) -> str | None:
-        """Why "Try on" cannot start now, or None when it can."""
+    def tryon_blocker(self, profile_id: str | None = None) -> str | None:
+        """Why "Try on" cannot start now on the chosen profile (or ``profile_id``), or None
+        when it can. Other try-ons under way never block one; the same garment on the same
+        profile while its try-on still waits or runs does (its line is there already)."""
+        profile_id = profile_id or self.profile_id
         if self.tryon_photo() is None:
             return "Drop a photo of the garment's front or back first"
-        if not self.profile_id:
+        if not profile_id:
             return "Choose a profile: the try-on dresses its model"
-        if self.tryon_job_id is not None:
-            return "A try-on is under way"
         if self.busy:
             return "Wait for the cutout to be ready"
+        same = self._same(self._tryon_subject(profile_id))
+        if same is not None:
+            on = _profile_of(same) or self.profile_names.get(profile_id) or "this profile"
+            return f"This garment is already being tried on {on}: see its row below"
         return None
+
+    def _same(self, subject: tuple[str, ...] | None) -> JobLine | None:
+        """The active line making ``subject`` already, if any."""
+        if subject is None:
+            return None
+        return next((x for x in self.lines if x.active and x.subject == subject), None)
+
+    def _tryon_subject(self, profile_id: str | None) -> tuple[str, ...] | None:
+        chosen = self.tryon_photo()
+        if chosen is None or not profile_id:
+            return None
+        sha = self.sides[chosen[0]].photo_sha or sha256_hex(chosen[1])
+        return ("tryon", profile_id, sha)
+
+    def _pack_subject(self, profile_id: str | None) -> tuple[str, ...] | None:
+        photos = []
+        for kind in SIDES:
+            side = self.sides[kind]
+            if side.photo is not None:
+                photos.append(f"{kind}:{side.photo_sha or sha256_hex(side.photo)}")
+        if not photos:
+            return None
+        return ("pack", profile_id or "", *photos)
 
     def tryon_photo(self) -> tuple[str, bytes] | None:
         """The photo a try-on uses: the front's, else the back's."""
@@ -255,6 +316,10 @@ class GarmentsScreen:
         return None
 
     # ------------------------------------------------------------------ the profile
+    def know_profiles(self, names: dict[str, str]) -> None:
+        """The profiles' names by id, as the UI lists them (see :attr:`profile_names`)."""
+        self.profile_names.update(names)
+
     def choose_profile(self, profile_id: str | None) -> None:
         if profile_id == self.profile_id:
             return
@@ -295,6 +360,7 @@ class GarmentsScreen:
             side.job_id = job.id
             outcome = await services.jobs.wait(job.id)
             photo = await self._io(path.read_bytes)
+            sha = await self._io(sha256_hex, photo)
             files = await self._files(outcome.outputs)
         except ExternalError as error:
             if self.sides.get(side.kind) is side:
@@ -315,6 +381,7 @@ class GarmentsScreen:
             return side
         key, file = files[0]
         side.photo = photo
+        side.photo_sha = sha
         side.from_cache = outcome.cache_hits > 0
         side.cutout_key, side.cutout_file = key, file
         side.busy = False
@@ -345,14 +412,15 @@ class GarmentsScreen:
             return
         blobs = self.services.store.blobs
 
-        def read() -> dict[str, tuple[bytes, Path] | None]:
-            found: dict[str, tuple[bytes, Path] | None] = {}
+        def read() -> dict[str, tuple[bytes, str, Path] | None]:
+            found: dict[str, tuple[bytes, str, Path] | None] = {}
             for kind, side in saved.items():
                 file = blobs.get_path(side.bucket, side.key)
                 try:
-                    found[kind] = (side.path.read_bytes(), file) if file is not None else None
+                    photo = side.path.read_bytes() if file is not None else None
                 except OSError:
-                    found[kind] = None
+                    photo = None
+                found[kind] = (photo, sha256_hex(photo), file) if photo and file else None
             return found
 
         found = await self._io(read)
@@ -363,7 +431,7 @@ class GarmentsScreen:
             if got is None:
                 self._remember(kind, None)
                 continue
-            photo, file = got
+            photo, sha, file = got
             note = "Cutout ready · from cache" if side.from_cache else "Cutout ready"
             self.sides[kind] = GarmentSide(
                 kind,
@@ -373,6 +441,7 @@ class GarmentsScreen:
                 cutout_file=file,
                 from_cache=side.from_cache,
                 note=note,
+                photo_sha=sha,
             )
             self.side_changed.emit(kind)
         self.readiness_changed.emit(None)
@@ -435,13 +504,11 @@ class GarmentsScreen:
         front = self.sides[SourceKind.FRONT.value].photo
         back = self.sides[SourceKind.BACK.value].photo
         profile_id = self.profile_id
-        self.pack_job_id = ""  # reserved: no second pack until this one is submitted
-        self._put_line(JobLine("pack", "", "Product pack", "Starting the pack…", "starting", 0.0))
-        self.readiness_changed.emit(None)
-        return self._submit_pack(profile_id, front, back)
+        line = self._new_line("pack", profile_id, self._pack_subject(profile_id))
+        return self._submit_pack(line, profile_id, front, back)
 
     async def _submit_pack(
-        self, profile_id: str | None, front: bytes | None, back: bytes | None
+        self, line: JobLine, profile_id: str | None, front: bytes | None, back: bytes | None
     ) -> Job:
         services = self.services
         try:
@@ -449,19 +516,17 @@ class GarmentsScreen:
                 profile_id, front=front, back=back, engine=services.preferred_engine
             )
         except ExternalError as error:
-            self.pack_job_id = None
-            self._put_line(JobLine("pack", "", "Product pack", error.message, "failed"))
-            self.readiness_changed.emit(None)
+            self._not_submitted(line, error)
             raise
-        self.pack_job_id = job.id
-        await self._submitted("pack", job, profile_id)
+        await self._submitted(line, job, profile_id)
         return job
 
     # ------------------------------------------------------------------ try-on
     def try_on(self, profile_id: str | None = None) -> Coroutine[Any, Any, Job]:
         """Try the garment on the chosen profile (or ``profile_id``, which becomes the chosen
-        one). Raises ValidationError at once when it cannot start. Only the studio's engine
-        makes try-ons: without an account or a network the job waits, queued, and says so."""
+        one). Raises ValidationError at once when it cannot start (see :meth:`tryon_blocker`).
+        Only the studio's engine makes try-ons: without an account or a network the job waits,
+        queued, and says so; other try-ons and packs can be started meanwhile."""
         if profile_id is not None:
             self.choose_profile(profile_id)
         reason = self.tryon_blocker()
@@ -470,54 +535,96 @@ class GarmentsScreen:
         chosen = self.tryon_photo()
         assert chosen is not None and self.profile_id is not None
         kind, photo = chosen
-        self.tryon_job_id = ""  # reserved until submitted
-        self._put_line(JobLine("tryon", "", "Try-on", "Starting the try-on…", "starting", 0.0))
-        self.readiness_changed.emit(None)
-        return self._submit_tryon(self.profile_id, photo, kind)
+        profile_id = self.profile_id
+        line = self._new_line("tryon", profile_id, self._tryon_subject(profile_id))
+        return self._submit_tryon(line, profile_id, photo, kind)
 
-    async def _submit_tryon(self, profile_id: str, photo: bytes, kind: str) -> Job:
+    async def _submit_tryon(self, line: JobLine, profile_id: str, photo: bytes, kind: str) -> Job:
         try:
             job = await self.services.garments.try_on(profile_id, photo, kind)
         except ExternalError as error:
-            self.tryon_job_id = None
-            self._put_line(JobLine("tryon", "", "Try-on", error.message, "failed"))
-            self.readiness_changed.emit(None)
+            self._not_submitted(line, error)
             raise
-        self.tryon_job_id = job.id
-        await self._submitted("tryon", job, profile_id)
+        await self._submitted(line, job, profile_id)
         return job
 
-    async def _submitted(self, kind: LineKind, job: Job, profile_id: str | None) -> None:
-        """The line of a job just stored: its id, its profile's name in the title, and what
-        it does now (it may already wait, or have ended)."""
-        title = await self._title(kind, profile_id)
-        line = self.line(kind)
-        if line is None or line.job_id not in ("", job.id):
-            return  # dismissed, or replaced meanwhile
-        entry = next((e for e in self.services.jobs.queue() if e.job.id == job.id), None)
-        if entry is None:  # it ended already: its outcome fills the line
-            self._put_line(replace(line, job_id=job.id, title=title))
+    def _new_line(
+        self, kind: LineKind, profile_id: str | None, subject: tuple[str, ...] | None
+    ) -> JobLine:
+        """The line of a job about to be submitted, shown at once ("Starting…"), named for its
+        profile when its name is known already."""
+        noun = "pack" if kind == "pack" else "try-on"
+        title = "Product pack" if kind == "pack" else "Try-on"
+        name = self.profile_names.get(profile_id or "")
+        if name:
+            title = f"{title} · {name}"
+        line = JobLine(
+            kind,
+            "",
+            title,
+            f"Starting the {noun}…",
+            "starting",
+            0.0,
+            key=f"{kind}-{next(self._keys)}",
+            subject=subject or (),
+        )
+        self._put_line(line)
+        self.readiness_changed.emit(None)
+        return line
+
+    def _not_submitted(self, line: JobLine, error: ExternalError) -> None:
+        current = self._by_key(line.key) or line
+        self._put_line(replace(current, text=error.message, state="failed", progress=None))
+        self.readiness_changed.emit(None)
+
+    async def _submitted(self, line: JobLine, job: Job, profile_id: str | None) -> None:
+        """The line of a job just stored: its id (at once, before any of the job's events can
+        come), its profile's name in the title, and what it does now (it may already wait, or
+        have ended)."""
+        current = self._by_key(line.key)
+        if current is None:
             return
-        self._put_line(self._following(replace(line, job_id=job.id, title=title), entry))
+        self._put_line(replace(current, job_id=job.id))
+        title = await self._title(line.kind, profile_id)
+        current = self._by_key(line.key)
+        if current is None:
+            return
+        entry = next((e for e in self.services.jobs.queue() if e.job.id == job.id), None)
+        if entry is None or not current.active:  # it ended already: its outcome fills the line
+            self._put_line(replace(current, title=title))
+            return
+        self._put_line(self._following(replace(current, title=title), entry))
 
     async def _title(self, kind: LineKind, profile_id: str | None) -> str:
         label = "Product pack" if kind == "pack" else "Try-on"
         if not profile_id:
             return f"{label} · white studio" if kind == "pack" else label
         profile = await self._io(self.services.store.queries.profile, profile_id)
-        return f"{label} · {profile.name}" if profile is not None else label
+        if profile is None:
+            return label
+        self.profile_names[profile_id] = profile.name
+        return f"{label} · {profile.name}"
 
     # ------------------------------------------------------------------ lines (any job)
     def line(self, kind: LineKind) -> JobLine | None:
-        """The line of the last pack (``"pack"``) or try-on (``"tryon"``) started here."""
-        return next((line for line in self.lines if line.kind == kind), None)
+        """The line of the newest pack (``"pack"``) or try-on (``"tryon"``) shown here."""
+        found = self.lines_of(kind)
+        return found[-1] if found else None
+
+    def lines_of(self, kind: LineKind) -> tuple[JobLine, ...]:
+        """The lines of every pack (``"pack"``) or try-on (``"tryon"``) shown, in order."""
+        return tuple(line for line in self.lines if line.kind == kind)
 
     def line_of(self, job_id: str) -> JobLine | None:
         return next((line for line in self.lines if job_id and line.job_id == job_id), None)
 
+    def _by_key(self, key: str) -> JobLine | None:
+        return next((line for line in self.lines if key and line.key == key), None)
+
     async def cancel(self, job_id: str) -> bool:
         """Stop a pack or try-on under way (it stays in the history as canceled; an operation
-        the studio's engine started is canceled there too). False if it had ended."""
+        the studio's engine started is canceled there too). False if it had ended. The other
+        lines go on as they were."""
         line = self.line_of(job_id)
         if line is None or not line.can_cancel:
             return False
@@ -526,37 +633,52 @@ class GarmentsScreen:
         return await self.services.jobs.cancel(job_id)
 
     async def cancel_try_on(self) -> bool:
-        """Stop the try-on under way (see :meth:`cancel`)."""
+        """Stop the newest try-on under way (see :meth:`cancel`)."""
         return await self.cancel(self.tryon_job_id or "")
 
-    def dismiss(self, job_id: str) -> None:
-        """Take an ended job's line away (the job stays in the history)."""
-        line = self.line_of(job_id)
+    def dismiss(self, ref: str) -> None:
+        """Take an ended line away (its job, if it was stored, stays in the history). ``ref`` is
+        the line's key or its job's id; an active line stays."""
+        line = self._by_key(ref) or self.line_of(ref)
         if line is None or line.active:
             return
-        self.lines = tuple(other for other in self.lines if other is not line)
+        self.lines = tuple(other for other in self.lines if other.key != line.key)
         self.lines_changed.emit(self.lines)
+        self.readiness_changed.emit(None)
+
+    def dismiss_ended(self) -> int:
+        """Take every ended line away ("Clear finished"); how many went."""
+        ended = [line for line in self.lines if not line.active]
+        if not ended:
+            return 0
+        self.lines = tuple(line for line in self.lines if line.active)
+        self.lines_changed.emit(self.lines)
+        self.readiness_changed.emit(None)
+        return len(ended)
 
     def _pick_up_jobs(self) -> None:
-        """A pack or try-on of this workspace still waiting or running (a restart, or the
-        panel built again): its line, with its cancel."""
-        jobs = self.services.jobs
-        for kind, job_type in (("pack", JobType.PRODUCT_PACK), ("tryon", JobType.TRYON_IMAGE)):
-            if self.line(kind) is not None:
+        """Every pack and try-on of this workspace still waiting or running (a restart, or the
+        panel built again) not shown yet: a line each, in the order they were started, with
+        its cancel."""
+        types = {JobType.PRODUCT_PACK.value: "pack", JobType.TRYON_IMAGE.value: "tryon"}
+        for entry in self.services.jobs.queue():
+            kind = types.get(entry.job.type)
+            if kind is None or self.line_of(entry.job.id) is not None:
                 continue
-            entries = [e for e in jobs.queue() if e.job.type == job_type.value]
-            if not entries:
-                continue
-            entry = entries[-1]
-            if kind == "pack":
-                self.pack_job_id = entry.job.id
-            else:
-                self.tryon_job_id = entry.job.id
+            line_kind: LineKind = "pack" if kind == "pack" else "tryon"
             profile_id = entry.job.input_json.get("profileId")
             label = "Product pack" if kind == "pack" else "Try-on"
-            line = JobLine(kind, entry.job.id, label, entry.message, "running")
+            line = JobLine(
+                line_kind,
+                entry.job.id,
+                label,
+                entry.message,
+                "running",
+                key=f"{kind}-{next(self._keys)}",
+                subject=_subject_of(line_kind, entry.job.input_json),
+            )
             self._put_line(self._following(line, entry))
-            self._spawn(self._retitle(kind, entry.job.id, profile_id))
+            self._spawn(self._retitle(line.kind, entry.job.id, profile_id))
         self.readiness_changed.emit(None)
 
     async def _retitle(self, kind: LineKind, job_id: str, profile_id: object) -> None:
@@ -585,29 +707,25 @@ class GarmentsScreen:
 
     def _on_finished(self, outcome: JobOutcome) -> None:
         job_id = outcome.job.id
-        if job_id == self.pack_job_id:
-            self.pack_job_id = None
-            self.last_pack_job_id = job_id
-        elif job_id == self.tryon_job_id:
-            self.tryon_job_id = None
-        else:
+        line = self.line_of(job_id)
+        if line is None or not line.active:
             return
-        self._spawn(self._job_done(outcome))
-        self.readiness_changed.emit(None)
+        if line.kind == "pack":
+            self.last_pack_job_id = job_id
+        self._spawn(self._job_done(line, outcome))
 
-    async def _job_done(self, outcome: JobOutcome) -> None:
+    async def _job_done(self, line: JobLine, outcome: JobOutcome) -> None:
         job = outcome.job
-        kind: LineKind = "pack" if job.type == JobType.PRODUCT_PACK.value else "tryon"
+        kind = line.kind
         noun = "product pack" if kind == "pack" else "try-on"
         finished = self.pack_finished if kind == "pack" else self.tryon_finished
-        line = self.line_of(job.id) or JobLine(kind, job.id, noun.capitalize(), "", "running")
         if job.status == JobStatus.CANCELED:
-            self._put_line(replace(line, text=CANCELED_TEXT, state="canceled", progress=None))
+            self._end(line, text=CANCELED_TEXT, state="canceled")
             finished.emit(outcome)
             return
         if job.status != JobStatus.SUCCEEDED:
             text = job.error or f"The {noun} could not be made."
-            self._put_line(replace(line, text=f"Failed: {text}", state="failed", progress=None))
+            self._end(line, text=f"Failed: {text}", state="failed")
             finished.emit(outcome)
             self.problem.emit(f"The {noun} failed: {text}")
             return
@@ -616,16 +734,30 @@ class GarmentsScreen:
         images = f"{count} image{'s' if count != 1 else ''}"
         them = "them" if count != 1 else "it"
         text = f"Ready: {images} in History; open {them} in Magic Canvas to edit."
-        self._put_line(
-            replace(line, text=text, state="succeeded", progress=None, files=files, action=None)
-        )
+        self._end(line, text=text, state="succeeded", files=files)
         finished.emit(outcome)
+
+    def _end(
+        self,
+        line: JobLine,
+        *,
+        text: str,
+        state: LineState,
+        files: tuple[tuple[str, Path], ...] = (),
+    ) -> None:
+        """The line of a job that ended (a dismissed line stays away)."""
+        current = self._by_key(line.key)
+        if current is None:
+            return
+        ended = replace(current, text=text, state=state, progress=None, action=None, files=files)
+        self._put_line(ended)
+        self.readiness_changed.emit(None)
 
     # ------------------------------------------------------------------ helpers
     def _put_line(self, line: JobLine) -> None:
-        """Add or update the line of ``line.kind`` (a newer job of a kind takes its place)."""
+        """Add ``line``, or update the line of the same key in place."""
         lines = list(self.lines)
-        index = next((i for i, other in enumerate(lines) if other.kind == line.kind), None)
+        index = next((i for i, other in enumerate(lines) if other.key == line.key), None)
         if index is None:
             lines.append(line)
         elif lines[index] == line:
@@ -678,3 +810,34 @@ def _side(kind: str) -> str:
     if value not in SIDES:
         raise ValidationError(f"A garment photo shows its front or its back, not {kind!r}.", "kind")
     return value
+
+
+def _profile_of(line: JobLine) -> str:
+    """The profile's name in a line's title ("Try-on · Ana" → "Ana"; "" when unknown)."""
+    _label, _dot, name = line.title.partition(" · ")
+    return "" if name == "white studio" else name
+
+
+def _subject_of(kind: LineKind, input_json: dict[str, Any]) -> tuple[str, ...]:
+    """A stored job's subject (see :attr:`JobLine.subject`), from its input as recorded."""
+
+    def sha(garment: object) -> tuple[str, str] | None:
+        if not isinstance(garment, dict) or not isinstance(garment.get("photo"), dict):
+            return None
+        value = garment["photo"].get("sha256")
+        return (str(garment.get("kind") or ""), value) if isinstance(value, str) else None
+
+    profile_id = input_json.get("profileId")
+    profile = profile_id if isinstance(profile_id, str) else ""
+    if kind == "tryon":
+        found = sha(input_json.get("garment"))
+        return ("tryon", profile, found[1]) if found is not None and profile else ()
+    garments = input_json.get("garments")
+    photos = [sha(g) for g in garments] if isinstance(garments, list) else []
+    if not photos or None in photos:
+        return ()
+    ordered = sorted(
+        (p for p in photos if p is not None),
+        key=lambda p: SIDES.index(p[0]) if p[0] in SIDES else len(SIDES),
+    )
+    return ("pack", profile, *(f"{k}:{v}" for k, v in ordered))

@@ -23,10 +23,13 @@ dropping a photo on a side (or choosing one with its button) cuts it out (a PDF 
 file is refused with the decoder's sentence; the same photo is never cut twice: "from cache");
 "Build product pack" builds one on the chosen profile; "Try on" dresses the profile's model in
 the front photo (the back one when there is no front) on the studio's engine, which waits,
-queued, saying why, without an account or a network, and can be canceled meanwhile. Each pack
-and try-on has its own row (a :class:`JobRow`): a try-on waiting for hours keeps its sentence and
-its Cancel while a pack runs beside it, and a finished one shows its images and where they are
-(History, Magic Canvas). The panel
+queued, saying why, without an account or a network, and can be canceled meanwhile. Any number
+run at once (the same garment on three profiles, then a pack); only a second copy of one still
+under way is refused, and the button's tooltip says so. Each pack and try-on has its own row (a
+:class:`JobRow`): a try-on waiting for hours keeps its sentence and its Cancel while others run
+beside it, and a finished one shows its images and where they are (History, Magic Canvas) until
+it is dismissed (its ×, or "Clear finished" for all of them). The rows scroll with the panel.
+The panel
 starts those commands, shows the screen's events, and keeps the widgets' own business: drag and
 drop, the file dialog, thumbnails and the look.
 """
@@ -316,14 +319,16 @@ class JobRow(QFrame):
     succeeded, its images with "Show in History" and "Open in Canvas"."""
 
     cancel_requested = Signal(str)  # job id
-    dismiss_requested = Signal(str)
+    dismiss_requested = Signal(str)  # the line's key
     reveal_requested = Signal(str)
     open_requested = Signal(str)
     move_requested = Signal()
 
-    def __init__(self, kind: str, parent: QWidget | None = None) -> None:
+    def __init__(self, kind: str, key: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.kind = kind
+        #: The model line's key (see :attr:`JobLine.key`): this row shows that line only.
+        self.key = key
         self.line: JobLine | None = None
         self.setObjectName(f"job_row_{kind}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -393,7 +398,7 @@ class JobRow(QFrame):
             return self.line.job_id if self.line is not None else ""
 
         self.cancel_button.clicked.connect(lambda: self.cancel_requested.emit(job_id()))
-        self.dismiss_button.clicked.connect(lambda: self.dismiss_requested.emit(job_id()))
+        self.dismiss_button.clicked.connect(lambda: self.dismiss_requested.emit(self.key))
         self.history_button.clicked.connect(lambda: self.reveal_requested.emit(job_id()))
         self.canvas_button.clicked.connect(lambda: self.open_requested.emit(job_id()))
         self.move_button.clicked.connect(self.move_requested)
@@ -540,8 +545,15 @@ class GarmentPanel(QFrame):
         self.tryon_button = QPushButton(icon("profiles"), "Try on", self)
         self.tryon_button.setObjectName("try_on")
         self.tryon_button.clicked.connect(self.try_on)
-        # One row per pack or try-on (see JobRow), in the order they were started.
+        # One row per pack or try-on (see JobRow), in the order they were started, by key.
         self.job_rows: dict[str, JobRow] = {}
+        self.clear_finished_button = QPushButton(icon("close"), "Clear finished", self)
+        self.clear_finished_button.setObjectName("clear_finished_jobs")
+        self.clear_finished_button.setToolTip(
+            "Hide every finished pack and try-on here (they stay in History)"
+        )
+        self.clear_finished_button.clicked.connect(self.clear_finished)
+        self.clear_finished_button.hide()
         self._to_reveal: JobRow | None = None
         self.lines_box = QVBoxLayout()
         self.lines_box.setContentsMargins(0, 0, 0, 0)
@@ -561,6 +573,7 @@ class GarmentPanel(QFrame):
         actions_row.addWidget(self.build_button, 1)
         actions_row.addWidget(self.tryon_button)
         layout.addLayout(actions_row)
+        layout.addWidget(self.clear_finished_button, 0, Qt.AlignmentFlag.AlignRight)
         layout.addLayout(self.lines_box)
         layout.addStretch(1)
 
@@ -627,9 +640,12 @@ class GarmentPanel(QFrame):
         self.profile_combo.blockSignals(True)
         self.profile_combo.clear()
         self.profile_combo.addItem("No profile (white studio)", None)
+        names = {}
         for row in range(self.profiles.rowCount()):
             profile = self.profiles.index(row).data(ProfileRole.PROFILE)
             self.profile_combo.addItem(icon("profiles"), profile.name, profile.id)
+            names[profile.id] = profile.name
+        self.model.know_profiles(names)
         index = self.profile_combo.findData(chosen) if chosen else -1
         self.profile_combo.setCurrentIndex(max(index, 1 if self.profiles.rowCount() else 0))
         self.profile_combo.blockSignals(False)
@@ -720,6 +736,10 @@ class GarmentPanel(QFrame):
     def build_pack(self) -> None:
         self._start(self.model.build_pack, "Starting the pack…")
 
+    def tryon_blocker_for(self, profile_id: str) -> str | None:
+        """Why a try-on on ``profile_id`` (a profile card's menu) cannot start, or None."""
+        return self.model.tryon_blocker(profile_id)
+
     def try_on_profile(self, profile_id: str) -> None:
         """A profile card's "Try on the garment": that profile, the garment shown here."""
         self.choose_profile(profile_id)
@@ -749,39 +769,51 @@ class GarmentPanel(QFrame):
         self.cancel_job(self.model.tryon_job_id or "")
 
     def row(self, kind: str) -> JobRow | None:
-        """The row of the last pack (``"pack"``) or try-on (``"tryon"``), if shown."""
-        return self.job_rows.get(kind)
+        """The row of the newest pack (``"pack"``) or try-on (``"tryon"``), if shown."""
+        line = self.model.line("pack" if kind == "pack" else "tryon")
+        return self.job_rows.get(line.key) if line is not None else None
+
+    def rows(self) -> list[JobRow]:
+        """Every job's row, in the order the jobs were started (as shown)."""
+        return [self.job_rows[line.key] for line in self.model.lines if line.key in self.job_rows]
+
+    def row_of(self, job_id: str) -> JobRow | None:
+        line = self.model.line_of(job_id)
+        return self.job_rows.get(line.key) if line is not None else None
+
+    def clear_finished(self) -> None:
+        """ "Clear finished": every ended row goes (the jobs stay in History)."""
+        self.model.dismiss_ended()
+        self._show_lines()
 
     def _show_lines(self) -> None:
         lines = self.model.lines
-        kinds = {line.kind for line in lines}
-        for kind in [k for k in self.job_rows if k not in kinds]:
-            gone = self.job_rows.pop(kind)
+        keys = {line.key for line in lines}
+        for key in [k for k in self.job_rows if k not in keys]:
+            gone = self.job_rows.pop(key)
             self.lines_box.removeWidget(gone)
             gone.deleteLater()
         for index, line in enumerate(lines):
-            row = self.job_rows.get(line.kind)
+            row = self.job_rows.get(line.key)
             before = row.line if row is not None else None
             shown = row.result_count() if row is not None else 0
             if row is None:
-                row = JobRow(line.kind, self)
+                row = JobRow(line.kind, line.key, self)
                 row.cancel_requested.connect(self.cancel_job)
                 row.dismiss_requested.connect(self.model.dismiss)
                 row.reveal_requested.connect(self.reveal_job_requested)
                 row.open_requested.connect(self.open_job_requested)
                 row.move_requested.connect(self.move_local_work_requested)
-                self.job_rows[line.kind] = row
+                self.job_rows[line.key] = row
             if self.lines_box.indexOf(row) != index:
                 self.lines_box.insertWidget(index, row)
             row.show_line(line, self.loader)
             row.show()
-            if (
-                before is None
-                or before.job_id != line.job_id
-                or before.active != line.active
-                or row.result_count() != shown
-            ):
+            if before is None or before.active != line.active or row.result_count() != shown:
                 self._reveal(row)  # a new job, one that ended, its images: in view
+        ended = sum(1 for line in lines if not line.active)
+        self.clear_finished_button.setVisible(ended >= 2)
+        self._update_buttons()
 
     def _reveal(self, row: JobRow) -> None:
         """Scroll the panel (when it is in a scroll area) so that ``row`` is in view, once the
@@ -806,7 +838,7 @@ class GarmentPanel(QFrame):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         row = self._to_reveal
-        if row is not None and self.job_rows.get(row.kind) is row:
+        if row is not None and self.job_rows.get(row.key) is row:
             QTimer.singleShot(0, row, lambda: self._reveal_now(row))
 
     def _pack_finished(self, outcome: object) -> None:

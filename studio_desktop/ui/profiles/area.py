@@ -501,12 +501,16 @@ class ProfilesArea(AreaWidget):
         try_on = menu.addAction(
             icon("profiles"), "Try on the garment", lambda: garments.try_on_profile(profile.id)
         )
-        try_on.setEnabled(garments.has_photo and garments.tryon_job_id is None)
-        try_on.setToolTip(
-            "Dress this profile's model in the garment of the Garments panel"
-            if try_on.isEnabled()
-            else "Drop a photo of the garment in the Garments panel first"
-        )
+        # Any other try-on under way never blocks this one; the same garment on this profile
+        # while its try-on still runs does, and the tooltip says so.
+        refusal = garments.tryon_blocker_for(profile.id)
+        try_on.setEnabled(refusal is None)
+        if refusal is None:
+            try_on.setToolTip("Dress this profile's model in the garment of the Garments panel")
+        elif not garments.has_photo:
+            try_on.setToolTip("Drop a photo of the garment in the Garments panel first")
+        else:
+            try_on.setToolTip(f"{refusal}.")
         menu.setToolTipsVisible(True)
         menu.addSeparator()
         menu.addAction(icon("delete"), "Delete…", lambda: self.delete_profile(profile))

@@ -80,7 +80,8 @@ def test_extract_cutouts_by_drop_and_build_a_pack(qtbot, app: App, tmp_path: Pat
     seen_progress: list[int] = []
     panel.build_button.click()
     row = panel.row("pack")
-    assert row is not None and row.progress.isVisible() and row.title.text() == "Product pack"
+    assert row is not None and row.progress.isVisible()
+    assert row.title.text() == f"Product pack · {profile.name}"  # named at once: listed here
     row.progress.valueChanged.connect(seen_progress.append)
     assert row.cancel_button.isHidden()  # not submitted yet: nothing to cancel
     qtbot.waitUntil(row.cancel_button.isVisible, timeout=10_000)  # a pack can be canceled

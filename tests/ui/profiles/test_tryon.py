@@ -136,6 +136,8 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     job_id = panel.tryon_job_id
     qtbot.waitUntil(lambda: row_text(panel, "tryon") == WAITING_FOR_SIGN_IN, timeout=10_000)
     assert tryon_row(panel).cancel_button.isVisible() and not panel.tryon_button.isEnabled()
+    qtbot.waitUntil(lambda: tryon_row(panel).title.text() == "Try-on · Ana", timeout=10_000)
+    assert "already being tried on Ana" in panel.tryon_button.toolTip()
     assert tryon_row(panel).title.text() == "Try-on · Ana"
     assert tryon_row(panel).progress.isHidden()  # waiting: the sentence says why, no bar
     job = await_on_loop(qtbot, services.history.job(job_id)).job
@@ -186,7 +188,15 @@ def test_tryon_waits_for_the_studios_engine_survives_a_restart_and_runs_when_sig
     qtbot.waitUntil(lambda: row_text(panel, "tryon") == WAITING_FOR_SIGN_IN, timeout=10_000)
     assert not tryon_row(panel).cancel_button.isHidden() and tryon_row(panel).progress.isHidden()
     qtbot.waitUntil(lambda: tryon_row(panel).title.text() == "Try-on · Mia", timeout=10_000)
+    # Mia's waits: the same garment on her again is refused, saying so; Ana is free.
+    panel.choose_profile(mia.id)
     assert not panel.tryon_button.isEnabled()
+    assert panel.tryon_button.toolTip() == (
+        "This garment is already being tried on Mia: see its row below"
+    )
+    panel.choose_profile(ana.id)
+    assert panel.tryon_button.isEnabled()
+    panel.choose_profile(mia.id)
 
     # Signed in and online: it runs, with progress, and its image is in the history.
     progress: list[float] = []
