@@ -40,7 +40,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -827,6 +827,10 @@ class GarmentPanel(QFrame):
         scroll = parent.parentWidget() if parent is not None else None
         if not isinstance(scroll, QScrollArea) or not row.isVisible():
             return
+        # Settle the layouts first (the row's new images, the panel grown for them, the scroll
+        # area's range): measured before, a row that just grew looked whole and stopped being
+        # followed while its bottom was still out of view.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         scroll.ensureWidgetVisible(row, 0, 12)
         viewport = scroll.viewport()
         shown = QRect(row.mapTo(viewport, QPoint(0, 0)), row.size())
