@@ -67,9 +67,10 @@ class InstanceLock:
             return self
         self._fd = fd
         try:  # who holds it, for the next copy's message (not needed for the lock itself)
-            os.ftruncate(fd, 0)
+            line = f"{os.getpid()}\n".encode()
             os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            os.write(fd, line)  # over the old one, then cut: a reader never sees it empty
+            os.ftruncate(fd, len(line))
         except OSError:
             pass
         return self
@@ -84,10 +85,11 @@ class InstanceLock:
 def _read_pid(fd: int) -> int | None:
     try:
         os.lseek(fd, 0, os.SEEK_SET)
-        text = os.read(fd, 32).decode("ascii", "replace").strip()
+        text = os.read(fd, 32).decode("ascii", "replace")
     except OSError:
         return None
-    return int(text) if text.isdigit() else None
+    first = text.split("\n", 1)[0].strip()  # (the first line: the rest may be an old pid's)
+    return int(first) if first.isdigit() else None
 
 
 if sys.platform == "win32":  # pragma: no cover - untested: the tests run on Linux

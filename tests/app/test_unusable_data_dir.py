@@ -25,37 +25,10 @@ import pytest
 from studio_desktop.app import EXIT_FOLDER_UNUSABLE
 from studio_desktop.store.locations import DataDirs
 from studio_desktop.store.workspace import open_local_store
+from tests.app.start_runner import RUNNER
 from tests.bench.bench_ui import seed_with_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
-
-#: Runs the app, then reports what it left on screen: its message boxes and other windows.
-RUNNER = """
-import json, sys
-from studio_desktop import app
-
-code = app.run(sys.argv[2:])
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
-
-qt = QApplication.instance()
-tops = QApplication.topLevelWidgets() if qt is not None else []
-boxes = [
-    {
-        "name": w.objectName(),
-        "title": w.windowTitle(),
-        "text": w.text(),
-        "informative": w.informativeText(),
-        "icon": w.icon().name,
-        "shown": w.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide),
-    }
-    for w in tops
-    if isinstance(w, QMessageBox)
-]
-others = sorted({type(w).__name__ for w in tops if not isinstance(w, QMessageBox)})
-with open(sys.argv[1], "w", encoding="utf-8") as out:
-    json.dump({"code": code, "boxes": boxes, "others": others}, out)
-"""
 
 CHOOSE_ANOTHER = (
     "Or start Studio Desktop on another folder: studio-desktop --data-dir FOLDER "
