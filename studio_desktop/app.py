@@ -348,16 +348,22 @@ def run(argv: Sequence[str]) -> int:
     beacons: list[Any] = []
 
     def listen_for_second_launches(_opening: object) -> None:
-        # (After the first page: QtNetwork and the socket cost ~10 ms of the GUI thread.)
+        # (After the first page, which it must not delay.)
         if not closing.closed.is_set():
-            beacons.append(start_beacon(window, dirs))
+            beacon = start_beacon(window, dirs)
+            if beacon is not None:
+                beacons.append(beacon)
 
     async def main() -> None:
         opening = asyncio.ensure_future(
             open_workspace(window, dirs, executor, checking=asyncio.wrap_future(checking))
         )
         opening.add_done_callback(listen_for_second_launches)
-        await closing.closed.wait()
+        try:
+            await closing.closed.wait()
+        finally:
+            for beacon in beacons:  # (a launch from now on starts a copy of its own)
+                beacon.close()
         if not opening.done():
             opening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -378,8 +384,6 @@ def run(argv: Sequence[str]) -> int:
     with loop:
         loop.run_until_complete(main())
     executor.shutdown(wait=False, cancel_futures=True)
-    for beacon in beacons:
-        beacon.close()
     instance.release()
     log.info("%s exited cleanly", APP_NAME)
     return 0
@@ -408,10 +412,10 @@ def cannot_start(headline: str, advice: str, code: int, args: argparse.Namespace
 def hand_over(error: AlreadyOpenError, args: argparse.Namespace) -> int:
     """Another copy holds the data folder: ask it to show its window and exit (0), or, when
     it does not answer, say that it is open and exit (:data:`EXIT_ALREADY_OPEN`)."""
-    from studio_desktop.ui.single_instance import ask_running_copy_to_show, beacon_name
+    from studio_desktop.ui.single_instance import ask_running_copy_to_show, beacon_path
 
     who = f", process {error.pid}" if error.pid else ""
-    if ask_running_copy_to_show(beacon_name(error.root), HANDOVER_WAIT_S):
+    if ask_running_copy_to_show(beacon_path(error.root), HANDOVER_WAIT_S):
         print(
             f"{APP_NAME} is already open on this folder ({error.root}{who}): "
             "its window was brought to the front.",
@@ -428,18 +432,21 @@ def hand_over(error: AlreadyOpenError, args: argparse.Namespace) -> int:
 
 
 def start_beacon(window: Any, dirs: DataDirs) -> Any:
-    """Listen for a second launch on this data folder; it brings ``window`` to the front."""
-    from studio_desktop.ui.single_instance import Beacon, beacon_name, bring_to_front
+    """Listen for a second launch on this data folder (on the running event loop); it brings
+    ``window`` to the front. Returns the beacon (``None`` where there are no Unix sockets)."""
+    from studio_desktop.ui.single_instance import Beacon, beacon_path, bring_to_front
 
-    beacon = Beacon(beacon_name(dirs.root), window)
-    if not beacon.listening:
-        log.warning("a second launch on this folder cannot reach this copy: %s", beacon.error)
+    path = beacon_path(dirs.root)
+    if path is None:
+        log.info("a second launch on this folder cannot reach this copy: no socket here")
+        return None
 
     def show() -> None:
         log.info("started again on this folder: this window comes to the front")
         bring_to_front(window)
 
-    beacon.asked_to_show.connect(show)
+    beacon = Beacon(path, show)
+    beacon.start_soon()
     return beacon
 
 
