@@ -7,6 +7,12 @@ secrets) and the crash hooks.
 
 Start-up order (:func:`run`; the window must be on screen fast, see issue 5's cold-start goal):
 
+0. The data folder: made and checked writable (``store/locations.py``), then locked for this
+   copy (``store/instance_lock.py``). A folder that cannot be used (read-only, no permission,
+   full, a file in its way) is said on stderr and in a message box, exit status 3; a folder
+   another copy has open makes that copy bring its window to the front (it listens once its
+   first page is shown, ``ui/single_instance.py``) and this one exit 0 — or, when it does not
+   answer, say so (exit status 4). Nothing in the folder is changed before this passed.
 1. Logging (a plain file handler for now), the ``QApplication`` (started in the Fusion style),
    the theme and the :class:`~studio_desktop.ui.main_window.MainWindow` (side bar, menu
    titles, status bar; its areas are empty pages), shown; a plain Qt event loop runs until
@@ -43,7 +49,13 @@ from typing import TYPE_CHECKING, Any
 
 from studio_desktop import APP_ID, APP_NAME, ORG_NAME, __version__
 from studio_desktop.domain.redact import redact
-from studio_desktop.store.locations import DataDirs, data_dirs_for
+from studio_desktop.store.instance_lock import AlreadyOpenError, InstanceLock
+from studio_desktop.store.locations import (
+    DataDirError,
+    DataDirs,
+    data_dir_error,
+    prepare_data_dirs,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -58,6 +70,13 @@ WORKER_THREADS = 4
 #: How long the start waits for the window's first paint before it builds the event loop
 #: anyway (a window restored minimised, or on a hidden desktop, may not paint for a while).
 FIRST_PAINT_WAIT_MS = 1500
+#: Exit statuses of a start that cannot go on (each says why on stderr first).
+EXIT_NO_DISPLAY = 2
+EXIT_FOLDER_UNUSABLE = 3
+EXIT_ALREADY_OPEN = 4
+#: How long a second launch on an open folder waits for the open copy to answer (it listens
+#: once its window shows its first page).
+HANDOVER_WAIT_S = 10.0
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -199,9 +218,28 @@ def run(argv: Sequence[str]) -> int:
     problem = missing_display()
     if problem is not None:
         print(problem, file=sys.stderr)
-        return 2
-    dirs = data_dirs_for(args.data_dir).ensure()
-    log_path = configure_logging(dirs.logs, verbose=args.verbose, rotate=False)
+        return EXIT_NO_DISPLAY
+    # The data folder: usable (made, writable) and ours alone, or a message and an exit before
+    # anything in it was changed (a second copy would run the same job queue on the same files).
+    try:
+        dirs = prepare_data_dirs(args.data_dir)
+        instance = InstanceLock(dirs.root).acquire()
+    except DataDirError as error:
+        return cannot_start(error.headline, error.advice, EXIT_FOLDER_UNUSABLE, args)
+    except AlreadyOpenError as error:
+        return hand_over(error, args)
+    try:
+        log_path = configure_logging(dirs.logs, verbose=args.verbose, rotate=False)
+    except OSError as error:  # the log file itself (a folder by its name, a protected file)
+        instance.release()
+        folder_error = data_dir_error(dirs.logs, error, file=dirs.logs / LOG_FILE_NAME)
+        return cannot_start(folder_error.headline, folder_error.advice, EXIT_FOLDER_UNUSABLE, args)
+    if instance.unsupported:
+        log.warning(
+            "the data folder cannot be locked (%s): a second copy started on it would not "
+            "be stopped",
+            instance.unsupported,
+        )
 
     # ---- 1. the window, painted: only what the first frame needs is imported before it.
     from PySide6.QtCore import QSettings, QTimer, qInstallMessageHandler
@@ -307,11 +345,25 @@ def run(argv: Sequence[str]) -> int:
     else:
         window.first_painted.connect(quit_later)
 
+    beacons: list[Any] = []
+
+    def listen_for_second_launches(_opening: object) -> None:
+        # (After the first page, which it must not delay.)
+        if not closing.closed.is_set():
+            beacon = start_beacon(window, dirs)
+            if beacon is not None:
+                beacons.append(beacon)
+
     async def main() -> None:
         opening = asyncio.ensure_future(
             open_workspace(window, dirs, executor, checking=asyncio.wrap_future(checking))
         )
-        await closing.closed.wait()
+        opening.add_done_callback(listen_for_second_launches)
+        try:
+            await closing.closed.wait()
+        finally:
+            for beacon in beacons:  # (a launch from now on starts a copy of its own)
+                beacon.close()
         if not opening.done():
             opening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -332,8 +384,70 @@ def run(argv: Sequence[str]) -> int:
     with loop:
         loop.run_until_complete(main())
     executor.shutdown(wait=False, cancel_futures=True)
+    instance.release()
     log.info("%s exited cleanly", APP_NAME)
     return 0
+
+
+# ---------------------------------------------------------------------------------- one copy
+def cannot_start(headline: str, advice: str, code: int, args: argparse.Namespace) -> int:
+    """A start that cannot go on: the reason on stderr, then in a message box (the window
+    system is there: :func:`missing_display` was asked first); returns the exit status."""
+    print(f"{headline}\n{advice}", file=sys.stderr)
+    from PySide6.QtCore import qInstallMessageHandler
+
+    from studio_desktop.ui.start_problem import show_start_problem
+
+    qInstallMessageHandler(_qt_message_handler)  # (its platform noise is not for stderr)
+
+    show_start_problem(
+        headline,
+        advice,
+        serious=code != EXIT_ALREADY_OPEN,
+        close_after_ms=args.quit_after_ms,
+    )
+    return code
+
+
+def hand_over(error: AlreadyOpenError, args: argparse.Namespace) -> int:
+    """Another copy holds the data folder: ask it to show its window and exit (0), or, when
+    it does not answer, say that it is open and exit (:data:`EXIT_ALREADY_OPEN`)."""
+    from studio_desktop.ui.single_instance import ask_running_copy_to_show, beacon_path
+
+    who = f", process {error.pid}" if error.pid else ""
+    if ask_running_copy_to_show(beacon_path(error.root), HANDOVER_WAIT_S):
+        print(
+            f"{APP_NAME} is already open on this folder ({error.root}{who}): "
+            "its window was brought to the front.",
+            file=sys.stderr,
+        )
+        return 0
+    return cannot_start(
+        f"{APP_NAME} is already open on this folder ({error.root}{who}).",
+        "Switch to its window, or close it and start again. To run a second copy, start it "
+        "on another folder: studio-desktop --data-dir FOLDER.",
+        EXIT_ALREADY_OPEN,
+        args,
+    )
+
+
+def start_beacon(window: Any, dirs: DataDirs) -> Any:
+    """Listen for a second launch on this data folder (on the running event loop); it brings
+    ``window`` to the front. Returns the beacon (``None`` where there are no Unix sockets)."""
+    from studio_desktop.ui.single_instance import Beacon, beacon_path, bring_to_front
+
+    path = beacon_path(dirs.root)
+    if path is None:
+        log.info("a second launch on this folder cannot reach this copy: no socket here")
+        return None
+
+    def show() -> None:
+        log.info("started again on this folder: this window comes to the front")
+        bring_to_front(window)
+
+    beacon = Beacon(path, show)
+    beacon.start_soon()
+    return beacon
 
 
 def lighten_pyside_import_hook() -> bool:

@@ -147,3 +147,46 @@ def close_window(display: str, window: int) -> None:
         x11.XFlush(connection)
     finally:
         x11.XCloseDisplay(connection)
+
+
+@contextmanager
+def covering_window(display: str, title: str = "cover") -> Iterator[int]:
+    """A plain window over the whole screen, mapped on top of everything (another program's
+    window over the app's), for as long as the context lasts; yields its id."""
+    x11 = ctypes.CDLL("libX11.so.6")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XDefaultRootWindow.restype = ctypes.c_ulong
+    x11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+    x11.XCreateSimpleWindow.restype = ctypes.c_ulong
+    x11.XCreateSimpleWindow.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.c_uint,
+        ctypes.c_uint,
+        ctypes.c_ulong,
+        ctypes.c_ulong,
+    ]
+    x11.XStoreName.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_char_p]
+    x11.XMapRaised.argtypes = x11.XDestroyWindow.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+    x11.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    connection = x11.XOpenDisplay(display.encode())
+    assert connection, f"cannot open X display {display}"
+    width, height = (int(n) for n in SCREEN.split("x")[:2])
+    try:
+        root = x11.XDefaultRootWindow(connection)
+        window = x11.XCreateSimpleWindow(
+            connection, root, 0, 0, width, height, 0, 0x000000, 0x4A7A3C
+        )
+        x11.XStoreName(connection, window, title.encode())
+        x11.XMapRaised(connection, window)
+        x11.XSync(connection, 0)
+        yield window
+        x11.XDestroyWindow(connection, window)
+        x11.XSync(connection, 0)
+    finally:
+        x11.XCloseDisplay(connection)

@@ -1,0 +1,206 @@
+"""The start's two refusals in a real X window (Qt's ``xcb`` platform under Xvfb), with the
+installed ``studio-desktop`` as a launcher starts it:
+
+- on a data folder on a read-only drive (a real read-only bind mount, in a mount namespace of
+  the app's own) its message box is mapped, says which folder and what to do, and closing it
+  as a window manager's close button does ends the app with status 3;
+- a second launch on the folder of a running copy, whose window another program's window
+  covers, brings that window back on top and exits 0; the first keeps running.
+
+What the X server shows is saved to ``tests/screenshots/x11/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from PIL import Image, ImageGrab
+
+from tests.desktop.x11 import Window, close_window, covering_window, top_level_windows, xvfb
+
+pytestmark = pytest.mark.desktop
+
+TITLE = "Studio Desktop"
+START_TIMEOUT_S = 120
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots" / "x11"
+
+T = TypeVar("T")
+
+
+def _app() -> Path:
+    script = Path(sys.executable).parent / "studio-desktop"
+    assert script.is_file(), f"{script} is missing: install the app with pip install -e ."
+    return script
+
+
+def _env(display: str, home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("STUDIO_DESKTOP_", "PYTEST", "QT_", "XDG_", "WAYLAND_"))
+    }
+    runtime = home / "runtime"
+    runtime.mkdir(parents=True, mode=0o700, exist_ok=True)
+    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", HOME=str(home), XDG_RUNTIME_DIR=str(runtime))
+    return env
+
+
+def _wait_for(what: str, probe: Callable[[], T | None], app: subprocess.Popen[bytes]) -> T:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        found = probe()
+        if found is not None:
+            return found
+        if app.poll() is not None:
+            pytest.fail(f"the app exited with {app.returncode} before {what}")
+        time.sleep(0.2)
+    pytest.fail(f"no {what} after {START_TIMEOUT_S} s")
+
+
+def _grab(display: str, window: Window | None = None) -> Image.Image:
+    box = (
+        None
+        if window is None
+        else (window.x, window.y, window.x + window.width, window.y + window.height)
+    )
+    return ImageGrab.grab(bbox=box, xdisplay=display).convert("RGB")
+
+
+def _stacking(display: str) -> list[str]:
+    """The viewable top-level windows' titles, topmost first (``xwininfo -children`` lists
+    the stacking order from the top)."""
+    return [w.title for w in top_level_windows(display) if w.viewable and w.title]
+
+
+@pytest.mark.timeout(300)
+def test_a_read_only_folder_shows_its_message_box_and_exits_3(tmp_path: Path) -> None:
+    unshare = shutil.which("unshare")
+    assert unshare is not None, "unshare (util-linux) is needed for the read-only mount"
+    data = tmp_path / "read only data"
+    data.mkdir()
+    q = shlex.quote(str(data))
+    flags = ["--mount", "--propagation", "private"]
+    if os.geteuid() != 0:
+        flags = ["--map-root-user", *flags]
+    argv = [str(_app()), "--data-dir", str(data)]
+    stderr_path = tmp_path / "stderr.txt"
+    with xvfb() as display, stderr_path.open("wb") as stderr:
+        app = subprocess.Popen(
+            [unshare, *flags, "sh", "-c", f'mount --bind -o ro {q} {q} && exec "$@"', "sh", *argv],
+            cwd=tmp_path,
+            env=_env(display, tmp_path / "home"),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+
+            def mapped_box() -> Window | None:
+                for window in top_level_windows(display):
+                    if window.title == TITLE and window.viewable:
+                        return window
+                return None
+
+            box = _wait_for("the message box", mapped_box, app)
+            time.sleep(0.5)  # (its first paint)
+            shot = _grab(display, box)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shot.save(SCREENSHOTS / "start-problem-read-only.png")
+            colours = shot.getcolors(maxcolors=1 << 16)
+            assert colours is None or len(colours) > 16, "the box is blank"
+            assert 250 <= box.width <= 1024 and box.height >= 100, box
+            close_window(display, box.id)
+            code = app.wait(timeout=60)
+        finally:
+            if app.poll() is None:
+                app.kill()
+                app.wait()
+    errors = stderr_path.read_text(encoding="utf-8", errors="replace")
+    assert code == 3, errors
+    assert errors.splitlines()[0] == (
+        f"Studio Desktop cannot save in the folder {data}: its drive is read-only."
+    )
+    assert "Traceback" not in errors
+    assert list(data.iterdir()) == []
+
+
+@pytest.mark.timeout(300)
+def test_a_second_launch_brings_the_covered_window_back_on_top(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    log_file = data / "logs" / "studio-desktop.log"
+    with xvfb() as display:
+        env = _env(display, tmp_path / "home")
+        first = subprocess.Popen(
+            [str(_app()), "--data-dir", str(data)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+
+            def open_window() -> Window | None:
+                for window in top_level_windows(display):
+                    if window.title.endswith(f"— {TITLE}") and window.viewable:
+                        return window
+                return None
+
+            window = _wait_for("the main window with its workspace", open_window, first)
+
+            def opened() -> bool | None:
+                text = log_file.read_text(encoding="utf-8") if log_file.is_file() else ""
+                return True if "the workspace is open" in text else None
+
+            _wait_for("the workspace", opened, first)
+            with covering_window(display, "another program"):
+                order = _stacking(display)
+                assert order.index("another program") < order.index(window.title), order
+                covered = _grab(display)
+                second = subprocess.run(
+                    [str(_app()), "--data-dir", str(data)],
+                    cwd=tmp_path,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=START_TIMEOUT_S,
+                    check=False,
+                )
+                assert second.returncode == 0, second.stderr
+                assert "its window was brought to the front" in second.stderr
+
+                def on_top() -> list[str] | None:
+                    now = _stacking(display)
+                    above = now.index(window.title) < now.index("another program")
+                    return now if above else None
+
+                _wait_for("the app's window above the other one", on_top, first)
+                time.sleep(0.5)
+                shown = _grab(display)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            covered.save(SCREENSHOTS / "second-launch-before.png")
+            shown.save(SCREENSHOTS / "second-launch-after.png")
+            # Before: the other program's flat green fills the app's rectangle; after: the app.
+            area = (window.x, window.y, window.x + window.width, window.y + window.height)
+            before_colours = covered.crop(area).getcolors(maxcolors=1 << 16)
+            after_colours = shown.crop(area).getcolors(maxcolors=1 << 16)
+            assert before_colours is not None and len(before_colours) == 1, before_colours
+            assert after_colours is None or len(after_colours) > 64
+            assert first.poll() is None  # the first keeps running
+            close_window(display, window.id)
+            assert first.wait(timeout=60) == 0
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
+    log = log_file.read_text(encoding="utf-8")
+    assert log.count("starting with data in") == 1
+    assert "this window comes to the front" in log
+    assert log.rstrip().endswith("Studio Desktop exited cleanly")

@@ -1,0 +1,73 @@
+"""The message box a start that cannot go on shows (``ui/start_problem.py``): the reason as its
+text, what to do under it, both selectable, a Close button that Escape and Return press; long
+paths stay readable on a small screen. Photographed in both palettes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+
+from studio_desktop.store.locations import data_dir_error
+from studio_desktop.ui.start_problem import start_problem_box
+
+pytestmark = pytest.mark.gui
+
+#: A designer's real-world path: deep, with spaces, on a removable drive.
+DEEP = Path("/media/designer/Studio Archive 2026/Spring collection/shoots/studio-desktop data")
+
+
+def _labels(box: QMessageBox) -> list[QLabel]:
+    return [label for label in box.findChildren(QLabel) if label.text()]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"], indirect=True)
+def test_the_read_only_box_says_which_folder_and_what_to_do(
+    qtbot, scheme: str, screenshot: Callable[[QWidget, str], Path]
+) -> None:
+    error = data_dir_error(DEEP, OSError(30, "Read-only file system", str(DEEP / "logs")))
+    box = start_problem_box(error.headline, error.advice)
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.waitExposed(box)
+    assert box.windowTitle() == "Studio Desktop"
+    assert box.icon() == QMessageBox.Icon.Critical
+    assert box.text() == f"Studio Desktop cannot save in the folder {DEEP}: its drive is read-only."
+    assert "--data-dir FOLDER" in box.informativeText()
+    texts = [label.text() for label in _labels(box)]
+    assert box.text() in texts and box.informativeText() in texts
+    for label in _labels(box):
+        assert label.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
+        # Every line fits: the label is as tall as its wrapped text needs, and within the box.
+        assert label.wordWrap()
+        needed = label.heightForWidth(label.width())
+        assert label.height() >= needed, (label.text(), label.height(), needed)
+        assert box.rect().contains(label.geometry())
+    assert box.width() <= 1024, box.width()  # a small screen holds it
+    screenshot(box, "start-problem-read-only")
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    assert box.result() == QMessageBox.StandardButton.Close
+    assert not box.isVisible()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"], indirect=True)
+def test_the_already_open_box_is_information_not_an_error(
+    qtbot, scheme: str, screenshot: Callable[[QWidget, str], Path]
+) -> None:
+    box = start_problem_box(
+        f"Studio Desktop is already open on this folder ({DEEP}, process 4242).",
+        "Switch to its window, or close it and start again. To run a second copy, start it "
+        "on another folder: studio-desktop --data-dir FOLDER.",
+        serious=False,
+    )
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.waitExposed(box)
+    assert box.icon() == QMessageBox.Icon.Information
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.Close)
+    screenshot(box, "start-problem-already-open")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert not box.isVisible()
