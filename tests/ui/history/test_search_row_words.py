@@ -44,7 +44,6 @@ def test_typing_pack_finds_the_packs_and_a_profile_name_its_jobs(
     qtbot: Any,
     area: HistoryArea,
     make: Maker,
-    run: Callable[..., Any],
     scheme: str,
     screenshot: Callable[[QWidget, str], Path],
 ) -> None:
@@ -89,7 +88,7 @@ def test_typing_pack_finds_the_packs_and_a_profile_name_its_jobs(
     # the results and "No jobs match" says why; her new name finds them.
     type_search(qtbot, area, "mia")
     settled(qtbot, area, [tryon.id, pack.id])
-    run(area.services.profiles.update(mia.id, name="Paloma"))
+    make.run(make.services.profiles.update(mia.id, name="Paloma"))
     settled(qtbot, area, [])
     qtbot.waitUntil(lambda: area.showing_no_results, timeout=WAIT_MS)
     type_search(qtbot, area, "palo")
