@@ -224,7 +224,9 @@ _V4_PROFILE_KEY = [
 
 # A job's search text is what its History row shows, not only what was typed: the prompt or
 # instruction, the job type in the words the row uses (and the words a designer would type for
-# it: "tryon", "extract"), the status badge, a failed job's error, and its profile's name. The
+# it: "tryon", "extract"), the status badge, a failed job's error (its first line, what went
+# wrong: the lines after it are help, such as the local editor's list of what it can do, whose
+# examples would match every such job), and its profile's name. The
 # words are those of ``services.history.JOB_TYPE_LABELS`` and ``status_label`` at version 5 (a
 # test checks they agree); a type or status this version does not know is searchable by its
 # own words, as the row shows it.
@@ -240,7 +242,8 @@ _V5_SEARCH_BODY = (
     "CASE {row}.status WHEN 'queued' THEN 'Queued' WHEN 'running' THEN 'Running' "
     "WHEN 'succeeded' THEN 'Done' WHEN 'failed' THEN 'Failed' WHEN 'canceled' THEN 'Canceled' "
     "ELSE coalesce(replace({row}.status, '_', ' '), '') END || ' ' || "
-    "CASE WHEN {row}.status = 'failed' THEN coalesce({row}.error, '') ELSE '' END || ' ' || "
+    "CASE WHEN {row}.status = 'failed' THEN coalesce(substr({row}.error, 1, "
+    "instr({row}.error || char(10), char(10)) - 1), '') ELSE '' END || ' ' || "
     "coalesce((SELECT p.name FROM profiles p WHERE p.id = {row}.profile_id), '')"
 )
 # The jobs of a profile whose name changed (or that arrived or went) get their text again:

@@ -16,11 +16,12 @@ feed's filter is written once, in :meth:`Queries._feed_where`.
 
 Search looks at what a History row shows: the prompt or instruction, the job type in the row's
 words ("Product pack", "Try-on", "Canvas edit", "Garment cutout", and "tryon", "extract"), the
-status badge ("Done", "Failed"...), a failed job's error, and the profile's name. Every word
-typed must appear, as a word or a word prefix, case- and accent-insensitively ("dres" finds
-"Dress", "pack mia" finds Mia's product packs). The text is kept by triggers (see the store's
-migrations): a profile renamed rewrites its jobs' text, and :meth:`Queries.jobs_of_profiles`
-names those jobs, for a feed to re-check them with :meth:`Queries.feed_items`.
+status badge ("Done", "Failed"...), a failed job's error (its first line) and the profile's
+name. Every word typed must appear, as a word or a word prefix, case- and accent-insensitively
+("dres" finds "Dress", "pack mia" finds Mia's product packs). The text is kept by triggers
+(see the store's migrations): a profile renamed rewrites its jobs' text, and
+:meth:`Queries.jobs_of_profiles` names those jobs, for a feed to re-check them with
+:meth:`Queries.feed_items`.
 """
 
 from __future__ import annotations

@@ -122,7 +122,11 @@ def test_version_4_database_gets_row_text_search(tmp_path: Path) -> None:
         tryon = _insert_job(db, "tryon_image", "queued", {"profile_id": "p-mia"})
         cutout = _insert_job(db, "extract_garment", "succeeded", {"kind": "front"})
         edit = _insert_job(
-            db, "canvas_edit", "failed", {"instruction": "Remove the belt"}, error="Rate limit hit"
+            db,
+            "canvas_edit",
+            "failed",
+            {"instruction": "Remove the belt"},
+            error="Rate limit hit\nTry again later, or make it navy",
         )
         newer = _insert_job(db, "video_clip", "paused", {})  # a newer server's type and status
         before = {r[0] for r in db.query("SELECT id FROM jobs")}
@@ -142,6 +146,7 @@ def test_version_4_database_gets_row_text_search(tmp_path: Path) -> None:
         assert _matches(db, "mia") == _matches(db, "muller") == {pack, tryon}
         assert _matches(db, "pack mia") == {pack}
         assert _matches(db, "failed") == _matches(db, "rate limit") == {edit}
+        assert _matches(db, "navy") == _matches(db, "later") == set()  # an error's help lines
         assert _matches(db, "done") == {pack, cutout}
         assert _matches(db, "video clip") == _matches(db, "paused") == {newer}
         # The triggers of version 5 keep it so.

@@ -230,7 +230,10 @@ def named_feed(store: Store, user_id: str, feed: list[Job]) -> list[Job]:
             for pid, name in PROFILE_NAMES.items()
         ],
     )
-    with_errors = [dataclasses.replace(j, error="Rate limit reached") for j in feed[::5]]
+    with_errors = [
+        dataclasses.replace(j, error="Rate limit reached\nBlue skies: retry in a minute")
+        for j in feed[::5]
+    ]
     store.rows.apply_remote_rows("jobs", [j.to_row() for j in with_errors])
     changed = {j.id: j for j in with_errors}
     return [changed.get(j.id, j) for j in feed]
@@ -247,7 +250,7 @@ def _row_text(job: Job) -> list[str]:
         _text(job),
         _TYPE_WORDS[job.type],
         _STATUS_WORDS[job.status],
-        job.error if job.status == "failed" and job.error else "",
+        job.error.splitlines()[0] if job.status == "failed" and job.error else "",
         PROFILE_NAMES.get(str(job.input_json.get("profile_id")), ""),
     ]
     return _fold(" ".join(parts))
@@ -264,6 +267,7 @@ ROW_SEARCHES = [
     "pack mia",
     "Done red",
     "rate limit",
+    "blue",  # also on the second line of some errors, which is not searched
     "failed ana",
     "ana dres",
 ]
