@@ -129,6 +129,8 @@ def test_version_4_database_gets_row_text_search(tmp_path: Path) -> None:
             error="Rate limit hit\nTry again later, or make it navy",
         )
         newer = _insert_job(db, "video_clip", "paused", {})  # a newer server's type and status
+        broken = _insert_job(db, "product_pack", "queued", {})
+        db.execute("UPDATE jobs SET input_json = '{not json' WHERE id = ?", (broken,))
         before = {r[0] for r in db.query("SELECT id FROM jobs")}
     finally:
         db.close()
@@ -139,12 +141,13 @@ def test_version_4_database_gets_row_text_search(tmp_path: Path) -> None:
         assert db.user_version() == LATEST_VERSION == 5
         assert {r[0] for r in db.query("SELECT id FROM jobs")} == before
         assert _matches(db, "linen") == {pack}  # what matched before still does
-        assert _matches(db, "pack") == {pack}
+        assert _matches(db, "pack") == {pack, broken}  # unreadable inputs: still its type
         assert _matches(db, "try-on") == _matches(db, "tryon") == {tryon}
         assert _matches(db, "cutout") == _matches(db, "extract") == {cutout}
         assert _matches(db, "edit") == {edit}
         assert _matches(db, "mia") == _matches(db, "muller") == {pack, tryon}
         assert _matches(db, "pack mia") == {pack}
+        assert _matches(db, "queued pack") == {broken}
         assert _matches(db, "failed") == _matches(db, "rate limit") == {edit}
         assert _matches(db, "navy") == _matches(db, "later") == set()  # an error's help lines
         assert _matches(db, "done") == {pack, cutout}
