@@ -15,7 +15,9 @@ its id is handed back to the same query (:meth:`~studio_desktop.store.queries.Qu
 restricted to the part of the feed already read, as qutebrowser's completion models re-run their
 query instead of filtering in Python. What the query returns is updated or inserted where it
 belongs by the feed's order ``(created_at, id)``; a shown job it leaves out is removed (it was
-deleted or stopped matching); a job older than the last page read arrives with its page.
+deleted or stopped matching); a job older than the last page read arrives with its page. Search
+also reads a job's profile name, so while a search is on, a profile renamed, added or deleted
+hands its jobs back to the same query.
 
 **Reads.** Every read runs in the service's executor, never on the loop's thread. Reads are
 made one at a time (a page, or the changes collected meanwhile), so one never applies what is
@@ -158,6 +160,9 @@ class HistoryFeed:
         #: Ids of jobs and outputs changed since the last read of changes started.
         self._dirty_jobs: dict[str, None] = {}
         self._dirty_outputs: dict[str, None] = {}
+        #: Profiles renamed, added or deleted meanwhile while a search is on: their jobs'
+        #: search text changed, so the next read of changes re-checks those jobs too.
+        self._dirty_profiles: dict[str, None] = {}
         self._pump_scheduled = False
         #: Job deletions seen so far, and when each job went (id -> that count). A read records
         #: the count when it starts; what it read of a job deleted after that is stale and is
@@ -261,6 +266,7 @@ class HistoryFeed:
         self._want_page = False
         self._dirty_jobs.clear()  # the new first page reads them as they are now
         self._dirty_outputs.clear()
+        self._dirty_profiles.clear()
         self._read_page(reset=True)
         self._spawn(self._submit(self.store.queries.profiles), self._apply_profiles)
         for entry in self.jobs.queue():  # jobs already running when the feed opens
@@ -320,6 +326,10 @@ class HistoryFeed:
                 self._mark_changed(outputs=change.ids)
         elif change.table == "profiles":
             self._spawn(self._submit(self.store.queries.profiles), self._apply_profiles)
+            if self._filter.to_feed_filter().search is not None:
+                # A profile's name is part of its jobs' search text: a rename can make them
+                # match or stop matching. The same query judges them again.
+                self._mark_changed(profiles=change.ids)
 
     def _on_job_changed(self, job: Job) -> None:
         if job.status != JobStatus.RUNNING:
@@ -344,9 +354,16 @@ class HistoryFeed:
             self.rows_changed.emit(RowsChanged(row, row, Aspect.PROGRESS))
 
     # ================================================================== reads, one at a time
-    def _mark_changed(self, *, jobs: Iterable[str] = (), outputs: Iterable[str] = ()) -> None:
+    def _mark_changed(
+        self,
+        *,
+        jobs: Iterable[str] = (),
+        outputs: Iterable[str] = (),
+        profiles: Iterable[str] = (),
+    ) -> None:
         self._dirty_jobs.update(dict.fromkeys(jobs))
         self._dirty_outputs.update(dict.fromkeys(outputs))
+        self._dirty_profiles.update(dict.fromkeys(profiles))
         if not self._pump_scheduled:
             # Once per burst: the changes of one loop iteration are read together.
             self._pump_scheduled = True
@@ -362,7 +379,7 @@ class HistoryFeed:
         if self._want_page:
             self._want_page = False
             self._read_page(reset=False)
-        elif self._dirty_jobs or self._dirty_outputs:
+        elif self._dirty_jobs or self._dirty_outputs or self._dirty_profiles:
             self._read_changes()
 
     def _read_page(self, *, reset: bool) -> None:
@@ -381,12 +398,21 @@ class HistoryFeed:
     def _read_changes(self) -> None:
         jobs, self._dirty_jobs = list(self._dirty_jobs), {}
         outputs, self._dirty_outputs = list(self._dirty_outputs), {}
+        profiles, self._dirty_profiles = list(self._dirty_profiles), {}
         down_to = None if self._exhausted else self._cursor
         feed_filter = self._filter.to_feed_filter()
         queries = self.store.queries
 
         def read() -> tuple[list[str], tuple[FeedItem, ...]]:
-            ids = list(dict.fromkeys([*jobs, *queries.jobs_of_outputs(outputs)]))
+            ids = list(
+                dict.fromkeys(
+                    [
+                        *jobs,
+                        *queries.jobs_of_outputs(outputs),
+                        *(queries.jobs_of_profiles(profiles) if profiles else ()),
+                    ]
+                )
+            )
             return ids, queries.feed_items(feed_filter, ids, down_to=down_to)
 
         self._reading = "changes"

@@ -14,8 +14,14 @@ when rows are added meanwhile or many jobs share a timestamp.
 ``feed_items`` is the same query for a few jobs (those that changed since a feed read them): the
 feed's filter is written once, in :meth:`Queries._feed_where`.
 
-Search looks at ``input_json.prompt`` and ``input_json.instruction``: every word typed must
-appear, as a word or a word prefix, case- and accent-insensitively ("dres" finds "Dress").
+Search looks at what a History row shows: the prompt or instruction, the job type in the row's
+words ("Product pack", "Try-on", "Canvas edit", "Garment cutout", and "tryon", "extract"), the
+status badge ("Done", "Failed"...), a failed job's error (its first line) and the profile's
+name. Every word typed must appear, as a word or a word prefix, case- and accent-insensitively
+("dres" finds "Dress", "pack mia" finds Mia's product packs). The text is kept by triggers
+(see the store's migrations): a profile renamed rewrites its jobs' text, and
+:meth:`Queries.jobs_of_profiles` names those jobs, for a feed to re-check them with
+:meth:`Queries.feed_items`.
 """
 
 from __future__ import annotations
@@ -205,6 +211,24 @@ class Queries:
             ):
                 found[row["job_id"]] = None
         return list(found)
+
+    def jobs_of_profiles(self, profile_ids: Sequence[str]) -> list[str]:
+        """The jobs made for these profiles (whose search text changes with the profile's
+        name), newest first."""
+        found: list[str] = []
+        ids = list(dict.fromkeys(profile_ids))
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            found += [
+                row["id"]
+                for row in self.db.query(
+                    f"SELECT id FROM jobs WHERE profile_id IN ({marks}) "
+                    "ORDER BY created_at DESC, id DESC",
+                    chunk,
+                )
+            ]
+        return found
 
     def _feed_where(self, filters: FeedFilter, *, plan_search: bool) -> tuple[list[str], list[Any]]:
         """The feed filter's SQL conditions and their parameters: the one place it is written.

@@ -623,6 +623,115 @@ def test_profile_names_follow_the_store(store: Store) -> None:
     run(store, scenario)
 
 
+# ---------------------------------------------------------------- search: the row's words
+def test_search_finds_a_job_type_and_a_profile_name(store: Store) -> None:
+    """What a designer types is what the rows show: "pack" finds product packs, "try-on" the
+    try-ons, "Mia" the jobs made for Mia, "pack mia" both at once."""
+
+    async def scenario(w: World) -> dict[str, list[str]]:
+        mia = await w.profiles.create(name="Mia", gender="female", background="#e9e4dc")
+        ana = await w.profiles.create(name="Ana Löw", gender="female", background="#e9e4dc")
+        jobs = {
+            "mia packs": seed(store, 3, extra={"profileId": mia.id}, prompt="Linen shirt"),
+            "ana packs": seed(store, 2, start=10, extra={"profileId": ana.id}, prompt="Wool"),
+            "mia tryons": seed(
+                store, 2, start=20, job_type=JobType.TRYON_IMAGE, extra={"profileId": mia.id}
+            ),
+            "cutouts": seed(store, 2, start=30, job_type=JobType.EXTRACT_GARMENT),
+            "edits": seed(
+                store, 2, start=40, job_type=JobType.CANVAS_EDIT, key="instruction", prompt="Sky"
+            ),
+        }
+        feed = await opened(w, page_size=3)
+        found: dict[str, list[str]] = {}
+        for query in ("pack", "try-on", "tryon", "Cutout", "edit", "mia", "low", "pack mia"):
+            feed.set_filter(HistoryFilter(search=query))
+            await until(lambda: not feed.is_loading)
+            while feed.has_more:
+                feed.fetch_more()
+                await until(lambda: not feed.is_loading)
+            found[query] = feed.job_ids()
+            check(feed)
+        feed.close()
+        found.update({f"={k}": [j.id for j in v] for k, v in jobs.items()})
+        return found
+
+    found = run(store, scenario)
+    assert found["pack"] == found["=mia packs"] + found["=ana packs"]
+    assert found["try-on"] == found["tryon"] == found["=mia tryons"]
+    assert found["Cutout"] == found["=cutouts"]
+    assert found["edit"] == found["=edits"]
+    assert found["mia"] == found["=mia packs"] + found["=mia tryons"]
+    assert found["low"] == found["=ana packs"]  # "Löw", accents ignored
+    assert found["pack mia"] == found["=mia packs"]
+
+
+def test_a_profile_renamed_while_searching_moves_its_jobs_in_and_out(store: Store) -> None:
+    """The search is on "mia": renaming Mia takes her jobs out, naming another profile Mia
+    brings its jobs in where they belong (within the pages read), deleting it takes them out;
+    each by the store's query, as a sync pull or another window would change it."""
+
+    async def scenario(w: World) -> None:
+        mia = await w.profiles.create(name="Mia", gender="female", background="#e9e4dc")
+        ana = await w.profiles.create(name="Ana", gender="female", background="#e9e4dc")
+        mine = seed(store, 3, extra={"profileId": mia.id}, prompt="Linen")
+        hers = seed(store, 2, start=0.5, extra={"profileId": ana.id}, prompt="Wool")
+        older = seed(store, 4, start=100, extra={"profileId": ana.id}, prompt="Old")
+        feed = await opened(w, HistoryFilter(search="mia"), page_size=5)
+        assert feed.job_ids() == [j.id for j in mine] and not feed.has_more
+        heard = Heard(feed)
+
+        await w.profiles.update(mia.id, name="Paloma")
+        await until(lambda: len(feed) == 0)
+        assert heard.of("rows_removing")
+        assert not heard.of("resetting"), "a rename re-checks rows, it does not reload"
+
+        await w.profiles.update(ana.id, name="Mia Ana")
+        expected = sorted([*hers, *older], key=lambda j: (j.created_at, j.id), reverse=True)
+        await until(lambda: feed.job_ids() == [j.id for j in expected])
+        check(feed)
+        assert feed.profile_name(feed.row(0).job) == "Mia Ana"
+
+        await w.profiles.update(mia.id, name="Mia")  # back: both profiles' jobs
+        everything = sorted(
+            [*mine, *hers, *older], key=lambda j: (j.created_at, j.id), reverse=True
+        )
+        await until(lambda: feed.job_ids() == [j.id for j in everything])
+        check(feed)
+
+        await w.profiles.delete(ana.id)
+        await until(lambda: feed.job_ids() == [j.id for j in mine])
+        assert not heard.of("crashed", "load_failed", "resetting")
+        feed.close()
+
+    run(store, scenario)
+
+
+def test_a_rename_reads_only_the_pages_already_read(store: Store) -> None:
+    """Matches older than the last page read are left for their page, as for any change."""
+
+    async def scenario(w: World) -> None:
+        ana = await w.profiles.create(name="Ana", gender="female", background="#e9e4dc")
+        seed(store, 6, extra={"profileId": ana.id}, prompt="Wool")
+        marker = seed(store, 4, start=3.5, prompt="Mia mood board")
+        feed = await opened(w, HistoryFilter(search="mia"), page_size=2)
+        assert feed.job_ids() == [j.id for j in marker[:2]] and feed.has_more
+        reads = feed.event_reads
+        await w.profiles.update(ana.id, name="Mia")
+        await until(lambda: feed.event_reads > reads)
+        # The page read ends at the marker 4.5 minutes old: Ana's jobs 0-4 minutes old come
+        # in; the one 5 minutes old waits for its page.
+        assert len(feed) == 7
+        while feed.has_more:
+            feed.fetch_more()
+            await until(lambda: not feed.is_loading)
+        assert len(feed) == 10
+        check(feed)
+        feed.close()
+
+    run(store, scenario)
+
+
 def test_a_closed_feed_hears_nothing_and_reads_nothing(store: Store) -> None:
     seed(store, 3)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
+import unicodedata
 from datetime import timedelta
 
 import pytest
@@ -16,6 +18,7 @@ from studio_desktop.domain.models import (
     CanvasThread,
     GarmentCutout,
     Job,
+    Profile,
     format_ts,
     new_id,
 )
@@ -184,6 +187,10 @@ def test_feed_items_is_the_feed_query_for_a_few_jobs(
 ) -> None:
     """What a feed re-reads for jobs that changed is exactly what its pages hold: the same
     filter (written once), the same order, and ``down_to`` keeps to the pages already read."""
+    _check_items_are_pages(store, feed, filters)
+
+
+def _check_items_are_pages(store: Store, feed: list[Job], filters: FeedFilter) -> None:
     pages = _all_pages(store, filters, 9)
     every = [i for page in pages for i in page]
     asked = [j.id for j in feed[::3]] + ["no-such-job"]
@@ -198,6 +205,132 @@ def test_feed_items_is_the_feed_query_for_a_few_jobs(
     for item in found:
         assert len(item.outputs) == hash(item.job.id) % 4
     assert store.queries.feed_items(filters, []) == ()
+
+
+# ---------------------------------------------------------------- search: what the row shows
+#: p2's jobs name a profile that is not here (not synced yet, or deleted): no name to find.
+PROFILE_NAMES = {"p0": "Mia", "p1": "Zoë Ana"}
+_TYPE_WORDS = {  # the row's label, and the words a designer types for it
+    "product_pack": "Product pack",
+    "tryon_image": "Try-on tryon",
+    "canvas_edit": "Canvas edit",
+    "extract_garment": "Garment cutout extract",
+}
+_STATUS_WORDS = {"queued": "Queued", "running": "Running", "succeeded": "Done", "failed": "Failed"}
+
+
+@pytest.fixture
+def named_feed(store: Store, user_id: str, feed: list[Job]) -> list[Job]:
+    """The feed with two of its three profiles here, and errors on some jobs (a failed job's
+    error is on its row; another job's is not shown)."""
+    store.rows.apply_remote_rows(
+        "profiles",
+        [
+            Profile(id=pid, user_id=user_id, name=name).to_row()
+            for pid, name in PROFILE_NAMES.items()
+        ],
+    )
+    with_errors = [
+        dataclasses.replace(j, error="Rate limit reached\nBlue skies: retry in a minute")
+        for j in feed[::5]
+    ]
+    store.rows.apply_remote_rows("jobs", [j.to_row() for j in with_errors])
+    changed = {j.id: j for j in with_errors}
+    return [changed.get(j.id, j) for j in feed]
+
+
+def _fold(text: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", text.lower())
+    return re.findall(r"\w+", "".join(c for c in plain if not unicodedata.combining(c)))
+
+
+def _row_text(job: Job) -> list[str]:
+    """What the History row shows of a job, as words (the oracle for the SQL)."""
+    parts = [
+        _text(job),
+        _TYPE_WORDS[job.type],
+        _STATUS_WORDS[job.status],
+        job.error.splitlines()[0] if job.status == "failed" and job.error else "",
+        PROFILE_NAMES.get(str(job.input_json.get("profile_id")), ""),
+    ]
+    return _fold(" ".join(parts))
+
+
+ROW_SEARCHES = [
+    "pack",
+    "try-on",
+    "TRYON",
+    "cutout",
+    "edit",
+    "mia",
+    "zoe",
+    "pack mia",
+    "Done red",
+    "rate limit",
+    "blue",  # also on the second line of some errors, which is not searched
+    "failed ana",
+    "ana dres",
+]
+
+
+@pytest.mark.parametrize("query", ROW_SEARCHES)
+def test_search_finds_what_the_row_shows(
+    store: Store, named_feed: list[Job], query: str, search_plan: str
+) -> None:
+    """Type words, status, a failed job's error and the profile name are searched with the
+    prompt: every word must be in one of them (as a prefix, accents ignored)."""
+    words = _fold(query)
+
+    def keep(job: Job) -> bool:
+        tokens = _row_text(job)
+        return all(any(t.startswith(w) for t in tokens) for w in words)
+
+    expected = _expected(named_feed, keep)
+    assert 0 < len(expected) < len(named_feed)
+    flat = [i for page in _all_pages(store, FeedFilter(search=query), 7) for i in page]
+    assert flat == expected
+    combined = FeedFilter(search=query, statuses=("failed", "succeeded"), profile_id="p0")
+    flat = [i for page in _all_pages(store, combined, 7) for i in page]
+    assert flat == _expected(
+        named_feed,
+        lambda j: (
+            keep(j) and j.status in ("failed", "succeeded") and j.input_json["profile_id"] == "p0"
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [FeedFilter(search=q) for q in ROW_SEARCHES]
+    + [FeedFilter(search="mia", types=("tryon_image", "product_pack"), statuses=("queued",))],
+)
+def test_feed_items_is_the_feed_query_for_row_text_search(
+    store: Store, named_feed: list[Job], filters: FeedFilter, search_plan: str
+) -> None:
+    _check_items_are_pages(store, named_feed, filters)
+
+
+def test_profile_rename_changes_what_its_jobs_are_found_by(store: Store, user_id: str) -> None:
+    profile = Profile(id=new_id(), user_id=user_id, name="Mia")
+    store.rows.save(profile)
+    jobs = [
+        make_job(user_id, minutes=n, input_json={"prompt": "linen", "profileId": profile.id})
+        for n in range(3)
+    ]
+    other = make_job(user_id, minutes=5, input_json={"prompt": "linen"})
+    store.rows.apply_remote_rows("jobs", [j.to_row() for j in [*jobs, other]])
+    mine = _expected(jobs)
+    assert [i.job.id for i in store.queries.feed_page(FeedFilter(search="mia")).items] == mine
+    assert store.queries.jobs_of_profiles([profile.id, "nobody"]) == mine
+    store.rows.save(dataclasses.replace(profile, name="Paloma"))
+    assert store.queries.feed_page(FeedFilter(search="mia")).items == ()
+    assert store.queries.feed_items(FeedFilter(search="mia"), mine) == ()
+    found = store.queries.feed_items(FeedFilter(search="paloma linen"), mine)
+    assert [i.job.id for i in found] == mine
+    store.rows.delete("profiles", profile.id)
+    assert store.queries.feed_page(FeedFilter(search="paloma")).items == ()
+    assert len(store.queries.feed_page(FeedFilter(search="linen")).items) == 4
+    assert store.queries.jobs_of_profiles([]) == []
 
 
 def test_feed_items_reads_many_ids_and_jobs_of_outputs(store: Store, feed: list[Job]) -> None:

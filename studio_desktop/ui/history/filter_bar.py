@@ -40,7 +40,12 @@ class FilterBar(QWidget):
         self.setObjectName("HistoryFilterBar")
         self.search = QLineEdit(self)
         self.search.setObjectName("HistorySearch")
-        self.search.setPlaceholderText("Search prompts and instructions")
+        self.search.setPlaceholderText("Search prompt, type, profile")
+        self.search.setToolTip(
+            "Finds jobs by anything their row shows: the prompt or instruction, the type "
+            "(“pack”, “try-on”, “cutout”, “edit”), the status, a failed job's error and the "
+            "profile's name. Every word must match; the start of a word is enough. (Ctrl+F)"
+        )
         self.clear_search_action = add_clear_action(self.search)
         self.search.addAction(
             icon("search", tone="muted"), QLineEdit.ActionPosition.LeadingPosition
