@@ -32,7 +32,7 @@ def shown_ids(area: HistoryArea) -> list[str]:
 
 
 def wait_rows(qtbot: Any, area: HistoryArea, count: int) -> None:
-    """Until the feed shows ``count`` jobs, each with the outputs the store has for it."""
+    """Until the feed shows ``count`` jobs, each with the status and outputs the store has."""
     assert area.model is not None and area.services is not None
     model, queries = area.model, area.services.store.queries
 
@@ -42,7 +42,10 @@ def wait_rows(qtbot: Any, area: HistoryArea, count: int) -> None:
         for row in range(count):
             job_id = model.feed_row(row).job.id
             item = queries.job(job_id)
-            if item is None or len(item.outputs) != len(model.feed_row(row).outputs):
+            shown = model.feed_row(row)
+            if item is None or len(item.outputs) != len(shown.outputs):
+                return False
+            if item.job.status != shown.job.status:  # a finish still on its way to the feed
                 return False
         return True
 
