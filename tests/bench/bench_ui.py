@@ -217,9 +217,14 @@ def start_app(data_dir: Path, quit_after_ms: int) -> tuple[float, float | None]:
 
 
 def start_bare_window() -> float:
+    return painted_after_spawn("-c", BARE_WINDOW)
+
+
+def painted_after_spawn(*args: str) -> float:
+    """Seconds from spawning ``python *args`` to the ``PAINTED <time>`` line it prints."""
     spawned = time.time()
     out = subprocess.run(
-        [sys.executable, "-c", BARE_WINDOW],
+        [sys.executable, *args],
         env=_env(),
         check=True,
         timeout=60,

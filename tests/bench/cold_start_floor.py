@@ -24,17 +24,19 @@ It seeds its own store (in a temporary folder) the way the ``ui`` suite does. No
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_ui import _env, seed_in_child, start_bare_window  # noqa: E402
+from tests.bench.bench_ui import (  # noqa: E402
+    painted_after_spawn,
+    seed_in_child,
+    start_bare_window,
+)
 
 FLOOR_WINDOW = """
 import sys, time, sqlite3
@@ -95,17 +97,7 @@ app.exec()
 
 def start_floor(database: Path, variant: str) -> float:
     """Seconds from spawn to the floor window's list painted."""
-    spawned = time.time()
-    out = subprocess.run(
-        [sys.executable, "-c", FLOOR_WINDOW, str(database), variant],
-        env=_env(),
-        check=True,
-        timeout=60,
-        capture_output=True,
-        text=True,
-    ).stdout
-    stamp = next(line for line in out.splitlines() if line.startswith("PAINTED "))
-    return float(stamp.split()[1]) - spawned
+    return painted_after_spawn("-c", FLOOR_WINDOW, str(database), variant)
 
 
 def main(runs: int) -> None:
