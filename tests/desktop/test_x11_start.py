@@ -12,46 +12,33 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from PIL import Image, ImageChops, ImageGrab, ImageStat
 
-from tests.desktop.x11 import Window, close_window, top_level_windows, xvfb
+from tests.desktop.x11 import (
+    Window,
+    close_window,
+    top_level_windows,
+    wait_for_app,
+    xvfb,
+)
 
 pytestmark = pytest.mark.desktop
 
 APP = "studio-desktop"
 TITLE = "Studio Desktop"
 #: Two cores shared with other work: a cold start with imports can take a while.
-START_TIMEOUT_S = 120
 EXIT_TIMEOUT_S = 60
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots" / "x11"
-
-T = TypeVar("T")
 
 
 def _installed_app() -> Path:
     script = Path(sys.executable).parent / APP
     assert script.is_file(), f"{script} is missing: install the app with pip install -e ."
     return script
-
-
-def _wait_for(what: str, probe: Callable[[], T | None], app: subprocess.Popen[bytes]) -> T:
-    """Poll ``probe`` (the app is another process: no Qt signal to wait on) until it returns
-    something, failing at once if the app exits and after START_TIMEOUT_S otherwise."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        found = probe()
-        if found is not None:
-            return found
-        if app.poll() is not None:
-            pytest.fail(f"the app exited with {app.returncode} before {what}")
-        time.sleep(0.2)
-    pytest.fail(f"no {what} after {START_TIMEOUT_S} s")
 
 
 def _env(display: str, home: Path) -> dict[str, str]:
@@ -89,7 +76,7 @@ def test_the_installed_app_opens_a_painted_x11_window_and_closes_cleanly(tmp_pat
                         return window
                 return None
 
-            window = _wait_for("a mapped main window with its workspace open", open_window, app)
+            window = wait_for_app("a mapped main window with its workspace open", open_window, app)
 
             def logged(what: str) -> Callable[[], bool | None]:
                 def probe() -> bool | None:
@@ -98,8 +85,8 @@ def test_the_installed_app_opens_a_painted_x11_window_and_closes_cleanly(tmp_pat
 
                 return probe
 
-            _wait_for("the log line of the first paint", logged("shown and painted"), app)
-            _wait_for("the workspace", logged("the workspace is open"), app)
+            wait_for_app("the log line of the first paint", logged("shown and painted"), app)
+            wait_for_app("the workspace", logged("the workspace is open"), app)
             assert window.width >= 640 and window.height >= 400, window
 
             # What the X server shows in the window's rectangle: the app's own pixels, once
@@ -118,7 +105,7 @@ def test_the_installed_app_opens_a_painted_x11_window_and_closes_cleanly(tmp_pat
                     return grabs[-1]
                 return None
 
-            shot = _wait_for("a settled window", settled, app)
+            shot = wait_for_app("a settled window", settled, app)
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shot.save(SCREENSHOTS / "main-window-xcb.png")
             assert shot.size == (window.width, window.height)

@@ -18,22 +18,25 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from PIL import Image, ImageGrab
 
-from tests.desktop.x11 import Window, close_window, covering_window, top_level_windows, xvfb
+from tests.desktop.x11 import (
+    START_TIMEOUT_S,
+    Window,
+    close_window,
+    covering_window,
+    top_level_windows,
+    wait_for_app,
+    xvfb,
+)
 
 pytestmark = pytest.mark.desktop
 
 TITLE = "Studio Desktop"
-START_TIMEOUT_S = 120
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots" / "x11"
-
-T = TypeVar("T")
 
 
 def _app() -> Path:
@@ -52,18 +55,6 @@ def _env(display: str, home: Path) -> dict[str, str]:
     runtime.mkdir(parents=True, mode=0o700, exist_ok=True)
     env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", HOME=str(home), XDG_RUNTIME_DIR=str(runtime))
     return env
-
-
-def _wait_for(what: str, probe: Callable[[], T | None], app: subprocess.Popen[bytes]) -> T:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        found = probe()
-        if found is not None:
-            return found
-        if app.poll() is not None:
-            pytest.fail(f"the app exited with {app.returncode} before {what}")
-        time.sleep(0.2)
-    pytest.fail(f"no {what} after {START_TIMEOUT_S} s")
 
 
 def _grab(display: str, window: Window | None = None) -> Image.Image:
@@ -109,7 +100,7 @@ def test_a_read_only_folder_shows_its_message_box_and_exits_3(tmp_path: Path) ->
                         return window
                 return None
 
-            box = _wait_for("the message box", mapped_box, app)
+            box = wait_for_app("the message box", mapped_box, app)
             time.sleep(0.5)  # (its first paint)
             shot = _grab(display, box)
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -153,13 +144,13 @@ def test_a_second_launch_brings_the_covered_window_back_on_top(tmp_path: Path) -
                         return window
                 return None
 
-            window = _wait_for("the main window with its workspace", open_window, first)
+            window = wait_for_app("the main window with its workspace", open_window, first)
 
             def opened() -> bool | None:
                 text = log_file.read_text(encoding="utf-8") if log_file.is_file() else ""
                 return True if "the workspace is open" in text else None
 
-            _wait_for("the workspace", opened, first)
+            wait_for_app("the workspace", opened, first)
             with covering_window(display, "another program"):
                 order = _stacking(display)
                 assert order.index("another program") < order.index(window.title), order
@@ -181,7 +172,7 @@ def test_a_second_launch_brings_the_covered_window_back_on_top(tmp_path: Path) -
                     above = now.index(window.title) < now.index("another program")
                     return now if above else None
 
-                _wait_for("the app's window above the other one", on_top, first)
+                wait_for_app("the app's window above the other one", on_top, first)
                 time.sleep(0.5)
                 shown = _grab(display)
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,11 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pytest
 
@@ -190,3 +192,23 @@ def covering_window(display: str, title: str = "cover") -> Iterator[int]:
         x11.XSync(connection, 0)
     finally:
         x11.XCloseDisplay(connection)
+
+
+#: How long a test waits for the app (a cold start of the installed app on a loaded machine).
+START_TIMEOUT_S = 120
+
+T = TypeVar("T")
+
+
+def wait_for_app(what: str, probe: Callable[[], T | None], app: subprocess.Popen[bytes]) -> T:
+    """Poll ``probe`` (the app is another process: no Qt signal to wait on) until it returns
+    something, failing at once if the app exits and after START_TIMEOUT_S otherwise."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        found = probe()
+        if found is not None:
+            return found
+        if app.poll() is not None:
+            pytest.fail(f"the app exited with {app.returncode} before {what}")
+        time.sleep(0.2)
+    pytest.fail(f"no {what} after {START_TIMEOUT_S} s")
