@@ -126,6 +126,8 @@ class GarmentService:
                 use_cutout=use_cutout,
             ),
             engine,
+            # Sent to the studio's engine, it waits for it (signed out, offline) like a try-on.
+            wait_for_engine=engine == ENGINE_REMOTE,
         )
         return await self.jobs.submit(request)
 
