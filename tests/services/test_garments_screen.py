@@ -254,8 +254,10 @@ def test_a_mismatched_pair_blocks_the_pack_until_overridden_then_the_pack_is_bui
     verdicts = [v for v in seen.of("pair_changed") if isinstance(v, PairVerdict)]
     assert verdicts and not verdicts[0].matches
     lines = seen.lines("pack")
-    assert lines[0] == JobLine("pack", "", "Product pack", "Starting the pack…", "starting", 0.0)
-    # Its job's id at once once stored, then its profile's name in the title.
+    assert lines[0] == JobLine(
+        "pack", "", "Product pack · Ana", "Starting the pack…", "starting", 0.0
+    )
+    # Named for its profile from the start; its job's id at once once stored.
     assert all(line.job_id == outcome.job.id for line in lines[1:])
     assert lines[-1].title == "Product pack · Ana"
     fractions = [line.progress for line in lines if line.progress is not None]
@@ -584,9 +586,8 @@ def test_three_tryons_and_a_pack_at_once_each_with_its_own_line_ending_on_its_ow
         for profile in (ana, mia, lena):
             assert screen.tryon_blocker(profile.id) is None  # the others never block one
             work = screen.try_on(profile.id)
-            # Named at once when the name is known; Lena's once it is looked up.
-            expected = "Try-on" if profile is lena else f"Try-on · {profile.name}"
-            assert screen.lines[-1].title == expected
+            # Named at once, also Lena, whom the UI's list does not have yet.
+            assert screen.lines[-1].title == f"Try-on · {profile.name}"
             jobs[profile.name] = await work
         await until(lambda: [x.text for x in screen.lines] == [WAITING_FOR_SIGN_IN] * 3)
         assert [x.title for x in screen.lines] == ["Try-on · Ana", "Try-on · Mia", "Try-on · Lena"]
