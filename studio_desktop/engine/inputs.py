@@ -259,7 +259,7 @@ class JobRequest:
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValidationError(
-                f"Unknown engine {self.engine!r}; use 'local' or 'remote'.", field="engine"
+                f"Unknown engine “{self.engine}”; use “local” or “remote”.", field="engine"
             )
 
     @property
@@ -280,7 +280,7 @@ class JobRequest:
 def _source_kind(value: Any) -> SourceKind:
     kind = parse_enum(SourceKind, value if isinstance(value, str) else None)
     if kind is None:
-        raise ValidationError(f"Garment side must be 'front' or 'back', not {value!r}.", "kind")
+        raise ValidationError(f"Garment side must be “front” or “back”, not “{value}”.", "kind")
     return kind
 
 
@@ -291,7 +291,7 @@ def _angles(value: Any) -> tuple[Angle, ...]:
     for item in value:
         angle = parse_enum(Angle, item if isinstance(item, str) else None)
         if angle is None:
-            raise ValidationError(f"Unknown angle {item!r}.", field="angles")
+            raise ValidationError(f"Unknown angle “{item}”.", field="angles")
         angles.append(angle)
     return tuple(angles)
 
@@ -333,7 +333,7 @@ def request_from_row(job_type: str, input_json: Mapping[str, Any]) -> JobRequest
         )
     else:
         raise ValidationError(
-            f"This version of Studio Desktop cannot run jobs of type {job_type!r}.", field="type"
+            f"This version of Studio Desktop cannot run jobs of type “{job_type}”.", field="type"
         )
     if not isinstance(context, Mapping):
         context = {}

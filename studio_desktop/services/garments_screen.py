@@ -812,7 +812,7 @@ class GarmentsScreen:
 def _side(kind: str) -> str:
     value = str(kind).strip().lower()
     if value not in SIDES:
-        raise ValidationError(f"A garment photo shows its front or its back, not {kind!r}.", "kind")
+        raise ValidationError(f"A garment photo shows its front or its back, not “{kind}”.", "kind")
     return value
 
 

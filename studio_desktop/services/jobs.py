@@ -378,7 +378,7 @@ class JobService:
     # ------------------------------------------------------------------ internals
     def _check_engine(self, engine: str, *, waiting: bool = False) -> None:
         if engine not in ENGINES:
-            raise ValidationError(f"Unknown engine {engine!r}.", field="engine")
+            raise ValidationError(f"Unknown engine “{engine}”.", field="engine")
         if engine not in self.engines and not waiting:
             raise ValidationError(
                 "The studio's generation service is not available: sign in to a studio account "

@@ -188,7 +188,7 @@ def test_bad_photos_are_refused_readably_and_store_nothing(local: Store, tmp_pat
             assert not side.busy and not side.has_cutout and side.photo is None
             assert screen.pack_blocker() == "Drop a photo of the garment's front or back first"
             problems.append(refused.value.message)
-        with pytest.raises(ValidationError, match="front or its back, not 'left'"):
+        with pytest.raises(ValidationError, match="front or its back, not “left”"):
             screen.extract("left", pdf)
         return problems
 
