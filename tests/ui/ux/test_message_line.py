@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio_desktop.services.jobs import WAITING_FOR_SIGN_IN
 from studio_desktop.ui.areas import AreaKey
 from studio_desktop.ui.main_window import MainWindow
 from studio_desktop.ui.widgets.message_bar import MAX_KEPT, MessageLevel
@@ -88,7 +89,10 @@ def controls_under_the_message(window: MainWindow) -> list[str]:
             continue
         if widget is bar or bar.isAncestorOf(widget) or widget.window() is not window:
             continue
-        if in_window(widget, window).intersects(over):
+        seen = widget.visibleRegion().boundingRect()  # (a row scrolled half out: its part)
+        if seen.isEmpty():
+            continue
+        if QRect(widget.mapTo(window, seen.topLeft()), seen.size()).intersects(over):
             label = widget.text() if isinstance(widget, QAbstractButton) else ""
             found.append(f"{type(widget).__name__} {widget.objectName()!r} {label}")
     return found
@@ -155,6 +159,13 @@ def test_messages_cover_no_control_and_move_nothing_on_any_screen(
     QApplication.processEvents()
     assert row.history_button.isVisible() and row.canvas_button.isVisible()
     check_messages_on(qtbot, window, "profiles")
+    # Several rows: a try-on waiting for the studio's engine under the pack.
+    panel.tryon_button.click()
+    qtbot.waitUntil(lambda: panel.row("tryon") is not None, timeout=10_000)
+    tryon = panel.row("tryon")
+    qtbot.waitUntil(lambda: tryon.status.text() == WAITING_FOR_SIGN_IN, timeout=10_000)
+    qtbot.wait(300)  # (the panel scrolls the new row into view)
+    check_messages_on(qtbot, window, "profiles, two rows")
     window.show_message(LONG, level=MessageLevel.ERROR, details="trace")
     screenshot(window, f"ux-message-profiles-1024{SUFFIX}")
     window.message_bar.dismiss_all()
