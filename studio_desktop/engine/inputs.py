@@ -252,13 +252,14 @@ class JobRequest:
     engine: str = ENGINE_LOCAL
     context: Mapping[str, Any] = field(default_factory=dict)
     #: When the engine is not there (no account, offline), the job waits for it, queued, instead
-    #: of failing: a try-on only the studio's engine can run is kept until it can.
+    #: of failing: a try-on only the studio's engine can run, or a pack the designer sent to
+    #: it, is kept until it can.
     wait_for_engine: bool = False
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValidationError(
-                f"Unknown engine {self.engine!r}; use 'local' or 'remote'.", field="engine"
+                f"Unknown engine “{self.engine}”; use “local” or “remote”.", field="engine"
             )
 
     @property
@@ -279,7 +280,7 @@ class JobRequest:
 def _source_kind(value: Any) -> SourceKind:
     kind = parse_enum(SourceKind, value if isinstance(value, str) else None)
     if kind is None:
-        raise ValidationError(f"Garment side must be 'front' or 'back', not {value!r}.", "kind")
+        raise ValidationError(f"Garment side must be “front” or “back”, not “{value}”.", "kind")
     return kind
 
 
@@ -290,7 +291,7 @@ def _angles(value: Any) -> tuple[Angle, ...]:
     for item in value:
         angle = parse_enum(Angle, item if isinstance(item, str) else None)
         if angle is None:
-            raise ValidationError(f"Unknown angle {item!r}.", field="angles")
+            raise ValidationError(f"Unknown angle “{item}”.", field="angles")
         angles.append(angle)
     return tuple(angles)
 
@@ -332,7 +333,7 @@ def request_from_row(job_type: str, input_json: Mapping[str, Any]) -> JobRequest
         )
     else:
         raise ValidationError(
-            f"This version of Studio Desktop cannot run jobs of type {job_type!r}.", field="type"
+            f"This version of Studio Desktop cannot run jobs of type “{job_type}”.", field="type"
         )
     if not isinstance(context, Mapping):
         context = {}
@@ -340,13 +341,20 @@ def request_from_row(job_type: str, input_json: Mapping[str, Any]) -> JobRequest
         job_input,
         engine=str(engine),
         context=context,
-        wait_for_engine=waits_for_engine(data),
+        wait_for_engine=waits_for_engine(data, job_type),
     )
 
 
-def waits_for_engine(input_json: Mapping[str, Any] | None) -> bool:
-    """Whether a job waits for its engine when it is not available (see :class:`JobRequest`)."""
-    return (input_json or {}).get("waitForEngine") is True
+def waits_for_engine(input_json: Mapping[str, Any] | None, job_type: str | None = None) -> bool:
+    """Whether a job waits for its engine when it is not available (see :class:`JobRequest`).
+
+    A product pack for the studio's engine waits too even when its row does not say so (rows
+    stored before packs asked for it): whatever stored it, a designer's pack is never failed
+    for a missing sign-in."""
+    data = input_json or {}
+    if data.get("waitForEngine") is True:
+        return True
+    return job_type == JobType.PRODUCT_PACK.value and data.get("engine") == ENGINE_REMOTE
 
 
 def attempt_of(input_json: Mapping[str, Any] | None) -> int:

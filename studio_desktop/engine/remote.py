@@ -193,7 +193,7 @@ class RemoteEngine:
             ) from None
         if parse_enum(Bucket, bucket) is None:
             raise JobFailedError(
-                f"{SERVICE.capitalize()} reported a result in an unknown bucket {bucket!r}.",
+                f"{SERVICE.capitalize()} reported a result in an unknown bucket “{bucket}”.",
                 code="bad_output_path",
             )
         return ObjectRef(bucket, path)

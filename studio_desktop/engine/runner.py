@@ -214,4 +214,4 @@ def _no_engine_message(engine: str) -> str:
             "This job is set to run on the studio's generation service, which is not available "
             "here: sign in to a studio account, or retry it on this computer."
         )
-    return f"There is no engine called {engine!r} in this version of Studio Desktop."
+    return f"There is no engine called “{engine}” in this version of Studio Desktop."

@@ -24,7 +24,7 @@ from studio_desktop.domain.errors import ExternalError
 
 def subject(name: str | None) -> str:
     """How a message refers to the file: its quoted name when known, else "This file"."""
-    return f'"{name}"' if name else "This file"
+    return f"“{name}”" if name else "This file"
 
 
 def megapixels(pixels: int) -> str:
@@ -163,7 +163,7 @@ class MaskSizeError(ImageError):
     ) -> None:
         mw, mh = mask_size
         iw, ih = image_size
-        what = f'The mask "{name}"' if name else "The mask"
+        what = f"The mask “{name}”" if name else "The mask"
         super().__init__(
             f"{what} is {mw:,} x {mh:,} pixels but the image is {iw:,} x {ih:,}"
             f"{detail or '; their shapes differ, so it cannot be stretched to fit'}. "

@@ -120,17 +120,17 @@ class Unsupported:
 
 CAPABILITIES = (
     "Here is what I can do on this computer:\n"
-    '• Remove or erase something: paint over it, then say "remove this".\n'
-    '• Recolour: "make it navy", "change the colour to burgundy", "#1f2a44" or '
-    '"rgb(31, 42, 68)". Shading and folds are kept.\n'
-    '• Blur or soften, sharpen: "blur the background", "sharpen a little".\n'
-    '• Brighten or darken: "brighten slightly", "30% darker".\n'
-    '• Contrast: "more contrast", "less contrast".\n'
-    '• Colour intensity: "more vivid", "desaturate a bit", "black and white".\n'
-    'Say how much with words like "slightly" or "a lot", or with a percentage ("by 20%"). '
+    "• Remove or erase something: paint over it, then say “remove this”.\n"
+    "• Recolour: “make it navy”, “change the colour to burgundy”, “#1f2a44” or "
+    "“rgb(31, 42, 68)”. Shading and folds are kept.\n"
+    "• Blur or soften, sharpen: “blur the background”, “sharpen a little”.\n"
+    "• Brighten or darken: “brighten slightly”, “30% darker”.\n"
+    "• Contrast: “more contrast”, “less contrast”.\n"
+    "• Colour intensity: “more vivid”, “desaturate a bit”, “black and white”.\n"
+    "Say how much with words like “slightly” or “a lot”, or with a percentage (“by 20%”). "
     "Paint over an area to change just that; with nothing painted, colour and tone edits apply "
-    'to the main subject (the garment or product), or say "the background" or "the whole image". '
-    'You can combine edits: "brighten slightly and make it navy".'
+    "to the main subject (the garment or product), or say “the background” or “the whole image”. "
+    "You can combine edits: “brighten slightly and make it navy”."
 )
 
 # ----------------------------------------------------------------------------- amounts
@@ -307,8 +307,8 @@ def parse_instruction(text: str) -> EditPlan | Unsupported:
     if not normalised.strip(" .,!?;:-"):
         return Unsupported(
             original,
-            'Tell me what to change, for example "remove this", "make it navy" or '
-            '"brighten slightly".\n\n' + CAPABILITIES,
+            "Tell me what to change, for example “remove this”, “make it navy” or "
+            "“brighten slightly”.\n\n" + CAPABILITIES,
             "empty",
         )
     if _UNDO.search(normalised) and not any(r.search(normalised) for r, _, _ in _OP_RES):
@@ -322,8 +322,8 @@ def parse_instruction(text: str) -> EditPlan | Unsupported:
         if not find_colours(match.group()):
             return Unsupported(
                 original,
-                f'"{match.group()}" is not a colour: each rgb() value goes from 0 to 255, '
-                'for example "rgb(31, 42, 68)".',
+                f"“{match.group()}” is not a colour: each rgb() value goes from 0 to 255, "
+                "for example “rgb(31, 42, 68)”.",
                 "bad_colour",
             )
 
@@ -343,14 +343,14 @@ def parse_instruction(text: str) -> EditPlan | Unsupported:
     if generative:
         return Unsupported(
             original,
-            f'I can\'t "{generative[0]}" with the local editor: adding or generating new things '
+            f"I can't “{generative[0]}” with the local editor: adding or generating new things "
             "needs the studio's online engine.\n\n" + CAPABILITIES,
             "needs_generation",
         )
     if geometry:
         return Unsupported(
             original,
-            f'I can\'t "{geometry[0]}" here: cropping, rotating, flipping and resizing are not '
+            f"I can't “{geometry[0]}” here: cropping, rotating, flipping and resizing are not "
             "part of the canvas editor. Export the image and do it in your image editor, "
             "or ask me for one of the edits below.\n\n" + CAPABILITIES,
             "geometry",
@@ -359,7 +359,7 @@ def parse_instruction(text: str) -> EditPlan | Unsupported:
         what = normalised.strip(" .!?")
         return Unsupported(
             original,
-            f'Sorry, I don\'t know how to "{what}" yet.\n\n' + CAPABILITIES,
+            f"Sorry, I don't know how to “{what}” yet.\n\n" + CAPABILITIES,
             "not_understood",
         )
     return EditPlan(tuple(_dedupe(steps)), original)

@@ -150,7 +150,7 @@ def render_pack(
             f"Padding must be between 0 and 0.4 of the canvas, not {padding}.", "padding"
         )
     if align not in ("center", "bottom"):
-        raise ValidationError(f'Alignment must be "center" or "bottom", not "{align}".', "align")
+        raise ValidationError(f"Alignment must be “center” or “bottom”, not “{align}”.", "align")
     if not cutouts:
         raise ValidationError("A product pack needs at least one garment image.", "cutouts")
     back = parse_background(background)
@@ -323,7 +323,7 @@ def _check_canvas(size: tuple[int, int]) -> tuple[int, int]:
         width, height = (int(v) for v in size)
     except (TypeError, ValueError):
         raise ValidationError(
-            f"The canvas size must be two numbers, not {size!r}.", "canvas_size"
+            f"The canvas size must be two numbers, not “{size}”.", "canvas_size"
         ) from None
     if not (64 <= width <= 10_000 and 64 <= height <= 10_000):
         raise ValidationError(

@@ -439,7 +439,7 @@ class AccountService:
                 found = await self._io(move.local_items, current.store)
                 items = None if found.empty else found
                 unfinished = await self._io(current.services.jobs.store.unfinished_jobs)
-                waiting = sum(1 for job in unfinished if waits_for_engine(job.input_json))
+                waiting = sum(1 for job in unfinished if waits_for_engine(job.input_json, job.type))
             await self._close_current(before_close)
             workspace = await self._open_or_local(key)
             return SignInOutcome(workspace, items, waiting)

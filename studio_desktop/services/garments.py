@@ -38,7 +38,7 @@ def _kind(value: SourceKind | str) -> SourceKind:
     kind = parse_enum(SourceKind, str(value).strip().lower())
     if kind is None:
         raise ValidationError(
-            f"A garment photo shows its front or its back, not {value!r}.", field="kind"
+            f"A garment photo shows its front or its back, not “{value}”.", field="kind"
         )
     return kind
 
@@ -49,7 +49,7 @@ def _angles(values: Sequence[Angle | str]) -> tuple[Angle, ...]:
         angle = parse_enum(Angle, str(value).strip().lower())
         if angle is None:
             choices = ", ".join(a.value for a in Angle)
-            raise ValidationError(f"Unknown angle {value!r}; choose from {choices}.", "angles")
+            raise ValidationError(f"Unknown angle “{value}”; choose from {choices}.", "angles")
         angles.append(angle)
     return tuple(angles)
 
@@ -126,6 +126,8 @@ class GarmentService:
                 use_cutout=use_cutout,
             ),
             engine,
+            # Sent to the studio's engine, it waits for it (signed out, offline) like a try-on.
+            wait_for_engine=engine == ENGINE_REMOTE,
         )
         return await self.jobs.submit(request)
 

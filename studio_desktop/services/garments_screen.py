@@ -554,10 +554,7 @@ class GarmentsScreen:
         """The line of a job about to be submitted, shown at once ("Starting…"), named for its
         profile when its name is known already."""
         noun = "pack" if kind == "pack" else "try-on"
-        title = "Product pack" if kind == "pack" else "Try-on"
-        name = self.profile_names.get(profile_id or "")
-        if name:
-            title = f"{title} · {name}"
+        title = self._known_title(kind, profile_id)
         line = JobLine(
             kind,
             "",
@@ -594,6 +591,21 @@ class GarmentsScreen:
             self._put_line(replace(current, title=title))
             return
         self._put_line(self._following(replace(current, title=title), entry))
+
+    def _known_title(self, kind: LineKind, profile_id: object) -> str:
+        """A line's title from the start: "Try-on · Ana". The name comes from the profiles the
+        UI lists, else from the store (one row by its key: a profile created a moment ago, or
+        a restart before the list is read), so a line never reads just "Try-on" first."""
+        label = "Product pack" if kind == "pack" else "Try-on"
+        if not isinstance(profile_id, str) or not profile_id:
+            return f"{label} · white studio" if kind == "pack" else label
+        name = self.profile_names.get(profile_id)
+        if name is None:
+            profile = self.services.store.queries.profile(profile_id)
+            if profile is None:
+                return label
+            name = self.profile_names[profile_id] = profile.name
+        return f"{label} · {name}"
 
     async def _title(self, kind: LineKind, profile_id: str | None) -> str:
         label = "Product pack" if kind == "pack" else "Try-on"
@@ -667,25 +679,17 @@ class GarmentsScreen:
                 continue
             line_kind: LineKind = "pack" if kind == "pack" else "tryon"
             profile_id = entry.job.input_json.get("profileId")
-            label = "Product pack" if kind == "pack" else "Try-on"
             line = JobLine(
                 line_kind,
                 entry.job.id,
-                label,
+                self._known_title(line_kind, profile_id),
                 entry.message,
                 "running",
                 key=f"{kind}-{next(self._keys)}",
                 subject=_subject_of(line_kind, entry.job.input_json),
             )
             self._put_line(self._following(line, entry))
-            self._spawn(self._retitle(line.kind, entry.job.id, profile_id))
         self.readiness_changed.emit(None)
-
-    async def _retitle(self, kind: LineKind, job_id: str, profile_id: object) -> None:
-        title = await self._title(kind, profile_id if isinstance(profile_id, str) else None)
-        line = self.line_of(job_id)
-        if line is not None:
-            self._put_line(replace(line, title=title))
 
     def _following(self, line: JobLine, progress: JobProgress | QueueEntry) -> JobLine:
         """``line`` as the job's latest progress shows it: waiting (no bar: the sentence says
@@ -808,7 +812,7 @@ class GarmentsScreen:
 def _side(kind: str) -> str:
     value = str(kind).strip().lower()
     if value not in SIDES:
-        raise ValidationError(f"A garment photo shows its front or its back, not {kind!r}.", "kind")
+        raise ValidationError(f"A garment photo shows its front or its back, not “{kind}”.", "kind")
     return value
 
 

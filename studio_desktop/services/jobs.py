@@ -38,8 +38,9 @@ as soon as it can.
 answers ``422 unknown_profile`` otherwise), so any job for the studio's engine (a try-on, a
 product pack) whose profile still has changes in the outbox waits for them, ``queued``, saying
 so, and is looked at again whenever the outbox changes (:meth:`rows_synced`); it survives a
-restart and can be canceled meanwhile like any waiting job. (A pack, which does not wait for its
-engine, fails readably if the engine goes away while it waits: signed out, nothing can sync.)
+restart and can be canceled meanwhile like any waiting job. A pack for the studio's engine waits
+for its engine too (``waits_for_engine``): signed out after a restart, it waits for the sign-in
+like a try-on, instead of failing.
 
 Engines run at most ``limits[engine]`` jobs at once (the local engine one at a time by default:
 the machine's cores are better spent finishing one edit than slowing down two); the others wait
@@ -319,7 +320,7 @@ class JobService:
         input_json = dict(job.input_json)
         input_json["attempt"] = attempt_of(job.input_json) + 1
         if engine is not None:
-            self._check_engine(engine, waiting=waits_for_engine(input_json))
+            self._check_engine(engine, waiting=waits_for_engine(input_json, job.type))
             input_json["engine"] = engine
         job = await self._io(
             self.store.update_job,
@@ -377,7 +378,7 @@ class JobService:
     # ------------------------------------------------------------------ internals
     def _check_engine(self, engine: str, *, waiting: bool = False) -> None:
         if engine not in ENGINES:
-            raise ValidationError(f"Unknown engine {engine!r}.", field="engine")
+            raise ValidationError(f"Unknown engine “{engine}”.", field="engine")
         if engine not in self.engines and not waiting:
             raise ValidationError(
                 "The studio's generation service is not available: sign in to a studio account "
@@ -503,12 +504,21 @@ class JobService:
             self.job_progress.emit(progress)
 
         hooks = RunHooks(on_change=on_change, on_progress=on_progress, step_hook=self.step_hook)
-        waits = waits_for_engine(live.job.input_json)
+        waits = waits_for_engine(live.job.input_json, live.job.type)
         try:
             try:
                 retry_after: float | None = None
                 while True:
                     if waits and (engine not in self.engines or retry_after is not None):
+                        if live.job.status == JobStatus.RUNNING:  # (left running by a restart)
+                            on_change(
+                                await self._io(
+                                    self.store.update_job,
+                                    job_id,
+                                    status=JobStatus.QUEUED,
+                                    error=None,
+                                )
+                            )
                         await self._wait_for_engine(live, engine, retry_after)
                         retry_after = None
                     if (waits or engine == ENGINE_REMOTE) and engine in self.engines:

@@ -225,7 +225,7 @@ class Puller:
                 op = change.get("op")
                 if table not in MODEL_BY_TABLE or not row_id or op not in ("upsert", "delete"):
                     report.rejected.append(
-                        RejectedRow(table or "?", row_id or None, f"unknown change {op!r}")
+                        RejectedRow(table or "?", row_id or None, f"unknown change “{op}”")
                     )
                     continue
                 if not self._owner_ok(change):

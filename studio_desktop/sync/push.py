@@ -292,7 +292,7 @@ class Pusher:
         if table in MODEL_BY_TABLE:
             return items
         for item in items:
-            await self._parked(item, f"this app does not know the table {table!r}")
+            await self._parked(item, f"this app does not know the table “{table}”")
         return []
 
     def _upsert_request(self, table: str, chunk: list[_Item]) -> Any:

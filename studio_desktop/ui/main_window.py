@@ -38,6 +38,7 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QGuiApplication,
+    QKeyEvent,
     QUndoGroup,
 )
 from PySide6.QtWidgets import (
@@ -58,7 +59,7 @@ from studio_desktop.ui.navigation import Navigator, ScreenNavigator
 from studio_desktop.ui.preferences import Preferences, SettingsValues, ThumbnailSize
 from studio_desktop.ui.sidebar import SideBar
 from studio_desktop.ui.theme import ThemeMode, theme_manager
-from studio_desktop.ui.widgets.message_bar import MessageBar, MessageLevel
+from studio_desktop.ui.widgets.message_bar import MessageBar, MessageLevel, MessageLine
 from studio_desktop.ui.widgets.sync_status import SyncStatusWidget
 
 if TYPE_CHECKING:
@@ -159,7 +160,6 @@ class MainWindow(QMainWindow):
         self._account: str | None = None
         self._welcome: WelcomePanel | None = None
         # Hidden until needed, so built when first needed (see their properties).
-        self._message_bar: MessageBar | None = None
         self._drop_overlay: DropOverlay | None = None
         self._busy_indicator: BusyIndicator | None = None
 
@@ -192,6 +192,10 @@ class MainWindow(QMainWindow):
 
         self.sync_status = SyncStatusWidget(self)
         self.statusBar().setSizeGripEnabled(True)
+        # Messages have their own fixed-height place at the status bar's left: they never push
+        # nor cover anything (ui/widgets/message_bar.py).
+        self.message_line = MessageLine(self.statusBar())
+        self.statusBar().addWidget(self.message_line, 1)
         self.statusBar().addPermanentWidget(self.sync_status)  # the busy indicator goes left
 
         self.undo_group = QUndoGroup(self)
@@ -215,13 +219,9 @@ class MainWindow(QMainWindow):
     # ================================================================ parts built when needed
     @property
     def message_bar(self) -> MessageBar:
-        """The bar for errors and notices, floating over the bottom of the areas (hidden while
-        it has none): it is in no layout, so it never moves what is on screen."""
-        if self._message_bar is None:
-            self._message_bar = MessageBar(self.centralWidget())
-            self._message_bar.left_inset = self.sidebar.width()
-            self.sidebar.installEventFilter(self)
-        return self._message_bar
+        """The errors and notices, in the status bar's message line (hidden while it has
+        none); the line keeps its place and size either way."""
+        return self.message_line.bar
 
     @property
     def busy_indicator(self) -> BusyIndicator:
@@ -230,7 +230,8 @@ class MainWindow(QMainWindow):
             from studio_desktop.ui.widgets.busy_indicator import BusyIndicator
 
             self._busy_indicator = BusyIndicator(self)
-            self.statusBar().insertPermanentWidget(0, self._busy_indicator)
+            # (index 1: right after the message line, left of the sync status)
+            self.statusBar().insertPermanentWidget(1, self._busy_indicator)
         return self._busy_indicator
 
     @property
@@ -846,6 +847,15 @@ class MainWindow(QMainWindow):
             self.saveGeometry(), self.saveState(), self.current_area_key.value
         )
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # An Esc no screen used (none of them had a search, a selection or a run to end)
+        # dismisses the message shown.
+        if event.key() == Qt.Key.Key_Escape and self.message_line.has_message:
+            self.message_bar.dismiss()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_window_state()
         for area in self._areas.values():  # where the designer was (ui/session.py)
@@ -860,13 +870,6 @@ class MainWindow(QMainWindow):
         return self._painted
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.sidebar
-            and event.type() == QEvent.Type.Resize
-            and self._message_bar is not None
-        ):
-            self._message_bar.left_inset = self.sidebar.width()
-            self._message_bar.place()
         if (
             not self._painted
             and event.type() == QEvent.Type.Paint

@@ -276,7 +276,7 @@ def test_a_minimum_side_is_enforced_when_asked() -> None:
     with pytest.raises(ImageTooSmallError) as caught:
         decode_image(data, min_side=64, name="tiny.png")
     assert caught.value.message == (
-        '"tiny.png" is only 80 x 40 pixels; each side must be at least 64 pixels.'
+        "“tiny.png” is only 80 x 40 pixels; each side must be at least 64 pixels."
     )
 
 

@@ -190,7 +190,7 @@ def test_unsupported_instructions_get_a_helpful_reply(
     assert result.reason == reason
     assert result.instruction == text
     if quoted is not None:
-        assert f'"{quoted}"' in result.reply
+        assert f"“{quoted}”" in result.reply
     if reason != "bad_colour":
         # The reply always says what *can* be done, with examples a designer can copy.
         assert "make it navy" in result.reply

@@ -132,7 +132,7 @@ def test_a_mask_of_another_shape_is_refused_with_both_sizes() -> None:
             masks.mask_to_png(masks.empty_mask((1000, 500))), (1030, 500), name="brush.png"
         )
     message = caught.value.message
-    assert '"brush.png"' in message
+    assert "“brush.png”" in message
     assert "1,000 x 500" in message and "1,030 x 500" in message
     assert caught.value.mask_size == (1000, 500) and caught.value.image_size == (1030, 500)
 

@@ -136,22 +136,25 @@ def test_area_factories_are_used_lazily(qtbot, data_dirs: DataDirs) -> None:
 
 def test_hidden_parts_take_their_places_when_first_needed(qtbot, main_window: MainWindow) -> None:
     # The busy indicator and the message bar are built on first use (not before the first
-    # paint), then sit where they belong: left of the sync status, above the areas.
+    # paint), then sit where they belong in the status bar: the message in its reserved line at
+    # the left, the busy indicator right of it, left of the sync status.
+    line = main_window.message_line
+    assert line.parentWidget() is main_window.statusBar() and line.isVisible()
     token = main_window.begin_busy("Importing 3 images…")
     busy = main_window.busy_indicator
     sync = main_window.sync_status
     qtbot.waitUntil(busy.isVisible)
     assert busy.parentWidget() is sync.parentWidget() is main_window.statusBar()
+    qtbot.waitUntil(lambda: line.geometry().right() < busy.geometry().left())
     qtbot.waitUntil(lambda: busy.geometry().right() < sync.geometry().left())
     main_window.end_busy(token)
     assert busy.isHidden()
     main_window.show_message("Saved.", level=MessageLevel.SUCCESS)
     bar = main_window.message_bar
     qtbot.waitUntil(bar.isVisible)
-    assert bar.parentWidget() is main_window.stack.parentWidget()
-    # It floats over the bottom of the areas, clear of the side bar and the status bar.
-    assert main_window.stack.geometry().contains(bar.geometry())
-    assert bar.geometry().left() > main_window.sidebar.geometry().right()
+    assert bar.parentWidget() is line
+    assert line.rect().contains(bar.geometry())
+    assert bar.geometry().left() >= 0 and line.geometry().right() < sync.geometry().left()
 
 
 def test_message_bar_shows_dismisses_and_counts_repeats(qtbot, main_window: MainWindow) -> None:

@@ -10,7 +10,8 @@ The rule (shown in the drop overlay while dragging, so nothing is a surprise):
    and greys, with or without alpha) **with the image's proportions** is the mask, as masks
    exported from Photoshop, GIMP or this app look like that; anything else (photos, colour
    PNGs, several files) is added as new images.
-4. With no creation open, dropped images start a new creation.
+4. With no creation open, dropped images start a new creation (the overlay says “Drop to edit
+   in Magic Canvas”, the words of the other screens' zone that the welcome names).
 
 Only one header is read per file and drag (``services/canvas_tools.py``): the verdict on a file
 is remembered under its path, size and modification time, so the drag-enter reads the header and
@@ -61,8 +62,12 @@ def plan_drop(
     image's size (None while no image is shown: then nothing can be a mask)."""
     files = tuple(paths)
     if not creation_open:
+        # (the words of the other screens' zone, which the welcome names)
+        what = "it" if len(files) == 1 else f"these {len(files)}"
         return DropPlan(
-            DropTarget.CREATION, f"Drop to start a new creation from {_count(len(files))}", files
+            DropTarget.CREATION,
+            f"Drop to edit in Magic Canvas\nStart a new creation with {what}",
+            files,
         )
     if alt or on_mask_band:
         if len(files) != 1:

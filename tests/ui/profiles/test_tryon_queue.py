@@ -242,6 +242,8 @@ def test_every_waiting_tryon_is_a_row_again_after_a_restart(
     qtbot.waitUntil(lambda: titles(panel) == [f"Try-on · {n}" for n in NAMES], timeout=10_000)
     qtbot.waitUntil(lambda: texts(panel) == [WAITING_FOR_SIGN_IN] * 3, timeout=10_000)
     assert all(not r.cancel_button.isHidden() for r in panel.rows())
+    # (the garment photo comes back too; the rows are named before it is read again)
+    qtbot.waitUntil(lambda: panel.slots["front"].has_cutout, timeout=10_000)
     # Still no second copy of any of them; each cancels on its own.
     for profile in profiles:
         panel.choose_profile(profile.id)
