@@ -56,6 +56,11 @@ from studio_desktop.store.locations import (
     data_dir_error,
     prepare_data_dirs,
 )
+from studio_desktop.store.log_file import (
+    QuietFileHandler,
+    forget_failures,
+    quiet_rotating_handler,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -129,9 +134,8 @@ def configure_logging(logs_dir: Path, *, verbose: bool, rotate: bool = True) -> 
     path = logs_dir / LOG_FILE_NAME
     redactor = RedactingFilter()
     formatter = logging.Formatter(LOG_FORMAT)
-    file_handler = (
-        _rotating_handler(path) if rotate else logging.FileHandler(path, encoding="utf-8")
-    )
+    forget_failures()
+    file_handler = _rotating_handler(path) if rotate else QuietFileHandler(path, encoding="utf-8")
     file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)
     stderr_handler = logging.StreamHandler(sys.stderr)
     stderr_handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -151,9 +155,7 @@ def configure_logging(logs_dir: Path, *, verbose: bool, rotate: bool = True) -> 
 
 
 def _rotating_handler(path: Path) -> logging.Handler:
-    import logging.handlers
-
-    return logging.handlers.RotatingFileHandler(
+    return quiet_rotating_handler(
         path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
     )
 
@@ -163,7 +165,7 @@ def rotate_log_file() -> None:
     by a rotating one on the same file, with the same level, format and redaction."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if type(handler) is not logging.FileHandler:
+        if type(handler) is not QuietFileHandler:
             continue
         rotating = _rotating_handler(Path(handler.baseFilename))
         rotating.setLevel(handler.level)
