@@ -43,7 +43,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,7 @@ from studio_desktop import APP_ID, APP_NAME, ORG_NAME, __version__
 from studio_desktop.domain.redact import redact
 from studio_desktop.store.instance_lock import AlreadyOpenError, InstanceLock
 from studio_desktop.store.locations import (
+    ENV_DATA_DIR,
     DataDirError,
     DataDirs,
     data_dir_error,
@@ -223,19 +224,10 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_NO_DISPLAY
     # The data folder: usable (made, writable) and ours alone, or a message and an exit before
     # anything in it was changed (a second copy would run the same job queue on the same files).
-    try:
-        dirs = prepare_data_dirs(args.data_dir)
-        instance = InstanceLock(dirs.root).acquire()
-    except DataDirError as error:
-        return cannot_start(error.headline, error.advice, EXIT_FOLDER_UNUSABLE, args)
-    except AlreadyOpenError as error:
-        return hand_over(error, args)
-    try:
-        log_path = configure_logging(dirs.logs, verbose=args.verbose, rotate=False)
-    except OSError as error:  # the log file itself (a folder by its name, a protected file)
-        instance.release()
-        folder_error = data_dir_error(dirs.logs, error, file=dirs.logs / LOG_FILE_NAME)
-        return cannot_start(folder_error.headline, folder_error.advice, EXIT_FOLDER_UNUSABLE, args)
+    opened = open_data_folder(args)
+    if isinstance(opened, int):
+        return opened
+    dirs, instance, log_path = opened
     if instance.unsupported:
         log.warning(
             "the data folder cannot be locked (%s): a second copy started on it would not "
@@ -392,9 +384,80 @@ def run(argv: Sequence[str]) -> int:
 
 
 # ---------------------------------------------------------------------------------- one copy
-def cannot_start(headline: str, advice: str, code: int, args: argparse.Namespace) -> int:
+def open_data_folder(args: argparse.Namespace) -> tuple[DataDirs, InstanceLock, Path] | int:
+    """The data folder made, checked, locked for this copy and logging to its log file; or,
+    when it cannot be, the exit status after the message (a folder another copy has open:
+    :func:`hand_over`). The box of an unusable folder offers "Choose another folder…": a
+    folder chosen there goes through the same checks, and the app starts on it.
+
+    The folder chosen is not remembered: the next start tries the usual folder again (the
+    command line's, the environment's or the platform's). A drive that was only disconnected
+    then finds the designer's work where it was, rather than the app quietly starting, from
+    then on, on a second folder that splits it; stderr says how to use the chosen folder
+    every time."""
+    try:
+        return _open_folder(args.data_dir, verbose=args.verbose)
+    except DataDirError as error:
+        problem = error
+    except AlreadyOpenError as error:
+        return hand_over(error, args)
+    opened: list[tuple[DataDirs, InstanceLock, Path]] = []
+
+    def try_folder(folder: Path) -> tuple[str, str] | None:
+        try:
+            opened.append(_open_folder(folder, verbose=args.verbose))
+        except DataDirError as error:
+            print(f"{error.headline}\n{error.advice}", file=sys.stderr)
+            return error.headline, error.advice
+        except AlreadyOpenError as error:
+            return (
+                f"{APP_NAME} is already open on the folder {error.root}.",
+                "Choose another folder, or switch to the window that has it open.",
+            )
+        return None
+
+    code = cannot_start(
+        problem.headline, problem.advice, EXIT_FOLDER_UNUSABLE, args, try_folder=try_folder
+    )
+    if not opened:
+        return code
+    import shlex
+
+    root = opened[0][0].root
+    print(
+        f"{APP_NAME} starts on the folder {root}, chosen in the message box, for this start "
+        f"only. To use it every time: studio-desktop --data-dir {shlex.quote(str(root))} "
+        f"(or set {ENV_DATA_DIR}).",
+        file=sys.stderr,
+    )
+    log.info("the data folder %s could not be used; %s was chosen instead", problem.folder, root)
+    return opened[0]
+
+
+def _open_folder(
+    chosen: str | Path | None, *, verbose: bool
+) -> tuple[DataDirs, InstanceLock, Path]:
+    dirs = prepare_data_dirs(chosen)
+    instance = InstanceLock(dirs.root).acquire()
+    try:
+        log_path = configure_logging(dirs.logs, verbose=verbose, rotate=False)
+    except OSError as error:  # the log file itself (a folder by its name, a protected file)
+        instance.release()
+        raise data_dir_error(dirs.logs, error, file=dirs.logs / LOG_FILE_NAME) from error
+    return dirs, instance, log_path
+
+
+def cannot_start(
+    headline: str,
+    advice: str,
+    code: int,
+    args: argparse.Namespace,
+    *,
+    try_folder: Callable[[Path], tuple[str, str] | None] | None = None,
+) -> int:
     """A start that cannot go on: the reason on stderr, then in a message box (the window
-    system is there: :func:`missing_display` was asked first); returns the exit status."""
+    system is there: :func:`missing_display` was asked first); returns the exit status.
+    ``try_folder``: the box offers to choose another folder (see :func:`open_data_folder`)."""
     print(f"{headline}\n{advice}", file=sys.stderr)
     from PySide6.QtCore import qInstallMessageHandler
 
@@ -407,6 +470,7 @@ def cannot_start(headline: str, advice: str, code: int, args: argparse.Namespace
         advice,
         serious=code != EXIT_ALREADY_OPEN,
         close_after_ms=args.quit_after_ms,
+        try_folder=try_folder,
     )
     return code
 

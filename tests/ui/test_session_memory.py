@@ -49,7 +49,7 @@ def test_a_copy_running_beside_the_original_starts_where_it_was_then_goes_its_ow
     tmp_path: Path,
 ) -> None:
     original = tmp_path / "data"
-    memory, settings = _memory(original)
+    memory, _ = _memory(original)
     _remember(memory, "thread-1", "asset-2", "/photos/tee.png")
     copy = tmp_path / "data copy"
     shutil.copytree(original, copy)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QWidget
 
 from studio_desktop.store.locations import data_dir_error
 from studio_desktop.ui.start_problem import start_problem_box
@@ -70,4 +70,29 @@ def test_the_already_open_box_is_information_not_an_error(
     assert box.defaultButton() is box.button(QMessageBox.StandardButton.Close)
     screenshot(box, "start-problem-already-open")
     qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert not box.isVisible()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"], indirect=True)
+def test_the_unusable_folder_box_offers_another_folder(
+    qtbot, scheme: str, screenshot: Callable[[QWidget, str], Path]
+) -> None:
+    """ "Choose another folder…" is the way forward, so it is the default button (Return); Alt+C
+    presses it too; Close and Escape still end the start."""
+    error = data_dir_error(DEEP, OSError(30, "Read-only file system", str(DEEP)))
+    box = start_problem_box(error.headline, error.advice, can_choose_folder=True)
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.waitExposed(box)
+    choose = box.findChild(QPushButton, "choose-folder")
+    assert choose is not None and choose.text() == "&Choose another folder…"
+    assert box.defaultButton() is choose
+    assert "this time only" in choose.toolTip()
+    assert box.escapeButton() is box.button(QMessageBox.StandardButton.Close)
+    for button in box.buttons():  # every button's text fits
+        assert button.width() >= button.sizeHint().width(), button.text()
+    assert box.width() <= 1024, box.width()
+    screenshot(box, "start-problem-choose-folder")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert box.clickedButton() is choose
     assert not box.isVisible()
