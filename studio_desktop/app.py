@@ -83,6 +83,9 @@ EXIT_ALREADY_OPEN = 4
 #: How long a second launch on an open folder waits for the open copy to answer (it listens
 #: once its window shows its first page).
 HANDOVER_WAIT_S = 10.0
+#: After this long without an answer the second launch says that it waits (the open copy is
+#: still starting): a running copy answers within milliseconds.
+HANDOVER_NOTICE_AFTER_S = 1.0
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -477,11 +480,40 @@ def cannot_start(
 
 def hand_over(error: AlreadyOpenError, args: argparse.Namespace) -> int:
     """Another copy holds the data folder: ask it to show its window and exit (0), or, when
-    it does not answer, say that it is open and exit (:data:`EXIT_ALREADY_OPEN`)."""
+    it does not answer, say that it is open and exit (:data:`EXIT_ALREADY_OPEN`). A copy that
+    is still starting answers once its first page is shown: after
+    :data:`HANDOVER_NOTICE_AFTER_S` without an answer a notice says so (and stderr), until it
+    answers, :data:`HANDOVER_WAIT_S` have passed, or the designer stops waiting (exit 0)."""
     from studio_desktop.ui.single_instance import ask_running_copy_to_show, beacon_path
 
     who = f", process {error.pid}" if error.pid else ""
-    if ask_running_copy_to_show(beacon_path(error.root), HANDOVER_WAIT_S):
+    path = beacon_path(error.root)
+    answered = ask_running_copy_to_show(path, HANDOVER_NOTICE_AFTER_S)
+    if not answered and path is not None:
+        # Still starting (it listens once its first page is shown): say so, and wait on.
+        import threading
+
+        from PySide6.QtCore import qInstallMessageHandler
+
+        from studio_desktop.ui.start_problem import wait_with_notice
+
+        qInstallMessageHandler(_qt_message_handler)  # (its platform noise is not for stderr)
+
+        headline = f"{APP_NAME} is starting on this folder ({error.root}{who})."
+        advice = "Its window comes up in a moment; this notice then closes by itself."
+        print(f"{headline} {advice}", file=sys.stderr, flush=True)
+        asked: list[bool] = []
+        wait = HANDOVER_WAIT_S - HANDOVER_NOTICE_AFTER_S
+        threading.Thread(
+            target=lambda: asked.append(ask_running_copy_to_show(path, wait)),
+            name="handover",
+            daemon=True,
+        ).start()
+        if not wait_with_notice(headline, advice, lambda: bool(asked)):
+            print(f"Stopped waiting for the {APP_NAME} open on this folder.", file=sys.stderr)
+            return 0
+        answered = asked[0]
+    if answered:
         print(
             f"{APP_NAME} is already open on this folder ({error.root}{who}): "
             "its window was brought to the front.",

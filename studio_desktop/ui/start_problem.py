@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton, QWidget
 
 from studio_desktop import APP_ID, APP_NAME, ORG_NAME
@@ -74,6 +74,67 @@ def choose_folder(parent: QWidget, start: Path) -> Path | None:
         dialog.deleteLater()
 
 
+def _application() -> QApplication:
+    """The ``QApplication`` (made if there is none yet), named, in the system's palette."""
+    from studio_desktop.ui.icons import app_icon
+    from studio_desktop.ui.theme import ThemeMode, start_application, theme_manager
+
+    app = QApplication.instance() or start_application(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)  # (the app may go on after the box)
+    theme_manager().set_mode(ThemeMode.SYSTEM)  # (the preferences are in the folder)
+    return app
+
+
+def wait_with_notice(headline: str, advice: str, finished: Callable[[], bool]) -> bool:
+    """Show a notice (``headline``, ``advice`` under it, a "Don't wait" button; object name
+    ``start-notice``) until ``finished()`` is true, asked every 50 ms (work done on another
+    thread); True then, False when the designer closed the notice first (its button, Escape,
+    Ctrl+C, SIGTERM). The notice is gone when this returns."""
+    _application()
+    box = QMessageBox()
+    box.setObjectName("start-notice")
+    box.setWindowTitle(APP_NAME)
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setText(headline)
+    box.setInformativeText(advice)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    stop = box.addButton("Don't wait", QMessageBox.ButtonRole.RejectRole)
+    box.setEscapeButton(stop)
+    done: list[bool] = []
+
+    def poll() -> None:
+        if finished():
+            done.append(True)
+            box.accept()
+
+    previous = {
+        signum: signal.signal(signum, lambda *_args: box.reject())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    ticker = QTimer(box)  # (also lets Python run its signal handlers)
+    ticker.timeout.connect(poll)
+    ticker.start(50)
+    try:
+        if not finished():
+            box.exec()
+        else:
+            done.append(True)
+    finally:
+        ticker.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        box.hide()
+        box.deleteLater()  # (not a window left over: the runner of the tests lists them)
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    return bool(done)
+
+
 def show_start_problem(
     headline: str,
     advice: str,
@@ -90,17 +151,7 @@ def show_start_problem(
     to ``try_folder``, which answers ``None`` when the app can start on it (the folder is
     returned, the box closed) or the box's new text and advice (the box shows them and waits
     again). Returns ``None`` when the box was closed without a usable folder."""
-    from studio_desktop.ui.icons import app_icon
-    from studio_desktop.ui.theme import ThemeMode, start_application, theme_manager
-
-    app = QApplication.instance() or start_application(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName(APP_NAME)
-    app.setOrganizationName(ORG_NAME)
-    app.setDesktopFileName(APP_ID)
-    app.setWindowIcon(app_icon())
-    app.setQuitOnLastWindowClosed(False)  # (the app may go on after the box)
-    theme_manager().set_mode(ThemeMode.SYSTEM)  # (the preferences are in the folder)
+    _application()
     box = start_problem_box(headline, advice, serious=serious, can_choose_folder=bool(try_folder))
     previous = {
         signum: signal.signal(signum, lambda *_args: box.reject())
