@@ -49,10 +49,15 @@ class Compositor:
 
 
 @contextmanager
-def weston(runtime_dir: Path, log: Path) -> Iterator[Compositor]:
+def weston(runtime_dir: Path, log: Path, *, x11_display: str | None = None) -> Iterator[Compositor]:
     """Start Weston headless (pixman renderer, so screenshots hold real pixels; ``--debug``
     lets ``weston-screenshooter`` take them). Fails, never skips, when Weston is missing:
-    ``bash scripts/bootstrap.sh test`` installs it."""
+    ``bash scripts/bootstrap.sh test`` installs it.
+
+    With ``x11_display`` (an X server such as :func:`tests.desktop.x11.xvfb`'s) Weston runs
+    in a window of that X server instead (its ``x11`` backend): the headless backend has no
+    keyboard or pointer, while this one takes the X server's, so a key sent there with
+    ``xdotool`` reaches the Wayland client Weston has focused, as a real key press does."""
     binary = shutil.which("weston")
     if binary is None:
         pytest.fail(
@@ -67,10 +72,13 @@ def weston(runtime_dir: Path, log: Path) -> Iterator[Compositor]:
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir)}
     env.pop("WAYLAND_DISPLAY", None)
     env.pop("DISPLAY", None)
+    if x11_display is not None:
+        env["DISPLAY"] = x11_display
+    backend = "headless-backend.so" if x11_display is None else "x11-backend.so"
     server = subprocess.Popen(
         [
             binary,
-            "--backend=headless-backend.so",
+            f"--backend={backend}",
             "--use-pixman",
             "--debug",
             f"--socket={socket}",
