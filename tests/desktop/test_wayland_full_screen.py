@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from tests.desktop.test_wayland_start import _settled
-from tests.desktop.wayland import BACKGROUND, Compositor, weston
+from tests.desktop.wayland import BACKGROUND, Compositor, start_app, weston
 from tests.desktop.x11 import START_TIMEOUT_S, top_level_windows, wait_for_app, xvfb
 
 pytestmark = pytest.mark.desktop
@@ -83,8 +82,6 @@ def test_f11_fills_the_output_and_f11_again_restores_the_window(tmp_path: Path) 
     log_file = data / "logs" / "studio-desktop.log"
     stderr_path = tmp_path / "stderr.txt"
     shots = tmp_path / "shots"
-    script = Path(sys.executable).parent / "studio-desktop"
-    assert script.is_file(), f"{script} is missing: install the app with pip install -e ."
     with (
         xvfb() as display,
         weston(tmp_path / "runtime", tmp_path / "weston.log", x11_display=display) as compositor,
@@ -92,19 +89,7 @@ def test_f11_fills_the_output_and_f11_again_restores_the_window(tmp_path: Path) 
     ):
         desktop = _desktop(compositor, shots)
         assert desktop.size == OUTPUT
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("STUDIO_DESKTOP_", "PYTEST", "QT_", "XDG_", "WAYLAND_", "DISPLAY"))
-        }
-        env.update(compositor.env(), HOME=str(tmp_path / "home"))
-        app = subprocess.Popen(
-            [str(script), "--data-dir", str(data)],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+        app = start_app(compositor, data, tmp_path, stderr)
         try:
 
             def opened() -> bool | None:

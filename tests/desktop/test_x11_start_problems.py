@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 from PIL import Image, ImageGrab
@@ -73,26 +74,34 @@ def _stacking(display: str) -> list[str]:
     return [w.title for w in top_level_windows(display) if w.viewable and w.title]
 
 
-@pytest.mark.timeout(300)
-def test_a_read_only_folder_shows_its_message_box_and_exits_3(tmp_path: Path) -> None:
+def _start_on_read_only(
+    data: Path, display: str, tmp_path: Path, stderr: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    """The installed app on ``data``, made read-only by a bind mount in a mount namespace of
+    the app's own (gone with it)."""
     unshare = shutil.which("unshare")
     assert unshare is not None, "unshare (util-linux) is needed for the read-only mount"
-    data = tmp_path / "read only data"
-    data.mkdir()
     q = shlex.quote(str(data))
     flags = ["--mount", "--propagation", "private"]
     if os.geteuid() != 0:
         flags = ["--map-root-user", *flags]
     argv = [str(_app()), "--data-dir", str(data)]
+    return subprocess.Popen(
+        [unshare, *flags, "sh", "-c", f'mount --bind -o ro {q} {q} && exec "$@"', "sh", *argv],
+        cwd=tmp_path,
+        env=_env(display, tmp_path / "home"),
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+
+
+@pytest.mark.timeout(300)
+def test_a_read_only_folder_shows_its_message_box_and_exits_3(tmp_path: Path) -> None:
+    data = tmp_path / "read only data"
+    data.mkdir()
     stderr_path = tmp_path / "stderr.txt"
     with xvfb() as display, stderr_path.open("wb") as stderr:
-        app = subprocess.Popen(
-            [unshare, *flags, "sh", "-c", f'mount --bind -o ro {q} {q} && exec "$@"', "sh", *argv],
-            cwd=tmp_path,
-            env=_env(display, tmp_path / "home"),
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+        app = _start_on_read_only(data, display, tmp_path, stderr)
         try:
 
             def mapped_box() -> Window | None:
@@ -209,27 +218,14 @@ def _xdotool(display: str, *args: str) -> None:
 def test_a_read_only_folder_then_another_chosen_with_the_keyboard(tmp_path: Path) -> None:
     """The box's "Choose another folder…" by its Alt+C, the path typed into the real folder
     dialog and Return: the app starts on that folder; the read-only one is left as it was."""
-    unshare = shutil.which("unshare")
-    assert unshare is not None, "unshare (util-linux) is needed for the read-only mount"
     data = tmp_path / "read only data"
     data.mkdir()
     good = tmp_path / "Studio elsewhere"
     good.mkdir()
-    q = shlex.quote(str(data))
-    flags = ["--mount", "--propagation", "private"]
-    if os.geteuid() != 0:
-        flags = ["--map-root-user", *flags]
-    argv = [str(_app()), "--data-dir", str(data)]
     stderr_path = tmp_path / "stderr.txt"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with xvfb() as display, stderr_path.open("wb") as stderr:
-        app = subprocess.Popen(
-            [unshare, *flags, "sh", "-c", f'mount --bind -o ro {q} {q} && exec "$@"', "sh", *argv],
-            cwd=tmp_path,
-            env=_env(display, tmp_path / "home"),
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+        app = _start_on_read_only(data, display, tmp_path, stderr)
         try:
 
             def mapped(title: str) -> Callable[[], Window | None]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 from PIL import Image
@@ -46,6 +48,29 @@ class Compositor:
             shot = image.convert("RGB")
         made.unlink()
         return shot
+
+
+def start_app(
+    compositor: Compositor, data: Path, cwd: Path, stderr: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    """The installed ``studio-desktop`` on ``data``, started as a Wayland session starts a
+    program: the compositor's variables, none of the test's own (no ``QT_QPA_PLATFORM``:
+    Qt picks its ``wayland`` platform by itself), its own home in ``cwd``."""
+    script = Path(sys.executable).parent / "studio-desktop"
+    assert script.is_file(), f"{script} is missing: install the app with pip install -e ."
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("STUDIO_DESKTOP_", "PYTEST", "QT_", "XDG_", "WAYLAND_", "DISPLAY"))
+    }
+    env.update(compositor.env(), HOME=str(cwd / "home"))
+    return subprocess.Popen(
+        [str(script), "--data-dir", str(data)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
 
 
 @contextmanager
