@@ -441,6 +441,13 @@ def _open_folder(
     chosen: str | Path | None, *, verbose: bool
 ) -> tuple[DataDirs, InstanceLock, Path]:
     dirs = prepare_data_dirs(chosen)
+    log_file = dirs.logs / LOG_FILE_NAME
+    try:  # (an existing log file that cannot be written: said before the lock file is made)
+        os.close(os.open(log_file, os.O_WRONLY | os.O_APPEND))
+    except FileNotFoundError:
+        pass  # (made by the handler: the folder was found writable)
+    except OSError as error:
+        raise data_dir_error(dirs.logs, error, file=log_file) from error
     instance = InstanceLock(dirs.root).acquire()
     try:
         log_path = configure_logging(dirs.logs, verbose=verbose, rotate=False)
