@@ -21,6 +21,7 @@ import pytest
 
 from studio_desktop.app import EXIT_FOLDER_UNUSABLE
 from tests.app.start_runner import RUNNER
+from tests.app.test_single_instance import HOLDER
 from tests.app.test_unusable_data_dir import CHOOSE_ANOTHER, ROOT, _in_own_mounts, _tree
 
 #: Set before the app runs: clicks "Choose another folder…" while there are folders left in
@@ -194,3 +195,40 @@ def test_a_cancelled_choice_brings_the_box_back_and_close_still_exits_3(tmp_path
     ]
     assert run["others"] == []  # no main window
     assert data.read_text(encoding="utf-8") == "my notes"
+
+
+@pytest.mark.timeout(180)
+def test_a_folder_another_copy_has_open_is_refused_in_the_box(tmp_path: Path) -> None:
+    """Chosen: a folder another copy holds (its lock taken by a running process): refused in
+    the box, saying so; the next choice starts the app."""
+    data = tmp_path / "studio.txt"
+    data.write_text("my notes", encoding="utf-8")
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    good = tmp_path / "good"
+    good.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(busy)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "HELD"
+        done, run, seen = _run(_app(tmp_path, data), tmp_path, [str(busy), str(good)])
+    finally:
+        holder.kill()
+        holder.wait(30)
+        if holder.stdout is not None:
+            holder.stdout.close()
+    assert run["code"] == 0, done.stderr
+    texts = [(s["text"], s["informative"]) for s in seen if "text" in s]
+    assert texts[1] == (
+        f"Studio Desktop is already open on the folder {busy}.",
+        "Choose another folder, or switch to the window that has it open.",
+    )
+    assert seen[-1]["root"] == str(good)
+    # Nothing of the other copy's folder was used (its log folder, as a running copy has it).
+    assert sorted(p.name for p in busy.iterdir()) == ["logs", "studio-desktop.lock"]
+    assert list((busy / "logs").iterdir()) == []
