@@ -20,6 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from studio_desktop.store.locations import DataDirs
+from studio_desktop.store.workspace import open_local_store
+from tests.bench.bench_ui import seed_with_outputs
+
 ROOT = Path(__file__).resolve().parents[2]
 
 LINES = 400
@@ -111,3 +115,77 @@ def test_a_full_drive_is_said_once_and_the_log_carries_on_when_there_is_space(
     assert written and dropped
     assert len(written) + dropped == LINES
     assert "No space left on device" in notes[0]
+
+
+@pytest.mark.timeout(240)
+def test_the_app_on_a_drive_that_fills_up_closes_cleanly_with_its_work_kept(
+    tmp_path: Path,
+) -> None:
+    """The real app (``python -m studio_desktop``) on a tmpfs holding a workspace of 200 jobs:
+    once it is open, the drive is filled to its last block (a file, then the log file's last
+    page), and the app is closed (SIGTERM, a session logging out), logging as it closes. stderr gets the one line, no traceback; the
+    app exits 0; afterwards the database passes SQLite's integrity check with every job."""
+    unshare = shutil.which("unshare")
+    assert unshare is not None, "unshare (util-linux) is needed for the full drive"
+    seed = tmp_path / "seed"
+    store = open_local_store(DataDirs(seed).ensure())
+    seed_with_outputs(store, 200, 400)
+    store.close()
+    data = tmp_path / "data"
+    data.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    q, s, o = (shlex.quote(str(p)) for p in (data, seed, out))
+    python = shlex.quote(sys.executable)
+    check = (
+        "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); "
+        "print(db.execute('PRAGMA integrity_check').fetchone()[0], "
+        "db.execute('SELECT count(*) FROM jobs').fetchone()[0])"
+    )
+    shell = f"""set -e
+mount -t tmpfs -o size=24m tmpfs {q}
+cp -a {s}/. {q}/
+set +e
+{python} -m studio_desktop --data-dir {q} --verbose 2> {o}/stderr.txt &
+app=$!
+for i in $(seq 1 600); do
+  grep -q "the workspace is open" {q}/logs/studio-desktop.log 2>/dev/null && break
+  sleep 0.2
+done
+dd if=/dev/zero of={q}/filler bs=64k 2>/dev/null
+yes "(the drive fills up)" >> {q}/logs/studio-desktop.log 2>/dev/null
+df -k {q} | tail -1 > {o}/df.txt
+kill -TERM $app
+wait $app
+echo $? > {o}/status.txt
+rm {q}/filler
+cp {q}/logs/studio-desktop.log {o}/app.log
+{python} -c {shlex.quote(check)} {q}/workspaces/local/store.sqlite3 > {o}/check.txt
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STUDIO_DESKTOP_", "QT_"))}
+    env.update(QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT), HOME=str(tmp_path / "home"))
+    flags = ["--mount", "--propagation", "private"]
+    if os.geteuid() != 0:
+        flags = ["--map-root-user", *flags]
+    done = subprocess.run(
+        [unshare, *flags, "sh", "-c", shell],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=200,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (out / "df.txt").read_text().split()[3] == "0"  # the drive was full
+    errors = (out / "stderr.txt").read_text(encoding="utf-8")
+    assert (out / "status.txt").read_text().strip() == "0", errors
+    assert "Logging error" not in errors and "Traceback" not in errors, errors
+    log_path = data / "logs" / "studio-desktop.log"
+    said = [line for line in errors.splitlines() if "cannot write its log file" in line]
+    assert said == [
+        f"Studio Desktop cannot write its log file {log_path}: its drive is full. It keeps "
+        "running; log lines are left out until then and the log goes on by itself once "
+        "there is space again."
+    ], errors
+    assert (out / "check.txt").read_text().split() == ["ok", "200"]
