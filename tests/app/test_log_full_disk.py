@@ -123,8 +123,9 @@ def test_the_app_on_a_drive_that_fills_up_closes_cleanly_with_its_work_kept(
 ) -> None:
     """The real app (``python -m studio_desktop``) on a tmpfs holding a workspace of 200 jobs:
     once it is open, the drive is filled to its last block (a file, then the log file's last
-    page), and the app is closed (SIGTERM, a session logging out), logging as it closes. stderr gets the one line, no traceback; the
-    app exits 0; afterwards the database passes SQLite's integrity check with every job."""
+    page); two second launches ask it to come to the front (it logs each), then it is closed
+    (SIGTERM, a session logging out). stderr gets the one line, no traceback; the app exits 0;
+    afterwards the database passes SQLite's integrity check with every job."""
     unshare = shutil.which("unshare")
     assert unshare is not None, "unshare (util-linux) is needed for the full drive"
     seed = tmp_path / "seed"
@@ -142,11 +143,18 @@ def test_the_app_on_a_drive_that_fills_up_closes_cleanly_with_its_work_kept(
         "print(db.execute('PRAGMA integrity_check').fetchone()[0], "
         "db.execute('SELECT count(*) FROM jobs').fetchone()[0])"
     )
+    # A second launch's request, twice: the app logs each (its log file full by then).
+    show = (
+        "import sys; from pathlib import Path; "
+        "from studio_desktop.ui.single_instance import ask_running_copy_to_show, beacon_path; "
+        "path = beacon_path(Path(sys.argv[1])); "
+        "print(ask_running_copy_to_show(path, 60), ask_running_copy_to_show(path, 60))"
+    )
     shell = f"""set -e
 mount -t tmpfs -o size=24m tmpfs {q}
 cp -a {s}/. {q}/
 set +e
-{python} -m studio_desktop --data-dir {q} --verbose 2> {o}/stderr.txt &
+{python} -m studio_desktop --data-dir {q} 2> {o}/stderr.txt &
 app=$!
 for i in $(seq 1 600); do
   grep -q "the workspace is open" {q}/logs/studio-desktop.log 2>/dev/null && break
@@ -154,6 +162,7 @@ for i in $(seq 1 600); do
 done
 dd if=/dev/zero of={q}/filler bs=64k 2>/dev/null
 yes "(the drive fills up)" >> {q}/logs/studio-desktop.log 2>/dev/null
+{python} -c {shlex.quote(show)} {q} > {o}/shown.txt
 df -k {q} | tail -1 > {o}/df.txt
 kill -TERM $app
 wait $app
@@ -178,6 +187,7 @@ cp {q}/logs/studio-desktop.log {o}/app.log
     )
     assert done.returncode == 0, done.stderr
     assert (out / "df.txt").read_text().split()[3] == "0"  # the drive was full
+    assert (out / "shown.txt").read_text().split() == ["True", "True"]  # it answered both
     errors = (out / "stderr.txt").read_text(encoding="utf-8")
     assert (out / "status.txt").read_text().strip() == "0", errors
     assert "Logging error" not in errors and "Traceback" not in errors, errors
