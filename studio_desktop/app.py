@@ -9,10 +9,12 @@ Start-up order (:func:`run`; the window must be on screen fast, see issue 5's co
 
 0. The data folder: made and checked writable (``store/locations.py``), then locked for this
    copy (``store/instance_lock.py``). A folder that cannot be used (read-only, no permission,
-   full, a file in its way) is said on stderr and in a message box, exit status 3; a folder
-   another copy has open makes that copy bring its window to the front (it listens once its
-   first page is shown, ``ui/single_instance.py``) and this one exit 0 — or, when it does not
-   answer, say so (exit status 4). Nothing in the folder is changed before this passed.
+   full, a file in its way) is said on stderr and in a message box, exit status 3, unless
+   another folder is chosen in the box (:func:`open_data_folder`); a folder another copy has
+   open makes that copy bring its window to the front (it listens once its first page is
+   shown, ``ui/single_instance.py``; while it is still starting a notice says so) and this
+   one exit 0 — or, when it does not answer, say so (exit status 4). Nothing in the folder is
+   changed before this passed.
 1. Logging (a plain file handler for now), the ``QApplication`` (started in the Fusion style),
    the theme and the :class:`~studio_desktop.ui.main_window.MainWindow` (side bar, menu
    titles, status bar; its areas are empty pages), shown; a plain Qt event loop runs until
