@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +29,7 @@ def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     import numpy as np
     import qasync
+    import real_window  # (beside this script)
     from PIL import Image
     from PySide6.QtCore import QPointF
     from PySide6.QtWidgets import QApplication, QFileDialog
@@ -65,23 +65,17 @@ def main() -> int:
     report: dict[str, object] = {}
 
     async def until(check, seconds: float = 20.0) -> bool:
-        for _ in range(int(seconds / 0.02)):
-            if check():
-                return True
-            await asyncio.sleep(0.02)
-        return False
+        return await real_window.until(check, seconds)
 
     async def xdo(*args: str) -> None:
-        process = await asyncio.create_subprocess_exec("xdotool", *args)
-        await process.wait()
-        await asyncio.sleep(0.15)
+        await real_window.xdo(*args, settle=0.15)
 
     def global_point(widget, point) -> tuple[str, str]:
         p = widget.mapToGlobal(point)
         return str(p.x()), str(p.y())
 
     def shot(name: str) -> None:
-        subprocess.run(["import", "-window", "root", str(out / name)], check=False)
+        real_window.screenshot(out, name)
 
     async def run() -> None:
         area.start_creation([photo])

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -36,6 +35,7 @@ def main() -> int:
     from PIL import Image
     from PySide6.QtCore import QPoint, QSettings
     from PySide6.QtWidgets import QApplication
+    from real_window import screenshot, until, xdo  # (beside this script)
 
     from studio_desktop.engine.remote import RemoteEngine
     from studio_desktop.engine.remote_api import GenerationApiClient, RetryPolicy
@@ -66,24 +66,12 @@ def main() -> int:
     Image.fromarray(studio_sweep().photo).save(photo)
     report: dict[str, object] = {}
 
-    async def until(check, seconds: float = 30.0) -> bool:
-        for _ in range(int(seconds / 0.02)):
-            if check():
-                return True
-            await asyncio.sleep(0.02)
-        return False
-
-    async def xdo(*args: str) -> None:
-        process = await asyncio.create_subprocess_exec("xdotool", *args)
-        await process.wait()
-        await asyncio.sleep(0.2)
-
     async def click(widget) -> None:
         p = widget.mapToGlobal(widget.rect().center())
         await xdo("mousemove", str(p.x()), str(p.y()), "click", "1")
 
     def shot(name: str) -> None:
-        subprocess.run(["import", "-window", "root", str(out / name)], check=False)
+        screenshot(out, name)
 
     def in_view(scroll, widget) -> bool:
         viewport = scroll.viewport()

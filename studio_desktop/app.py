@@ -9,10 +9,12 @@ Start-up order (:func:`run`; the window must be on screen fast, see issue 5's co
 
 0. The data folder: made and checked writable (``store/locations.py``), then locked for this
    copy (``store/instance_lock.py``). A folder that cannot be used (read-only, no permission,
-   full, a file in its way) is said on stderr and in a message box, exit status 3; a folder
-   another copy has open makes that copy bring its window to the front (it listens once its
-   first page is shown, ``ui/single_instance.py``) and this one exit 0 — or, when it does not
-   answer, say so (exit status 4). Nothing in the folder is changed before this passed.
+   full, a file in its way) is said on stderr and in a message box, exit status 3, unless
+   another folder is chosen in the box (:func:`open_data_folder`); a folder another copy has
+   open makes that copy bring its window to the front (it listens once its first page is
+   shown, ``ui/single_instance.py``; while it is still starting a notice says so) and this
+   one exit 0 — or, when it does not answer, say so (exit status 4). Nothing in the folder is
+   changed before this passed.
 1. Logging (a plain file handler for now), the ``QApplication`` (started in the Fusion style),
    the theme and the :class:`~studio_desktop.ui.main_window.MainWindow` (side bar, menu
    titles, status bar; its areas are empty pages), shown; a plain Qt event loop runs until
@@ -43,7 +45,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,10 +53,16 @@ from studio_desktop import APP_ID, APP_NAME, ORG_NAME, __version__
 from studio_desktop.domain.redact import redact
 from studio_desktop.store.instance_lock import AlreadyOpenError, InstanceLock
 from studio_desktop.store.locations import (
+    ENV_DATA_DIR,
     DataDirError,
     DataDirs,
     data_dir_error,
     prepare_data_dirs,
+)
+from studio_desktop.store.log_file import (
+    QuietFileHandler,
+    forget_failures,
+    quiet_rotating_handler,
 )
 
 if TYPE_CHECKING:
@@ -77,6 +85,9 @@ EXIT_ALREADY_OPEN = 4
 #: How long a second launch on an open folder waits for the open copy to answer (it listens
 #: once its window shows its first page).
 HANDOVER_WAIT_S = 10.0
+#: After this long without an answer the second launch says that it waits (the open copy is
+#: still starting): a running copy answers within milliseconds.
+HANDOVER_NOTICE_AFTER_S = 1.0
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -129,9 +140,8 @@ def configure_logging(logs_dir: Path, *, verbose: bool, rotate: bool = True) -> 
     path = logs_dir / LOG_FILE_NAME
     redactor = RedactingFilter()
     formatter = logging.Formatter(LOG_FORMAT)
-    file_handler = (
-        _rotating_handler(path) if rotate else logging.FileHandler(path, encoding="utf-8")
-    )
+    forget_failures()
+    file_handler = _rotating_handler(path) if rotate else QuietFileHandler(path, encoding="utf-8")
     file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)
     stderr_handler = logging.StreamHandler(sys.stderr)
     stderr_handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -151,9 +161,7 @@ def configure_logging(logs_dir: Path, *, verbose: bool, rotate: bool = True) -> 
 
 
 def _rotating_handler(path: Path) -> logging.Handler:
-    import logging.handlers
-
-    return logging.handlers.RotatingFileHandler(
+    return quiet_rotating_handler(
         path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
     )
 
@@ -163,7 +171,7 @@ def rotate_log_file() -> None:
     by a rotating one on the same file, with the same level, format and redaction."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if type(handler) is not logging.FileHandler:
+        if type(handler) is not QuietFileHandler:
             continue
         rotating = _rotating_handler(Path(handler.baseFilename))
         rotating.setLevel(handler.level)
@@ -221,19 +229,10 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_NO_DISPLAY
     # The data folder: usable (made, writable) and ours alone, or a message and an exit before
     # anything in it was changed (a second copy would run the same job queue on the same files).
-    try:
-        dirs = prepare_data_dirs(args.data_dir)
-        instance = InstanceLock(dirs.root).acquire()
-    except DataDirError as error:
-        return cannot_start(error.headline, error.advice, EXIT_FOLDER_UNUSABLE, args)
-    except AlreadyOpenError as error:
-        return hand_over(error, args)
-    try:
-        log_path = configure_logging(dirs.logs, verbose=args.verbose, rotate=False)
-    except OSError as error:  # the log file itself (a folder by its name, a protected file)
-        instance.release()
-        folder_error = data_dir_error(dirs.logs, error, file=dirs.logs / LOG_FILE_NAME)
-        return cannot_start(folder_error.headline, folder_error.advice, EXIT_FOLDER_UNUSABLE, args)
+    opened = open_data_folder(args)
+    if isinstance(opened, int):
+        return opened
+    dirs, instance, log_path = opened
     if instance.unsupported:
         log.warning(
             "the data folder cannot be locked (%s): a second copy started on it would not "
@@ -390,9 +389,87 @@ def run(argv: Sequence[str]) -> int:
 
 
 # ---------------------------------------------------------------------------------- one copy
-def cannot_start(headline: str, advice: str, code: int, args: argparse.Namespace) -> int:
+def open_data_folder(args: argparse.Namespace) -> tuple[DataDirs, InstanceLock, Path] | int:
+    """The data folder made, checked, locked for this copy and logging to its log file; or,
+    when it cannot be, the exit status after the message (a folder another copy has open:
+    :func:`hand_over`). The box of an unusable folder offers "Choose another folder…": a
+    folder chosen there goes through the same checks, and the app starts on it.
+
+    The folder chosen is not remembered: the next start tries the usual folder again (the
+    command line's, the environment's or the platform's). A drive that was only disconnected
+    then finds the designer's work where it was, rather than the app quietly starting, from
+    then on, on a second folder that splits it; stderr says how to use the chosen folder
+    every time."""
+    try:
+        return _open_folder(args.data_dir, verbose=args.verbose)
+    except DataDirError as error:
+        problem = error
+    except AlreadyOpenError as error:
+        return hand_over(error, args)
+    opened: list[tuple[DataDirs, InstanceLock, Path]] = []
+
+    def try_folder(folder: Path) -> tuple[str, str] | None:
+        try:
+            opened.append(_open_folder(folder, verbose=args.verbose))
+        except DataDirError as error:
+            print(f"{error.headline}\n{error.advice}", file=sys.stderr)
+            return error.headline, error.advice
+        except AlreadyOpenError as error:
+            return (
+                f"{APP_NAME} is already open on the folder {error.root}.",
+                "Choose another folder, or switch to the window that has it open.",
+            )
+        return None
+
+    code = cannot_start(
+        problem.headline, problem.advice, EXIT_FOLDER_UNUSABLE, args, try_folder=try_folder
+    )
+    if not opened:
+        return code
+    import shlex
+
+    root = opened[0][0].root
+    print(
+        f"{APP_NAME} starts on the folder {root}, chosen in the message box, for this start "
+        f"only. To use it every time: studio-desktop --data-dir {shlex.quote(str(root))} "
+        f"(or set {ENV_DATA_DIR}).",
+        file=sys.stderr,
+    )
+    log.info("the data folder %s could not be used; %s was chosen instead", problem.folder, root)
+    return opened[0]
+
+
+def _open_folder(
+    chosen: str | Path | None, *, verbose: bool
+) -> tuple[DataDirs, InstanceLock, Path]:
+    dirs = prepare_data_dirs(chosen)
+    log_file = dirs.logs / LOG_FILE_NAME
+    try:  # (an existing log file that cannot be written: said before the lock file is made)
+        os.close(os.open(log_file, os.O_WRONLY | os.O_APPEND))
+    except FileNotFoundError:
+        pass  # (made by the handler: the folder was found writable)
+    except OSError as error:
+        raise data_dir_error(dirs.logs, error, file=log_file) from error
+    instance = InstanceLock(dirs.root).acquire()
+    try:
+        log_path = configure_logging(dirs.logs, verbose=verbose, rotate=False)
+    except OSError as error:  # the log file itself (a folder by its name, a protected file)
+        instance.release()
+        raise data_dir_error(dirs.logs, error, file=dirs.logs / LOG_FILE_NAME) from error
+    return dirs, instance, log_path
+
+
+def cannot_start(
+    headline: str,
+    advice: str,
+    code: int,
+    args: argparse.Namespace,
+    *,
+    try_folder: Callable[[Path], tuple[str, str] | None] | None = None,
+) -> int:
     """A start that cannot go on: the reason on stderr, then in a message box (the window
-    system is there: :func:`missing_display` was asked first); returns the exit status."""
+    system is there: :func:`missing_display` was asked first); returns the exit status.
+    ``try_folder``: the box offers to choose another folder (see :func:`open_data_folder`)."""
     print(f"{headline}\n{advice}", file=sys.stderr)
     from PySide6.QtCore import qInstallMessageHandler
 
@@ -405,17 +482,47 @@ def cannot_start(headline: str, advice: str, code: int, args: argparse.Namespace
         advice,
         serious=code != EXIT_ALREADY_OPEN,
         close_after_ms=args.quit_after_ms,
+        try_folder=try_folder,
     )
     return code
 
 
 def hand_over(error: AlreadyOpenError, args: argparse.Namespace) -> int:
     """Another copy holds the data folder: ask it to show its window and exit (0), or, when
-    it does not answer, say that it is open and exit (:data:`EXIT_ALREADY_OPEN`)."""
+    it does not answer, say that it is open and exit (:data:`EXIT_ALREADY_OPEN`). A copy that
+    is still starting answers once its first page is shown: after
+    :data:`HANDOVER_NOTICE_AFTER_S` without an answer a notice says so (and stderr), until it
+    answers, :data:`HANDOVER_WAIT_S` have passed, or the designer stops waiting (exit 0)."""
     from studio_desktop.ui.single_instance import ask_running_copy_to_show, beacon_path
 
     who = f", process {error.pid}" if error.pid else ""
-    if ask_running_copy_to_show(beacon_path(error.root), HANDOVER_WAIT_S):
+    path = beacon_path(error.root)
+    answered = ask_running_copy_to_show(path, HANDOVER_NOTICE_AFTER_S)
+    if not answered and path is not None:
+        # Still starting (it listens once its first page is shown): say so, and wait on.
+        import threading
+
+        from PySide6.QtCore import qInstallMessageHandler
+
+        from studio_desktop.ui.start_problem import wait_with_notice
+
+        qInstallMessageHandler(_qt_message_handler)  # (its platform noise is not for stderr)
+
+        headline = f"{APP_NAME} is starting on this folder ({error.root}{who})."
+        advice = "Its window comes up in a moment; this notice then closes by itself."
+        print(f"{headline} {advice}", file=sys.stderr, flush=True)
+        asked: list[bool] = []
+        wait = HANDOVER_WAIT_S - HANDOVER_NOTICE_AFTER_S
+        threading.Thread(
+            target=lambda: asked.append(ask_running_copy_to_show(path, wait)),
+            name="handover",
+            daemon=True,
+        ).start()
+        if not wait_with_notice(headline, advice, lambda: bool(asked)):
+            print(f"Stopped waiting for the {APP_NAME} open on this folder.", file=sys.stderr)
+            return 0
+        answered = asked[0]
+    if answered:
         print(
             f"{APP_NAME} is already open on this folder ({error.root}{who}): "
             "its window was brought to the front.",

@@ -43,6 +43,7 @@ from studio_desktop.domain.models import (
     Profile,
 )
 from studio_desktop.store.db import Database
+from studio_desktop.store.migrations import fold_search_text
 from studio_desktop.store.repository import model_from_sql
 
 DEFAULT_PAGE_SIZE = 50
@@ -121,7 +122,7 @@ class Creation:
 
 def search_expression(text: str | None) -> str | None:
     """The FTS5 query for what the user typed (every word, as a prefix), or ``None``."""
-    words = _WORD.findall(text or "")
+    words = _WORD.findall(fold_search_text(text or ""))
     if not words:
         return None
     return " ".join(f'"{word}"*' for word in words)

@@ -63,7 +63,7 @@ from studio_desktop.ui.widgets.message_bar import MessageBar, MessageLevel, Mess
 from studio_desktop.ui.widgets.sync_status import SyncStatusWidget
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QAction
+    from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 
     from studio_desktop.domain.status import SyncStatus
     from studio_desktop.ui.welcome import WelcomePanel
@@ -106,6 +106,10 @@ class MainWindow(QMainWindow):
     workspace_switch_requested = Signal(str)  # a workspace key ("local" or an account key)
     move_local_work_requested = Signal()  # Account → Move local work into my account
     settings_changed = Signal(object)  # SettingsValues, already saved to QSettings
+    #: The window's size before View ▸ Full screen, given back after it.
+    _size_before_full_screen: QSize | None = None
+    #: Out of full screen, until the desktop has given the window its new size.
+    _leaving_full_screen = False
     thumbnail_size_changed = Signal(int)  # pixels
     area_changed = Signal(str)  # AreaKey value
     first_painted = Signal()  # once, when the window's content is first painted
@@ -388,7 +392,7 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         self.action_full_screen = view_menu.addAction("&Full screen")
         self.action_full_screen.setCheckable(True)
-        self.action_full_screen.setShortcut(QKeySequence(QKeySequence.StandardKey.FullScreen))
+        self.action_full_screen.setShortcuts(full_screen_keys())
         self.action_full_screen.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.action_full_screen.toggled.connect(self.set_full_screen)
         theme_menu = view_menu.addMenu(icon("theme"), "&Appearance")
@@ -487,13 +491,41 @@ class MainWindow(QMainWindow):
         back, keeping whatever runs (an edit, a pack) and the open work as they are."""
         state = self.windowState()
         if on:
+            if not self.isFullScreen():
+                self._size_before_full_screen = self.size()
             self.setWindowState(state | Qt.WindowState.WindowFullScreen)
         else:
             self.setWindowState(state & ~Qt.WindowState.WindowFullScreen)
 
+    def _restore_size_after_full_screen(self) -> None:
+        """Back from full screen, the size the window had. (Qt's Wayland platform, with the
+        window's decorations drawn by Qt, brings it back with its frame at the size its
+        contents had: 6 × 33 px smaller each time, measured on Weston.)"""
+        size, self._size_before_full_screen = self._size_before_full_screen, None
+        if size is None or self.windowState() & ~Qt.WindowState.WindowActive:
+            return  # (full screen again, maximised or minimised: the desktop's size)
+        if self.size() != size:
+            self.resize(size)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._leaving_full_screen:  # the size the desktop gives back: then ours
+            self._leaving_full_screen = False
+            QTimer.singleShot(0, self, self._restore_size_after_full_screen)
+
+    def _forget_size_before_full_screen(self) -> None:
+        if self._leaving_full_screen:
+            self._leaving_full_screen = False
+            self._size_before_full_screen = None
+
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.WindowStateChange:  # (also when the desktop does it)
+            self._leaving_full_screen = (
+                not self.isFullScreen() and self._size_before_full_screen is not None
+            )
+            if self._leaving_full_screen:  # (a desktop that sends no new size: let it be)
+                QTimer.singleShot(1000, self, self._forget_size_before_full_screen)
             action = getattr(self, "action_full_screen", None)  # (menus are built after)
             if action is None:
                 return
@@ -893,3 +925,19 @@ def main_window_of(widget: QWidget | None) -> MainWindow | None:
         if isinstance(top, MainWindow):
             return top
     return None
+
+
+def full_screen_keys() -> list[QKeySequence]:
+    """View ▸ Full screen's keys: the platform's own, with F11 first where it is missing. Qt
+    binds its standard "full screen" key to F11 only under Windows and KDE (macOS: Ctrl+Cmd+F);
+    on GNOME, other desktops and Wayland without a platform theme it is bound to nothing, where
+    F11 is what every other application uses."""
+    import sys
+
+    from PySide6.QtGui import QKeySequence
+
+    keys = QKeySequence.keyBindings(QKeySequence.StandardKey.FullScreen)
+    f11 = QKeySequence(Qt.Key.Key_F11)
+    if sys.platform != "darwin" and f11 not in keys:
+        keys = [f11, *keys]
+    return keys

@@ -4,7 +4,14 @@ garment panel's Front and Back photos with their cutouts.
 
 Small values live in ``QSettings`` (which ``app.py`` keeps under the data root's ``qt/``
 folder), grouped per workspace, since each workspace has its own creations; masks are PNG files
-in the workspace's own ``session/masks/`` folder. Everything read back is checked by the caller
+in the workspace's own ``session/masks/`` folder.
+
+A workspace's group is named by an id kept inside the workspace (``session/id``, made on first
+use), not by its path: a data folder moved or copied elsewhere, with its ``qt/`` folder, still
+finds where the designer was. A copy started beside the original starts where the original was
+and then goes its own way (each data folder has its own settings file). Memories of older
+versions, grouped by a digest of the workspace's full path, are moved to the id's group the first
+time the workspace is opened at that path. Everything read back is checked by the caller
 against what still exists (a creation deleted since, a photo moved): what is gone is forgotten
 quietly.
 
@@ -15,8 +22,11 @@ quietly.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import re
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,12 +51,37 @@ class RememberedSide:
     from_cache: bool
 
 
+#: The workspace's own id, relative to its folder.
+ID_FILE = Path("session") / "id"
+_ID = re.compile(r"[0-9a-f]{32}")
+
+
 class SessionMemory:
     def __init__(self, workspace_root: Path, settings: QSettings | None = None) -> None:
         self.root = workspace_root
         self.settings = settings if settings is not None else QSettings()
-        digest = hashlib.sha1(str(workspace_root.resolve()).encode()).hexdigest()[:12]
-        self.group = f"session/{digest}"
+        path_group = f"session/{_path_digest(workspace_root)}"
+        folder_id = workspace_id(workspace_root)
+        self.group = f"session/{folder_id}" if folder_id else path_group
+        if self.group != path_group:
+            self._adopt(path_group)
+
+    def _adopt(self, old_group: str) -> None:
+        """Move what an older version remembered under ``old_group`` (the path's digest) to
+        this workspace's group, unless the group already holds memories of its own."""
+        self.settings.beginGroup(old_group)
+        old = {key: self.settings.value(key) for key in self.settings.allKeys()}
+        self.settings.endGroup()
+        if not old:
+            return
+        self.settings.beginGroup(self.group)
+        mine = bool(self.settings.allKeys())
+        if not mine:
+            for key, value in old.items():
+                self.settings.setValue(key, value)
+        self.settings.endGroup()
+        self.settings.remove(old_group)
+        log.info("session memory of %s moved to the workspace's id", self.root)
 
     def _get(self, name: str) -> str | None:
         value = self.settings.value(f"{self.group}/{name}")
@@ -125,3 +160,35 @@ class SessionMemory:
         self._set(f"garments/{kind}/bucket", side.bucket)
         self._set(f"garments/{kind}/key", side.key)
         self._set(f"garments/{kind}/from_cache", "true" if side.from_cache else "false")
+
+
+def workspace_id(workspace_root: Path) -> str | None:
+    """The id kept in ``workspace_root`` (:data:`ID_FILE`), made there the first time; ``None``
+    when it can be neither read nor written (the memory is then keyed by the path, as before)."""
+    file = workspace_root / ID_FILE
+    try:
+        found = file.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        found = ""
+    except (OSError, ValueError) as error:
+        log.warning("the workspace id %s cannot be read: %s", file, error)
+        return None
+    if _ID.fullmatch(found):
+        return found
+    made = uuid.uuid4().hex
+    temp = file.with_name(f"{file.name}.{made}.tmp")
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_text(made + "\n", encoding="ascii")
+        temp.replace(file)
+    except OSError as error:
+        log.warning("the workspace id %s cannot be written: %s", file, error)
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        return None
+    return made
+
+
+def _path_digest(workspace_root: Path) -> str:
+    """How versions before the workspace id named a workspace's memories."""
+    return hashlib.sha1(str(workspace_root.resolve()).encode()).hexdigest()[:12]

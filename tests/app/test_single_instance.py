@@ -194,12 +194,103 @@ def test_a_holder_that_does_not_answer_gets_the_already_open_message(tmp_path: P
         "Switch to its window, or close it and start again. To run a second copy, start it "
         "on another folder: studio-desktop --data-dir FOLDER."
     )
-    assert done.stderr.splitlines() == [headline, advice]
+    assert done.stderr.splitlines() == [
+        f"Studio Desktop is starting on this folder ({data}, process {holder.pid}). Its window "
+        "comes up in a moment; this notice then closes by itself.",
+        headline,
+        advice,
+    ]
     assert run["others"] == []
-    [box] = run["boxes"]
+    [box] = run["boxes"]  # (the notice is gone)
     assert box["shown"] and box["icon"] == "Information"
     assert (box["text"], box["informative"]) == (headline, advice)
     assert waited >= HANDOVER_WAIT_S  # it gave the holder the time a starting copy needs
     # Nothing was made in the folder: no log, no workspace.
     assert sorted(p.name for p in data.iterdir()) == ["logs", LOCK_FILE]
     assert list((data / "logs").iterdir()) == []
+
+
+#: Holds the lock like a copy that is still starting: no beacon until it reads "listen" on its
+#: standard input; then it answers a second launch as a started copy does, and says "SHOWN".
+STARTING = """
+import asyncio, sys
+from pathlib import Path
+from studio_desktop.store.instance_lock import InstanceLock
+from studio_desktop.ui.single_instance import Beacon, beacon_path
+
+root = Path(sys.argv[1])
+lock = InstanceLock(root).acquire()
+print("HELD", flush=True)
+sys.stdin.readline()
+
+
+async def main():
+    shown = asyncio.Event()
+    beacon = Beacon(beacon_path(root), shown.set)
+    await beacon.start()
+    print("LISTENING", flush=True)
+    await asyncio.wait_for(shown.wait(), 60)
+    await asyncio.sleep(0.2)  # (its answer on its way)
+    beacon.close()
+    print("SHOWN", flush=True)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.timeout(300)
+def test_a_launch_beside_a_copy_still_starting_says_so_then_hands_over(tmp_path: Path) -> None:
+    """The second launch does not wait silently: it says the folder's copy is starting (on
+    stderr and in a notice) while it waits, and hands over as soon as that copy listens."""
+    data = tmp_path / "data"
+    (data / "logs").mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", STARTING, str(data)],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    second = None
+    try:
+        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout.readline().strip() == "HELD"
+        result = tmp_path / "run.json"
+        second = subprocess.Popen(
+            [*(sys.executable, "-c", RUNNER, str(result)), "--data-dir", str(data), *QUIT],
+            cwd=ROOT,
+            env=_env(tmp_path),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert second.stderr is not None
+        notice = second.stderr.readline().rstrip("\n")
+        assert notice == (
+            f"Studio Desktop is starting on this folder ({data}, process {holder.pid}). Its "
+            "window comes up in a moment; this notice then closes by itself."
+        )
+        assert second.poll() is None  # it says so while it still waits
+        holder.stdin.write("listen\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "LISTENING"
+        assert second.wait(START_TIMEOUT_S) == 0
+        rest = second.stderr.read()
+        assert holder.stdout.readline().strip() == "SHOWN"
+    finally:
+        for process in (holder, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(30)
+        holder.stdout.close()
+        holder.stdin.close()
+        if second is not None and second.stderr is not None:
+            second.stderr.close()
+    assert rest.splitlines() == [
+        f"Studio Desktop is already open on this folder ({data}, process {holder.pid}): its "
+        "window was brought to the front."
+    ]
+    run = json.loads(result.read_text(encoding="utf-8"))
+    assert run == {"code": 0, "boxes": [], "others": []}  # the notice closed itself, and went
+    assert list((data / "logs").iterdir()) == []  # the second copy never started

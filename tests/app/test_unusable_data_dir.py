@@ -198,3 +198,4 @@ def test_a_folder_where_the_log_file_should_be(tmp_path: Path) -> None:
         f"Studio Desktop cannot write its file {log_file}: a folder has that name.",
         "Move that folder away and start again.",
     )
+    assert sorted(p.name for p in data.iterdir()) == ["logs"]  # no lock file was made either

@@ -36,7 +36,7 @@ PAGE = 50
 TYPES = ("product_pack", "tryon_image", "canvas_edit", "extract_garment")
 STATUSES = ("succeeded", "succeeded", "succeeded", "failed", "queued", "running", "canceled")
 ANGLES = ("front", "back", "side", "detail")
-PROFILE_NAMES = ("Mia", "Ana", "Zoë", "Lena", "Ines")
+PROFILE_NAMES = ("Mia", "Ana", "Zoë", "Bjørn", "Ines")
 RENAME_GOAL_MS = 250.0
 
 
@@ -171,6 +171,10 @@ def bench_feed_page(bench: Bench) -> None:
                     lambda: store.queries.feed_page(
                         FeedFilter(search=facts["profile_name"]), None, PAGE
                     ),
+                ),
+                (
+                    'search, folded letter ("bjorn")',
+                    lambda: store.queries.feed_page(FeedFilter(search="bjorn"), None, PAGE),
                 ),
                 (
                     "search, type + profile name",

@@ -10,22 +10,18 @@ that Qt chose ``wayland`` and the window painted, finds the window in Weston's o
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from tests.desktop.wayland import BACKGROUND, Compositor, weston
+from tests.desktop.wayland import BACKGROUND, Compositor, start_app, weston
 
 pytestmark = pytest.mark.desktop
 
-APP = "studio-desktop"
 START_TIMEOUT_S = 120
 EXIT_TIMEOUT_S = 60
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots" / "wayland"
@@ -61,26 +57,12 @@ def test_the_installed_app_runs_on_wayland_natively(tmp_path: Path) -> None:
     data = tmp_path / "fresh data"
     log_file = data / "logs" / "studio-desktop.log"
     stderr_path = tmp_path / "stderr.txt"
-    script = Path(sys.executable).parent / APP
-    assert script.is_file(), f"{script} is missing: install the app with pip install -e ."
     with (
         weston(tmp_path / "runtime", tmp_path / "weston.log") as compositor,
         stderr_path.open("wb") as stderr,
     ):
         desktop = _desktop(compositor, tmp_path / "shots")
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("STUDIO_DESKTOP_", "PYTEST", "QT_", "XDG_", "WAYLAND_", "DISPLAY"))
-        }
-        env.update(compositor.env(), HOME=str(tmp_path / "home"))
-        app = subprocess.Popen(
-            [str(script), "--data-dir", str(data)],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+        app = start_app(compositor, data, tmp_path, stderr)
         try:
             deadline = time.monotonic() + START_TIMEOUT_S
             text = ""

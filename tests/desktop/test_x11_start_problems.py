@@ -18,7 +18,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 from PIL import Image, ImageGrab
@@ -72,26 +74,34 @@ def _stacking(display: str) -> list[str]:
     return [w.title for w in top_level_windows(display) if w.viewable and w.title]
 
 
-@pytest.mark.timeout(300)
-def test_a_read_only_folder_shows_its_message_box_and_exits_3(tmp_path: Path) -> None:
+def _start_on_read_only(
+    data: Path, display: str, tmp_path: Path, stderr: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    """The installed app on ``data``, made read-only by a bind mount in a mount namespace of
+    the app's own (gone with it)."""
     unshare = shutil.which("unshare")
     assert unshare is not None, "unshare (util-linux) is needed for the read-only mount"
-    data = tmp_path / "read only data"
-    data.mkdir()
     q = shlex.quote(str(data))
     flags = ["--mount", "--propagation", "private"]
     if os.geteuid() != 0:
         flags = ["--map-root-user", *flags]
     argv = [str(_app()), "--data-dir", str(data)]
+    return subprocess.Popen(
+        [unshare, *flags, "sh", "-c", f'mount --bind -o ro {q} {q} && exec "$@"', "sh", *argv],
+        cwd=tmp_path,
+        env=_env(display, tmp_path / "home"),
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+
+
+@pytest.mark.timeout(300)
+def test_a_read_only_folder_shows_its_message_box_and_exits_3(tmp_path: Path) -> None:
+    data = tmp_path / "read only data"
+    data.mkdir()
     stderr_path = tmp_path / "stderr.txt"
     with xvfb() as display, stderr_path.open("wb") as stderr:
-        app = subprocess.Popen(
-            [unshare, *flags, "sh", "-c", f'mount --bind -o ro {q} {q} && exec "$@"', "sh", *argv],
-            cwd=tmp_path,
-            env=_env(display, tmp_path / "home"),
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+        app = _start_on_read_only(data, display, tmp_path, stderr)
         try:
 
             def mapped_box() -> Window | None:
@@ -195,3 +205,82 @@ def test_a_second_launch_brings_the_covered_window_back_on_top(tmp_path: Path) -
     assert log.count("starting with data in") == 1
     assert "this window comes to the front" in log
     assert log.rstrip().endswith("Studio Desktop exited cleanly")
+
+
+def _xdotool(display: str, *args: str) -> None:
+    xdotool = shutil.which("xdotool")
+    assert xdotool is not None, "xdotool is needed to type into the real window"
+    subprocess.run([xdotool, *args], env={**os.environ, "DISPLAY": display}, check=True)
+    time.sleep(0.3)
+
+
+@pytest.mark.timeout(300)
+def test_a_read_only_folder_then_another_chosen_with_the_keyboard(tmp_path: Path) -> None:
+    """The box's "Choose another folder…" by its Alt+C, the path typed into the real folder
+    dialog and Return: the app starts on that folder; the read-only one is left as it was."""
+    data = tmp_path / "read only data"
+    data.mkdir()
+    good = tmp_path / "Studio elsewhere"
+    good.mkdir()
+    stderr_path = tmp_path / "stderr.txt"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with xvfb() as display, stderr_path.open("wb") as stderr:
+        app = _start_on_read_only(data, display, tmp_path, stderr)
+        try:
+
+            def mapped(title: str) -> Callable[[], Window | None]:
+                def find() -> Window | None:
+                    for window in top_level_windows(display):
+                        if window.viewable and window.title == title:
+                            return window
+                    return None
+
+                return find
+
+            box = wait_for_app("the message box", mapped(TITLE), app)
+            time.sleep(0.5)  # (its first paint)
+            _grab(display, box).save(SCREENSHOTS / "start-problem-choose-folder.png")
+            _xdotool(display, "windowfocus", "--sync", str(box.id))
+            _xdotool(display, "key", "alt+c")
+            dialog = wait_for_app(
+                "the folder dialog", mapped("Choose a folder for Studio Desktop's data"), app
+            )
+            time.sleep(0.5)
+            _xdotool(display, "windowfocus", "--sync", str(dialog.id))
+            _xdotool(display, "type", "--delay", "20", str(good))
+            _grab(display, dialog).save(SCREENSHOTS / "start-problem-folder-dialog.png")
+            _xdotool(display, "key", "Return")
+            if mapped(dialog.title)() is not None:  # (the first Return took a completion)
+                _xdotool(display, "key", "Return")
+
+            def main_window() -> Window | None:
+                for window in top_level_windows(display):
+                    if window.viewable and window.title.endswith(f"— {TITLE}"):
+                        return window
+                return None
+
+            window = wait_for_app("the main window on the chosen folder", main_window, app)
+            log_file = good / "logs" / "studio-desktop.log"
+
+            def opened() -> bool | None:
+                text = log_file.read_text(encoding="utf-8") if log_file.is_file() else ""
+                return True if "the workspace is open" in text else None
+
+            wait_for_app("the workspace", opened, app)
+            time.sleep(0.5)
+            _grab(display, window).save(SCREENSHOTS / "start-problem-chosen-folder-window.png")
+            close_window(display, window.id)
+            code = app.wait(timeout=60)
+        finally:
+            if app.poll() is None:
+                app.kill()
+                app.wait()
+    errors = stderr_path.read_text(encoding="utf-8", errors="replace")
+    assert code == 0, errors
+    assert "Traceback" not in errors
+    assert errors.splitlines()[0] == (
+        f"Studio Desktop cannot save in the folder {data}: its drive is read-only."
+    )
+    assert f"Studio Desktop starts on the folder {good}, chosen in the message box" in errors
+    assert (good / "workspaces" / "local" / "store.sqlite3").is_file()
+    assert list(data.iterdir()) == []

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 from PIL import Image
@@ -48,11 +50,39 @@ class Compositor:
         return shot
 
 
+def start_app(
+    compositor: Compositor, data: Path, cwd: Path, stderr: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    """The installed ``studio-desktop`` on ``data``, started as a Wayland session starts a
+    program: the compositor's variables, none of the test's own (no ``QT_QPA_PLATFORM``:
+    Qt picks its ``wayland`` platform by itself), its own home in ``cwd``."""
+    script = Path(sys.executable).parent / "studio-desktop"
+    assert script.is_file(), f"{script} is missing: install the app with pip install -e ."
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("STUDIO_DESKTOP_", "PYTEST", "QT_", "XDG_", "WAYLAND_", "DISPLAY"))
+    }
+    env.update(compositor.env(), HOME=str(cwd / "home"))
+    return subprocess.Popen(
+        [str(script), "--data-dir", str(data)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+
+
 @contextmanager
-def weston(runtime_dir: Path, log: Path) -> Iterator[Compositor]:
+def weston(runtime_dir: Path, log: Path, *, x11_display: str | None = None) -> Iterator[Compositor]:
     """Start Weston headless (pixman renderer, so screenshots hold real pixels; ``--debug``
     lets ``weston-screenshooter`` take them). Fails, never skips, when Weston is missing:
-    ``bash scripts/bootstrap.sh test`` installs it."""
+    ``bash scripts/bootstrap.sh test`` installs it.
+
+    With ``x11_display`` (an X server such as :func:`tests.desktop.x11.xvfb`'s) Weston runs
+    in a window of that X server instead (its ``x11`` backend): the headless backend has no
+    keyboard or pointer, while this one takes the X server's, so a key sent there with
+    ``xdotool`` reaches the Wayland client Weston has focused, as a real key press does."""
     binary = shutil.which("weston")
     if binary is None:
         pytest.fail(
@@ -67,10 +97,13 @@ def weston(runtime_dir: Path, log: Path) -> Iterator[Compositor]:
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir)}
     env.pop("WAYLAND_DISPLAY", None)
     env.pop("DISPLAY", None)
+    if x11_display is not None:
+        env["DISPLAY"] = x11_display
+    backend = "headless-backend.so" if x11_display is None else "x11-backend.so"
     server = subprocess.Popen(
         [
             binary,
-            "--backend=headless-backend.so",
+            f"--backend={backend}",
             "--use-pixman",
             "--debug",
             f"--socket={socket}",

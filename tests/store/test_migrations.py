@@ -12,7 +12,7 @@ from studio_desktop.domain.models import MODELS, new_id
 from studio_desktop.services.history import job_type_label, status_label
 from studio_desktop.store.db import Database
 from studio_desktop.store.errors import StoreEnvironmentError, StoreVersionError
-from studio_desktop.store.migrations import LATEST_VERSION, MIGRATIONS, migrate
+from studio_desktop.store.migrations import LATEST_VERSION, MIGRATIONS, SEARCH_FOLDS, migrate
 from studio_desktop.store.queries import search_expression
 from studio_desktop.store.recovery import open_database
 from studio_desktop.store.tables import FOREIGN_KEYS
@@ -138,7 +138,7 @@ def test_version_4_database_gets_row_text_search(tmp_path: Path) -> None:
     db, repaired = open_database(path)  # the app's own open: migrates to the latest version
     try:
         assert repaired is None
-        assert db.user_version() == LATEST_VERSION == 5
+        assert db.user_version() == LATEST_VERSION == 6
         assert {r[0] for r in db.query("SELECT id FROM jobs")} == before
         assert _matches(db, "linen") == {pack}  # what matched before still does
         assert _matches(db, "pack") == {pack, broken}  # unreadable inputs: still its type
@@ -165,6 +165,78 @@ def test_version_4_database_gets_row_text_search(tmp_path: Path) -> None:
             "VALUES ('p-mia', 'u', 'Mia', '2025-01-01', '2025-01-01')"
         )
         assert _matches(db, "mia") == {pack, tryon}  # a profile that arrives after its jobs
+    finally:
+        db.close()
+
+
+def test_version_5_database_folds_the_letters_the_tokenizer_keeps(tmp_path: Path) -> None:
+    """ "ø", "æ", "ß", "ł", "đ"… are letters of their own for the tokenizer (no mark to remove):
+    a workspace of version 5 opens with them folded in the text of the jobs it holds and in
+    what is typed, so "bjorn" finds "Bjørn" and "Bjørn" finds "Bjorn"; the triggers keep it so
+    for new jobs, changed jobs and renamed profiles."""
+    path = tmp_path / "s.sqlite3"
+    db = Database(path)
+    try:
+        assert migrate(db, target=5) == [1, 2, 3, 4, 5]
+        db.execute(
+            "INSERT INTO profiles (id, user_id, name, created_at, updated_at) "
+            "VALUES ('p-l', 'u', 'Łukasz Đorđević', '2025-01-01', '2025-01-01')"
+        )
+        bjorn = _insert_job(db, "product_pack", "succeeded", {"prompt": "Bjørn's parka"})
+        strasse = _insert_job(db, "canvas_edit", "queued", {"instruction": "STRAẞE sign, Æsir"})
+        lukasz = _insert_job(db, "tryon_image", "queued", {"profileId": "p-l"})
+        plain = _insert_job(db, "product_pack", "queued", {"prompt": "Bjorn plain coat"})
+        plain_body = db.scalar("SELECT body FROM jobs_search WHERE body LIKE '%plain coat%'")
+        assert _matches(db, "bjorn") == {plain}  # version 5: the letters are not folded
+    finally:
+        db.close()
+
+    db, repaired = open_database(path)
+    try:
+        assert repaired is None and db.user_version() == LATEST_VERSION == 6
+        assert (
+            _matches(db, "bjorn")
+            == _matches(db, "Bjørn")
+            == _matches(db, "BJØRN")
+            == {
+                bjorn,
+                plain,
+            }
+        )
+        assert _matches(db, "strasse") == _matches(db, "Straße") == {strasse}
+        assert _matches(db, "aesir") == _matches(db, "æsir") == {strasse}
+        assert _matches(db, "lukasz") == _matches(db, "Łukasz") == {lukasz}
+        assert _matches(db, "dordevic") == _matches(db, "đorđević") == {lukasz}
+        assert _matches(db, "parka") == {bjorn}  # the rest of a folded text is still there
+        # A text without those letters was left as version 5 wrote it.
+        assert db.scalar("SELECT body FROM jobs_search WHERE body LIKE '%plain coat%'") == (
+            plain_body
+        )
+        # New and changed jobs, renamed profiles: the triggers fold too.
+        soren = _insert_job(db, "product_pack", "queued", {"prompt": "Søren's œuvre, Þór"})
+        assert _matches(db, "soren oeuvre thor") == {soren}
+        db.execute(
+            "UPDATE jobs SET input_json = ? WHERE id = ?",
+            (json.dumps({"prompt": "Ħal Għargħur, ırmak"}), plain),
+        )
+        assert _matches(db, "hal irmak") == {plain}
+        db.execute("UPDATE profiles SET name = 'Ðóra Sæmundsdóttir' WHERE id = 'p-l'")
+        assert _matches(db, "lukasz") == set()
+        assert _matches(db, "dora saemundsdottir") == {lukasz}
+    finally:
+        db.close()
+
+
+def test_the_typed_words_fold_as_the_search_text_does(tmp_path: Path) -> None:
+    """Every letter the search folds is found typed either way, alone in a word, on a fresh
+    database (the triggers of the latest version)."""
+    db = Database(tmp_path / "s.sqlite3")
+    try:
+        migrate(db)
+        for letter, plain in SEARCH_FOLDS.items():
+            job_id = _insert_job(db, "product_pack", "queued", {"prompt": f"zz{letter}zz"})
+            assert job_id in _matches(db, f"zz{plain}zz"), letter
+            assert job_id in _matches(db, f"zz{letter}zz"), letter
     finally:
         db.close()
 

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from studio_desktop.store.locations import DataDirs
 from studio_desktop.ui.areas import AreaKey
 from tests.imaging.garments import studio_sweep
 from tests.ui.canvas.conftest import scene
-from tests.ui.profiles.helpers import App, await_on_loop, portrait
+from tests.ui.profiles.helpers import App, await_on_loop, open_app, portrait
 
 pytestmark = pytest.mark.gui
 
@@ -137,3 +138,30 @@ def test_after_a_restart_the_strip_shows_the_image_that_was_open(
     again.window.resize(again.window.width() - 100, again.window.height())
     qtbot.wait(50)
     assert bar.value() == 0
+
+
+def test_a_moved_data_folder_reopens_where_the_designer_was(
+    qtbot, launch: Callable[[], App], data_dirs: DataDirs, keyring_backend, tmp_path: Path
+) -> None:
+    """The session is kept under the workspace's own id, not its path: the data folder moved
+    to another place (another drive, a renamed folder) reopens the same creation and brush."""
+    app = launch()
+    photo = tmp_path / "bag.png"
+    scene((400, 300)).save(photo)
+    result = await_on_loop(qtbot, app.services.imports.start_creation([photo]))
+    canvas = app.window.canvas_area
+    app.window.set_current_area(AreaKey.CANVAS)
+    canvas.open_creation(result.thread.id)
+    qtbot.waitUntil(lambda: canvas.current_thread_id == result.thread.id, timeout=20_000)
+    canvas.canvas.set_brush_size(41)
+    quit_app(qtbot, app)
+    app.window.close()
+
+    moved = tmp_path / "moved" / "Studio data"
+    moved.parent.mkdir()
+    data_dirs.root.rename(moved)
+    again = open_app(qtbot, DataDirs(moved), keyring_backend=keyring_backend, connect_timeout=1.0)
+    canvas = again.window.canvas_area
+    assert again.window.current_area_key is AreaKey.CANVAS
+    qtbot.waitUntil(lambda: canvas.current_thread_id == result.thread.id, timeout=20_000)
+    assert canvas.canvas.brush_size == 41
