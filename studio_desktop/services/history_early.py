@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from studio_desktop.services.history_labels import HistoryFilter
-from studio_desktop.services.history_rows import FeedRows
+from studio_desktop.services.history_rows import PAGE_SIZE, FeedRows
 from studio_desktop.store.feed_sql import FirstPage, read_first_page
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class EarlyFeed(FeedRows):
         self.closed = True
 
 
-def read_early_feed(database: Path, *, page_size: int) -> EarlyFeed | None:
+def read_early_feed(database: Path, *, page_size: int = PAGE_SIZE) -> EarlyFeed | None:
     """The unfiltered feed's first page of ``database`` as an :class:`EarlyFeed`, or ``None``
     when it cannot be read before the store's open (see
     :func:`~studio_desktop.store.feed_sql.read_first_page`) or holds no job (an empty

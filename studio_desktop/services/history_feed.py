@@ -60,6 +60,7 @@ from studio_desktop.engine.base import JobProgress
 from studio_desktop.services.common import output_ref
 from studio_desktop.services.history import HistoryFilter
 from studio_desktop.services.history_rows import (
+    PAGE_SIZE,
     Aspect,
     FeedRow,
     FeedRows,
@@ -79,8 +80,6 @@ if TYPE_CHECKING:
     from studio_desktop.store.workspace import Store, Written
 
 log = logging.getLogger(__name__)
-
-PAGE_SIZE = 60
 
 
 def _current_loop() -> asyncio.AbstractEventLoop:

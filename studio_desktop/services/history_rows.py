@@ -30,6 +30,8 @@ from studio_desktop.services.history_labels import HistoryFilter, job_profile_id
 from studio_desktop.store.feed_sql import FeedCursor
 
 PackedRow = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]
+#: Jobs per page of the History's feed.
+PAGE_SIZE = 60
 
 
 def pack_row(job: Job, outputs: tuple[JobOutput, ...]) -> PackedRow:
