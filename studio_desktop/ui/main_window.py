@@ -318,9 +318,11 @@ class MainWindow(QMainWindow):
     def _after_first_paint(self) -> None:
         """Fill the menus, then build and activate the restored area (unless an area was
         chosen meanwhile)."""
+        if self._current is not None:  # (the History's early page, app.py: painted first)
+            QTimer.singleShot(0, self, self._fill_menus)
+            return
         self._fill_menus()
-        if self._current is None:
-            self.set_current_area(self._start_area)
+        self.set_current_area(self._start_area)
 
     # ================================================================ menus
     def _build_menu_bar(self) -> None:
@@ -329,6 +331,7 @@ class MainWindow(QMainWindow):
         titles = ("&File", "&Edit", "&View", "&Account", "&Help")
         self._menus = tuple(bar.addMenu(title) for title in titles)
         self._menus_filled = False
+        self._export_state: tuple[bool, str] | None = None
 
     def _fill_menus(self) -> None:
         """The menus' actions, shortcuts and icons (none of them shows in the first frame):
@@ -348,6 +351,9 @@ class MainWindow(QMainWindow):
         self.action_export.setShortcut(QKeySequence("Ctrl+E"))
         self.action_export.setEnabled(False)
         self.action_export.setToolTip("Select outputs in History to export them")
+        if self._export_state is not None:  # (asked before the menus were filled)
+            self.action_export.setEnabled(self._export_state[0])
+            self.action_export.setText(self._export_state[1])
         self.action_export.triggered.connect(self.export_requested)
         file_menu.addSeparator()
         self.action_quit = file_menu.addAction("&Quit")
@@ -517,6 +523,9 @@ class MainWindow(QMainWindow):
     def set_export_enabled(self, enabled: bool, text: str = "&Export selected…") -> None:
         """Areas enable File → Export (``text`` names what it exports) while they have
         something to export."""
+        if not self._menus_filled:  # (the History's early page: its menus come after it)
+            self._export_state = (enabled, text)
+            return
         self.action_export.setEnabled(enabled)
         self.action_export.setText(text)
 
