@@ -20,18 +20,35 @@ Start-up order (:func:`run`; the window must be on screen fast, see issue 5's co
    needs is imported before it: this module imports no asyncio at its top, and the UI
    modules on this path import their heavier helpers where they use them. The garbage
    collector is off until then (``__main__`` turns it off before this module is imported).
-2. Right after that paint the window fills its menus and builds its restored area (a
-   zero-timer in the window).
+2. Right after that paint, when the window starts on the History, its first page
+   (:func:`show_early_page`): the last used workspace's first page is read with ``sqlite3``
+   alone (``store/feed_sql.py``, the SQL of every feed page; ``services/history_early.py``
+   packs it as the feed does), the History area is built over it and a plain Qt loop runs
+   until it has painted and logged "history feed: first page painted". Only the History's
+   widgets, the domain's models and that reader are imported for it: no asyncio, store or
+   services. It is skipped (the page then comes with the workspace, step 3) for another
+   start area, a window not on screen, a database that cannot be read as the store would
+   (missing, locked, unreadable where the page is, of another data format) and a workspace
+   without jobs. (A damaged file whose first page still reads is shown, then replaced by
+   the page of the file the open repaired: step 3.) Then
+   the window fills its menus (a zero-timer in the window; otherwise it also builds and
+   activates the restored area there).
 3. Then asyncio, qasync and the worker threads come: the one ``QEventLoop``, the crash
-   hooks, and :func:`open_workspace`, which imports what opening the workspace needs on a
-   worker thread (the account, the store, the jobs: each other service is built on first use,
-   see ``services/workspace.py``) and shows the last used workspace: the History's first page
-   comes first. Right after it the app controller opens the welcome (if it is on), starts an
-   account's sync and imports and builds the rest of the services (Canvas, imports,
-   garments, profiles) behind it; then the rotating log handler replaces the plain one and
-   the collector goes back on.
+   hooks, the last workspace's integrity check on a worker, and :func:`open_workspace`,
+   which imports what opening the workspace needs on a worker thread (the account, the
+   store, the jobs: each other service is built on first use, see
+   ``services/workspace.py``) and shows the last used workspace. The History's live feed
+   takes the early page over (``HistoryFeed.adopt``: no second read, no reset, the selection
+   and scroll kept; it reads again only the rows written since the store opened) when it was
+   read from that workspace and the open did not repair it; otherwise its own first page
+   replaces it. Right after the first page the app controller opens the welcome (if it is
+   on), starts an account's sync and imports and builds the rest of the services (Canvas,
+   imports, garments, profiles) behind it; then the rotating log handler replaces the plain
+   one and the collector goes back on.
 
-Files dropped before the workspace's controller exists (step 3) are not opened.
+Files dropped before the workspace's controller exists (step 3) are not opened; what is asked
+of the early page that needs the workspace (open a job, retry, delete, export...) is done once
+it is open.
 """
 
 from __future__ import annotations

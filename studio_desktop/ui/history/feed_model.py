@@ -11,6 +11,13 @@ tested without a display). This model only turns the feed's events into Qt's:
 - ``rows_changed`` -> ``dataChanged`` for those rows and the roles that changed;
 - ``canFetchMore`` / ``fetchMore`` -> the feed's next page.
 
+At start-up it first shows the History's early page (an
+:class:`~studio_desktop.services.history_early.EarlyFeed`, read before the workspace opened,
+with no tile loader: its tiles show as loading); :meth:`FeedModel.adopt_feed` then puts the
+live feed that took those rows over in its place (same rows: no reset, the view keeps its
+selection and scroll) and :meth:`FeedModel.set_loader` brings the tiles. This module imports
+no asyncio and no store (the early page is painted before they are imported).
+
 The feed emits on the event loop's thread, which under qasync is the GUI thread, so its events
 are connected directly. **Thumbnails** are not in the rows: the delegate asks the
 :class:`~studio_desktop.ui.history.thumbnails.ThumbnailLoader` while painting, and a finished
