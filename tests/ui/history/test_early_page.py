@@ -231,3 +231,34 @@ def test_an_early_page_of_another_workspace_is_replaced(
     qtbot.waitUntil(lambda: len(shown_rows(area)) == 8, timeout=WAIT_MS)
     assert [r[0] for r in shown_rows(area)] == [j.id for j in theirs]
     assert area.model is not None and area.model.filters == HistoryFilter()
+
+
+def test_end_pressed_on_the_early_page_goes_on_to_the_last_job(
+    qtbot: Any, area: HistoryArea, workspaces: list[Workspace], tmp_path: Path
+) -> None:
+    workspace = Workspace(tmp_path / "data")
+    workspaces.append(workspace)
+    made = workspace.seed(150)
+    show_early(qtbot, area, workspace.early())
+    area.go_last()  # End: the early page's last row, the rest once the workspace is open
+    assert area.selected_job_ids() == [made[59].id]
+    area.set_services(workspace.open_services())
+    qtbot.waitUntil(lambda: area.selected_job_ids() == [made[-1].id], timeout=WAIT_MS)
+    assert area.model is not None and len(shown_rows(area)) == 150
+
+
+def test_the_early_pages_end_scrolled_to_reads_the_next_page_once_open(
+    qtbot: Any, area: HistoryArea, workspaces: list[Workspace], tmp_path: Path
+) -> None:
+    workspace = Workspace(tmp_path / "data")
+    workspaces.append(workspace)
+    made = workspace.seed(100)
+    show_early(qtbot, area, workspace.early())
+    area.view.scrollToBottom()
+    qtbot.waitUntil(
+        lambda: area.view.verticalScrollBar().value() == area.view.verticalScrollBar().maximum(),
+        timeout=WAIT_MS,
+    )
+    area.set_services(workspace.open_services())
+    qtbot.waitUntil(lambda: len(shown_rows(area)) > 60, timeout=WAIT_MS)
+    assert [r[0] for r in shown_rows(area)] == [j.id for j in made][: len(shown_rows(area))]
