@@ -16,8 +16,10 @@ Start-up: the constructor builds only what the first frame shows: the side bar, 
 area pages (the restored one selected), the menu bar's titles and the status bar's sync
 status. Right after the window's first paint (``first_painted``) a zero-timer fills the menus
 (actions, shortcuts, icons) and builds and activates the restored area (``area_changed``),
-unless an area was chosen before. Reading a menu attribute (``action_import``…) earlier fills
-the menus at once (:class:`_MenuPart`). The message bar, the busy indicator and the drop
+unless an area was chosen before (the History's early page, ``app.py``: then the menus come a
+turn later, after its paint; File ▸ Export's state set meanwhile is kept for them). Reading a
+menu attribute (``action_import``…) earlier fills the menus at once (:class:`_MenuPart`). The
+message bar, the busy indicator and the drop
 overlay, hidden at first, are built on first use. This module is on the path to the first
 paint: it imports asyncio-based helpers (``ui/operations.py``), the diagnostics and the drop
 helpers only inside the methods that use them.
