@@ -16,12 +16,12 @@ Start-up: the constructor builds only what the first frame shows: the side bar, 
 area pages (the restored one selected), the menu bar's titles and the status bar's sync
 status. Right after the window's first paint (``first_painted``) a zero-timer fills the menus
 (actions, shortcuts, icons) and builds and activates the restored area (``area_changed``),
-unless an area was chosen before (the History's early page, ``app.py``: then the menus come a
-turn later, after its paint; File ▸ Export's state set meanwhile is kept for them). Reading a
-menu attribute (``action_import``…) earlier fills the menus at once (:class:`_MenuPart`). The
-message bar, the busy indicator and the drop
-overlay, hidden at first, are built on first use. This module is on the path to the first
-paint: it imports asyncio-based helpers (``ui/operations.py``), the diagnostics and the drop
+unless an area was chosen before (the History's early page, ``app.py``: then the menus come
+right after its first page is painted; File ▸ Export's state set meanwhile is kept for them).
+Reading a menu attribute (``action_import``…) earlier fills the menus at once
+(:class:`_MenuPart`). The message bar, the busy indicator and the drop overlay, hidden at
+first, are built on first use. This module is on the path to the first paint: it imports
+asyncio-based helpers (``ui/operations.py``), the diagnostics and the drop
 helpers only inside the methods that use them.
 """
 
@@ -76,6 +76,8 @@ T = TypeVar("T")
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
 DEFAULT_SIZE = QSize(1280, 820)
+#: The menus wait this long at most for an area's first page painted after the window's.
+MENUS_LATEST_MS = 1000
 
 
 class _MenuPart(Generic[T]):
@@ -320,11 +322,15 @@ class MainWindow(QMainWindow):
     def _after_first_paint(self) -> None:
         """Fill the menus, then build and activate the restored area (unless an area was
         chosen meanwhile)."""
-        if self._current is not None:  # (the History's early page, app.py: painted first)
-            QTimer.singleShot(0, self, self._fill_menus)
+        area = self._areas.get(self._current) if self._current is not None else None
+        if area is not None and getattr(area, "awaiting_first_page", False):
+            # The History's early page (app.py): its page is painted first, then the menus.
+            area.first_page_painted.connect(lambda: QTimer.singleShot(0, self, self._fill_menus))
+            QTimer.singleShot(MENUS_LATEST_MS, self, self._fill_menus)  # (a page never painted)
             return
         self._fill_menus()
-        self.set_current_area(self._start_area)
+        if self._current is None:
+            self.set_current_area(self._start_area)
 
     # ================================================================ menus
     def _build_menu_bar(self) -> None:
