@@ -140,7 +140,7 @@ def read_first_page(
             timeout=busy_timeout_ms / 1000,
             isolation_level=None,
         )
-    except sqlite3.Error as error:
+    except (sqlite3.Error, OSError) as error:
         log.info("the early page of %s cannot be read: %s", path, error)
         return None
     try:
