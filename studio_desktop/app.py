@@ -22,18 +22,35 @@ Start-up order (:func:`run`; the window must be on screen fast, see issue 5's co
    needs is imported before it: this module imports no asyncio at its top, and the UI
    modules on this path import their heavier helpers where they use them. The garbage
    collector is off until then (``__main__`` turns it off before this module is imported).
-2. Right after that paint the window fills its menus and builds its restored area (a
-   zero-timer in the window).
+2. Right after that paint, when the window starts on the History, its first page
+   (:func:`show_early_page`): the last used workspace's first page is read with ``sqlite3``
+   alone (``store/feed_sql.py``, the SQL of every feed page; ``services/history_early.py``
+   packs it as the feed does), the History area is built over it and a plain Qt loop runs
+   until it has painted and logged "history feed: first page painted". Only the History's
+   widgets, the domain's models and that reader are imported for it: no asyncio, store or
+   services. It is skipped (the page then comes with the workspace, step 3) for another
+   start area, a window not on screen, a database that cannot be read as the store would
+   (missing, locked, unreadable where the page is, of another data format) and a workspace
+   without jobs. (A damaged file whose first page still reads is shown, then replaced by
+   the page of the file the open repaired: step 3.) Then
+   the window fills its menus (a zero-timer in the window; otherwise it also builds and
+   activates the restored area there).
 3. Then asyncio, qasync and the worker threads come: the one ``QEventLoop``, the crash
-   hooks, and :func:`open_workspace`, which imports what opening the workspace needs on a
-   worker thread (the account, the store, the jobs: each other service is built on first use,
-   see ``services/workspace.py``) and shows the last used workspace: the History's first page
-   comes first. Right after it the app controller opens the welcome (if it is on), starts an
-   account's sync and imports and builds the rest of the services (Canvas, imports,
-   garments, profiles) behind it; then the rotating log handler replaces the plain one and
-   the collector goes back on.
+   hooks, the last workspace's integrity check on a worker, and :func:`open_workspace`,
+   which imports what opening the workspace needs on a worker thread (the account, the
+   store, the jobs: each other service is built on first use, see
+   ``services/workspace.py``) and shows the last used workspace. The History's live feed
+   takes the early page over (``HistoryFeed.adopt``: no second read, no reset, the selection
+   and scroll kept; it reads again only the rows written since the store opened) when it was
+   read from that workspace and the open did not repair it; otherwise its own first page
+   replaces it. Right after the first page the app controller opens the welcome (if it is
+   on), starts an account's sync and imports and builds the rest of the services (Canvas,
+   imports, garments, profiles) behind it; then the rotating log handler replaces the plain
+   one and the collector goes back on.
 
-Files dropped before the workspace's controller exists (step 3) are not opened.
+Files dropped before the workspace's controller exists (step 3) are not opened; what is asked
+of the early page that needs the workspace (open a job, retry, delete, export...) is done once
+it is open.
 """
 
 from __future__ import annotations
@@ -78,6 +95,8 @@ WORKER_THREADS = 4
 #: How long the start waits for the window's first paint before it builds the event loop
 #: anyway (a window restored minimised, or on a hidden desktop, may not paint for a while).
 FIRST_PAINT_WAIT_MS = 1500
+#: How long the start waits for the History's early page to paint (see show_early_page).
+EARLY_PAGE_WAIT_MS = 500
 #: Exit statuses of a start that cannot go on (each says why on stderr first).
 EXIT_NO_DISPLAY = 2
 EXIT_FOLDER_UNUSABLE = 3
@@ -302,13 +321,17 @@ def run(argv: Sequence[str]) -> int:
     )
     wait_for_first_paint(window, FIRST_PAINT_WAIT_MS)
 
-    # ---- 2. the event loop, behind the painted window.
+    # ---- 2. the History's first page, read with sqlite3 alone and painted.
+    show_early_page(window, dirs)
+
+    # ---- 3. the event loop, behind the painted window.
     from concurrent.futures import ThreadPoolExecutor
 
     executor = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="worker")
     # The last workspace's integrity check (SQLite, the GIL released; ~50 ms with 10k jobs)
     # starts now, on another core, beside the imports of the event loop and of the workspace's
-    # stack. (Not before the paint: on a busy machine its thread took CPU from the window's.)
+    # stack. (Not before the first paint and the early page: on a busy machine its thread took
+    # CPU from the window's.)
     checking = executor.submit(precheck_last_workspace, dirs)
     import asyncio
     import contextlib
@@ -588,6 +611,51 @@ def lighten_pyside_import_hook() -> bool:
     mod_uses_pyside.original = original  # type: ignore[attr-defined]
     feature._mod_uses_pyside = mod_uses_pyside
     return True
+
+
+def show_early_page(window: Any, dirs: DataDirs) -> bool:
+    """Show the History's first page now, before asyncio, the store and the services exist
+    (step 2 of :func:`run`); True if it was painted.
+
+    When the window starts on the History, the last used workspace's first page is read with
+    ``sqlite3`` alone (``services/history_early.py``: the feed's own SQL and row packing), the
+    History area is built over it, and a plain Qt event loop runs until it has painted. The
+    workspace's live feed takes these rows over when it opens (no second read, no reset).
+    Nothing is shown early for another start area, a window not on screen, a database that
+    cannot be read now (missing, locked, damaged, of another data format) or a workspace
+    without jobs: the History's first page then comes with the workspace, as it always did.
+    """
+    from studio_desktop.ui.areas import AreaKey
+
+    if (
+        not window.has_painted
+        or not window.isVisible()
+        or window.isMinimized()
+        or window.current_area_key is not AreaKey.HISTORY
+        or window.is_area_built(AreaKey.HISTORY)
+    ):
+        return False
+    from studio_desktop.services.history_early import read_early_feed
+    from studio_desktop.store.locations import last_workspace_key
+
+    early = read_early_feed(dirs.workspace(last_workspace_key(dirs)).database)
+    if early is None:
+        return False
+    area = window.area(AreaKey.HISTORY)
+    if not hasattr(area, "show_early_feed"):
+        return False
+    area.show_early_feed(early)
+    window.set_current_area(AreaKey.HISTORY)
+    if not area.awaiting_first_page:
+        return True
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    waiter = QEventLoop()
+    area.first_page_painted.connect(waiter.quit)
+    QTimer.singleShot(EARLY_PAGE_WAIT_MS, waiter, waiter.quit)
+    waiter.exec()
+    area.first_page_painted.disconnect(waiter.quit)
+    return not area.awaiting_first_page
 
 
 def wait_for_first_paint(window: Any, timeout_ms: int) -> bool:

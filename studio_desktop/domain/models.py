@@ -14,7 +14,6 @@ Conventions:
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
@@ -22,6 +21,8 @@ from typing import Any, ClassVar, Self
 
 def new_id() -> str:
     """A fresh client-side UUID: rows are created here first, so replays are idempotent."""
+    import uuid  # (here: the History's early page imports this module, and needs no ids)
+
     return str(uuid.uuid4())
 
 

@@ -15,7 +15,6 @@ Layout (bucket / path):
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 
 from studio_desktop.domain.enums import Bucket
@@ -62,6 +61,8 @@ def validate_path(path: str, user_id: str | None = None) -> str:
     parts = path.split("/")
     if len(parts) < 2:
         raise StoragePathError(f"storage path {path!r} has no '<user id>/' prefix")
+    import uuid  # (here: the History's early page imports this module and needs no ids)
+
     try:
         uuid.UUID(parts[0])
     except ValueError:
@@ -105,6 +106,8 @@ def job_output_ref(user_id: str, job_id: str, output_id: str, mime_type: str) ->
 
 def canvas_object_ref(user_id: str, thread_id: str, mime_type: str = "image/png") -> ObjectRef:
     """A new canvas version or mask inside a creation."""
+    import uuid
+
     object_id = uuid.uuid4()
     return ObjectRef(
         Bucket.OUTPUTS, f"{user_id}/canvas/{thread_id}/{object_id}.{ext_for_mime(mime_type)}"
@@ -112,6 +115,8 @@ def canvas_object_ref(user_id: str, thread_id: str, mime_type: str = "image/png"
 
 
 def profile_reference_ref(user_id: str, profile_id: str, mime_type: str) -> ObjectRef:
+    import uuid
+
     object_id = uuid.uuid4()
     return ObjectRef(
         Bucket.PROFILES,

@@ -45,12 +45,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio_desktop.domain.enums import JobStatus
@@ -59,49 +58,28 @@ from studio_desktop.domain.events import Event
 from studio_desktop.domain.models import Job
 from studio_desktop.engine.base import JobProgress
 from studio_desktop.services.common import output_ref
-from studio_desktop.services.history import HistoryFilter, job_profile_id
+from studio_desktop.services.history import HistoryFilter
 from studio_desktop.services.history_rows import (
+    PAGE_SIZE,
+    Aspect,
     FeedRow,
-    PackedRow,
+    FeedRows,
+    RowsChanged,
+    RowSpan,
     has_ended,
     pack_row,
     row_key,
     unpack_output,
 )
-from studio_desktop.store.queries import FeedCursor, FeedItem, FeedPage
+from studio_desktop.store.queries import FeedItem, FeedPage
 from studio_desktop.store.repository import ChangeSet
 
 if TYPE_CHECKING:
+    from studio_desktop.services.history_early import EarlyFeed
     from studio_desktop.services.jobs import JobService
-    from studio_desktop.store.workspace import Store
+    from studio_desktop.store.workspace import Store, Written
 
 log = logging.getLogger(__name__)
-
-PAGE_SIZE = 60
-
-
-# ====================================================================== events
-@dataclass(frozen=True, slots=True)
-class RowSpan:
-    """Rows ``first`` to ``last``, both included (as Qt counts them)."""
-
-    first: int
-    last: int
-
-
-class Aspect(enum.Enum):
-    """What changed on a row."""
-
-    JOB = "job"  # the job's fields or its outputs
-    PROGRESS = "progress"  # the running job's progress
-    PROFILE = "profile"  # the profile names
-
-
-@dataclass(frozen=True, slots=True)
-class RowsChanged:
-    first: int
-    last: int
-    aspect: Aspect
 
 
 def _current_loop() -> asyncio.AbstractEventLoop:
@@ -112,7 +90,7 @@ def _current_loop() -> asyncio.AbstractEventLoop:
 
 
 # ====================================================================== the feed
-class HistoryFeed:
+class HistoryFeed(FeedRows):
     """See the module docstring."""
 
     def __init__(
@@ -130,27 +108,7 @@ class HistoryFeed:
         self.page_size = page_size
         self._loop = loop or _current_loop()
 
-        self.resetting: Event[None] = Event("feed.resetting")
-        self.reset: Event[None] = Event("feed.reset")
-        self.rows_inserting: Event[RowSpan] = Event("feed.rows_inserting")
-        self.rows_inserted: Event[RowSpan] = Event("feed.rows_inserted")
-        self.rows_removing: Event[RowSpan] = Event("feed.rows_removing")
-        self.rows_removed: Event[RowSpan] = Event("feed.rows_removed")
-        self.rows_changed: Event[RowsChanged] = Event("feed.rows_changed")
-        self.outputs_left: Event[tuple[str, ...]] = Event("feed.outputs_left")
-        self.page_loaded: Event[bool] = Event("feed.page_loaded")
-        self.loading_changed: Event[bool] = Event("feed.loading_changed")
-        self.profiles_changed: Event[dict[str, str]] = Event("feed.profiles_changed")
-        self.load_failed: Event[str] = Event("feed.load_failed")
-        self.crashed: Event[BaseException] = Event("feed.crashed")
-
-        self._rows: list[PackedRow] = []
-        self._row_of: dict[str, int] = {}
-        self._job_of_output: dict[str, str] = {}
-        self._filter: HistoryFilter = HistoryFilter()
-        self._cursor: FeedCursor | None = None
-        self._exhausted = False
-        self._loaded_once = False
+        super().__init__()
         #: Bumped by every first-page read: what an older read brings is dropped.
         self._generation = 0
         #: The read in flight ("page" or "changes"), or None; reads are made one at a time.
@@ -170,9 +128,6 @@ class HistoryFeed:
         self._deletions = 0
         self._deleted_at: dict[str, int] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
-        self._profile_names: dict[str, str] = {}
-        #: Progress of the jobs running in this session (job id -> fraction, message).
-        self._progress: dict[str, tuple[float, str]] = {}
         #: Reads of changes made and applied (tests wait on it instead of sleeping).
         self.event_reads = 0
         self._closed = False
@@ -185,23 +140,10 @@ class HistoryFeed:
             event.connect(callback)
 
     # ================================================================== reading the state
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def row(self, row: int) -> FeedRow:
-        return FeedRow(self._rows[row])
-
-    def row_of(self, job_id: str) -> int:
-        """The row showing a job, or -1."""
-        return self._row_of.get(job_id, -1)
-
-    def row_of_output(self, output_id: str) -> int:
-        """The row showing an output's job, or -1."""
-        job_id = self._job_of_output.get(output_id)
-        return self._row_of.get(job_id, -1) if job_id is not None else -1
-
-    def job_ids(self) -> list[str]:
-        return [r[0][0] for r in self._rows]
+    @property
+    def is_loading(self) -> bool:
+        """A page is being read (a first page, or one more)."""
+        return self._reloading or self._want_page or self._reading == "page"
 
     def outputs_stored_at(self, bucket: str, path: str) -> list[str]:
         """The shown outputs whose file is this object (a download just brought it)."""
@@ -213,41 +155,6 @@ class HistoryFeed:
                     if ref is not None and ref.bucket == bucket:
                         found.append(packed[0])
         return found
-
-    @property
-    def filters(self) -> HistoryFilter:
-        return self._filter
-
-    @property
-    def loaded_once(self) -> bool:
-        """A first page was shown (for the current workspace; a new filter keeps it True)."""
-        return self._loaded_once
-
-    @property
-    def is_loading(self) -> bool:
-        """A page is being read (a first page, or one more)."""
-        return self._reloading or self._want_page or self._reading == "page"
-
-    @property
-    def has_more(self) -> bool:
-        """Older jobs are left to read (False once the last page was read)."""
-        return not self._exhausted
-
-    @property
-    def can_fetch_more(self) -> bool:
-        return self._loaded_once and not self._exhausted and not self.is_loading
-
-    def progress(self, job_id: str) -> tuple[float | None, str]:
-        """A running job's progress (0..1, or None) and its sentence."""
-        return self._progress.get(job_id, (None, ""))
-
-    @property
-    def profile_names(self) -> dict[str, str]:
-        return dict(self._profile_names)
-
-    def profile_name(self, job: Job) -> str | None:
-        profile_id = job_profile_id(job)
-        return self._profile_names.get(profile_id) if profile_id else None
 
     # ================================================================== commands
     def set_filter(self, filters: HistoryFilter) -> None:
@@ -268,6 +175,48 @@ class HistoryFeed:
         self._dirty_outputs.clear()
         self._dirty_profiles.clear()
         self._read_page(reset=True)
+        self._spawn(self._submit(self.store.queries.profiles), self._apply_profiles)
+        for entry in self.jobs.queue():  # jobs already running when the feed opens
+            self._apply_progress(entry.job.id, entry.progress, entry.message)
+
+    def adopt(self, early: EarlyFeed) -> bool:
+        """Take the History's early page (read before this workspace opened, see
+        :mod:`~studio_desktop.services.history_early`) as this feed's first page instead of
+        reading it again; True if it did. Nothing is emitted now: the rows are the ones the
+        early feed already showed (a list model swaps the feeds without a reset).
+
+        It does when the early page was read from this workspace's database, which its open
+        did not repair, for this feed's filter, and what was written since the open is known
+        (the store's :class:`~studio_desktop.store.workspace.ChangeJournal`): those jobs and
+        outputs are read again by the feed's read of changes, the deleted ones removed, as
+        live updates are (on the next turn of the loop). Otherwise it returns False and changes
+        nothing: read the first page (:meth:`reload`)."""
+        if self._closed or self._loaded_once or self._reading is not None or self._reloading:
+            return False
+        if early.filters != self._filter or self.store.recovery is not None:
+            return False
+        if early.database != Path(self.store.db.path).resolve():
+            return False
+        journal = self.store.journal
+        written = journal.take() if journal is not None else None
+        if written is None:
+            return False
+        self._take_rows(early)
+        self._loop.call_soon(self._after_adopting, written)
+        return True
+
+    def _after_adopting(self, written: Written) -> None:
+        """Bring the adopted rows up to date with what was written after they were read."""
+        if self._closed:
+            return
+        deleted = written.deletes.get("jobs", ())
+        if deleted:
+            self._note_deleted(deleted)
+            self._remove_jobs(deleted)
+        self._remove_outputs(written.deletes.get("job_outputs", ()))
+        self._mark_changed(
+            jobs=written.upserts.get("jobs", ()), outputs=written.upserts.get("job_outputs", ())
+        )
         self._spawn(self._submit(self.store.queries.profiles), self._apply_profiles)
         for entry in self.jobs.queue():  # jobs already running when the feed opens
             self._apply_progress(entry.job.id, entry.progress, entry.message)
@@ -484,14 +433,6 @@ class HistoryFeed:
         self._insert(new)
         self.event_reads += 1
         self._pump()
-
-    def _append(self, items: Iterable[FeedItem]) -> None:
-        for item in items:
-            job_id = item.job.id
-            self._row_of[job_id] = len(self._rows)
-            self._rows.append(pack_row(item.job, item.outputs))
-            for output in item.outputs:
-                self._job_of_output[output.id] = job_id
 
     def _insert(self, items: list[FeedItem]) -> None:
         """Insert new jobs where the feed's order puts them, as few blocks as possible (a

@@ -18,7 +18,6 @@ load, on a worker thread, not with this module: the History's first page needs n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,7 @@ from studio_desktop.domain.enums import OutputKind
 from studio_desktop.domain.errors import ExternalError
 from studio_desktop.domain.models import JobOutput
 from studio_desktop.services.common import output_ref
+from studio_desktop.services.tile_state import ThumbState
 from studio_desktop.store.workspace import Store
 
 if TYPE_CHECKING:
@@ -36,14 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["Store", "ThumbState", "ThumbnailCache", "TilePicture", "find_tile", "source_size"]
 
 _PREVIEW_KINDS = (OutputKind.IMAGE.value, OutputKind.CUTOUT.value, OutputKind.MASK.value)
-
-
-class ThumbState(StrEnum):
-    LOADING = "loading"  # queued or being made
-    READY = "ready"  # the picture is there
-    MISSING = "missing"  # not on this computer (yet): "Not downloaded — available when online"
-    NO_PREVIEW = "no_preview"  # a zip, a video, an output without a file
-    FAILED = "failed"  # the file is there but is not a readable image
 
 
 @dataclass(frozen=True, slots=True)

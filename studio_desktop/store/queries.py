@@ -44,45 +44,22 @@ from studio_desktop.domain.models import (
 )
 from studio_desktop.store.db import Database
 from studio_desktop.store.migrations import fold_search_text
+from studio_desktop.store.feed_sql import (
+    DEFAULT_PAGE_SIZE,
+    FeedCursor,
+    FeedFilter,
+    FeedItem,
+    FeedPage,
+    outputs_of,
+    read_page,
+)
 from studio_desktop.store.repository import model_from_sql
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
 #: Below this many search matches, the feed sorts the matches; above, it walks the time index.
 SEARCH_SORT_LIMIT = 400
 #: Ids per ``IN (...)`` list (far below SQLite's limit on parameters).
 _ID_CHUNK = 500
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-
-@dataclass(frozen=True, slots=True)
-class FeedCursor:
-    """Where a feed page ended: the last job's ``created_at`` (stored text) and ``id``."""
-
-    created_at: str
-    id: str
-
-
-@dataclass(frozen=True, slots=True)
-class FeedFilter:
-    """Empty tuples / ``None`` mean "any". Several types or statuses are alternatives."""
-
-    types: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    profile_id: str | None = None
-    search: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FeedItem:
-    job: Job
-    outputs: tuple[JobOutput, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class FeedPage:
-    items: tuple[FeedItem, ...]
-    next_cursor: FeedCursor | None  # None: this was the last page
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,27 +120,12 @@ class Queries:
         cursor: FeedCursor | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> FeedPage:
-        """One page of jobs, newest first, each with its outputs (oldest output first)."""
-        limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+        """One page of jobs, newest first, each with its outputs (oldest output first); the
+        SQL is :func:`~studio_desktop.store.feed_sql.read_page` (the History's early page reads
+        its first page with it too)."""
         where, params = self._feed_where(filters or FeedFilter(), plan_search=True)
-        if cursor is not None:
-            where.append("(created_at, id) < (?, ?)")
-            params.extend((cursor.created_at, cursor.id))
-        sql = f"SELECT {_cols(Job)} FROM jobs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
-        params.append(limit + 1)
         with self.db.read():
-            rows = self.db.query(sql, params)
-            more = len(rows) > limit
-            rows = rows[:limit]
-            outputs = self._outputs_of([r["id"] for r in rows])
-        items = tuple(
-            FeedItem(model_from_sql(Job, r), tuple(outputs.get(r["id"], ()))) for r in rows
-        )
-        next_cursor = FeedCursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
-        return FeedPage(items, next_cursor)
+            return read_page(self.db.query, where, params, cursor, limit)
 
     def feed_items(
         self,
@@ -266,17 +228,7 @@ class Queries:
         return where, params
 
     def _outputs_of(self, job_ids: list[str]) -> dict[str, list[JobOutput]]:
-        by_job: dict[str, list[JobOutput]] = {}
-        if not job_ids:
-            return by_job
-        marks = ", ".join("?" * len(job_ids))
-        for row in self.db.query(
-            f"SELECT {_cols(JobOutput)} FROM job_outputs WHERE job_id IN ({marks}) "
-            "ORDER BY job_id, created_at, id",
-            job_ids,
-        ):
-            by_job.setdefault(row["job_id"], []).append(model_from_sql(JobOutput, row))
-        return by_job
+        return outputs_of(self.db.query, job_ids)
 
     def job(self, job_id: str) -> FeedItem | None:
         """One job with its outputs."""

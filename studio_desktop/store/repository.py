@@ -17,7 +17,6 @@ outer transaction must roll back: let the exception leave the ``with`` block.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,6 +33,7 @@ from studio_desktop.store.bulk import BulkLoad
 from studio_desktop.store.db import Database
 from studio_desktop.store.errors import StoreBugError, StoreConstraintError
 from studio_desktop.store.outbox import Outbox
+from studio_desktop.store.sql_rows import model_from_sql
 from studio_desktop.store.tables import (
     CASCADE,
     JSON_COLUMNS,
@@ -103,38 +103,6 @@ def sql_values(model: Row) -> list[Any]:
     row = model.to_row()
     json_columns = JSON_COLUMNS.get(model.table, frozenset())
     return [json.dumps(row[c]) if c in json_columns else row[c] for c in model.columns()]
-
-
-@functools.cache
-def _readers(model_type: type[Row]) -> tuple[tuple[str, str], ...]:
-    return tuple((c, column_kind(model_type, c)) for c in model_type.columns())
-
-
-def _read_ts(text: Any) -> Any:
-    if isinstance(text, str):
-        try:  # what format_ts wrote: the fast path
-            return datetime.fromisoformat(text)
-        except ValueError:
-            pass
-    return parse_ts(text)
-
-
-def model_from_sql(model_type: type[M], row: Mapping[str, Any]) -> M:
-    """Build a model from a stored row (``sqlite3.Row`` or dict).
-
-    The feed builds hundreds of these per page, so this skips ``Model.from_row``'s generic
-    path: stored timestamps are always ``format_ts`` text, JSON columns are JSON text.
-    """
-    kwargs: dict[str, Any] = {}
-    for column, kind in _readers(model_type):
-        value = row[column]
-        if value is not None:
-            if kind == "timestamp":
-                value = _read_ts(value)
-            elif kind == "json" and isinstance(value, str):
-                value = json.loads(value)
-        kwargs[column] = value
-    return model_type(**kwargs)
 
 
 def _select_columns(model_type: type[Row]) -> str:

@@ -12,10 +12,12 @@ accepts "move my local items".
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from studio_desktop.domain.models import MODELS, Row, new_id
@@ -28,11 +30,71 @@ from studio_desktop.store.locations import LOCAL_WORKSPACE, DataDirs, WorkspaceD
 from studio_desktop.store.outbox import Outbox
 from studio_desktop.store.queries import Queries
 from studio_desktop.store.recovery import RecoveryReport, open_database, precheck
-from studio_desktop.store.repository import Repository, model_from_sql
+from studio_desktop.store.repository import ChangeSet, Repository, model_from_sql
 from studio_desktop.store.sync_state import SyncState
 from studio_desktop.store.tables import PATH_COLUMNS
 
 log = logging.getLogger(__name__)
+
+#: Ids a :class:`ChangeJournal` keeps at most; past them it gives up (says "too many").
+JOURNAL_LIMIT = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """The rows written since a store was opened: ids by table, upserted and deleted apart."""
+
+    upserts: dict[str, tuple[str, ...]]
+    deletes: dict[str, tuple[str, ...]]
+
+
+class ChangeJournal:
+    """The ids of the rows written (``rows_changed``) since the store was opened, until
+    :meth:`take` is called.
+
+    The History's early page is read before the store opens (``store/feed_sql.py``); the feed
+    that takes its rows over asks here what was written since (a job the last session left
+    running, resumed meanwhile), to read those rows again and only those. The journal stops at
+    the first :meth:`take`, or by itself past :data:`JOURNAL_LIMIT` ids, so a store nobody
+    asks keeps no list growing."""
+
+    def __init__(self, rows: Repository) -> None:
+        self._rows = rows
+        self._lock = threading.Lock()
+        self._upserts: dict[str, dict[str, None]] = {}
+        self._deletes: dict[str, dict[str, None]] = {}
+        self._count = 0
+        self._state = "recording"  # then "taken" or "overflowed"
+        rows.rows_changed.connect(self._record)
+
+    def _record(self, change: ChangeSet) -> None:
+        with self._lock:
+            if self._state != "recording":
+                return
+            kept = self._deletes if change.kind == "delete" else self._upserts
+            kept.setdefault(change.table, {}).update(dict.fromkeys(change.ids))
+            self._count += len(change.ids)
+            if self._count > JOURNAL_LIMIT:
+                self._stop("overflowed")
+
+    def _stop(self, state: str) -> None:
+        self._state = state
+        self._upserts, self._deletes = {}, {}
+        with contextlib.suppress(ValueError):  # (already disconnected)
+            self._rows.rows_changed.disconnect(self._record)
+
+    def take(self) -> Written | None:
+        """What was written since the open, and stop recording; ``None`` when that is not
+        known (too many rows were written, or it was taken before)."""
+        with self._lock:
+            if self._state != "recording":
+                return None
+            written = Written(
+                {t: tuple(ids) for t, ids in self._upserts.items()},
+                {t: tuple(ids) for t, ids in self._deletes.items()},
+            )
+            self._stop("taken")
+            return written
 
 
 @dataclass(slots=True)
@@ -58,6 +120,8 @@ class Store:
     #: Set when the database was damaged and rebuilt at this open (show its ``message``).
     recovery: RecoveryReport | None
     blob_check: VerifyReport
+    #: What was written since the open (see :class:`ChangeJournal`).
+    journal: ChangeJournal | None = field(default=None)
 
     def transaction(self) -> Transaction:
         """One transaction over everything above (e.g. a pull page and its cursor)."""
@@ -104,18 +168,20 @@ def open_store(
         outbox = Outbox(db, enabled=user_id is not None)
         blobs = BlobCache(db, dirs.blobs, outbox, budget_bytes=blob_budget_bytes)
         blob_check = blobs.verify()
+        rows = Repository(db, outbox, blobs, user_id=stored)
         return Store(
             dirs=dirs,
             db=db,
             outbox=outbox,
             blobs=blobs,
-            rows=Repository(db, outbox, blobs, user_id=stored),
+            rows=rows,
             queries=Queries(db),
             sync_state=state,
             user_id=stored,
             is_local=user_id is None,
             recovery=recovery,
             blob_check=blob_check,
+            journal=ChangeJournal(rows),
         )
     except BaseException:
         db.close()

@@ -325,7 +325,8 @@ class AppController(QObject):
             painted = asyncio.get_running_loop().create_future()
             area = window.area(AreaKey.HISTORY)
             signal = getattr(area, "first_page_painted", None)
-            if signal is not None:
+            # (Not when it was painted already: the early page, taken over by the feed.)
+            if signal is not None and getattr(area, "awaiting_first_page", True):
 
                 def done() -> None:
                     if not painted.done():

@@ -16,10 +16,12 @@ Start-up: the constructor builds only what the first frame shows: the side bar, 
 area pages (the restored one selected), the menu bar's titles and the status bar's sync
 status. Right after the window's first paint (``first_painted``) a zero-timer fills the menus
 (actions, shortcuts, icons) and builds and activates the restored area (``area_changed``),
-unless an area was chosen before. Reading a menu attribute (``action_import``…) earlier fills
-the menus at once (:class:`_MenuPart`). The message bar, the busy indicator and the drop
-overlay, hidden at first, are built on first use. This module is on the path to the first
-paint: it imports asyncio-based helpers (``ui/operations.py``), the diagnostics and the drop
+unless an area was chosen before (the History's early page, ``app.py``: then the menus come
+right after its first page is painted; File ▸ Export's state set meanwhile is kept for them).
+Reading a menu attribute (``action_import``…) earlier fills the menus at once
+(:class:`_MenuPart`). The message bar, the busy indicator and the drop overlay, hidden at
+first, are built on first use. This module is on the path to the first paint: it imports
+asyncio-based helpers (``ui/operations.py``), the diagnostics and the drop
 helpers only inside the methods that use them.
 """
 
@@ -75,6 +77,8 @@ T = TypeVar("T")
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
 DEFAULT_SIZE = QSize(1280, 820)
+#: The menus wait this long at most for an area's first page painted after the window's.
+MENUS_LATEST_MS = 1000
 
 
 class _MenuPart(Generic[T]):
@@ -323,6 +327,12 @@ class MainWindow(QMainWindow):
     def _after_first_paint(self) -> None:
         """Fill the menus, then build and activate the restored area (unless an area was
         chosen meanwhile)."""
+        area = self._areas.get(self._current) if self._current is not None else None
+        if area is not None and getattr(area, "awaiting_first_page", False):
+            # The History's early page (app.py): its page is painted first, then the menus.
+            area.first_page_painted.connect(lambda: QTimer.singleShot(0, self, self._fill_menus))
+            QTimer.singleShot(MENUS_LATEST_MS, self, self._fill_menus)  # (a page never painted)
+            return
         self._fill_menus()
         if self._current is None:
             self.set_current_area(self._start_area)
@@ -334,6 +344,7 @@ class MainWindow(QMainWindow):
         titles = ("&File", "&Edit", "&View", "&Account", "&Help")
         self._menus = tuple(bar.addMenu(title) for title in titles)
         self._menus_filled = False
+        self._export_state: tuple[bool, str] | None = None
 
     def _fill_menus(self) -> None:
         """The menus' actions, shortcuts and icons (none of them shows in the first frame):
@@ -353,6 +364,9 @@ class MainWindow(QMainWindow):
         self.action_export.setShortcut(QKeySequence("Ctrl+E"))
         self.action_export.setEnabled(False)
         self.action_export.setToolTip("Select outputs in History to export them")
+        if self._export_state is not None:  # (asked before the menus were filled)
+            self.action_export.setEnabled(self._export_state[0])
+            self.action_export.setText(self._export_state[1])
         self.action_export.triggered.connect(self.export_requested)
         file_menu.addSeparator()
         self.action_quit = file_menu.addAction("&Quit")
@@ -550,6 +564,9 @@ class MainWindow(QMainWindow):
     def set_export_enabled(self, enabled: bool, text: str = "&Export selected…") -> None:
         """Areas enable File → Export (``text`` names what it exports) while they have
         something to export."""
+        if not self._menus_filled:  # (the History's early page: its menus come after it)
+            self._export_state = (enabled, text)
+            return
         self.action_export.setEnabled(enabled)
         self.action_export.setText(text)
 

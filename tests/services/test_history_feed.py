@@ -154,7 +154,9 @@ def check(feed: HistoryFeed) -> None:
 async def opened(w: World, filters: HistoryFilter | None = None, **kw: Any) -> HistoryFeed:
     feed = w.history.open_feed(**kw)
     feed.set_filter(filters or HistoryFilter())
-    await until(lambda: feed.loaded_once and not feed.is_loading)
+    # (Every read of the opening done, the profiles' too: on a busy machine that one could
+    # still run when a test armed its held reads, and be the read held instead of the next.)
+    await until(lambda: feed.loaded_once and not feed.is_loading and not feed._tasks)
     return feed
 
 

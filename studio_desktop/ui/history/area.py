@@ -70,12 +70,13 @@ from studio_desktop.ui.history.drag_out import (
 )
 from studio_desktop.ui.history.roles import BlobRequester, Role, no_blob_requests
 from studio_desktop.ui.icons import icon
-from studio_desktop.ui.operations import find_host, run_op
 from studio_desktop.ui.preferences import ThumbnailSize
 from studio_desktop.ui.widgets.empty_state import EmptyState
 from studio_desktop.ui.widgets.message_bar import MessageLevel
 
 if TYPE_CHECKING:  # the feed's modules are imported when a workspace is first shown
+    from collections.abc import Callable
+
     from studio_desktop.domain.models import Job, JobOutput
     from studio_desktop.services.history import (
         DeleteJobsResult,
@@ -83,6 +84,7 @@ if TYPE_CHECKING:  # the feed's modules are imported when a workspace is first s
         HistoryFilter,
         KeepOfflineResult,
     )
+    from studio_desktop.services.history_early import EarlyFeed
     from studio_desktop.services.workspace import WorkspaceServices
     from studio_desktop.ui.history.delegate import JobDelegate
     from studio_desktop.ui.history.detail_panel import JobDetailPanel
@@ -92,6 +94,21 @@ if TYPE_CHECKING:  # the feed's modules are imported when a workspace is first s
     from studio_desktop.ui.history.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
+
+
+def run_op(parent: QWidget, work: object, **options: object) -> object:
+    """:func:`~studio_desktop.ui.operations.run_op`, imported at the first call (it brings
+    asyncio: not before the History's early page, see :meth:`HistoryArea.show_early_feed`)."""
+    from studio_desktop.ui.operations import run_op as run
+
+    return run(parent, work, **options)  # type: ignore[arg-type]
+
+
+def find_host(widget: QWidget) -> object:
+    from studio_desktop.ui.operations import find_host as find
+
+    return find(widget)
+
 
 EMPTY_TITLE = "No jobs yet"
 EMPTY_TEXT = (
@@ -151,6 +168,10 @@ class HistoryArea(AreaWidget):
         self._seeking_end = False
 
         self._built = False
+        #: The early page shown until the workspace opens (see :meth:`show_early_feed`).
+        self._early: EarlyFeed | None = None
+        #: What was asked of the early page that needs the workspace (run once it is open).
+        self._deferred: list[Callable[[], object]] = []
         self._awaiting_first_paint = False
         self._opened_at = 0.0
         self.empty_state = EmptyState("history", EMPTY_TITLE, EMPTY_TEXT, self)
@@ -229,12 +250,50 @@ class HistoryArea(AreaWidget):
             self._connect_window()
 
     # ================================================================== wiring
+    def show_early_feed(self, early: EarlyFeed) -> None:
+        """Show the History's early page (its first page, read before the workspace opened:
+        ``services/history_early.py``) until :meth:`set_services` brings the workspace's live
+        feed, which takes these rows over as they are. Its tiles show as loading until then;
+        what is asked of it that needs the workspace (open, retry, delete, export...) waits
+        for the workspace and is done then."""
+        if self.services is not None or self.model is not None:
+            return
+        from studio_desktop.ui.history.feed_model import FeedModel
+
+        if not self._built:
+            self._build_feed()
+        self._early = early
+        self.model = FeedModel(early, parent=self)
+        self.view.setModel(self.model)
+        self._connect_model()
+        self.pages.setCurrentWidget(self.feed_page)
+        self.feed_stack.setCurrentWidget(self.view)
+        self._apply_thumb_px()
+        self._awaiting_first_paint = True
+        self._opened_at = early.read_at
+        self._sync_profiles()
+
+    @property
+    def awaiting_first_page(self) -> bool:
+        """No first page painted yet for the feed shown (``first_page_painted`` is to come)."""
+        return self._awaiting_first_paint
+
     def set_services(self, services: WorkspaceServices) -> None:
-        """Show the feed of this workspace (the previous one's model is closed)."""
+        """Show the feed of this workspace (the previous one's model is closed). The early
+        page, when one shows, is taken over by the live feed when it was read from this
+        workspace (:meth:`~studio_desktop.services.history_feed.HistoryFeed.adopt`), else
+        replaced by its first page."""
         # The first page is read on a worker thread while the widgets below are built.
         feed = services.history.open_feed()
+        early, self._early = self._early, None
+        adopted = (
+            early is not None
+            and self.model is not None
+            and self.model.feed is early
+            and feed.adopt(early)
+        )
         if self._built:
-            feed.set_filter(self.filter_bar.current_filter())
+            feed.set_filter(self.filter_bar.current_filter())  # (a filter chosen meanwhile)
         else:
             feed.reload()  # the filter bar starts with no filter
         from studio_desktop.ui.history.feed_model import FeedModel
@@ -242,7 +301,7 @@ class HistoryArea(AreaWidget):
 
         if not self._built:
             self._build_feed()
-        if self.model is not None:
+        if self.model is not None and not adopted:
             self.model.close()
         if self.loader is not None:
             self.loader.close()
@@ -258,11 +317,37 @@ class HistoryArea(AreaWidget):
             request_blob=self._request_blob,
             parent=self,
         )
-        old = self.model
-        self.model = FeedModel(feed, self.loader, parent=self)
-        self.view.setModel(self.model)
-        if old is not None:
-            old.deleteLater()
+        if adopted:
+            assert self.model is not None
+            self.model.adopt_feed(feed)
+            self.model.set_loader(self.loader)  # (the early tiles showed as loading)
+            self._sync_profiles()
+            log.info("history feed: the early page was taken over by the workspace's feed")
+        else:
+            if early is not None:
+                log.info("history feed: the early page is replaced by the workspace's own")
+            old = self.model
+            self.model = FeedModel(feed, self.loader, parent=self)
+            self.view.setModel(self.model)
+            if old is not None:
+                old.deleteLater()
+            self._connect_model()
+            self._awaiting_first_paint = True
+            self._opened_at = time.perf_counter()
+        self.splitter.setStretchFactor(0, 1)
+        self._apply_thumb_px()
+        if not adopted:
+            self.pages.setCurrentWidget(self.feed_page)
+            self.feed_stack.setCurrentWidget(self.view)
+        else:
+            self._update_page()
+        deferred, self._deferred = self._deferred, []
+        for action in deferred:  # asked of the early page: done now, in order
+            QTimer.singleShot(0, self, action)
+
+    def _connect_model(self) -> None:
+        """The area follows its (new) model: selection, pages, errors, profile names."""
+        assert self.model is not None
         self.view.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         self.model.page_loaded.connect(lambda _reset: self._update_page())
@@ -272,13 +357,13 @@ class HistoryArea(AreaWidget):
         self.model.modelReset.connect(self._selection_changed)
         self.model.page_loaded.connect(lambda _reset: self._after_rows_arrived())
         self.model.rowsInserted.connect(lambda *_a: self._after_rows_arrived())
-        self.splitter.setStretchFactor(0, 1)
-        self.pages.setCurrentWidget(self.feed_page)
-        self.feed_stack.setCurrentWidget(self.view)
-        self._apply_thumb_px()
         self.model.profiles_changed.connect(self._sync_profiles)
-        self._awaiting_first_paint = True
-        self._opened_at = time.perf_counter()
+
+    def _defer(self, action: Callable[[], object]) -> None:
+        """``action`` needs the workspace: while the early page shows, it is done once the
+        workspace is open (a click is never lost); without any feed there is nothing to act on."""
+        if self._early is not None:
+            self._deferred.append(action)
 
     def set_blob_requester(self, request_blob: BlobRequester | None) -> None:
         """The sync layer's hook for outputs that are on screen but not on this computer."""
@@ -576,6 +661,7 @@ class HistoryArea(AreaWidget):
         from studio_desktop.ui.drop_choices import choice_menu, choices_for, clipboard_files
 
         if self.services is None:
+            self._defer(self.paste)
             return None
         try:
             paths = clipboard_files(self.services.store.dirs.root / "pasted")
@@ -636,6 +722,9 @@ class HistoryArea(AreaWidget):
         index = self.view.currentIndex()
         if not index.isValid() or self.model is None:
             return
+        if self.loader is None:  # (the early page: the panel shows the loader's pictures)
+            self._defer(self.open_current)
+            return
         detail = self.detail or self._build_detail()
         detail.show_job(index.data(Role.JOB_ID))
         if not detail.isVisible():
@@ -676,6 +765,7 @@ class HistoryArea(AreaWidget):
     def open_in_canvas(self, job_id: str) -> None:
         """Make (or reopen) the job's creation, then switch to the Canvas area."""
         if self.services is None:
+            self._defer(lambda: self.open_in_canvas(job_id))
             return
         history = self.services.history
 
@@ -688,6 +778,7 @@ class HistoryArea(AreaWidget):
 
     def retry(self, job_ids: list[str]) -> None:
         if self.services is None:
+            self._defer(lambda: self.retry(job_ids))
             return
         history = self.services.history
         for job_id in job_ids:
@@ -695,6 +786,7 @@ class HistoryArea(AreaWidget):
 
     def cancel(self, job_ids: list[str]) -> None:
         if self.services is None:
+            self._defer(lambda: self.cancel(job_ids))
             return
         history = self.services.history
         for job_id in job_ids:
@@ -711,6 +803,8 @@ class HistoryArea(AreaWidget):
     def confirm_delete(self, job_ids: list[str]) -> QMessageBox | None:
         """Ask before deleting (window-modal; nothing is deleted until "Delete" is clicked)."""
         ids = [i for i in job_ids if self._job(i) is not None]
+        if ids and self.services is None:
+            self._defer(lambda: self.confirm_delete(ids))
         if not ids or self.services is None:
             return None
         images = sum(len(self._outputs(i)) for i in ids)
@@ -763,6 +857,9 @@ class HistoryArea(AreaWidget):
     def export_jobs(self, job_ids: list[str]) -> QFileDialog | None:
         """Choose a folder, then copy the jobs' images into it (File ▸ Export, Ctrl+E)."""
         ids = [i for i in job_ids if self._outputs(i)]
+        if ids and self.services is None:
+            self._defer(lambda: self.export_jobs(ids))
+            return None
         if not ids or self.services is None:
             if job_ids:
                 self._message("The selected jobs have no images to export.", MessageLevel.INFO)
@@ -798,6 +895,8 @@ class HistoryArea(AreaWidget):
 
     # ================================================================== keep offline
     def keep_offline(self, job_ids: list[str], keep: bool) -> None:
+        if self.services is None and job_ids:
+            self._defer(lambda: self.keep_offline(job_ids, keep))
         if self.services is None or not job_ids:
             return
         output_ids = {o.id for i in job_ids for o in self._outputs(i)}
@@ -948,9 +1047,12 @@ class HistoryArea(AreaWidget):
     def _first_page_painted(self) -> None:
         rows = self.model.rowCount() if self.model is not None else 0
         log.info(
-            "history feed: first page painted, %d jobs, %.0f ms after the workspace was shown",
+            "history feed: first page painted, %d jobs, %.0f ms after %s",
             rows,
             (time.perf_counter() - self._opened_at) * 1000,
+            "it was read (the early page: the workspace is not open yet)"
+            if self._early is not None
+            else "the workspace was shown",
         )
         self.first_page_painted.emit()
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -53,10 +54,13 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from studio_desktop.domain.enums import JobStatus
 from studio_desktop.domain.models import Job, JobOutput
+from studio_desktop.services.tile_state import ThumbState
 from studio_desktop.ui.history.feed_model import FeedModel, Role, status_label
-from studio_desktop.ui.history.thumbnails import Thumb, ThumbState
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.theme import Tones, current_tones, scaled_font
+
+if TYPE_CHECKING:  # (the loader's module: not imported before the early page)
+    from studio_desktop.ui.history.thumbnails import Thumb
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 

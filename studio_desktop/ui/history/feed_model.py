@@ -11,6 +11,13 @@ tested without a display). This model only turns the feed's events into Qt's:
 - ``rows_changed`` -> ``dataChanged`` for those rows and the roles that changed;
 - ``canFetchMore`` / ``fetchMore`` -> the feed's next page.
 
+At start-up it first shows the History's early page (an
+:class:`~studio_desktop.services.history_early.EarlyFeed`, read before the workspace opened,
+with no tile loader: its tiles show as loading); :meth:`FeedModel.adopt_feed` then puts the
+live feed that took those rows over in its place (same rows: no reset, the view keeps its
+selection and scroll) and :meth:`FeedModel.set_loader` brings the tiles. This module imports
+no asyncio and no store (the early page is painted before they are imported).
+
 The feed emits on the event loop's thread, which under qasync is the GUI thread, so its events
 are connected directly. **Thumbnails** are not in the rows: the delegate asks the
 :class:`~studio_desktop.ui.history.thumbnails.ThumbnailLoader` while painting, and a finished
@@ -21,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -37,17 +44,19 @@ from PySide6.QtGui import QColor, QPixmap
 from studio_desktop.domain.enums import JobStatus
 from studio_desktop.domain.events import Event
 from studio_desktop.domain.models import Job, JobOutput
-from studio_desktop.services.history import (
+from studio_desktop.services.history_labels import (
     HistoryFilter,
     job_prompt,
     job_type_label,
     status_label,
 )
-from studio_desktop.services.history_feed import Aspect, HistoryFeed, RowsChanged
-from studio_desktop.services.history_rows import FeedRow
-from studio_desktop.ui.crash import report_crash
+from studio_desktop.services.history_rows import Aspect, FeedRow, FeedRows, RowsChanged
 from studio_desktop.ui.history.roles import Role
-from studio_desktop.ui.history.thumbnails import LOADING, Thumb, ThumbnailLoader
+
+if TYPE_CHECKING:  # (asyncio and the store: not imported before the early page)
+    from studio_desktop.services.history_early import EarlyFeed
+    from studio_desktop.services.history_feed import HistoryFeed
+    from studio_desktop.ui.history.thumbnails import Thumb, ThumbnailLoader
 
 #: Also what the delegate and the detail panel take from here.
 __all__ = ["FeedModel", "FeedRow", "Role", "status_label"]
@@ -82,15 +91,46 @@ class FeedModel(QAbstractListModel):
     profiles_changed = Signal()
 
     def __init__(
-        self, feed: HistoryFeed, loader: ThumbnailLoader, *, parent: QObject | None = None
+        self,
+        feed: HistoryFeed | EarlyFeed,
+        loader: ThumbnailLoader | None = None,
+        *,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.feed = feed
-        self.loader = loader
+        self.feed: HistoryFeed | EarlyFeed = feed
+        #: The tile loader; ``None`` while the early page shows (its tiles show as loading).
+        self.loader: ThumbnailLoader | None = None
         self._placeholder = _placeholder_pixmap()
         self.device_pixels = 112
+        self._links: list[tuple[Event[Any], Callable[[Any], object]]] = []
+        self._link(feed)
+        links = self._links
+        shown = self._shown = [feed]
+
+        def unlink(*_args: object) -> None:  # (no ``self``: it may be gone by then)
+            """The model deleted without :meth:`close` (its parent went first): a read that
+            finishes later must not reach it."""
+            shown[0].close()
+            for event, slot in links:  # empty when close() ran first (it clears this list)
+                event.disconnect(slot)
+            links.clear()
+
+        self.destroyed.connect(unlink)
+        #: Outputs whose tile changed since the last flush: one ``dataChanged`` per event-loop
+        #: turn for all of them (a screen of "Not downloaded" tiles answers in one burst, and a
+        #: signal per tile made every one of them a full repaint of the view).
+        self._thumbs_changed: set[str] = set()
+        self._thumbs_flush = QTimer(self)
+        self._thumbs_flush.setSingleShot(True)
+        self._thumbs_flush.setInterval(0)
+        self._thumbs_flush.timeout.connect(self._flush_thumbnails)
+        if loader is not None:
+            self.set_loader(loader)
+
+    def _link(self, feed: FeedRows) -> None:
         root = QModelIndex()
-        self._links: list[tuple[Event[Any], Callable[[Any], object]]] = [
+        self._links[:] = [
             (feed.resetting, lambda _v: self.beginResetModel()),
             (feed.reset, lambda _v: self.endResetModel()),
             (feed.rows_inserting, lambda s: self.beginInsertRows(root, s.first, s.last)),
@@ -103,30 +143,40 @@ class FeedModel(QAbstractListModel):
             (feed.loading_changed, self.loading_changed.emit),
             (feed.profiles_changed, lambda _names: self.profiles_changed.emit()),
             (feed.load_failed, self.load_failed.emit),
-            (feed.crashed, report_crash),
+            (feed.crashed, _report_crash),
         ]
         for event, slot in self._links:
             event.connect(slot)
-        links = self._links
 
-        def unlink(*_args: object) -> None:  # (no ``self``: it may be gone by then)
-            """The model deleted without :meth:`close` (its parent went first): a read that
-            finishes later must not reach it."""
-            feed.close()
-            for event, slot in links:  # empty when close() ran first (it clears this list)
+    def _unlink(self) -> None:
+        for event, slot in self._links:
+            try:
                 event.disconnect(slot)
-            links.clear()
+            except ValueError:
+                log.debug("history feed model: %s was already disconnected", event.name)
+        self._links.clear()
 
-        self.destroyed.connect(unlink)
+    def adopt_feed(self, feed: HistoryFeed) -> None:
+        """Show ``feed``, which took the shown early feed's rows over
+        (:meth:`~studio_desktop.services.history_feed.HistoryFeed.adopt`), in its place: the
+        rows are the same, so nothing is reset and the view keeps its selection and scroll."""
+        if len(feed) != len(self.feed) or feed.job_ids() != self.feed.job_ids():
+            raise ValueError("a feed adopted by the model must show the same rows")
+        self._unlink()
+        self.feed.close()
+        self.feed = self._shown[0] = feed
+        self._link(feed)
+
+    def set_loader(self, loader: ThumbnailLoader) -> None:
+        """The tile loader (the early page has none): every row's tiles are asked again."""
+        self.loader = loader
         loader.ready.connect(self._on_thumbnail_ready)
-        #: Outputs whose tile changed since the last flush: one ``dataChanged`` per event-loop
-        #: turn for all of them (a screen of "Not downloaded" tiles answers in one burst, and a
-        #: signal per tile made every one of them a full repaint of the view).
-        self._thumbs_changed: set[str] = set()
-        self._thumbs_flush = QTimer(self)
-        self._thumbs_flush.setSingleShot(True)
-        self._thumbs_flush.setInterval(0)
-        self._thumbs_flush.timeout.connect(self._flush_thumbnails)
+        if len(self.feed):
+            self.dataChanged.emit(
+                self.index(0, 0),
+                self.index(len(self.feed) - 1, 0),
+                [Qt.ItemDataRole.DecorationRole, int(Role.THUMBS)],
+            )
 
     # ================================================================== Qt model API
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -155,9 +205,11 @@ class FeedModel(QAbstractListModel):
         if role == Role.PROGRESS_MESSAGE:
             return self.feed.progress(row.job_id)[1]
         if role == Role.THUMBS:
+            if self.loader is None:  # (the early page: no tile loaded yet)
+                return tuple(None for _ in row.output_ids)
             return tuple(self.loader.peek(i, self.device_pixels) for i in row.output_ids)
         if role == Qt.ItemDataRole.DecorationRole:
-            if not row.output_count:
+            if not row.output_count or self.loader is None:
                 return self._placeholder
             thumb = self.loader.peek(row.output_ids[0], self.device_pixels)
             return thumb.pixmap if thumb.pixmap is not None else self._placeholder
@@ -235,10 +287,11 @@ class FeedModel(QAbstractListModel):
     def profile_name(self, job: Job) -> str | None:
         return self.feed.profile_name(job)
 
-    def thumb(self, output: JobOutput) -> Thumb:
-        """For the delegate: the tile's state, queuing a load on a miss (visible tiles only)."""
-        if self.device_pixels <= 0:
-            return LOADING
+    def thumb(self, output: JobOutput) -> Thumb | None:
+        """For the delegate: the tile's state, queuing a load on a miss (visible tiles only);
+        ``None`` (a tile still loading) before there is a loader or a tile size."""
+        if self.loader is None or self.device_pixels <= 0:
+            return None
         return self.loader.get(output, self.device_pixels)
 
     # ================================================================== commands
@@ -264,18 +317,15 @@ class FeedModel(QAbstractListModel):
 
     def refresh_output(self, output_id: str) -> None:
         """An output's file arrived (or vanished): show it again from the cache."""
+        if self.loader is None:
+            return
         self.loader.forget(output_id)
         self._on_thumbnail_ready(output_id)
 
     def close(self) -> None:
         """Stop listening and loading (the area closes or switches workspace)."""
         self.feed.close()
-        for event, slot in self._links:
-            try:
-                event.disconnect(slot)
-            except ValueError:
-                log.debug("history feed model: %s was already disconnected", event.name)
-        self._links.clear()
+        self._unlink()
 
     # ================================================================== events
     def _on_rows_changed(self, change: RowsChanged) -> None:
@@ -284,6 +334,8 @@ class FeedModel(QAbstractListModel):
         )
 
     def _on_outputs_left(self, output_ids: tuple[str, ...]) -> None:
+        if self.loader is None:
+            return
         for output_id in output_ids:
             self.loader.forget(output_id)
 
@@ -301,6 +353,12 @@ class FeedModel(QAbstractListModel):
             return
         roles = [Qt.ItemDataRole.DecorationRole, int(Role.THUMBS)]
         self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), 0), roles)
+
+
+def _report_crash(error: BaseException) -> None:
+    from studio_desktop.ui.crash import report_crash  # (its dialog: not before the early page)
+
+    report_crash(error)
 
 
 def _tooltip(row: FeedRow, job: Job, profile: str | None) -> str:

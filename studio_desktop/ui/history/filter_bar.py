@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio_desktop.domain.enums import JobStatus, JobType
-from studio_desktop.services.history import HistoryFilter, job_type_label, status_label
+from studio_desktop.services.history_labels import HistoryFilter, job_type_label, status_label
 from studio_desktop.ui.icons import icon
 from studio_desktop.ui.preferences import ThumbnailSize
 from studio_desktop.ui.theme import current_tones
