@@ -43,7 +43,6 @@ from studio_desktop.domain.models import (
     Profile,
 )
 from studio_desktop.store.db import Database
-from studio_desktop.store.migrations import fold_search_text
 from studio_desktop.store.feed_sql import (
     DEFAULT_PAGE_SIZE,
     FeedCursor,
@@ -53,6 +52,7 @@ from studio_desktop.store.feed_sql import (
     outputs_of,
     read_page,
 )
+from studio_desktop.store.migrations import fold_search_text
 from studio_desktop.store.repository import model_from_sql
 
 #: Below this many search matches, the feed sorts the matches; above, it walks the time index.
