@@ -16,8 +16,19 @@ tile) and turns its picture into a ``QImage``, so the GUI thread only wraps it i
 object not on this computer (:attr:`ThumbState.MISSING`, "Not downloaded — available when
 online") is handed to the :data:`BlobRequester` hook once, so the sync layer can fetch it.
 
+A new photo's tile is made straight from its reduced decode, and its thumbnail's cache entry
+(the 256 px file that makes the tile instant next time) is written *after* the screen: each load
+hands its entry over unwritten (``PendingThumbnail``, holding the decode), and the loader writes
+the entries on the same pool only while no tile waits, in the order they came. So the designer
+sees a screen of new photos sooner (about 4 ms less per tile: the entry's resize, encoding and
+file write) and the entries are still written a moment later. The held decodes are bounded:
+past :data:`HELD_BUDGET_BYTES` (a long scroll over new photos, or 1024 px entries of large
+tiles, whose decodes are big) an entry is written before the next tile. Entries not yet written
+when the loader closes are dropped (made again on the next request: nothing is lost but time).
+
 When a load ends, :attr:`ThumbnailLoader.ready` carries the output's id; the model turns that
-into ``dataChanged`` for the one row that shows it.
+into ``dataChanged`` for the one row that shows it; :attr:`ThumbnailLoader.cached` tells when
+the tile's cache entry is on disk.
 """
 
 from __future__ import annotations
@@ -27,7 +38,7 @@ import heapq
 import logging
 import os
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,7 +56,7 @@ from studio_desktop.ui.history.roles import BlobRequester, no_blob_requests
 if TYPE_CHECKING:  # (Pillow is imported by the first load, on a worker thread)
     from PIL import Image as PILImage
 
-    from studio_desktop.services.output_tiles import ThumbnailCache
+    from studio_desktop.services.output_tiles import PendingThumbnail, ThumbnailCache
 
 __all__ = ["LOADING", "Thumb", "ThumbState", "ThumbnailLoader", "load_thumbnail", "qimage_of"]
 
@@ -59,6 +70,10 @@ DEFAULT_BUDGET_BYTES = 96 * 1024**2
 MAX_STATES = 4000
 #: Objects already handed to the blob hook (asked again once forgotten: the hook is idempotent).
 MAX_REQUESTED = 20000
+#: Memory of the decodes held for cache entries not written yet; past it an entry is written
+#: before the next tile (a 12 MP photo's decode for a 256 px entry is 0.75 MB: 64 of them; for a
+#: 1024 px entry 12 MB: 4).
+HELD_BUDGET_BYTES = 48 * 1024**2
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +99,8 @@ class _Loaded:
     pinned: bool
     message: str = ""
     missing_ref: tuple[str, str] | None = None
+    #: The tile's cache entry, to write once no tile waits.
+    pending: PendingThumbnail | None = None
 
 
 def usable_cores() -> int:
@@ -105,10 +122,19 @@ def default_workers() -> int:
 def load_thumbnail(
     store: Store, cache: ThumbnailCache, output: JobOutput, device_pixels: int
 ) -> _Loaded:
-    """The blocking part of a load (runs in a worker thread; see the module docstring)."""
-    tile = find_tile(store, cache, output, device_pixels)
+    """The blocking part of a load (runs in a worker thread; see the module docstring): the
+    tile's picture as a ``QImage``, and its cache entry unwritten (``pending``)."""
+    tile = find_tile(store, cache, output, device_pixels, defer_cache=True)
     image = qimage_of(tile.picture) if tile.picture is not None else None
-    return _Loaded(tile.state, image, tile.local_path, tile.pinned, tile.message, tile.missing_ref)
+    return _Loaded(
+        tile.state,
+        image,
+        tile.local_path,
+        tile.pinned,
+        tile.message,
+        tile.missing_ref,
+        tile.pending,
+    )
 
 
 def qimage_of(picture: PILImage.Image) -> QImage:
@@ -126,6 +152,7 @@ class ThumbnailLoader(QObject):
     """Loads tiles on demand (see the module docstring). Lives on the GUI thread."""
 
     ready = Signal(str)  # the output id whose thumbnail (or state) changed
+    cached = Signal(str)  # the output id whose tile's thumbnail was written to the cache
 
     def __init__(
         self,
@@ -178,6 +205,11 @@ class ThumbnailLoader(QObject):
         )
         self._sizes: set[int] = set()  # tile sizes asked for (keys are (output id, size))
         self._pins: dict[str, bool] = {}  # "keep offline" changes made in this session
+        #: Cache entries to write once no tile waits (output id, entry), oldest first.
+        self._writes: deque[tuple[str, PendingThumbnail]] = deque()
+        self._writing = 0  # cache writes under way
+        self._held_bytes = 0  # the decodes queued and under way writes hold
+        self.held_budget_bytes = HELD_BUDGET_BYTES
         self._closed = False
         self.loads = 0  # finished loads (for tests and the benchmark)
 
@@ -249,9 +281,14 @@ class ThumbnailLoader(QObject):
         self._queue.clear()
 
     def close(self) -> None:
-        """Stop loading (the area is going away); late results are ignored."""
+        """Stop loading (the area is going away); late results are ignored, cache entries not
+        written yet are dropped (made again when next asked for)."""
         self._closed = True
         self.clear()
+        if self._writes:
+            log.info("thumbnail loader closed: %d cache entries not written", len(self._writes))
+        self._writes.clear()
+        self._held_bytes = 0
         pool, self._own_pool = self._own_pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -262,7 +299,18 @@ class ThumbnailLoader(QObject):
 
     @property
     def busy(self) -> bool:
-        return bool(self._pending or self._in_flight)
+        """Tiles to make, or cache entries to write."""
+        return bool(self._pending or self._in_flight or self._writes or self._writing)
+
+    @property
+    def unwritten(self) -> int:
+        """Cache entries of tiles already shown that are not on disk yet."""
+        return len(self._writes) + self._writing
+
+    @property
+    def held_bytes(self) -> int:
+        """Memory of the decodes held for those entries."""
+        return self._held_bytes
 
     # ------------------------------------------------------------------ loading
     def _want(self, key: tuple[str, int], output: JobOutput) -> None:
@@ -321,9 +369,26 @@ class ThumbnailLoader(QObject):
     def _pump(self) -> None:
         if self._closed:
             return
+        if (
+            self._writes
+            and self._held_bytes > self.held_budget_bytes
+            and not self._writing
+            and self._running() < self.workers
+        ):
+            self._start_write(*self._writes.popleft())  # past the budget: one entry first
+        self._pump_tiles()
+        # Cache entries use the threads no tile wants (none waits, or the head start of a new
+        # screen keeps them free: then they stay free).
+        while self._writes and not self._pending and self._running() < self.workers:
+            self._start_write(*self._writes.popleft())
+
+    def _running(self) -> int:
+        return len(self._in_flight) + self._writing
+
+    def _pump_tiles(self) -> None:
         now = time.monotonic()
         stale: list[str] = []
-        while self._pending and len(self._in_flight) < self.workers:
+        while self._pending and self._running() < self.workers:
             key = self._next()
             if key is None:
                 break
@@ -387,6 +452,9 @@ class ThumbnailLoader(QObject):
             loaded = future.result()
         if key[0] in self._pins:
             loaded = replace(loaded, pinned=self._pins[key[0]])
+        if loaded.pending is not None:
+            self._writes.append((key[0], loaded.pending))
+            self._held_bytes += loaded.pending.nbytes
         if loaded.state is ThumbState.READY and loaded.image is not None:
             pixmap = QPixmap.fromImage(loaded.image)
             self._put_lru(key, Thumb(ThumbState.READY, pixmap, loaded.local_path, loaded.pinned))
@@ -399,6 +467,28 @@ class ThumbnailLoader(QObject):
             if loaded.missing_ref is not None:
                 self._missing.ask(*loaded.missing_ref)
         self.ready.emit(key[0])
+        self._pump()
+
+    def _start_write(self, output_id: str, pending: PendingThumbnail) -> None:
+        self._writing += 1
+        future = asyncio.get_event_loop().run_in_executor(self._pool(), pending.store)
+        future.add_done_callback(
+            lambda f, output_id=output_id, pending=pending: self._written(output_id, pending, f)
+        )
+
+    def _written(
+        self, output_id: str, pending: PendingThumbnail, future: asyncio.Future[Path]
+    ) -> None:
+        if not shiboken6.isValid(self) or self._closed:
+            return
+        self._writing -= 1
+        self._held_bytes -= pending.nbytes
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            # The tile is shown; only the cache entry is missing (made again next time).
+            log.warning("thumbnail of output %s not cached: %r", output_id, error)
+        elif not future.cancelled():
+            self.cached.emit(output_id)
         self._pump()
 
     def forget_blob_request(self, bucket: str, path: str) -> None:
