@@ -174,7 +174,8 @@ class ThumbnailLoader(QObject):
         self.workers = workers or default_workers()
         #: Loads a new screen starts at once: one fewer than the cores, at least one (its first
         #: visible tile); the rest of the pool joins after its first tile.
-        self.head_start_loads = max(1, min(self.workers, (cores or usable_cores()) - 1))
+        self.cores = cores or usable_cores()
+        self.head_start_loads = max(1, min(self.workers, self.cores - 1))
         self._own_pool: ThreadPoolExecutor | None = None
         self.request_blob: BlobRequester = request_blob or no_blob_requests
         self.budget_bytes = budget_bytes
@@ -377,9 +378,11 @@ class ThumbnailLoader(QObject):
         ):
             self._start_write(*self._writes.popleft())  # past the budget: one entry first
         self._pump_tiles()
-        # Cache entries use the threads no tile wants (none waits, or the head start of a new
-        # screen keeps them free: then they stay free).
-        while self._writes and not self._pending and self._running() < self.workers:
+        # Cache entries use what no tile wants: none waits (the head start of a new screen
+        # keeps its free core free), and while the last tiles are being made only the cores
+        # they leave idle (3 threads on 2 cores would slow the last tile down).
+        slots = self.workers if not self._in_flight else min(self.workers, self.cores)
+        while self._writes and not self._pending and self._running() < slots:
             self._start_write(*self._writes.popleft())
 
     def _running(self) -> int:
