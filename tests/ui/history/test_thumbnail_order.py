@@ -208,9 +208,10 @@ def _ssim(a: np.ndarray, b: np.ndarray) -> float:
 def test_a_tile_matches_a_high_quality_reference(
     services: WorkspaceServices, tmp_path: Path
 ) -> None:
-    """The tile (Pillow Lanczos from the freshly rendered 256 px thumbnail, never read back from
-    its JPEG file) against the best the source allows: a full decode scaled straight to the
-    tile with Lanczos. A studio shot with fine texture, as a camera JPEG."""
+    """The tile (one Pillow Lanczos from the reduced decode straight to the tile; the 256 px
+    cache entry is written later from the same decode) against the best the source allows: a
+    full decode scaled straight to the tile with Lanczos. A studio shot with fine texture, as a
+    camera JPEG."""
     shot = Image.fromarray(studio_sweep((2400, 1800)).photo)
     source = tmp_path / "shot.jpg"
     shot.save(source, "JPEG", quality=92)
