@@ -9,7 +9,10 @@ and one more (:func:`default_workers`): decoding, resampling and encoding in Pil
 GIL, so a screen of new photos is made on every core while the GUI thread stays free. A new
 screen starts one load fewer than there are cores, its first visible tile among them (alone on 2
 cores, with 6 more on 8): a core stays free for the machine's other work, so nothing pushes the
-first tile off its core; the rest of the pool joins once that tile is made. A request nobody
+first tile off its core; the rest of the pool joins once that tile is made. When the machine
+was quiet since the last look (other processes used less than :data:`QUIET_CORES` of it,
+read from ``/proc/stat``), there is no other work to make room for: the new screen starts one
+load per core at once. A request nobody
 painted for :data:`STALE_SECONDS` (scrolled past) is dropped. A load, in a worker thread,
 runs ``services.output_tiles.find_tile`` (the blob cache, the cached thumbnail, scaled to the
 tile) and turns its picture into a ``QImage``, so the GUI thread only wraps it in a pixmap. An
@@ -39,6 +42,7 @@ import logging
 import os
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -70,6 +74,9 @@ DEFAULT_BUDGET_BYTES = 96 * 1024**2
 MAX_STATES = 4000
 #: Objects already handed to the blob hook (asked again once forgotten: the hook is idempotent).
 MAX_REQUESTED = 20000
+#: Other processes' CPU use (in cores) below which the machine counts as quiet: a new screen
+#: then starts a load on every core at once instead of leaving one free.
+QUIET_CORES = 0.25
 #: Memory of the decodes held for cache entries not written yet; past it an entry is written
 #: before the next tile (a 12 MP photo's decode for a 256 px entry is 0.75 MB: 64 of them; for a
 #: 1024 px entry 12 MB: 4).
@@ -119,6 +126,34 @@ def default_workers() -> int:
     return max(3, min(MAX_WORKERS, usable_cores() + 1))
 
 
+class OtherLoad:
+    """How many cores other processes used since the previous call (Linux ``/proc/stat``
+    minus this process's own CPU time; None where that cannot be read)."""
+
+    def __init__(self) -> None:
+        self._last = self._sample()
+
+    def __call__(self) -> float | None:
+        now = self._sample()
+        last, self._last = self._last, now
+        if now is None or last is None or now[2] - last[2] < 0.05:
+            return None  # unknown, or too short a window to tell
+        machine, own, wall = (b - a for a, b in zip(last, now, strict=True))
+        return max(0.0, (machine - own) / wall)
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float] | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as fh:
+                fields = [int(x) for x in fh.readline().split()[1:]]
+            ticks = os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError):
+            return None
+        busy = (sum(fields[:3]) + sum(fields[5:8])) / ticks  # user nice system irq softirq steal
+        own = os.times()
+        return busy, own.user + own.system, time.monotonic()
+
+
 def load_thumbnail(
     store: Store, cache: ThumbnailCache, output: JobOutput, device_pixels: int
 ) -> _Loaded:
@@ -164,6 +199,7 @@ class ThumbnailLoader(QObject):
         cores: int | None = None,
         request_blob: BlobRequester | None = None,
         budget_bytes: int = DEFAULT_BUDGET_BYTES,
+        other_load: Callable[[], float | None] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -176,6 +212,9 @@ class ThumbnailLoader(QObject):
         #: visible tile); the rest of the pool joins after its first tile.
         self.cores = cores or usable_cores()
         self.head_start_loads = max(1, min(self.workers, self.cores - 1))
+        #: Other processes' CPU use since the last new screen (:class:`OtherLoad`).
+        self.other_load = other_load or OtherLoad()
+        self._head_start_loads = self.head_start_loads  # for the screen being started
         self._own_pool: ThreadPoolExecutor | None = None
         self.request_blob: BlobRequester = request_blob or no_blob_requests
         self.budget_bytes = budget_bytes
@@ -324,6 +363,11 @@ class ThumbnailLoader(QObject):
             self._paint_open = True
             if not self._pending and not self._in_flight:
                 self._head_start = self._paint
+                others = self.other_load()
+                quiet = others is not None and others < QUIET_CORES
+                self._head_start_loads = (
+                    min(self.workers, self.cores) if quiet else self.head_start_loads
+                )
             asyncio.get_event_loop().call_soon(self._end_paint)
         self._order += 1
         self._pending[key] = (output, time.monotonic(), self._paint, self._order)
@@ -399,10 +443,11 @@ class ThumbnailLoader(QObject):
             if (
                 paint == self._head_start
                 and paint > self._served_paint
-                and len(self._in_flight) >= self.head_start_loads
+                and len(self._in_flight) >= self._head_start_loads
             ):
                 # A new screen: until its first tile is made, one core stays free for the
-                # machine's other work, so the first tile shows as soon as it can. Measured on
+                # machine's other work (unless it was quiet), so the first tile shows as soon
+                # as it can. Measured on
                 # 2 shared cores (others' work using 1.0-1.5 of them): starting 2 loads at once
                 # made the screen 3 % sooner but the first tile 2x later (113 ms instead of 67,
                 # 54 instead of 25); so on 2 cores it is made alone, on 8 with 6 others.
