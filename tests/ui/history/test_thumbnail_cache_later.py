@@ -323,3 +323,56 @@ def test_a_damaged_jpeg_shows_a_clear_message_and_writes_nothing(
         assert _entry(services, bad) is None and loader.unwritten == 0
     finally:
         loader.close()
+
+
+def _real_photos() -> list[bytes]:
+    """Photographs (scikit-image's) and studio shots as camera-size JPEGs (quality 92)."""
+    import skimage.data
+
+    from tests.imaging.garments import studio_sweep, white_on_grey
+
+    shots = [
+        Image.fromarray(skimage.data.stereo_motorcycle()[0]),
+        Image.fromarray(skimage.data.astronaut()),
+        Image.fromarray(skimage.data.coffee()),
+        Image.fromarray(skimage.data.chelsea()),
+        Image.fromarray(skimage.data.rocket()),
+        Image.fromarray(studio_sweep((1500, 2000)).photo),
+        Image.fromarray(white_on_grey((1500, 2000)).photo),
+        Image.fromarray(skimage.data.hubble_deep_field()),
+    ]
+    return [jpeg(shot) for shot in shots]
+
+
+def test_a_screen_of_new_photos_screenshot(
+    qtbot: Any, scheme: str, screenshot: Any, services: WorkspaceServices
+) -> None:
+    """The History over eight new photos (nothing cached): every tile shows its photo, upright
+    and sharp, and every cache entry is written after."""
+    from studio_desktop.ui.history.area import HistoryArea
+    from tests.ui.history.conftest import wait_loaded
+    from tests.ui.history.test_history_screenshots import wait_thumbnails
+    from tests.ui.test_screenshots import assert_has_content
+
+    files = _real_photos()
+    _add_outputs(services, files[:4])
+    _add_outputs(services, files[4:])
+    area = HistoryArea(services)
+    qtbot.addWidget(area)
+    area.resize(1100, 720)
+    area.show()
+    qtbot.waitExposed(area)
+    try:
+        wait_loaded(qtbot, area)
+        wait_thumbnails(qtbot, area)
+        loader = area.loader
+        assert loader is not None
+        qtbot.waitUntil(lambda: not loader.busy, timeout=WAIT_MS)
+        assert all(_entry(services, data) is not None for data in files)
+        path = screenshot(area, "history-new-photos")
+        assert_has_content(path)
+    finally:
+        if area.model is not None:
+            area.model.close()
+        if area.loader is not None:
+            area.loader.close()
