@@ -132,18 +132,26 @@ def default_workers() -> int:
 
 class OtherLoad:
     """How many cores other processes used since the previous call (Linux ``/proc/stat``
-    minus this process's own CPU time; None where that cannot be read)."""
+    minus this process's own CPU time; None where that cannot be read). A call within
+    :attr:`MIN_WINDOW` of the previous one repeats its answer (too short a window to tell)."""
+
+    MIN_WINDOW = 0.05
 
     def __init__(self) -> None:
         self._last = self._sample()
+        self._answer: float | None = None
 
     def __call__(self) -> float | None:
         now = self._sample()
-        last, self._last = self._last, now
-        if now is None or last is None or now[2] - last[2] < 0.05:
-            return None  # unknown, or too short a window to tell
+        last = self._last
+        if now is None or last is None:
+            return None
+        if now[2] - last[2] < self.MIN_WINDOW:
+            return self._answer
+        self._last = now
         machine, own, wall = (b - a for a, b in zip(last, now, strict=True))
-        return max(0.0, (machine - own) / wall)
+        self._answer = max(0.0, (machine - own) / wall)
+        return self._answer
 
     @staticmethod
     def _sample() -> tuple[float, float, float] | None:
@@ -156,6 +164,9 @@ class OtherLoad:
         busy = (sum(fields[:3]) + sum(fields[5:8])) / ticks  # user nice system irq softirq steal
         own = os.times()
         return busy, own.user + own.system, time.monotonic()
+
+
+_OTHER_LOAD = OtherLoad()
 
 
 def load_thumbnail(
@@ -216,8 +227,9 @@ class ThumbnailLoader(QObject):
         #: visible tile); the rest of the pool joins after its first tile.
         self.cores = cores or usable_cores()
         self.head_start_loads = max(1, min(self.workers, self.cores - 1))
-        #: Other processes' CPU use since the last new screen (:class:`OtherLoad`).
-        self.other_load = other_load or OtherLoad()
+        #: Other processes' CPU use since the last new screen (of any loader: one
+        #: :class:`OtherLoad` for the process, whose window starts when the module is imported).
+        self.other_load = other_load or _OTHER_LOAD
         self._head_start_loads = self.head_start_loads  # for the screen being started
         self._own_pool: ThreadPoolExecutor | None = None
         self.request_blob: BlobRequester = request_blob or no_blob_requests

@@ -315,7 +315,8 @@ def test_a_new_screen_leaves_a_core_to_its_first_tile_then_every_thread_joins(
 
 
 def test_the_other_load_is_read_from_the_machine() -> None:
-    """Linux: /proc/stat minus this process; a window too short to tell gives None."""
+    """Linux: /proc/stat minus this process; a window too short to tell repeats the last
+    answer (None before the first)."""
     other = thumbnails.OtherLoad()
     assert other() is None  # (just made: no window yet)
     end = time.monotonic() + 0.2
@@ -323,6 +324,19 @@ def test_the_other_load_is_read_from_the_machine() -> None:
         sum(range(1000))
     measured = other()
     assert measured is not None and 0.0 <= measured <= thumbnails.usable_cores()
+    assert other() == measured  # at once again: the same answer
+
+
+def test_loaders_share_one_view_of_the_machine(services: WorkspaceServices) -> None:
+    """A loader made just before its first screen (the History rebuilt) still knows the load
+    since the previous loader's last look: the window is the process's, not the loader's."""
+    first = ThumbnailLoader(services.store, services.thumbnails)
+    second = ThumbnailLoader(services.store, services.thumbnails)
+    try:
+        assert first.other_load is second.other_load is thumbnails._OTHER_LOAD
+    finally:
+        first.close()
+        second.close()
 
 
 def test_the_head_start_never_exceeds_the_pool(services: WorkspaceServices) -> None:
