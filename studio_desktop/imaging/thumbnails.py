@@ -13,6 +13,12 @@ decoding and are decoded whole.
 Encoding: JPEG for opaque images, WebP (lossy, with alpha) for images with transparency, both
 at :data:`~studio_desktop.imaging.encode.PREVIEW` quality.
 
+A History tile (:meth:`ThumbnailCache.get_or_make_tile`) is scaled straight from the reduced
+decode to the tile's size with one Lanczos (closer to a full-quality resize than the cached
+thumbnail scaled again, and cheaper: 2.2 ms instead of 3.5 for a 12 MP photo's 176 px tile); the
+cache entry is made from the same decode *later* (:class:`PendingThumbnail`), so a screen of new
+photos is on screen before its cache entries are written. The entries are the same as ever.
+
 The cache (:class:`ThumbnailCache`) lives in a folder the caller chooses (next to the blob
 cache); a file's name is ``<sha256 of the source>-<size>-<THUMBNAIL_VERSION>.<ext>`` under a
 two-character fan-out folder, so the same picture reached from two places is made once, and a
@@ -22,10 +28,13 @@ change in how thumbnails are rendered (bump :data:`THUMBNAIL_VERSION`) never ser
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 import threading
 import time
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
@@ -67,10 +76,93 @@ def _render(
     """The thumbnail, decoded (as made) and encoded."""
     _check_size(size)
     decoded = decode_reduced(source, size, max_pixels=max_pixels, name=name, digest=False)
-    image = decoded.image
-    image.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    encoded = encode_image(image, "WEBP" if decoded.has_alpha else "JPEG", quality=PREVIEW)
+    return _render_decoded(decoded.image, size, has_alpha=decoded.has_alpha)
+
+
+def _render_decoded(
+    image: Image.Image, size: int, *, has_alpha: bool
+) -> tuple[Image.Image, EncodedImage]:
+    """The thumbnail of an image decoded for ``size`` (left as it is), and its encoding."""
+    image = scaled_to(image, size)
+    encoded = encode_image(image, "WEBP" if has_alpha else "JPEG", quality=PREVIEW)
     return image, encoded
+
+
+def fitted_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """``size`` scaled to fit ``longest`` x ``longest``, aspect kept, never enlarged: the size
+    ``Image.thumbnail`` gives (the same rounding), computed without touching any pixel."""
+    width, height = size
+    if width <= longest and height <= longest:
+        return size
+    aspect = width / height
+    x, y = longest, longest
+    if x / y >= aspect:
+        x = _round_aspect(y * aspect, lambda n: abs(aspect - n / y))
+    else:
+        y = _round_aspect(x / aspect, lambda n: 0 if n == 0 else abs(aspect - x / n))
+    return x, y
+
+
+def _round_aspect(number: float, key: Callable[[int], float]) -> int:
+    return max(min(math.floor(number), math.ceil(number), key=key), 1)
+
+
+def scaled_to(image: Image.Image, longest: int, *, reducing_gap: float = 2.0) -> Image.Image:
+    """``image`` fitted to ``longest`` with Lanczos (a new image), or ``image`` itself when it
+    already fits. ``reducing_gap`` as in Pillow's ``thumbnail``: a box reduction by an integer
+    factor first only when the whole factor is at least twice the gap (a 150 MP back's 1/8
+    decode to a tile), so up to 4x (a 12 MP photo's 1/8 decode to a tile) it is one Lanczos."""
+    size = fitted_size(image.size, longest)
+    if size == image.size:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=reducing_gap)
+
+
+class PendingThumbnail:
+    """A thumbnail whose source is decoded (its tile already made from the decode) and whose
+    cache entry is not written yet: :meth:`store` renders, encodes and writes it from the held
+    decode, once (later calls return the same path). Holding one keeps the decoded picture in
+    memory (:attr:`nbytes`); dropping it unwritten just means the entry is made again on the
+    next request. While it is held, a request for the same thumbnail uses its decode instead of
+    decoding the source again."""
+
+    def __init__(
+        self, cache: ThumbnailCache, key: str, size: int, decoded: Image.Image, has_alpha: bool
+    ) -> None:
+        self.cache = cache
+        self.key = key
+        self.size = size
+        self.decoded: Image.Image | None = decoded
+        self.has_alpha = has_alpha
+        self.path: Path | None = None
+        #: The decoded picture's memory (Pillow keeps 4 bytes per RGB or RGBA pixel).
+        self.nbytes = decoded.width * decoded.height * 4
+        self._lock = threading.Lock()
+
+    def store(self) -> Path:
+        """Write the cache entry (blocking: ~4 ms for a 256 px entry); its path."""
+        with self._lock:
+            if self.path is not None:
+                return self.path
+            found = self.cache._lookup(self.key)  # another process (or a get_or_make) made it
+            if found is None:
+                assert self.decoded is not None
+                _image, encoded = _render_decoded(self.decoded, self.size, has_alpha=self.has_alpha)
+                found = self.cache._store(self.key, encoded)
+            self.path = found
+            self.decoded = None  # written: the decode is no longer needed
+        self.cache._release(self)
+        return found
+
+    def tile(self, tile_pixels: int) -> Image.Image:
+        """A tile of ``tile_pixels`` made from the held decode (or, once written, the entry)."""
+        with self._lock:
+            decoded = self.decoded
+            path = self.path
+        if decoded is not None:
+            return scaled_to(decoded, min(tile_pixels, self.size))
+        assert path is not None
+        return scaled_to(_open_cached(path), tile_pixels)
 
 
 def make_thumbnail(
@@ -99,6 +191,11 @@ class ThumbnailCache:
         self.max_pixels = max_pixels
         folder.mkdir(parents=True, exist_ok=True)
         self._locks = tuple(threading.Lock() for _ in range(_LOCK_STRIPES))
+        #: Thumbnails decoded but not written yet, by key (gone once their holder drops them).
+        self._held: weakref.WeakValueDictionary[str, PendingThumbnail] = (
+            weakref.WeakValueDictionary()
+        )
+        self._held_lock = threading.Lock()
         self._remove_stale_temporaries()
 
     def get_or_make(
@@ -130,10 +227,57 @@ class ThumbnailCache:
         For a screen of new photos this saves a decode per tile."""
         path, image = self._get_or_make(source, size, sha256=sha256, name=name)
         if image is None:
-            with Image.open(path) as cached:
-                cached.load()
-                image = cached.convert("RGBA" if "A" in cached.getbands() else "RGB")
+            image = _open_cached(path)
         return path, image
+
+    def get_or_make_tile(
+        self,
+        source: bytes | Path,
+        size: int,
+        tile_pixels: int,
+        *,
+        sha256: str | None = None,
+        name: str | None = None,
+    ) -> tuple[Image.Image, PendingThumbnail | None]:
+        """A tile of at most ``tile_pixels`` (longest side, and at most ``size``) and, when the
+        thumbnail at ``size`` was not cached, the :class:`PendingThumbnail` that writes it.
+
+        A cached thumbnail is read and scaled to the tile. Otherwise the source is decoded
+        reduced (as for the cache entry) and the tile scaled from that decode with one Lanczos;
+        the caller shows the tile, then calls ``store()`` on the pending thumbnail when it has
+        time (or drops it: nothing is written then). Refusals as :meth:`get_or_make`.
+        """
+        _check_size(size)
+        data: bytes | None = None
+        if sha256 is None:
+            data = _read(source, name)
+            sha256 = hashlib.sha256(data).hexdigest()
+        key = self._key(sha256, size)
+        found = self._lookup(key)
+        if found is not None:
+            return scaled_to(_open_cached(found), tile_pixels), None
+        with self._locks[hash(key) % _LOCK_STRIPES]:
+            found = self._lookup(key)
+            if found is not None:
+                return scaled_to(_open_cached(found), tile_pixels), None
+            with self._held_lock:
+                held = self._held.get(key)
+            if held is not None:  # decoded by an earlier request, not written yet: its writer's
+                return held.tile(tile_pixels), None
+            if data is None:
+                data = _read(source, name)
+            decoded = decode_reduced(
+                data, size, max_pixels=self.max_pixels, name=name, digest=False
+            )
+            pending = PendingThumbnail(self, key, size, decoded.image, decoded.has_alpha)
+            with self._held_lock:
+                self._held[key] = pending
+        return pending.tile(tile_pixels), pending
+
+    def _release(self, pending: PendingThumbnail) -> None:
+        with self._held_lock:
+            if self._held.get(pending.key) is pending:
+                del self._held[pending.key]
 
     def _get_or_make(
         self, source: bytes | Path, size: int, *, sha256: str | None, name: str | None
@@ -151,6 +295,10 @@ class ThumbnailCache:
             found = self._lookup(key)
             if found is not None:
                 return found, None
+            with self._held_lock:
+                held = self._held.get(key)
+            if held is not None:  # decoded for a tile, not written yet: write it now
+                return held.store(), None
             if data is None:
                 data = _read(source, name)
             image, thumbnail = _render(data, size, name=name, max_pixels=self.max_pixels)
@@ -212,6 +360,13 @@ def _check_size(size: int) -> None:
 
 def _read(source: bytes | Path, name: str | None) -> bytes:
     return read_source(source, name)[0]
+
+
+def _open_cached(path: Path) -> Image.Image:
+    """A cached thumbnail's pixels, RGB or RGBA."""
+    with Image.open(path) as cached:
+        cached.load()
+        return cached.convert("RGBA" if "A" in cached.getbands() else "RGB")
 
 
 def _looks_complete(path: Path) -> bool:

@@ -7,8 +7,12 @@ in its worker pool and only turns the picture into a ``QImage``):
 2. not on this computer: :attr:`ThumbState.MISSING` ("Not downloaded — available when
    online") with the object's ``(bucket, path)``, so the caller can ask the sync for it once;
 3. not an image (a zip, a video): :attr:`ThumbState.NO_PREVIEW`;
-4. else makes (or finds) the cached thumbnail (``ThumbnailCache.get_or_make_image``) and scales
-   it to the tile with Lanczos (Pillow releases the GIL: tiles of a screen scale on every core).
+4. else finds the cached thumbnail and scales it to the tile, or decodes the source reduced and
+   scales the tile straight from that decode (``ThumbnailCache.get_or_make_tile``; Pillow
+   releases the GIL: tiles of a screen are made on every core). With ``defer_cache=True`` the
+   new thumbnail's cache entry is *not* written yet: :attr:`TilePicture.pending` writes it
+   (``store()``) when the caller has time, so a screen of new photos is shown first and cached
+   after; by default it is written before returning.
 
 The store and the thumbnail cache types are re-exported for the UI's annotations. Pillow and
 the thumbnail cache's module (the decoders: ~25 ms of imports) are imported by the first tile's
@@ -31,9 +35,17 @@ from studio_desktop.store.workspace import Store
 if TYPE_CHECKING:
     from PIL import Image
 
-    from studio_desktop.imaging.thumbnails import ThumbnailCache
+    from studio_desktop.imaging.thumbnails import PendingThumbnail, ThumbnailCache
 
-__all__ = ["Store", "ThumbState", "ThumbnailCache", "TilePicture", "find_tile", "source_size"]
+__all__ = [
+    "PendingThumbnail",
+    "Store",
+    "ThumbState",
+    "ThumbnailCache",
+    "TilePicture",
+    "find_tile",
+    "source_size",
+]
 
 _PREVIEW_KINDS = (OutputKind.IMAGE.value, OutputKind.CUTOUT.value, OutputKind.MASK.value)
 
@@ -49,6 +61,8 @@ class TilePicture:
     message: str = ""
     #: ``(bucket, path)`` of an object that is not on this computer.
     missing_ref: tuple[str, str] | None = None
+    #: The new thumbnail's cache entry, still to write (``find_tile(..., defer_cache=True)``).
+    pending: PendingThumbnail | None = None
 
 
 def source_size(device_pixels: int) -> int:
@@ -59,9 +73,18 @@ def source_size(device_pixels: int) -> int:
 
 
 def find_tile(
-    store: Store, cache: ThumbnailCache, output: JobOutput, device_pixels: int
+    store: Store,
+    cache: ThumbnailCache,
+    output: JobOutput,
+    device_pixels: int,
+    *,
+    defer_cache: bool = False,
 ) -> TilePicture:
-    """What the tile of ``output`` shows at ``device_pixels`` (blocking; see the module doc)."""
+    """What the tile of ``output`` shows at ``device_pixels`` (blocking; see the module doc).
+
+    With ``defer_cache`` a thumbnail made now is returned with its cache entry unwritten
+    (:attr:`TilePicture.pending`): the caller must call its ``store()`` (a failure there is an
+    ``OSError``) or drop it."""
     ref = output_ref(output)
     if ref is None:
         return TilePicture(ThumbState.NO_PREVIEW, None, None, False, "This output has no file.")
@@ -80,16 +103,14 @@ def find_tile(
     if output.kind not in _PREVIEW_KINDS:
         return TilePicture(ThumbState.NO_PREVIEW, None, path, pinned, f"{output.kind} file")
     try:
-        _thumb, picture = cache.get_or_make_image(
-            path, source_size(device_pixels), sha256=info.sha256 if info else None
+        picture, pending = cache.get_or_make_tile(
+            path, source_size(device_pixels), device_pixels, sha256=info.sha256 if info else None
         )
+        if pending is not None and not defer_cache:
+            pending.store()
+            pending = None
     except ExternalError as exc:
         return TilePicture(ThumbState.FAILED, None, path, pinned, exc.message)
     except OSError:
         return TilePicture(ThumbState.FAILED, None, path, pinned, "The preview could not be read.")
-    if max(picture.size) > device_pixels:
-        from PIL import Image
-
-        picture = picture.copy()
-        picture.thumbnail((device_pixels, device_pixels), Image.Resampling.LANCZOS)
-    return TilePicture(ThumbState.READY, picture, path, pinned)
+    return TilePicture(ThumbState.READY, picture, path, pinned, pending=pending)

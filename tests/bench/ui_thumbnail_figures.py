@@ -4,15 +4,19 @@
 store, their files in its blob cache, no thumbnail made yet. The History's
 :class:`~studio_desktop.ui.history.thumbnails.ThumbnailLoader` is asked for the 24 tiles in the
 order one paint of the feed asks (top row left to right, then the next rows), at the medium tile
-size, and the Qt event loop runs until every tile is ready (its pixmap made, the thumbnail cached
-on disk). Two times are taken from the request: the **first visible tile** (the top-left one)
-ready, and the **whole screen** ready.
+size, and the Qt event loop runs until every tile is ready and every thumbnail is cached. Three
+times are taken from the request: the **first visible tile** (the top-left one) on screen (its
+pixmap made), the **whole screen** on screen (every tile's pixmap made), and the **screen
+cached** (every tile's 256 px thumbnail written to the cache folder: the History writes those
+after the screen, so they get a line and a ratio of their own).
 
 Anchor, measured in the same run and interleaved with it: plain Pillow in one thread, ``open`` +
 full ``load`` + ``thumbnail((256, 256))`` of the same 24 files. Each round (the anchor, then the
 History's screen) uses a fresh thumbnail folder (so nothing is cached); the ratio is the median
 of the rounds' own ratios, which a busy spell of the shared machine shifts less than it shifts
-either median. Goals: the screen at least 4x faster than the anchor, the first tile within 60 ms.
+either median. Goals: the screen at least 4x faster than the anchor, the first tile within 60 ms;
+the screen cached has no goal of its own (it is printed so that nobody mistakes the first figure
+for it).
 
 The machine is shared: the CPU time other processes used while the rounds ran is printed beside
 the figures (they slow a screen made on every core more than the one-thread anchor: measured
@@ -101,6 +105,12 @@ class _OtherLoad:
         return times.user + times.system
 
 
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _plain_pillow(paths: list[Path]) -> float:
     started = time.perf_counter()
     for path in paths:
@@ -170,53 +180,66 @@ def bench_screen_of_new_images(bench: Bench) -> None:
             assert path is not None
             paths.append(path)
 
-        async def history_round(folder: Path) -> tuple[float, float]:
-            loader = ThumbnailLoader(store, ThumbnailCache(folder), workers=WORKERS)
+        async def history_round(folder: Path) -> tuple[float, float, float]:
+            cache = ThumbnailCache(folder)
+            loader = ThumbnailLoader(store, cache, workers=WORKERS)
             by_id = {o.id: o for o in outputs}
             first = outputs[0].id
             ready: dict[str, float] = {}
+            cached: dict[str, float] = {}
             done = asyncio.Event()
 
             def on_ready(output_id: str) -> None:
                 state = loader.peek(output_id, device_pixels).state
                 if state is ThumbState.READY:
                     ready.setdefault(output_id, time.perf_counter())
-                    if len(ready) == SCREEN:
-                        done.set()
                 elif state is ThumbState.LOADING:  # its row repainted, as the feed's view does
                     loader.get(by_id[output_id], device_pixels)
+                if len(ready) == SCREEN and len(cached) == SCREEN:
+                    done.set()
+
+            def on_cached(output_id: str) -> None:
+                cached.setdefault(output_id, time.perf_counter())
+                if len(ready) == SCREEN and len(cached) == SCREEN:
+                    done.set()
 
             loader.ready.connect(on_ready)
+            loader.cached.connect(on_cached)
             t0 = time.perf_counter()
             for output in outputs:  # as one paint of the feed asks: row by row
                 loader.get(output, device_pixels)
             await asyncio.wait_for(done.wait(), timeout=60)
             states = {loader.peek(o.id, device_pixels).state for o in outputs}
             assert states == {ThumbState.READY}, states
+            assert len(list(folder.glob("*/*.jpg"))) == SCREEN  # every entry is on disk
+            assert all(cache.get(_sha256(p), 256) is not None for p in paths)
             loader.close()
-            return ready[first] - t0, max(ready.values()) - t0
+            return ready[first] - t0, max(ready.values()) - t0, max(cached.values()) - t0
 
-        async def scenario() -> tuple[list[float], list[float], list[float]]:
-            firsts, screens, anchors = [], [], []
+        async def scenario() -> tuple[list[float], list[float], list[float], list[float]]:
+            firsts, screens, writes, anchors = [], [], [], []
             await history_round(Path(tmp) / "warm")  # imports, thread start-up, disk cache
             _plain_pillow(paths[:2])
             for n in range(rounds):
                 anchors.append(_plain_pillow(paths))
-                first, screen = await history_round(Path(tmp) / f"round-{n}")
+                first, screen, written = await history_round(Path(tmp) / f"round-{n}")
                 firsts.append(first)
                 screens.append(screen)
-            return firsts, screens, anchors
+                writes.append(written)
+            return firsts, screens, writes, anchors
 
         others = _OtherLoad()
         with loop:
-            firsts, screens, anchors = loop.run_until_complete(scenario())
+            firsts, screens, writes, anchors = loop.run_until_complete(scenario())
         busy = others.cores()
         store.close()
 
     screen = statistics.median(screens)
     anchor = statistics.median(anchors)
     first = statistics.median(firsts)
+    written = statistics.median(writes)
     ratio = statistics.median(s / a for s, a in zip(screens, anchors, strict=True))
+    written_ratio = statistics.median(w / a for w, a in zip(writes, anchors, strict=True))
     if busy is not None:
         print(f"  (other processes used {busy:.2f} of the machine's cores during the rounds)")
     bench.record(
@@ -228,6 +251,16 @@ def bench_screen_of_new_images(bench: Bench) -> None:
         goal=f">= {SPEEDUP_GOAL:g}x faster (ratio <= {1 / SPEEDUP_GOAL:.2f})",
         ok=ratio <= 1 / SPEEDUP_GOAL,
         ratio=ratio,
+    )
+    bench.record(
+        f"{SCREEN} new 12 MP JPEGs: screen cached",
+        written * 1000,
+        "ms",
+        anchor="plain Pillow open+load+thumbnail, 1 thread",
+        anchor_value=anchor * 1000,
+        goal="none (entries written after)",
+        ok=True,
+        ratio=written_ratio,
     )
     bench.record(
         f"{SCREEN} new 12 MP JPEGs: first visible tile",

@@ -6,6 +6,7 @@ again if still on screen). Real store, real files, real loader threads."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,9 +209,10 @@ def _ssim(a: np.ndarray, b: np.ndarray) -> float:
 def test_a_tile_matches_a_high_quality_reference(
     services: WorkspaceServices, tmp_path: Path
 ) -> None:
-    """The tile (Pillow Lanczos from the freshly rendered 256 px thumbnail, never read back from
-    its JPEG file) against the best the source allows: a full decode scaled straight to the
-    tile with Lanczos. A studio shot with fine texture, as a camera JPEG."""
+    """The tile (one Pillow Lanczos from the reduced decode straight to the tile; the 256 px
+    cache entry is written later from the same decode) against the best the source allows: a
+    full decode scaled straight to the tile with Lanczos. A studio shot with fine texture, as a
+    camera JPEG."""
     shot = Image.fromarray(studio_sweep((2400, 1800)).photo)
     source = tmp_path / "shot.jpg"
     shot.save(source, "JPEG", quality=92)
@@ -255,21 +257,47 @@ def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], threading
     gate.set()
 
 
-@pytest.mark.parametrize("case", [(1, 1), (2, 1), (3, 2)], ids=["1 core", "2 cores", "3 cores"])
+BUSY, QUIET, UNKNOWN = 1.2, 0.05, None  # other processes' load, in cores
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (1, BUSY, 1),
+        (2, BUSY, 1),
+        (3, BUSY, 2),
+        (2, UNKNOWN, 1),
+        (1, QUIET, 1),
+        (2, QUIET, 2),
+        (3, QUIET, 3),
+    ],
+    ids=[
+        "1 core busy",
+        "2 cores busy",
+        "3 cores busy",
+        "2 cores load unknown",
+        "1 core quiet",
+        "2 cores quiet",
+        "3 cores quiet",
+    ],
+)
 def test_a_new_screen_leaves_a_core_to_its_first_tile_then_every_thread_joins(
     qtbot: Any,
     services: WorkspaceServices,
     outputs: list[JobOutput],
     held: tuple[list[str], threading.Event],
-    case: tuple[int, int],
+    case: tuple[int, float | None, int],
 ) -> None:
     """A screen of new tiles on an idle loader: one load fewer than the cores starts, the first
-    visible tile among them (alone on 1 or 2 cores, with one more on 3); the rest of the pool
-    only after the first tile is made; the rest of the screen then follows in order."""
-    cores, at_once = case  # the cores, the loads that start at once
+    visible tile among them (alone on 1 or 2 cores, with one more on 3), when other processes
+    use the machine (or their use is unknown); one per core when the machine was quiet. The
+    rest of the pool only after the first tile is made; the rest of the screen then follows in
+    order."""
+    cores, others, at_once = case  # the cores, the others' load, the loads that start at once
     started, gate = held
-    loader = ThumbnailLoader(services.store, services.thumbnails, workers=3, cores=cores)
-    assert loader.head_start_loads == at_once
+    loader = ThumbnailLoader(
+        services.store, services.thumbnails, workers=3, cores=cores, other_load=lambda: others
+    )
     try:
         for output in outputs:  # one paint of an idle loader: a new screen
             loader.get(output, PX)
@@ -284,6 +312,31 @@ def test_a_new_screen_leaves_a_core_to_its_first_tile_then_every_thread_joins(
         assert started[0] == outputs[0].id and sorted(started) == sorted(o.id for o in outputs)
     finally:
         loader.close()
+
+
+def test_the_other_load_is_read_from_the_machine() -> None:
+    """Linux: /proc/stat minus this process; a window too short to tell repeats the last
+    answer (None before the first)."""
+    other = thumbnails.OtherLoad()
+    assert other() is None  # (just made: no window yet)
+    end = time.monotonic() + 0.2
+    while time.monotonic() < end:  # this process busy: not counted as other processes' load
+        sum(range(1000))
+    measured = other()
+    assert measured is not None and 0.0 <= measured <= thumbnails.usable_cores()
+    assert other() == measured  # at once again: the same answer
+
+
+def test_loaders_share_one_view_of_the_machine(services: WorkspaceServices) -> None:
+    """A loader made just before its first screen (the History rebuilt) still knows the load
+    since the previous loader's last look: the window is the process's, not the loader's."""
+    first = ThumbnailLoader(services.store, services.thumbnails)
+    second = ThumbnailLoader(services.store, services.thumbnails)
+    try:
+        assert first.other_load is second.other_load is thumbnails._OTHER_LOAD
+    finally:
+        first.close()
+        second.close()
 
 
 def test_the_head_start_never_exceeds_the_pool(services: WorkspaceServices) -> None:
