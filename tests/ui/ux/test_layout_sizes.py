@@ -9,10 +9,7 @@ toolbar and creations list at 1024 are another change's.)
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +26,7 @@ from studio_desktop.ui.preferences import SettingsValues
 from tests.imaging.garments import studio_sweep
 from tests.ui.profiles.helpers import App, await_on_loop, portrait
 from tests.ui.test_screenshots import assert_text_fits
+from tests.ui.ux.at_200_percent import assert_module_passes_at_200_percent
 
 pytestmark = pytest.mark.gui
 
@@ -149,48 +147,4 @@ def test_shortcuts_list_fits(qtbot, app: App, scheme: str, screenshot: Shot) -> 
 def test_the_same_at_200_percent(tmp_path: Path) -> None:
     """This module again in a child process on a 3840 x 2160 screen at QT_SCALE_FACTOR=2 (a 4K
     screen at 200 %: 1920 x 1080 logical pixels): every test above passes."""
-    config = tmp_path / "screen.json"
-    config.write_text(
-        json.dumps(
-            {
-                "screens": [
-                    {
-                        "name": "4k",
-                        "x": 0,
-                        "y": 0,
-                        "width": 3840,
-                        "height": 2160,
-                        "logicalDpi": 96,
-                        "logicalBaseDpi": 96,
-                        "dpr": 1,
-                    }
-                ]
-            }
-        )
-    )
-    env = dict(os.environ, QT_SCALE_FACTOR="2", QT_QPA_PLATFORM=f"offscreen:configfile={config}")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            __file__,
-            "-q",
-            "-p",
-            "no:randomly",
-            "-p",
-            "no:cacheprovider",
-            "-k",
-            "not 200_percent",
-            f"--basetemp={tmp_path / 'run'}",
-        ],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=Path(__file__).resolve().parents[3],
-    )
-    tail = (result.stdout + result.stderr)[-4000:]
-    assert result.returncode == 0, tail
-    assert " passed" in result.stdout and "skipped" not in result.stdout, tail
+    assert_module_passes_at_200_percent(__file__, tmp_path)

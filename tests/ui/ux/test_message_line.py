@@ -10,10 +10,7 @@ notices go by themselves (hovering holds them), errors and warnings stay until Ã
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,6 +38,7 @@ from studio_desktop.ui.widgets.message_bar import MAX_KEPT, MessageLevel
 from tests.imaging.garments import studio_sweep
 from tests.ui.canvas.conftest import open_creation_from
 from tests.ui.profiles.helpers import App, await_on_loop
+from tests.ui.ux.at_200_percent import assert_module_passes_at_200_percent
 
 pytestmark = pytest.mark.gui
 
@@ -260,33 +258,4 @@ def test_a_cut_message_is_whole_in_its_tooltip_and_copy(qtbot, app: App) -> None
 
 def test_the_same_at_200_percent(tmp_path: Path) -> None:
     """This module again in a child process on a 3840 x 2160 screen at QT_SCALE_FACTOR=2."""
-    config = tmp_path / "screen.json"
-    screen = {"name": "4k", "x": 0, "y": 0, "width": 3840, "height": 2160}
-    screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
-    config.write_text(json.dumps({"screens": [screen]}))
-    env = dict(os.environ, QT_SCALE_FACTOR="2", QT_QPA_PLATFORM=f"offscreen:configfile={config}")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            __file__,
-            "-q",
-            "-p",
-            "no:randomly",
-            "-p",
-            "no:cacheprovider",
-            "-k",
-            "not 200_percent",
-            f"--basetemp={tmp_path / 'run'}",
-        ],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=Path(__file__).resolve().parents[3],
-    )
-    tail = (result.stdout + result.stderr)[-4000:]
-    assert result.returncode == 0, tail
-    assert " passed" in result.stdout and "skipped" not in result.stdout, tail
+    assert_module_passes_at_200_percent(__file__, tmp_path)
