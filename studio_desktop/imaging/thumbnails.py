@@ -247,12 +247,7 @@ class ThumbnailCache:
         the caller shows the tile, then calls ``store()`` on the pending thumbnail when it has
         time (or drops it: nothing is written then). Refusals as :meth:`get_or_make`.
         """
-        _check_size(size)
-        data: bytes | None = None
-        if sha256 is None:
-            data = _read(source, name)
-            sha256 = hashlib.sha256(data).hexdigest()
-        key = self._key(sha256, size)
+        key, data = self._keyed(source, size, sha256, name)
         found = self._lookup(key)
         if found is not None:
             return scaled_to(_open_cached(found), tile_pixels), None
@@ -274,6 +269,17 @@ class ThumbnailCache:
                 self._held[key] = pending
         return pending.tile(tile_pixels), pending
 
+    def _keyed(
+        self, source: bytes | Path, size: int, sha256: str | None, name: str | None
+    ) -> tuple[str, bytes | None]:
+        """The cache key of ``source`` at ``size``, and the source's bytes when they had to be
+        read for its digest (``None`` when ``sha256`` was given: read only on a miss)."""
+        _check_size(size)
+        if sha256 is not None:
+            return self._key(sha256, size), None
+        data = _read(source, name)
+        return self._key(hashlib.sha256(data).hexdigest(), size), data
+
     def _release(self, pending: PendingThumbnail) -> None:
         with self._held_lock:
             if self._held.get(pending.key) is pending:
@@ -282,12 +288,7 @@ class ThumbnailCache:
     def _get_or_make(
         self, source: bytes | Path, size: int, *, sha256: str | None, name: str | None
     ) -> tuple[Path, Image.Image | None]:
-        _check_size(size)
-        data: bytes | None = None
-        if sha256 is None:
-            data = _read(source, name)
-            sha256 = hashlib.sha256(data).hexdigest()
-        key = self._key(sha256, size)
+        key, data = self._keyed(source, size, sha256, name)
         found = self._lookup(key)
         if found is not None:
             return found, None
