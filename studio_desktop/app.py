@@ -48,9 +48,9 @@ Start-up order (:func:`run`; the window must be on screen fast, see issue 5's co
    imports, garments, profiles) behind it; then the rotating log handler replaces the plain
    one and the collector goes back on.
 
-Files dropped before the workspace's controller exists (step 3) are not opened; what is asked
-of the early page that needs the workspace (open a job, retry, delete, export...) is done once
-it is open.
+Files dropped before the workspace's controller exists (step 3) are held by the window and
+delivered, in order, once it has opened the workspace; what is asked of the early page that
+needs the workspace (open a job, retry, delete, export...) is done once it is open.
 """
 
 from __future__ import annotations
@@ -289,6 +289,7 @@ def run(argv: Sequence[str]) -> int:
     preferences = Preferences()
     theme_manager().set_mode(preferences.theme)
     window = MainWindow(dirs, preferences=preferences)
+    window.hold_drops()  # until the app controller can take them (open_workspace)
     painted_at: list[float] = []
 
     def painted() -> None:
@@ -723,6 +724,7 @@ async def open_workspace(
         window.show_external_error(error)
     except Exception as error:
         report_crash(error, window)
+    window.release_drops()  # those made during the start, now that the controller takes them
     # The controller is returned now (closing the window closes its workspace, whatever
     # happens next); the rest settles behind the first page.
     settling = asyncio.ensure_future(_settle(controller, checking))

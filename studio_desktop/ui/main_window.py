@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 
     from studio_desktop.domain.status import SyncStatus
+    from studio_desktop.ui.drop_choices import DropChoice
     from studio_desktop.ui.welcome import WelcomePanel
     from studio_desktop.ui.widgets.busy_indicator import BusyIndicator
     from studio_desktop.ui.widgets.drop_overlay import DropOverlay
@@ -170,6 +171,9 @@ class MainWindow(QMainWindow):
         # Hidden until needed, so built when first needed (see their properties).
         self._drop_overlay: DropOverlay | None = None
         self._busy_indicator: BusyIndicator | None = None
+        #: Drops held until the app controller can take them (:meth:`hold_drops`): where each
+        #: was dropped, its files, whether it holds folders. ``None``: delivered at once.
+        self._held_drops: list[tuple[DropChoice, list[Path], bool]] | None = None
 
         # ------------------------------------------------------------ layout
         self.sidebar = SideBar(self)
@@ -803,12 +807,7 @@ class MainWindow(QMainWindow):
         super().dragLeaveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        from studio_desktop.ui.drop import (
-            accept_copy,
-            classify_urls,
-            expand_paths,
-            has_droppable_urls,
-        )
+        from studio_desktop.ui.drop import accept_copy, classify_urls, has_droppable_urls
         from studio_desktop.ui.drop_choices import DropChoice
 
         overlay = self.drop_overlay
@@ -840,11 +839,23 @@ class MainWindow(QMainWindow):
             overlay.options = options
         chosen = overlay.zone_at(pos)
         choice = chosen.choice if chosen is not None else DropChoice.CANVAS
-        paths = items.local
+        if self._held_drops is not None:
+            log.info(
+                "%d file(s) for %s held until the workspace is open", len(items.local), choice.value
+            )
+            self._held_drops.append((choice, items.local, bool(items.folders)))
+            return
+        self._finish_drop(choice, items.local, has_folders=bool(items.folders))
+
+    def _finish_drop(self, choice: DropChoice, paths: list[Path], *, has_folders: bool) -> None:
+        """Send dropped files where the designer dropped them (folders expanded for the canvas)."""
+        from studio_desktop.ui.drop import expand_paths
+        from studio_desktop.ui.drop_choices import DropChoice
+
         if choice is not DropChoice.CANVAS:
             self.deliver_drop(choice.value, paths)
             return
-        if items.folders:
+        if has_folders:
             from studio_desktop.ui.operations import run_op
 
             run_op(
@@ -860,6 +871,20 @@ class MainWindow(QMainWindow):
             self.show_external_error(error)
             return
         self._emit_dropped(files)
+
+    def hold_drops(self) -> None:
+        """Hold files dropped from now on until :meth:`release_drops`: the start-up calls this
+        before the window shows, as nothing can take a drop until the app controller exists
+        (the History's early page is shown before it)."""
+        if self._held_drops is None:
+            self._held_drops = []
+
+    def release_drops(self) -> None:
+        """Deliver the drops held since :meth:`hold_drops`, in the order they came; from now on
+        a drop is delivered at once."""
+        held, self._held_drops = self._held_drops or [], None
+        for choice, paths, has_folders in held:
+            self._finish_drop(choice, paths, has_folders=has_folders)
 
     def deliver_drop(self, choice: str, paths: list[Path]) -> None:
         """Files (dropped, or pasted) sent where the designer chose: a ``DropChoice`` value."""

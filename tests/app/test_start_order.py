@@ -159,3 +159,76 @@ def test_the_history_warm_up_imports_no_pillow() -> None:
         timeout=120,
     ).stdout.strip()
     assert out == "[]"
+
+
+DROP_RUNNER = """
+import logging, sys
+from pathlib import Path
+from studio_desktop import app
+
+photo = Path(sys.argv[1])
+dropped = []
+
+def drop():
+    from PySide6.QtWidgets import QApplication
+    from studio_desktop.ui.main_window import MainWindow
+    from tests.ui.conftest import drop_files
+
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+    target = window.stack
+    point = target.mapFrom(window, window.drop_zone_point([photo], "canvas"))
+    dropped.append(drop_files(target, [photo], point).dropped)
+    logging.getLogger("runner").warning("dropped during the early page: %s", dropped)
+
+class DropOnTheEarlyPage(logging.Handler):
+    def emit(self, record):
+        if "(the early page" in record.getMessage() and not dropped:
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, drop)  # right after the page's log line, on the plain Qt loop
+
+logging.getLogger("studio_desktop.ui.history.area").addHandler(DropOnTheEarlyPage())
+sys.exit(app.run(sys.argv[2:]))
+"""
+
+
+@pytest.mark.timeout(180)
+def test_a_photo_dropped_on_the_early_page_becomes_a_creation(tmp_path: Path) -> None:
+    """Dropped while the History's early page shows (before the app controller exists), a photo
+    is held by the window and becomes a Magic Canvas creation once the workspace is open."""
+    from PIL import Image
+
+    data = _seeded(tmp_path, jobs=80)
+    photo = tmp_path / "look.png"
+    Image.new("RGB", (320, 240), (180, 40, 60)).save(photo)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            DROP_RUNNER,
+            str(photo),
+            "--data-dir",
+            str(data),
+            "--quit-after-ms",
+            "4000",
+        ],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+    log = (data / "logs" / "studio-desktop.log").read_text(encoding="utf-8")
+    early = log.index("(the early page: the workspace is not open yet)")
+    assert "dropped during the early page: [True]" in log, log
+    held = log.index("1 file(s) for canvas held until the workspace is open")
+    opened = log.index("the workspace is open")
+    delivered = log.index("1 file(s) dropped on the window")
+    assert early < held < opened < delivered, log
+    store = open_local_store(DataDirs(data).ensure())
+    try:
+        assert store.rows.count("canvas_threads") == 1, "the dropped photo made a creation"
+    finally:
+        store.close()

@@ -486,3 +486,33 @@ def test_main_window_of_finds_the_window(main_window: MainWindow) -> None:
     dialog = main_window.open_about_dialog()
     assert main_window_of(dialog) is main_window
     dialog.close()
+
+
+def test_drops_held_during_the_start_are_all_delivered_once_released(
+    qtbot, main_window: MainWindow, tmp_path: Path
+) -> None:
+    """The start-up holds drops until the app controller exists (``app.run`` → ``hold_drops``,
+    ``open_workspace`` → ``release_drops``): none is lost, none is delivered before."""
+    first, second = tmp_path / "a.png", tmp_path / "b.jpg"
+    first.write_bytes(b"x")
+    second.write_bytes(b"y")
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    (folder / "c.png").write_bytes(b"z")
+    received: list[list[Path]] = []
+    main_window.dropped_files.connect(received.append)
+    main_window.hold_drops()
+    point = main_window.stack.mapFrom(main_window, main_window.drop_zone_point([first], "canvas"))
+    assert drop_files(main_window.stack, [first], point).dropped
+    assert drop_files(main_window.sidebar, [folder]).dropped
+    assert drop_files(main_window.stack, [second], point).dropped
+    qtbot.wait(50)  # (a folder would have been read off the GUI thread by now)
+    assert received == [], "nothing is delivered before the controller can take it"
+    main_window.release_drops()
+    qtbot.waitUntil(lambda: len(received) == 3, timeout=5000)
+    assert received[0] == [first]
+    assert sorted(map(tuple, received[1:])) == sorted([(folder / "c.png",), (second,)])
+    assert main_window.drop_overlay.isHidden()
+    received.clear()
+    assert drop_files(main_window.stack, [second], point).dropped  # after: at once
+    assert received == [[second]]
