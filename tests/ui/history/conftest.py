@@ -29,6 +29,7 @@ from PIL import Image, ImageDraw
 
 from studio_desktop.domain.enums import JobStatus, JobType, SourceKind
 from studio_desktop.domain.models import Job, JobOutput, Profile, new_id
+from studio_desktop.domain.paths import job_output_ref
 from studio_desktop.engine.inputs import (
     CanvasEditInput,
     GarmentPhoto,
@@ -57,6 +58,33 @@ def jpeg(image: Image.Image) -> bytes:
     buf = io.BytesIO()
     image.convert("RGB").save(buf, "JPEG", quality=90)
     return buf.getvalue()
+
+
+def add_jpeg_outputs(
+    services: WorkspaceServices, files: list[bytes], size: tuple[int, int]
+) -> list[JobOutput]:
+    """One succeeded pack job whose outputs are ``files`` (JPEGs of ``size``), their bytes in
+    the workspace's blob cache as if downloaded, no thumbnail made yet."""
+    store = services.store
+    job = Job(id=new_id(), user_id=store.user_id, type="product_pack", status="succeeded")
+    made = []
+    for data in files:
+        output_id = new_id()
+        ref = job_output_ref(store.user_id, job.id, output_id, "image/jpeg")
+        store.blobs.put(ref.bucket, ref.path, data, "image/jpeg", upload=False)
+        made.append(
+            JobOutput(
+                id=output_id,
+                job_id=job.id,
+                kind="image",
+                mime_type="image/jpeg",
+                storage_path=ref.path,
+                width=size[0],
+                height=size[1],
+            )
+        )
+    store.rows.save_many([job, *made])
+    return made
 
 
 def garment_photo(colour: tuple[int, int, int], size: tuple[int, int] = (240, 300)) -> bytes:

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio_desktop.domain.models import Job, JobOutput, new_id
+from studio_desktop.domain.models import JobOutput
 from studio_desktop.domain.paths import job_output_ref
 from studio_desktop.imaging.thumbnails import SMALL, PendingThumbnail, make_thumbnail
 from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.history.thumbnails import ThumbnailLoader, ThumbState
-from tests.ui.history.conftest import WAIT_MS, jpeg
+from tests.ui.history.conftest import WAIT_MS, add_jpeg_outputs, jpeg
 
 pytestmark = pytest.mark.gui
 PX = 176
@@ -38,29 +38,6 @@ def _photo(n: int) -> bytes:
     return jpeg(Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)))
 
 
-def _add_outputs(services: WorkspaceServices, files: list[bytes]) -> list[JobOutput]:
-    store = services.store
-    job = Job(id=new_id(), user_id=store.user_id, type="product_pack", status="succeeded")
-    made = []
-    for data in files:
-        output_id = new_id()
-        ref = job_output_ref(store.user_id, job.id, output_id, "image/jpeg")
-        store.blobs.put(ref.bucket, ref.path, data, "image/jpeg", upload=False)
-        made.append(
-            JobOutput(
-                id=output_id,
-                job_id=job.id,
-                kind="image",
-                mime_type="image/jpeg",
-                storage_path=ref.path,
-                width=1200,
-                height=900,
-            )
-        )
-    store.rows.save_many([job, *made])
-    return made
-
-
 @pytest.fixture
 def photos() -> list[bytes]:
     return [_photo(n) for n in range(8)]
@@ -68,7 +45,7 @@ def photos() -> list[bytes]:
 
 @pytest.fixture
 def outputs(services: WorkspaceServices, photos: list[bytes]) -> list[JobOutput]:
-    return _add_outputs(services, photos)
+    return add_jpeg_outputs(services, photos, (1200, 900))
 
 
 def _file(services: WorkspaceServices, output: JobOutput) -> Path:
@@ -312,7 +289,7 @@ def test_a_damaged_jpeg_shows_a_clear_message_and_writes_nothing(
     qtbot: Any, services: WorkspaceServices, photos: list[bytes], damage: Any
 ) -> None:
     bad = damage(photos[0])
-    (output,) = _add_outputs(services, [bad])
+    (output,) = add_jpeg_outputs(services, [bad], (1200, 900))
     loader = ThumbnailLoader(services.store, services.thumbnails, workers=1)
     try:
         loader.get(output, PX)
@@ -355,8 +332,8 @@ def test_a_screen_of_new_photos_screenshot(
     from tests.ui.test_screenshots import assert_has_content
 
     files = _real_photos()
-    _add_outputs(services, files[:4])
-    _add_outputs(services, files[4:])
+    add_jpeg_outputs(services, files[:4], (1200, 900))
+    add_jpeg_outputs(services, files[4:], (1200, 900))
     area = HistoryArea(services)
     qtbot.addWidget(area)
     area.resize(1100, 720)

@@ -23,7 +23,7 @@ from studio_desktop.services.workspace import WorkspaceServices
 from studio_desktop.ui.history import thumbnails
 from studio_desktop.ui.history.thumbnails import ThumbnailLoader, ThumbState
 from tests.imaging.garments import studio_sweep
-from tests.ui.history.conftest import WAIT_MS, jpeg
+from tests.ui.history.conftest import WAIT_MS, add_jpeg_outputs, jpeg
 
 pytestmark = pytest.mark.gui
 PX = 176
@@ -32,27 +32,8 @@ PX = 176
 @pytest.fixture
 def outputs(services: WorkspaceServices) -> list[JobOutput]:
     """Six outputs of one job, their JPEG files in the blob cache (a different colour each)."""
-    store = services.store
-    job = Job(id=new_id(), user_id=store.user_id, type="product_pack", status="succeeded")
-    made = []
-    for n in range(6):
-        output_id = new_id()
-        ref = job_output_ref(store.user_id, job.id, output_id, "image/jpeg")
-        data = jpeg(Image.new("RGB", (640, 480), (40 * n, 90, 200 - 30 * n)))
-        store.blobs.put(ref.bucket, ref.path, data, "image/jpeg", upload=False)
-        made.append(
-            JobOutput(
-                id=output_id,
-                job_id=job.id,
-                kind="image",
-                mime_type="image/jpeg",
-                storage_path=ref.path,
-                width=640,
-                height=480,
-            )
-        )
-    store.rows.save_many([job, *made])
-    return made
+    files = [jpeg(Image.new("RGB", (640, 480), (40 * n, 90, 200 - 30 * n))) for n in range(6)]
+    return add_jpeg_outputs(services, files, (640, 480))
 
 
 @pytest.fixture
