@@ -773,6 +773,29 @@ def test_a_restart_brings_back_every_tryon_and_pack_under_way_as_lines(
     assert canceled <= {ids[1]}
 
 
+def start_studio_pack(
+    api: FakeGenerationApi, garment: Path, *, any_profile: bool
+) -> Callable[[GarmentsScreen, WorkspaceServices], Awaitable[str]]:
+    """A first session: the studio's engine signed in, ``garment`` cut out as the front, a pack
+    built (on no particular profile with ``any_profile``) and under way on the server; the
+    session then ends with the pack's job id, the app quitting while it renders."""
+
+    async def first(screen: GarmentsScreen, services: WorkspaceServices) -> str:
+        client = GenerationApiClient(api.base_url, lambda: TOKEN, retry=RetryPolicy(attempts=2))
+        services.set_remote_engine(RemoteEngine(client), preferred=True)
+        try:
+            await screen.extract("front", garment)
+            if any_profile:
+                screen.choose_profile(None)
+            job = await screen.build_pack()
+            await until(lambda: (screen.line("pack").progress or 0) > 0)  # type: ignore[union-attr]
+            return job.id
+        finally:
+            await client.aclose()
+
+    return first
+
+
 def test_a_studio_pack_after_a_restart_signed_out_waits_like_a_tryon_and_then_finishes(
     local: Store, tmp_path: Path
 ) -> None:
@@ -784,18 +807,6 @@ def test_a_studio_pack_after_a_restart_signed_out_waits_like_a_tryon_and_then_fi
     memory = Memory()
     api = FakeGenerationApi(steps=100_000, poll_after_ms=20).start()
     api.grant(TOKEN, local.user_id)
-
-    async def first(screen: GarmentsScreen, services: WorkspaceServices) -> str:
-        client = GenerationApiClient(api.base_url, lambda: TOKEN, retry=RetryPolicy(attempts=2))
-        services.set_remote_engine(RemoteEngine(client), preferred=True)
-        try:
-            await screen.extract("front", tee)
-            screen.choose_profile(None)
-            job = await screen.build_pack()
-            await until(lambda: (screen.line("pack").progress or 0) > 0)  # type: ignore[union-attr]
-            return job.id
-        finally:
-            await client.aclose()
 
     async def signed_out(screen: GarmentsScreen, services: WorkspaceServices) -> None:
         await services.start()
@@ -826,7 +837,7 @@ def test_a_studio_pack_after_a_restart_signed_out_waits_like_a_tryon_and_then_fi
         assert ended is not None and ended.state == "succeeded" and len(ended.files) == 2
 
     try:
-        pack_id = run(local, first, memory)
+        pack_id = run(local, start_studio_pack(api, tee, any_profile=True), memory)
         run(local, signed_out, memory)
     finally:
         api.stop()
@@ -841,17 +852,6 @@ def test_a_studio_pack_waiting_after_a_restart_is_canceled_and_never_lost(
     tee = scene_file(tmp_path, "tee.png", studio_sweep())
     api = FakeGenerationApi(steps=100_000, poll_after_ms=20).start()
     api.grant(TOKEN, local.user_id)
-
-    async def first(screen: GarmentsScreen, services: WorkspaceServices) -> str:
-        client = GenerationApiClient(api.base_url, lambda: TOKEN, retry=RetryPolicy(attempts=2))
-        services.set_remote_engine(RemoteEngine(client), preferred=True)
-        try:
-            await screen.extract("front", tee)
-            job = await screen.build_pack()
-            await until(lambda: (screen.line("pack").progress or 0) > 0)  # type: ignore[union-attr]
-            return job.id
-        finally:
-            await client.aclose()
 
     async def waits(screen: GarmentsScreen, services: WorkspaceServices) -> None:
         await services.start()
@@ -868,7 +868,7 @@ def test_a_studio_pack_waiting_after_a_restart_is_canceled_and_never_lost(
         assert (await services.history.job(pack_id)).job.status == JobStatus.CANCELED
 
     try:
-        pack_id = run(local, first)
+        pack_id = run(local, start_studio_pack(api, tee, any_profile=False))
         run(local, waits)
         run(local, canceled)
     finally:
